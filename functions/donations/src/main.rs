@@ -1,0 +1,6 @@
+//! The donations Lambda function.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    loaf_shared::lambda::run(loaf_donations::router).await
+}

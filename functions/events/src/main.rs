@@ -1,0 +1,6 @@
+//! The events Lambda function.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    loaf_shared::lambda::run(loaf_events::router).await
+}

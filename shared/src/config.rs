@@ -1,0 +1,366 @@
+//! Typed configuration, read from the environment once per container.
+//!
+//! Each part has its own struct so a function asks only for what it uses: the
+//! migrate function needs the database and nothing else. Every problem names
+//! the variable and says how to fix it.
+
+use std::time::Duration;
+
+/// A missing or malformed environment variable.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {var} {problem}")]
+pub struct ConfigError {
+    /// The variable's name.
+    pub var: &'static str,
+    /// What is wrong with it and what is expected.
+    pub problem: String,
+}
+
+/// Where configuration values come from: the process environment in
+/// production, a map in tests.
+pub trait Source {
+    fn get(&self, var: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct ProcessEnv;
+
+impl Source for ProcessEnv {
+    fn get(&self, var: &str) -> Option<String> {
+        std::env::var(var).ok()
+    }
+}
+
+impl<F: Fn(&str) -> Option<String>> Source for F {
+    fn get(&self, var: &str) -> Option<String> {
+        self(var)
+    }
+}
+
+fn optional(src: &dyn Source, var: &'static str) -> Option<String> {
+    src.get(var).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+fn required(src: &dyn Source, var: &'static str, hint: &str) -> Result<String, ConfigError> {
+    optional(src, var).ok_or_else(|| ConfigError {
+        var,
+        problem: format!("is not set: {hint}"),
+    })
+}
+
+fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy>(
+    src: &dyn Source,
+    var: &'static str,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ConfigError> {
+    let Some(raw) = optional(src, var) else {
+        return Ok(default);
+    };
+    match raw.parse::<T>() {
+        Ok(v) if v >= min && v <= max => Ok(v),
+        _ => Err(ConfigError {
+            var,
+            problem: format!("is {raw:?}: expected a whole number from {min} to {max}"),
+        }),
+    }
+}
+
+fn boolean(src: &dyn Source, var: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match optional(src, var).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError {
+            var,
+            problem: format!("is {other:?}: expected true or false"),
+        }),
+    }
+}
+
+/// The database connection and its pool.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    /// `postgres://user:pass@host:port/db?sslmode=require`; TLS follows `sslmode`.
+    pub url: String,
+    /// Connections per container. RDS Proxy multiplexes, so a Lambda
+    /// container, which serves one request at a time, needs very few.
+    pub max_connections: u32,
+    /// How long a request waits for a connection, including opening a new
+    /// one (TCP, TLS, auth), before answering 503.
+    pub acquire_timeout: Duration,
+}
+
+impl DbConfig {
+    /// Reads `DATABASE_URL`, `DB_MAX_CONNECTIONS` (default 2) and
+    /// `DB_ACQUIRE_TIMEOUT_SECS` (default 5).
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        let url = required(
+            src,
+            "DATABASE_URL",
+            "set it to postgres://USER:PASSWORD@HOST:5432/DATABASE",
+        )?;
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(ConfigError {
+                var: "DATABASE_URL",
+                problem: "must start with postgres:// or postgresql://".into(),
+            });
+        }
+        if let Err(e) = url.parse::<sqlx::postgres::PgConnectOptions>() {
+            return Err(ConfigError {
+                var: "DATABASE_URL",
+                problem: format!("cannot be parsed: {e}"),
+            });
+        }
+        Ok(DbConfig {
+            url,
+            max_connections: number(src, "DB_MAX_CONNECTIONS", 2, 1, 100)?,
+            acquire_timeout: Duration::from_secs(number(src, "DB_ACQUIRE_TIMEOUT_SECS", 5, 1, 60)?),
+        })
+    }
+}
+
+/// Token signing and lifetimes.
+#[derive(Clone)]
+pub struct AuthConfig {
+    /// HMAC key for HS256 access tokens: at least 32 bytes.
+    pub jwt_secret: Vec<u8>,
+    /// The `iss` claim written and demanded.
+    pub jwt_issuer: String,
+    /// Access-token lifetime.
+    pub access_token_ttl: Duration,
+    /// How long a role's permission set is cached in a container.
+    pub permission_cache_ttl: Duration,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("jwt_secret", &"<redacted>")
+            .field("jwt_issuer", &self.jwt_issuer)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("permission_cache_ttl", &self.permission_cache_ttl)
+            .finish()
+    }
+}
+
+impl AuthConfig {
+    /// Reads `JWT_SECRET` (required, 32+ bytes), `JWT_ISSUER` (default `loaf`),
+    /// `ACCESS_TOKEN_TTL_SECS` (default 1800), `PERMISSION_CACHE_TTL_SECS` (default 30).
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        let secret = required(
+            src,
+            "JWT_SECRET",
+            "set it to a random string of at least 32 characters (openssl rand -hex 32)",
+        )?;
+        if secret.len() < 32 {
+            return Err(ConfigError {
+                var: "JWT_SECRET",
+                problem: format!(
+                    "is {} characters long: it must be at least 32 (openssl rand -hex 32)",
+                    secret.len()
+                ),
+            });
+        }
+        Ok(AuthConfig {
+            jwt_secret: secret.into_bytes(),
+            jwt_issuer: optional(src, "JWT_ISSUER").unwrap_or_else(|| "loaf".into()),
+            access_token_ttl: Duration::from_secs(number(
+                src,
+                "ACCESS_TOKEN_TTL_SECS",
+                1800,
+                60,
+                86_400,
+            )?),
+            permission_cache_ttl: Duration::from_secs(number(
+                src,
+                "PERMISSION_CACHE_TTL_SECS",
+                30,
+                0,
+                3600,
+            )?),
+        })
+    }
+}
+
+/// The S3 bucket for documents, photos and exports.
+#[derive(Debug, Clone)]
+pub struct StorageConfig {
+    pub bucket: String,
+    /// An S3-compatible endpoint instead of AWS (local development, tests).
+    pub endpoint: Option<String>,
+    /// Path-style addressing (`endpoint/bucket/key`), which local endpoints need.
+    pub force_path_style: bool,
+    /// Region used for signing; AWS_REGION as the SDK reads it, `us-east-1` locally.
+    pub region: Option<String>,
+    /// Keys for an S3-compatible endpoint; in AWS the function's role is used.
+    pub static_credentials: Option<StaticCredentials>,
+}
+
+/// An access key pair for an S3-compatible endpoint.
+#[derive(Clone)]
+pub struct StaticCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl std::fmt::Debug for StaticCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaticCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"<redacted>")
+            .finish()
+    }
+}
+
+impl StorageConfig {
+    /// Reads `S3_BUCKET` (required), `S3_ENDPOINT`, `S3_FORCE_PATH_STYLE`
+    /// (default: true when an endpoint is given), `AWS_REGION`, and the pair
+    /// `S3_ACCESS_KEY_ID`/`S3_SECRET_ACCESS_KEY` (both or neither).
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        let bucket = required(src, "S3_BUCKET", "set it to the documents bucket's name")?;
+        let endpoint = optional(src, "S3_ENDPOINT");
+        if let Some(ep) = &endpoint {
+            if !(ep.starts_with("http://") || ep.starts_with("https://")) {
+                return Err(ConfigError {
+                    var: "S3_ENDPOINT",
+                    problem: format!("is {ep:?}: expected a URL such as http://127.0.0.1:9000"),
+                });
+            }
+        }
+        let static_credentials = match (
+            optional(src, "S3_ACCESS_KEY_ID"),
+            optional(src, "S3_SECRET_ACCESS_KEY"),
+        ) {
+            (Some(access_key_id), Some(secret_access_key)) => Some(StaticCredentials {
+                access_key_id,
+                secret_access_key,
+            }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ConfigError {
+                    var: "S3_SECRET_ACCESS_KEY",
+                    problem: "is not set: S3_ACCESS_KEY_ID needs its secret".into(),
+                })
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError {
+                    var: "S3_ACCESS_KEY_ID",
+                    problem: "is not set: S3_SECRET_ACCESS_KEY needs its key id".into(),
+                })
+            }
+        };
+        Ok(StorageConfig {
+            static_credentials,
+            force_path_style: boolean(src, "S3_FORCE_PATH_STYLE", endpoint.is_some())?,
+            region: optional(src, "AWS_REGION"),
+            bucket,
+            endpoint,
+        })
+    }
+}
+
+/// Everything a route function needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub db: DbConfig,
+    pub auth: AuthConfig,
+    pub storage: StorageConfig,
+}
+
+impl Config {
+    /// Reads every part from `src`.
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        Ok(Config {
+            db: DbConfig::from_source(src)?,
+            auth: AuthConfig::from_source(src)?,
+            storage: StorageConfig::from_source(src)?,
+        })
+    }
+
+    /// Reads every part from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&ProcessEnv)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k: &str| map.get(k).cloned()
+    }
+
+    const GOOD: &[(&str, &str)] = &[
+        ("DATABASE_URL", "postgres://loaf:pw@localhost:5432/loaf"),
+        ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("S3_BUCKET", "docs"),
+    ];
+
+    #[test]
+    fn reads_defaults() {
+        let cfg = Config::from_source(&env(GOOD)).unwrap();
+        assert_eq!(cfg.db.max_connections, 2);
+        assert_eq!(cfg.db.acquire_timeout, Duration::from_secs(5));
+        assert_eq!(cfg.auth.access_token_ttl, Duration::from_secs(1800));
+        assert_eq!(cfg.auth.jwt_issuer, "loaf");
+        assert!(!cfg.storage.force_path_style);
+        assert!(cfg.storage.endpoint.is_none());
+    }
+
+    #[test]
+    fn missing_variable_is_named() {
+        let err = Config::from_source(&env(&GOOD[1..])).unwrap_err();
+        assert_eq!(err.var, "DATABASE_URL");
+        assert!(err.to_string().contains("DATABASE_URL is not set"), "{err}");
+    }
+
+    #[test]
+    fn malformed_variables_are_named() {
+        let cases: &[(&str, &str)] = &[
+            ("DATABASE_URL", "mysql://x"),
+            ("DATABASE_URL", "postgres://u@h:notaport/db"),
+            ("JWT_SECRET", "short"),
+            ("DB_MAX_CONNECTIONS", "0"),
+            ("DB_MAX_CONNECTIONS", "two"),
+            ("ACCESS_TOKEN_TTL_SECS", "5"),
+            ("S3_ENDPOINT", "localhost:9000"),
+            ("S3_FORCE_PATH_STYLE", "maybe"),
+        ];
+        for (var, value) in cases {
+            let mut pairs: Vec<(&str, &str)> = GOOD.iter().filter(|(k, _)| k != var).copied().collect();
+            pairs.push((var, value));
+            let err = Config::from_source(&env(&pairs)).unwrap_err();
+            assert_eq!(&err.var, var, "{var}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn half_a_key_pair_names_the_missing_half() {
+        let mut pairs = GOOD.to_vec();
+        pairs.push(("S3_ACCESS_KEY_ID", "local"));
+        let err = Config::from_source(&env(&pairs)).unwrap_err();
+        assert_eq!(err.var, "S3_SECRET_ACCESS_KEY");
+    }
+
+    #[test]
+    fn endpoint_implies_path_style() {
+        let mut pairs = GOOD.to_vec();
+        pairs.push(("S3_ENDPOINT", "http://127.0.0.1:9000"));
+        let cfg = Config::from_source(&env(&pairs)).unwrap();
+        assert!(cfg.storage.force_path_style);
+    }
+
+    #[test]
+    fn secret_is_not_printed() {
+        let cfg = Config::from_source(&env(GOOD)).unwrap();
+        assert!(!format!("{cfg:?}").contains("0123456789abcdef"));
+    }
+}

@@ -1,0 +1,130 @@
+//! Types that carry the rules: a value of these types is valid by
+//! construction, so handlers never re-check.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An email address, trimmed and lower-cased (addresses are compared
+/// case-insensitively everywhere), at most 254 characters, one `@`, a
+/// non-empty local part and a dotted domain.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+/// Why a string is not an [`Email`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidEmail(&'static str);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, InvalidEmail> {
+        let email = raw.trim().to_lowercase();
+        if email.is_empty() {
+            return Err(InvalidEmail("Enter an email address."));
+        }
+        if email.chars().count() > 254 {
+            return Err(InvalidEmail("An email address has at most 254 characters."));
+        }
+        let Some((local, domain)) = email.split_once('@') else {
+            return Err(InvalidEmail("An email address needs an @."));
+        };
+        let domain_ok = !domain.contains('@')
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c));
+        if !(local_ok && domain_ok) {
+            return Err(InvalidEmail("Enter a valid email address, like name@example.org."));
+        }
+        Ok(Email(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Email {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Email::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The `userstatus` enum: where a person is in the membership lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(type_name = "userstatus", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum UserStatus {
+    PendingEmail,
+    PendingValidation,
+    PreValidated,
+    PaymentPending,
+    Active,
+    Inactive,
+    Canceled,
+    Expired,
+    Abandoned,
+    Rejected,
+}
+
+/// The legacy `userrole` enum, kept in step with the dynamic role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(type_name = "userrole", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum UserRole {
+    Guest,
+    Member,
+    Admin,
+    Superadmin,
+    Finance,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_case_and_space() {
+        assert_eq!(Email::parse("  Ada@Example.ORG ").unwrap().as_str(), "ada@example.org");
+    }
+
+    #[test]
+    fn accepts_ordinary_addresses() {
+        for ok in ["a@b.co", "first.last+tag@sub.example.org", "élodie@exemple.fr"] {
+            assert!(Email::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn refuses_malformed_addresses() {
+        let long = format!("{}@example.org", "a".repeat(250));
+        for bad in [
+            "", "   ", "plain", "@example.org", "a@", "a@b", "a@@b.org", "a b@c.org",
+            "a@.org", "a@b..org", "a@b.org.", "<a>@b.org", long.as_str(),
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn deserialising_validates() {
+        assert!(serde_json::from_str::<Email>("\"not-an-email\"").is_err());
+        let e: Email = serde_json::from_str("\"X@Y.org\"").unwrap();
+        assert_eq!(e.as_str(), "x@y.org");
+    }
+}

@@ -1,0 +1,249 @@
+//! One error type for every route, and its single JSON shape on the wire:
+//! `{"error": {"code": "...", "message": "...", "field": "..."}}`.
+//!
+//! Internal causes (SQL, S3, I/O) are logged with their full chain and never
+//! sent: the client sees a stable code and a short human message.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// An error a handler returns; `IntoResponse` turns it into the JSON form.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 422: a field of the request is invalid. `code` is machine-readable
+    /// (`invalid`, `required`, `too_long`, ...).
+    #[error("{field}: {message}")]
+    Validation {
+        field: String,
+        code: &'static str,
+        message: String,
+    },
+    /// 400: the request as a whole cannot be read (bad JSON, wrong content type).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// 401: no valid credentials.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// 403: valid credentials without the permission the route demands.
+    #[error("forbidden")]
+    Forbidden,
+    /// 404: the thing does not exist, or the caller may not know it exists.
+    #[error("not found")]
+    NotFound,
+    /// 409: the request conflicts with the current state (a duplicate, an
+    /// illegal transition); `field` names the culprit when there is one.
+    #[error("conflict: {message}")]
+    Conflict {
+        field: Option<String>,
+        message: String,
+    },
+    /// 413: the body is larger than the route accepts.
+    #[error("payload too large")]
+    PayloadTooLarge,
+    /// 503: a dependency (the database, S3) is unreachable; retrying later helps.
+    #[error("service unavailable: {0}")]
+    Unavailable(#[source] anyhow::Error),
+    /// 500: anything else. Logged in full, shown as a generic message.
+    #[error("internal error: {0}")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    /// A 422 naming `field`.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation {
+            field: field.into(),
+            code: "invalid",
+            message: message.into(),
+        }
+    }
+
+    /// A 409 naming `field`.
+    pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            field: Some(field.into()),
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn body(&self) -> ErrorBody<'_> {
+        let (code, message, field): (&str, String, Option<&str>) = match self {
+            ApiError::Validation {
+                field,
+                code,
+                message,
+            } => (code, message.clone(), Some(field)),
+            ApiError::BadRequest(message) => ("bad_request", message.clone(), None),
+            ApiError::Unauthorized => (
+                "unauthorized",
+                "Sign in to continue: the access token is missing, invalid or expired.".into(),
+                None,
+            ),
+            ApiError::Forbidden => (
+                "forbidden",
+                "You do not have permission to do this.".into(),
+                None,
+            ),
+            ApiError::NotFound => ("not_found", "Not found.".into(), None),
+            ApiError::Conflict { field, message } => {
+                ("conflict", message.clone(), field.as_deref())
+            }
+            ApiError::PayloadTooLarge => (
+                "payload_too_large",
+                "The request body is too large.".into(),
+                None,
+            ),
+            ApiError::Unavailable(_) => (
+                "service_unavailable",
+                "The service is temporarily unavailable; please try again shortly.".into(),
+                None,
+            ),
+            ApiError::Internal(_) => (
+                "internal_error",
+                "Something went wrong on our side; it has been logged.".into(),
+                None,
+            ),
+        };
+        ErrorBody {
+            error: ErrorDetail {
+                code,
+                message,
+                field,
+            },
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
+            ApiError::Unavailable(cause) => {
+                tracing::warn!(error = ?cause, "dependency unavailable")
+            }
+            _ => {}
+        }
+        (self.status(), axum::Json(self.body())).into_response()
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::RowNotFound => ApiError::NotFound,
+            // The pool could not hand out a connection in time, or the
+            // server went away: the database is down or overloaded, which
+            // the client should retry rather than report as a bug.
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                ApiError::Unavailable(err.into())
+            }
+            sqlx::Error::Database(ref db) if db.code().as_deref() == Some("57P01") => {
+                // admin_shutdown: the server is restarting.
+                ApiError::Unavailable(err.into())
+            }
+            sqlx::Error::Database(ref db) if db.is_unique_violation() => {
+                match db.constraint().and_then(unique_constraint_field) {
+                    Some(field) => ApiError::conflict(field, format!("This {field} is already in use.")),
+                    None => ApiError::Internal(err.into()),
+                }
+            }
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+/// Maps a unique constraint or index of the schema to the request field it
+/// guards, so a race that slips past a handler's own check still names the
+/// field instead of answering 500.
+fn unique_constraint_field(constraint: &str) -> Option<&'static str> {
+    match constraint {
+        "users_email_key" | "ix_users_email_lower" => Some("email"),
+        "roles_code_key" => Some("code"),
+        "roles_name_key" => Some("name"),
+        "subscription_plans_name_key" => Some("name"),
+        _ => None,
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(err: anyhow::Error) -> Self {
+        ApiError::Internal(err)
+    }
+}
+
+/// The result type of handlers and domain functions.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_of(err: ApiError) -> (StatusCode, serde_json::Value) {
+        let res = err.into_response();
+        let status = res.status();
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 16).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn validation_error_names_the_field() {
+        let (status, body) = body_of(ApiError::invalid("email", "Enter a valid email.")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["error"]["code"], "invalid");
+        assert_eq!(body["error"]["field"], "email");
+        assert_eq!(body["error"]["message"], "Enter a valid email.");
+    }
+
+    #[tokio::test]
+    async fn internal_error_hides_its_cause() {
+        let cause = anyhow::anyhow!("relation \"users\" does not exist at character 15");
+        let (status, body) = body_of(ApiError::Internal(cause)).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["error"]["code"], "internal_error");
+        let text = body.to_string();
+        assert!(!text.contains("relation"), "leaked: {text}");
+        assert!(body["error"].get("field").is_none());
+    }
+
+    #[tokio::test]
+    async fn pool_timeout_is_service_unavailable() {
+        let (status, body) = body_of(sqlx::Error::PoolTimedOut.into()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["error"]["code"], "service_unavailable");
+    }
+
+    #[tokio::test]
+    async fn missing_row_is_not_found() {
+        let (status, _) = body_of(sqlx::Error::RowNotFound.into()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+}

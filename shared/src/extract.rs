@@ -1,0 +1,204 @@
+//! Request extractors that answer in our JSON error shape instead of axum's
+//! plain-text rejections, and name the offending field.
+
+use crate::error::ApiError;
+use crate::pagination::{PageParams, RawPageParams};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+/// A JSON body. Wrong content type or broken JSON: 400; a value of the wrong
+/// shape: 422 naming the field (`address.city`, `interests[2]`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(ApiError::BadRequest(
+                "Send a JSON body with Content-Type: application/json.".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
+            BytesRejection::FailedToBufferBody(inner)
+                if inner.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                ApiError::PayloadTooLarge
+            }
+            other => ApiError::BadRequest(format!("The body could not be read: {other}")),
+        })?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+/// Deserialises `bytes`, turning serde's error into a field-naming ApiError.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::BadRequest(format!(
+                "The body is not valid JSON (line {}, column {}).",
+                inner.line(),
+                inner.column()
+            ));
+        }
+        field_error(&path, &inner.to_string())
+    })
+}
+
+/// Builds the 422 for a serde data error at `path`. A missing field is
+/// reported at its parent by serde, so its name is taken from the message.
+fn field_error(path: &str, message: &str) -> ApiError {
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_string();
+    if let Some(name) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        let field = if path == "." || path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{path}.{name}")
+        };
+        return ApiError::Validation {
+            message: format!("{field} is required"),
+            field,
+            code: "required",
+        };
+    }
+    let field = if path == "." { String::new() } else { path.to_string() };
+    ApiError::Validation {
+        field,
+        code: "invalid",
+        message,
+    }
+}
+
+/// A query string. A value of the wrong type: 422 naming the parameter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(Query)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                field_error(&path, &err.into_inner().to_string())
+            })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Query(raw) = Query::<RawPageParams>::from_request_parts(parts, state).await?;
+        raw.try_into()
+    }
+}
+
+/// Path parameters. A value that does not parse (an id that is not a UUID)
+/// names nothing that can exist: 404, like any other unknown id.
+#[derive(Debug, Clone, Copy)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Path(v))
+            .map_err(|_| ApiError::NotFound)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)] // fields are read by serde only
+    struct Body {
+        email: String,
+        address: Address,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[allow(dead_code)]
+    struct Address {
+        city: String,
+        zip: u32,
+    }
+
+    fn field_of(json: &str) -> (String, &'static str) {
+        match parse_json::<Body>(json.as_bytes()) {
+            Err(ApiError::Validation { field, code, .. }) => (field, code),
+            other => panic!("{json}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn missing_field_is_named() {
+        assert_eq!(field_of(r#"{"address":{"city":"x","zip":1}}"#), ("email".into(), "required"));
+        assert_eq!(
+            field_of(r#"{"email":"a@b.c","address":{"zip":1}}"#),
+            ("address.city".into(), "required")
+        );
+    }
+
+    #[test]
+    fn wrong_type_is_named() {
+        assert_eq!(
+            field_of(r#"{"email":"a@b.c","address":{"city":"x","zip":"ten"}}"#),
+            ("address.zip".into(), "invalid")
+        );
+    }
+
+    #[test]
+    fn broken_json_is_a_bad_request() {
+        assert!(matches!(
+            parse_json::<Body>(b"{\"email\":"),
+            Err(ApiError::BadRequest(_))
+        ));
+    }
+}

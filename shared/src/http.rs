@@ -1,0 +1,58 @@
+//! What every function's router has in common: `GET /api/health`, JSON 404s,
+//! a body limit and a request log line.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value};
+use std::time::Instant;
+
+/// JSON bodies larger than this are refused with 413. Files never travel in
+/// bodies (they go to S3 by presigned URL), so 1 MiB is generous.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Wraps a function's own routes with the common ones and the state. The
+/// result runs unchanged under `lambda_http` and in `loaf serve`.
+pub fn function_router(routes: Router<AppState>, state: AppState) -> Router {
+    routes
+        .route("/api/health", get(health))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// 200 `{"status":"ok","database":"reachable"}`, or 503 when the database
+/// does not answer.
+async fn health(State(state): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
+    if crate::db::is_reachable(&state.db).await {
+        Ok(axum::Json(json!({"status": "ok", "database": "reachable"})))
+    } else {
+        Err(ApiError::Unavailable(anyhow::anyhow!(
+            "health check: database unreachable"
+        )))
+    }
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+async fn log_request(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let started = Instant::now();
+    let res = next.run(req).await;
+    tracing::info!(
+        %method,
+        %path,
+        status = res.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    res
+}

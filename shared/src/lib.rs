@@ -1,0 +1,20 @@
+//! The shared crate of the LOAF membership platform: everything two or more
+//! functions need. Each function builds an [`AppState`] once per container
+//! and hands it to its router; handlers extract what they need from it.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod extract;
+pub mod http;
+pub mod lambda;
+pub mod pagination;
+pub mod permissions;
+pub mod state;
+pub mod storage;
+pub mod telemetry;
+
+pub use error::{ApiError, ApiResult};
+pub use state::AppState;

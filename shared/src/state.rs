@@ -1,0 +1,44 @@
+//! What every handler shares, built once per container (per process locally).
+
+use crate::auth::{PermissionCache, TokenKeys};
+use crate::config::{Config, ConfigError};
+use crate::db;
+use crate::storage::Storage;
+use sqlx::PgPool;
+use std::sync::Arc;
+
+/// Cheap to clone: every field is a handle.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: PgPool,
+    pub storage: Storage,
+    pub tokens: Arc<TokenKeys>,
+    pub permissions: Arc<PermissionCache>,
+}
+
+impl AppState {
+    /// Builds the state from parts made elsewhere (the local server and the
+    /// tests bring their own pool and storage).
+    pub fn new(config: Config, db: PgPool, storage: Storage) -> Self {
+        AppState {
+            tokens: Arc::new(TokenKeys::new(&config.auth)),
+            permissions: Arc::new(PermissionCache::new(config.auth.permission_cache_ttl)),
+            config: Arc::new(config),
+            db,
+            storage,
+        }
+    }
+
+    /// Reads the environment, builds the (lazy) pool and the S3 client: what
+    /// a Lambda container does once, before its first request.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let config = Config::from_env()?;
+        let pool = db::connect_lazy(&config.db).map_err(|e| ConfigError {
+            var: "DATABASE_URL",
+            problem: format!("cannot be used: {e}"),
+        })?;
+        let storage = Storage::new(&config.storage).await;
+        Ok(AppState::new(config, pool, storage))
+    }
+}

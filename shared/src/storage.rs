@@ -1,0 +1,244 @@
+//! S3 storage. Files never pass through a Lambda body: clients upload and
+//! download with short-lived presigned URLs; the API only signs, checks and
+//! deletes. Locally the same code talks to an S3-compatible endpoint.
+
+use crate::config::StorageConfig;
+use crate::error::ApiError;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::presigning::PresigningConfig;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A storage failure: the endpoint could not be reached (503 to the client)
+/// or S3 refused the request (logged, 500).
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("storage unreachable: {0}")]
+    Unavailable(anyhow::Error),
+    #[error("storage request failed: {0}")]
+    Failed(anyhow::Error),
+}
+
+impl<E, R> From<SdkError<E, R>> for StorageError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    fn from(err: SdkError<E, R>) -> Self {
+        match err {
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+                StorageError::Unavailable(err.into())
+            }
+            other => StorageError::Failed(other.into()),
+        }
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(err: StorageError) -> Self {
+        match err {
+            StorageError::Unavailable(e) => ApiError::Unavailable(e),
+            StorageError::Failed(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+/// A presigned request: the URL and the headers the client must send with it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Presigned {
+    pub url: String,
+    pub method: &'static str,
+    pub headers: Vec<(String, String)>,
+}
+
+/// What `head` reports of an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub size: i64,
+    pub content_type: Option<String>,
+}
+
+/// The S3 client and the bucket, built once per container.
+#[derive(Clone)]
+pub struct Storage {
+    client: aws_sdk_s3::Client,
+    bucket: Arc<str>,
+}
+
+impl Storage {
+    /// Builds the client from the default AWS credential chain (the Lambda
+    /// role in AWS), or from `S3_ACCESS_KEY_ID`/`S3_SECRET_ACCESS_KEY` when an
+    /// S3-compatible endpoint is configured.
+    pub async fn new(cfg: &StorageConfig) -> Self {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(region) = &cfg.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        } else if cfg.endpoint.is_some() {
+            loader = loader.region(aws_config::Region::new("us-east-1"));
+        }
+        if let Some(creds) = &cfg.static_credentials {
+            loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
+                creds.access_key_id.clone(),
+                creds.secret_access_key.clone(),
+                None,
+                None,
+                "loaf-static",
+            ));
+        }
+        let shared = loader.load().await;
+        let mut builder = aws_sdk_s3::config::Builder::from(&shared)
+            .force_path_style(cfg.force_path_style);
+        if let Some(endpoint) = &cfg.endpoint {
+            builder = builder.endpoint_url(endpoint);
+        }
+        Storage {
+            client: aws_sdk_s3::Client::from_conf(builder.build()),
+            bucket: cfg.bucket.as_str().into(),
+        }
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// Creates the bucket when it does not exist (local endpoints only; in
+    /// AWS the stack owns the bucket).
+    pub async fn ensure_bucket(&self) -> Result<(), StorageError> {
+        match self.client.head_bucket().bucket(self.bucket()).send().await {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => {
+                self.client
+                    .create_bucket()
+                    .bucket(self.bucket())
+                    .send()
+                    .await?;
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A presigned PUT for exactly `content_length` bytes of `content_type`
+    /// at `key`: both are signed, so the client cannot send another type or
+    /// size.
+    pub async fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        content_length: i64,
+        expires_in: Duration,
+    ) -> Result<Presigned, StorageError> {
+        let req = self
+            .client
+            .put_object()
+            .bucket(self.bucket())
+            .key(key)
+            .content_type(content_type)
+            .content_length(content_length)
+            .presigned(presigning(expires_in)?)
+            .await?;
+        Ok(Presigned {
+            url: req.uri().to_string(),
+            method: "PUT",
+            headers: req
+                .headers()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        })
+    }
+
+    /// A presigned GET; `download_name` sets the file name the browser saves.
+    pub async fn presign_get(
+        &self,
+        key: &str,
+        expires_in: Duration,
+        download_name: Option<&str>,
+    ) -> Result<String, StorageError> {
+        let mut req = self.client.get_object().bucket(self.bucket()).key(key);
+        if let Some(name) = download_name {
+            req = req.response_content_disposition(content_disposition(name));
+        }
+        Ok(req
+            .presigned(presigning(expires_in)?)
+            .await?
+            .uri()
+            .to_string())
+    }
+
+    /// The object's size and type, or `None` when there is no such object.
+    pub async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StorageError> {
+        match self
+            .client
+            .head_object()
+            .bucket(self.bucket())
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(ObjectInfo {
+                size: out.content_length().unwrap_or(0),
+                content_type: out.content_type().map(str::to_string),
+            })),
+            Err(SdkError::ServiceError(e))
+                if e.raw().status().as_u16() == 404 || e.err().code() == Some("NotFound") =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Deletes the object; deleting a missing object succeeds.
+    pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
+        self.client
+            .delete_object()
+            .bucket(self.bucket())
+            .key(key)
+            .send()
+            .await?;
+        Ok(())
+    }
+}
+
+fn presigning(expires_in: Duration) -> Result<PresigningConfig, StorageError> {
+    PresigningConfig::expires_in(expires_in).map_err(|e| StorageError::Failed(e.into()))
+}
+
+/// `attachment` with an ASCII fallback name and the exact UTF-8 name
+/// (RFC 6266 / RFC 5987), so "Rapport annuel 2025.pdf" survives.
+pub fn content_disposition(name: &str) -> String {
+    let fallback: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disposition_keeps_unicode_names() {
+        assert_eq!(
+            content_disposition("Résumé \"2025\".pdf"),
+            "attachment; filename=\"R_sum_ _2025_.pdf\"; filename*=UTF-8''R%C3%A9sum%C3%A9%20%222025%22.pdf"
+        );
+    }
+}
