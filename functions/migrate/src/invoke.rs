@@ -1,0 +1,177 @@
+//! The two ways the migrate Lambda is invoked, told apart by shape:
+//!
+//! - **Directly** (`aws lambda invoke`), with `{}` or
+//!   `{"superadmin": {"email", "password", "first_name", "last_name"}}`: the
+//!   answer is the run's JSON summary, or an error.
+//! - **As a CloudFormation custom resource** (`RequestType`, `ResponseURL`,
+//!   ...): Create and Update migrate, Delete succeeds without touching data.
+//!   The outcome is PUT to `ResponseURL` whatever happens, failures
+//!   included, so a stack never waits an hour for an answer.
+
+use crate::{NewAdmin, Summary};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sqlx::migrate::Migrator;
+use sqlx::PgPool;
+use std::time::Duration;
+
+/// The physical id of the custom resource: one per stack, never changing,
+/// so an Update never makes CloudFormation delete the "old" resource.
+const PHYSICAL_ID: &str = "loaf-database-migrations";
+
+/// CloudFormation's custom resource request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CfnRequest {
+    request_type: String,
+    #[serde(rename = "ResponseURL")]
+    response_url: String,
+    stack_id: String,
+    request_id: String,
+    logical_resource_id: String,
+    physical_resource_id: Option<String>,
+}
+
+/// A direct invocation's input.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DirectRequest {
+    superadmin: Option<NewAdmin>,
+}
+
+/// Why an invocation failed (the Lambda reports it as a function error).
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    #[error("unrecognised input: {0}")]
+    BadInput(String),
+    #[error(transparent)]
+    Run(#[from] crate::Error),
+    #[error("the migration did not finish within {0:?}")]
+    TimedOut(Duration),
+    #[error("could not deliver the result to CloudFormation: {0}")]
+    Respond(String),
+}
+
+/// Handles one invocation. `budget` is the time left before the Lambda is
+/// killed, less a margin: the work is abandoned when it runs out, so a
+/// CloudFormation answer can still be sent.
+pub async fn handle(
+    pool: &PgPool,
+    migrator: &Migrator,
+    http: &reqwest::Client,
+    payload: Value,
+    budget: Duration,
+) -> Result<Value, InvokeError> {
+    if payload.get("RequestType").is_some() && payload.get("ResponseURL").is_some() {
+        let request: CfnRequest = serde_json::from_value(payload)
+            .map_err(|e| InvokeError::BadInput(format!("CloudFormation request: {e}")))?;
+        return handle_cfn(pool, migrator, http, request, budget).await;
+    }
+    let request: DirectRequest = if payload.is_null() {
+        DirectRequest::default()
+    } else {
+        serde_json::from_value(payload).map_err(|e| InvokeError::BadInput(e.to_string()))?
+    };
+    let summary = run_within(pool, migrator, request.superadmin.as_ref(), budget).await?;
+    Ok(serde_json::to_value(summary).unwrap_or(Value::Null))
+}
+
+async fn run_within(
+    pool: &PgPool,
+    migrator: &Migrator,
+    bootstrap: Option<&NewAdmin>,
+    budget: Duration,
+) -> Result<Summary, InvokeError> {
+    tokio::time::timeout(budget, crate::run(pool, migrator, bootstrap))
+        .await
+        .map_err(|_| InvokeError::TimedOut(budget))?
+        .map_err(InvokeError::Run)
+}
+
+async fn handle_cfn(
+    pool: &PgPool,
+    migrator: &Migrator,
+    http: &reqwest::Client,
+    request: CfnRequest,
+    budget: Duration,
+) -> Result<Value, InvokeError> {
+    tracing::info!(request_type = %request.request_type, stack = %request.stack_id, "custom resource request");
+    let outcome: Result<Value, String> = match request.request_type.as_str() {
+        // Deleting the stack (or replacing this resource) must never touch data.
+        "Delete" => Ok(json!({})),
+        "Create" | "Update" => run_within(pool, migrator, None, budget)
+            .await
+            .map(|s| {
+                let applied: Vec<String> = s.applied.iter().map(|a| a.version.to_string()).collect();
+                json!({
+                    "AppliedMigrations": applied.join(","),
+                    "BaselineAdopted": s.baseline_adopted.to_string(),
+                    "Permissions": s.counts.permissions.to_string(),
+                    "Roles": s.counts.roles.to_string(),
+                })
+            })
+            .map_err(|e| e.to_string()),
+        other => Err(format!("unknown RequestType {other:?}")),
+    };
+    let (status, reason, data) = match &outcome {
+        Ok(data) => ("SUCCESS", "OK".to_string(), data.clone()),
+        Err(message) => ("FAILED", message.clone(), json!({})),
+    };
+    let body = json!({
+        "Status": status,
+        // CloudFormation caps the whole response at 4 KiB.
+        "Reason": truncate(&reason, 1000),
+        "PhysicalResourceId": request.physical_resource_id.clone().unwrap_or_else(|| PHYSICAL_ID.into()),
+        "StackId": request.stack_id,
+        "RequestId": request.request_id,
+        "LogicalResourceId": request.logical_resource_id,
+        "NoEcho": false,
+        "Data": data,
+    });
+    respond(http, &request.response_url, &body).await?;
+    match outcome {
+        Ok(_) => Ok(body),
+        Err(message) => {
+            tracing::error!(%message, "custom resource failed; FAILED sent to CloudFormation");
+            Ok(body)
+        }
+    }
+}
+
+/// PUTs the response to the presigned S3 URL CloudFormation gave, retrying
+/// briefly: a lost answer leaves the stack waiting for its timeout.
+async fn respond(http: &reqwest::Client, url: &str, body: &Value) -> Result<(), InvokeError> {
+    let bytes = serde_json::to_vec(body).map_err(|e| InvokeError::Respond(e.to_string()))?;
+    let mut last = String::new();
+    for attempt in 0..3u64 {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(500 * attempt)).await;
+        }
+        // The URL is presigned without a content type: an empty one is
+        // what CloudFormation's own helper sends.
+        match http
+            .put(url)
+            .header("content-type", "")
+            .body(bytes.clone())
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+        {
+            Ok(res) if res.status().is_success() => return Ok(()),
+            Ok(res) => last = format!("HTTP {}", res.status()),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(InvokeError::Respond(last))
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
