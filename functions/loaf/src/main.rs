@@ -1,1 +1,69 @@
-fn main(){}
+//! `loaf`: serve the whole API locally, migrate a database, create an admin.
+
+use clap::{Parser, Subcommand};
+use loaf::commands::{self, AdminArgs};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "loaf", version, about = "The LOAF membership platform's admin CLI")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every function's routes on one local port. Without DATABASE_URL
+    /// a private PostgreSQL runs in .loaf/postgres; without S3_BUCKET a local
+    /// S3 endpoint serves .loaf/s3.
+    Serve {
+        /// Port on 127.0.0.1.
+        #[arg(long, env = "PORT", default_value_t = 3000)]
+        port: u16,
+    },
+    /// Apply migrations and seed permissions and roles (DATABASE_URL).
+    Migrate {
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a superadmin (DATABASE_URL). Prompts for what ADMIN_EMAIL,
+    /// ADMIN_PASSWORD, ADMIN_FIRST_NAME, ADMIN_LAST_NAME and the flags do not give.
+    CreateAdmin {
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        first_name: Option<String>,
+        #[arg(long)]
+        last_name: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    loaf_shared::telemetry::init();
+    let result = match cli.command {
+        Command::Serve { port } => loaf::serve::serve(port).await,
+        Command::Migrate { json } => commands::migrate(json).await,
+        Command::CreateAdmin {
+            email,
+            first_name,
+            last_name,
+        } => {
+            commands::create_admin(AdminArgs {
+                email,
+                first_name,
+                last_name,
+            })
+            .await
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! `loaf migrate` and `loaf create-admin`, against `DATABASE_URL`.
+
+use crate::serve::redact;
+use anyhow::Context;
+use loaf_migrate::{NewAdmin, Summary};
+use loaf_shared::config::{DbConfig, ProcessEnv};
+use sqlx::PgPool;
+use std::io::{BufRead, IsTerminal, Write};
+
+async fn pool_from_env() -> anyhow::Result<(PgPool, String)> {
+    let config = DbConfig::from_source(&ProcessEnv)?;
+    let pool = loaf_shared::db::connect_lazy(&config)?;
+    Ok((pool, redact(&config.url)))
+}
+
+/// Applies migrations and the seed; prints what changed.
+pub async fn migrate(json: bool) -> anyhow::Result<()> {
+    let (pool, url) = pool_from_env().await?;
+    let summary = loaf_migrate::run(&pool, &loaf_migrate::MIGRATOR, None)
+        .await
+        .with_context(|| format!("migrating {url}"))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_summary(&summary);
+    }
+    Ok(())
+}
+
+fn print_summary(s: &Summary) {
+    if s.baseline_adopted {
+        println!("adopted the old platform's schema as migration 1 (baseline)");
+    }
+    if s.applied.is_empty() {
+        println!("schema up to date: no migration to apply");
+    }
+    for a in &s.applied {
+        println!("applied {:04} {}", a.version, a.description);
+    }
+    println!(
+        "seed: {} permissions, {} roles, {} grants added; {} users linked to roles",
+        s.seed.permissions_added, s.seed.roles_added, s.seed.grants_added, s.seed.users_linked_to_roles
+    );
+    println!(
+        "users | permissions | roles | plans = {} | {} | {} | {}",
+        s.counts.users, s.counts.permissions, s.counts.roles, s.counts.plans
+    );
+}
+
+/// Flags of `loaf create-admin`; what is missing comes from `ADMIN_*`
+/// variables, then from prompts when a terminal is attached.
+pub struct AdminArgs {
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+/// Creates a superadmin, asking for what flags and variables do not give.
+pub async fn create_admin(args: AdminArgs) -> anyhow::Result<()> {
+    let interactive = std::io::stdin().is_terminal();
+    let env = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
+    let ask = |label: &str, default: Option<&str>| -> anyhow::Result<String> {
+        if !interactive {
+            return default.map(str::to_string).ok_or_else(|| {
+                anyhow::anyhow!("{label} is required: pass it as a flag or an ADMIN_* variable (no terminal to ask on)")
+            });
+        }
+        match default {
+            Some(d) => print!("{label} [{d}]: "),
+            None => print!("{label}: "),
+        }
+        std::io::stdout().flush()?;
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        let line = line.trim();
+        Ok(if line.is_empty() { default.unwrap_or_default() } else { line }.to_string())
+    };
+
+    let email = match args.email.or_else(|| env("ADMIN_EMAIL")) {
+        Some(e) => e,
+        None => ask("Email", None)?,
+    };
+    let first_name = match args.first_name.or_else(|| env("ADMIN_FIRST_NAME")) {
+        Some(v) => v,
+        None => ask("First name", Some("Super"))?,
+    };
+    let last_name = match args.last_name.or_else(|| env("ADMIN_LAST_NAME")) {
+        Some(v) => v,
+        None => ask("Last name", Some("Admin"))?,
+    };
+    let password = match env("ADMIN_PASSWORD") {
+        Some(p) => p,
+        None if interactive => {
+            let first = rpassword::prompt_password("Password (8+ characters): ")?;
+            let again = rpassword::prompt_password("Password again: ")?;
+            anyhow::ensure!(first == again, "the two passwords differ: nothing was created");
+            first
+        }
+        None => anyhow::bail!("ADMIN_PASSWORD is required when no terminal is attached"),
+    };
+    let admin = NewAdmin {
+        email,
+        password,
+        first_name,
+        last_name,
+    };
+    // Refuse bad input before touching the database.
+    admin.validate()?;
+    let (pool, url) = pool_from_env().await?;
+    let mut conn = pool
+        .acquire()
+        .await
+        .with_context(|| format!("cannot reach the database at {url}"))?;
+    loaf_migrate::admin::create_superadmin(&mut conn, &admin).await?;
+    println!("created superadmin {}", admin.email.trim().to_lowercase());
+    Ok(())
+}

@@ -1,0 +1,180 @@
+//! `loaf serve`: the whole API on one local port, on embedded defaults.
+
+use crate::gateway;
+use crate::local_postgres::{ensure_database, Cluster, Durability};
+use crate::local_s3::{self, LocalS3};
+use crate::project::{random_hex, write_private, Project};
+use anyhow::Context;
+use loaf_migrate::NewAdmin;
+use loaf_shared::config::Config;
+use loaf_shared::storage::Storage;
+use loaf_shared::AppState;
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::time::Instant;
+use tokio::net::TcpListener;
+
+/// The local bucket's name.
+const LOCAL_BUCKET: &str = "loaf-local";
+/// The development superadmin's email.
+const DEV_ADMIN_EMAIL: &str = "admin@loaf.local";
+
+/// Serves until Ctrl-C or SIGTERM, then stops what it started.
+pub async fn serve(port: u16) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let project = Project::locate()?;
+    let _lock = project.lock_serve()?;
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.with_context(|| {
+        format!("cannot listen on 127.0.0.1:{port}: stop what uses it, or choose another port with PORT=… or --port")
+    })?;
+    let state_dir = project.state_dir()?;
+
+    let mut local: HashMap<&'static str, String> = HashMap::new();
+    let cluster = if env_is_set("DATABASE_URL") {
+        None
+    } else {
+        let cluster = Cluster::new(&state_dir.join("postgres"), Durability::Safe)?;
+        cluster.start().await?;
+        Some(cluster)
+    };
+    let result = async {
+        if let Some(cluster) = &cluster {
+            ensure_database(&cluster.url("postgres")?, "loaf").await?;
+            local.insert("DATABASE_URL", cluster.url("loaf")?);
+            local.insert("DB_MAX_CONNECTIONS", "10".into());
+        }
+        let s3 = if env_is_set("S3_BUCKET") {
+            None
+        } else {
+            let s3 = LocalS3::start(&state_dir.join("s3"), 0).await?;
+            local.insert("S3_BUCKET", LOCAL_BUCKET.into());
+            local.insert("S3_ENDPOINT", s3.endpoint());
+            local.insert("S3_ACCESS_KEY_ID", local_s3::ACCESS_KEY_ID.into());
+            local.insert("S3_SECRET_ACCESS_KEY", local_s3::SECRET_ACCESS_KEY.into());
+            Some(s3)
+        };
+        if !env_is_set("JWT_SECRET") {
+            local.insert("JWT_SECRET", project.secret("jwt-secret")?);
+        }
+        let source = |var: &str| std::env::var(var).ok().or_else(|| local.get(var).cloned());
+        let config = Config::from_source(&source)?;
+        let pool = loaf_shared::db::connect_lazy(&config.db)?;
+        loaf_migrate::run(&pool, &loaf_migrate::MIGRATOR, None).await?;
+        let login = dev_admin(&project, &pool).await?;
+        let storage = Storage::new(&config.storage).await;
+        if s3.is_some() {
+            storage
+                .ensure_bucket()
+                .await
+                .context("cannot create the local bucket")?;
+        }
+        let database = redact(&config.db.url);
+        let bucket = config.storage.bucket.clone();
+        let app = gateway::router(AppState::new(config, pool, storage));
+
+        let url = format!("http://{}", listener.local_addr()?);
+        println!("LOAF API ready on {url} ({:.1} s)", started.elapsed().as_secs_f64());
+        println!("  health      curl {url}/api/health");
+        match &cluster {
+            Some(_) => println!("  database    {database} (local cluster in .loaf/postgres)"),
+            None => println!("  database    {database}"),
+        }
+        match &s3 {
+            Some(s3) => println!("  storage     bucket {bucket} at {} (local S3 in .loaf/s3)", s3.endpoint()),
+            None => println!("  storage     bucket {bucket}"),
+        }
+        match login {
+            Some((email, password)) => {
+                println!("  superadmin  {email} / {password} (kept in .loaf/dev-admin.json)")
+            }
+            None => println!("  superadmin  sign in with the existing superadmin account"),
+        }
+        println!("Ctrl-C stops the server{}.", if cluster.is_some() { ", the local database and storage" } else { "" });
+
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("the server stopped unexpectedly")?;
+        drop(s3);
+        anyhow::Ok(())
+    }
+    .await;
+    if let Some(cluster) = cluster {
+        if let Err(e) = cluster.stop().await {
+            eprintln!("warning: could not stop the local PostgreSQL: {e:#}");
+        }
+    }
+    result
+}
+
+fn env_is_set(var: &str) -> bool {
+    std::env::var(var).is_ok_and(|v| !v.trim().is_empty())
+}
+
+/// Makes sure a superadmin exists; when this run (or an earlier one) made
+/// the development superadmin, answers its credentials.
+async fn dev_admin(project: &Project, pool: &PgPool) -> anyhow::Result<Option<(String, String)>> {
+    let path = project.state_dir()?.join("dev-admin.json");
+    let mut conn = pool.acquire().await?;
+    if !loaf_migrate::admin::superadmin_exists(&mut conn).await? {
+        let password = random_hex(12);
+        let admin = NewAdmin {
+            email: DEV_ADMIN_EMAIL.into(),
+            password: password.clone(),
+            first_name: "Development".into(),
+            last_name: "Admin".into(),
+        };
+        loaf_migrate::admin::create_superadmin(&mut conn, &admin).await?;
+        let json = serde_json::json!({"email": DEV_ADMIN_EMAIL, "password": password});
+        write_private(&path, &json.to_string())?;
+    }
+    let saved: Option<serde_json::Value> = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    Ok(saved.and_then(|v| {
+        Some((
+            v.get("email")?.as_str()?.to_string(),
+            v.get("password")?.as_str()?.to_string(),
+        ))
+    }))
+}
+
+/// The URL without its password, for printing.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}{user}{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {},
+                _ = term.recv() => {},
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+    println!("stopping…");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn redact_hides_the_password() {
+        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u@h:5432/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("postgres://h/db"), "postgres://h/db");
+    }
+}
