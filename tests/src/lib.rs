@@ -1,1 +1,343 @@
+//! The test harness: a real PostgreSQL server and a real S3-protocol
+//! endpoint, a fresh database per test, and helpers that drive the real
+//! routers.
+//!
+//! Without `DATABASE_URL` the harness runs a private cluster from the
+//! machine's PostgreSQL binaries in the temp folder. It starts on the first
+//! test, is shared by every test process of the run (they take turns on a
+//! lock file) and stays up for the next run; `.ci/run` stops it at the end.
+//! With `DATABASE_URL` (a role allowed to CREATE DATABASE) that server is
+//! used instead. Each test gets its own database, copied from a template
+//! that was migrated and seeded once per set of migrations.
 
+use anyhow::Context;
+use axum::body::Body;
+use axum::Router;
+use http::{Method, Request, StatusCode};
+use loaf::local_postgres::{ensure_database, Cluster, Durability};
+use loaf::local_s3::{self, LocalS3};
+use loaf_shared::config::{AuthConfig, Config, DbConfig, StaticCredentials, StorageConfig};
+use loaf_shared::storage::Storage;
+use loaf_shared::AppState;
+use serde_json::Value;
+use sqlx::{Connection, PgConnection, PgPool};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+use tokio::sync::OnceCell;
+use tower::ServiceExt;
+
+/// The JWT secret of test apps.
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret!";
+
+static SERVER: OnceCell<String> = OnceCell::const_new();
+static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+
+fn harness_dir() -> PathBuf {
+    // One cluster per checkout and user, in the temp folder: the postgres
+    // user (when we are root) can always reach it, unlike a checkout in /root.
+    let checkout = env!("CARGO_MANIFEST_DIR");
+    let hash = checkout
+        .bytes()
+        .fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
+    // SAFETY: geteuid has no preconditions.
+    let uid = unsafe { libc::geteuid() };
+    std::env::temp_dir().join(format!("loaf-test-{uid}-{hash:016x}"))
+}
+
+/// The URL of a maintenance database on the test server, starting the
+/// private cluster if needed.
+pub async fn server_url() -> &'static str {
+    SERVER
+        .get_or_init(|| async {
+            if let Ok(url) = std::env::var("DATABASE_URL") {
+                return url;
+            }
+            let cluster = Cluster::new(&harness_dir().join("postgres"), Durability::Throwaway)
+                .expect("test cluster folder");
+            cluster.start().await.expect("test PostgreSQL cluster starts");
+            cluster.url("postgres").expect("test cluster URL")
+        })
+        .await
+}
+
+fn with_database(server: &str, name: &str) -> String {
+    let (base, query) = match server.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (server, String::new()),
+    };
+    let base = base.rsplit_once('/').map(|(b, _)| b).unwrap_or(base);
+    format!("{base}/{name}{query}")
+}
+
+/// A new, empty database (no schema): for tests of migrate itself.
+pub async fn empty_database() -> (PgPool, String) {
+    let server = server_url().await;
+    let name = new_db_name();
+    ensure_database(server, &name).await.expect("create database");
+    let url = with_database(server, &name);
+    (pool(&url), url)
+}
+
+/// A new database holding the migrated, seeded schema and no users.
+pub async fn migrated_database() -> (PgPool, String) {
+    let server = server_url().await;
+    let template = template(server).await.expect("template database");
+    let name = new_db_name();
+    let mut conn = PgConnection::connect(server).await.expect("connect to test server");
+    drop_databases_of_finished_tests(&mut conn).await;
+    // Copying a template fails while another session is connected to it;
+    // only the template builder ever connects, and briefly, so retry.
+    for attempt in 0.. {
+        let sql = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"");
+        match sqlx::query(&sql).execute(&mut conn).await {
+            Ok(_) => break,
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55006") && attempt < 50 => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(e) => panic!("cannot copy the template database: {e}"),
+        }
+    }
+    let _ = conn.close().await;
+    let url = with_database(server, &name);
+    (pool(&url), url)
+}
+
+fn pool(url: &str) -> PgPool {
+    loaf_shared::db::connect_lazy(&DbConfig {
+        url: url.into(),
+        max_connections: 5,
+        acquire_timeout: Duration::from_secs(10),
+    })
+    .expect("test pool")
+}
+
+/// `t_<pid>_<n>`: the pid lets later processes drop what finished tests left.
+fn new_db_name() -> String {
+    format!(
+        "t_{}_{}",
+        std::process::id(),
+        NEXT_DB.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+async fn drop_databases_of_finished_tests(conn: &mut PgConnection) {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE 't\\_%'")
+            .fetch_all(&mut *conn)
+            .await
+            .unwrap_or_default();
+    for name in names {
+        let pid = name.split('_').nth(1).and_then(|p| p.parse::<u32>().ok());
+        if pid.is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists()) {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut *conn)
+                .await;
+        }
+    }
+}
+
+/// The template for this set of migrations, built once across processes.
+async fn template(server: &str) -> anyhow::Result<String> {
+    let mut hash = 0xcbf29ce484222325u64;
+    for m in loaf_migrate::MIGRATOR.iter() {
+        for b in m.checksum.iter() {
+            hash = (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3);
+        }
+    }
+    // The seed is part of the template too: a change to the catalogue must
+    // rebuild it.
+    for p in loaf_shared::permissions::PERMISSIONS {
+        for b in p.code.bytes() {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x100000001b3);
+        }
+    }
+    let name = format!("loaf_tpl_{hash:016x}");
+    let mut conn = PgConnection::connect(server).await?;
+    // A session advisory lock serialises template builders across the test
+    // processes sharing this server; closing the connection releases it.
+    sqlx::query("SELECT pg_advisory_lock(7411)")
+        .execute(&mut conn)
+        .await?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut conn)
+            .await?;
+    if !exists {
+        // Built under another name and renamed when complete, so a build
+        // that died half-way is never used as a template.
+        let building = format!("{name}_build");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"))
+            .execute(&mut conn)
+            .await?;
+        sqlx::query(&format!("CREATE DATABASE \"{building}\""))
+            .execute(&mut conn)
+            .await?;
+        let pool = pool(&with_database(server, &building));
+        loaf_migrate::run(&pool, &loaf_migrate::MIGRATOR, None)
+            .await
+            .context("migrating the template")?;
+        pool.close().await;
+        sqlx::query(&format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""))
+            .execute(&mut conn)
+            .await?;
+    }
+    conn.close().await?;
+    Ok(name)
+}
+
+/// One test's application: a migrated database, a local S3 endpoint over a
+/// folder of its own, and the state and routers built from them.
+pub struct TestApp {
+    pub state: AppState,
+    pub db: PgPool,
+    pub db_url: String,
+    pub s3_endpoint: String,
+    s3: Option<LocalS3>,
+    s3_dir: PathBuf,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        drop(self.s3.take());
+        let _ = std::fs::remove_dir_all(&self.s3_dir);
+    }
+}
+
+/// Config for a test app over `db_url` and an S3 endpoint.
+pub fn test_config(db_url: &str, s3_endpoint: &str) -> Config {
+    Config {
+        db: DbConfig {
+            url: db_url.into(),
+            max_connections: 5,
+            acquire_timeout: Duration::from_secs(10),
+        },
+        auth: AuthConfig {
+            jwt_secret: TEST_JWT_SECRET.as_bytes().to_vec(),
+            jwt_issuer: "loaf".into(),
+            access_token_ttl: Duration::from_secs(1800),
+            permission_cache_ttl: Duration::from_secs(30),
+        },
+        storage: StorageConfig {
+            bucket: "loaf-test".into(),
+            endpoint: Some(s3_endpoint.into()),
+            force_path_style: true,
+            region: Some("us-east-1".into()),
+            static_credentials: Some(StaticCredentials {
+                access_key_id: local_s3::ACCESS_KEY_ID.into(),
+                secret_access_key: local_s3::SECRET_ACCESS_KEY.into(),
+            }),
+        },
+    }
+}
+
+/// Starts a test app on a fresh migrated database.
+pub async fn spawn_app() -> TestApp {
+    let (db, db_url) = migrated_database().await;
+    let s3_dir = std::env::temp_dir().join(format!(
+        "loaf-test-s3-{}-{}",
+        std::process::id(),
+        NEXT_DB.fetch_add(1, Ordering::Relaxed)
+    ));
+    let s3 = LocalS3::start(&s3_dir, 0).await.expect("local S3 starts");
+    let config = test_config(&db_url, &s3.endpoint());
+    let storage = Storage::new(&config.storage).await;
+    storage.ensure_bucket().await.expect("test bucket");
+    TestApp {
+        state: AppState::new(config, db.clone(), storage),
+        s3_endpoint: s3.endpoint(),
+        db,
+        db_url,
+        s3: Some(s3),
+        s3_dir,
+    }
+}
+
+/// A response read whole: status, headers and JSON body (`Null` if empty or
+/// not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: http::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The error code of a JSON error body.
+    pub fn error_code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+}
+
+/// Sends one request through `router`, as API Gateway or `loaf serve` would.
+pub async fn call(
+    router: &Router,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Reply {
+    let mut req = Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
+    let req = match body {
+        Some(json) => req
+            .header("content-type", "application/json")
+            .body(Body::from(json.to_string())),
+        None => req.body(Body::empty()),
+    }
+    .expect("valid request");
+    let res = router.clone().oneshot(req).await.expect("infallible");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = axum::body::to_bytes(res.into_body(), 16 << 20)
+        .await
+        .expect("body");
+    Reply {
+        status,
+        headers,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+/// A user created straight in the database, for tests that need one.
+pub struct TestUser {
+    pub id: uuid::Uuid,
+    pub email: String,
+}
+
+impl TestApp {
+    /// The whole API, as `loaf serve` mounts it.
+    pub fn api(&self) -> Router {
+        loaf::gateway::router(self.state.clone())
+    }
+
+    /// Inserts an active user holding the system role `role` (both the
+    /// dynamic role and the legacy enum).
+    pub async fn user_with_role(&self, role: &str) -> TestUser {
+        let email = format!("{role}-{}@example.org", uuid::Uuid::new_v4().simple());
+        let id = sqlx::query_scalar(
+            "INSERT INTO users (email, password_hash, first_name, last_name, status, role, role_id) \
+             SELECT $1, 'not-a-hash', 'Test', 'User', 'active', $2::userrole, r.id \
+             FROM roles r WHERE r.code = $2 RETURNING id",
+        )
+        .bind(&email)
+        .bind(role)
+        .fetch_one(&self.db)
+        .await
+        .expect("insert test user");
+        TestUser { id, email }
+    }
+
+    /// A valid access token for `user` at their current token version.
+    pub async fn token_for(&self, user: &TestUser) -> String {
+        let version: i32 = sqlx::query_scalar("SELECT token_version FROM users WHERE id = $1")
+            .bind(user.id)
+            .fetch_one(&self.db)
+            .await
+            .expect("token version");
+        self.state.tokens.issue(user.id, version).expect("token")
+    }
+}

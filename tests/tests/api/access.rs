@@ -1,0 +1,212 @@
+//! Who may call what: the extractors every route uses, driven through a
+//! small router built the way the functions build theirs.
+
+use axum::routing::{get, post};
+use axum::Router;
+use http::{Method, StatusCode};
+use loaf_shared::auth::{AuthUser, Require};
+use loaf_shared::extract::Json;
+use loaf_shared::permissions::perm;
+use loaf_shared::AppState;
+use loaf_tests::{call, spawn_app, TestApp};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+async fn whoami(user: AuthUser) -> axum::Json<Value> {
+    let mut codes: Vec<&String> = user.permissions.iter().collect();
+    codes.sort();
+    axum::Json(json!({"id": user.id, "email": user.email, "permissions": codes}))
+}
+
+async fn member_list(req: Require<perm::UsersView>) -> axum::Json<Value> {
+    axum::Json(json!({"seen_by": req.user.id}))
+}
+
+#[derive(Deserialize)]
+struct Signup {
+    email: loaf_shared::domain::Email,
+    #[allow(dead_code)] // read by serde only
+    address: Address,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)] // read by serde only
+struct Address {
+    city: String,
+}
+
+async fn signup(Json(body): Json<Signup>) -> axum::Json<Value> {
+    axum::Json(json!({"email": body.email}))
+}
+
+fn router(state: AppState) -> Router {
+    loaf_shared::http::function_router(
+        Router::new()
+            .route("/api/test/me", get(whoami))
+            .route("/api/test/members", get(member_list))
+            .route("/api/test/signup", post(signup)),
+        state,
+    )
+}
+
+async fn get_as(app: &TestApp, path: &str, token: Option<&str>) -> loaf_tests::Reply {
+    call(&router(app.state.clone()), Method::GET, path, token, None).await
+}
+
+#[tokio::test]
+async fn no_or_malformed_credentials_are_unauthorized() {
+    let app = spawn_app().await;
+    let router = router(app.state.clone());
+    for header in [None, Some("Bearer"), Some("Bearer not.a.jwt"), Some("Basic dXNlcjpwYXNz")] {
+        let mut req = http::Request::get("/api/test/me");
+        if let Some(h) = header {
+            req = req.header("authorization", h);
+        }
+        let res = tower::ServiceExt::oneshot(router.clone(), req.body(axum::body::Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{header:?}");
+    }
+    let reply = get_as(&app, "/api/test/me", None).await;
+    assert_eq!(reply.error_code(), "unauthorized");
+}
+
+#[tokio::test]
+async fn a_member_is_forbidden_an_admin_route_and_an_admin_is_not() {
+    let app = spawn_app().await;
+    let member = app.user_with_role("member").await;
+    let admin = app.user_with_role("admin").await;
+    let member_token = app.token_for(&member).await;
+
+    let reply = get_as(&app, "/api/test/members", Some(&member_token)).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(reply.error_code(), "forbidden");
+
+    let reply = get_as(&app, "/api/test/members", Some(&app.token_for(&admin).await)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body["seen_by"], json!(admin.id));
+
+    let reply = get_as(&app, "/api/test/me", Some(&member_token)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.body["email"], member.email);
+    assert!(reply.body["permissions"].as_array().unwrap().contains(&json!("events.rsvp")));
+    assert!(!reply.body["permissions"].as_array().unwrap().contains(&json!("users.view")));
+}
+
+#[tokio::test]
+async fn bumping_the_token_version_ends_every_session() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("admin").await;
+    let token = app.token_for(&admin).await;
+    assert_eq!(get_as(&app, "/api/test/me", Some(&token)).await.status, StatusCode::OK);
+
+    sqlx::query("UPDATE users SET token_version = token_version + 1 WHERE id = $1")
+        .bind(admin.id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    assert_eq!(get_as(&app, "/api/test/me", Some(&token)).await.status, StatusCode::UNAUTHORIZED);
+    let fresh = app.token_for(&admin).await;
+    assert_eq!(get_as(&app, "/api/test/me", Some(&fresh)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_deleted_users_token_is_refused() {
+    let app = spawn_app().await;
+    let member = app.user_with_role("member").await;
+    let token = app.token_for(&member).await;
+    sqlx::query("DELETE FROM users WHERE id = $1").bind(member.id).execute(&app.db).await.unwrap();
+    assert_eq!(get_as(&app, "/api/test/me", Some(&token)).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_token_signed_with_another_key_is_refused() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("superadmin").await;
+    let other = loaf_shared::auth::TokenKeys::new(&loaf_shared::config::AuthConfig {
+        jwt_secret: b"some-other-secret-some-other-secret".to_vec(),
+        jwt_issuer: "loaf".into(),
+        access_token_ttl: std::time::Duration::from_secs(1800),
+        permission_cache_ttl: std::time::Duration::from_secs(30),
+    });
+    let forged = other.issue(admin.id, 0).unwrap();
+    assert_eq!(get_as(&app, "/api/test/members", Some(&forged)).await.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_user_of_the_old_platform_with_only_a_legacy_role_gets_its_permissions() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("admin").await;
+    sqlx::query("UPDATE users SET role_id = NULL WHERE id = $1")
+        .bind(admin.id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let reply = get_as(&app, "/api/test/members", Some(&app.token_for(&admin).await)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_role_change_applies_once_the_cache_entry_is_gone() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("admin").await;
+    let token = app.token_for(&admin).await;
+    assert_eq!(get_as(&app, "/api/test/members", Some(&token)).await.status, StatusCode::OK);
+
+    sqlx::query(
+        "DELETE FROM role_permissions WHERE role_id = (SELECT id FROM roles WHERE code = 'admin') \
+         AND permission_id = (SELECT id FROM permissions WHERE code = 'users.view')",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    // Within the TTL the container still answers from its cache...
+    assert_eq!(get_as(&app, "/api/test/members", Some(&token)).await.status, StatusCode::OK);
+    // ...and a container that changed the role clears it.
+    app.state.permissions.clear();
+    assert_eq!(get_as(&app, "/api/test/members", Some(&token)).await.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn bad_bodies_get_json_errors_that_name_the_problem() {
+    let app = spawn_app().await;
+    let router = router(app.state.clone());
+    let post = |body: &'static str, content_type: &'static str| {
+        let router = router.clone();
+        async move {
+            let req = http::Request::post("/api/test/signup")
+                .header("content-type", content_type)
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            let res = tower::ServiceExt::oneshot(router, req).await.unwrap();
+            let status = res.status();
+            let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+            (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+        }
+    };
+    let (status, body) = post(r#"{"email":"a@b.org","address":{"city":"x"}}"#, "text/plain").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")));
+
+    let (status, _) = post(r#"{"email": "#, "application/json").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let (status, body) = post(r#"{"email":"not-an-email","address":{"city":"x"}}"#, "application/json").await;
+    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("email")));
+
+    let (status, body) = post(r#"{"email":"a@b.org","address":{}}"#, "application/json").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["field"], "address.city");
+    assert_eq!(body["error"]["code"], "required");
+
+    let (status, body) = post(r#"{"email":"a@b.org","address":{"city":"x"}}"#, "application/json; charset=utf-8").await;
+    assert_eq!((status, body["email"].as_str()), (StatusCode::OK, Some("a@b.org")));
+
+    let huge = format!(r#"{{"email":"a@b.org","address":{{"city":"{}"}}}}"#, "x".repeat(2 << 20));
+    let req = http::Request::post("/api/test/signup")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(huge))
+        .unwrap();
+    let res = tower::ServiceExt::oneshot(router.clone(), req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}

@@ -1,0 +1,8 @@
+//! Cross-function tests: each module reads as the story of one part of the
+//! foundation, against a real PostgreSQL and a real S3-protocol endpoint.
+
+mod access;
+mod custom_resource;
+mod health;
+mod migrate;
+mod storage;
