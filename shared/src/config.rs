@@ -38,7 +38,9 @@ impl<F: Fn(&str) -> Option<String>> Source for F {
 }
 
 fn optional(src: &dyn Source, var: &'static str) -> Option<String> {
-    src.get(var).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    src.get(var)
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 fn required(src: &dyn Source, var: &'static str, hint: &str) -> Result<String, ConfigError> {
@@ -68,7 +70,11 @@ fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy>(
 }
 
 fn boolean(src: &dyn Source, var: &'static str, default: bool) -> Result<bool, ConfigError> {
-    match optional(src, var).as_deref().map(str::to_ascii_lowercase).as_deref() {
+    match optional(src, var)
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         None => Ok(default),
         Some("1" | "true" | "yes" | "on") => Ok(true),
         Some("0" | "false" | "no" | "off") => Ok(false),
@@ -335,7 +341,8 @@ mod tests {
             ("S3_FORCE_PATH_STYLE", "maybe"),
         ];
         for (var, value) in cases {
-            let mut pairs: Vec<(&str, &str)> = GOOD.iter().filter(|(k, _)| k != var).copied().collect();
+            let mut pairs: Vec<(&str, &str)> =
+                GOOD.iter().filter(|(k, _)| k != var).copied().collect();
             pairs.push((var, value));
             let err = Config::from_source(&env(&pairs)).unwrap_err();
             assert_eq!(&err.var, var, "{var}={value}: {err}");

@@ -42,7 +42,9 @@ impl Email {
                 .chars()
                 .any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:\"".contains(c));
         if !(local_ok && domain_ok) {
-            return Err(InvalidEmail("Enter a valid email address, like name@example.org."));
+            return Err(InvalidEmail(
+                "Enter a valid email address, like name@example.org.",
+            ));
         }
         Ok(Email(email))
     }
@@ -100,12 +102,19 @@ mod tests {
 
     #[test]
     fn normalises_case_and_space() {
-        assert_eq!(Email::parse("  Ada@Example.ORG ").unwrap().as_str(), "ada@example.org");
+        assert_eq!(
+            Email::parse("  Ada@Example.ORG ").unwrap().as_str(),
+            "ada@example.org"
+        );
     }
 
     #[test]
     fn accepts_ordinary_addresses() {
-        for ok in ["a@b.co", "first.last+tag@sub.example.org", "élodie@exemple.fr"] {
+        for ok in [
+            "a@b.co",
+            "first.last+tag@sub.example.org",
+            "élodie@exemple.fr",
+        ] {
             assert!(Email::parse(ok).is_ok(), "{ok}");
         }
     }
@@ -114,8 +123,19 @@ mod tests {
     fn refuses_malformed_addresses() {
         let long = format!("{}@example.org", "a".repeat(250));
         for bad in [
-            "", "   ", "plain", "@example.org", "a@", "a@b", "a@@b.org", "a b@c.org",
-            "a@.org", "a@b..org", "a@b.org.", "<a>@b.org", long.as_str(),
+            "",
+            "   ",
+            "plain",
+            "@example.org",
+            "a@",
+            "a@b",
+            "a@@b.org",
+            "a b@c.org",
+            "a@.org",
+            "a@b..org",
+            "a@b.org.",
+            "<a>@b.org",
+            long.as_str(),
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
         }

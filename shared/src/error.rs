@@ -172,7 +172,9 @@ impl From<sqlx::Error> for ApiError {
             }
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {
                 match db.constraint().and_then(unique_constraint_field) {
-                    Some(field) => ApiError::conflict(field, format!("This {field} is already in use.")),
+                    Some(field) => {
+                        ApiError::conflict(field, format!("This {field} is already in use."))
+                    }
                     None => ApiError::Internal(err.into()),
                 }
             }
@@ -210,7 +212,9 @@ mod tests {
     async fn body_of(err: ApiError) -> (StatusCode, serde_json::Value) {
         let res = err.into_response();
         let status = res.status();
-        let bytes = axum::body::to_bytes(res.into_body(), 1 << 16).await.unwrap();
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 16)
+            .await
+            .unwrap();
         (status, serde_json::from_slice(&bytes).unwrap())
     }
 

@@ -91,7 +91,11 @@ fn field_error(path: &str, message: &str) -> ApiError {
             code: "required",
         };
     }
-    let field = if path == "." { String::new() } else { path.to_string() };
+    let field = if path == "." {
+        String::new()
+    } else {
+        path.to_string()
+    };
     ApiError::Validation {
         field,
         code: "invalid",
@@ -179,7 +183,10 @@ mod tests {
 
     #[test]
     fn missing_field_is_named() {
-        assert_eq!(field_of(r#"{"address":{"city":"x","zip":1}}"#), ("email".into(), "required"));
+        assert_eq!(
+            field_of(r#"{"address":{"city":"x","zip":1}}"#),
+            ("email".into(), "required")
+        );
         assert_eq!(
             field_of(r#"{"email":"a@b.c","address":{"zip":1}}"#),
             ("address.city".into(), "required")

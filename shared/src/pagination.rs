@@ -42,7 +42,9 @@ impl TryFrom<RawPageParams> for PageParams {
             default: u32,
             max: u32,
         ) -> Result<u32, ApiError> {
-            let Some(value) = value else { return Ok(default) };
+            let Some(value) = value else {
+                return Ok(default);
+            };
             match value.trim().parse::<u32>() {
                 Ok(n) if (1..=max).contains(&n) => Ok(n),
                 _ => Err(ApiError::invalid(

@@ -143,11 +143,14 @@ pub enum Grants {
 impl SystemRole {
     /// The codes this role starts with, in catalogue order.
     pub fn codes(&self) -> impl Iterator<Item = &'static str> + '_ {
-        PERMISSIONS.iter().map(|p| p.code).filter(move |code| match self.grants {
-            Grants::All => true,
-            Grants::AllExcept(except) => !except.contains(code),
-            Grants::Only(only) => only.contains(code),
-        })
+        PERMISSIONS
+            .iter()
+            .map(|p| p.code)
+            .filter(move |code| match self.grants {
+                Grants::All => true,
+                Grants::AllExcept(except) => !except.contains(code),
+                Grants::Only(only) => only.contains(code),
+            })
     }
 }
 
@@ -308,6 +311,9 @@ mod tests {
     #[test]
     fn marker_types_carry_their_code() {
         assert_eq!(<perm::UsersApprove as Permission>::CODE, "users.approve");
-        assert_eq!(<perm::PermissionsAssign as Permission>::CODE, "permissions.assign");
+        assert_eq!(
+            <perm::PermissionsAssign as Permission>::CODE,
+            "permissions.assign"
+        );
     }
 }

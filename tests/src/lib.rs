@@ -37,9 +37,9 @@ fn harness_dir() -> PathBuf {
     // One cluster per checkout and user, in the temp folder: the postgres
     // user (when we are root) can always reach it, unlike a checkout in /root.
     let checkout = env!("CARGO_MANIFEST_DIR");
-    let hash = checkout
-        .bytes()
-        .fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
+    let hash = checkout.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+    });
     // SAFETY: geteuid has no preconditions.
     let uid = unsafe { libc::geteuid() };
     std::env::temp_dir().join(format!("loaf-test-{uid}-{hash:016x}"))
@@ -55,7 +55,10 @@ pub async fn server_url() -> &'static str {
             }
             let cluster = Cluster::new(&harness_dir().join("postgres"), Durability::Throwaway)
                 .expect("test cluster folder");
-            cluster.start().await.expect("test PostgreSQL cluster starts");
+            cluster
+                .start()
+                .await
+                .expect("test PostgreSQL cluster starts");
             cluster.url("postgres").expect("test cluster URL")
         })
         .await
@@ -74,7 +77,9 @@ fn with_database(server: &str, name: &str) -> String {
 pub async fn empty_database() -> (PgPool, String) {
     let server = server_url().await;
     let name = new_db_name();
-    ensure_database(server, &name).await.expect("create database");
+    ensure_database(server, &name)
+        .await
+        .expect("create database");
     let url = with_database(server, &name);
     (pool(&url), url)
 }
@@ -84,7 +89,9 @@ pub async fn migrated_database() -> (PgPool, String) {
     let server = server_url().await;
     let template = template(server).await.expect("template database");
     let name = new_db_name();
-    let mut conn = PgConnection::connect(server).await.expect("connect to test server");
+    let mut conn = PgConnection::connect(server)
+        .await
+        .expect("connect to test server");
     drop_databases_of_finished_tests(&mut conn).await;
     // Copying a template fails while another session is connected to it;
     // only the template builder ever connects, and briefly, so retry.
@@ -92,7 +99,9 @@ pub async fn migrated_database() -> (PgPool, String) {
         let sql = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"");
         match sqlx::query(&sql).execute(&mut conn).await {
             Ok(_) => break,
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55006") && attempt < 50 => {
+            Err(sqlx::Error::Database(e))
+                if e.code().as_deref() == Some("55006") && attempt < 50 =>
+            {
                 tokio::time::sleep(Duration::from_millis(100)).await
             }
             Err(e) => panic!("cannot copy the template database: {e}"),
@@ -168,9 +177,11 @@ async fn template(server: &str) -> anyhow::Result<String> {
         // Built under another name and renamed when complete, so a build
         // that died half-way is never used as a template.
         let building = format!("{name}_build");
-        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"))
-            .execute(&mut conn)
-            .await?;
+        sqlx::query(&format!(
+            "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
+        ))
+        .execute(&mut conn)
+        .await?;
         sqlx::query(&format!("CREATE DATABASE \"{building}\""))
             .execute(&mut conn)
             .await?;
@@ -179,9 +190,11 @@ async fn template(server: &str) -> anyhow::Result<String> {
             .await
             .context("migrating the template")?;
         pool.close().await;
-        sqlx::query(&format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""))
-            .execute(&mut conn)
-            .await?;
+        sqlx::query(&format!(
+            "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
+        ))
+        .execute(&mut conn)
+        .await?;
     }
     conn.close().await?;
     Ok(name)

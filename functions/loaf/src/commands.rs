@@ -39,7 +39,10 @@ fn print_summary(s: &Summary) {
     }
     println!(
         "seed: {} permissions, {} roles, {} grants added; {} users linked to roles",
-        s.seed.permissions_added, s.seed.roles_added, s.seed.grants_added, s.seed.users_linked_to_roles
+        s.seed.permissions_added,
+        s.seed.roles_added,
+        s.seed.grants_added,
+        s.seed.users_linked_to_roles
     );
     println!(
         "users | permissions | roles | plans = {} | {} | {} | {}",
@@ -73,7 +76,12 @@ pub async fn create_admin(args: AdminArgs) -> anyhow::Result<()> {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
         let line = line.trim();
-        Ok(if line.is_empty() { default.unwrap_or_default() } else { line }.to_string())
+        Ok(if line.is_empty() {
+            default.unwrap_or_default()
+        } else {
+            line
+        }
+        .to_string())
     };
 
     let email = match args.email.or_else(|| env("ADMIN_EMAIL")) {
@@ -93,7 +101,10 @@ pub async fn create_admin(args: AdminArgs) -> anyhow::Result<()> {
         None if interactive => {
             let first = rpassword::prompt_password("Password (8+ characters): ")?;
             let again = rpassword::prompt_password("Password again: ")?;
-            anyhow::ensure!(first == again, "the two passwords differ: nothing was created");
+            anyhow::ensure!(
+                first == again,
+                "the two passwords differ: nothing was created"
+            );
             first
         }
         None => anyhow::bail!("ADMIN_PASSWORD is required when no terminal is attached"),

@@ -104,7 +104,10 @@ mod tests {
         assert_eq!(owner("/api/members/123/validate"), Some(Function::Members));
         assert_eq!(owner("/api/calendar/feed.ics"), Some(Function::Events));
         assert_eq!(owner("/api/payments/webhook"), Some(Function::Donations));
-        assert_eq!(owner("/api/settings/logo/uploads"), Some(Function::Documents));
+        assert_eq!(
+            owner("/api/settings/logo/uploads"),
+            Some(Function::Documents)
+        );
     }
 
     #[test]

@@ -63,7 +63,9 @@ impl Cluster {
     pub fn port(&self) -> anyhow::Result<u16> {
         let text = fs::read_to_string(self.dir.join("port"))
             .context("the local cluster has not been started yet")?;
-        text.trim().parse().context("the local cluster's port file is corrupt")
+        text.trim()
+            .parse()
+            .context("the local cluster's port file is corrupt")
     }
 
     /// `postgres://loaf@127.0.0.1:PORT/DATABASE`.
@@ -79,7 +81,8 @@ impl Cluster {
     /// on a lock file, and the later ones find it running.
     pub async fn start(&self) -> anyhow::Result<()> {
         let lock = File::create(self.dir.join(".lock"))?;
-        lock.lock().context("cannot lock the local cluster's folder")?;
+        lock.lock()
+            .context("cannot lock the local cluster's folder")?;
         if !self.data_dir().join("PG_VERSION").exists() {
             self.init().await?;
         }
@@ -154,7 +157,14 @@ impl Cluster {
             .server_cmd("initdb")
             .arg("-D")
             .arg(self.data_dir())
-            .args(["-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
+            .args([
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ])
             .output()
             .await
             .context("cannot run initdb")?;
@@ -200,7 +210,10 @@ impl Cluster {
             .status()
             .await?;
         if !status.success() {
-            bail!("cannot give {} to the {SERVER_USER} user", self.dir.display());
+            bail!(
+                "cannot give {} to the {SERVER_USER} user",
+                self.dir.display()
+            );
         }
         Ok(())
     }

@@ -29,8 +29,9 @@ impl LocalS3 {
     pub async fn start(root: &Path, port: u16) -> anyhow::Result<Self> {
         std::fs::create_dir_all(root)
             .with_context(|| format!("cannot create the local S3 folder {}", root.display()))?;
-        let fs = s3s_fs::FileSystem::new(root)
-            .map_err(|e| anyhow::anyhow!("cannot open the local S3 folder {}: {e:?}", root.display()))?;
+        let fs = s3s_fs::FileSystem::new(root).map_err(|e| {
+            anyhow::anyhow!("cannot open the local S3 folder {}: {e:?}", root.display())
+        })?;
         let service = {
             let mut builder = S3ServiceBuilder::new(fs);
             builder.set_auth(SimpleAuth::from_single(ACCESS_KEY_ID, SECRET_ACCESS_KEY));
@@ -38,7 +39,9 @@ impl LocalS3 {
         };
         let listener = TcpListener::bind(("127.0.0.1", port))
             .await
-            .with_context(|| format!("cannot listen on 127.0.0.1:{port} for the local S3 endpoint"))?;
+            .with_context(|| {
+                format!("cannot listen on 127.0.0.1:{port} for the local S3 endpoint")
+            })?;
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
         tokio::spawn(async move {

@@ -5,7 +5,11 @@ use loaf::commands::{self, AdminArgs};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "loaf", version, about = "The LOAF membership platform's admin CLI")]
+#[command(
+    name = "loaf",
+    version,
+    about = "The LOAF membership platform's admin CLI"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -19,8 +19,7 @@ impl Project {
         let root = cwd
             .ancestors()
             .find(|dir| {
-                fs::read_to_string(dir.join("Cargo.toml"))
-                    .is_ok_and(|t| t.contains("[workspace]"))
+                fs::read_to_string(dir.join("Cargo.toml")).is_ok_and(|t| t.contains("[workspace]"))
             })
             .unwrap_or(&cwd)
             .to_path_buf();

@@ -73,14 +73,20 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
         let app = gateway::router(AppState::new(config, pool, storage));
 
         let url = format!("http://{}", listener.local_addr()?);
-        println!("LOAF API ready on {url} ({:.1} s)", started.elapsed().as_secs_f64());
+        println!(
+            "LOAF API ready on {url} ({:.1} s)",
+            started.elapsed().as_secs_f64()
+        );
         println!("  health      curl {url}/api/health");
         match &cluster {
             Some(_) => println!("  database    {database} (local cluster in .loaf/postgres)"),
             None => println!("  database    {database}"),
         }
         match &s3 {
-            Some(s3) => println!("  storage     bucket {bucket} at {} (local S3 in .loaf/s3)", s3.endpoint()),
+            Some(s3) => println!(
+                "  storage     bucket {bucket} at {} (local S3 in .loaf/s3)",
+                s3.endpoint()
+            ),
             None => println!("  storage     bucket {bucket}"),
         }
         match login {
@@ -89,7 +95,14 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
             }
             None => println!("  superadmin  sign in with the existing superadmin account"),
         }
-        println!("Ctrl-C stops the server{}.", if cluster.is_some() { ", the local database and storage" } else { "" });
+        println!(
+            "Ctrl-C stops the server{}.",
+            if cluster.is_some() {
+                ", the local database and storage"
+            } else {
+                ""
+            }
+        );
 
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
@@ -173,7 +186,10 @@ mod tests {
 
     #[test]
     fn redact_hides_the_password() {
-        assert_eq!(redact("postgres://u:secret@h:5432/db"), "postgres://u@h:5432/db");
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u@h:5432/db"
+        );
         assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(redact("postgres://h/db"), "postgres://h/db");
     }

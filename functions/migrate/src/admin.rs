@@ -156,12 +156,24 @@ mod tests {
     #[test]
     fn refuses_each_bad_field() {
         let ok = "a long and unusual passphrase";
-        assert!(matches!(admin("nope", ok, "A").validate(), Err(AdminError::Email(_))));
-        assert!(matches!(admin("a@b.org", "password1", "A").validate(), Err(AdminError::Password(_))));
-        assert!(matches!(admin("a@b.org", "short", "A").validate(), Err(AdminError::Password(_))));
+        assert!(matches!(
+            admin("nope", ok, "A").validate(),
+            Err(AdminError::Email(_))
+        ));
+        assert!(matches!(
+            admin("a@b.org", "password1", "A").validate(),
+            Err(AdminError::Password(_))
+        ));
+        assert!(matches!(
+            admin("a@b.org", "short", "A").validate(),
+            Err(AdminError::Password(_))
+        ));
         assert!(matches!(
             admin("a@b.org", ok, "  ").validate(),
-            Err(AdminError::Name { field: "first_name", .. })
+            Err(AdminError::Name {
+                field: "first_name",
+                ..
+            })
         ));
         assert!(admin("A@B.org", ok, "Ada").validate().is_ok());
     }

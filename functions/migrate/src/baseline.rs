@@ -46,10 +46,9 @@ pub async fn adopt_legacy_schema(
     conn: &mut PgConnection,
     migrator: &Migrator,
 ) -> Result<bool, super::Error> {
-    let has_table: bool =
-        sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-            .fetch_one(&mut *conn)
-            .await?;
+    let has_table: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+        .fetch_one(&mut *conn)
+        .await?;
     if has_table {
         let has_record: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM _sqlx_migrations)")
             .fetch_one(&mut *conn)
@@ -99,10 +98,16 @@ pub async fn adopt_legacy_schema(
          VALUES ($1, $2, TRUE, $3, 0)",
     )
     .bind(first.version)
-    .bind(format!("{} (baseline: adopted existing schema)", first.description))
+    .bind(format!(
+        "{} (baseline: adopted existing schema)",
+        first.description
+    ))
     .bind(first.checksum.as_ref())
     .execute(&mut *conn)
     .await?;
-    tracing::info!(version = first.version, "adopted the old platform's schema as the baseline");
+    tracing::info!(
+        version = first.version,
+        "adopted the old platform's schema as the baseline"
+    );
     Ok(true)
 }

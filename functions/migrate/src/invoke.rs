@@ -102,7 +102,8 @@ async fn handle_cfn(
         "Create" | "Update" => run_within(pool, migrator, None, budget)
             .await
             .map(|s| {
-                let applied: Vec<String> = s.applied.iter().map(|a| a.version.to_string()).collect();
+                let applied: Vec<String> =
+                    s.applied.iter().map(|a| a.version.to_string()).collect();
                 json!({
                     "AppliedMigrations": applied.join(","),
                     "BaselineAdopted": s.baseline_adopted.to_string(),

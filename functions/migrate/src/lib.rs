@@ -146,7 +146,10 @@ async fn run_locked(
 }
 
 /// Applies, each in its own transaction, the migrations the database lacks.
-async fn apply_pending(conn: &mut PgConnection, migrator: &Migrator) -> Result<Vec<Applied>, Error> {
+async fn apply_pending(
+    conn: &mut PgConnection,
+    migrator: &Migrator,
+) -> Result<Vec<Applied>, Error> {
     conn.ensure_migrations_table().await?;
     if let Some(version) = conn.dirty_version().await? {
         return Err(Error::Dirty(version));
@@ -156,7 +159,10 @@ async fn apply_pending(conn: &mut PgConnection, migrator: &Migrator) -> Result<V
         return Err(Error::UnknownApplied(unknown.version));
     }
     let mut applied = Vec::new();
-    for migration in migrator.iter().filter(|m| m.migration_type.is_up_migration()) {
+    for migration in migrator
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration())
+    {
         match done.iter().find(|a| a.version == migration.version) {
             Some(a) if a.checksum != migration.checksum => {
                 return Err(Error::Modified(migration.version))

@@ -23,7 +23,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 .map(|d| d.as_millis() as u64)
                 .unwrap_or(0);
             let left = Duration::from_millis(event.context.deadline.saturating_sub(now_ms));
-            let budget = left.saturating_sub(RESPONSE_MARGIN).max(Duration::from_secs(1));
+            let budget = left
+                .saturating_sub(RESPONSE_MARGIN)
+                .max(Duration::from_secs(1));
             loaf_migrate::invoke::handle(pool, &loaf_migrate::MIGRATOR, http, event.payload, budget)
                 .await
                 .map_err(lambda_runtime::Error::from)

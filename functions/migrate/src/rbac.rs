@@ -35,7 +35,12 @@ pub async fn seed(conn: &mut PgConnection) -> Result<SeedSummary, sqlx::Error> {
     )
     .bind(PERMISSIONS.iter().map(|p| p.code).collect::<Vec<_>>())
     .bind(PERMISSIONS.iter().map(|p| p.name).collect::<Vec<_>>())
-    .bind(PERMISSIONS.iter().map(|p| p.description).collect::<Vec<_>>())
+    .bind(
+        PERMISSIONS
+            .iter()
+            .map(|p| p.description)
+            .collect::<Vec<_>>(),
+    )
     .bind(PERMISSIONS.iter().map(|p| p.module).collect::<Vec<_>>())
     .fetch_all(&mut *tx)
     .await?;
@@ -65,9 +70,7 @@ pub async fn seed(conn: &mut PgConnection) -> Result<SeedSummary, sqlx::Error> {
         // everything by definition, so it is topped up on every run.
         let grant: Vec<&str> = role
             .codes()
-            .filter(|code| {
-                inserted || role.code == "superadmin" || new_permissions.contains(*code)
-            })
+            .filter(|code| inserted || role.code == "superadmin" || new_permissions.contains(*code))
             .collect();
         if grant.is_empty() {
             continue;

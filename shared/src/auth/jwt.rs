@@ -110,7 +110,10 @@ mod tests {
         let k = keys(SECRET, "loaf", 1800);
         let id = Uuid::new_v4();
         let claims = k.verify(&k.issue(id, 3).unwrap()).unwrap();
-        assert_eq!((claims.sub, claims.ver, claims.iss.as_str()), (id, 3, "loaf"));
+        assert_eq!(
+            (claims.sub, claims.ver, claims.iss.as_str()),
+            (id, 3, "loaf")
+        );
         assert_eq!(claims.exp - claims.iat, 1800);
     }
 
@@ -119,12 +122,17 @@ mod tests {
         let token = keys("another-secret-another-secret-xx", "loaf", 1800)
             .issue(Uuid::new_v4(), 0)
             .unwrap();
-        assert!(matches!(keys(SECRET, "loaf", 1800).verify(&token), Err(TokenError::Invalid(_))));
+        assert!(matches!(
+            keys(SECRET, "loaf", 1800).verify(&token),
+            Err(TokenError::Invalid(_))
+        ));
     }
 
     #[test]
     fn wrong_issuer_is_refused() {
-        let token = keys(SECRET, "someone-else", 1800).issue(Uuid::new_v4(), 0).unwrap();
+        let token = keys(SECRET, "someone-else", 1800)
+            .issue(Uuid::new_v4(), 0)
+            .unwrap();
         assert!(keys(SECRET, "loaf", 1800).verify(&token).is_err());
     }
 

@@ -40,7 +40,11 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
 pub async fn verify(password: String, stored: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&stored)
-            .map(|parsed| hasher().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                hasher()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -111,10 +115,16 @@ mod tests {
     fn policy() {
         let email = "ada.lovelace@example.org";
         assert_eq!(check_policy("short", email), Err(PolicyError::TooShort));
-        assert_eq!(check_policy(&"x".repeat(129), email), Err(PolicyError::TooLong));
+        assert_eq!(
+            check_policy(&"x".repeat(129), email),
+            Err(PolicyError::TooLong)
+        );
         assert_eq!(check_policy("Password123", email), Err(PolicyError::Common));
         assert_eq!(check_policy("QWERTYUIOP", email), Err(PolicyError::Common));
-        assert_eq!(check_policy("my ada.lovelace pass", email), Err(PolicyError::ContainsEmail));
+        assert_eq!(
+            check_policy("my ada.lovelace pass", email),
+            Err(PolicyError::ContainsEmail)
+        );
         assert_eq!(check_policy("analytical engine 1843", email), Ok(()));
         assert_eq!(check_policy(&"é".repeat(128), email), Ok(()));
     }

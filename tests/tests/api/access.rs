@@ -57,14 +57,22 @@ async fn get_as(app: &TestApp, path: &str, token: Option<&str>) -> loaf_tests::R
 async fn no_or_malformed_credentials_are_unauthorized() {
     let app = spawn_app().await;
     let router = router(app.state.clone());
-    for header in [None, Some("Bearer"), Some("Bearer not.a.jwt"), Some("Basic dXNlcjpwYXNz")] {
+    for header in [
+        None,
+        Some("Bearer"),
+        Some("Bearer not.a.jwt"),
+        Some("Basic dXNlcjpwYXNz"),
+    ] {
         let mut req = http::Request::get("/api/test/me");
         if let Some(h) = header {
             req = req.header("authorization", h);
         }
-        let res = tower::ServiceExt::oneshot(router.clone(), req.body(axum::body::Body::empty()).unwrap())
-            .await
-            .unwrap();
+        let res = tower::ServiceExt::oneshot(
+            router.clone(),
+            req.body(axum::body::Body::empty()).unwrap(),
+        )
+        .await
+        .unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{header:?}");
     }
     let reply = get_as(&app, "/api/test/me", None).await;
@@ -82,15 +90,26 @@ async fn a_member_is_forbidden_an_admin_route_and_an_admin_is_not() {
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
     assert_eq!(reply.error_code(), "forbidden");
 
-    let reply = get_as(&app, "/api/test/members", Some(&app.token_for(&admin).await)).await;
+    let reply = get_as(
+        &app,
+        "/api/test/members",
+        Some(&app.token_for(&admin).await),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.body["seen_by"], json!(admin.id));
 
     let reply = get_as(&app, "/api/test/me", Some(&member_token)).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.body["email"], member.email);
-    assert!(reply.body["permissions"].as_array().unwrap().contains(&json!("events.rsvp")));
-    assert!(!reply.body["permissions"].as_array().unwrap().contains(&json!("users.view")));
+    assert!(reply.body["permissions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("events.rsvp")));
+    assert!(!reply.body["permissions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("users.view")));
 }
 
 #[tokio::test]
@@ -98,7 +117,10 @@ async fn bumping_the_token_version_ends_every_session() {
     let app = spawn_app().await;
     let admin = app.user_with_role("admin").await;
     let token = app.token_for(&admin).await;
-    assert_eq!(get_as(&app, "/api/test/me", Some(&token)).await.status, StatusCode::OK);
+    assert_eq!(
+        get_as(&app, "/api/test/me", Some(&token)).await.status,
+        StatusCode::OK
+    );
 
     sqlx::query("UPDATE users SET token_version = token_version + 1 WHERE id = $1")
         .bind(admin.id)
@@ -106,9 +128,15 @@ async fn bumping_the_token_version_ends_every_session() {
         .await
         .unwrap();
 
-    assert_eq!(get_as(&app, "/api/test/me", Some(&token)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        get_as(&app, "/api/test/me", Some(&token)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
     let fresh = app.token_for(&admin).await;
-    assert_eq!(get_as(&app, "/api/test/me", Some(&fresh)).await.status, StatusCode::OK);
+    assert_eq!(
+        get_as(&app, "/api/test/me", Some(&fresh)).await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -116,8 +144,15 @@ async fn a_deleted_users_token_is_refused() {
     let app = spawn_app().await;
     let member = app.user_with_role("member").await;
     let token = app.token_for(&member).await;
-    sqlx::query("DELETE FROM users WHERE id = $1").bind(member.id).execute(&app.db).await.unwrap();
-    assert_eq!(get_as(&app, "/api/test/me", Some(&token)).await.status, StatusCode::UNAUTHORIZED);
+    sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(member.id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        get_as(&app, "/api/test/me", Some(&token)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -131,7 +166,12 @@ async fn a_token_signed_with_another_key_is_refused() {
         permission_cache_ttl: std::time::Duration::from_secs(30),
     });
     let forged = other.issue(admin.id, 0).unwrap();
-    assert_eq!(get_as(&app, "/api/test/members", Some(&forged)).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        get_as(&app, "/api/test/members", Some(&forged))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
@@ -143,7 +183,12 @@ async fn a_user_of_the_old_platform_with_only_a_legacy_role_gets_its_permissions
         .execute(&app.db)
         .await
         .unwrap();
-    let reply = get_as(&app, "/api/test/members", Some(&app.token_for(&admin).await)).await;
+    let reply = get_as(
+        &app,
+        "/api/test/members",
+        Some(&app.token_for(&admin).await),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK);
 }
 
@@ -152,7 +197,10 @@ async fn a_role_change_applies_once_the_cache_entry_is_gone() {
     let app = spawn_app().await;
     let admin = app.user_with_role("admin").await;
     let token = app.token_for(&admin).await;
-    assert_eq!(get_as(&app, "/api/test/members", Some(&token)).await.status, StatusCode::OK);
+    assert_eq!(
+        get_as(&app, "/api/test/members", Some(&token)).await.status,
+        StatusCode::OK
+    );
 
     sqlx::query(
         "DELETE FROM role_permissions WHERE role_id = (SELECT id FROM roles WHERE code = 'admin') \
@@ -162,10 +210,16 @@ async fn a_role_change_applies_once_the_cache_entry_is_gone() {
     .await
     .unwrap();
     // Within the TTL the container still answers from its cache...
-    assert_eq!(get_as(&app, "/api/test/members", Some(&token)).await.status, StatusCode::OK);
+    assert_eq!(
+        get_as(&app, "/api/test/members", Some(&token)).await.status,
+        StatusCode::OK
+    );
     // ...and a container that changed the role clears it.
     app.state.permissions.clear();
-    assert_eq!(get_as(&app, "/api/test/members", Some(&token)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        get_as(&app, "/api/test/members", Some(&token)).await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
@@ -181,32 +235,60 @@ async fn bad_bodies_get_json_errors_that_name_the_problem() {
                 .unwrap();
             let res = tower::ServiceExt::oneshot(router, req).await.unwrap();
             let status = res.status();
-            let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+            let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+                .await
+                .unwrap();
             (status, serde_json::from_slice::<Value>(&bytes).unwrap())
         }
     };
-    let (status, body) = post(r#"{"email":"a@b.org","address":{"city":"x"}}"#, "text/plain").await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("bad_request")));
+    let (status, body) = post(
+        r#"{"email":"a@b.org","address":{"city":"x"}}"#,
+        "text/plain",
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
 
     let (status, _) = post(r#"{"email": "#, "application/json").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
-    let (status, body) = post(r#"{"email":"not-an-email","address":{"city":"x"}}"#, "application/json").await;
-    assert_eq!((status, body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("email")));
+    let (status, body) = post(
+        r#"{"email":"not-an-email","address":{"city":"x"}}"#,
+        "application/json",
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("email"))
+    );
 
     let (status, body) = post(r#"{"email":"a@b.org","address":{}}"#, "application/json").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["field"], "address.city");
     assert_eq!(body["error"]["code"], "required");
 
-    let (status, body) = post(r#"{"email":"a@b.org","address":{"city":"x"}}"#, "application/json; charset=utf-8").await;
-    assert_eq!((status, body["email"].as_str()), (StatusCode::OK, Some("a@b.org")));
+    let (status, body) = post(
+        r#"{"email":"a@b.org","address":{"city":"x"}}"#,
+        "application/json; charset=utf-8",
+    )
+    .await;
+    assert_eq!(
+        (status, body["email"].as_str()),
+        (StatusCode::OK, Some("a@b.org"))
+    );
 
-    let huge = format!(r#"{{"email":"a@b.org","address":{{"city":"{}"}}}}"#, "x".repeat(2 << 20));
+    let huge = format!(
+        r#"{{"email":"a@b.org","address":{{"city":"{}"}}}}"#,
+        "x".repeat(2 << 20)
+    );
     let req = http::Request::post("/api/test/signup")
         .header("content-type", "application/json")
         .body(axum::body::Body::from(huge))
         .unwrap();
-    let res = tower::ServiceExt::oneshot(router.clone(), req).await.unwrap();
+    let res = tower::ServiceExt::oneshot(router.clone(), req)
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }

@@ -21,12 +21,16 @@ async fn response_listener() -> (String, Received) {
     let app = axum::Router::new()
         .route(
             "/cfn-response",
-            put(|State(r): State<Received>, headers: HeaderMap, body: Bytes| async move {
-                let content_type = headers
-                    .get("content-type")
-                    .map(|v| v.to_str().unwrap_or_default().to_string());
-                r.lock().unwrap().push((content_type, serde_json::from_slice(&body).unwrap()));
-            }),
+            put(
+                |State(r): State<Received>, headers: HeaderMap, body: Bytes| async move {
+                    let content_type = headers
+                        .get("content-type")
+                        .map(|v| v.to_str().unwrap_or_default().to_string());
+                    r.lock()
+                        .unwrap()
+                        .push((content_type, serde_json::from_slice(&body).unwrap()));
+                },
+            ),
         )
         .with_state(received.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -49,7 +53,11 @@ fn cfn_event(request_type: &str, response_url: &str) -> Value {
 }
 
 fn unreachable_pool() -> PgPool {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     loaf_shared::db::connect_lazy(&loaf_shared::config::DbConfig {
         url: format!("postgres://loaf@127.0.0.1:{port}/none"),
         max_connections: 1,
@@ -73,14 +81,21 @@ async fn create_migrates_and_reports_success() {
     let got = received.lock().unwrap().clone();
     assert_eq!(got.len(), 1);
     let (content_type, body) = &got[0];
-    assert_eq!(content_type.as_deref(), Some(""), "CloudFormation's URL is signed without a type");
+    assert_eq!(
+        content_type.as_deref(),
+        Some(""),
+        "CloudFormation's URL is signed without a type"
+    );
     assert_eq!(body["Status"], "SUCCESS");
     assert_eq!(body["PhysicalResourceId"], "loaf-database-migrations");
     assert_eq!(body["RequestId"], "req-1");
     assert_eq!(body["LogicalResourceId"], "DatabaseMigrations");
     assert_eq!(body["Data"]["AppliedMigrations"], "1,2");
     assert_eq!(body["Data"]["Permissions"], "59");
-    let roles: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM roles").fetch_one(&pool).await.unwrap();
+    let roles: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM roles")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(roles, 5);
 }
 
@@ -93,7 +108,9 @@ async fn update_keeps_the_physical_id_and_is_idempotent() {
 
     let mut event = cfn_event("Update", &url);
     event["PhysicalResourceId"] = json!("loaf-database-migrations");
-    handle(&pool, &MIGRATOR, &http, event, BUDGET).await.unwrap();
+    handle(&pool, &MIGRATOR, &http, event, BUDGET)
+        .await
+        .unwrap();
 
     let body = received.lock().unwrap()[0].1.clone();
     assert_eq!(body["Status"], "SUCCESS");
@@ -109,7 +126,9 @@ async fn delete_succeeds_without_touching_the_database() {
     let mut event = cfn_event("Delete", &url);
     event["PhysicalResourceId"] = json!("loaf-database-migrations");
 
-    handle(&unreachable_pool(), &MIGRATOR, &http, event, BUDGET).await.unwrap();
+    handle(&unreachable_pool(), &MIGRATOR, &http, event, BUDGET)
+        .await
+        .unwrap();
 
     let body = received.lock().unwrap()[0].1.clone();
     assert_eq!(body["Status"], "SUCCESS");
@@ -120,9 +139,15 @@ async fn a_failure_is_reported_to_cloudformation_not_left_hanging() {
     let (url, received) = response_listener().await;
     let http = reqwest::Client::new();
 
-    handle(&unreachable_pool(), &MIGRATOR, &http, cfn_event("Create", &url), BUDGET)
-        .await
-        .unwrap();
+    handle(
+        &unreachable_pool(),
+        &MIGRATOR,
+        &http,
+        cfn_event("Create", &url),
+        BUDGET,
+    )
+    .await
+    .unwrap();
 
     let body = received.lock().unwrap()[0].1.clone();
     assert_eq!(body["Status"], "FAILED");
@@ -137,15 +162,28 @@ async fn running_out_of_time_is_reported_as_a_failure() {
     let http = reqwest::Client::new();
     // Hold the migration lock so the run cannot finish within its budget.
     let mut holder = pool.acquire().await.unwrap();
-    sqlx::query("SELECT pg_advisory_lock(1280262470)").execute(&mut *holder).await.unwrap();
-
-    handle(&pool, &MIGRATOR, &http, cfn_event("Create", &url), Duration::from_millis(500))
+    sqlx::query("SELECT pg_advisory_lock(1280262470)")
+        .execute(&mut *holder)
         .await
         .unwrap();
 
+    handle(
+        &pool,
+        &MIGRATOR,
+        &http,
+        cfn_event("Create", &url),
+        Duration::from_millis(500),
+    )
+    .await
+    .unwrap();
+
     let body = received.lock().unwrap()[0].1.clone();
     assert_eq!(body["Status"], "FAILED");
-    assert!(body["Reason"].as_str().unwrap().contains("did not finish"), "{}", body["Reason"]);
+    assert!(
+        body["Reason"].as_str().unwrap().contains("did not finish"),
+        "{}",
+        body["Reason"]
+    );
 }
 
 #[tokio::test]
@@ -154,11 +192,18 @@ async fn a_direct_invocation_answers_the_summary() {
     let http = reqwest::Client::new();
     let input = json!({"superadmin": {"email": "ada@example.org", "password": "a long and unusual passphrase"}});
 
-    let summary = handle(&pool, &MIGRATOR, &http, input, BUDGET).await.unwrap();
+    let summary = handle(&pool, &MIGRATOR, &http, input, BUDGET)
+        .await
+        .unwrap();
 
     assert_eq!(summary["superadmin"], "created");
-    assert_eq!(summary["counts"], json!({"users": 1, "permissions": 59, "roles": 5, "plans": 0}));
-    let empty = handle(&pool, &MIGRATOR, &http, json!({}), BUDGET).await.unwrap();
+    assert_eq!(
+        summary["counts"],
+        json!({"users": 1, "permissions": 59, "roles": 5, "plans": 0})
+    );
+    let empty = handle(&pool, &MIGRATOR, &http, json!({}), BUDGET)
+        .await
+        .unwrap();
     assert_eq!(empty["applied"], json!([]));
     assert_eq!(empty["superadmin"], "not_requested");
 }
@@ -166,9 +211,15 @@ async fn a_direct_invocation_answers_the_summary() {
 #[tokio::test]
 async fn a_direct_invocation_with_unknown_input_is_refused() {
     let http = reqwest::Client::new();
-    let err = handle(&unreachable_pool(), &MIGRATOR, &http, json!({"superadmn": {}}), BUDGET)
-        .await
-        .unwrap_err();
+    let err = handle(
+        &unreachable_pool(),
+        &MIGRATOR,
+        &http,
+        json!({"superadmn": {}}),
+        BUDGET,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, InvokeError::BadInput(_)), "{err}");
     assert!(err.to_string().contains("superadmn"), "{err}");
 }

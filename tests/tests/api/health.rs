@@ -26,8 +26,15 @@ async fn every_function_answers_health_when_the_database_is_reachable() {
 async fn health_is_a_clean_503_when_the_database_is_down() {
     let app = spawn_app().await;
     // A port nothing listens on: connecting fails at once.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut config = test_config(&format!("postgres://loaf@127.0.0.1:{closed}/none"), &app.s3_endpoint);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut config = test_config(
+        &format!("postgres://loaf@127.0.0.1:{closed}/none"),
+        &app.s3_endpoint,
+    );
     config.db.acquire_timeout = Duration::from_secs(1);
     let pool = loaf_shared::db::connect_lazy(&config.db).unwrap();
     let storage = Storage::new(&config.storage).await;
@@ -36,13 +43,23 @@ async fn health_is_a_clean_503_when_the_database_is_down() {
     let reply = call(&router, Method::GET, "/api/health", None, None).await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(reply.error_code(), "service_unavailable");
-    assert!(!reply.body.to_string().contains("127.0.0.1"), "leaks: {}", reply.body);
+    assert!(
+        !reply.body.to_string().contains("127.0.0.1"),
+        "leaks: {}",
+        reply.body
+    );
 }
 
 #[tokio::test]
 async fn unknown_paths_answer_json_404_through_the_gateway() {
     let app = spawn_app().await;
-    for path in ["/", "/api", "/api/nothing-here", "/api/membership", "/api/auth/unknown"] {
+    for path in [
+        "/",
+        "/api",
+        "/api/nothing-here",
+        "/api/membership",
+        "/api/auth/unknown",
+    ] {
         let reply = call(&app.api(), Method::GET, path, None, None).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(reply.error_code(), "not_found", "{path}");

@@ -6,13 +6,32 @@ use sqlx::PgPool;
 const INITIAL_SCHEMA: &str = include_str!("../../../migrations/0001_initial_schema.sql");
 
 const SEED_TABLES: [&str; 16] = [
-    "users", "events", "event_rsvps", "event_galleries", "subscription_plans", "subscriptions",
-    "donations", "newsletter_archives", "financial_reports", "bylaws_documents", "permissions",
-    "roles", "role_permissions", "storage_usage", "user_invitations", "import_jobs",
+    "users",
+    "events",
+    "event_rsvps",
+    "event_galleries",
+    "subscription_plans",
+    "subscriptions",
+    "donations",
+    "newsletter_archives",
+    "financial_reports",
+    "bylaws_documents",
+    "permissions",
+    "roles",
+    "role_permissions",
+    "storage_usage",
+    "user_invitations",
+    "import_jobs",
 ];
 const SEED_ENUMS: [&str; 8] = [
-    "userstatus", "userrole", "rsvpstatus", "subscriptionstatus", "donationtype",
-    "donationstatus", "invitationstatus", "importjobstatus",
+    "userstatus",
+    "userrole",
+    "rsvpstatus",
+    "subscriptionstatus",
+    "donationtype",
+    "donationstatus",
+    "invitationstatus",
+    "importjobstatus",
 ];
 
 fn superadmin(email: &str) -> NewAdmin {
@@ -50,7 +69,14 @@ async fn fresh_database_passes_the_seed_guides_verification() {
         .await
         .unwrap();
     assert!(!summary.baseline_adopted);
-    assert_eq!(summary.applied.iter().map(|a| a.version).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(
+        summary
+            .applied
+            .iter()
+            .map(|a| a.version)
+            .collect::<Vec<_>>(),
+        [1, 2]
+    );
     assert_eq!(summary.superadmin, SuperadminOutcome::Created);
     let c = summary.counts;
     assert_eq!((c.users, c.permissions, c.roles, c.plans), (1, 59, 5, 0));
@@ -97,7 +123,10 @@ async fn fresh_database_passes_the_seed_guides_verification() {
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert_eq!((status.as_str(), role.as_str(), verified), ("active", "superadmin", true));
+    assert_eq!(
+        (status.as_str(), role.as_str(), verified),
+        ("active", "superadmin", true)
+    );
 }
 
 #[tokio::test]
@@ -127,15 +156,27 @@ async fn the_old_platforms_database_is_adopted_not_rebuilt() {
 
     let summary = loaf_migrate::run(&pool, &MIGRATOR, None).await.unwrap();
     assert!(summary.baseline_adopted);
-    assert_eq!(summary.applied.iter().map(|a| a.version).collect::<Vec<_>>(), [2]);
-    assert_eq!(summary.seed.users_linked_to_roles, 1, "legacy role mapped to a dynamic role");
-    let (email, role): (String, String) = sqlx::query_as(
-        "SELECT u.email, r.code FROM users u JOIN roles r ON r.id = u.role_id",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!((email.as_str(), role.as_str()), ("Old.Member@Example.org", "member"));
+    assert_eq!(
+        summary
+            .applied
+            .iter()
+            .map(|a| a.version)
+            .collect::<Vec<_>>(),
+        [2]
+    );
+    assert_eq!(
+        summary.seed.users_linked_to_roles, 1,
+        "legacy role mapped to a dynamic role"
+    );
+    let (email, role): (String, String) =
+        sqlx::query_as("SELECT u.email, r.code FROM users u JOIN roles r ON r.id = u.role_id")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (email.as_str(), role.as_str()),
+        ("Old.Member@Example.org", "member")
+    );
 
     let again = loaf_migrate::run(&pool, &MIGRATOR, None).await.unwrap();
     assert!(!again.baseline_adopted);
@@ -181,7 +222,11 @@ async fn a_failing_migration_is_rolled_back_and_named() {
     let (pool, _) = empty_database().await;
 
     match loaf_migrate::run(&pool, &broken, None).await {
-        Err(Error::Migration { version, description, cause }) => {
+        Err(Error::Migration {
+            version,
+            description,
+            cause,
+        }) => {
             assert_eq!(version, 9000);
             assert_eq!(description, "broken step");
             assert!(cause.contains("no_such_table"), "{cause}");
@@ -192,7 +237,10 @@ async fn a_failing_migration_is_rolled_back_and_named() {
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert!(!half_done, "the failed migration's first statement was rolled back");
+    assert!(
+        !half_done,
+        "the failed migration's first statement was rolled back"
+    );
     let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY 1")
         .fetch_all(&pool)
         .await
@@ -297,8 +345,12 @@ async fn create_superadmin_refuses_bad_input_and_existing_accounts() {
         assert!(err.to_string().starts_with(field), "{err}");
     }
 
-    create(&mut conn, &superadmin("ada@example.org")).await.unwrap();
-    let err = create(&mut conn, &superadmin("ADA@example.org")).await.unwrap_err();
+    create(&mut conn, &superadmin("ada@example.org"))
+        .await
+        .unwrap();
+    let err = create(&mut conn, &superadmin("ADA@example.org"))
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("already exists"), "{err}");
     let users: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(&mut *conn)
@@ -317,6 +369,10 @@ async fn concurrent_runs_take_turns() {
     let (a, b) = (a.unwrap(), b.unwrap());
     let mut applied = [a.applied.len(), b.applied.len()];
     applied.sort();
-    assert_eq!(applied, [0, 2], "one run applied everything, the other nothing");
+    assert_eq!(
+        applied,
+        [0, 2],
+        "one run applied everything, the other nothing"
+    );
     assert_eq!(a.seed.permissions_added + b.seed.permissions_added, 59);
 }

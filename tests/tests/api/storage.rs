@@ -17,7 +17,12 @@ async fn a_file_goes_up_and_down_by_presigned_url() {
     let body = b"%PDF-1.7 minutes of the general assembly".to_vec();
 
     let put = storage
-        .presign_put("documents/newsletters/n1.pdf", "application/pdf", body.len() as i64, MINUTE)
+        .presign_put(
+            "documents/newsletters/n1.pdf",
+            "application/pdf",
+            body.len() as i64,
+            MINUTE,
+        )
         .await
         .unwrap();
     assert_eq!(put.method, "PUT");
@@ -26,25 +31,52 @@ async fn a_file_goes_up_and_down_by_presigned_url() {
         req = req.header(name, value);
     }
     let res = req.send().await.unwrap();
-    assert!(res.status().is_success(), "upload: {}", res.text().await.unwrap());
+    assert!(
+        res.status().is_success(),
+        "upload: {}",
+        res.text().await.unwrap()
+    );
 
-    let info = storage.head("documents/newsletters/n1.pdf").await.unwrap().unwrap();
+    let info = storage
+        .head("documents/newsletters/n1.pdf")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(info.size, body.len() as i64);
     assert_eq!(info.content_type.as_deref(), Some("application/pdf"));
 
     let url = storage
-        .presign_get("documents/newsletters/n1.pdf", MINUTE, Some("Lettre d'été.pdf"))
+        .presign_get(
+            "documents/newsletters/n1.pdf",
+            MINUTE,
+            Some("Lettre d'été.pdf"),
+        )
         .await
         .unwrap();
     let res = http.get(&url).send().await.unwrap();
     assert!(res.status().is_success());
-    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_string();
-    assert!(disposition.contains("filename*=UTF-8''Lettre%20d%27%C3%A9t%C3%A9.pdf"), "{disposition}");
+    let disposition = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.contains("filename*=UTF-8''Lettre%20d%27%C3%A9t%C3%A9.pdf"),
+        "{disposition}"
+    );
     assert_eq!(res.bytes().await.unwrap().to_vec(), body);
 
-    storage.delete("documents/newsletters/n1.pdf").await.unwrap();
-    assert_eq!(storage.head("documents/newsletters/n1.pdf").await.unwrap(), None);
-    storage.delete("documents/newsletters/n1.pdf").await.unwrap();
+    storage
+        .delete("documents/newsletters/n1.pdf")
+        .await
+        .unwrap();
+    assert_eq!(
+        storage.head("documents/newsletters/n1.pdf").await.unwrap(),
+        None
+    );
+    storage
+        .delete("documents/newsletters/n1.pdf")
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -64,12 +96,19 @@ async fn an_upload_of_another_type_than_signed_is_refused() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 403);
-    assert_eq!(app.state.storage.head("documents/x.pdf").await.unwrap(), None);
+    assert_eq!(
+        app.state.storage.head("documents/x.pdf").await.unwrap(),
+        None
+    );
 }
 
 #[tokio::test]
 async fn an_unreachable_endpoint_is_a_clean_503() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let storage = Storage::new(&StorageConfig {
         bucket: "nowhere".into(),
         endpoint: Some(format!("http://127.0.0.1:{port}")),
@@ -83,5 +122,8 @@ async fn an_unreachable_endpoint_is_a_clean_503() {
     .await;
     let err = storage.head("any").await.unwrap_err();
     assert!(matches!(err, StorageError::Unavailable(_)), "{err}");
-    assert_eq!(ApiError::from(err).status(), http::StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        ApiError::from(err).status(),
+        http::StatusCode::SERVICE_UNAVAILABLE
+    );
 }

@@ -1,0 +1,269 @@
+//! The `loaf` binary as a newcomer meets it: `serve` on embedded defaults in
+//! an empty project folder, then `migrate` and `create-admin` against it,
+//! and the one-line errors for what can go wrong.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const LOAF: &str = env!("CARGO_BIN_EXE_loaf");
+
+/// A command with none of the variables that would bypass the defaults.
+fn loaf(dir: &Path) -> Command {
+    let mut cmd = Command::new(LOAF);
+    cmd.current_dir(dir)
+        .stdin(Stdio::null())
+        .env("RUST_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .env_remove("S3_BUCKET")
+        .env_remove("JWT_SECRET")
+        .env_remove("PORT")
+        .env_remove("ADMIN_EMAIL")
+        .env_remove("ADMIN_PASSWORD");
+    cmd
+}
+
+/// An empty project folder, removed when dropped.
+struct TempProject(PathBuf);
+
+impl std::ops::Deref for TempProject {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempProject {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn temp_project() -> TempProject {
+    let dir = std::env::temp_dir().join(format!(
+        "loaf-cli-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    TempProject(dir)
+}
+
+/// The single line a failing command printed, checked to be one line.
+fn one_line_error(out: &Output) -> String {
+    assert!(!out.status.success(), "expected failure: {out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    assert_eq!(stderr.lines().count(), 1, "one line, no trace: {stderr}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    stderr
+}
+
+/// A running `loaf serve`; killed if the test fails half-way.
+struct Server {
+    child: Child,
+    banner: Vec<String>,
+}
+
+impl Server {
+    fn start(dir: &Path) -> Server {
+        let mut child = loaf(dir)
+            .args(["serve", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut banner = Vec::new();
+        while !banner.iter().any(|l: &String| l.starts_with("Ctrl-C")) {
+            let line = rx
+                .recv_timeout(Duration::from_secs(120))
+                .expect("serve prints its banner");
+            banner.push(line);
+        }
+        Server { child, banner }
+    }
+
+    fn field(&self, prefix: &str) -> String {
+        self.banner
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {:?}", self.banner))
+            .trim()
+            .to_string()
+    }
+
+    fn url(&self) -> String {
+        let first = &self.banner[0];
+        let start = first.find("http://").unwrap();
+        first[start..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
+    }
+
+    fn terminate(mut self) -> std::process::ExitStatus {
+        // SAFETY: sending a signal to our own child process.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let status = self.child.wait().unwrap();
+        std::mem::forget(self);
+        status
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+fn health(url: &str) -> (u16, String) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let res = reqwest::get(format!("{url}/api/health")).await.unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    })
+}
+
+#[test]
+fn a_newcomer_serves_migrates_and_creates_an_admin() {
+    let dir = temp_project();
+    let server = Server::start(&dir);
+    let url = server.url();
+    assert_eq!(
+        health(&url),
+        (200, r#"{"database":"reachable","status":"ok"}"#.into())
+    );
+    let login = server.field("superadmin");
+    assert!(login.starts_with("admin@loaf.local / "), "{login}");
+    assert!(dir.join(".loaf/dev-admin.json").exists());
+
+    // A second server for the same project is refused in one line.
+    let second = loaf(&dir).args(["serve", "--port", "0"]).output().unwrap();
+    assert!(one_line_error(&second).contains("already running"));
+
+    // The database the banner names takes `migrate` and `create-admin`.
+    let database = server.field("database");
+    let database_url = database.split_whitespace().next().unwrap();
+    let migrate = |dir: &Path| {
+        loaf(dir)
+            .arg("migrate")
+            .env("DATABASE_URL", database_url)
+            .output()
+            .unwrap()
+    };
+    let out = migrate(&dir);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("schema up to date"), "{stdout}");
+    assert!(
+        stdout.contains("users | permissions | roles | plans = 1 | 59 | 5 | 0"),
+        "{stdout}"
+    );
+
+    let create = |password: &str| {
+        loaf(&dir)
+            .args(["create-admin", "--email", "Treasurer@Example.org"])
+            .env("DATABASE_URL", database_url)
+            .env("ADMIN_PASSWORD", password)
+            .env("ADMIN_FIRST_NAME", "Grace")
+            .env("ADMIN_LAST_NAME", "Hopper")
+            .output()
+            .unwrap()
+    };
+    assert!(one_line_error(&create("password123")).contains("password: "));
+    let out = create("a long and unusual passphrase");
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("created superadmin treasurer@example.org")
+    );
+    assert!(one_line_error(&create("a long and unusual passphrase")).contains("already exists"));
+
+    // SIGTERM stops the server and the cluster it started.
+    let status = server.terminate();
+    assert!(status.success(), "{status:?}");
+    let out = migrate(&dir);
+    let error = one_line_error(&out);
+    assert!(error.contains("cannot reach the database"), "{error}");
+
+    // The cluster is reused: a second start finds it and keeps the login.
+    let again = Server::start(&dir);
+    assert_eq!(again.field("superadmin"), login);
+    assert_eq!(again.terminate().code(), Some(0));
+}
+
+#[test]
+fn migrate_without_database_url_says_what_to_set() {
+    let out = loaf(&temp_project()).arg("migrate").output().unwrap();
+    let error = one_line_error(&out);
+    assert!(error.contains("DATABASE_URL is not set"), "{error}");
+}
+
+#[test]
+fn a_malformed_database_url_is_named() {
+    let out = loaf(&temp_project())
+        .arg("migrate")
+        .env("DATABASE_URL", "mysql://localhost/loaf")
+        .output()
+        .unwrap();
+    assert!(one_line_error(&out).contains("DATABASE_URL must start with postgres://"));
+}
+
+#[test]
+fn an_unreachable_database_fails_in_one_line() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = loaf(&temp_project())
+        .arg("migrate")
+        .env(
+            "DATABASE_URL",
+            format!("postgres://loaf@127.0.0.1:{port}/loaf"),
+        )
+        .env("DB_ACQUIRE_TIMEOUT_SECS", "1")
+        .output()
+        .unwrap();
+    assert!(one_line_error(&out).contains("cannot reach the database"));
+}
+
+#[test]
+fn create_admin_without_a_terminal_needs_its_password_given() {
+    let out = loaf(&temp_project())
+        .args(["create-admin", "--email", "a@example.org"])
+        .output()
+        .unwrap();
+    assert!(one_line_error(&out).contains("ADMIN_PASSWORD is required"));
+    let out = loaf(&temp_project())
+        .arg("create-admin")
+        .env("ADMIN_PASSWORD", "a long and unusual passphrase")
+        .output()
+        .unwrap();
+    assert!(one_line_error(&out).contains("Email is required"));
+}
+
+#[test]
+fn a_busy_port_is_refused_in_one_line() {
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let out = loaf(&temp_project())
+        .args(["serve", "--port", &port])
+        .output()
+        .unwrap();
+    assert!(one_line_error(&out).contains(&format!("cannot listen on 127.0.0.1:{port}")));
+}
