@@ -10,6 +10,8 @@
 //! used instead. Each test gets its own database, copied from a template
 //! that was migrated and seeded once per set of migrations.
 
+pub mod runtime_api;
+
 use anyhow::Context;
 use axum::body::Body;
 use axum::Router;

@@ -4,5 +4,6 @@
 mod access;
 mod custom_resource;
 mod health;
+mod lambda_binaries;
 mod migrate;
 mod storage;
