@@ -84,18 +84,6 @@ pub enum UserStatus {
     Rejected,
 }
 
-/// The legacy `userrole` enum, kept in step with the dynamic role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
-#[sqlx(type_name = "userrole", rename_all = "snake_case")]
-#[serde(rename_all = "snake_case")]
-pub enum UserRole {
-    Guest,
-    Member,
-    Admin,
-    Superadmin,
-    Finance,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

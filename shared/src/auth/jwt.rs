@@ -56,11 +56,6 @@ impl TokenKeys {
         }
     }
 
-    /// Access-token lifetime in seconds (the login answer's `expires_in`).
-    pub fn ttl_secs(&self) -> u64 {
-        self.ttl.as_secs()
-    }
-
     /// Issues an access token for `user_id` at `token_version`.
     pub fn issue(&self, user_id: Uuid, token_version: i32) -> Result<String, TokenError> {
         let now = SystemTime::now()

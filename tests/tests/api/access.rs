@@ -1,13 +1,15 @@
 //! Who may call what: the extractors every route uses, driven through a
 //! small router built the way the functions build theirs.
 
+use axum::extract::State;
 use axum::routing::{get, post};
 use axum::Router;
 use http::{Method, StatusCode};
 use loaf_shared::auth::{AuthUser, Require};
-use loaf_shared::extract::Json;
+use loaf_shared::extract::{Json, Path};
+use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::perm;
-use loaf_shared::AppState;
+use loaf_shared::{ApiError, ApiResult, AppState};
 use loaf_tests::{call, spawn_app, TestApp};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -39,11 +41,38 @@ async fn signup(Json(body): Json<Signup>) -> axum::Json<Value> {
     axum::Json(json!({"email": body.email}))
 }
 
+/// A paginated list, the way list routes are written.
+async fn permission_list(
+    _: Require<perm::PermissionsView>,
+    page: PageParams,
+    State(state): State<AppState>,
+) -> ApiResult<axum::Json<Page<String>>> {
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM permissions")
+        .fetch_one(&state.db)
+        .await?;
+    let items = sqlx::query_scalar("SELECT code FROM permissions ORDER BY code LIMIT $1 OFFSET $2")
+        .bind(page.limit())
+        .bind(page.offset())
+        .fetch_all(&state.db)
+        .await?;
+    Ok(axum::Json(Page::new(items, page, total)))
+}
+
+/// A member's own record: anyone else's id answers 404, as if it did not exist.
+async fn own_record(user: AuthUser, Path(id): Path<uuid::Uuid>) -> ApiResult<axum::Json<Value>> {
+    if id != user.id {
+        return Err(ApiError::NotFound);
+    }
+    Ok(axum::Json(json!({"id": id, "email": user.email})))
+}
+
 fn router(state: AppState) -> Router {
     loaf_shared::http::function_router(
         Router::new()
             .route("/api/test/me", get(whoami))
             .route("/api/test/members", get(member_list))
+            .route("/api/test/members/{id}", get(own_record))
+            .route("/api/test/permissions", get(permission_list))
             .route("/api/test/signup", post(signup)),
         state,
     )
@@ -291,4 +320,95 @@ async fn bad_bodies_get_json_errors_that_name_the_problem() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn lists_are_paginated_with_totals_and_bad_page_parameters_are_named() {
+    let app = spawn_app().await;
+    let admin = app.token_for(&app.user_with_role("superadmin").await).await;
+
+    let reply = get_as(&app, "/api/test/permissions", Some(&admin)).await;
+    assert_eq!(
+        (reply.body["page"].as_i64(), reply.body["per_page"].as_i64()),
+        (Some(1), Some(25))
+    );
+    assert_eq!(reply.body["total"], 59);
+    assert_eq!(reply.body["items"].as_array().unwrap().len(), 25);
+
+    let reply = get_as(
+        &app,
+        "/api/test/permissions?page=3&per_page=25",
+        Some(&admin),
+    )
+    .await;
+    assert_eq!(reply.body["items"].as_array().unwrap().len(), 9);
+
+    for (query, field) in [
+        ("per_page=101", "per_page"),
+        ("page=0", "page"),
+        ("page=abc", "page"),
+    ] {
+        let reply = get_as(
+            &app,
+            &format!("/api/test/permissions?{query}"),
+            Some(&admin),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(reply.body["error"]["field"], field, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn a_member_cannot_read_another_members_record() {
+    let app = spawn_app().await;
+    let alice = app.user_with_role("member").await;
+    let bob = app.user_with_role("member").await;
+    let token = app.token_for(&alice).await;
+
+    let own = get_as(
+        &app,
+        &format!("/api/test/members/{}", alice.id),
+        Some(&token),
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert_eq!(own.body["email"], alice.email);
+    for path in [
+        format!("/api/test/members/{}", bob.id),
+        "/api/test/members/not-a-uuid".into(),
+    ] {
+        let reply = get_as(&app, &path, Some(&token)).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!reply.body.to_string().contains(&bob.email));
+    }
+}
+
+#[tokio::test]
+async fn the_domain_enums_match_the_schema() {
+    use loaf_shared::domain::UserStatus;
+    let app = spawn_app().await;
+    let labels: Vec<String> = sqlx::query_scalar(
+        "SELECT e.enumlabel::text FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid \
+         WHERE t.typname = 'userstatus' ORDER BY e.enumsortorder",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(labels.len(), 10);
+    for label in labels {
+        // The database decodes into the Rust type, and back the same way.
+        let status: UserStatus = sqlx::query_scalar("SELECT $1::text::userstatus")
+            .bind(&label)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        let back: String = sqlx::query_scalar("SELECT $1::userstatus::text")
+            .bind(status)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        assert_eq!(back, label);
+        assert_eq!(serde_json::to_value(status).unwrap(), json!(label));
+    }
 }
