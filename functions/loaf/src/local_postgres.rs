@@ -51,6 +51,11 @@ impl Cluster {
         })
     }
 
+    /// The cluster's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     fn data_dir(&self) -> PathBuf {
         self.dir.join("data")
     }
@@ -191,13 +196,7 @@ impl Cluster {
     /// Gives the cluster folder to the server user, after checking that the
     /// user can reach it at all (a checkout under /root cannot be reached).
     async fn hand_over_to_server_user(&self) -> anyhow::Result<()> {
-        let reach = Command::new("runuser")
-            .args(["-u", SERVER_USER, "--", "test", "-x"])
-            .arg(&self.dir)
-            .status()
-            .await
-            .context("cannot run runuser (util-linux) to drop root for PostgreSQL")?;
-        if !reach.success() {
+        if !server_can_reach(&self.dir) {
             bail!(
                 "the {SERVER_USER} user cannot reach {} (PostgreSQL refuses to run as root): \
                  use a folder it can reach, or set DATABASE_URL",
@@ -230,6 +229,20 @@ impl Cluster {
         cmd.env("LC_ALL", "C.UTF-8").kill_on_drop(false);
         cmd
     }
+}
+
+/// `true` unless we are root and the `postgres` user, which the server will
+/// run as, cannot enter `dir` (for example a checkout under /root).
+pub fn server_can_reach(dir: &Path) -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return true;
+    }
+    std::process::Command::new("runuser")
+        .args(["-u", SERVER_USER, "--", "test", "-x"])
+        .arg(dir)
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// Where initdb and pg_ctl are: on PATH, else the newest

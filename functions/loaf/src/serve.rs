@@ -1,7 +1,7 @@
 //! `loaf serve`: the whole API on one local port, on embedded defaults.
 
 use crate::gateway;
-use crate::local_postgres::{ensure_database, Cluster, Durability};
+use crate::local_postgres::{self, ensure_database, Cluster, Durability};
 use crate::local_s3::{self, LocalS3};
 use crate::project::{random_hex, write_private, Project};
 use anyhow::Context;
@@ -22,6 +22,9 @@ const DEV_ADMIN_EMAIL: &str = "admin@loaf.local";
 /// Serves until Ctrl-C or SIGTERM, then stops what it started.
 pub async fn serve(port: u16) -> anyhow::Result<()> {
     let started = Instant::now();
+    // Installed first, so a Ctrl-C or SIGTERM arriving while the cluster
+    // starts, or just after the banner, still shuts down cleanly.
+    let shutdown = shutdown_signal()?;
     let project = Project::locate()?;
     let _lock = project.lock_serve()?;
     let listener = TcpListener::bind(("127.0.0.1", port)).await.with_context(|| {
@@ -33,7 +36,7 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
     let cluster = if env_is_set("DATABASE_URL") {
         None
     } else {
-        let cluster = Cluster::new(&state_dir.join("postgres"), Durability::Safe)?;
+        let cluster = Cluster::new(&cluster_dir(&state_dir), Durability::Safe)?;
         cluster.start().await?;
         Some(cluster)
     };
@@ -79,7 +82,10 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
         );
         println!("  health      curl {url}/api/health");
         match &cluster {
-            Some(_) => println!("  database    {database} (local cluster in .loaf/postgres)"),
+            Some(c) => println!(
+                "  database    {database} (local cluster in {})",
+                c.dir().display()
+            ),
             None => println!("  database    {database}"),
         }
         match &s3 {
@@ -105,7 +111,7 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
         );
 
         axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(shutdown)
             .await
             .context("the server stopped unexpectedly")?;
         drop(s3);
@@ -118,6 +124,24 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
         }
     }
     result
+}
+
+/// `.loaf/postgres`, unless the server's user cannot reach it (we are root
+/// and the checkout is somewhere like /root): then a folder of the temp
+/// area named after the project, so the embedded default still works.
+fn cluster_dir(state_dir: &std::path::Path) -> std::path::PathBuf {
+    if local_postgres::server_can_reach(state_dir) {
+        return state_dir.join("postgres");
+    }
+    let hash = state_dir
+        .to_string_lossy()
+        .bytes()
+        .fold(0xcbf29ce484222325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+        });
+    std::env::temp_dir()
+        .join(format!("loaf-serve-{hash:016x}"))
+        .join("postgres")
 }
 
 fn env_is_set(var: &str) -> bool {
@@ -164,20 +188,19 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-async fn shutdown_signal() {
+/// Resolves on the first SIGINT (Ctrl-C) or SIGTERM. The handlers are
+/// registered when this is called, not when the future is first polled.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
     use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {},
-                _ = term.recv() => {},
-            }
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle Ctrl-C")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
         }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-    println!("stopping…");
+        println!("stopping…");
+    })
 }
 
 #[cfg(test)]
