@@ -31,6 +31,9 @@ pub enum ApiError {
     /// 404: the thing does not exist, or the caller may not know it exists.
     #[error("not found")]
     NotFound,
+    /// 405: the path exists but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// 409: the request conflicts with the current state (a duplicate, an
     /// illegal transition); `field` names the culprit when there is one.
     #[error("conflict: {message}")]
@@ -75,6 +78,7 @@ impl ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -101,6 +105,11 @@ impl ApiError {
                 None,
             ),
             ApiError::NotFound => ("not_found", "Not found.".into(), None),
+            ApiError::MethodNotAllowed => (
+                "method_not_allowed",
+                "This path does not accept this method.".into(),
+                None,
+            ),
             ApiError::Conflict { field, message } => {
                 ("conflict", message.clone(), field.as_deref())
             }
@@ -190,8 +199,6 @@ fn unique_constraint_field(constraint: &str) -> Option<&'static str> {
     match constraint {
         "users_email_key" | "ix_users_email_lower" => Some("email"),
         "roles_code_key" => Some("code"),
-        "roles_name_key" => Some("name"),
-        "subscription_plans_name_key" => Some("name"),
         _ => None,
     }
 }

@@ -1,5 +1,5 @@
-//! What every function's router has in common: `GET /api/health`, JSON 404s,
-//! a body limit and a request log line.
+//! What every function's router has in common: `GET /api/health`, JSON 404s
+//! and 405s, a body limit and a request log line.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -21,6 +21,7 @@ pub fn function_router(routes: Router<AppState>, state: AppState) -> Router {
     routes
         .route("/api/health", get(health))
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
@@ -40,6 +41,10 @@ async fn health(State(state): State<AppState>) -> Result<axum::Json<Value>, ApiE
 
 async fn not_found() -> ApiError {
     ApiError::NotFound
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
 
 async fn log_request(req: Request, next: Next) -> Response {

@@ -65,3 +65,11 @@ async fn unknown_paths_answer_json_404_through_the_gateway() {
         assert_eq!(reply.error_code(), "not_found", "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_wrong_method_answers_json_405() {
+    let app = spawn_app().await;
+    let reply = call(&app.api(), Method::POST, "/api/health", None, None).await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(reply.error_code(), "method_not_allowed");
+}
