@@ -284,11 +284,6 @@ impl Config {
             storage: StorageConfig::from_source(src)?,
         })
     }
-
-    /// Reads every part from the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_source(&ProcessEnv)
-    }
 }
 
 #[cfg(test)]

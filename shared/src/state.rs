@@ -30,10 +30,11 @@ impl AppState {
         }
     }
 
-    /// Reads the environment, builds the (lazy) pool and the S3 client: what
-    /// a Lambda container does once, before its first request.
+    /// Reads the environment (and the secrets it points at), builds the
+    /// (lazy) pool and the S3 client: what a Lambda container does once,
+    /// before its first request.
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env()?;
+        let config = Config::from_source(&crate::secrets::resolve_env().await?)?;
         let pool = db::connect_lazy(&config.db).map_err(|e| ConfigError {
             var: "DATABASE_URL",
             problem: format!("cannot be used: {e}"),

@@ -217,17 +217,10 @@ pub fn content_disposition(name: &str) -> String {
             }
         })
         .collect();
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+    format!(
+        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
+        crate::percent::encode(name)
+    )
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 //! that was migrated and seeded once per set of migrations.
 
 pub mod runtime_api;
+pub mod secrets_manager;
 
 use anyhow::Context;
 use axum::body::Body;

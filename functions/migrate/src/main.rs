@@ -2,7 +2,7 @@
 //! resource, or by hand (`aws lambda invoke`). See `invoke.rs` for the inputs.
 
 use lambda_runtime::{service_fn, LambdaEvent};
-use loaf_shared::config::{DbConfig, ProcessEnv};
+use loaf_shared::config::DbConfig;
 use serde_json::Value;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -12,7 +12,10 @@ const RESPONSE_MARGIN: Duration = Duration::from_secs(10);
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     loaf_shared::telemetry::init();
-    let config = DbConfig::from_source(&ProcessEnv).inspect_err(|e| tracing::error!("{e}"))?;
+    let env = loaf_shared::secrets::resolve_env()
+        .await
+        .inspect_err(|e| tracing::error!("{e}"))?;
+    let config = DbConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
     let pool = loaf_shared::db::connect_lazy(&config)?;
     let http = reqwest::Client::new();
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {

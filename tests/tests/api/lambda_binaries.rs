@@ -3,6 +3,7 @@
 //! (payload 2.0) events.
 
 use loaf_tests::runtime_api::{Outcome, RuntimeApi};
+use loaf_tests::secrets_manager::SecretsManager;
 use loaf_tests::{spawn_app, TestApp, TEST_JWT_SECRET};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -67,10 +68,14 @@ fn binary(name: &str) -> PathBuf {
 struct Function(Option<Child>);
 
 impl Function {
-    /// Waits for the process to end by itself.
-    fn exit(mut self) -> std::process::Output {
+    /// Waits for the process to end by itself, off the async threads: the
+    /// stand-ins it talks to run on this test's runtime.
+    async fn exit(mut self) -> std::process::Output {
         let child = self.0.take().expect("running");
-        child.wait_with_output().expect("wait for the function")
+        tokio::task::spawn_blocking(move || child.wait_with_output())
+            .await
+            .expect("join")
+            .expect("wait for the function")
     }
 }
 
@@ -151,7 +156,9 @@ async fn every_route_function_answers_api_gateway_events() {
 async fn a_missing_variable_stops_the_container_naming_it() {
     let app = spawn_app().await;
     let api = RuntimeApi::start().await;
-    let out = start("auth", &api, &app, &[("JWT_SECRET", None)]).exit();
+    let out = start("auth", &api, &app, &[("JWT_SECRET", None)])
+        .exit()
+        .await;
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("JWT_SECRET is not set"), "{stderr}");
@@ -171,4 +178,89 @@ async fn the_migrate_binary_answers_a_direct_invocation() {
         "the template is already migrated"
     );
     assert_eq!(summary["counts"]["permissions"], 59);
+}
+
+const JWT_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:loaf/jwt-AbCdEf";
+const DB_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-0123";
+
+/// The deployed shape: no JWT_SECRET or DATABASE_URL in the environment,
+/// only the ARNs of the secrets that hold them, read at container start.
+fn deployed_env<'a>(
+    app: &'a TestApp,
+    secrets: &'a SecretsManager,
+) -> Vec<(&'static str, Option<String>)> {
+    let url: sqlx::postgres::PgConnectOptions = app.db_url.parse().unwrap();
+    vec![
+        ("JWT_SECRET", None),
+        ("DATABASE_URL", None),
+        ("JWT_SECRET_ARN", Some(JWT_ARN.into())),
+        ("DB_SECRET_ARN", Some(DB_ARN.into())),
+        ("DB_HOST", Some(url.get_host().into())),
+        ("DB_PORT", Some(url.get_port().to_string())),
+        ("DB_NAME", Some(url.get_database().unwrap().into())),
+        ("DB_SSLMODE", Some("disable".into())),
+        (
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+            Some(secrets.endpoint().into()),
+        ),
+        ("AWS_ACCESS_KEY_ID", Some("AKIDEXAMPLE".into())),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            Some("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into()),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn a_deployed_function_reads_its_secrets_at_start() {
+    let app = spawn_app().await;
+    let secrets = SecretsManager::start(
+        [
+            (JWT_ARN.to_string(), TEST_JWT_SECRET.to_string()),
+            // A generated password full of URL metacharacters.
+            (
+                DB_ARN.to_string(),
+                json!({"username": "loaf", "password": "p@s:s/w?rd#%"}).to_string(),
+            ),
+        ]
+        .into(),
+    )
+    .await;
+    for name in ["auth", "migrate"] {
+        let api = RuntimeApi::start().await;
+        let env = deployed_env(&app, &secrets);
+        let overrides: Vec<(&str, Option<&str>)> =
+            env.iter().map(|(k, v)| (*k, v.as_deref())).collect();
+        let _function = start(name, &api, &app, &overrides);
+        let event = if name == "migrate" {
+            json!({})
+        } else {
+            serde_json::from_str(HEALTH).unwrap()
+        };
+        let Outcome::Response(res) = api.invoke(event).await else {
+            panic!("{name}: invocation error");
+        };
+        if name == "migrate" {
+            assert_eq!(res["counts"]["permissions"], 59, "{res}");
+        } else {
+            assert_eq!(res["statusCode"], 200, "{res}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_secret_that_cannot_be_read_stops_the_container_naming_it() {
+    let app = spawn_app().await;
+    let secrets = SecretsManager::start([(DB_ARN.to_string(), "{}".to_string())].into()).await;
+    let api = RuntimeApi::start().await;
+    let env = deployed_env(&app, &secrets);
+    let overrides: Vec<(&str, Option<&str>)> =
+        env.iter().map(|(k, v)| (*k, v.as_deref())).collect();
+    let out = start("auth", &api, &app, &overrides).exit().await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("JWT_SECRET_ARN names a secret that cannot be read"),
+        "{stderr}"
+    );
 }
