@@ -1,56 +1,13 @@
 //! The migrate Lambda's two input shapes, against a local listener standing
 //! in for CloudFormation's presigned response URL.
 
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::routing::put;
 use loaf_migrate::invoke::{handle, InvokeError};
 use loaf_migrate::MIGRATOR;
+use loaf_tests::cfn_response::{cfn_event, response_listener};
 use loaf_tests::empty_database;
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::PgPool;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-type Received = Arc<Mutex<Vec<(Option<String>, Value)>>>;
-
-/// Starts a listener that records every PUT; answers its URL.
-async fn response_listener() -> (String, Received) {
-    let received: Received = Arc::default();
-    let app = axum::Router::new()
-        .route(
-            "/cfn-response",
-            put(
-                |State(r): State<Received>, headers: HeaderMap, body: Bytes| async move {
-                    let content_type = headers
-                        .get("content-type")
-                        .map(|v| v.to_str().unwrap_or_default().to_string());
-                    r.lock()
-                        .unwrap()
-                        .push((content_type, serde_json::from_slice(&body).unwrap()));
-                },
-            ),
-        )
-        .with_state(received.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/cfn-response", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, received)
-}
-
-fn cfn_event(request_type: &str, response_url: &str) -> Value {
-    json!({
-        "RequestType": request_type,
-        "ResponseURL": response_url,
-        "StackId": "arn:aws:cloudformation:eu-west-1:123456789012:stack/loaf/abc",
-        "RequestId": "req-1",
-        "ResourceType": "Custom::DatabaseMigrations",
-        "LogicalResourceId": "DatabaseMigrations",
-        "ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:migrate",
-        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:...", "Version": "1"}
-    })
-}
 
 fn unreachable_pool() -> PgPool {
     let port = std::net::TcpListener::bind("127.0.0.1:0")

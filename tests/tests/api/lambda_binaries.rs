@@ -94,10 +94,21 @@ fn start(
     app: &TestApp,
     overrides: &[(&str, Option<&str>)],
 ) -> Function {
-    let mut cmd = Command::new(binary(name));
+    start_path(&binary(name), api, app, overrides)
+}
+
+/// Starts the binary at `path` as Lambda would, configured for `app`, with
+/// `overrides` set (`Some`) or removed (`None`).
+fn start_path(
+    path: &std::path::Path,
+    api: &RuntimeApi,
+    app: &TestApp,
+    overrides: &[(&str, Option<&str>)],
+) -> Function {
+    let mut cmd = Command::new(path);
     cmd.env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", api.address())
-        .env("AWS_LAMBDA_FUNCTION_NAME", name)
+        .env("AWS_LAMBDA_FUNCTION_NAME", path.as_os_str())
         .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
         .env("AWS_REGION", "us-east-1")
@@ -263,4 +274,62 @@ async fn a_secret_that_cannot_be_read_stops_the_container_naming_it() {
         stderr.contains("JWT_SECRET_ARN names a secret that cannot be read"),
         "{stderr}"
     );
+}
+
+/// The `bootstrap` files `sam build` made, one folder per function: what is
+/// deployed. `.ci/run` builds them and runs this test with
+/// `LOAF_BOOTSTRAP_DIR=.aws-sam/build`.
+#[tokio::test]
+#[ignore = "needs `sam build` first; .ci/run runs it"]
+async fn the_built_bootstraps_answer_fixture_events() {
+    let dir = PathBuf::from(
+        std::env::var("LOAF_BOOTSTRAP_DIR")
+            .expect("LOAF_BOOTSTRAP_DIR must name the folder `sam build` wrote (.aws-sam/build)"),
+    );
+    let fixture = |name: &str| -> Value {
+        let path = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let app = spawn_app().await;
+    for function in [
+        "AuthFunction",
+        "MembersFunction",
+        "EventsFunction",
+        "DonationsFunction",
+        "DocumentsFunction",
+    ] {
+        let api = RuntimeApi::start().await;
+        let _running = start_path(&dir.join(function).join("bootstrap"), &api, &app, &[]);
+        for (event, status, code) in [
+            ("apigw-v2-get-health.json", 200, None),
+            ("apigw-v2-get-unknown-route.json", 404, Some("not_found")),
+            ("apigw-v2-post-malformed-body.json", 404, Some("not_found")),
+        ] {
+            let Outcome::Response(res) = api.invoke(fixture(event)).await else {
+                panic!("{function} {event}: invocation error");
+            };
+            assert_eq!(res["statusCode"], status, "{function} {event}: {res}");
+            let body: Value = serde_json::from_str(res["body"].as_str().unwrap()).unwrap();
+            if let Some(code) = code {
+                assert_eq!(body["error"]["code"], code, "{function} {event}");
+            }
+        }
+    }
+
+    let (url, received) = loaf_tests::cfn_response::response_listener().await;
+    let api = RuntimeApi::start().await;
+    let _running = start_path(
+        &dir.join("MigrateFunction").join("bootstrap"),
+        &api,
+        &app,
+        &[],
+    );
+    let Outcome::Response(_) = api
+        .invoke(loaf_tests::cfn_response::cfn_event("Create", &url))
+        .await
+    else {
+        panic!("migrate: invocation error");
+    };
+    let answer = received.lock().unwrap()[0].1.clone();
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
 }
