@@ -7,3 +7,4 @@ mod health;
 mod lambda_binaries;
 mod migrate;
 mod storage;
+mod template;
