@@ -31,11 +31,22 @@ fn env(var: &str) -> Option<String> {
     ProcessEnv.get(var).filter(|v| !v.trim().is_empty())
 }
 
-/// Reads the secrets the environment points at. Makes no AWS call when no
-/// `*_SECRET_ARN` variable needs resolving.
-pub async fn resolve_env() -> Result<ResolvedEnv, ConfigError> {
+/// Which secret-backed values a function needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// The database and the JWT key: the route functions.
+    DatabaseAndJwt,
+    /// The database only: migrate and the scheduled jobs, whose roles may
+    /// not read the JWT key.
+    Database,
+}
+
+/// Reads the secrets the environment points at, of those `needs` names.
+/// Makes no AWS call when none needs resolving.
+pub async fn resolve_env(needs: Needs) -> Result<ResolvedEnv, ConfigError> {
     let mut resolved = HashMap::new();
-    let jwt_arn = env("JWT_SECRET_ARN").filter(|_| env("JWT_SECRET").is_none());
+    let jwt_arn = env("JWT_SECRET_ARN")
+        .filter(|_| needs == Needs::DatabaseAndJwt && env("JWT_SECRET").is_none());
     let db_arn = env("DB_SECRET_ARN").filter(|_| env("DATABASE_URL").is_none());
     if jwt_arn.is_none() && db_arn.is_none() {
         return Ok(ResolvedEnv { resolved });

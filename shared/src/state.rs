@@ -34,7 +34,9 @@ impl AppState {
     /// (lazy) pool and the S3 client: what a Lambda container does once,
     /// before its first request.
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_source(&crate::secrets::resolve_env().await?)?;
+        let config = Config::from_source(
+            &crate::secrets::resolve_env(crate::secrets::Needs::DatabaseAndJwt).await?,
+        )?;
         let pool = db::connect_lazy(&config.db).map_err(|e| ConfigError {
             var: "DATABASE_URL",
             problem: format!("cannot be used: {e}"),

@@ -12,7 +12,7 @@ const RESPONSE_MARGIN: Duration = Duration::from_secs(10);
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     loaf_shared::telemetry::init();
-    let env = loaf_shared::secrets::resolve_env()
+    let env = loaf_shared::secrets::resolve_env(loaf_shared::secrets::Needs::Database)
         .await
         .inspect_err(|e| tracing::error!("{e}"))?;
     let config = DbConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;

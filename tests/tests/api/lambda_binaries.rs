@@ -11,13 +11,14 @@ use std::process::{Child, Command, Stdio};
 
 const HEALTH: &str = include_str!("../../fixtures/apigw-v2-get-health.json");
 
-const FUNCTION_PACKAGES: [&str; 6] = [
+const FUNCTION_PACKAGES: [&str; 7] = [
     "loaf-auth",
     "loaf-members",
     "loaf-events",
     "loaf-donations",
     "loaf-documents",
     "loaf-migrate",
+    "loaf-jobs",
 ];
 
 /// `target/debug/<name>`, freshly built. Cargo builds a package's binaries
@@ -161,6 +162,22 @@ async fn every_route_function_answers_api_gateway_events() {
         let body: Value = serde_json::from_str(res["body"].as_str().unwrap()).unwrap();
         assert_eq!(body["error"]["code"], "not_found", "{name}");
     }
+}
+
+#[tokio::test]
+async fn the_jobs_binary_answers_a_scheduled_event() {
+    let app = spawn_app().await;
+    let api = RuntimeApi::start().await;
+    let _function = start("jobs", &api, &app, &[]);
+    let event =
+        serde_json::from_str(include_str!("../../fixtures/eventbridge-scheduled.json")).unwrap();
+    let Outcome::Response(summary) = api.invoke(event).await else {
+        panic!("jobs failed");
+    };
+    assert_eq!(
+        summary,
+        json!({"invitations_expired": 0, "subscriptions_expired": 0})
+    );
 }
 
 #[tokio::test]
@@ -332,4 +349,44 @@ async fn the_built_bootstraps_answer_fixture_events() {
     };
     let answer = received.lock().unwrap()[0].1.clone();
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+
+    let api = RuntimeApi::start().await;
+    let _running = start_path(&dir.join("JobsFunction").join("bootstrap"), &api, &app, &[]);
+    let event = fixture("eventbridge-scheduled.json");
+    let Outcome::Response(summary) = api.invoke(event).await else {
+        panic!("jobs: invocation error");
+    };
+    assert_eq!(summary["invitations_expired"], 0, "{summary}");
+}
+
+#[tokio::test]
+async fn migrate_and_jobs_read_only_the_database_secret() {
+    let app = spawn_app().await;
+    // Their roles may not read the JWT key: the stand-in does not even hold it.
+    let secrets = SecretsManager::start(
+        [(
+            DB_ARN.to_string(),
+            json!({"username": "loaf", "password": "x"}).to_string(),
+        )]
+        .into(),
+    )
+    .await;
+    for (name, event) in [
+        ("migrate", json!({})),
+        (
+            "jobs",
+            serde_json::from_str(include_str!("../../fixtures/eventbridge-scheduled.json"))
+                .unwrap(),
+        ),
+    ] {
+        let api = RuntimeApi::start().await;
+        let env = deployed_env(&app, &secrets);
+        let overrides: Vec<(&str, Option<&str>)> =
+            env.iter().map(|(k, v)| (*k, v.as_deref())).collect();
+        let _function = start(name, &api, &app, &overrides);
+        assert!(
+            matches!(api.invoke(event).await, Outcome::Response(_)),
+            "{name} failed"
+        );
+    }
 }

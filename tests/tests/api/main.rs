@@ -4,6 +4,7 @@
 mod access;
 mod custom_resource;
 mod health;
+mod jobs;
 mod lambda_binaries;
 mod migrate;
 mod storage;
