@@ -3,12 +3,14 @@
 use crate::serve::redact;
 use anyhow::Context;
 use loaf_migrate::{NewAdmin, Summary};
-use loaf_shared::config::{DbConfig, ProcessEnv};
+use loaf_shared::config::DbConfig;
+use loaf_shared::secrets::{resolve_env, Needs};
 use sqlx::PgPool;
 use std::io::{BufRead, IsTerminal, Write};
 
+/// The pool for `DATABASE_URL` (or `DB_SECRET_ARN` and friends, as in AWS).
 async fn pool_from_env() -> anyhow::Result<(PgPool, String)> {
-    let config = DbConfig::from_source(&ProcessEnv)?;
+    let config = DbConfig::from_source(&resolve_env(Needs::Database).await?)?;
     let pool = loaf_shared::db::connect_lazy(&config)?;
     Ok((pool, redact(&config.url)))
 }
