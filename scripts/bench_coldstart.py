@@ -89,6 +89,7 @@ def cold_start(binary):
         "DATABASE_URL": "postgres://loaf@127.0.0.1:9/loaf",
         "JWT_SECRET": "bench-secret-bench-secret-bench-secret",
         "S3_BUCKET": "bench",
+        "EMAIL_FROM": "LOAF <no-reply@example.org>",
     }
     start = time.perf_counter()
     proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL,

@@ -136,6 +136,10 @@ pub struct AuthConfig {
     pub jwt_issuer: String,
     /// Access-token lifetime.
     pub access_token_ttl: Duration,
+    /// Refresh-token lifetime: how long a session lasts without activity.
+    pub refresh_token_ttl: Duration,
+    /// The version of the terms of service members must accept now.
+    pub terms_version: String,
     /// How long a role's permission set is cached in a container.
     pub permission_cache_ttl: Duration,
 }
@@ -146,6 +150,8 @@ impl std::fmt::Debug for AuthConfig {
             .field("jwt_secret", &"<redacted>")
             .field("jwt_issuer", &self.jwt_issuer)
             .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("terms_version", &self.terms_version)
             .field("permission_cache_ttl", &self.permission_cache_ttl)
             .finish()
     }
@@ -153,7 +159,9 @@ impl std::fmt::Debug for AuthConfig {
 
 impl AuthConfig {
     /// Reads `JWT_SECRET` (required, 32+ bytes), `JWT_ISSUER` (default `loaf`),
-    /// `ACCESS_TOKEN_TTL_SECS` (default 1800), `PERMISSION_CACHE_TTL_SECS` (default 30).
+    /// `ACCESS_TOKEN_TTL_SECS` (default 1800), `REFRESH_TOKEN_TTL_SECS`
+    /// (default 30 days), `TERMS_VERSION` (default `1`),
+    /// `PERMISSION_CACHE_TTL_SECS` (default 30).
     pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
         let secret = required(
             src,
@@ -179,6 +187,14 @@ impl AuthConfig {
                 60,
                 86_400,
             )?),
+            refresh_token_ttl: Duration::from_secs(number(
+                src,
+                "REFRESH_TOKEN_TTL_SECS",
+                30 * 86_400,
+                3600,
+                365 * 86_400,
+            )?),
+            terms_version: optional(src, "TERMS_VERSION").unwrap_or_else(|| "1".into()),
             permission_cache_ttl: Duration::from_secs(number(
                 src,
                 "PERMISSION_CACHE_TTL_SECS",
@@ -267,12 +283,71 @@ impl StorageConfig {
     }
 }
 
+/// Outgoing email: who sends, how, and where its links point.
+#[derive(Debug, Clone)]
+pub struct EmailConfig {
+    /// The From address, verified in SES.
+    pub from: String,
+    /// When set, messages are written as `.eml` files here instead of being
+    /// sent through SES (`loaf serve` sets it to `.loaf/mail`).
+    pub mail_dir: Option<std::path::PathBuf>,
+    /// The frontend's base URL: links in emails point under it
+    /// (`/verify-email?token=…`, `/reset-password?token=…`, `/invitations/…`).
+    pub frontend_url: String,
+    /// The organisation's name, as emails sign it.
+    pub org_name: String,
+}
+
+impl EmailConfig {
+    /// Reads `EMAIL_FROM` (required unless `MAIL_DIR` is set), `MAIL_DIR`,
+    /// `FRONTEND_URL` (default `http://localhost:5173`) and `ORG_NAME`
+    /// (default `LOAF`).
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        let mail_dir = optional(src, "MAIL_DIR").map(std::path::PathBuf::from);
+        let from = match (&mail_dir, optional(src, "EMAIL_FROM")) {
+            (_, Some(from)) => from,
+            (Some(_), None) => "LOAF <no-reply@loaf.local>".into(),
+            (None, None) => {
+                return Err(ConfigError {
+                    var: "EMAIL_FROM",
+                    problem: "is not set: set it to the SES-verified address to send from, \
+                              or set MAIL_DIR to write emails to files"
+                        .into(),
+                })
+            }
+        };
+        if !from.contains('@') || from.contains(['\r', '\n']) {
+            return Err(ConfigError {
+                var: "EMAIL_FROM",
+                problem: format!("is {from:?}: expected an address such as LOAF <no-reply@example.org>"),
+            });
+        }
+        let frontend_url = optional(src, "FRONTEND_URL")
+            .unwrap_or_else(|| "http://localhost:5173".into())
+            .trim_end_matches('/')
+            .to_string();
+        if !(frontend_url.starts_with("http://") || frontend_url.starts_with("https://")) {
+            return Err(ConfigError {
+                var: "FRONTEND_URL",
+                problem: format!("is {frontend_url:?}: expected a URL such as https://members.example.org"),
+            });
+        }
+        Ok(EmailConfig {
+            from,
+            mail_dir,
+            frontend_url,
+            org_name: optional(src, "ORG_NAME").unwrap_or_else(|| "LOAF".into()),
+        })
+    }
+}
+
 /// Everything a route function needs.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub db: DbConfig,
     pub auth: AuthConfig,
     pub storage: StorageConfig,
+    pub email: EmailConfig,
 }
 
 impl Config {
@@ -282,6 +357,7 @@ impl Config {
             db: DbConfig::from_source(src)?,
             auth: AuthConfig::from_source(src)?,
             storage: StorageConfig::from_source(src)?,
+            email: EmailConfig::from_source(src)?,
         })
     }
 }
@@ -303,6 +379,7 @@ mod tests {
         ("DATABASE_URL", "postgres://loaf:pw@localhost:5432/loaf"),
         ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
         ("S3_BUCKET", "docs"),
+        ("EMAIL_FROM", "LOAF <no-reply@example.org>"),
     ];
 
     #[test]
@@ -334,6 +411,9 @@ mod tests {
             ("ACCESS_TOKEN_TTL_SECS", "5"),
             ("S3_ENDPOINT", "localhost:9000"),
             ("S3_FORCE_PATH_STYLE", "maybe"),
+            ("REFRESH_TOKEN_TTL_SECS", "60"),
+            ("EMAIL_FROM", "nobody"),
+            ("FRONTEND_URL", "members.example.org"),
         ];
         for (var, value) in cases {
             let mut pairs: Vec<(&str, &str)> =
@@ -350,6 +430,17 @@ mod tests {
         pairs.push(("S3_ACCESS_KEY_ID", "local"));
         let err = Config::from_source(&env(&pairs)).unwrap_err();
         assert_eq!(err.var, "S3_SECRET_ACCESS_KEY");
+    }
+
+    #[test]
+    fn email_from_may_be_left_out_only_with_a_mail_dir() {
+        let without: Vec<_> = GOOD.iter().filter(|(k, _)| *k != "EMAIL_FROM").copied().collect();
+        assert_eq!(Config::from_source(&env(&without)).unwrap_err().var, "EMAIL_FROM");
+        let mut local = without.clone();
+        local.push(("MAIL_DIR", "/tmp/mail"));
+        let cfg = Config::from_source(&env(&local)).unwrap();
+        assert!(cfg.email.from.contains('@'));
+        assert_eq!(cfg.email.frontend_url, "http://localhost:5173");
     }
 
     #[test]

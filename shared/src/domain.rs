@@ -84,6 +84,34 @@ pub enum UserStatus {
     Rejected,
 }
 
+impl UserStatus {
+    /// Why a user in this status may not sign in (an error code and what to
+    /// do), or `None` when they may. Applicants and lapsed members sign in
+    /// to follow their application or renew.
+    pub fn sign_in_refusal(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            UserStatus::PendingEmail | UserStatus::Abandoned => Some((
+                "email_not_verified",
+                "Confirm your email address first: follow the link we emailed you, \
+                 or ask for a new one at POST /api/auth/resend-verification.",
+            )),
+            UserStatus::Rejected => Some((
+                "account_rejected",
+                "Your application was not accepted. Contact the organisation if you think this is a mistake.",
+            )),
+            UserStatus::Inactive | UserStatus::Canceled => Some((
+                "account_inactive",
+                "This account is deactivated. Contact the organisation to reactivate it.",
+            )),
+            UserStatus::PendingValidation
+            | UserStatus::PreValidated
+            | UserStatus::PaymentPending
+            | UserStatus::Active
+            | UserStatus::Expired => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,6 +44,19 @@ pub enum ApiError {
     /// 413: the body is larger than the route accepts.
     #[error("payload too large")]
     PayloadTooLarge,
+    /// A refusal the client can act on, with its own status and stable code:
+    /// an unverified account signing in (403 `email_not_verified`), a used
+    /// link (410 `token_used`), ... The message says what to do next.
+    #[error("{code}: {message}")]
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
+    /// 429: too many attempts; the client may retry after this many seconds
+    /// (also sent as `Retry-After`).
+    #[error("too many requests, retry after {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
     /// 503: a dependency (the database, S3) is unreachable; retrying later helps.
     #[error("service unavailable: {0}")]
     Unavailable(#[source] anyhow::Error),
@@ -70,6 +83,15 @@ impl ApiError {
         }
     }
 
+    /// A refusal with its own status and code (see [`ApiError::Refused`]).
+    pub fn refused(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Refused {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
         match self {
@@ -81,6 +103,8 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Refused { status, .. } => *status,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -116,6 +140,12 @@ impl ApiError {
             ApiError::PayloadTooLarge => (
                 "payload_too_large",
                 "The request body is too large.".into(),
+                None,
+            ),
+            ApiError::Refused { code, message, .. } => (code, message.clone(), None),
+            ApiError::TooManyRequests { retry_after_secs } => (
+                "too_many_attempts",
+                format!("Too many attempts: wait {retry_after_secs} seconds, then try again."),
                 None,
             ),
             ApiError::Unavailable(_) => (
@@ -161,7 +191,14 @@ impl IntoResponse for ApiError {
             }
             _ => {}
         }
-        (self.status(), axum::Json(self.body())).into_response()
+        let mut res = (self.status(), axum::Json(self.body())).into_response();
+        if let ApiError::TooManyRequests { retry_after_secs } = self {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_secs),
+            );
+        }
+        res
     }
 }
 

@@ -209,3 +209,34 @@ mod tests {
         ));
     }
 }
+
+/// The caller's network address, as API Gateway saw it (its request
+/// context) or as the local server accepted it (the TCP peer). Never read
+/// from `X-Forwarded-For`, which any client can write. `None` when neither
+/// is known (a test calling the router directly).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAddress(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        use lambda_http::request::RequestContext;
+        let from_gateway = parts
+            .extensions
+            .get::<RequestContext>()
+            .and_then(|ctx| match ctx {
+                RequestContext::ApiGatewayV2(c) => c.http.source_ip.clone(),
+                RequestContext::ApiGatewayV1(c) => c.identity.source_ip.clone(),
+                #[allow(unreachable_patterns)]
+                _ => None,
+            });
+        let from_socket = || {
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip().to_string())
+        };
+        Ok(ClientAddress(from_gateway.or_else(from_socket)))
+    }
+}

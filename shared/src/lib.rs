@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod email;
 pub mod error;
 pub mod extract;
 pub mod http;
@@ -17,6 +18,7 @@ pub mod secrets;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod validate;
 
 pub use error::{ApiError, ApiResult};
 pub use state::AppState;

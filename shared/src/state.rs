@@ -3,6 +3,7 @@
 use crate::auth::{PermissionCache, TokenKeys};
 use crate::config::{Config, ConfigError};
 use crate::db;
+use crate::email::Mailer;
 use crate::storage::Storage;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -13,15 +14,17 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: PgPool,
     pub storage: Storage,
+    pub mailer: Arc<Mailer>,
     pub tokens: Arc<TokenKeys>,
     pub permissions: Arc<PermissionCache>,
 }
 
 impl AppState {
     /// Builds the state from parts made elsewhere (the local server and the
-    /// tests bring their own pool and storage).
-    pub fn new(config: Config, db: PgPool, storage: Storage) -> Self {
+    /// tests bring their own pool, storage and mail transport).
+    pub fn new(config: Config, db: PgPool, storage: Storage, mailer: Mailer) -> Self {
         AppState {
+            mailer: Arc::new(mailer),
             tokens: Arc::new(TokenKeys::new(&config.auth)),
             permissions: Arc::new(PermissionCache::new(config.auth.permission_cache_ttl)),
             config: Arc::new(config),
@@ -42,6 +45,7 @@ impl AppState {
             problem: format!("cannot be used: {e}"),
         })?;
         let storage = Storage::new(&config.storage).await;
-        Ok(AppState::new(config, pool, storage))
+        let mailer = Mailer::from_config(config.email.clone()).await;
+        Ok(AppState::new(config, pool, storage, mailer))
     }
 }

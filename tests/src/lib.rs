@@ -20,7 +20,10 @@ use axum::Router;
 use http::{Method, Request, StatusCode};
 use loaf::local_postgres::{ensure_database, Cluster, Durability};
 use loaf::local_s3::{self, LocalS3};
-use loaf_shared::config::{AuthConfig, Config, DbConfig, StaticCredentials, StorageConfig};
+use loaf_shared::config::{
+    AuthConfig, Config, DbConfig, EmailConfig, StaticCredentials, StorageConfig,
+};
+use loaf_shared::email::Mailer;
 use loaf_shared::storage::Storage;
 use loaf_shared::AppState;
 use serde_json::Value;
@@ -204,26 +207,28 @@ async fn template(server: &str) -> anyhow::Result<String> {
     Ok(name)
 }
 
-/// One test's application: a migrated database, a local S3 endpoint over a
-/// folder of its own, and the state and routers built from them.
+/// One test's application: a migrated database, a local S3 endpoint and a
+/// mail folder of its own, and the state and routers built from them.
 pub struct TestApp {
     pub state: AppState,
     pub db: PgPool,
     pub db_url: String,
     pub s3_endpoint: String,
+    /// Where delivered emails are written as `.eml` files.
+    pub mail_dir: PathBuf,
     s3: Option<LocalS3>,
-    s3_dir: PathBuf,
+    dir: PathBuf,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         drop(self.s3.take());
-        let _ = std::fs::remove_dir_all(&self.s3_dir);
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
-/// Config for a test app over `db_url` and an S3 endpoint.
-pub fn test_config(db_url: &str, s3_endpoint: &str) -> Config {
+/// Config for a test app over `db_url`, an S3 endpoint and a mail folder.
+pub fn test_config(db_url: &str, s3_endpoint: &str, mail_dir: &std::path::Path) -> Config {
     Config {
         db: DbConfig {
             url: db_url.into(),
@@ -234,6 +239,8 @@ pub fn test_config(db_url: &str, s3_endpoint: &str) -> Config {
             jwt_secret: TEST_JWT_SECRET.as_bytes().to_vec(),
             jwt_issuer: "loaf".into(),
             access_token_ttl: Duration::from_secs(1800),
+            refresh_token_ttl: Duration::from_secs(30 * 86_400),
+            terms_version: "2026-01".into(),
             permission_cache_ttl: Duration::from_secs(30),
         },
         storage: StorageConfig {
@@ -246,28 +253,39 @@ pub fn test_config(db_url: &str, s3_endpoint: &str) -> Config {
                 secret_access_key: local_s3::SECRET_ACCESS_KEY.into(),
             }),
         },
+        email: EmailConfig {
+            from: "LOAF Test <no-reply@example.org>".into(),
+            mail_dir: Some(mail_dir.to_path_buf()),
+            frontend_url: "https://members.example.org".into(),
+            org_name: "LOAF Test".into(),
+        },
     }
 }
 
 /// Starts a test app on a fresh migrated database.
 pub async fn spawn_app() -> TestApp {
     let (db, db_url) = migrated_database().await;
-    let s3_dir = std::env::temp_dir().join(format!(
-        "loaf-test-s3-{}-{}",
+    let dir = std::env::temp_dir().join(format!(
+        "loaf-test-app-{}-{}",
         std::process::id(),
         NEXT_DB.fetch_add(1, Ordering::Relaxed)
     ));
-    let s3 = LocalS3::start(&s3_dir, 0).await.expect("local S3 starts");
-    let config = test_config(&db_url, &s3.endpoint());
+    let mail_dir = dir.join("mail");
+    let s3 = LocalS3::start(&dir.join("s3"), 0)
+        .await
+        .expect("local S3 starts");
+    let config = test_config(&db_url, &s3.endpoint(), &mail_dir);
     let storage = Storage::new(&config.storage).await;
     storage.ensure_bucket().await.expect("test bucket");
+    let mailer = Mailer::from_config(config.email.clone()).await;
     TestApp {
-        state: AppState::new(config, db.clone(), storage),
+        state: AppState::new(config, db.clone(), storage, mailer),
         s3_endpoint: s3.endpoint(),
+        mail_dir,
         db,
         db_url,
         s3: Some(s3),
-        s3_dir,
+        dir,
     }
 }
 

@@ -7,6 +7,8 @@ use crate::project::{random_hex, write_private, Project};
 use anyhow::Context;
 use loaf_migrate::NewAdmin;
 use loaf_shared::config::Config;
+use loaf_shared::email::transport::Transport;
+use loaf_shared::email::Mailer;
 use loaf_shared::storage::Storage;
 use loaf_shared::AppState;
 use sqlx::PgPool;
@@ -59,6 +61,10 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
         if !env_is_set("JWT_SECRET") {
             local.insert("JWT_SECRET", project.secret("jwt-secret")?);
         }
+        if !env_is_set("EMAIL_FROM") && !env_is_set("MAIL_DIR") {
+            let mail_dir = state_dir.join("mail");
+            local.insert("MAIL_DIR", mail_dir.to_string_lossy().into_owned());
+        }
         let source = |var: &str| std::env::var(var).ok().or_else(|| local.get(var).cloned());
         let config = Config::from_source(&source)?;
         let pool = loaf_shared::db::connect_lazy(&config.db)?;
@@ -73,7 +79,12 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
         }
         let database = redact(&config.db.url);
         let bucket = config.storage.bucket.clone();
-        let app = gateway::router(AppState::new(config, pool, storage));
+        let mailer = Mailer::from_config(config.email.clone()).await;
+        let mail = mail_description(&mailer);
+        // What the jobs function's schedule does in AWS: deliver whatever
+        // the handlers left in the outbox (retries, anonymous flows).
+        let sender = tokio::spawn(send_mail_forever(pool.clone(), mailer.clone()));
+        let app = gateway::router(AppState::new(config, pool, storage, mailer));
 
         let url = format!("http://{}", listener.local_addr()?);
         println!(
@@ -95,6 +106,7 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
             ),
             None => println!("  storage     bucket {bucket}"),
         }
+        println!("  mail        {mail}");
         match login {
             Some((email, password)) => {
                 println!("  superadmin  {email} / {password} (kept in .loaf/dev-admin.json)")
@@ -110,10 +122,16 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
             }
         );
 
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("the server stopped unexpectedly")?;
+        // The peer address feeds login throttling per source address, as
+        // API Gateway's request context does in AWS.
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("the server stopped unexpectedly")?;
+        sender.abort();
         drop(s3);
         anyhow::Ok(())
     }
@@ -124,6 +142,29 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
         }
     }
     result
+}
+
+/// How often the local sender looks at the outbox.
+const MAIL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+async fn send_mail_forever(pool: PgPool, mailer: Mailer) {
+    let mut tick = tokio::time::interval(MAIL_INTERVAL);
+    loop {
+        tick.tick().await;
+        if let Err(e) = mailer.deliver_due(&pool, 50).await {
+            tracing::warn!(error = %e, "local mail delivery failed");
+        }
+    }
+}
+
+fn mail_description(mailer: &Mailer) -> String {
+    match &mailer.transport {
+        Transport::Directory(dir) => format!(
+            "written to {} (links printed below as they are sent)",
+            dir.display()
+        ),
+        Transport::Ses(_) => format!("sent through Amazon SES from {}", mailer.config.from),
+    }
 }
 
 /// `.loaf/postgres`, unless the server's user cannot reach it (we are root

@@ -75,8 +75,10 @@ where
         .bind(claims.sub)
         .fetch_optional(&state.db)
         .await?;
+        // A deactivated account's sessions end even if its token version
+        // was somehow left unchanged.
         let row = row
-            .filter(|r| r.token_version == claims.ver)
+            .filter(|r| r.token_version == claims.ver && r.status.sign_in_refusal().is_none())
             .ok_or(ApiError::Unauthorized)?;
         let permissions = match row.role_id {
             Some(role_id) => state.permissions.codes(&state.db, role_id).await?,

@@ -94,6 +94,8 @@ mod tests {
             jwt_secret: secret.as_bytes().to_vec(),
             jwt_issuer: issuer.into(),
             access_token_ttl: Duration::from_secs(ttl),
+            refresh_token_ttl: Duration::from_secs(86_400),
+            terms_version: "1".into(),
             permission_cache_ttl: Duration::from_secs(30),
         })
     }

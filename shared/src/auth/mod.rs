@@ -5,6 +5,7 @@ mod extractor;
 pub mod jwt;
 pub mod password;
 mod permission_cache;
+pub mod secret_token;
 
 pub use extractor::{AuthUser, Require};
 pub use jwt::{Claims, TokenError, TokenKeys};

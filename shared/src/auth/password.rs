@@ -51,6 +51,29 @@ pub async fn verify(password: String, stored: String) -> bool {
     .unwrap_or(false)
 }
 
+/// The PHC prefix of a hash made with today's parameters.
+const CURRENT_PREFIX: &str = "$argon2id$v=19$m=19456,t=2,p=1$";
+
+/// A well-formed hash with today's parameters that matches no password.
+/// Signing in as an unknown email verifies against it, so the answer takes
+/// as long as for a real account and reveals nothing.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$bG9hZmR1bW15c2FsdDAx$\
+                          TWlzc2luZ0FjY291bnREdW1teUhhc2hWYWx1ZTAwMDA";
+
+/// Verifies `password` against `stored`, or against a dummy hash with the
+/// same cost when there is no account: both take the same time.
+pub async fn verify_or_dummy(password: String, stored: Option<String>) -> bool {
+    let real = stored.is_some();
+    let matched = verify(password, stored.unwrap_or_else(|| DUMMY_HASH.to_string())).await;
+    real && matched
+}
+
+/// `true` when `stored` was made with other parameters (or by the old
+/// platform) and should be replaced after the next successful sign-in.
+pub fn needs_rehash(stored: &str) -> bool {
+    !stored.starts_with(CURRENT_PREFIX)
+}
+
 /// Why a password is refused; the message is shown to the user.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
@@ -109,6 +132,17 @@ mod tests {
     async fn malformed_hash_never_matches() {
         assert!(!verify("x".into(), "not a hash".into()).await);
         assert!(!verify("".into(), "".into()).await);
+    }
+
+    #[tokio::test]
+    async fn dummy_hash_costs_a_real_verification_and_matches_nothing() {
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok(), "dummy hash must parse");
+        assert!(!needs_rehash(DUMMY_HASH));
+        assert!(!verify_or_dummy("anything at all".into(), None).await);
+        let h = hash("correct horse battery staple".into()).await.unwrap();
+        assert!(verify_or_dummy("correct horse battery staple".into(), Some(h.clone())).await);
+        assert!(!needs_rehash(&h));
+        assert!(needs_rehash("$argon2id$v=19$m=4096,t=3,p=1$c2FsdHNhbHQ$aGFzaA"));
     }
 
     #[test]

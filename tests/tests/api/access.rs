@@ -192,6 +192,8 @@ async fn a_token_signed_with_another_key_is_refused() {
         jwt_secret: b"some-other-secret-some-other-secret".to_vec(),
         jwt_issuer: "loaf".into(),
         access_token_ttl: std::time::Duration::from_secs(1800),
+        refresh_token_ttl: std::time::Duration::from_secs(86_400),
+        terms_version: "1".into(),
         permission_cache_ttl: std::time::Duration::from_secs(30),
     });
     let forged = other.issue(admin.id, 0).unwrap();

@@ -34,11 +34,13 @@ async fn health_is_a_clean_503_when_the_database_is_down() {
     let mut config = test_config(
         &format!("postgres://loaf@127.0.0.1:{closed}/none"),
         &app.s3_endpoint,
+        &app.mail_dir,
     );
     config.db.acquire_timeout = Duration::from_secs(1);
     let pool = loaf_shared::db::connect_lazy(&config.db).unwrap();
     let storage = Storage::new(&config.storage).await;
-    let router = loaf_auth::router(AppState::new(config, pool, storage));
+    let mailer = loaf_shared::email::Mailer::from_config(config.email.clone()).await;
+    let router = loaf_auth::router(AppState::new(config, pool, storage, mailer));
 
     let reply = call(&router, Method::GET, "/api/health", None, None).await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);

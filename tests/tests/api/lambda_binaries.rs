@@ -117,6 +117,7 @@ fn start_path(
         .env("DATABASE_URL", &app.db_url)
         .env("JWT_SECRET", TEST_JWT_SECRET)
         .env("S3_BUCKET", "loaf-test")
+        .env("EMAIL_FROM", "LOAF <no-reply@example.org>")
         .env("S3_ENDPOINT", &app.s3_endpoint)
         .env("S3_ACCESS_KEY_ID", loaf::local_s3::ACCESS_KEY_ID)
         .env("S3_SECRET_ACCESS_KEY", loaf::local_s3::SECRET_ACCESS_KEY)
