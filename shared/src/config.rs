@@ -319,7 +319,9 @@ impl EmailConfig {
         if !from.contains('@') || from.contains(['\r', '\n']) {
             return Err(ConfigError {
                 var: "EMAIL_FROM",
-                problem: format!("is {from:?}: expected an address such as LOAF <no-reply@example.org>"),
+                problem: format!(
+                    "is {from:?}: expected an address such as LOAF <no-reply@example.org>"
+                ),
             });
         }
         let frontend_url = optional(src, "FRONTEND_URL")
@@ -329,7 +331,9 @@ impl EmailConfig {
         if !(frontend_url.starts_with("http://") || frontend_url.starts_with("https://")) {
             return Err(ConfigError {
                 var: "FRONTEND_URL",
-                problem: format!("is {frontend_url:?}: expected a URL such as https://members.example.org"),
+                problem: format!(
+                    "is {frontend_url:?}: expected a URL such as https://members.example.org"
+                ),
             });
         }
         Ok(EmailConfig {
@@ -434,8 +438,15 @@ mod tests {
 
     #[test]
     fn email_from_may_be_left_out_only_with_a_mail_dir() {
-        let without: Vec<_> = GOOD.iter().filter(|(k, _)| *k != "EMAIL_FROM").copied().collect();
-        assert_eq!(Config::from_source(&env(&without)).unwrap_err().var, "EMAIL_FROM");
+        let without: Vec<_> = GOOD
+            .iter()
+            .filter(|(k, _)| *k != "EMAIL_FROM")
+            .copied()
+            .collect();
+        assert_eq!(
+            Config::from_source(&env(&without)).unwrap_err().var,
+            "EMAIL_FROM"
+        );
         let mut local = without.clone();
         local.push(("MAIL_DIR", "/tmp/mail"));
         let cfg = Config::from_source(&env(&local)).unwrap();

@@ -51,6 +51,13 @@ where
     }
 }
 
+/// A JSON response body, so handlers use one `Json` both ways.
+impl<T: serde::Serialize> axum::response::IntoResponse for Json<T> {
+    fn into_response(self) -> axum::response::Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
 /// Deserialises `bytes`, turning serde's error into a field-naming ApiError.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);

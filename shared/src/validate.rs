@@ -101,7 +101,12 @@ pub fn optional_birth_date(field: &str, value: Option<NaiveDate>) -> ApiResult<O
 
 /// A list of short labels (interests, how they heard of us): each trimmed
 /// and non-empty, duplicates dropped, at most `max_items` of `max_len`.
-pub fn labels(field: &str, values: &[String], max_items: usize, max_len: usize) -> ApiResult<Vec<String>> {
+pub fn labels(
+    field: &str,
+    values: &[String],
+    max_items: usize,
+    max_len: usize,
+) -> ApiResult<Vec<String>> {
     let mut out: Vec<String> = Vec::with_capacity(values.len());
     for (i, v) in values.iter().enumerate() {
         let item = text(&format!("{field}[{i}]"), v, max_len)?;
@@ -133,11 +138,25 @@ mod tests {
     #[test]
     fn text_trims_and_bounds() {
         assert_eq!(text("first_name", "  Ada ", 10).unwrap(), "Ada");
-        assert_eq!(code(text("first_name", "   ", 10).unwrap_err()), ("required", "first_name".into()));
-        assert_eq!(code(text("first_name", &"é".repeat(11), 10).unwrap_err()).0, "too_long");
-        assert_eq!(code(text("first_name", "A\u{0}da", 10).unwrap_err()).0, "invalid");
+        assert_eq!(
+            code(text("first_name", "   ", 10).unwrap_err()),
+            ("required", "first_name".into())
+        );
+        assert_eq!(
+            code(text("first_name", &"é".repeat(11), 10).unwrap_err()).0,
+            "too_long"
+        );
+        assert_eq!(
+            code(text("first_name", "A\u{0}da", 10).unwrap_err()).0,
+            "invalid"
+        );
         assert_eq!(optional_text("city", Some(""), 10).unwrap(), None);
-        assert_eq!(optional_long_text("bio", Some("a\nb"), 10).unwrap().unwrap(), "a\nb");
+        assert_eq!(
+            optional_long_text("bio", Some("a\nb"), 10)
+                .unwrap()
+                .unwrap(),
+            "a\nb"
+        );
         assert!(optional_text("city", Some("a\nb"), 10).is_err());
     }
 
@@ -164,8 +183,14 @@ mod tests {
         let v = vec!["hiking".to_string(), " hiking ".into(), "music".into()];
         assert_eq!(labels("interests", &v, 5, 20).unwrap(), ["hiking", "music"]);
         let bad = vec!["ok".to_string(), "".into()];
-        assert_eq!(code(labels("interests", &bad, 5, 20).unwrap_err()).1, "interests[1]");
+        assert_eq!(
+            code(labels("interests", &bad, 5, 20).unwrap_err()).1,
+            "interests[1]"
+        );
         let many: Vec<String> = (0..6).map(|i| i.to_string()).collect();
-        assert_eq!(code(labels("interests", &many, 5, 20).unwrap_err()).0, "too_long");
+        assert_eq!(
+            code(labels("interests", &many, 5, 20).unwrap_err()).0,
+            "too_long"
+        );
     }
 }

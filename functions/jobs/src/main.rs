@@ -1,8 +1,10 @@
-//! The scheduled Lambda: EventBridge's event is ignored (only its arrival
-//! matters); the answer is the run's summary.
+//! The scheduled Lambda: the event says which job (`{"job": "send-email"}`
+//! every minute, anything else daily); the answer is the run's summary.
 
 use lambda_runtime::{service_fn, LambdaEvent};
-use loaf_shared::config::DbConfig;
+use loaf_jobs::Job;
+use loaf_shared::config::{DbConfig, EmailConfig};
+use loaf_shared::email::Mailer;
 use serde_json::Value;
 
 #[tokio::main]
@@ -12,12 +14,17 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .await
         .inspect_err(|e| tracing::error!("{e}"))?;
     let config = DbConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
+    let email = EmailConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
     let pool = loaf_shared::db::connect_lazy(&config)?;
-    lambda_runtime::run(service_fn(|_: LambdaEvent<Value>| {
-        let pool = &pool;
+    let mailer = Mailer::from_config(email).await;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
+        let (pool, mailer) = (&pool, &mailer);
         async move {
-            let summary = loaf_jobs::run(pool).await?;
-            tracing::info!(?summary, "scheduled jobs done");
+            let summary = match Job::of(&event.payload) {
+                Job::SendEmail => serde_json::to_value(loaf_jobs::send_email(pool, mailer).await?)?,
+                Job::Daily => serde_json::to_value(loaf_jobs::run(pool).await?)?,
+            };
+            tracing::info!(%summary, "scheduled job done");
             Ok::<_, lambda_runtime::Error>(summary)
         }
     }))

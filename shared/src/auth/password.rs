@@ -136,13 +136,18 @@ mod tests {
 
     #[tokio::test]
     async fn dummy_hash_costs_a_real_verification_and_matches_nothing() {
-        assert!(PasswordHash::new(DUMMY_HASH).is_ok(), "dummy hash must parse");
+        assert!(
+            PasswordHash::new(DUMMY_HASH).is_ok(),
+            "dummy hash must parse"
+        );
         assert!(!needs_rehash(DUMMY_HASH));
         assert!(!verify_or_dummy("anything at all".into(), None).await);
         let h = hash("correct horse battery staple".into()).await.unwrap();
         assert!(verify_or_dummy("correct horse battery staple".into(), Some(h.clone())).await);
         assert!(!needs_rehash(&h));
-        assert!(needs_rehash("$argon2id$v=19$m=4096,t=3,p=1$c2FsdHNhbHQ$aGFzaA"));
+        assert!(needs_rehash(
+            "$argon2id$v=19$m=4096,t=3,p=1$c2FsdHNhbHQ$aGFzaA"
+        ));
     }
 
     #[test]

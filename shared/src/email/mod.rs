@@ -54,7 +54,11 @@ impl Mailer {
     }
 
     /// Delivers up to `limit` due messages: the scheduled sender's work.
-    pub async fn deliver_due(&self, db: &PgPool, limit: i64) -> Result<outbox::Delivery, sqlx::Error> {
+    pub async fn deliver_due(
+        &self,
+        db: &PgPool,
+        limit: i64,
+    ) -> Result<outbox::Delivery, sqlx::Error> {
         outbox::deliver_due(db, &self.transport, &self.config.from, None, limit).await
     }
 }

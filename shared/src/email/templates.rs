@@ -264,15 +264,33 @@ mod tests {
         let when = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         let name = || "Ada".to_string();
         let all = [
-            Mail::VerifyEmail { first_name: name(), token: "t".into() },
+            Mail::VerifyEmail {
+                first_name: name(),
+                token: "t".into(),
+            },
             Mail::AlreadyRegistered { first_name: name() },
-            Mail::PasswordReset { first_name: name(), token: "t".into() },
+            Mail::PasswordReset {
+                first_name: name(),
+                token: "t".into(),
+            },
             Mail::PasswordChanged { first_name: name() },
-            Mail::Invitation { inviter: "Grace".into(), role: "member".into(), token: "t".into(), expires_at: when },
+            Mail::Invitation {
+                inviter: "Grace".into(),
+                role: "member".into(),
+                token: "t".into(),
+                expires_at: when,
+            },
             Mail::Validated { first_name: name() },
-            Mail::Rejected { first_name: name(), reason: "r".into() },
+            Mail::Rejected {
+                first_name: name(),
+                reason: "r".into(),
+            },
             Mail::PaymentReminder { first_name: name() },
-            Mail::RenewalReminder { first_name: name(), plan: "Yearly".into(), ends_on: when.date_naive() },
+            Mail::RenewalReminder {
+                first_name: name(),
+                plan: "Yearly".into(),
+                ends_on: when.date_naive(),
+            },
         ];
         let mut kinds: Vec<&str> = all.iter().map(|m| m.render(&cfg()).kind).collect();
         kinds.sort();

@@ -101,14 +101,21 @@ async fn send_ses(
 
 async fn write_eml(dir: &std::path::Path, from: &str, msg: &Outgoing) -> Result<String, SendError> {
     let now = chrono::Utc::now();
-    let name = format!("{}-{}-{}.eml", now.format("%Y%m%dT%H%M%S"), msg.kind, &msg.id.simple().to_string()[..8]);
+    let name = format!(
+        "{}-{}-{}.eml",
+        now.format("%Y%m%dT%H%M%S"),
+        msg.kind,
+        &msg.id.simple().to_string()[..8]
+    );
     let path = dir.join(name);
     let io = |e: std::io::Error| SendError {
         message: format!("cannot write {}: {e}", path.display()),
         permanent: false,
     };
     tokio::fs::create_dir_all(dir).await.map_err(io)?;
-    tokio::fs::write(&path, eml(from, msg, now)).await.map_err(io)?;
+    tokio::fs::write(&path, eml(from, msg, now))
+        .await
+        .map_err(io)?;
     println!("✉  {} → {} ({})", msg.subject, msg.to, path.display());
     for link in links(&msg.text) {
         println!("   {link}");
@@ -184,7 +191,11 @@ mod tests {
     #[test]
     fn non_ascii_subject_is_encoded_and_newlines_cannot_inject_headers() {
         let date = chrono::DateTime::from_timestamp(0, 0).unwrap();
-        let doc = eml("a@b.org", &msg("Bienvenue à l'asso\r\nBcc: evil@x.org"), date);
+        let doc = eml(
+            "a@b.org",
+            &msg("Bienvenue à l'asso\r\nBcc: evil@x.org"),
+            date,
+        );
         assert!(doc.contains("Subject: =?UTF-8?B?"), "{doc}");
         assert!(!doc.contains("\r\nBcc:"), "{doc}");
     }

@@ -47,7 +47,11 @@ async fn create_migrates_and_reports_success() {
     assert_eq!(body["PhysicalResourceId"], "loaf-database-migrations");
     assert_eq!(body["RequestId"], "req-1");
     assert_eq!(body["LogicalResourceId"], "DatabaseMigrations");
-    assert_eq!(body["Data"]["AppliedMigrations"], "1,2");
+    let all: Vec<String> = loaf_migrate::MIGRATOR
+        .iter()
+        .map(|m| m.version.to_string())
+        .collect();
+    assert_eq!(body["Data"]["AppliedMigrations"], all.join(","));
     assert_eq!(body["Data"]["Permissions"], "59");
     let roles: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM roles")
         .fetch_one(&pool)

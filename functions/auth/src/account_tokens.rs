@@ -1,0 +1,156 @@
+//! Single-use links sent by email: confirm an address, reset a password.
+//! Stored as hashes; a used or expired one is refused with what to do next.
+
+use axum::http::StatusCode;
+use loaf_shared::auth::secret_token;
+use loaf_shared::{ApiError, ApiResult};
+use sqlx::PgConnection;
+use std::time::Duration;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::VerifyEmail => "verify_email",
+            Purpose::ResetPassword => "reset_password",
+        }
+    }
+
+    /// How long a link of this purpose works.
+    pub fn lifetime(self) -> Duration {
+        match self {
+            Purpose::VerifyEmail => Duration::from_secs(48 * 3600),
+            Purpose::ResetPassword => Duration::from_secs(3600),
+        }
+    }
+
+    fn ask_again(self) -> &'static str {
+        match self {
+            Purpose::VerifyEmail => "ask for a new one at POST /api/auth/resend-verification",
+            Purpose::ResetPassword => "ask for a new one at POST /api/auth/forgot-password",
+        }
+    }
+}
+
+/// A new link for `user_id`; earlier unused links of the same purpose stop
+/// working, so only the newest email is valid.
+pub async fn issue(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    purpose: Purpose,
+) -> Result<String, sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .execute(&mut *conn)
+    .await?;
+    let (token, hash) = secret_token::generate();
+    sqlx::query(
+        "INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at) \
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4))",
+    )
+    .bind(hash)
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .bind(purpose.lifetime().as_secs_f64())
+    .execute(conn)
+    .await?;
+    Ok(token)
+}
+
+/// `true` when a link of `purpose` was sent to `user_id` within `window`:
+/// the resend cool-down.
+pub async fn sent_within(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    purpose: Purpose,
+    window: Duration,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM account_tokens WHERE user_id = $1 AND purpose = $2 \
+         AND created_at > now() - make_interval(secs => $3))",
+    )
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .bind(window.as_secs_f64())
+    .fetch_one(conn)
+    .await
+}
+
+/// Uses up `token` inside the caller's transaction and answers its user,
+/// or a refusal: unknown (400 `token_invalid`), already used (410
+/// `token_used`), expired (410 `token_expired`).
+pub async fn consume(conn: &mut PgConnection, token: &str, purpose: Purpose) -> ApiResult<Uuid> {
+    let user_id = check(conn, token, purpose, true).await?;
+    sqlx::query("UPDATE account_tokens SET used_at = now() WHERE token_hash = $1")
+        .bind(secret_token::hash(token))
+        .execute(conn)
+        .await?;
+    Ok(user_id)
+}
+
+/// Like [`consume`] without using the token up (and without locking it).
+pub async fn peek(conn: &mut PgConnection, token: &str, purpose: Purpose) -> ApiResult<Uuid> {
+    check(conn, token, purpose, false).await
+}
+
+async fn check(
+    conn: &mut PgConnection,
+    token: &str,
+    purpose: Purpose,
+    lock: bool,
+) -> ApiResult<Uuid> {
+    let invalid = || {
+        ApiError::refused(
+            StatusCode::BAD_REQUEST,
+            "token_invalid",
+            format!(
+                "This link is not valid (it may have been replaced by a newer one): {}.",
+                purpose.ask_again()
+            ),
+        )
+    };
+    if !secret_token::looks_valid(token) {
+        return Err(invalid());
+    }
+    let row: Option<(Uuid, bool, bool)> = sqlx::query_as(&format!(
+        "SELECT user_id, used_at IS NOT NULL, expires_at < now() FROM account_tokens \
+         WHERE token_hash = $1 AND purpose = $2{}",
+        if lock { " FOR UPDATE" } else { "" }
+    ))
+    .bind(secret_token::hash(token))
+    .bind(purpose.as_str())
+    .fetch_optional(conn)
+    .await?;
+    match row {
+        None => Err(invalid()),
+        Some((_, true, _)) => Err(ApiError::refused(
+            StatusCode::GONE,
+            "token_used",
+            match purpose {
+                Purpose::VerifyEmail => {
+                    "This link was already used: your address is confirmed, so you can sign in."
+                        .to_string()
+                }
+                Purpose::ResetPassword => format!(
+                    "This link was already used: sign in with your new password, or {}.",
+                    purpose.ask_again()
+                ),
+            },
+        )),
+        Some((_, false, true)) => Err(ApiError::refused(
+            StatusCode::GONE,
+            "token_expired",
+            format!("This link has expired: {}.", purpose.ask_again()),
+        )),
+        Some((user_id, false, false)) => Ok(user_id),
+    }
+}

@@ -1,0 +1,157 @@
+//! The invitee's side of an invitation (admins create them in the members
+//! function): see who invited you and as what, then create the account.
+//! The invitation stands for a confirmed address and an admin's
+//! validation, so the account starts in `payment_pending`.
+
+use crate::profile::Profile;
+use crate::registration::{check_password, check_terms};
+use crate::sessions::{self, Session};
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use loaf_shared::auth::{password, secret_token};
+use loaf_shared::extract::{Json, Path};
+use loaf_shared::{ApiError, ApiResult, AppState};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Invitation {
+    email: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    role_code: Option<String>,
+    role_name: Option<String>,
+    invited_by: Option<String>,
+    expires_at: DateTime<Utc>,
+    #[serde(skip)]
+    id: Uuid,
+    #[serde(skip)]
+    role_id: Option<Uuid>,
+    #[serde(skip)]
+    legacy_role: String,
+    #[serde(skip)]
+    inviter_id: Option<Uuid>,
+    #[serde(skip)]
+    status: String,
+}
+
+/// The pending invitation of `token`, or why it cannot be used.
+async fn find(conn: &mut PgConnection, token: &str, lock: bool) -> ApiResult<Invitation> {
+    if !secret_token::looks_valid(token) {
+        return Err(ApiError::NotFound);
+    }
+    let found: Option<Invitation> = sqlx::query_as(&format!(
+        "SELECT i.id, i.email, i.first_name, i.last_name, i.expires_at, i.status::text AS status, \
+                i.role::text AS legacy_role, i.invited_by AS inviter_id, \
+                r.id AS role_id, r.code AS role_code, r.name AS role_name, \
+                NULLIF(trim(concat_ws(' ', u.first_name, u.last_name)), '') AS invited_by \
+         FROM user_invitations i \
+         LEFT JOIN roles r ON r.id = COALESCE(i.role_id, (SELECT id FROM roles WHERE code = i.role::text)) \
+         LEFT JOIN users u ON u.id = i.invited_by \
+         WHERE i.token = $1{}",
+        if lock { " FOR UPDATE OF i" } else { "" }
+    ))
+    .bind(hex(&secret_token::hash(token)))
+    .fetch_optional(conn)
+    .await?;
+    let invitation = found.ok_or(ApiError::NotFound)?;
+    let gone = |code, message: &str| Err(ApiError::refused(StatusCode::GONE, code, message));
+    match invitation.status.as_str() {
+        "accepted" => gone(
+            "invitation_used",
+            "This invitation was already used: sign in with the account it created.",
+        ),
+        "revoked" => gone(
+            "invitation_revoked",
+            "This invitation was withdrawn. Ask the organisation for a new one.",
+        ),
+        "expired" => gone(
+            "invitation_expired",
+            "This invitation has expired. Ask the organisation for a new one.",
+        ),
+        _ if invitation.expires_at < Utc::now() => gone(
+            "invitation_expired",
+            "This invitation has expired. Ask the organisation for a new one.",
+        ),
+        _ => Ok(invitation),
+    }
+}
+
+/// Invitation tokens are stored as the hex SHA-256 of the token, in the
+/// seed's `user_invitations.token` text column.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `GET /api/auth/invitations/{token}`
+pub async fn show(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> ApiResult<Json<Invitation>> {
+    let mut conn = state.db.acquire().await?;
+    Ok(Json(find(&mut conn, &token, false).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Acceptance {
+    password: String,
+    accept_terms: bool,
+    terms_version: String,
+    profile: Profile,
+}
+
+/// `POST /api/auth/invitations/{token}/accept` → 201 with a session: the
+/// account exists and the invitee is signed in.
+pub async fn accept(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Json(body): Json<Acceptance>,
+) -> ApiResult<(StatusCode, Json<Session>)> {
+    let profile = body.profile.validated("profile.")?;
+    check_terms(&state, body.accept_terms, &body.terms_version)?;
+    let email = {
+        let mut conn = state.db.acquire().await?;
+        find(&mut conn, &token, false).await?.email
+    };
+    check_password("password", &body.password, &email)?;
+    let hash = password::hash(body.password).await?;
+
+    let mut tx = state.db.begin().await?;
+    let inv = find(&mut tx, &token, true).await?;
+    let user_id: Option<Uuid> = sqlx::query_scalar(
+        "INSERT INTO users (email, password_hash, first_name, last_name, status, role, role_id, \
+                            email_verified, validated_at, validated_by, accepts_tos, tos_accepted_at, tos_version) \
+         VALUES (lower($1), $2, $3, $4, 'payment_pending', $5::userrole, $6, true, now(), $7, true, now(), $8) \
+         ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(&inv.email)
+    .bind(&hash)
+    .bind(&profile.first_name)
+    .bind(&profile.last_name)
+    .bind(&inv.legacy_role)
+    .bind(inv.role_id)
+    .bind(inv.inviter_id)
+    .bind(&state.config.auth.terms_version)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let user_id = user_id.ok_or_else(|| {
+        ApiError::conflict(
+            "email",
+            "An account with this address already exists: sign in instead.",
+        )
+    })?;
+    profile.store(&mut tx, user_id).await?;
+    sqlx::query(
+        "UPDATE user_invitations SET status = 'accepted', accepted_at = now(), accepted_by = $2 WHERE id = $1",
+    )
+    .bind(inv.id)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
+    let session = sessions::start(&state, &mut tx, user_id).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(session)))
+}

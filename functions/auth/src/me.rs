@@ -1,0 +1,174 @@
+//! The signed-in user's own account: what the frontend needs to greet them
+//! and show or hide things, their profile, and the terms they accepted.
+
+use crate::profile::{Profile, ProfilePatch};
+use crate::registration::check_terms;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use loaf_shared::auth::AuthUser;
+use loaf_shared::domain::UserStatus;
+use loaf_shared::extract::Json;
+use loaf_shared::{ApiResult, AppState};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+#[derive(Debug, Serialize)]
+pub struct Me {
+    id: Uuid,
+    email: String,
+    status: UserStatus,
+    /// What the status means for the member, in a sentence.
+    status_message: &'static str,
+    role: Option<Role>,
+    /// The permission codes the member's role holds, sorted.
+    permissions: Vec<String>,
+    email_verified: bool,
+    member_since: Option<DateTime<Utc>>,
+    validated_at: Option<DateTime<Utc>>,
+    terms: Terms,
+    force_password_change: bool,
+    last_login_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    profile: Profile,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+struct Role {
+    id: Uuid,
+    code: String,
+    name: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Terms {
+    accepted_version: Option<String>,
+    accepted_at: Option<DateTime<Utc>>,
+    current_version: String,
+    /// `true` when the member must accept the current version.
+    must_accept: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct Account {
+    email: String,
+    status: UserStatus,
+    email_verified: bool,
+    member_since: Option<DateTime<Utc>>,
+    validated_at: Option<DateTime<Utc>>,
+    tos_version: Option<String>,
+    tos_accepted_at: Option<DateTime<Utc>>,
+    force_password_change: bool,
+    last_login_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+fn status_message(status: UserStatus) -> &'static str {
+    match status {
+        UserStatus::PendingEmail | UserStatus::Abandoned => "Confirm your email address to continue.",
+        UserStatus::PendingValidation => "Your application is waiting for an administrator's review; attending an event speeds it up.",
+        UserStatus::PreValidated => "You attended an event; an administrator will validate your application soon.",
+        UserStatus::PaymentPending => "Your application is accepted: pay your membership to become an active member.",
+        UserStatus::Active => "You are an active member.",
+        UserStatus::Expired => "Your membership has expired: renew it to stay a member.",
+        UserStatus::Inactive | UserStatus::Canceled => "This account is deactivated.",
+        UserStatus::Rejected => "Your application was not accepted.",
+    }
+}
+
+async fn load(state: &AppState, conn: &mut PgConnection, user: &AuthUser) -> ApiResult<Me> {
+    let a: Account = sqlx::query_as(
+        "SELECT email, status, email_verified, member_since, validated_at, tos_version, \
+                tos_accepted_at, force_password_change, last_login_at, created_at \
+         FROM users WHERE id = $1",
+    )
+    .bind(user.id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let role: Option<Role> = match user.role_id {
+        Some(id) => {
+            sqlx::query_as("SELECT id, code, name FROM roles WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+        None => None,
+    };
+    let mut permissions: Vec<String> = user.permissions.iter().cloned().collect();
+    permissions.sort();
+    let current = state.config.auth.terms_version.clone();
+    Ok(Me {
+        id: user.id,
+        status_message: status_message(a.status),
+        email: a.email,
+        status: a.status,
+        role,
+        permissions,
+        email_verified: a.email_verified,
+        member_since: a.member_since,
+        validated_at: a.validated_at,
+        terms: Terms {
+            must_accept: a.tos_version.as_deref() != Some(current.as_str()),
+            accepted_version: a.tos_version,
+            accepted_at: a.tos_accepted_at,
+            current_version: current,
+        },
+        force_password_change: a.force_password_change,
+        last_login_at: a.last_login_at,
+        created_at: a.created_at,
+        profile: Profile::load(conn, user.id).await?,
+    })
+}
+
+/// `GET /api/auth/me`
+pub async fn show(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<Me>> {
+    let mut conn = state.db.acquire().await?;
+    Ok(Json(load(&state, &mut conn, &user).await?))
+}
+
+/// `PATCH /api/auth/me`: the member-editable profile fields only; email,
+/// status and role are not among them.
+pub async fn update(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(patch): Json<ProfilePatch>,
+) -> ApiResult<Json<Me>> {
+    let mut tx = state.db.begin().await?;
+    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
+    let current = Profile::load(&mut tx, user.id).await?;
+    let profile = patch.apply(current).validated("")?;
+    profile.store(&mut tx, user.id).await?;
+    let me = load(&state, &mut tx, &user).await?;
+    tx.commit().await?;
+    Ok(Json(me))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptTerms {
+    version: String,
+}
+
+/// `POST /api/auth/accept-tos`: records acceptance of the current terms.
+pub async fn accept_terms(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(body): Json<AcceptTerms>,
+) -> ApiResult<Json<Me>> {
+    check_terms(&state, true, &body.version)?;
+    let mut tx = state.db.begin().await?;
+    sqlx::query(
+        "UPDATE users SET accepts_tos = true, tos_version = $2, tos_accepted_at = now(), \
+         updated_at = now() WHERE id = $1",
+    )
+    .bind(user.id)
+    .bind(&state.config.auth.terms_version)
+    .execute(&mut *tx)
+    .await?;
+    let me = load(&state, &mut tx, &user).await?;
+    tx.commit().await?;
+    Ok(Json(me))
+}

@@ -1,0 +1,166 @@
+//! Changing a password (signed in) and resetting a forgotten one (by a
+//! one-hour emailed link). Either way every other session ends.
+
+use crate::account_tokens::{self, Purpose};
+use crate::registration::check_password;
+use crate::sessions::{self, Session};
+use crate::throttle;
+use axum::extract::State;
+use axum::http::StatusCode;
+use loaf_shared::auth::{password, AuthUser};
+use loaf_shared::domain::Email;
+use loaf_shared::email::{outbox, Mail};
+use loaf_shared::extract::{ClientAddress, Json};
+use loaf_shared::{ApiError, ApiResult, AppState};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// How soon a second reset email may be sent for one account.
+const RESET_COOL_DOWN: Duration = Duration::from_secs(60);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /api/auth/change-password`: answers a fresh session for this
+/// client; every other session (other devices, stolen tokens) ends.
+pub async fn change_password(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    user: AuthUser,
+    Json(body): Json<ChangePassword>,
+) -> ApiResult<Json<Session>> {
+    // Guessing the current password with a stolen access token is throttled
+    // like signing in.
+    let keys = throttle::Keys::new(&user.email, address.as_deref());
+    throttle::check(&state.db, &keys).await?;
+    let (stored, first_name): (String, String) =
+        sqlx::query_as("SELECT password_hash, first_name FROM users WHERE id = $1")
+            .bind(user.id)
+            .fetch_one(&state.db)
+            .await?;
+    if body.current_password.chars().count() > password::MAX_LEN
+        || !password::verify(body.current_password, stored).await
+    {
+        throttle::record_failure(&state.db, &keys).await?;
+        return Err(ApiError::invalid(
+            "current_password",
+            "The current password is wrong.",
+        ));
+    }
+    check_password("new_password", &body.new_password, &user.email)?;
+    let hash = password::hash(body.new_password).await?;
+    let mut tx = state.db.begin().await?;
+    let mail = set_password(&state, &mut tx, user.id, &hash, &user.email, first_name).await?;
+    let session = sessions::start(&state, &mut tx, user.id).await?;
+    tx.commit().await?;
+    state.mailer.deliver_now(&state.db, &[mail]).await;
+    Ok(Json(session))
+}
+
+/// Stores `hash`, ends every session and queues the "password changed"
+/// notice, inside the caller's transaction.
+async fn set_password(
+    state: &AppState,
+    conn: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    hash: &str,
+    email: &str,
+    first_name: String,
+) -> ApiResult<Uuid> {
+    sqlx::query(
+        "UPDATE users SET password_hash = $2, force_password_change = false, updated_at = now() \
+         WHERE id = $1",
+    )
+    .bind(user_id)
+    .bind(hash)
+    .execute(&mut *conn)
+    .await?;
+    sessions::end_all(conn, user_id).await?;
+    Ok(outbox::enqueue(
+        conn,
+        &state.config.email,
+        email,
+        &Mail::PasswordChanged { first_name },
+    )
+    .await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotPassword {
+    email: Email,
+}
+
+/// `POST /api/auth/forgot-password` → always 202, whether or not the
+/// address has an account. The link is left to the scheduled sender so the
+/// answer time does not tell either.
+pub async fn forgot_password(
+    State(state): State<AppState>,
+    Json(body): Json<ForgotPassword>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let mut tx = state.db.begin().await?;
+    let user: Option<(Uuid, String)> = sqlx::query_as(
+        "SELECT id, first_name FROM users WHERE lower(email) = $1 \
+         AND status NOT IN ('rejected', 'inactive', 'canceled') FOR UPDATE",
+    )
+    .bind(body.email.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((id, first_name)) = user {
+        if !account_tokens::sent_within(&mut tx, id, Purpose::ResetPassword, RESET_COOL_DOWN)
+            .await?
+        {
+            let token = account_tokens::issue(&mut tx, id, Purpose::ResetPassword).await?;
+            let mail = Mail::PasswordReset { first_name, token };
+            outbox::enqueue(&mut tx, &state.config.email, body.email.as_str(), &mail).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({
+            "message": "If an account uses this address, a link to choose a new password is on its way. It works for one hour."
+        })),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPassword {
+    token: String,
+    new_password: String,
+}
+
+/// `POST /api/auth/reset-password`: sets the new password; the user then
+/// signs in with it. A weak password is refused without using the link up.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    Json(body): Json<ResetPassword>,
+) -> ApiResult<Json<Value>> {
+    let user_id = {
+        let mut conn = state.db.acquire().await?;
+        account_tokens::peek(&mut conn, &body.token, Purpose::ResetPassword).await?
+    };
+    let (email, first_name): (String, String) =
+        sqlx::query_as("SELECT email, first_name FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&state.db)
+            .await?;
+    check_password("new_password", &body.new_password, &email)?;
+    let hash = password::hash(body.new_password).await?;
+    let mut tx = state.db.begin().await?;
+    // Consumed under lock: of two concurrent resets with one link, one wins.
+    account_tokens::consume(&mut tx, &body.token, Purpose::ResetPassword).await?;
+    let mail = set_password(&state, &mut tx, user_id, &hash, &email, first_name).await?;
+    tx.commit().await?;
+    state.mailer.deliver_now(&state.db, &[mail]).await;
+    Ok(Json(json!({
+        "message": "Your password is changed and every session was signed out. Sign in with the new password."
+    })))
+}

@@ -1,0 +1,332 @@
+//! Sessions: an access JWT (short-lived) and a refresh token (long-lived,
+//! hashed, single use). Each sign-in starts a family of refresh tokens;
+//! each refresh uses one up and issues the next. A used token presented
+//! again was copied: the whole family is revoked.
+
+use crate::throttle;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use loaf_shared::auth::{password, secret_token, AuthUser};
+use loaf_shared::domain::UserStatus;
+use loaf_shared::extract::{ClientAddress, Json};
+use loaf_shared::{ApiError, ApiResult, AppState};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// What sign-in, refresh, invitation acceptance and password change answer.
+#[derive(Debug, Serialize)]
+pub struct Session {
+    pub access_token: String,
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    pub refresh_token: String,
+    pub user: SessionUser,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct SessionUser {
+    pub id: Uuid,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub status: UserStatus,
+    pub role: Option<String>,
+}
+
+/// Starts a new refresh-token family for `user_id` inside the caller's
+/// transaction and answers the session.
+pub async fn start(state: &AppState, conn: &mut PgConnection, user_id: Uuid) -> ApiResult<Session> {
+    issue(state, conn, user_id, Uuid::new_v4()).await
+}
+
+async fn issue(
+    state: &AppState,
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    family: Uuid,
+) -> ApiResult<Session> {
+    let (user, version): (SessionUser, i32) = {
+        let row: SessionRow = sqlx::query_as(
+            "SELECT u.id, u.email, u.first_name, u.last_name, u.status, u.token_version, \
+                    COALESCE(r.code, u.role::text) AS role \
+             FROM users u LEFT JOIN roles r ON r.id = u.role_id WHERE u.id = $1",
+        )
+        .bind(user_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        row.split()
+    };
+    let (refresh_token, hash) = secret_token::generate();
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, user_id, family_id, token_version, expires_at) \
+         VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))",
+    )
+    .bind(hash)
+    .bind(user_id)
+    .bind(family)
+    .bind(version)
+    .bind(state.config.auth.refresh_token_ttl.as_secs_f64())
+    .execute(&mut *conn)
+    .await?;
+    let access_token = state
+        .tokens
+        .issue(user_id, version)
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(Session {
+        access_token,
+        token_type: "Bearer",
+        expires_in: state.config.auth.access_token_ttl.as_secs(),
+        refresh_token,
+        user,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: Uuid,
+    email: String,
+    first_name: String,
+    last_name: String,
+    status: UserStatus,
+    token_version: i32,
+    role: Option<String>,
+}
+
+impl SessionRow {
+    fn split(self) -> (SessionUser, i32) {
+        (
+            SessionUser {
+                id: self.id,
+                email: self.email,
+                first_name: self.first_name,
+                last_name: self.last_name,
+                status: self.status,
+                role: self.role,
+            },
+            self.token_version,
+        )
+    }
+}
+
+/// Ends every session of `user_id`: access tokens by the version bump,
+/// refresh tokens by revocation. Inside the caller's transaction.
+pub async fn end_all(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET token_version = token_version + 1, updated_at = now() WHERE id = $1",
+    )
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    email: String,
+    password: String,
+}
+
+fn wrong_credentials() -> ApiError {
+    ApiError::refused(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "The email or password is wrong.",
+    )
+}
+
+#[derive(sqlx::FromRow)]
+struct LoginRow {
+    id: Uuid,
+    password_hash: String,
+    status: UserStatus,
+}
+
+/// `POST /api/auth/login`
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    Json(body): Json<Credentials>,
+) -> ApiResult<Json<Session>> {
+    if body.email.trim().is_empty() || body.email.len() > 254 {
+        return Err(ApiError::invalid(
+            "email",
+            "Enter the email address you registered with.",
+        ));
+    }
+    if body.password.is_empty() || body.password.chars().count() > password::MAX_LEN {
+        // Longer than any accepted password: refusing before hashing bounds
+        // the work an attacker can ask for.
+        return Err(wrong_credentials());
+    }
+    let keys = throttle::Keys::new(&body.email, address.as_deref());
+    throttle::check(&state.db, &keys).await?;
+    let user: Option<LoginRow> = sqlx::query_as(
+        "SELECT id, password_hash, status FROM users WHERE lower(email) = lower($1)",
+    )
+    .bind(body.email.trim())
+    .fetch_optional(&state.db)
+    .await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    if !password::verify_or_dummy(body.password.clone(), stored).await {
+        throttle::record_failure(&state.db, &keys).await?;
+        return Err(wrong_credentials());
+    }
+    let user = user.ok_or_else(wrong_credentials)?;
+    throttle::clear_account(&state.db, &keys).await?;
+    if let Some((code, message)) = user.status.sign_in_refusal() {
+        return Err(ApiError::refused(StatusCode::FORBIDDEN, code, message));
+    }
+    let new_hash = if password::needs_rehash(&user.password_hash) {
+        Some(password::hash(body.password).await?)
+    } else {
+        None
+    };
+    let mut tx = state.db.begin().await?;
+    sqlx::query(
+        "UPDATE users SET last_login_at = now(), password_hash = COALESCE($2, password_hash) WHERE id = $1",
+    )
+    .bind(user.id)
+    .bind(new_hash)
+    .execute(&mut *tx)
+    .await?;
+    let session = start(&state, &mut tx, user.id).await?;
+    tx.commit().await?;
+    Ok(Json(session))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    refresh_token: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct RefreshRow {
+    user_id: Uuid,
+    family_id: Uuid,
+    token_version: i32,
+    used: bool,
+    revoked: bool,
+    expired: bool,
+    current_version: i32,
+    status: UserStatus,
+}
+
+fn session_ended(code: &'static str, message: &str) -> ApiError {
+    ApiError::refused(StatusCode::UNAUTHORIZED, code, message)
+}
+
+/// `POST /api/auth/refresh`
+pub async fn refresh(
+    State(state): State<AppState>,
+    Json(body): Json<RefreshRequest>,
+) -> ApiResult<Json<Session>> {
+    let invalid = || {
+        session_ended(
+            "invalid_refresh_token",
+            "This session is not valid: sign in again.",
+        )
+    };
+    if !secret_token::looks_valid(&body.refresh_token) {
+        return Err(invalid());
+    }
+    let mut tx = state.db.begin().await?;
+    let row: Option<RefreshRow> = sqlx::query_as(
+        "SELECT t.user_id, t.family_id, t.token_version, t.used_at IS NOT NULL AS used, \
+                t.revoked_at IS NOT NULL AS revoked, t.expires_at < now() AS expired, \
+                u.token_version AS current_version, u.status \
+         FROM refresh_tokens t JOIN users u ON u.id = t.user_id \
+         WHERE t.token_hash = $1 FOR UPDATE OF t",
+    )
+    .bind(secret_token::hash(&body.refresh_token))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let row = row.ok_or_else(invalid)?;
+    if row.used && !row.revoked {
+        // Reuse of a rotated token: someone else holds this chain.
+        sqlx::query("UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL")
+            .bind(row.family_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::warn!(user = %row.user_id, family = %row.family_id, "refresh token reused; session revoked");
+        return Err(session_ended(
+            "refresh_token_reused",
+            "This session was ended for your safety because an old token was used again: sign in again.",
+        ));
+    }
+    if row.used
+        || row.revoked
+        || row.token_version != row.current_version
+        || row.status.sign_in_refusal().is_some()
+    {
+        return Err(session_ended(
+            "session_ended",
+            "This session has ended: sign in again.",
+        ));
+    }
+    if row.expired {
+        return Err(session_ended(
+            "session_expired",
+            "This session has expired: sign in again.",
+        ));
+    }
+    sqlx::query("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1")
+        .bind(secret_token::hash(&body.refresh_token))
+        .execute(&mut *tx)
+        .await?;
+    let session = issue(&state, &mut tx, row.user_id, row.family_id).await?;
+    tx.commit().await?;
+    Ok(Json(session))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogoutRequest {
+    refresh_token: Option<String>,
+    /// End every session of the signed-in user, on every device.
+    everywhere: bool,
+}
+
+/// `POST /api/auth/logout`: ends the session of `refresh_token`; with
+/// `everywhere` and an access token, every session of that user. An
+/// unknown or already ended token is not an error (logging out twice is
+/// harmless).
+pub async fn logout(
+    State(state): State<AppState>,
+    user: Option<AuthUser>,
+    Json(body): Json<LogoutRequest>,
+) -> ApiResult<impl IntoResponse> {
+    if body.everywhere {
+        let user = user.ok_or(ApiError::Unauthorized)?;
+        let mut tx = state.db.begin().await?;
+        end_all(&mut tx, user.id).await?;
+        tx.commit().await?;
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    let token = body.refresh_token.ok_or_else(|| ApiError::Validation {
+        field: "refresh_token".into(),
+        code: "required",
+        message: "refresh_token is required (or send everywhere: true with an access token)".into(),
+    })?;
+    if secret_token::looks_valid(&token) {
+        sqlx::query(
+            "UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = \
+             (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)",
+        )
+        .bind(secret_token::hash(&token))
+        .execute(&state.db)
+        .await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
