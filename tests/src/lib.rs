@@ -13,6 +13,7 @@
 pub mod cfn_response;
 pub mod runtime_api;
 pub mod secrets_manager;
+pub mod ses;
 
 use anyhow::Context;
 use axum::body::Body;
@@ -313,7 +314,39 @@ pub async fn call(
     token: Option<&str>,
     body: Option<Value>,
 ) -> Reply {
+    call_from(router, None, method, path, token, body).await
+}
+
+/// Sends `body` as is with `content_type`: for bodies that are not JSON.
+pub async fn call_raw(
+    router: &Router,
+    method: Method,
+    path: &str,
+    content_type: &str,
+    body: &str,
+) -> Reply {
+    let req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", content_type)
+        .body(Body::from(body.to_string()))
+        .expect("valid request");
+    reply(router, req).await
+}
+
+/// [`call`] from the network address `from`, as `loaf serve` sees its peer.
+pub async fn call_from(
+    router: &Router,
+    from: Option<std::net::SocketAddr>,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> Reply {
     let mut req = Request::builder().method(method).uri(path);
+    if let Some(addr) = from {
+        req = req.extension(axum::extract::ConnectInfo(addr));
+    }
     if let Some(token) = token {
         req = req.header("authorization", format!("Bearer {token}"));
     }
@@ -324,6 +357,10 @@ pub async fn call(
         None => req.body(Body::empty()),
     }
     .expect("valid request");
+    reply(router, req).await
+}
+
+async fn reply(router: &Router, req: Request<Body>) -> Reply {
     let res = router.clone().oneshot(req).await.expect("infallible");
     let status = res.status();
     let headers = res.headers().clone();
@@ -334,6 +371,39 @@ pub async fn call(
         status,
         headers,
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+/// `payload` (a JWT's middle part) with its `sub` replaced by `sub`: a
+/// forgery whose signature no longer matches.
+pub fn jwt_payload_with_sub(payload: &str, sub: uuid::Uuid) -> String {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut claims: Value =
+        serde_json::from_slice(&engine.decode(payload).expect("base64")).expect("json");
+    claims["sub"] = Value::String(sub.to_string());
+    engine.encode(claims.to_string())
+}
+
+/// A row of the email outbox.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Mail {
+    pub kind: String,
+    pub subject: String,
+    pub text_body: String,
+    pub status: String,
+    pub attempts: i32,
+}
+
+impl Mail {
+    /// The token carried by the email's first link.
+    pub fn link_token(&self) -> String {
+        let link = self
+            .text_body
+            .split_whitespace()
+            .find(|w| w.contains("token=") || w.contains("/invitations/"))
+            .unwrap_or_else(|| panic!("no token link in {}", self.text_body));
+        link.rsplit(['=', '/']).next().unwrap().to_string()
     }
 }
 
@@ -364,6 +434,30 @@ impl TestApp {
         .await
         .expect("insert test user");
         TestUser { id, email }
+    }
+
+    /// The emails queued for `to`, oldest first.
+    pub async fn mail_to(&self, to: &str) -> Vec<Mail> {
+        sqlx::query_as(
+            "SELECT kind, subject, text_body, status, attempts FROM email_outbox \
+             WHERE to_address = $1 ORDER BY created_at, id",
+        )
+        .bind(to)
+        .fetch_all(&self.db)
+        .await
+        .expect("read the outbox")
+    }
+
+    /// The token in the newest email of `kind` to `to` (the part of its link
+    /// after `token=` or `/invitations/`).
+    pub async fn token_mailed(&self, to: &str, kind: &str) -> String {
+        let mail = self.mail_to(to).await;
+        let mail = mail
+            .iter()
+            .rev()
+            .find(|m| m.kind == kind)
+            .unwrap_or_else(|| panic!("no {kind} email to {to}: {mail:?}"));
+        mail.link_token()
     }
 
     /// A valid access token for `user` at their current token version.

@@ -119,30 +119,43 @@ pub struct Profile {
 }
 
 /// `PATCH /api/auth/me`: each top-level key present replaces that part of
-/// the profile; `null` clears a nullable one; absent keys stay as they are.
+/// the profile; `null` clears it (a required name then fails validation);
+/// absent keys stay as they are.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProfilePatch {
-    first_name: Option<String>,
-    last_name: Option<String>,
+    #[serde(deserialize_with = "present")]
+    first_name: Option<Option<String>>,
+    #[serde(deserialize_with = "present")]
+    last_name: Option<Option<String>>,
     #[serde(deserialize_with = "present")]
     phone: Option<Option<String>>,
-    address: Option<Address>,
+    #[serde(deserialize_with = "present")]
+    address: Option<Option<Address>>,
     #[serde(deserialize_with = "present")]
     date_of_birth: Option<Option<NaiveDate>>,
-    emergency_contact: Option<EmergencyContact>,
-    lead_sources: Option<Vec<String>>,
+    #[serde(deserialize_with = "present")]
+    emergency_contact: Option<Option<EmergencyContact>>,
+    #[serde(deserialize_with = "present")]
+    lead_sources: Option<Option<Vec<String>>>,
     #[serde(deserialize_with = "present")]
     referred_by_member_name: Option<Option<String>>,
-    partner: Option<Partner>,
-    interests: Option<Vec<String>>,
-    volunteer_interests: Option<Vec<String>>,
-    scholarship_requested: Option<bool>,
+    #[serde(deserialize_with = "present")]
+    partner: Option<Option<Partner>>,
+    #[serde(deserialize_with = "present")]
+    interests: Option<Option<Vec<String>>>,
+    #[serde(deserialize_with = "present")]
+    volunteer_interests: Option<Option<Vec<String>>>,
+    #[serde(deserialize_with = "present")]
+    scholarship_requested: Option<Option<bool>>,
     #[serde(deserialize_with = "present")]
     scholarship_reason: Option<Option<String>>,
-    newsletter: Option<Newsletter>,
-    directory: Option<Directory>,
-    social_media: Option<SocialMedia>,
+    #[serde(deserialize_with = "present")]
+    newsletter: Option<Option<Newsletter>>,
+    #[serde(deserialize_with = "present")]
+    directory: Option<Option<Directory>>,
+    #[serde(deserialize_with = "present")]
+    social_media: Option<Option<SocialMedia>>,
 }
 
 /// Tells a key given as `null` (`Some(None)`) from an absent one (`None`).
@@ -155,25 +168,34 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 impl ProfilePatch {
     /// `profile` with this patch applied (not yet validated).
     pub fn apply(self, mut p: Profile) -> Profile {
-        macro_rules! set {
+        // Nullable fields take the value as given; the others fall back to
+        // their empty value on `null`.
+        macro_rules! nullable {
             ($($field:ident),*) => {$(
                 if let Some(v) = self.$field { p.$field = v; }
             )*};
         }
-        set!(
+        macro_rules! emptied_by_null {
+            ($($field:ident),*) => {$(
+                if let Some(v) = self.$field { p.$field = v.unwrap_or_default(); }
+            )*};
+        }
+        nullable!(
+            phone,
+            date_of_birth,
+            referred_by_member_name,
+            scholarship_reason
+        );
+        emptied_by_null!(
             first_name,
             last_name,
-            phone,
             address,
-            date_of_birth,
             emergency_contact,
             lead_sources,
-            referred_by_member_name,
             partner,
             interests,
             volunteer_interests,
             scholarship_requested,
-            scholarship_reason,
             newsletter,
             directory,
             social_media

@@ -2,6 +2,11 @@
 //! foundation, against a real PostgreSQL and a real S3-protocol endpoint.
 
 mod access;
+mod auth_account;
+mod auth_invitations;
+mod auth_registration;
+mod auth_sessions;
+mod auth_support;
 mod custom_resource;
 mod health;
 mod jobs;

@@ -1,0 +1,325 @@
+//! The signed-in member's own account: profile edits, terms, changing a
+//! password, and resetting a forgotten one.
+
+use crate::auth_support::{count, login, session, verified_applicant, PASSWORD};
+use http::{Method, StatusCode};
+use loaf_tests::{call, spawn_app};
+use serde_json::json;
+
+#[tokio::test]
+async fn a_member_edits_their_profile_and_nothing_else() {
+    let app = spawn_app().await;
+    let api = app.api();
+    verified_applicant(&app, "ada@example.org").await;
+    let (access, _) = session(&app, "ada@example.org", PASSWORD).await;
+    let patch = |body| {
+        call(
+            &api,
+            Method::PATCH,
+            "/api/auth/me",
+            Some(&access),
+            Some(body),
+        )
+    };
+
+    let edited = patch(
+        json!({"phone": "+1 555 010 0199", "address": {"city": "Paris"}, "interests": ["chess"]}),
+    )
+    .await;
+    assert_eq!(edited.status, StatusCode::OK, "{:?}", edited.body);
+    let p = &edited.body["profile"];
+    assert_eq!(p["phone"], "+1 555 010 0199");
+    assert_eq!(
+        p["address"],
+        json!({"street": null, "city": "Paris", "state": null, "zipcode": null}),
+        "a section is replaced whole"
+    );
+    assert_eq!(p["interests"], json!(["chess"]));
+    assert_eq!(p["last_name"], "Lovelace", "absent keys stay");
+    assert_eq!(p["emergency_contact"]["name"], "Mary Somerville");
+
+    let cleared = patch(json!({"phone": null, "date_of_birth": null})).await;
+    assert_eq!(cleared.status, StatusCode::OK);
+    assert!(cleared.body["profile"]["phone"].is_null());
+
+    for (body, field) in [
+        (json!({"email": "evil@example.org"}), "email"),
+        (json!({"status": "active"}), "status"),
+        (json!({"role": "superadmin"}), "role"),
+        (json!({"first_name": ""}), "first_name"),
+        (json!({"first_name": null}), "first_name"),
+        (json!({"phone": "not a phone"}), "phone"),
+        (
+            json!({"directory": {"bio": "x".repeat(2001)}}),
+            "directory.bio",
+        ),
+    ] {
+        let reply = patch(body.clone()).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {:?}",
+            reply.body
+        );
+        assert_eq!(reply.body["error"]["field"], field, "{body}");
+    }
+    let (email, status, first): (String, String, String) = sqlx::query_as(
+        "SELECT email, status::text, first_name FROM users WHERE email = 'ada@example.org'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (email.as_str(), status.as_str(), first.as_str()),
+        ("ada@example.org", "pending_validation", "Ada")
+    );
+    assert_eq!(
+        call(&api, Method::PATCH, "/api/auth/me", None, Some(json!({})))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn new_terms_must_be_accepted_in_their_current_version() {
+    let app = spawn_app().await;
+    let api = app.api();
+    verified_applicant(&app, "ada@example.org").await;
+    sqlx::query("UPDATE users SET tos_version = '2025-06' WHERE email = 'ada@example.org'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let (access, _) = session(&app, "ada@example.org", PASSWORD).await;
+    let me = call(&api, Method::GET, "/api/auth/me", Some(&access), None).await;
+    assert_eq!(me.body["terms"]["must_accept"], true);
+    assert_eq!(me.body["terms"]["current_version"], "2026-01");
+    let old = call(
+        &api,
+        Method::POST,
+        "/api/auth/accept-tos",
+        Some(&access),
+        Some(json!({"version": "2025-06"})),
+    )
+    .await;
+    assert_eq!(
+        (old.status, old.body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("terms_version"))
+    );
+    let ok = call(
+        &api,
+        Method::POST,
+        "/api/auth/accept-tos",
+        Some(&access),
+        Some(json!({"version": "2026-01"})),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert_eq!(ok.body["terms"]["must_accept"], false);
+    assert!(ok.body["terms"]["accepted_at"].is_string());
+    let anonymous = call(
+        &api,
+        Method::POST,
+        "/api/auth/accept-tos",
+        None,
+        Some(json!({"version": "2026-01"})),
+    )
+    .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_every_other_session() {
+    let app = spawn_app().await;
+    let api = app.api();
+    verified_applicant(&app, "ada@example.org").await;
+    let (laptop, laptop_refresh) = session(&app, "ada@example.org", PASSWORD).await;
+    let (phone, _) = session(&app, "ada@example.org", PASSWORD).await;
+    let change = |token: String, current: &str, new: &str| {
+        let body = json!({"current_password": current, "new_password": new});
+        let api = api.clone();
+        async move {
+            call(
+                &api,
+                Method::POST,
+                "/api/auth/change-password",
+                Some(&token),
+                Some(body),
+            )
+            .await
+        }
+    };
+
+    let wrong = change(phone.clone(), "not my password", "a brand new passphrase").await;
+    assert_eq!(
+        (wrong.status, wrong.body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("current_password"))
+    );
+    let weak = change(phone.clone(), PASSWORD, "password").await;
+    assert_eq!(
+        (weak.status, weak.body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("new_password"))
+    );
+    assert_eq!(
+        call(&api, Method::GET, "/api/auth/me", Some(&laptop), None)
+            .await
+            .status,
+        StatusCode::OK,
+        "refusals change nothing"
+    );
+
+    let changed = change(phone.clone(), PASSWORD, "a brand new passphrase").await;
+    assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.body);
+    let fresh = changed.body["access_token"].as_str().unwrap();
+    assert_eq!(
+        call(&api, Method::GET, "/api/auth/me", Some(fresh), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    for old in [&laptop, &phone] {
+        assert_eq!(
+            call(&api, Method::GET, "/api/auth/me", Some(old), None)
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let r = call(
+        &api,
+        Method::POST,
+        "/api/auth/refresh",
+        None,
+        Some(json!({"refresh_token": laptop_refresh})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        login(&app, "ada@example.org", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login(&app, "ada@example.org", "a brand new passphrase")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let kinds: Vec<String> = app
+        .mail_to("ada@example.org")
+        .await
+        .into_iter()
+        .map(|m| m.kind)
+        .collect();
+    assert_eq!(kinds.last().map(String::as_str), Some("password_changed"));
+}
+
+#[tokio::test]
+async fn a_forgotten_password_is_reset_once_by_the_emailed_link() {
+    let app = spawn_app().await;
+    let api = app.api();
+    verified_applicant(&app, "ada@example.org").await;
+    let (before, _) = session(&app, "ada@example.org", PASSWORD).await;
+    let forgot = |email: &str| {
+        call(
+            &api,
+            Method::POST,
+            "/api/auth/forgot-password",
+            None,
+            Some(json!({"email": email})),
+        )
+    };
+
+    let known = forgot("ADA@example.org").await;
+    let unknown = forgot("nobody@example.org").await;
+    assert_eq!(known.status, StatusCode::ACCEPTED);
+    assert_eq!((known.status, &known.body), (unknown.status, &unknown.body));
+    assert_eq!(app.mail_to("nobody@example.org").await.len(), 0);
+    let mail = app.mail_to("ada@example.org").await;
+    let reset_mail = mail.iter().find(|m| m.kind == "password_reset").unwrap();
+    assert_eq!(
+        reset_mail.status, "pending",
+        "left to the scheduled sender: no timing tell"
+    );
+    let token = reset_mail.link_token();
+
+    let reset = |token: &str, pw: &str| {
+        call(
+            &api,
+            Method::POST,
+            "/api/auth/reset-password",
+            None,
+            Some(json!({"token": token, "new_password": pw})),
+        )
+    };
+    let weak = reset(&token, "12345678").await;
+    assert_eq!(
+        (weak.status, weak.body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("new_password"))
+    );
+    let done = reset(&token, "the garden of forking paths").await;
+    assert_eq!(
+        done.status,
+        StatusCode::OK,
+        "a weak try did not use the link up: {:?}",
+        done.body
+    );
+    let again = reset(&token, "yet another passphrase").await;
+    assert_eq!(
+        (again.status, again.error_code()),
+        (StatusCode::GONE, "token_used")
+    );
+    assert_eq!(
+        reset("nonsense", "yet another passphrase")
+            .await
+            .error_code(),
+        "token_invalid"
+    );
+
+    assert_eq!(
+        call(&api, Method::GET, "/api/auth/me", Some(&before), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login(&app, "ada@example.org", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login(&app, "ada@example.org", "the garden of forking paths")
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // A link older than an hour is refused, and says how to get another.
+    sqlx::query("UPDATE account_tokens SET created_at = now() - interval '2 hours'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    forgot("ada@example.org").await;
+    let late = app.token_mailed("ada@example.org", "password_reset").await;
+    sqlx::query(
+        "UPDATE account_tokens SET expires_at = now() - interval '1 second' WHERE used_at IS NULL",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let expired = reset(&late, "one more passphrase").await;
+    assert_eq!(
+        (expired.status, expired.error_code()),
+        (StatusCode::GONE, "token_expired")
+    );
+    assert!(expired.body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("forgot-password"));
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM account_tokens WHERE purpose = 'reset_password'"
+        )
+        .await,
+        2
+    );
+}
