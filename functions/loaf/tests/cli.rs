@@ -67,6 +67,7 @@ fn one_line_error(out: &Output) -> String {
 struct Server {
     child: Child,
     banner: Vec<String>,
+    lines: mpsc::Receiver<String>,
 }
 
 impl Server {
@@ -91,7 +92,24 @@ impl Server {
                 .expect("serve prints its banner");
             banner.push(line);
         }
-        Server { child, banner }
+        Server {
+            child,
+            banner,
+            lines: rx,
+        }
+    }
+
+    /// The next printed line containing `needle`.
+    fn wait_for(&self, needle: &str) -> String {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("serve prints a line with {needle}"));
+            if line.contains(needle) {
+                return line;
+            }
+        }
     }
 
     fn field(&self, prefix: &str) -> String {
@@ -128,6 +146,28 @@ impl Drop for Server {
     }
 }
 
+/// POSTs `body` to `url`; answers the status and JSON body.
+fn post(url: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let res = reqwest::Client::new()
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (
+            status,
+            serde_json::from_str(&res.text().await.unwrap()).unwrap_or_default(),
+        )
+    })
+}
+
 fn health(url: &str) -> (u16, String) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -151,6 +191,29 @@ fn a_newcomer_serves_migrates_and_creates_an_admin() {
     let login = server.field("superadmin");
     assert!(login.starts_with("admin@loaf.local / "), "{login}");
     assert!(dir.join(".loaf/dev-admin.json").exists());
+    assert!(server.field("mail").contains(".loaf/mail"));
+
+    // A newcomer registers with curl, follows the printed link, signs in.
+    let registration = serde_json::json!({
+        "email": "newcomer@example.org", "password": "a walk in the park",
+        "accept_terms": true, "terms_version": "1",
+        "profile": {"first_name": "New", "last_name": "Comer"}
+    });
+    let (status, _) = post(&format!("{url}/api/auth/register"), registration);
+    assert_eq!(status, 202);
+    let link = server.wait_for("/verify-email?token=");
+    let token = link.rsplit('=').next().unwrap().trim();
+    let (status, body) = post(
+        &format!("{url}/api/auth/verify-email"),
+        serde_json::json!({"token": token}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let credentials =
+        serde_json::json!({"email": "newcomer@example.org", "password": "a walk in the park"});
+    let (status, body) = post(&format!("{url}/api/auth/login"), credentials);
+    assert_eq!(status, 200, "{body}");
+    let mails = std::fs::read_dir(dir.join(".loaf/mail")).unwrap().count();
+    assert_eq!(mails, 1);
 
     // A second server for the same project is refused in one line.
     let second = loaf(&dir).args(["serve", "--port", "0"]).output().unwrap();
@@ -171,7 +234,8 @@ fn a_newcomer_serves_migrates_and_creates_an_admin() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("schema up to date"), "{stdout}");
     assert!(
-        stdout.contains("users | permissions | roles | plans = 1 | 59 | 5 | 0"),
+        // The development superadmin and the newcomer.
+        stdout.contains("users | permissions | roles | plans = 2 | 59 | 5 | 0"),
         "{stdout}"
     );
 

@@ -76,3 +76,77 @@ async fn due_invitations_and_subscriptions_expire_once() {
     let second = loaf_jobs::run(db).await.unwrap();
     assert_eq!(second, loaf_jobs::Summary::default());
 }
+
+#[tokio::test]
+async fn housekeeping_deletes_spent_tokens_stale_counters_and_old_mail_only() {
+    let app = spawn_app().await;
+    let db = &app.db;
+    let user = app.user_with_role("member").await;
+    for (hash, days_past_expiry) in [(vec![1u8], 8), (vec![2u8], 1)] {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, user_id, family_id, token_version, expires_at) \
+             VALUES ($1, $2, gen_random_uuid(), 0, now() - make_interval(days => $3))",
+        )
+        .bind(&hash)
+        .bind(user.id)
+        .bind(days_past_expiry)
+        .execute(db)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at) \
+             VALUES ($1, $2, 'verify_email', now() - make_interval(days => $3))",
+        )
+        .bind(&hash)
+        .bind(user.id)
+        .bind(days_past_expiry)
+        .execute(db)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO login_throttle (key, failures, last_failure_at) VALUES \
+         ('account:old@example.org', 3, now() - interval '2 days'), \
+         ('account:new@example.org', 3, now())",
+    )
+    .execute(db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO email_outbox (kind, to_address, subject, text_body, html_body, status, sent_at) VALUES \
+         ('validated', 'a@example.org', 's', 't', 'h', 'sent', now() - interval '91 days'), \
+         ('validated', 'b@example.org', 's', 't', 'h', 'sent', now() - interval '1 day'), \
+         ('validated', 'c@example.org', 's', 't', 'h', 'failed', NULL)",
+    )
+    .execute(db)
+    .await
+    .unwrap();
+
+    let summary = loaf_jobs::run(db).await.unwrap();
+    assert_eq!(summary.rows_cleaned, 4);
+    for (table, left) in [
+        ("refresh_tokens", 1),
+        ("account_tokens", 1),
+        ("login_throttle", 1),
+        ("email_outbox", 2),
+    ] {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(db)
+            .await
+            .unwrap();
+        assert_eq!(n, left, "{table}");
+    }
+    assert_eq!(loaf_jobs::run(db).await.unwrap().rows_cleaned, 0);
+}
+
+#[test]
+fn the_event_names_the_job() {
+    use loaf_jobs::Job;
+    use serde_json::json;
+    assert_eq!(Job::of(&json!({"job": "send-email"})), Job::SendEmail);
+    assert_eq!(Job::of(&json!({})), Job::Daily);
+    assert_eq!(
+        Job::of(&json!({"detail-type": "Scheduled Event"})),
+        Job::Daily
+    );
+}

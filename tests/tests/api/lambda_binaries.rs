@@ -182,6 +182,42 @@ async fn the_jobs_binary_answers_a_scheduled_event() {
 }
 
 #[tokio::test]
+async fn the_jobs_binary_delivers_the_outbox_through_ses() {
+    let app = spawn_app().await;
+    let ses = loaf_tests::ses::Ses::start().await;
+    let mut tx = app.db.begin().await.unwrap();
+    loaf_shared::email::outbox::enqueue(
+        &mut tx,
+        &app.state.config.email,
+        "ada@example.org",
+        &loaf_shared::email::Mail::Validated {
+            first_name: "Ada".into(),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let api = RuntimeApi::start().await;
+    let _function = start(
+        "jobs",
+        &api,
+        &app,
+        &[
+            ("AWS_ENDPOINT_URL_SESV2", Some(ses.endpoint())),
+            ("AWS_ACCESS_KEY_ID", Some("AKIDEXAMPLE")),
+            ("AWS_SECRET_ACCESS_KEY", Some("secret")),
+        ],
+    );
+    let Outcome::Response(summary) = api.invoke(json!({"job": "send-email"})).await else {
+        panic!("jobs failed");
+    };
+    assert_eq!(summary, json!({"sent": 1, "retrying": 0, "failed": 0}));
+    let sent = ses.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["FromEmailAddress"], "LOAF <no-reply@example.org>");
+}
+
+#[tokio::test]
 async fn a_missing_variable_stops_the_container_naming_it() {
     let app = spawn_app().await;
     let api = RuntimeApi::start().await;

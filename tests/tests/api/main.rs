@@ -8,6 +8,7 @@ mod auth_registration;
 mod auth_sessions;
 mod auth_support;
 mod custom_resource;
+mod email;
 mod health;
 mod jobs;
 mod lambda_binaries;
