@@ -20,6 +20,11 @@ CREATE TABLE IF NOT EXISTS account_tokens (
 CREATE INDEX IF NOT EXISTS ix_account_tokens_user ON account_tokens (user_id, purpose, created_at DESC);
 CREATE INDEX IF NOT EXISTS ix_account_tokens_expires ON account_tokens (expires_at);
 
+-- One pending invitation per address (the members function resends it
+-- rather than stacking a second).
+CREATE UNIQUE INDEX IF NOT EXISTS ix_user_invitations_pending_email
+    ON user_invitations (lower(email)) WHERE status = 'pending';
+
 -- Refresh tokens, hashed. Each login starts a family; every refresh uses up
 -- one token and issues the next of the same family. Presenting a used token
 -- again means it was stolen: the whole family is revoked.

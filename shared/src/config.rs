@@ -140,6 +140,8 @@ pub struct AuthConfig {
     pub refresh_token_ttl: Duration,
     /// The version of the terms of service members must accept now.
     pub terms_version: String,
+    /// How long an invitation stays valid.
+    pub invitation_ttl: Duration,
     /// How long a role's permission set is cached in a container.
     pub permission_cache_ttl: Duration,
 }
@@ -152,6 +154,7 @@ impl std::fmt::Debug for AuthConfig {
             .field("access_token_ttl", &self.access_token_ttl)
             .field("refresh_token_ttl", &self.refresh_token_ttl)
             .field("terms_version", &self.terms_version)
+            .field("invitation_ttl", &self.invitation_ttl)
             .field("permission_cache_ttl", &self.permission_cache_ttl)
             .finish()
     }
@@ -160,7 +163,8 @@ impl std::fmt::Debug for AuthConfig {
 impl AuthConfig {
     /// Reads `JWT_SECRET` (required, 32+ bytes), `JWT_ISSUER` (default `loaf`),
     /// `ACCESS_TOKEN_TTL_SECS` (default 1800), `REFRESH_TOKEN_TTL_SECS`
-    /// (default 30 days), `TERMS_VERSION` (default `1`),
+    /// (default 30 days), `TERMS_VERSION` (default `1`), `INVITATION_TTL_DAYS`
+    /// (default 7),
     /// `PERMISSION_CACHE_TTL_SECS` (default 30).
     pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
         let secret = required(
@@ -195,6 +199,9 @@ impl AuthConfig {
                 365 * 86_400,
             )?),
             terms_version: optional(src, "TERMS_VERSION").unwrap_or_else(|| "1".into()),
+            invitation_ttl: Duration::from_secs(
+                86_400 * number(src, "INVITATION_TTL_DAYS", 7u64, 1, 90)?,
+            ),
             permission_cache_ttl: Duration::from_secs(number(
                 src,
                 "PERMISSION_CACHE_TTL_SECS",
@@ -416,6 +423,7 @@ mod tests {
             ("S3_ENDPOINT", "localhost:9000"),
             ("S3_FORCE_PATH_STYLE", "maybe"),
             ("REFRESH_TOKEN_TTL_SECS", "60"),
+            ("INVITATION_TTL_DAYS", "0"),
             ("EMAIL_FROM", "nobody"),
             ("FRONTEND_URL", "members.example.org"),
         ];

@@ -234,7 +234,9 @@ impl From<sqlx::Error> for ApiError {
 /// field instead of answering 500.
 fn unique_constraint_field(constraint: &str) -> Option<&'static str> {
     match constraint {
-        "users_email_key" | "ix_users_email_lower" => Some("email"),
+        "users_email_key" | "ix_users_email_lower" | "ix_user_invitations_pending_email" => {
+            Some("email")
+        }
         "roles_code_key" => Some("code"),
         _ => None,
     }

@@ -242,6 +242,7 @@ pub fn test_config(db_url: &str, s3_endpoint: &str, mail_dir: &std::path::Path) 
             access_token_ttl: Duration::from_secs(1800),
             refresh_token_ttl: Duration::from_secs(30 * 86_400),
             terms_version: "2026-01".into(),
+            invitation_ttl: std::time::Duration::from_secs(7 * 86_400),
             permission_cache_ttl: Duration::from_secs(30),
         },
         storage: StorageConfig {

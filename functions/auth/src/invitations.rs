@@ -53,7 +53,7 @@ async fn find(conn: &mut PgConnection, token: &str, lock: bool) -> ApiResult<Inv
          WHERE i.token = $1{}",
         if lock { " FOR UPDATE OF i" } else { "" }
     ))
-    .bind(hex(&secret_token::hash(token)))
+    .bind(secret_token::hash_hex(token))
     .fetch_optional(conn)
     .await?;
     let invitation = found.ok_or(ApiError::NotFound)?;
@@ -77,12 +77,6 @@ async fn find(conn: &mut PgConnection, token: &str, lock: bool) -> ApiResult<Inv
         ),
         _ => Ok(invitation),
     }
-}
-
-/// Invitation tokens are stored as the hex SHA-256 of the token, in the
-/// seed's `user_invitations.token` text column.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `GET /api/auth/invitations/{token}`

@@ -96,6 +96,7 @@ mod tests {
             access_token_ttl: Duration::from_secs(ttl),
             refresh_token_ttl: Duration::from_secs(86_400),
             terms_version: "1".into(),
+            invitation_ttl: std::time::Duration::from_secs(7 * 86_400),
             permission_cache_ttl: Duration::from_secs(30),
         })
     }

@@ -20,6 +20,12 @@ pub fn hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
+/// The stored form of `token` as lower-case hex, for the seed's text
+/// column `user_invitations.token`.
+pub fn hash_hex(token: &str) -> String {
+    hash(token).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// `true` when `token` has the shape [`generate`] makes: a cheap filter that
 /// keeps junk out of the database lookups.
 pub fn looks_valid(token: &str) -> bool {
@@ -41,6 +47,10 @@ mod tests {
         assert!(looks_valid(&a), "{a}");
         assert_eq!(hash(&a), ha);
         assert_eq!(ha.len(), 32);
+        assert_eq!(hash_hex(&a).len(), 64);
+        assert!(hash_hex(&a)
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
         assert!(!looks_valid("short"));
         assert!(!looks_valid(&format!("{}!", "a".repeat(42))));
     }

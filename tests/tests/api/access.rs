@@ -194,6 +194,7 @@ async fn a_token_signed_with_another_key_is_refused() {
         access_token_ttl: std::time::Duration::from_secs(1800),
         refresh_token_ttl: std::time::Duration::from_secs(86_400),
         terms_version: "1".into(),
+        invitation_ttl: std::time::Duration::from_secs(7 * 86_400),
         permission_cache_ttl: std::time::Duration::from_secs(30),
     });
     let forged = other.issue(admin.id, 0).unwrap();

@@ -17,8 +17,8 @@ async fn invite(
     expires_in_hours: i32,
 ) -> String {
     let admin = app.user_with_role("admin").await;
-    let (token, hash) = secret_token::generate();
-    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    let (token, _) = secret_token::generate();
+    let hex = secret_token::hash_hex(&token);
     sqlx::query(
         "INSERT INTO user_invitations (email, token, role, role_id, status, first_name, invited_by, expires_at) \
          SELECT $1, $2, $3::userrole, r.id, $4::invitationstatus, 'Grace', $5, now() + make_interval(hours => $6) \

@@ -10,6 +10,7 @@ mod auth_support;
 mod custom_resource;
 mod email;
 mod health;
+mod invitations;
 mod jobs;
 mod lambda_binaries;
 mod migrate;

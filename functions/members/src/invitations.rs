@@ -1,0 +1,332 @@
+//! Invitations, the admin's side: invite an address with a role, list and
+//! filter, resend (a new link), revoke. The invitee's side (show, accept)
+//! is the auth function's. Only the token's hash is stored; the link goes
+//! out by email through the outbox.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use loaf_shared::auth::{secret_token, AuthUser, Require};
+use loaf_shared::domain::Email;
+use loaf_shared::email::{outbox, Mail};
+use loaf_shared::extract::{Json, Path, Query};
+use loaf_shared::pagination::{Page, PageParams};
+use loaf_shared::permissions::perm;
+use loaf_shared::validate::{optional_phone, optional_text};
+use loaf_shared::{ApiError, ApiResult, AppState};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Invitation {
+    id: Uuid,
+    email: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    phone: Option<String>,
+    role_id: Option<Uuid>,
+    role_code: Option<String>,
+    role_name: Option<String>,
+    /// `pending`, `accepted`, `expired` (also a pending one past its date) or `revoked`.
+    status: String,
+    invited_by: Option<Uuid>,
+    invited_by_name: Option<String>,
+    invited_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    accepted_at: Option<DateTime<Utc>>,
+}
+
+const SELECT: &str = "SELECT i.id, i.email, i.first_name, i.last_name, i.phone, \
+        r.id AS role_id, r.code AS role_code, r.name AS role_name, \
+        CASE WHEN i.status = 'pending' AND i.expires_at < now() THEN 'expired' \
+             ELSE i.status::text END AS status, \
+        i.invited_by, NULLIF(trim(concat_ws(' ', u.first_name, u.last_name)), '') AS invited_by_name, \
+        i.invited_at, i.expires_at, i.accepted_at \
+    FROM user_invitations i \
+    LEFT JOIN roles r ON r.id = COALESCE(i.role_id, (SELECT id FROM roles WHERE code = i.role::text)) \
+    LEFT JOIN users u ON u.id = i.invited_by";
+
+async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Invitation> {
+    sqlx::query_as(&format!("{SELECT} WHERE i.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewInvitation {
+    email: Email,
+    /// The role the account will have; the system `member` role when absent.
+    #[serde(default)]
+    role_id: Option<Uuid>,
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+}
+
+/// The role's id, code, name and the legacy enum value kept in step with
+/// it (`member` for a custom role).
+async fn role(
+    conn: &mut PgConnection,
+    id: Option<Uuid>,
+) -> ApiResult<(Uuid, String, String, String)> {
+    let found: Option<(Uuid, String, String)> = match id {
+        Some(id) => sqlx::query_as("SELECT id, code, name FROM roles WHERE id = $1").bind(id),
+        None => sqlx::query_as("SELECT id, code, name FROM roles WHERE code = 'member'"),
+    }
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (id, code, name) =
+        found.ok_or_else(|| ApiError::invalid("role_id", "No role has this id."))?;
+    let legacy = match code.as_str() {
+        "guest" | "member" | "admin" | "superadmin" | "finance" => code.clone(),
+        _ => "member".to_string(),
+    };
+    Ok((id, code, name, legacy))
+}
+
+/// Nobody hands out permissions they do not hold: every permission of
+/// `role_id` must be among the inviter's.
+async fn check_grantable(
+    conn: &mut PgConnection,
+    inviter: &AuthUser,
+    role_id: Uuid,
+) -> ApiResult<()> {
+    let codes: Vec<String> = sqlx::query_scalar(
+        "SELECT p.code FROM role_permissions rp JOIN permissions p ON p.id = rp.permission_id \
+         WHERE rp.role_id = $1",
+    )
+    .bind(role_id)
+    .fetch_all(conn)
+    .await?;
+    if let Some(missing) = codes.iter().find(|c| !inviter.can(c)) {
+        return Err(ApiError::refused(
+            StatusCode::FORBIDDEN,
+            "cannot_grant",
+            format!("This role holds {missing}, which you do not hold: you cannot invite someone into it."),
+        ));
+    }
+    Ok(())
+}
+
+/// Queues the invitation email with a new link; the old link stops working.
+async fn send_link(
+    state: &AppState,
+    conn: &mut PgConnection,
+    id: Uuid,
+    inviter: Uuid,
+) -> ApiResult<Uuid> {
+    let (token, _) = secret_token::generate();
+    let (email, expires_at, role_name): (String, DateTime<Utc>, Option<String>) = sqlx::query_as(
+        "UPDATE user_invitations i SET token = $2, status = 'pending', \
+                expires_at = now() + make_interval(secs => $3) \
+         WHERE i.id = $1 \
+         RETURNING i.email, i.expires_at, \
+                   (SELECT name FROM roles r WHERE r.id = COALESCE(i.role_id, \
+                       (SELECT id FROM roles WHERE code = i.role::text)))",
+    )
+    .bind(id)
+    .bind(secret_token::hash_hex(&token))
+    .bind(state.config.auth.invitation_ttl.as_secs_f64())
+    .fetch_one(&mut *conn)
+    .await?;
+    let inviter: String = sqlx::query_scalar(
+        "SELECT trim(concat_ws(' ', first_name, last_name)) FROM users WHERE id = $1",
+    )
+    .bind(inviter)
+    .fetch_one(&mut *conn)
+    .await?;
+    let mail = Mail::Invitation {
+        inviter,
+        role: role_name.unwrap_or_else(|| "a member".into()),
+        token,
+        expires_at,
+    };
+    Ok(outbox::enqueue(conn, &state.config.email, &email, &mail).await?)
+}
+
+/// `POST /api/invitations` → 201 with the invitation; the email goes out.
+pub async fn create(
+    State(state): State<AppState>,
+    Require { user, .. }: Require<perm::UsersInvite>,
+    Json(body): Json<NewInvitation>,
+) -> ApiResult<(StatusCode, Json<Invitation>)> {
+    let first_name = optional_text("first_name", body.first_name.as_deref(), 100)?;
+    let last_name = optional_text("last_name", body.last_name.as_deref(), 100)?;
+    let phone = optional_phone("phone", body.phone.as_deref())?;
+    let mut tx = state.db.begin().await?;
+    let (role_id, _, _, legacy) = role(&mut tx, body.role_id).await?;
+    check_grantable(&mut tx, &user, role_id).await?;
+    let taken: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = $1)")
+            .bind(body.email.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+    if taken {
+        return Err(ApiError::conflict(
+            "email",
+            "This address already has an account.",
+        ));
+    }
+    // A pending invitation past its date is expired now, freeing the address.
+    sqlx::query(
+        "UPDATE user_invitations SET status = 'expired' \
+         WHERE lower(email) = $1 AND status = 'pending' AND expires_at < now()",
+    )
+    .bind(body.email.as_str())
+    .execute(&mut *tx)
+    .await?;
+    let id: Option<Uuid> = sqlx::query_scalar(
+        "INSERT INTO user_invitations (email, token, role, role_id, first_name, last_name, phone, \
+                                       invited_by, expires_at) \
+         VALUES ($1, gen_random_uuid()::text, $2::userrole, $3, $4, $5, $6, $7, now()) \
+         ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(body.email.as_str())
+    .bind(&legacy)
+    .bind(role_id)
+    .bind(first_name)
+    .bind(last_name)
+    .bind(phone)
+    .bind(user.id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let id = id.ok_or_else(|| {
+        ApiError::conflict(
+            "email",
+            "This address already has a pending invitation: resend it instead.",
+        )
+    })?;
+    let mail = send_link(&state, &mut tx, id, user.id).await?;
+    let invitation = load(&mut tx, id).await?;
+    tx.commit().await?;
+    state.mailer.deliver_now(&state.db, &[mail]).await;
+    Ok((StatusCode::CREATED, Json(invitation)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Filter {
+    /// `pending`, `accepted`, `expired` or `revoked`.
+    status: Option<String>,
+    /// Part of the address.
+    q: Option<String>,
+}
+
+/// `GET /api/invitations?status=&q=&page=&per_page=`, newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    _: Require<perm::UsersInvite>,
+    page: PageParams,
+    Query(filter): Query<Filter>,
+) -> ApiResult<Json<Page<Invitation>>> {
+    let status = match filter.status.as_deref() {
+        None | Some("") => None,
+        Some(s @ ("pending" | "accepted" | "expired" | "revoked")) => Some(s.to_string()),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "status",
+                "status is one of pending, accepted, expired, revoked",
+            ))
+        }
+    };
+    let q = optional_text("q", filter.q.as_deref(), 254)?.map(|q| {
+        format!(
+            "%{}%",
+            q.to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    });
+    let filtered = format!(
+        "SELECT * FROM ({SELECT}) x WHERE ($1::text IS NULL OR x.status = $1) \
+         AND ($2::text IS NULL OR lower(x.email) LIKE $2)"
+    );
+    let mut conn = state.db.acquire().await?;
+    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM ({filtered}) c"))
+        .bind(&status)
+        .bind(&q)
+        .fetch_one(&mut *conn)
+        .await?;
+    let items: Vec<Invitation> = sqlx::query_as(&format!(
+        "{filtered} ORDER BY x.invited_at DESC, x.id LIMIT $3 OFFSET $4"
+    ))
+    .bind(&status)
+    .bind(&q)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Json(Page::new(items, page, total)))
+}
+
+/// Locks invitation `id` and answers its stored status.
+async fn lock(conn: &mut PgConnection, id: Uuid) -> ApiResult<String> {
+    sqlx::query_scalar("SELECT status::text FROM user_invitations WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// `POST /api/invitations/{id}/resend`: a new link and a new expiry date;
+/// works for pending and expired invitations.
+pub async fn resend(
+    State(state): State<AppState>,
+    Require { user, .. }: Require<perm::UsersInvite>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Invitation>> {
+    let mut tx = state.db.begin().await?;
+    match lock(&mut tx, id).await?.as_str() {
+        "pending" | "expired" => {}
+        "accepted" => {
+            return Err(ApiError::conflict(
+                "status",
+                "This invitation was accepted: the account exists.",
+            ))
+        }
+        _ => {
+            return Err(ApiError::conflict(
+                "status",
+                "This invitation was revoked: send a new one.",
+            ))
+        }
+    }
+    let mail = send_link(&state, &mut tx, id, user.id).await?;
+    let invitation = load(&mut tx, id).await?;
+    tx.commit().await?;
+    state.mailer.deliver_now(&state.db, &[mail]).await;
+    Ok(Json(invitation))
+}
+
+/// `DELETE /api/invitations/{id}`: revokes it; its link stops working.
+pub async fn revoke(
+    State(state): State<AppState>,
+    _: Require<perm::UsersInvite>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.db.begin().await?;
+    match lock(&mut tx, id).await?.as_str() {
+        "accepted" => {
+            return Err(ApiError::conflict(
+                "status",
+                "This invitation was accepted: deactivate the account instead.",
+            ))
+        }
+        "revoked" => return Ok(StatusCode::NO_CONTENT),
+        _ => {}
+    }
+    sqlx::query("UPDATE user_invitations SET status = 'revoked' WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
