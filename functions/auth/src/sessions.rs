@@ -299,16 +299,17 @@ pub struct LogoutRequest {
 }
 
 /// `POST /api/auth/logout`: ends the session of `refresh_token`; with
-/// `everywhere` and an access token, every session of that user. An
+/// `everywhere` and a valid access token, every session of that user. An
 /// unknown or already ended token is not an error (logging out twice is
-/// harmless).
+/// harmless), and neither is an expired access token sent along: the
+/// refresh token is what ends the session.
 pub async fn logout(
     State(state): State<AppState>,
-    user: Option<AuthUser>,
+    user: Result<AuthUser, ApiError>,
     Json(body): Json<LogoutRequest>,
 ) -> ApiResult<impl IntoResponse> {
     if body.everywhere {
-        let user = user.ok_or(ApiError::Unauthorized)?;
+        let user = user?;
         let mut tx = state.db.begin().await?;
         end_all(&mut tx, user.id).await?;
         tx.commit().await?;

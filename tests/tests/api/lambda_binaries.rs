@@ -218,6 +218,30 @@ async fn the_jobs_binary_delivers_the_outbox_through_ses() {
 }
 
 #[tokio::test]
+async fn the_auth_binary_throttles_by_the_gateways_source_address() {
+    let app = spawn_app().await;
+    let api = RuntimeApi::start().await;
+    let _function = start("auth", &api, &app, &[]);
+    let mut event: Value = serde_json::from_str(include_str!(
+        "../../fixtures/apigw-v2-post-malformed-body.json"
+    ))
+    .unwrap();
+    event["isBase64Encoded"] = json!(false);
+    event["body"] = json!(r#"{"email": "nobody@example.org", "password": "a wrong guess"}"#);
+    event["headers"]["x-forwarded-for"] = json!("192.0.2.1");
+    let Outcome::Response(res) = api.invoke(event).await else {
+        panic!("auth failed");
+    };
+    assert_eq!(res["statusCode"], 401, "{res}");
+    // The fixture's requestContext.http.sourceIp, not its X-Forwarded-For.
+    let keys: Vec<String> = sqlx::query_scalar("SELECT key FROM login_throttle ORDER BY key")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(keys, ["account:nobody@example.org", "address:203.0.113.7"]);
+}
+
+#[tokio::test]
 async fn a_missing_variable_stops_the_container_naming_it() {
     let app = spawn_app().await;
     let api = RuntimeApi::start().await;
