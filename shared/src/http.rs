@@ -3,7 +3,7 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
@@ -49,7 +49,12 @@ async fn method_not_allowed() -> ApiError {
 
 async fn log_request(req: Request, next: Next) -> Response {
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    // The route's template (`/api/auth/invitations/{token}`), not the path:
+    // paths can carry secrets (invitation tokens) that must not reach logs.
+    let path = match req.extensions().get::<MatchedPath>() {
+        Some(route) => route.as_str().to_string(),
+        None => "(no route)".to_string(),
+    };
     let started = Instant::now();
     let res = next.run(req).await;
     tracing::info!(

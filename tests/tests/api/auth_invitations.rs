@@ -228,3 +228,45 @@ async fn withdrawn_expired_unknown_and_clashing_invitations_are_refused() {
     assert_eq!(ok.status, StatusCode::CREATED, "{:?}", ok.body);
     assert_eq!(TERMS, "2026-01");
 }
+
+/// Collects log output for the test that installs it.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn request_logs_name_the_route_never_the_token_in_the_path() {
+    let app = spawn_app().await;
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let token = invite(&app, "logged@example.org", "member", "pending", 48).await;
+    let reply = call(
+        &app.api(),
+        Method::GET,
+        &format!("/api/auth/invitations/{token}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("path=/api/auth/invitations/{token}"),
+        "{logs}"
+    );
+    assert!(!logs.contains(&token), "{logs}");
+}
