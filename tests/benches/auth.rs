@@ -9,18 +9,10 @@
 //! tell the two apart by timing.
 
 use http::{Method, StatusCode};
+use loaf_tests::accounts::{registration, PASSWORD};
 use loaf_tests::{call, spawn_app, TestApp};
 use serde_json::json;
 use std::time::{Duration, Instant};
-
-const PASSWORD: &str = "analytical engine 1843";
-
-fn registration(email: &str) -> serde_json::Value {
-    json!({
-        "email": email, "password": PASSWORD, "accept_terms": true, "terms_version": "2026-01",
-        "profile": {"first_name": "Ada", "last_name": "Lovelace", "interests": ["music"]}
-    })
-}
 
 struct Row {
     name: &'static str,

@@ -10,6 +10,7 @@
 //! used instead. Each test gets its own database, copied from a template
 //! that was migrated and seeded once per set of migrations.
 
+pub mod accounts;
 pub mod cfn_response;
 pub mod runtime_api;
 pub mod secrets_manager;

@@ -3,6 +3,7 @@
 
 use axum::http::StatusCode;
 use loaf_shared::auth::secret_token;
+use loaf_shared::email::{outbox, Mail};
 use loaf_shared::{ApiError, ApiResult};
 use sqlx::PgConnection;
 use std::time::Duration;
@@ -66,9 +67,45 @@ pub async fn issue(
     Ok(token)
 }
 
-/// `true` when a link of `purpose` was sent to `user_id` within `window`:
-/// the resend cool-down.
-pub async fn sent_within(
+/// How soon a second link of one purpose may be emailed to one account.
+const COOL_DOWN: Duration = Duration::from_secs(60);
+
+/// Emails a new link of `purpose` to the account at `email` when it exists,
+/// is in one of `statuses` and got no such link in the last minute; else
+/// does nothing. Either way the caller answers the same, and the mail is
+/// left to the scheduled sender, so neither the answer nor its timing says
+/// whether the address has an account.
+pub async fn mail_link_if_due(
+    state: &loaf_shared::AppState,
+    email: &loaf_shared::domain::Email,
+    statuses: &[&str],
+    purpose: Purpose,
+) -> ApiResult<()> {
+    let mut tx = state.db.begin().await?;
+    let user: Option<(Uuid, String)> = sqlx::query_as(
+        "SELECT id, first_name FROM users WHERE lower(email) = $1 \
+         AND status::text = ANY($2) FOR UPDATE",
+    )
+    .bind(email.as_str())
+    .bind(statuses)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((id, first_name)) = user {
+        if !sent_within(&mut tx, id, purpose, COOL_DOWN).await? {
+            let token = issue(&mut tx, id, purpose).await?;
+            let mail = match purpose {
+                Purpose::VerifyEmail => Mail::VerifyEmail { first_name, token },
+                Purpose::ResetPassword => Mail::PasswordReset { first_name, token },
+            };
+            outbox::enqueue(&mut tx, &state.config.email, email.as_str(), &mail).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `true` when a link of `purpose` was sent to `user_id` within `window`.
+async fn sent_within(
     conn: &mut PgConnection,
     user_id: Uuid,
     purpose: Purpose,

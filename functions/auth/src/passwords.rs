@@ -14,11 +14,7 @@ use loaf_shared::extract::{ClientAddress, Json};
 use loaf_shared::{ApiError, ApiResult, AppState};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::time::Duration;
 use uuid::Uuid;
-
-/// How soon a second reset email may be sent for one account.
-const RESET_COOL_DOWN: Duration = Duration::from_secs(60);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,24 +100,21 @@ pub async fn forgot_password(
     State(state): State<AppState>,
     Json(body): Json<ForgotPassword>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let mut tx = state.db.begin().await?;
-    let user: Option<(Uuid, String)> = sqlx::query_as(
-        "SELECT id, first_name FROM users WHERE lower(email) = $1 \
-         AND status NOT IN ('rejected', 'inactive', 'canceled') FOR UPDATE",
+    account_tokens::mail_link_if_due(
+        &state,
+        &body.email,
+        &[
+            "pending_email",
+            "pending_validation",
+            "pre_validated",
+            "payment_pending",
+            "active",
+            "expired",
+            "abandoned",
+        ],
+        Purpose::ResetPassword,
     )
-    .bind(body.email.as_str())
-    .fetch_optional(&mut *tx)
     .await?;
-    if let Some((id, first_name)) = user {
-        if !account_tokens::sent_within(&mut tx, id, Purpose::ResetPassword, RESET_COOL_DOWN)
-            .await?
-        {
-            let token = account_tokens::issue(&mut tx, id, Purpose::ResetPassword).await?;
-            let mail = Mail::PasswordReset { first_name, token };
-            outbox::enqueue(&mut tx, &state.config.email, body.email.as_str(), &mail).await?;
-        }
-    }
-    tx.commit().await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({

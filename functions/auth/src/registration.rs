@@ -16,11 +16,7 @@ use loaf_shared::extract::Json;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::time::Duration;
 use uuid::Uuid;
-
-/// How soon a second verification email may be sent.
-const RESEND_COOL_DOWN: Duration = Duration::from_secs(60);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -166,23 +162,13 @@ pub async fn resend_verification(
     State(state): State<AppState>,
     Json(body): Json<EmailBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let mut tx = state.db.begin().await?;
-    let user: Option<(Uuid, String)> = sqlx::query_as(
-        "SELECT id, first_name FROM users WHERE lower(email) = $1 \
-         AND status IN ('pending_email', 'abandoned') FOR UPDATE",
+    account_tokens::mail_link_if_due(
+        &state,
+        &body.email,
+        &["pending_email", "abandoned"],
+        Purpose::VerifyEmail,
     )
-    .bind(body.email.as_str())
-    .fetch_optional(&mut *tx)
     .await?;
-    if let Some((id, first_name)) = user {
-        if !account_tokens::sent_within(&mut tx, id, Purpose::VerifyEmail, RESEND_COOL_DOWN).await?
-        {
-            let token = account_tokens::issue(&mut tx, id, Purpose::VerifyEmail).await?;
-            let mail = Mail::VerifyEmail { first_name, token };
-            outbox::enqueue(&mut tx, &state.config.email, body.email.as_str(), &mail).await?;
-        }
-    }
-    tx.commit().await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({

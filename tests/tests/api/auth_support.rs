@@ -3,37 +3,9 @@
 
 use http::{Method, StatusCode};
 use loaf_tests::{call, TestApp};
-use serde_json::{json, Value};
+use serde_json::json;
 
-pub const PASSWORD: &str = "analytical engine 1843";
-pub const TERMS: &str = "2026-01";
-
-/// A registration with every part of the profile filled in.
-pub fn registration(email: &str) -> Value {
-    json!({
-        "email": email,
-        "password": PASSWORD,
-        "accept_terms": true,
-        "terms_version": TERMS,
-        "profile": {
-            "first_name": "Ada",
-            "last_name": "Lovelace",
-            "phone": "+44 20 7946 0958",
-            "address": {"street": "12 St James's Square", "city": "London", "zipcode": "SW1Y 4JH"},
-            "date_of_birth": "1985-12-10",
-            "emergency_contact": {"name": "Mary Somerville", "phone": "+44 20 7946 0000", "relationship": "friend"},
-            "lead_sources": ["friend", "newsletter"],
-            "referred_by_member_name": "Charles Babbage",
-            "partner": {"first_name": "William", "last_name": "King", "is_member": false, "plan_to_become_member": true},
-            "interests": ["mathematics", "music"],
-            "volunteer_interests": ["events"],
-            "scholarship_requested": false,
-            "newsletter": {"subscribed": true, "publish_name": true, "publish_photo": false, "publish_birthday": false},
-            "directory": {"listed": true, "bio": "Poetical science."},
-            "social_media": {"twitter": "@ada"}
-        }
-    })
-}
+pub use loaf_tests::accounts::{registration, PASSWORD, TERMS};
 
 /// Registers `email` and follows the verification link: the account is in
 /// `pending_validation` and may sign in.
