@@ -110,6 +110,12 @@ impl ApiError {
         }
     }
 
+    /// The stable code and the human message the client would receive.
+    pub fn code_and_message(&self) -> (String, String) {
+        let body = self.body();
+        (body.error.code.to_string(), body.error.message)
+    }
+
     fn body(&self) -> ErrorBody<'_> {
         let (code, message, field): (&str, String, Option<&str>) = match self {
             ApiError::Validation {

@@ -14,6 +14,7 @@ pub mod lambda;
 pub mod pagination;
 pub mod percent;
 pub mod permissions;
+pub mod profile;
 pub mod secrets;
 pub mod state;
 pub mod storage;

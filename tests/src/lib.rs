@@ -438,6 +438,44 @@ impl TestApp {
         TestUser { id, email }
     }
 
+    /// Inserts a user named `first last` with `email`, in `status`, holding
+    /// the system role `role`.
+    pub async fn person(
+        &self,
+        first: &str,
+        last: &str,
+        email: &str,
+        status: &str,
+        role: &str,
+    ) -> TestUser {
+        let id = sqlx::query_scalar(
+            "INSERT INTO users (email, password_hash, first_name, last_name, status, role, role_id) \
+             SELECT $1, 'not-a-hash', $2, $3, $4::userstatus, $5::userrole, r.id \
+             FROM roles r WHERE r.code = $5 RETURNING id",
+        )
+        .bind(email)
+        .bind(first)
+        .bind(last)
+        .bind(status)
+        .bind(role)
+        .fetch_one(&self.db)
+        .await
+        .expect("insert person");
+        TestUser {
+            id,
+            email: email.to_string(),
+        }
+    }
+
+    /// The status of user `id`.
+    pub async fn status_of(&self, id: uuid::Uuid) -> String {
+        sqlx::query_scalar("SELECT status::text FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_one(&self.db)
+            .await
+            .expect("status")
+    }
+
     /// The emails queued for `to`, oldest first.
     pub async fn mail_to(&self, to: &str) -> Vec<Mail> {
         sqlx::query_as(

@@ -3,7 +3,6 @@
 //! The invitation stands for a confirmed address and an admin's
 //! validation, so the account starts in `payment_pending`.
 
-use crate::profile::Profile;
 use crate::registration::{check_password, check_terms};
 use crate::sessions::{self, Session};
 use axum::extract::State;
@@ -11,6 +10,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use loaf_shared::auth::{password, secret_token};
 use loaf_shared::extract::{Json, Path};
+use loaf_shared::profile::Profile;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;

@@ -7,7 +7,6 @@ mod account_tokens;
 mod invitations;
 mod me;
 mod passwords;
-mod profile;
 mod registration;
 mod sessions;
 mod throttle;

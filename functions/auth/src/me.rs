@@ -1,13 +1,13 @@
 //! The signed-in user's own account: what the frontend needs to greet them
 //! and show or hide things, their profile, and the terms they accepted.
 
-use crate::profile::{Profile, ProfilePatch};
 use crate::registration::check_terms;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use loaf_shared::auth::AuthUser;
 use loaf_shared::domain::UserStatus;
 use loaf_shared::extract::Json;
+use loaf_shared::profile::{Profile, ProfilePatch};
 use loaf_shared::{ApiResult, AppState};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;

@@ -77,7 +77,7 @@ async fn set_password(
     .bind(hash)
     .execute(&mut *conn)
     .await?;
-    sessions::end_all(conn, user_id).await?;
+    loaf_shared::auth::end_all_sessions(conn, user_id).await?;
     Ok(outbox::enqueue(
         conn,
         &state.config.email,

@@ -6,13 +6,13 @@
 //! learns nothing.
 
 use crate::account_tokens::{self, Purpose};
-use crate::profile::Profile;
 use axum::extract::State;
 use axum::http::StatusCode;
 use loaf_shared::auth::password;
 use loaf_shared::domain::{Email, UserStatus};
 use loaf_shared::email::{outbox, Mail};
 use loaf_shared::extract::Json;
+use loaf_shared::profile::Profile;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use serde::Deserialize;
 use serde_json::{json, Value};

@@ -111,24 +111,6 @@ impl SessionRow {
     }
 }
 
-/// Ends every session of `user_id`: access tokens by the version bump,
-/// refresh tokens by revocation. Inside the caller's transaction.
-pub async fn end_all(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE users SET token_version = token_version + 1, updated_at = now() WHERE id = $1",
-    )
-    .bind(user_id)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
-    )
-    .bind(user_id)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
@@ -311,7 +293,7 @@ pub async fn logout(
     if body.everywhere {
         let user = user?;
         let mut tx = state.db.begin().await?;
-        end_all(&mut tx, user.id).await?;
+        loaf_shared::auth::end_all_sessions(&mut tx, user.id).await?;
         tx.commit().await?;
         return Ok(StatusCode::NO_CONTENT);
     }

@@ -1,11 +1,18 @@
 //! The members function: member administration, roles and permissions,
 //! invitations, imports and exports, plans and subscriptions, dashboard.
 //! Its routes are listed in the route contract (SPEC.md) and grow issue by
-//! issue; today: the common routes and invitations.
+//! issue; today: the member list and details, the lifecycle, roles,
+//! invitations, the directory and the dashboard.
 
+mod audit;
+mod dashboard;
+mod directory;
 mod invitations;
+mod lifecycle;
+mod members;
+mod roles;
 
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 use loaf_shared::AppState;
 
@@ -13,11 +20,35 @@ use loaf_shared::AppState;
 /// `loaf serve` alike.
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
+        .route("/api/members", get(members::list))
+        .route("/api/members/directory", get(directory::list))
+        .route("/api/members/validate", post(lifecycle::validate_many))
+        .route("/api/members/reject", post(lifecycle::reject_many))
+        .route(
+            "/api/members/{id}",
+            get(members::show).patch(members::update),
+        )
+        .route("/api/members/{id}/audit", get(members::audit_trail))
+        .route("/api/members/{id}/validate", post(lifecycle::validate))
+        .route("/api/members/{id}/reject", post(lifecycle::reject))
+        .route("/api/members/{id}/status", post(lifecycle::change_status))
+        .route("/api/members/{id}/role", put(roles::assign))
+        .route("/api/permissions", get(roles::permissions))
+        .route("/api/roles", get(roles::list).post(roles::create))
+        .route(
+            "/api/roles/{id}",
+            get(roles::show).patch(roles::update).delete(roles::delete),
+        )
+        .route(
+            "/api/roles/{id}/permissions",
+            put(roles::replace_permissions),
+        )
         .route(
             "/api/invitations",
             get(invitations::list).post(invitations::create),
         )
         .route("/api/invitations/{id}/resend", post(invitations::resend))
-        .route("/api/invitations/{id}", delete(invitations::revoke));
+        .route("/api/invitations/{id}", delete(invitations::revoke))
+        .route("/api/dashboard/stats", get(dashboard::stats));
     loaf_shared::http::function_router(routes, state)
 }

@@ -10,3 +10,25 @@ pub mod secret_token;
 pub use extractor::{AuthUser, Require};
 pub use jwt::{Claims, TokenError, TokenKeys};
 pub use permission_cache::PermissionCache;
+
+/// Ends every session of `user_id`: access tokens by the `token_version`
+/// bump, refresh tokens by revocation. Inside the caller's transaction.
+/// Used on password change, "log out everywhere" and deactivation.
+pub async fn end_all_sessions(
+    conn: &mut sqlx::PgConnection,
+    user_id: uuid::Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET token_version = token_version + 1, updated_at = now() WHERE id = $1",
+    )
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+    )
+    .bind(user_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,13 +1,13 @@
 //! The member profile: the old platform's multi-step registration form as
-//! one document. Registration writes it whole, `PATCH /api/auth/me` replaces
-//! the sections it names, `GET /api/auth/me` reads it back; all three go
-//! through [`Profile::validated`] and the same columns.
+//! one document. Registration writes it whole; a member's `PATCH
+//! /api/auth/me` and an admin's `PATCH /api/members/{id}` replace the parts
+//! they name; all go through [`Profile::validated`] and the same columns.
 
-use chrono::NaiveDate;
-use loaf_shared::validate::{
+use crate::validate::{
     labels, optional_birth_date, optional_long_text, optional_phone, optional_text, text,
 };
-use loaf_shared::{ApiError, ApiResult};
+use crate::{ApiError, ApiResult};
+use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer, Serialize};
 use sqlx::types::Json as Jsonb;
 use sqlx::PgConnection;
@@ -118,7 +118,7 @@ pub struct Profile {
     pub social_media: SocialMedia,
 }
 
-/// `PATCH /api/auth/me`: each top-level key present replaces that part of
+/// A profile patch: each top-level key present replaces that part of
 /// the profile; `null` clears it (a required name then fails validation);
 /// absent keys stay as they are.
 #[derive(Debug, Default, Deserialize)]
@@ -216,7 +216,7 @@ impl Profile {
         let phone = |name: &str, v: &Option<String>| optional_phone(&f(name), v.as_deref());
         let directory_email = match opt("directory.email", &self.directory.email, LINE)? {
             Some(e) => Some(
-                loaf_shared::domain::Email::parse(&e)
+                crate::domain::Email::parse(&e)
                     .map_err(|err| ApiError::invalid(f("directory.email"), err.to_string()))?
                     .to_string(),
             ),

@@ -1,0 +1,69 @@
+//! The audit trail: every change of a member's status or role (and which
+//! profile parts an admin edited), with who, when, from, to and why.
+
+use chrono::{DateTime, Utc};
+use loaf_shared::pagination::{Page, PageParams};
+use serde::Serialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Entry {
+    id: Uuid,
+    action: String,
+    from_value: Option<String>,
+    to_value: Option<String>,
+    reason: Option<String>,
+    actor_id: Option<Uuid>,
+    actor_name: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+/// Records one change inside the caller's transaction.
+pub async fn record(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    actor_id: Uuid,
+    action: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    reason: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO member_audit_log (user_id, actor_id, action, from_value, to_value, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(user_id)
+    .bind(actor_id)
+    .bind(action)
+    .bind(from)
+    .bind(to)
+    .bind(reason)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One page of `user_id`'s trail, newest first.
+pub async fn page(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    page: PageParams,
+) -> Result<Page<Entry>, sqlx::Error> {
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM member_audit_log WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let items = sqlx::query_as(
+        "SELECT a.id, a.action, a.from_value, a.to_value, a.reason, a.actor_id, \
+                NULLIF(trim(concat_ws(' ', u.first_name, u.last_name)), '') AS actor_name, a.created_at \
+         FROM member_audit_log a LEFT JOIN users u ON u.id = a.actor_id \
+         WHERE a.user_id = $1 ORDER BY a.created_at DESC, a.id LIMIT $2 OFFSET $3",
+    )
+    .bind(user_id)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(conn)
+    .await?;
+    Ok(Page::new(items, page, total))
+}

@@ -1,0 +1,92 @@
+//! The admin dashboard's figures in one round trip: one query for the
+//! members, one for money, one for events. Money is shown only to those
+//! who hold the statistics permissions.
+
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use loaf_shared::auth::Require;
+use loaf_shared::extract::Json;
+use loaf_shared::permissions::{perm, Permission};
+use loaf_shared::{ApiResult, AppState};
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+#[derive(Debug, Serialize)]
+pub struct Stats {
+    /// Accounts per status (every status present, zero included).
+    members_by_status: Value,
+    new_members_this_month: i64,
+    pending_validations: i64,
+    active_subscriptions: i64,
+    /// Present with `subscriptions.stats`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subscription_revenue_this_year_cents: Option<i64>,
+    /// Present with `donations.stats`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    donations_this_year_cents: Option<i64>,
+    upcoming_events: Vec<UpcomingEvent>,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct UpcomingEvent {
+    id: Uuid,
+    title: String,
+    start_at: DateTime<Utc>,
+    attending: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberFigures {
+    by_status: Value,
+    new_this_month: i64,
+    pending_validations: i64,
+    active_subscriptions: i64,
+}
+
+/// `GET /api/dashboard/stats`
+pub async fn stats(
+    State(state): State<AppState>,
+    Require { user, .. }: Require<perm::UsersView>,
+) -> ApiResult<Json<Stats>> {
+    let mut conn = state.db.acquire().await?;
+    let m: MemberFigures = sqlx::query_as(
+        "SELECT \
+           (SELECT jsonb_object_agg(s.status, COALESCE(c.n, 0)) \
+              FROM unnest(enum_range(NULL::userstatus)) AS s(status) \
+              LEFT JOIN (SELECT status, count(*) AS n FROM users GROUP BY status) c ON c.status = s.status) AS by_status, \
+           (SELECT count(*) FROM users WHERE member_since >= date_trunc('month', now())) AS new_this_month, \
+           (SELECT count(*) FROM users WHERE status IN ('pending_validation', 'pre_validated')) AS pending_validations, \
+           (SELECT count(*) FROM subscriptions WHERE status = 'active' \
+              AND (end_date IS NULL OR end_date > now())) AS active_subscriptions",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let (subscriptions, donations): (i64, i64) = sqlx::query_as(
+        "SELECT \
+           (SELECT COALESCE(sum(COALESCE(amount_paid_cents, base_subscription_cents + donation_cents)), 0)::bigint \
+              FROM subscriptions WHERE start_date >= date_trunc('year', now())), \
+           (SELECT COALESCE(sum(amount_cents), 0)::bigint FROM donations \
+              WHERE status = 'completed' AND created_at >= date_trunc('year', now()))",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let upcoming_events = sqlx::query_as(
+        "SELECT e.id, e.title, e.start_at, \
+                (SELECT count(*) FROM event_rsvps r WHERE r.event_id = e.id AND r.rsvp_status = 'yes') AS attending \
+         FROM events e WHERE e.published AND e.start_at > now() ORDER BY e.start_at LIMIT 5",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Json(Stats {
+        members_by_status: m.by_status,
+        new_members_this_month: m.new_this_month,
+        pending_validations: m.pending_validations,
+        active_subscriptions: m.active_subscriptions,
+        subscription_revenue_this_year_cents: user
+            .can(perm::SubscriptionsStats::CODE)
+            .then_some(subscriptions),
+        donations_this_year_cents: user.can(perm::DonationsStats::CODE).then_some(donations),
+        upcoming_events,
+    }))
+}

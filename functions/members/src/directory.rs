@@ -1,0 +1,77 @@
+//! The member directory: active members who chose to be listed, with only
+//! the fields they chose to show.
+
+use crate::members::{contains_pattern, SEARCH_EXPR};
+use axum::extract::State;
+use axum::http::StatusCode;
+use loaf_shared::auth::Require;
+use loaf_shared::extract::{Json, Query};
+use loaf_shared::pagination::{Page, PageParams};
+use loaf_shared::permissions::{perm, Permission};
+use loaf_shared::validate::optional_text;
+use loaf_shared::{ApiError, ApiResult, AppState};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Entry {
+    id: Uuid,
+    first_name: String,
+    last_name: String,
+    email: Option<String>,
+    phone: Option<String>,
+    address: Option<String>,
+    bio: Option<String>,
+    partner_name: Option<String>,
+    photo_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Search {
+    q: Option<String>,
+}
+
+const LISTED: &str = "FROM users u WHERE u.show_in_directory AND u.status = 'active'";
+
+/// `GET /api/members/directory?q=`: for members who are listed themselves
+/// (the directory is an exchange) and for those who may see the member list.
+pub async fn list(
+    State(state): State<AppState>,
+    Require { user, .. }: Require<perm::UsersDirectory>,
+    page: PageParams,
+    Query(search): Query<Search>,
+) -> ApiResult<Json<Page<Entry>>> {
+    let q = optional_text("q", search.q.as_deref(), 200)?.map(|q| contains_pattern(&q));
+    let mut conn = state.db.acquire().await?;
+    let listed: bool = sqlx::query_scalar("SELECT show_in_directory FROM users WHERE id = $1")
+        .bind(user.id)
+        .fetch_one(&mut *conn)
+        .await?;
+    if !listed && !user.can(perm::UsersView::CODE) {
+        return Err(ApiError::refused(
+            StatusCode::FORBIDDEN,
+            "not_listed",
+            "The directory is shared among the members who appear in it: choose to be listed in your profile to see it.",
+        ));
+    }
+    let filter = format!("{LISTED} AND ($1::text IS NULL OR {SEARCH_EXPR} LIKE loaf_fold($1))");
+    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) {filter}"))
+        .bind(&q)
+        .fetch_one(&mut *conn)
+        .await?;
+    // Only the directory_* fields: the account's own email, phone and
+    // address stay private unless the member copied them here.
+    let items = sqlx::query_as(&format!(
+        "SELECT u.id, u.first_name, u.last_name, u.directory_email AS email, \
+                u.directory_phone AS phone, u.directory_address AS address, u.directory_bio AS bio, \
+                u.directory_partner_name AS partner_name, u.profile_photo_url AS photo_url \
+         {filter} ORDER BY loaf_fold(u.last_name), loaf_fold(u.first_name), u.id LIMIT $2 OFFSET $3"
+    ))
+    .bind(&q)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Json(Page::new(items, page, total)))
+}

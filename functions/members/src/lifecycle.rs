@@ -1,0 +1,387 @@
+//! Where a member is in the lifecycle, and who may move them: validating
+//! or rejecting an applicant (each emailed), and every other change of
+//! status through one transition table that refuses illegal moves.
+
+use crate::audit;
+use crate::members::{self, Member};
+use axum::extract::State;
+use axum::http::StatusCode;
+use loaf_shared::auth::{end_all_sessions, AuthUser, Require};
+use loaf_shared::domain::UserStatus;
+use loaf_shared::email::{outbox, Mail};
+use loaf_shared::extract::{Json, Path};
+use loaf_shared::permissions::perm;
+use loaf_shared::validate::optional_long_text;
+use loaf_shared::{ApiError, ApiResult, AppState};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+use UserStatus::*;
+
+/// The moves `POST /api/members/{id}/status` may make. Validation
+/// (→ `payment_pending`) and rejection have their own routes, because they
+/// notify the applicant; `active` normally follows a payment.
+pub fn allowed(from: UserStatus, to: UserStatus) -> bool {
+    matches!(
+        (from, to),
+        (PendingEmail, PendingValidation | Abandoned | Inactive)
+            | (Abandoned, PendingEmail | Inactive)
+            | (PendingValidation, PreValidated | Abandoned | Inactive)
+            | (PreValidated, PendingValidation | Inactive)
+            | (PaymentPending, Active | Inactive)
+            | (Active, Expired | Inactive | Canceled)
+            | (Expired, Active | Inactive | Canceled)
+            | (Inactive | Canceled, PaymentPending | Active)
+            | (Rejected, PendingValidation)
+    )
+}
+
+/// Applicants an admin may validate or reject.
+fn is_applicant(status: UserStatus) -> bool {
+    matches!(status, PendingValidation | PreValidated)
+}
+
+fn illegal(from: UserStatus, to: &str) -> ApiError {
+    ApiError::refused(
+        StatusCode::CONFLICT,
+        "illegal_transition",
+        format!(
+            "A member in status {} cannot move to {to}.",
+            status_name(from)
+        ),
+    )
+}
+
+fn status_name(s: UserStatus) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+#[derive(sqlx::FromRow)]
+struct Target {
+    status: UserStatus,
+    email: String,
+    first_name: String,
+    is_superadmin: bool,
+}
+
+/// Locks member `id` and reads what a status change needs.
+async fn lock(conn: &mut PgConnection, id: Uuid) -> ApiResult<Target> {
+    sqlx::query_as(&format!(
+        "SELECT u.status, u.email, u.first_name, COALESCE(r.code = 'superadmin', false) AS is_superadmin \
+         FROM users u {} WHERE u.id = $1 FOR UPDATE OF u",
+        members::ROLE_JOIN
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(ApiError::NotFound)
+}
+
+/// Refuses to leave the organisation without a superadmin able to sign in.
+pub async fn keep_a_superadmin(conn: &mut PgConnection, id: Uuid) -> ApiResult<()> {
+    let others: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM users u {} WHERE r.code = 'superadmin' AND u.id <> $1 \
+         AND u.status NOT IN ('pending_email', 'abandoned', 'rejected', 'inactive', 'canceled')",
+        members::ROLE_JOIN
+    ))
+    .bind(id)
+    .fetch_one(conn)
+    .await?;
+    if others == 0 {
+        return Err(ApiError::refused(
+            StatusCode::CONFLICT,
+            "last_superadmin",
+            "This is the last superadmin who can sign in: make another superadmin first.",
+        ));
+    }
+    Ok(())
+}
+
+/// Moves member `id` to `to`, recording it; ends their sessions when the
+/// new status may not sign in. Inside the caller's transaction.
+async fn move_to(
+    conn: &mut PgConnection,
+    actor: &AuthUser,
+    id: Uuid,
+    target: &Target,
+    to: UserStatus,
+    reason: Option<&str>,
+) -> ApiResult<()> {
+    if target.is_superadmin && to.sign_in_refusal().is_some() {
+        keep_a_superadmin(conn, id).await?;
+    }
+    let stamp = match to {
+        PaymentPending if is_applicant(target.status) => {
+            ", validated_at = now(), validated_by = $3"
+        }
+        Rejected => ", rejected_at = now(), rejected_by = $3, rejection_reason = $4",
+        _ => "",
+    };
+    sqlx::query(&format!(
+        "UPDATE users SET status = $2, updated_at = now(){stamp} WHERE id = $1"
+    ))
+    .bind(id)
+    .bind(to)
+    .bind(actor.id)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    if to.sign_in_refusal().is_some() {
+        end_all_sessions(conn, id).await?;
+    }
+    audit::record(
+        conn,
+        id,
+        actor.id,
+        "status",
+        Some(&status_name(target.status)),
+        Some(&status_name(to)),
+        reason,
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    status: UserStatus,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /api/members/{id}/status {status, reason}`
+pub async fn change_status(
+    State(state): State<AppState>,
+    Require { user, .. }: Require<perm::UsersStatus>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<StatusChange>,
+) -> ApiResult<Json<Member>> {
+    let reason = optional_long_text("reason", body.reason.as_deref(), 1000)?;
+    let mut tx = state.db.begin().await?;
+    let target = lock(&mut tx, id).await?;
+    if !allowed(target.status, body.status) {
+        return Err(illegal(target.status, &status_name(body.status)));
+    }
+    move_to(&mut tx, &user, id, &target, body.status, reason.as_deref()).await?;
+    let member = members::load(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(Json(member))
+}
+
+/// Validates or rejects one applicant inside the caller's transaction and
+/// queues their email; answers the email's id.
+async fn decide(
+    state: &AppState,
+    conn: &mut PgConnection,
+    actor: &AuthUser,
+    id: Uuid,
+    decision: &Decision,
+) -> ApiResult<Uuid> {
+    let target = lock(conn, id).await?;
+    let to = match decision {
+        Decision::Validate => PaymentPending,
+        Decision::Reject(_) => Rejected,
+    };
+    if !is_applicant(target.status) {
+        return Err(illegal(target.status, &status_name(to)));
+    }
+    let (reason, mail) = match decision {
+        Decision::Validate => (
+            None,
+            Mail::Validated {
+                first_name: target.first_name.clone(),
+            },
+        ),
+        Decision::Reject(reason) => (
+            Some(reason.as_str()),
+            Mail::Rejected {
+                first_name: target.first_name.clone(),
+                reason: reason.clone(),
+            },
+        ),
+    };
+    move_to(conn, actor, id, &target, to, reason).await?;
+    Ok(outbox::enqueue(conn, &state.config.email, &target.email, &mail).await?)
+}
+
+enum Decision {
+    Validate,
+    Reject(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rejection {
+    reason: String,
+}
+
+fn required_reason(reason: &str) -> ApiResult<String> {
+    optional_long_text("reason", Some(reason), 1000)?.ok_or_else(|| ApiError::Validation {
+        field: "reason".into(),
+        code: "required",
+        message: "Give the reason: it is sent to the applicant.".into(),
+    })
+}
+
+async fn decide_one(
+    state: AppState,
+    user: AuthUser,
+    id: Uuid,
+    decision: Decision,
+) -> ApiResult<Json<Member>> {
+    let mut tx = state.db.begin().await?;
+    let mail = decide(&state, &mut tx, &user, id, &decision).await?;
+    let member = members::load(&mut tx, id).await?;
+    tx.commit().await?;
+    state.mailer.deliver_now(&state.db, &[mail]).await;
+    Ok(Json(member))
+}
+
+/// `POST /api/members/{id}/validate`: applicant → `payment_pending`, welcome email.
+pub async fn validate(
+    State(state): State<AppState>,
+    Require { user, .. }: Require<perm::UsersApprove>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Member>> {
+    decide_one(state, user, id, Decision::Validate).await
+}
+
+/// `POST /api/members/{id}/reject {reason}`: applicant → `rejected`, email with the reason.
+pub async fn reject(
+    State(state): State<AppState>,
+    Require { user, .. }: Require<perm::UsersApprove>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<Rejection>,
+) -> ApiResult<Json<Member>> {
+    let reason = required_reason(&body.reason)?;
+    decide_one(state, user, id, Decision::Reject(reason)).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bulk {
+    ids: Vec<Uuid>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BulkOutcome {
+    done: Vec<Uuid>,
+    refused: Vec<Refusal>,
+}
+
+#[derive(Debug, Serialize)]
+struct Refusal {
+    id: Uuid,
+    code: String,
+    message: String,
+}
+
+/// At most this many members per bulk request.
+const BULK_MAX: usize = 500;
+
+async fn decide_many(
+    state: AppState,
+    user: AuthUser,
+    ids: Vec<Uuid>,
+    decision: Decision,
+) -> ApiResult<Json<BulkOutcome>> {
+    if ids.is_empty() || ids.len() > BULK_MAX {
+        return Err(ApiError::invalid(
+            "ids",
+            format!("Give 1 to {BULK_MAX} member ids."),
+        ));
+    }
+    let mut outcome = BulkOutcome {
+        done: Vec::new(),
+        refused: Vec::new(),
+    };
+    let mut mails = Vec::new();
+    let mut tx = state.db.begin().await?;
+    for id in ids {
+        if outcome.done.contains(&id) {
+            continue;
+        }
+        // Each member in a savepoint: a refusal undoes only that member.
+        let mut one = sqlx::Connection::begin(&mut *tx).await?;
+        match decide(&state, &mut one, &user, id, &decision).await {
+            Ok(mail) => {
+                one.commit().await?;
+                outcome.done.push(id);
+                mails.push(mail);
+            }
+            Err(err @ (ApiError::Refused { .. } | ApiError::NotFound)) => {
+                one.rollback().await?;
+                let (code, message) = err.code_and_message();
+                outcome.refused.push(Refusal { id, code, message });
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    tx.commit().await?;
+    state.mailer.deliver_now(&state.db, &mails).await;
+    Ok(Json(outcome))
+}
+
+/// `POST /api/members/validate {ids}`: validates each applicant listed; the
+/// others are reported, not changed.
+pub async fn validate_many(
+    State(state): State<AppState>,
+    Require { user, .. }: Require<perm::UsersApprove>,
+    Json(body): Json<Bulk>,
+) -> ApiResult<Json<BulkOutcome>> {
+    if body.reason.is_some() {
+        return Err(ApiError::invalid("reason", "A validation takes no reason."));
+    }
+    decide_many(state, user, body.ids, Decision::Validate).await
+}
+
+/// `POST /api/members/reject {ids, reason}`: one reason for all.
+pub async fn reject_many(
+    State(state): State<AppState>,
+    Require { user, .. }: Require<perm::UsersApprove>,
+    Json(body): Json<Bulk>,
+) -> ApiResult<Json<BulkOutcome>> {
+    let reason = required_reason(body.reason.as_deref().unwrap_or_default())?;
+    decide_many(state, user, body.ids, Decision::Reject(reason)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [UserStatus; 10] = [
+        PendingEmail,
+        PendingValidation,
+        PreValidated,
+        PaymentPending,
+        Active,
+        Inactive,
+        Canceled,
+        Expired,
+        Abandoned,
+        Rejected,
+    ];
+
+    #[test]
+    fn no_status_moves_to_itself_and_rejection_and_validation_have_their_own_routes() {
+        for s in ALL {
+            assert!(!allowed(s, s), "{s:?}");
+            assert!(!allowed(s, Rejected), "{s:?} → rejected");
+        }
+        assert!(!allowed(PendingValidation, PaymentPending));
+        assert!(!allowed(PreValidated, PaymentPending));
+    }
+
+    #[test]
+    fn every_status_has_a_way_out() {
+        for s in ALL {
+            assert!(ALL.iter().any(|t| allowed(s, *t)), "{s:?} is a dead end");
+        }
+    }
+}

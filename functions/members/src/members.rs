@@ -1,0 +1,285 @@
+//! The member list, a member's details and an admin's edits, and the audit
+//! trail of who changed what.
+
+use crate::audit;
+use axum::extract::State;
+use chrono::{DateTime, NaiveDate, Utc};
+use loaf_shared::auth::Require;
+use loaf_shared::domain::UserStatus;
+use loaf_shared::extract::{Json, Path, Query};
+use loaf_shared::pagination::{Page, PageParams};
+use loaf_shared::permissions::perm;
+use loaf_shared::profile::{Profile, ProfilePatch};
+use loaf_shared::validate::optional_text;
+use loaf_shared::{ApiError, ApiResult, AppState};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+/// A row of the member list.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct MemberSummary {
+    id: Uuid,
+    email: String,
+    first_name: String,
+    last_name: String,
+    status: UserStatus,
+    role_code: Option<String>,
+    role_name: Option<String>,
+    member_since: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    last_login_at: Option<DateTime<Utc>>,
+    has_active_subscription: bool,
+}
+
+/// The role a user holds: the dynamic role, or for an account from the old
+/// platform the system role named like its legacy enum.
+pub const ROLE_JOIN: &str =
+    "LEFT JOIN roles r ON r.id = COALESCE(u.role_id, (SELECT id FROM roles WHERE code = u.role::text))";
+
+/// A subscription that is active now.
+const ACTIVE_SUBSCRIPTION: &str = "EXISTS (SELECT 1 FROM subscriptions s WHERE s.user_id = u.id \
+     AND s.status = 'active' AND (s.end_date IS NULL OR s.end_date > now()))";
+
+/// The searched text, exactly as `ix_users_search` indexes it.
+pub const SEARCH_EXPR: &str = "loaf_fold(u.first_name || ' ' || u.last_name || ' ' || u.email)";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Filter {
+    /// Part of a name or email; accents and case are ignored.
+    q: Option<String>,
+    status: Option<UserStatus>,
+    /// A role code (`member`, `finance`, a custom role's code).
+    role: Option<String>,
+    member_since_from: Option<NaiveDate>,
+    member_since_to: Option<NaiveDate>,
+    has_active_subscription: Option<bool>,
+    /// `name` (default), `email`, `created_at`, `member_since`, `status`;
+    /// a leading `-` sorts descending.
+    sort: Option<String>,
+}
+
+/// A LIKE pattern matching `term` anywhere, its wildcards taken literally.
+pub fn contains_pattern(term: &str) -> String {
+    let escaped = term
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+fn order_by(sort: Option<&str>) -> ApiResult<&'static str> {
+    let (desc, key) = match sort {
+        None | Some("") => (false, "name"),
+        Some(s) => match s.strip_prefix('-') {
+            Some(k) => (true, k),
+            None => (false, s),
+        },
+    };
+    let clause = match (key, desc) {
+        // As ix_users_name_order indexes it.
+        ("name", false) => "loaf_fold(u.last_name), loaf_fold(u.first_name), u.id",
+        ("name", true) => "loaf_fold(u.last_name) DESC, loaf_fold(u.first_name) DESC, u.id DESC",
+        ("email", false) => "lower(u.email), u.id",
+        ("email", true) => "lower(u.email) DESC, u.id",
+        ("created_at", false) => "u.created_at, u.id",
+        ("created_at", true) => "u.created_at DESC, u.id",
+        ("member_since", false) => "u.member_since NULLS LAST, u.id",
+        ("member_since", true) => "u.member_since DESC NULLS LAST, u.id",
+        ("status", false) => "u.status, loaf_fold(u.last_name), u.id",
+        ("status", true) => "u.status DESC, loaf_fold(u.last_name), u.id",
+        _ => {
+            return Err(ApiError::invalid(
+                "sort",
+                "sort is one of name, email, created_at, member_since, status, optionally prefixed with -",
+            ))
+        }
+    };
+    Ok(clause)
+}
+
+/// Appends the filter's conditions to a query that has `FROM users u` and
+/// the role join, starting with `WHERE TRUE`.
+fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &Filter, q: &Option<String>) {
+    if let Some(q) = q {
+        qb.push(format!(" AND {SEARCH_EXPR} LIKE loaf_fold("))
+            .push_bind(contains_pattern(q))
+            .push(")");
+    }
+    if let Some(status) = f.status {
+        qb.push(" AND u.status = ").push_bind(status);
+    }
+    if let Some(role) = &f.role {
+        qb.push(" AND r.code = ").push_bind(role.clone());
+    }
+    if let Some(from) = f.member_since_from {
+        qb.push(" AND u.member_since >= ").push_bind(from);
+    }
+    if let Some(to) = f.member_since_to {
+        qb.push(" AND u.member_since < ").push_bind(to).push(" + 1");
+    }
+    match f.has_active_subscription {
+        Some(true) => {
+            qb.push(format!(" AND {ACTIVE_SUBSCRIPTION}"));
+        }
+        Some(false) => {
+            qb.push(format!(" AND NOT {ACTIVE_SUBSCRIPTION}"));
+        }
+        None => {}
+    }
+}
+
+/// `GET /api/members`
+pub async fn list(
+    State(state): State<AppState>,
+    _: Require<perm::UsersView>,
+    page: PageParams,
+    Query(filter): Query<Filter>,
+) -> ApiResult<Json<Page<MemberSummary>>> {
+    let q = optional_text("q", filter.q.as_deref(), 200)?;
+    let order = order_by(filter.sort.as_deref())?;
+    let mut conn = state.db.acquire().await?;
+
+    let mut count = QueryBuilder::new(format!(
+        "SELECT count(*) FROM users u {ROLE_JOIN} WHERE TRUE"
+    ));
+    push_filter(&mut count, &filter, &q);
+    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
+
+    let mut select = QueryBuilder::new(format!(
+        "SELECT u.id, u.email, u.first_name, u.last_name, u.status, r.code AS role_code, \
+                r.name AS role_name, u.member_since, u.created_at, u.last_login_at, \
+                {ACTIVE_SUBSCRIPTION} AS has_active_subscription \
+         FROM users u {ROLE_JOIN} WHERE TRUE"
+    ));
+    push_filter(&mut select, &filter, &q);
+    select
+        .push(format!(" ORDER BY {order} LIMIT "))
+        .push_bind(page.limit())
+        .push(" OFFSET ")
+        .push_bind(page.offset());
+    let items = select.build_query_as().fetch_all(&mut *conn).await?;
+    Ok(Json(Page::new(items, page, total)))
+}
+
+/// A member as an admin sees them.
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Member {
+    id: Uuid,
+    email: String,
+    status: UserStatus,
+    role_id: Option<Uuid>,
+    role_code: Option<String>,
+    role_name: Option<String>,
+    email_verified: bool,
+    member_since: Option<DateTime<Utc>>,
+    validated_at: Option<DateTime<Utc>>,
+    validated_by: Option<Uuid>,
+    rejection_reason: Option<String>,
+    rejected_at: Option<DateTime<Utc>>,
+    rejected_by: Option<Uuid>,
+    tos_version: Option<String>,
+    tos_accepted_at: Option<DateTime<Utc>>,
+    has_active_subscription: bool,
+    last_login_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    #[sqlx(skip)]
+    profile: Option<Profile>,
+}
+
+/// Member `id` with their profile; 404 when there is none.
+pub async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Member> {
+    let mut member: Member = sqlx::query_as(&format!(
+        "SELECT u.id, u.email, u.status, r.id AS role_id, r.code AS role_code, r.name AS role_name, \
+                u.email_verified, u.member_since, u.validated_at, u.validated_by, u.rejection_reason, \
+                u.rejected_at, u.rejected_by, u.tos_version, u.tos_accepted_at, \
+                {ACTIVE_SUBSCRIPTION} AS has_active_subscription, u.last_login_at, u.created_at, u.updated_at \
+         FROM users u {ROLE_JOIN} WHERE u.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    member.profile = Some(Profile::load(conn, id).await?);
+    Ok(member)
+}
+
+/// `GET /api/members/{id}`
+pub async fn show(
+    State(state): State<AppState>,
+    _: Require<perm::UsersView>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Member>> {
+    let mut conn = state.db.acquire().await?;
+    Ok(Json(load(&mut conn, id).await?))
+}
+
+/// `PATCH /api/members/{id}`: the profile, as the member could edit it;
+/// status and role have their own routes. The audit trail records which
+/// parts changed.
+pub async fn update(
+    State(state): State<AppState>,
+    Require { user, .. }: Require<perm::UsersEdit>,
+    Path(id): Path<Uuid>,
+    Json(patch): Json<ProfilePatch>,
+) -> ApiResult<Json<Member>> {
+    let mut tx = state.db.begin().await?;
+    sqlx::query_scalar::<_, Uuid>("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let before = Profile::load(&mut tx, id).await?;
+    let after = patch.apply(before.clone()).validated("")?;
+    let changed = changed_parts(&before, &after);
+    if !changed.is_empty() {
+        after.store(&mut tx, id).await?;
+        audit::record(
+            &mut tx,
+            id,
+            user.id,
+            "profile",
+            None,
+            Some(&changed.join(", ")),
+            None,
+        )
+        .await?;
+    }
+    let member = load(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(Json(member))
+}
+
+/// The top-level parts of the profile that differ.
+fn changed_parts(before: &Profile, after: &Profile) -> Vec<String> {
+    let (b, a) = (
+        serde_json::to_value(before).unwrap_or_default(),
+        serde_json::to_value(after).unwrap_or_default(),
+    );
+    match (b.as_object(), a.as_object()) {
+        (Some(b), Some(a)) => a
+            .iter()
+            .filter(|(k, v)| b.get(*k) != Some(v))
+            .map(|(k, _)| k.clone())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `GET /api/members/{id}/audit`: the member's changes, newest first.
+pub async fn audit_trail(
+    State(state): State<AppState>,
+    _: Require<perm::UsersAudit>,
+    Path(id): Path<Uuid>,
+    page: PageParams,
+) -> ApiResult<Json<Page<audit::Entry>>> {
+    let mut conn = state.db.acquire().await?;
+    sqlx::query_scalar::<_, Uuid>("SELECT id FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(audit::page(&mut conn, id, page).await?))
+}

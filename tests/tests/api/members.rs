@@ -1,0 +1,379 @@
+//! Member administration: the list with its search, filters and sort, a
+//! member's details and an admin's edits with their audit trail, and who
+//! may do each of these.
+
+use http::{Method, StatusCode};
+use loaf_tests::{call, spawn_app, TestApp, TestUser};
+use serde_json::{json, Value};
+
+async fn get(app: &TestApp, path: &str, token: &str) -> loaf_tests::Reply {
+    call(&app.api(), Method::GET, path, Some(token), None).await
+}
+
+fn emails(reply: &loaf_tests::Reply) -> Vec<String> {
+    let mut out: Vec<String> = reply.body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items in {:?}", reply.body))
+        .iter()
+        .map(|m| m["email"].as_str().unwrap().to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+/// An admin, and a few members with names that test the search.
+async fn roster(app: &TestApp) -> (String, Vec<TestUser>) {
+    let admin = app.user_with_role("admin").await;
+    let people = vec![
+        app.person("Zoë", "Ñúñez", "zoe@example.org", "active", "member")
+            .await,
+        app.person(
+            "Jean-Luc",
+            "Picard",
+            "captain@enterprise.example",
+            "pending_validation",
+            "member",
+        )
+        .await,
+        app.person("Ada", "Lovelace", "ada@example.org", "active", "finance")
+            .await,
+        app.person("Émile", "Zola", "emile_z@example.org", "expired", "member")
+            .await,
+    ];
+    (app.token_for(&admin).await, people)
+}
+
+#[tokio::test]
+async fn search_ignores_case_and_accents_and_matches_any_part() {
+    let app = spawn_app().await;
+    let (token, _) = roster(&app).await;
+    for (q, expected) in [
+        ("zoe", vec!["zoe@example.org"]),
+        ("NUNEZ", vec!["zoe@example.org"]),
+        ("ñúñ", vec!["zoe@example.org"]),
+        ("emile", vec!["emile_z@example.org"]),
+        ("enterprise", vec!["captain@enterprise.example"]),
+        ("jean-luc pic", vec!["captain@enterprise.example"]),
+        ("love", vec!["ada@example.org"]),
+    ] {
+        let reply = get(&app, &format!("/api/members?q={}", urlencode(q)), &token).await;
+        assert_eq!(reply.status, StatusCode::OK, "{q}: {:?}", reply.body);
+        assert_eq!(emails(&reply), expected, "{q}");
+    }
+    // LIKE wildcards are taken literally.
+    let reply = get(&app, "/api/members?q=e_z", &token).await;
+    assert_eq!(emails(&reply), ["emile_z@example.org"]);
+    let reply = get(&app, "/api/members?q=%25", &token).await;
+    assert_eq!(reply.body["total"], 0);
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn filters_sort_and_page_with_totals() {
+    let app = spawn_app().await;
+    let (token, people) = roster(&app).await;
+    sqlx::query("UPDATE users SET member_since = '2024-03-15T10:00:00Z' WHERE id = $1")
+        .bind(people[0].id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE users SET member_since = '2025-06-01T00:00:00Z' WHERE id = $1")
+        .bind(people[2].id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let plan: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO subscription_plans (name, price_cents) VALUES ('Yearly', 3000) RETURNING id",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO subscriptions (user_id, plan_id, status, end_date) \
+         VALUES ($1, $3, 'active', now() + interval '1 year'), \
+                ($2, $3, 'active', now() - interval '1 day')",
+    )
+    .bind(people[0].id)
+    .bind(people[3].id)
+    .bind(plan)
+    .execute(&app.db)
+    .await
+    .unwrap();
+
+    let reply = get(&app, "/api/members?status=active&role=member", &token).await;
+    assert_eq!(emails(&reply), ["zoe@example.org"]);
+    let reply = get(&app, "/api/members?role=finance", &token).await;
+    assert_eq!(emails(&reply), ["ada@example.org"]);
+    let reply = get(
+        &app,
+        "/api/members?member_since_from=2024-03-15&member_since_to=2024-03-15",
+        &token,
+    )
+    .await;
+    assert_eq!(emails(&reply), ["zoe@example.org"]);
+    let reply = get(&app, "/api/members?member_since_from=2024-03-16", &token).await;
+    assert_eq!(emails(&reply), ["ada@example.org"]);
+    let reply = get(&app, "/api/members?has_active_subscription=true", &token).await;
+    assert_eq!(emails(&reply), ["zoe@example.org"]);
+    assert_eq!(reply.body["items"][0]["has_active_subscription"], true);
+    let reply = get(&app, "/api/members?has_active_subscription=false", &token).await;
+    assert_eq!(reply.body["total"], 4, "the admin and three without");
+
+    let reply = get(&app, "/api/members?sort=-name&per_page=2", &token).await;
+    assert_eq!(reply.body["total"], 5);
+    let names: Vec<&str> = reply.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["last_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Zola", "User"]);
+    let reply = get(&app, "/api/members?sort=-name&per_page=2&page=3", &token).await;
+    assert_eq!(reply.body["items"][0]["last_name"], "Lovelace");
+    let reply = get(&app, "/api/members?sort=email", &token).await;
+    assert_eq!(reply.body["items"][0]["email"], "ada@example.org");
+}
+
+#[tokio::test]
+async fn a_wrong_filter_is_a_clear_error() {
+    let app = spawn_app().await;
+    let (token, _) = roster(&app).await;
+    for (query, field) in [
+        ("sort=password", "sort"),
+        ("status=sleeping", "status"),
+        ("member_since_from=15/03/2024", "member_since_from"),
+        ("has_active_subscription=maybe", "has_active_subscription"),
+        ("per_page=0", "per_page"),
+    ] {
+        let reply = get(&app, &format!("/api/members?{query}"), &token).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{query}: {:?}",
+            reply.body
+        );
+        assert_eq!(
+            reply.body["error"]["field"], field,
+            "{query}: {:?}",
+            reply.body
+        );
+    }
+    let long = "a".repeat(201);
+    let reply = get(&app, &format!("/api/members?q={long}"), &token).await;
+    assert_eq!(reply.body["error"]["field"], "q");
+}
+
+#[tokio::test]
+async fn an_admin_reads_and_edits_a_member_and_the_trail_says_so() {
+    let app = spawn_app().await;
+    let (token, people) = roster(&app).await;
+    let zoe = &people[0];
+    let path = format!("/api/members/{}", zoe.id);
+
+    let shown = get(&app, &path, &token).await;
+    assert_eq!(shown.status, StatusCode::OK, "{:?}", shown.body);
+    assert_eq!(shown.body["email"], "zoe@example.org");
+    assert_eq!(shown.body["role_code"], "member");
+    assert_eq!(shown.body["profile"]["first_name"], "Zoë");
+    assert!(shown.body.get("password_hash").is_none());
+
+    let edited = call(
+        &app.api(),
+        Method::PATCH,
+        &path,
+        Some(&token),
+        Some(json!({"phone": "+33 1 23 45 67 89", "directory": {"listed": true, "bio": "Hi"}})),
+    )
+    .await;
+    assert_eq!(edited.status, StatusCode::OK, "{:?}", edited.body);
+    assert_eq!(edited.body["profile"]["phone"], "+33 1 23 45 67 89");
+    assert_eq!(edited.body["profile"]["directory"]["listed"], true);
+
+    let bad = call(
+        &app.api(),
+        Method::PATCH,
+        &path,
+        Some(&token),
+        Some(json!({"first_name": ""})),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.body["error"]["field"], "first_name");
+    assert_eq!(
+        get(&app, &path, &token).await.body["profile"]["first_name"],
+        "Zoë"
+    );
+
+    let trail = get(&app, &format!("{path}/audit"), &token).await;
+    assert_eq!(trail.status, StatusCode::OK, "{:?}", trail.body);
+    assert_eq!(trail.body["total"], 1);
+    let entry = &trail.body["items"][0];
+    assert_eq!(entry["action"], "profile");
+    assert_eq!(entry["to_value"], "directory, phone");
+    assert_eq!(entry["actor_name"], "Test User");
+
+    let missing = format!("/api/members/{}", uuid::Uuid::new_v4());
+    assert_eq!(
+        get(&app, &missing, &token).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&app, &format!("{missing}/audit"), &token).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&app, "/api/members/not-a-uuid", &token).await.status,
+        StatusCode::NOT_FOUND,
+        "an id that is not a UUID names nothing"
+    );
+}
+
+/// Every members-function route that is not for everyone, with a body that
+/// would be valid.
+fn admin_routes(id: uuid::Uuid, role: uuid::Uuid) -> Vec<(Method, String, Option<Value>)> {
+    vec![
+        (Method::GET, "/api/members".into(), None),
+        (Method::GET, format!("/api/members/{id}"), None),
+        (
+            Method::PATCH,
+            format!("/api/members/{id}"),
+            Some(json!({"phone": "+1 555 0100"})),
+        ),
+        (Method::GET, format!("/api/members/{id}/audit"), None),
+        (Method::POST, format!("/api/members/{id}/validate"), None),
+        (
+            Method::POST,
+            format!("/api/members/{id}/reject"),
+            Some(json!({"reason": "No"})),
+        ),
+        (
+            Method::POST,
+            format!("/api/members/{id}/status"),
+            Some(json!({"status": "inactive"})),
+        ),
+        (
+            Method::PUT,
+            format!("/api/members/{id}/role"),
+            Some(json!({"role_id": role})),
+        ),
+        (
+            Method::POST,
+            "/api/members/validate".into(),
+            Some(json!({"ids": [id]})),
+        ),
+        (
+            Method::POST,
+            "/api/members/reject".into(),
+            Some(json!({"ids": [id], "reason": "No"})),
+        ),
+        (Method::GET, "/api/permissions".into(), None),
+        (Method::GET, "/api/roles".into(), None),
+        (
+            Method::POST,
+            "/api/roles".into(),
+            Some(json!({"code": "x1", "name": "X"})),
+        ),
+        (Method::GET, format!("/api/roles/{role}"), None),
+        (
+            Method::PATCH,
+            format!("/api/roles/{role}"),
+            Some(json!({"name": "Y"})),
+        ),
+        (Method::DELETE, format!("/api/roles/{role}"), None),
+        (
+            Method::PUT,
+            format!("/api/roles/{role}/permissions"),
+            Some(json!({"codes": []})),
+        ),
+        (Method::GET, "/api/invitations".into(), None),
+        (
+            Method::POST,
+            "/api/invitations".into(),
+            Some(json!({"email": "x@example.org"})),
+        ),
+        (Method::GET, "/api/dashboard/stats".into(), None),
+    ]
+}
+
+#[tokio::test]
+async fn a_member_is_refused_every_admin_route_and_a_stranger_is_asked_to_sign_in() {
+    let app = spawn_app().await;
+    let member = app.user_with_role("member").await;
+    let other = app.user_with_role("member").await;
+    let token = app.token_for(&member).await;
+    let role: uuid::Uuid = sqlx::query_scalar("SELECT id FROM roles WHERE code = 'member'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    for (method, path, body) in admin_routes(other.id, role) {
+        let reply = call(
+            &app.api(),
+            method.clone(),
+            &path,
+            Some(&token),
+            body.clone(),
+        )
+        .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::FORBIDDEN,
+            "{method} {path}: {:?}",
+            reply.body
+        );
+        let reply = call(&app.api(), method.clone(), &path, None, body).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{method} {path}");
+    }
+    assert_eq!(app.status_of(other.id).await, "active", "nothing changed");
+    let trail: i64 = sqlx::query_scalar("SELECT count(*) FROM member_audit_log")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(trail, 0);
+}
+
+#[tokio::test]
+async fn finance_reads_the_member_list_but_changes_nobody() {
+    let app = spawn_app().await;
+    let (_, people) = roster(&app).await;
+    let finance = app.user_with_role("finance").await;
+    let token = app.token_for(&finance).await;
+    let applicant = &people[1];
+
+    assert_eq!(
+        get(&app, "/api/members", &token).await.status,
+        StatusCode::OK
+    );
+    let path = format!("/api/members/{}", applicant.id);
+    assert_eq!(get(&app, &path, &token).await.status, StatusCode::OK);
+    let stats = get(&app, "/api/dashboard/stats", &token).await;
+    assert_eq!(stats.status, StatusCode::OK);
+    assert!(stats.body.get("donations_this_year_cents").is_some());
+
+    for (method, path, body) in [
+        (
+            Method::PATCH,
+            path.clone(),
+            Some(json!({"phone": "+1 555 0100"})),
+        ),
+        (Method::POST, format!("{path}/validate"), None),
+        (
+            Method::POST,
+            format!("{path}/status"),
+            Some(json!({"status": "abandoned"})),
+        ),
+        (Method::GET, format!("{path}/audit"), None),
+        (Method::GET, "/api/roles".into(), None),
+    ] {
+        let reply = call(&app.api(), method.clone(), &path, Some(&token), body).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{method} {path}");
+    }
+    assert_eq!(app.status_of(applicant.id).await, "pending_validation");
+}

@@ -1,0 +1,412 @@
+//! Roles and permissions: the catalogue by module, custom roles and their
+//! sets, giving members a role, and the rules against escalation.
+
+use http::{Method, StatusCode};
+use loaf_tests::{call, spawn_app, TestApp, TestUser};
+use serde_json::{json, Value};
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> loaf_tests::Reply {
+    call(&app.api(), method, path, Some(token), body).await
+}
+
+async fn role_id(app: &TestApp, code: &str) -> uuid::Uuid {
+    sqlx::query_scalar("SELECT id FROM roles WHERE code = $1")
+        .bind(code)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn superadmin(app: &TestApp) -> (TestUser, String) {
+    let user = app.user_with_role("superadmin").await;
+    let token = app.token_for(&user).await;
+    (user, token)
+}
+
+#[tokio::test]
+async fn the_catalogue_is_grouped_by_module() {
+    let app = spawn_app().await;
+    let (_, token) = superadmin(&app).await;
+    let reply = send(&app, Method::GET, "/api/permissions", &token, None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let modules = reply.body.as_array().unwrap();
+    assert_eq!(modules.len(), 10);
+    let total: usize = modules
+        .iter()
+        .map(|m| m["permissions"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(total, 59);
+    let users = modules.iter().find(|m| m["module"] == "users").unwrap();
+    assert!(users["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["code"] == "users.approve" && p["name"] == "Validate applicants"));
+
+    let roles = send(&app, Method::GET, "/api/roles", &token, None).await;
+    let codes: Vec<&str> = roles
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes.len(), 5);
+    let superadmin = roles
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "superadmin")
+        .unwrap();
+    assert_eq!(superadmin["permissions"].as_array().unwrap().len(), 59);
+    assert_eq!(superadmin["is_system_role"], true);
+}
+
+#[tokio::test]
+async fn a_superadmin_shapes_a_custom_role_and_its_holders_feel_it_at_once() {
+    let app = spawn_app().await;
+    let (_, token) = superadmin(&app).await;
+    let created = send(
+        &app,
+        Method::POST,
+        "/api/roles",
+        &token,
+        Some(json!({"code": "events_team", "name": "Events team", "permissions": ["events.view", "events.create"]})),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    assert_eq!(
+        created.body["permissions"],
+        json!(["events.create", "events.view"])
+    );
+    assert_eq!(created.body["is_system_role"], false);
+    let id = created.body["id"].as_str().unwrap().to_string();
+
+    let duplicate = send(
+        &app,
+        Method::POST,
+        "/api/roles",
+        &token,
+        Some(json!({"code": "events_team", "name": "Again"})),
+    )
+    .await;
+    assert_eq!(
+        duplicate.status,
+        StatusCode::CONFLICT,
+        "{:?}",
+        duplicate.body
+    );
+
+    let renamed = send(
+        &app,
+        Method::PATCH,
+        &format!("/api/roles/{id}"),
+        &token,
+        Some(json!({"name": "Events crew"})),
+    )
+    .await;
+    assert_eq!(renamed.body["name"], "Events crew");
+
+    // A holder gains users.view as soon as the role gets it.
+    let holder = app.user_with_role("member").await;
+    let assigned = send(
+        &app,
+        Method::PUT,
+        &format!("/api/members/{}/role", holder.id),
+        &token,
+        Some(json!({"role_id": id})),
+    )
+    .await;
+    assert_eq!(assigned.status, StatusCode::OK, "{:?}", assigned.body);
+    assert_eq!(assigned.body["role_code"], "events_team");
+    let legacy: String = sqlx::query_scalar("SELECT role::text FROM users WHERE id = $1")
+        .bind(holder.id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        legacy, "member",
+        "a custom role keeps the legacy column at member"
+    );
+    let holder_token = app.token_for(&holder).await;
+    assert_eq!(
+        send(&app, Method::GET, "/api/members", &holder_token, None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let set = send(
+        &app,
+        Method::PUT,
+        &format!("/api/roles/{id}/permissions"),
+        &token,
+        Some(json!({"codes": ["events.view", "users.view"]})),
+    )
+    .await;
+    assert_eq!(
+        set.body["permissions"],
+        json!(["events.view", "users.view"])
+    );
+    assert_eq!(
+        send(&app, Method::GET, "/api/members", &holder_token, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // Held, it cannot be deleted; once nobody holds it, it can.
+    let refused = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/roles/{id}"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    let member_role = role_id(&app, "member").await;
+    send(
+        &app,
+        Method::PUT,
+        &format!("/api/members/{}/role", holder.id),
+        &token,
+        Some(json!({"role_id": member_role})),
+    )
+    .await;
+    let deleted = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/roles/{id}"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let trail = send(
+        &app,
+        Method::GET,
+        &format!("/api/members/{}/audit", holder.id),
+        &token,
+        None,
+    )
+    .await;
+    let moves: Vec<(&str, &str)> = trail.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["from_value"].as_str().unwrap(),
+                e["to_value"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        moves,
+        [("events_team", "member"), ("member", "events_team")]
+    );
+}
+
+#[tokio::test]
+async fn system_roles_keep_their_shape() {
+    let app = spawn_app().await;
+    let (_, token) = superadmin(&app).await;
+    let admin = role_id(&app, "admin").await;
+    let superadmin_role = role_id(&app, "superadmin").await;
+    let reply = send(
+        &app,
+        Method::DELETE,
+        &format!("/api/roles/{admin}"),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.error_code()),
+        (StatusCode::CONFLICT, "system_role")
+    );
+    let reply = send(
+        &app,
+        Method::PATCH,
+        &format!("/api/roles/{admin}"),
+        &token,
+        Some(json!({"name": "Boss"})),
+    )
+    .await;
+    assert_eq!(reply.error_code(), "system_role");
+    let reply = send(
+        &app,
+        Method::PUT,
+        &format!("/api/roles/{superadmin_role}/permissions"),
+        &token,
+        Some(json!({"codes": ["users.view"]})),
+    )
+    .await;
+    assert_eq!(reply.error_code(), "system_role");
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM role_permissions WHERE role_id = $1")
+        .bind(superadmin_role)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(kept, 59);
+}
+
+#[tokio::test]
+async fn bad_role_requests_are_clear_errors() {
+    let app = spawn_app().await;
+    let (user, token) = superadmin(&app).await;
+    for (body, field) in [
+        (json!({"code": "Bad Code", "name": "X"}), "code"),
+        (json!({"code": "x", "name": "X"}), "code"),
+        (json!({"code": "ok_code", "name": ""}), "name"),
+        (
+            json!({"code": "ok_code", "name": "X", "permissions": ["users.view", "users.fly"]}),
+            "permissions[1]",
+        ),
+        (
+            json!({"code": "ok_code", "name": "X", "colour": "red"}),
+            "colour",
+        ),
+    ] {
+        let reply = send(&app, Method::POST, "/api/roles", &token, Some(body.clone())).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {:?}",
+            reply.body
+        );
+        assert_eq!(
+            reply.body["error"]["field"], field,
+            "{body}: {:?}",
+            reply.body
+        );
+    }
+    let roles: i64 = sqlx::query_scalar("SELECT count(*) FROM roles")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(roles, 5, "nothing was created");
+
+    let reply = send(
+        &app,
+        Method::PUT,
+        &format!("/api/members/{}/role", user.id),
+        &token,
+        Some(json!({"role_id": uuid::Uuid::new_v4()})),
+    )
+    .await;
+    assert_eq!(reply.body["error"]["field"], "role_id");
+    let missing = send(
+        &app,
+        Method::GET,
+        &format!("/api/roles/{}", uuid::Uuid::new_v4()),
+        &token,
+        None,
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn nobody_grants_what_they_do_not_hold() {
+    let app = spawn_app().await;
+    let (_, boss) = superadmin(&app).await;
+    // A role manager who may edit roles and assign them, and see members,
+    // but holds nothing else.
+    let created = send(
+        &app,
+        Method::POST,
+        "/api/roles",
+        &boss,
+        Some(json!({"code": "role_manager", "name": "Role manager",
+            "permissions": ["permissions.view", "permissions.edit", "permissions.assign", "users.view"]})),
+    )
+    .await;
+    let manager_role = created.body["id"].as_str().unwrap().to_string();
+    let manager = app.user_with_role("member").await;
+    send(
+        &app,
+        Method::PUT,
+        &format!("/api/members/{}/role", manager.id),
+        &boss,
+        Some(json!({"role_id": manager_role})),
+    )
+    .await;
+    let token = app.token_for(&manager).await;
+
+    // Adding users.delete to its own role: refused, nothing changed.
+    let reply = send(
+        &app,
+        Method::PUT,
+        &format!("/api/roles/{manager_role}/permissions"),
+        &token,
+        Some(json!({"codes": ["permissions.view", "permissions.edit", "permissions.assign", "users.view", "users.delete"]})),
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.error_code()),
+        (StatusCode::FORBIDDEN, "cannot_grant")
+    );
+    // Giving itself, or anyone, a role that holds more: refused.
+    for code in ["admin", "superadmin", "finance"] {
+        let role = role_id(&app, code).await;
+        let reply = send(
+            &app,
+            Method::PUT,
+            &format!("/api/members/{}/role", manager.id),
+            &token,
+            Some(json!({"role_id": role})),
+        )
+        .await;
+        assert_eq!(reply.error_code(), "cannot_grant", "{code}");
+    }
+    // Removing a permission it does not hold from another role is fine:
+    // only additions need holding.
+    let member_role = role_id(&app, "member").await;
+    let reply = send(
+        &app,
+        Method::PUT,
+        &format!("/api/roles/{member_role}/permissions"),
+        &token,
+        Some(json!({"codes": ["users.directory", "events.view", "events.rsvp"]})),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    // Creating roles needs permissions.create, which it lacks.
+    let reply = send(
+        &app,
+        Method::POST,
+        "/api/roles",
+        &token,
+        Some(json!({"code": "sneaky", "name": "Sneaky"})),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+
+    // An admin holds permissions.assign but not permissions.create: it
+    // cannot make anyone superadmin, itself included.
+    let admin = app.user_with_role("admin").await;
+    let admin_token = app.token_for(&admin).await;
+    let reply = send(
+        &app,
+        Method::PUT,
+        &format!("/api/members/{}/role", admin.id),
+        &admin_token,
+        Some(json!({"role_id": role_id(&app, "superadmin").await})),
+    )
+    .await;
+    assert_eq!(reply.error_code(), "cannot_grant");
+    let role: String = sqlx::query_scalar("SELECT role::text FROM users WHERE id = $1")
+        .bind(admin.id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(role, "admin");
+}
