@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod csv_export;
 pub mod db;
 pub mod domain;
 pub mod email;

@@ -188,6 +188,48 @@ impl Storage {
         }
     }
 
+    /// The whole object, when it is at most `max_bytes` long; `None` when
+    /// there is no such object. For uploads whose size was signed into the
+    /// URL, so the bound holds.
+    pub async fn get_bytes(
+        &self,
+        key: &str,
+        max_bytes: i64,
+    ) -> Result<Option<bytes::Bytes>, StorageError> {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(self.bucket())
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(SdkError::ServiceError(e))
+                if e.raw().status().as_u16() == 404 || e.err().is_no_such_key() =>
+            {
+                return Ok(None)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if out.content_length().unwrap_or(0) > max_bytes {
+            return Err(StorageError::Failed(anyhow::anyhow!(
+                "object {key} is larger than {max_bytes} bytes"
+            )));
+        }
+        let body = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StorageError::Unavailable(e.into()))?;
+        Ok(Some(body.into_bytes()))
+    }
+
+    /// The client, for the streaming writers in this crate.
+    pub(crate) fn client(&self) -> &aws_sdk_s3::Client {
+        &self.client
+    }
+
     /// Deletes the object; deleting a missing object succeeds.
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
         self.client

@@ -150,6 +150,12 @@ pub async fn reset_password(
     let mut tx = state.db.begin().await?;
     // Consumed under lock: of two concurrent resets with one link, one wins.
     account_tokens::consume(&mut tx, &body.token, Purpose::ResetPassword).await?;
+    // The link came by email, so the address is proven (imported members
+    // set their first password this way).
+    sqlx::query("UPDATE users SET email_verified = true WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
     let mail = set_password(&state, &mut tx, user_id, &hash, &email, first_name).await?;
     tx.commit().await?;
     state.mailer.deliver_now(&state.db, &[mail]).await;

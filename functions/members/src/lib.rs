@@ -2,11 +2,13 @@
 //! invitations, imports and exports, plans and subscriptions, dashboard.
 //! Its routes are listed in the route contract (SPEC.md) and grow issue by
 //! issue; today: the member list and details, the lifecycle, roles,
-//! invitations, the directory and the dashboard.
+//! invitations, imports and exports, the directory and the dashboard.
 
 mod audit;
 mod dashboard;
 mod directory;
+mod exports;
+mod imports;
 mod invitations;
 mod lifecycle;
 mod members;
@@ -22,6 +24,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/api/members", get(members::list))
         .route("/api/members/directory", get(directory::list))
+        .route("/api/members/export", get(exports::members))
         .route("/api/members/validate", post(lifecycle::validate_many))
         .route("/api/members/reject", post(lifecycle::reject_many))
         .route(
@@ -49,6 +52,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/invitations/{id}/resend", post(invitations::resend))
         .route("/api/invitations/{id}", delete(invitations::revoke))
+        .route("/api/imports", get(imports::list).post(imports::create))
+        .route("/api/imports/{id}", get(imports::show))
+        .route("/api/imports/{id}/start", post(imports::start))
         .route("/api/dashboard/stats", get(dashboard::stats));
     loaf_shared::http::function_router(routes, state)
 }

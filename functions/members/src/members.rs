@@ -69,6 +69,16 @@ pub fn contains_pattern(term: &str) -> String {
     format!("%{escaped}%")
 }
 
+impl Filter {
+    /// The cleaned search term and the ORDER BY clause, or a 422.
+    pub fn prepare(&self) -> ApiResult<(Option<String>, &'static str)> {
+        Ok((
+            optional_text("q", self.q.as_deref(), 200)?,
+            order_by(self.sort.as_deref())?,
+        ))
+    }
+}
+
 fn order_by(sort: Option<&str>) -> ApiResult<&'static str> {
     let (desc, key) = match sort {
         None | Some("") => (false, "name"),
@@ -101,7 +111,7 @@ fn order_by(sort: Option<&str>) -> ApiResult<&'static str> {
 
 /// Appends the filter's conditions to a query that has `FROM users u` and
 /// the role join, starting with `WHERE TRUE`.
-fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &Filter, q: &Option<String>) {
+pub fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &Filter, q: &Option<String>) {
     if let Some(q) = q {
         qb.push(format!(" AND {SEARCH_EXPR} LIKE loaf_fold("))
             .push_bind(contains_pattern(q))
@@ -137,8 +147,7 @@ pub async fn list(
     page: PageParams,
     Query(filter): Query<Filter>,
 ) -> ApiResult<Json<Page<MemberSummary>>> {
-    let q = optional_text("q", filter.q.as_deref(), 200)?;
-    let order = order_by(filter.sort.as_deref())?;
+    let (q, order) = filter.prepare()?;
     let mut conn = state.db.acquire().await?;
 
     let mut count = QueryBuilder::new(format!(

@@ -36,6 +36,37 @@ pub async fn enqueue(
     .await
 }
 
+/// Queues many emails in one statement inside the caller's transaction (an
+/// import's invitations); answers their ids.
+pub async fn enqueue_many(
+    conn: &mut PgConnection,
+    cfg: &EmailConfig,
+    mails: &[(String, Mail)],
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    let mut columns: [Vec<String>; 5] = Default::default();
+    for (to, mail) in mails {
+        let r = mail.render(cfg);
+        columns[0].push(r.kind.to_string());
+        columns[1].push(to.clone());
+        columns[2].push(r.subject);
+        columns[3].push(r.text);
+        columns[4].push(r.html);
+    }
+    let [kinds, tos, subjects, texts, htmls] = columns;
+    sqlx::query_scalar(
+        "INSERT INTO email_outbox (kind, to_address, subject, text_body, html_body) \
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) \
+         RETURNING id",
+    )
+    .bind(kinds)
+    .bind(tos)
+    .bind(subjects)
+    .bind(texts)
+    .bind(htmls)
+    .fetch_all(conn)
+    .await
+}
+
 /// What one delivery run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Delivery {

@@ -24,6 +24,12 @@ pub enum Mail {
         token: String,
         expires_at: DateTime<Utc>,
     },
+    /// An admin imported this member: choose a password to sign in.
+    AccountReady {
+        first_name: String,
+        token: String,
+        expires_at: DateTime<Utc>,
+    },
     /// An admin validated the application: next step is paying.
     Validated { first_name: String },
     /// An admin rejected the application, with their reason.
@@ -114,6 +120,16 @@ impl Mail {
                     Para(format!("{inviter} invited you to join {org} as {role}. Create your account here:")),
                     Button("Accept the invitation", url(&format!("/invitations/{token}"))),
                     Para(format!("The invitation expires on {}.", expires_at.format("%Y-%m-%d %H:%M UTC"))),
+                ],
+            ),
+            Mail::AccountReady { first_name, token, expires_at } => (
+                "account_ready",
+                format!("Your {org} membership is now online"),
+                vec![
+                    hello(first_name),
+                    Para(format!("{org} now keeps its membership online, and your account is ready. Choose a password to sign in:")),
+                    Button("Choose my password", url(&format!("/reset-password?token={token}"))),
+                    Para(format!("The link works once and expires on {}.", expires_at.format("%Y-%m-%d %H:%M UTC"))),
                 ],
             ),
             Mail::Validated { first_name } => (
@@ -277,6 +293,11 @@ mod tests {
             Mail::Invitation {
                 inviter: "Grace".into(),
                 role: "member".into(),
+                token: "t".into(),
+                expires_at: when,
+            },
+            Mail::AccountReady {
+                first_name: name(),
                 token: "t".into(),
                 expires_at: when,
             },

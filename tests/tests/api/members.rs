@@ -300,6 +300,15 @@ fn admin_routes(id: uuid::Uuid, role: uuid::Uuid) -> Vec<(Method, String, Option
             Some(json!({"email": "x@example.org"})),
         ),
         (Method::GET, "/api/dashboard/stats".into(), None),
+        (Method::GET, "/api/members/export".into(), None),
+        (Method::GET, "/api/imports".into(), None),
+        (
+            Method::POST,
+            "/api/imports".into(),
+            Some(json!({"filename": "m.csv", "size_bytes": 9})),
+        ),
+        (Method::GET, format!("/api/imports/{id}"), None),
+        (Method::POST, format!("/api/imports/{id}/start"), None),
     ]
 }
 

@@ -1,0 +1,140 @@
+//! `GET /api/members/export`: the member list, with the list's filters and
+//! order, written as CSV to S3 while the rows stream from the database (so
+//! memory stays flat at any size) and handed back as a short-lived link.
+
+use crate::members::{push_filter, Filter, ROLE_JOIN};
+use axum::extract::State;
+use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::TryStreamExt;
+use loaf_shared::auth::Require;
+use loaf_shared::csv_export::CsvUpload;
+use loaf_shared::extract::{Json, Query};
+use loaf_shared::permissions::perm;
+use loaf_shared::{ApiResult, AppState};
+use serde::Serialize;
+use sqlx::QueryBuilder;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// How long the download link works (the bucket deletes exports after a week).
+const LINK_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
+const HEADER: &[&str] = &[
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "status",
+    "role",
+    "phone",
+    "address",
+    "city",
+    "state",
+    "zipcode",
+    "date_of_birth",
+    "member_since",
+    "joined_at",
+    "has_active_subscription",
+    "newsletter_subscribed",
+    "show_in_directory",
+];
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    email: String,
+    first_name: String,
+    last_name: String,
+    status: String,
+    role_code: Option<String>,
+    phone: Option<String>,
+    address: Option<String>,
+    city: Option<String>,
+    state: Option<String>,
+    zipcode: Option<String>,
+    date_of_birth: Option<NaiveDate>,
+    member_since: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    has_active_subscription: bool,
+    newsletter_subscribed: bool,
+    show_in_directory: bool,
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_string()
+}
+
+impl Row {
+    fn cells(self) -> [String; 17] {
+        let day =
+            |d: Option<DateTime<Utc>>| d.map(|d| d.date_naive().to_string()).unwrap_or_default();
+        [
+            self.id.to_string(),
+            self.email,
+            self.first_name,
+            self.last_name,
+            self.status,
+            self.role_code.unwrap_or_default(),
+            self.phone.unwrap_or_default(),
+            self.address.unwrap_or_default(),
+            self.city.unwrap_or_default(),
+            self.state.unwrap_or_default(),
+            self.zipcode.unwrap_or_default(),
+            self.date_of_birth
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            day(self.member_since),
+            day(Some(self.created_at)),
+            yes_no(self.has_active_subscription),
+            yes_no(self.newsletter_subscribed),
+            yes_no(self.show_in_directory),
+        ]
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Export {
+    download_url: String,
+    expires_at: DateTime<Utc>,
+    rows: u64,
+}
+
+/// `GET /api/members/export?q=&status=&role=&...&sort=`
+pub async fn members(
+    State(state): State<AppState>,
+    _: Require<perm::UsersExport>,
+    Query(filter): Query<Filter>,
+) -> ApiResult<Json<Export>> {
+    let (q, order) = filter.prepare()?;
+    let key = format!("exports/members/{}.csv", Uuid::new_v4());
+    let mut select = QueryBuilder::new(format!(
+        "SELECT u.id, u.email, u.first_name, u.last_name, u.status::text AS status, r.code AS role_code, \
+                u.phone, u.address, u.city, u.state, u.zipcode, u.date_of_birth, u.member_since, u.created_at, \
+                EXISTS (SELECT 1 FROM subscriptions s WHERE s.user_id = u.id AND s.status = 'active' \
+                        AND (s.end_date IS NULL OR s.end_date > now())) AS has_active_subscription, \
+                u.newsletter_subscribed, u.show_in_directory \
+         FROM users u {ROLE_JOIN} WHERE TRUE"
+    ));
+    push_filter(&mut select, &filter, &q);
+    select.push(format!(" ORDER BY {order}"));
+
+    let mut conn = state.db.acquire().await?;
+    let mut csv = CsvUpload::new(&state.storage, key.clone(), HEADER);
+    let mut rows = select.build_query_as::<Row>().fetch(&mut *conn);
+    while let Some(row) = rows.try_next().await? {
+        csv.row(row.cells()).await?;
+    }
+    drop(rows);
+    let count = csv.finish().await?;
+
+    let name = format!("members-{}.csv", Utc::now().format("%Y-%m-%d"));
+    let download_url = state
+        .storage
+        .presign_get(&key, LINK_LIFETIME, Some(&name))
+        .await?;
+    Ok(Json(Export {
+        download_url,
+        expires_at: Utc::now() + chrono::Duration::seconds(LINK_LIFETIME.as_secs() as i64),
+        rows: count,
+    }))
+}

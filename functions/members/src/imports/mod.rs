@@ -1,0 +1,335 @@
+//! CSV imports of existing members, for organisations moving from
+//! spreadsheets. The admin creates a job and receives a presigned upload
+//! URL, uploads the file straight to S3, then starts the job, as a preview
+//! (`dry_run`) first if they like; the job reports every line it refused
+//! with the line number, column and reason. Column names are matched
+//! flexibly (see `columns`).
+
+mod columns;
+mod rows;
+mod run;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use loaf_shared::auth::Require;
+use loaf_shared::extract::{parse_json, Json, Path};
+use loaf_shared::pagination::{Page, PageParams};
+use loaf_shared::permissions::perm;
+use loaf_shared::storage::Presigned;
+use loaf_shared::validate::text;
+use loaf_shared::{ApiError, ApiResult, AppState};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// A run that began longer ago than this and never finished was cut off
+/// (the function's timeout is far shorter): it may be started again.
+macro_rules! stale_run {
+    () => {
+        "2 minutes"
+    };
+}
+
+/// How long the upload URL works.
+const UPLOAD_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Job {
+    id: Uuid,
+    filename: String,
+    /// `awaiting_upload` until first started, then `processing`,
+    /// `completed`, `partial` (some lines refused) or `failed`; a run cut
+    /// off before it finished is `interrupted`, wrote nothing, and may be
+    /// started again.
+    status: String,
+    /// The latest run was a preview: nothing was written.
+    dry_run: bool,
+    send_invitations: bool,
+    size_bytes: Option<i64>,
+    total_rows: i32,
+    processed_rows: i32,
+    successful_rows: i32,
+    failed_rows: i32,
+    invitations_sent: i32,
+    ignored_columns: Value,
+    /// The refused lines, `{line, column, code, message}`, in file order
+    /// (the first 1,000; `failed_rows` counts them all).
+    errors: Value,
+    imported_by: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    completed_at: Option<DateTime<Utc>>,
+}
+
+const SELECT_JOB: &str = concat!(
+    "SELECT id, filename, \
+        CASE WHEN queued_at IS NULL THEN 'awaiting_upload' \
+             WHEN status = 'processing' AND queued_at < now() - interval '",
+    stale_run!(),
+    "' THEN 'interrupted' \
+             ELSE status::text END AS status, \
+        dry_run, send_invitations, size_bytes, total_rows, processed_rows, successful_rows, failed_rows, \
+        invitations_sent, ignored_columns, errors, imported_by, created_at, queued_at AS started_at, completed_at \
+    FROM import_jobs"
+);
+
+async fn load(db: &sqlx::PgPool, id: Uuid) -> ApiResult<Job> {
+    sqlx::query_as(&format!("{SELECT_JOB} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewImport {
+    filename: String,
+    /// The file's exact size: signed into the upload URL.
+    size_bytes: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Created {
+    #[serde(flatten)]
+    job: Job,
+    /// PUT the file here with exactly these headers.
+    upload: Presigned,
+    upload_expires_at: DateTime<Utc>,
+}
+
+/// `POST /api/imports {filename, size_bytes}` → 201 with the upload URL.
+pub async fn create(
+    State(state): State<AppState>,
+    Require { user, .. }: Require<perm::UsersImport>,
+    Json(body): Json<NewImport>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let filename = text("filename", &body.filename, 255)?;
+    if !filename.to_lowercase().ends_with(".csv") {
+        return Err(ApiError::invalid(
+            "filename",
+            "Import a .csv file (in a spreadsheet: Save as → CSV UTF-8).",
+        ));
+    }
+    if !(1..=run::MAX_BYTES).contains(&body.size_bytes) {
+        return Err(ApiError::invalid(
+            "size_bytes",
+            format!(
+                "A file of 1 byte to {} MiB can be imported.",
+                run::MAX_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
+    let id = Uuid::new_v4();
+    let key = format!("imports/{id}.csv");
+    let upload = state
+        .storage
+        .presign_put(&key, "text/csv", body.size_bytes, UPLOAD_WINDOW)
+        .await?;
+    sqlx::query(
+        "INSERT INTO import_jobs (id, filename, file_key, size_bytes, imported_by) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(&filename)
+    .bind(&key)
+    .bind(body.size_bytes)
+    .bind(user.id)
+    .execute(&state.db)
+    .await?;
+    let job = load(&state.db, id).await?;
+    let upload_expires_at = Utc::now() + chrono::Duration::seconds(UPLOAD_WINDOW.as_secs() as i64);
+    Ok((
+        StatusCode::CREATED,
+        Json(Created {
+            job,
+            upload,
+            upload_expires_at,
+        }),
+    ))
+}
+
+/// `GET /api/imports`: the jobs, newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    _: Require<perm::UsersImport>,
+    page: PageParams,
+) -> ApiResult<Json<Page<Job>>> {
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM import_jobs")
+        .fetch_one(&state.db)
+        .await?;
+    let items = sqlx::query_as(&format!(
+        "{SELECT_JOB} ORDER BY created_at DESC, id LIMIT $1 OFFSET $2"
+    ))
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(&state.db)
+    .await?;
+    Ok(Json(Page::new(items, page, total)))
+}
+
+/// `GET /api/imports/{id}`: the job, its progress and its report.
+pub async fn show(
+    State(state): State<AppState>,
+    _: Require<perm::UsersImport>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Job>> {
+    Ok(Json(load(&state.db, id).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Start {
+    dry_run: bool,
+    send_invitations: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct Claim {
+    file_key: Option<String>,
+    size_bytes: Option<i64>,
+    started: bool,
+    dry_run: bool,
+    running: bool,
+}
+
+fn refused(code: &'static str, message: &str) -> ApiError {
+    ApiError::refused(StatusCode::CONFLICT, code, message)
+}
+
+/// `POST /api/imports/{id}/start {dry_run, send_invitations}`: runs the
+/// import and answers the finished job. A preview may be followed by the
+/// real run of the same file; a real run is final.
+pub async fn start(
+    State(state): State<AppState>,
+    Require { user, .. }: Require<perm::UsersImport>,
+    Path(id): Path<Uuid>,
+    body: Bytes,
+) -> ApiResult<Json<Job>> {
+    // The body is optional: no body starts a real run without invitations.
+    let opts: Start = if body.iter().all(u8::is_ascii_whitespace) {
+        Start::default()
+    } else {
+        parse_json(&body)?
+    };
+    let opts = run::Options {
+        dry_run: opts.dry_run,
+        send_invitations: opts.send_invitations,
+    };
+    if opts.dry_run && opts.send_invitations {
+        return Err(ApiError::invalid(
+            "send_invitations",
+            "A preview sends no invitations.",
+        ));
+    }
+    let key = claim(&state, id, opts).await?;
+    let bytes = match state.storage.get_bytes(&key, run::MAX_BYTES).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            unclaim(&state, id).await;
+            return Err(refused(
+                "upload_missing",
+                "Upload the file to the job's upload URL first.",
+            ));
+        }
+        Err(e) => {
+            unclaim(&state, id).await;
+            return Err(e.into());
+        }
+    };
+    let mut tx = state.db.begin().await?;
+    let outcome = match run::run(&state, &mut tx, id, user.id, &bytes, opts).await {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            drop(tx);
+            unclaim(&state, id).await;
+            return Err(e);
+        }
+    };
+    // The report is written in the run's transaction; a preview then
+    // rolls back everything but the report, which it writes on its own.
+    let finish = "UPDATE import_jobs SET status = $2::importjobstatus, total_rows = $3, processed_rows = $3, \
+                  successful_rows = $4, failed_rows = $5, invitations_sent = $6, errors = $7, \
+                  ignored_columns = $8, completed_at = now() WHERE id = $1";
+    let errors = serde_json::to_value(&outcome.errors).map_err(|e| ApiError::Internal(e.into()))?;
+    let finish = sqlx::query(finish)
+        .bind(id)
+        .bind(outcome.status())
+        .bind(outcome.total)
+        .bind(outcome.successful)
+        .bind(outcome.failed)
+        .bind(outcome.invitations_sent)
+        .bind(errors)
+        .bind(serde_json::json!(outcome.ignored_columns));
+    if opts.dry_run || outcome.unreadable {
+        tx.rollback().await?;
+        finish.execute(&state.db).await?;
+    } else {
+        finish.execute(&mut *tx).await?;
+        tx.commit().await?;
+    }
+    Ok(Json(load(&state.db, id).await?))
+}
+
+/// Marks the job as running, refusing a job that is running or finished.
+/// Answers the file's key.
+async fn claim(state: &AppState, id: Uuid, opts: run::Options) -> ApiResult<String> {
+    let mut tx = state.db.begin().await?;
+    let job: Claim = sqlx::query_as(&format!(
+        "SELECT file_key, size_bytes, queued_at IS NOT NULL AS started, dry_run, \
+                COALESCE(status = 'processing' AND queued_at > now() - interval '{}', false) AS running \
+         FROM import_jobs WHERE id = $1 FOR UPDATE",
+        stale_run!()
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    if job.started && job.running {
+        return Err(refused(
+            "import_running",
+            "This import is running: follow its progress at GET /api/imports/{id}.",
+        ));
+    }
+    if job.started && !job.dry_run && !job.running {
+        let finished: bool =
+            sqlx::query_scalar("SELECT completed_at IS NOT NULL FROM import_jobs WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if finished {
+            return Err(refused(
+                "import_finished",
+                "This import has run: create a new job to import another file.",
+            ));
+        }
+    }
+    let key = job
+        .file_key
+        .filter(|_| job.size_bytes.is_some())
+        .ok_or(ApiError::NotFound)?;
+    sqlx::query(
+        "UPDATE import_jobs SET status = 'processing', queued_at = now(), started_at = now(), completed_at = NULL, \
+         dry_run = $2, send_invitations = $3, total_rows = 0, processed_rows = 0, successful_rows = 0, \
+         failed_rows = 0, invitations_sent = 0, errors = '[]' WHERE id = $1",
+    )
+    .bind(id)
+    .bind(opts.dry_run)
+    .bind(opts.send_invitations)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(key)
+}
+
+/// Puts a job whose run could not begin back to not started, so the admin
+/// can start it again at once. Best effort: a failure here only delays the
+/// retry until the run counts as stale.
+async fn unclaim(state: &AppState, id: Uuid) {
+    let _ = sqlx::query("UPDATE import_jobs SET queued_at = NULL, status = 'processing' WHERE id = $1 AND completed_at IS NULL")
+        .bind(id)
+        .execute(&state.db)
+        .await;
+}
