@@ -56,8 +56,10 @@ pub async fn list(
         ));
     }
     let filter = format!("{LISTED} AND ($1::text IS NULL OR {SEARCH_EXPR} LIKE loaf_fold($1))");
+    // Planned per term, as the member list is (see members::list).
     let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) {filter}"))
         .bind(&q)
+        .persistent(false)
         .fetch_one(&mut *conn)
         .await?;
     // Only the directory_* fields: the account's own email, phone and
@@ -71,6 +73,7 @@ pub async fn list(
     .bind(&q)
     .bind(page.limit())
     .bind(page.offset())
+    .persistent(false)
     .fetch_all(&mut *conn)
     .await?;
     Ok(Json(Page::new(items, page, total)))

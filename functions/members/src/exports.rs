@@ -120,7 +120,10 @@ pub async fn members(
 
     let mut conn = state.db.acquire().await?;
     let mut csv = CsvUpload::new(&state.storage, key.clone(), HEADER);
-    let mut rows = select.build_query_as::<Row>().fetch(&mut *conn);
+    let mut rows = select
+        .build_query_as::<Row>()
+        .persistent(false)
+        .fetch(&mut *conn);
     while let Some(row) = rows.try_next().await? {
         csv.row(row.cells()).await?;
     }

@@ -154,7 +154,13 @@ pub async fn list(
         "SELECT count(*) FROM users u {ROLE_JOIN} WHERE TRUE"
     ));
     push_filter(&mut count, &filter, &q);
-    let total: i64 = count.build_query_scalar().fetch_one(&mut *conn).await?;
+    // Unnamed statements, planned for each search term: a cached generic
+    // plan cannot see that `%term%` is selective and would scan by name.
+    let total: i64 = count
+        .build_query_scalar()
+        .persistent(false)
+        .fetch_one(&mut *conn)
+        .await?;
 
     let mut select = QueryBuilder::new(format!(
         "SELECT u.id, u.email, u.first_name, u.last_name, u.status, r.code AS role_code, \
@@ -168,7 +174,11 @@ pub async fn list(
         .push_bind(page.limit())
         .push(" OFFSET ")
         .push_bind(page.offset());
-    let items = select.build_query_as().fetch_all(&mut *conn).await?;
+    let items = select
+        .build_query_as()
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await?;
     Ok(Json(Page::new(items, page, total)))
 }
 

@@ -1,0 +1,236 @@
+//! Members benchmark at 100,000 members: the list and its search, import of
+//! 10,000 rows, export of 100,000 rows with the heap's peak. Every figure
+//! sits beside `GET /api/health` (one `SELECT 1`) measured in the same run,
+//! through the real router, PostgreSQL and S3-protocol endpoint. Prints a
+//! table; asserts nothing.
+//!
+//!     cargo bench -p loaf-tests --bench members [-- RUNS]
+
+use http::{Method, StatusCode};
+use loaf_tests::{call, spawn_app, TestApp};
+use serde_json::json;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// Counts live heap bytes and their peak, to show that an export's memory
+/// does not grow with its rows.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc(layout);
+        if !p.is_null() {
+            let live = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(live, Ordering::Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = System.realloc(ptr, layout, new_size);
+        if !p.is_null() {
+            if new_size > layout.size() {
+                let grow = new_size - layout.size();
+                let live = LIVE.fetch_add(grow, Ordering::Relaxed) + grow;
+                PEAK.fetch_max(live, Ordering::Relaxed);
+            } else {
+                LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Heap growth (MiB) above the level when `f` began, at its peak.
+async fn peak_growth<F: std::future::Future<Output = T>, T>(f: F) -> (T, f64) {
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let out = f.await;
+    let peak = PEAK.load(Ordering::Relaxed);
+    (out, (peak.saturating_sub(base)) as f64 / (1024.0 * 1024.0))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn percentile(samples: &[f64], p: f64) -> f64 {
+    let mut s = samples.to_vec();
+    s.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    s[((s.len() - 1) as f64 * p).round() as usize]
+}
+
+/// 100,000 members with varied, partly accented names.
+async fn seed(app: &TestApp) {
+    sqlx::query(
+        "INSERT INTO users (email, password_hash, first_name, last_name, status, role, city, member_since, created_at) \
+         SELECT 'member' || i || '@example.org', '!', \
+                (ARRAY['Ada','Zoë','Émile','Grace','Jean-Luc','Anne','Søren','Joan','Ngozi','Hélène'])[1 + i % 10] || i % 997, \
+                (ARRAY['Lovelace','Ñúñez','Zola','Hopper','Picard','Brontë','Kierkegaard','Clarke','Okonjo','Dupont'])[1 + (i / 10) % 10] || i % 89, \
+                (ARRAY['active','active','active','expired','pending_validation','inactive'])[1 + i % 6]::userstatus, \
+                'member', 'Lyon', now() - (i % 3650) * interval '1 day', now() - (i % 3650) * interval '1 day' \
+         FROM generate_series(1, 100000) AS i",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    // What autovacuum does after a bulk load: statistics and the
+    // visibility map (index-only counts).
+    sqlx::query("VACUUM ANALYZE users")
+        .execute(&app.db)
+        .await
+        .unwrap();
+}
+
+async fn upload(app: &TestApp, token: &str, file: &[u8]) -> String {
+    let created = call(
+        &app.api(),
+        Method::POST,
+        "/api/imports",
+        Some(token),
+        Some(json!({"filename": "bench.csv", "size_bytes": file.len()})),
+    )
+    .await;
+    let up = &created.body["upload"];
+    let mut req = reqwest::Client::new()
+        .put(up["url"].as_str().unwrap())
+        .body(file.to_vec());
+    for pair in up["headers"].as_array().unwrap() {
+        req = req.header(pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+    }
+    assert!(req.send().await.unwrap().status().is_success());
+    created.body["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::main]
+async fn main() {
+    let runs: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(50);
+    let app = spawn_app().await;
+    let api = app.api();
+    let t = Instant::now();
+    seed(&app).await;
+    println!(
+        "seeded 100,000 members in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let admin = app.user_with_role("admin").await;
+    let token = app.token_for(&admin).await;
+
+    let requests: &[(&str, &str)] = &[
+        ("GET /api/health (floor)", "/api/health"),
+        ("list, page 1 by name", "/api/members"),
+        ("list, page 200 by name", "/api/members?page=200"),
+        ("search \"zoe\" (accents)", "/api/members?q=zoe"),
+        ("search \"nunez1\"", "/api/members?q=nunez1"),
+        ("search one email", "/api/members?q=member99999%40"),
+        (
+            "status + sort -created_at",
+            "/api/members?status=active&sort=-created_at",
+        ),
+        (
+            "has_active_subscription",
+            "/api/members?has_active_subscription=false",
+        ),
+        ("GET /api/dashboard/stats", "/api/dashboard/stats"),
+    ];
+    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(runs); requests.len()];
+    for _ in 0..runs {
+        for (i, (_, path)) in requests.iter().enumerate() {
+            let t = Instant::now();
+            let r = call(&api, Method::GET, path, Some(&token), None).await;
+            samples[i].push(ms(t.elapsed()));
+            assert_eq!(r.status, StatusCode::OK, "{path}: {:?}", r.body);
+        }
+    }
+    let floor = percentile(&samples[0], 0.5);
+    println!("{runs} runs each, in-process router, real PostgreSQL, 100,000 members");
+    println!(
+        "{:<30} {:>9} {:>9} {:>10}",
+        "request", "p50 ms", "p99 ms", "vs floor"
+    );
+    for (i, (name, _)) in requests.iter().enumerate() {
+        let p50 = percentile(&samples[i], 0.5);
+        println!(
+            "{name:<30} {p50:>9.2} {:>9.2} {:>9.1}x",
+            percentile(&samples[i], 0.99),
+            p50 / floor
+        );
+    }
+
+    // Import: 10,000 new members, previewed then written.
+    let mut file = String::from("email,first_name,last_name,phone,city,member_since\n");
+    for i in 0..10_000 {
+        file.push_str(&format!(
+            "new{i}@example.org,New{i},Person{i},+33 1 23 45 67 89,Paris,2021-05-01\n"
+        ));
+    }
+    let id = upload(&app, &token, file.as_bytes()).await;
+    let path = format!("/api/imports/{id}/start");
+    let t = Instant::now();
+    let r = call(
+        &api,
+        Method::POST,
+        &path,
+        Some(&token),
+        Some(json!({"dry_run": true})),
+    )
+    .await;
+    let preview = t.elapsed();
+    assert_eq!(r.body["successful_rows"], 10_000, "{:?}", r.body);
+    let t = Instant::now();
+    let r = call(&api, Method::POST, &path, Some(&token), None).await;
+    let import = t.elapsed();
+    assert_eq!(r.body["successful_rows"], 10_000, "{:?}", r.body);
+    println!();
+    println!("import of 10,000 rows ({} KiB)", file.len() / 1024);
+    println!(
+        "  preview (dry run) {:>9.0} ms  {:>8.0} rows/s  {:>7.0}x floor",
+        ms(preview),
+        10_000.0 / preview.as_secs_f64(),
+        ms(preview) / floor
+    );
+    println!(
+        "  import            {:>9.0} ms  {:>8.0} rows/s  {:>7.0}x floor",
+        ms(import),
+        10_000.0 / import.as_secs_f64(),
+        ms(import) / floor
+    );
+
+    // Export: a thousand rows, then all 110,001, with the heap's peak.
+    println!();
+    println!("export (streamed to S3 in 6 MiB parts)");
+    println!(
+        "{:<30} {:>9} {:>9} {:>14}",
+        "rows", "ms", "rows/s", "peak heap MiB"
+    );
+    for (label, query) in [("~1,100 (q=nunez1)", "?q=nunez1"), ("all (110,001)", "")] {
+        let path = format!("/api/members/export{query}");
+        let t = Instant::now();
+        let (r, peak) = peak_growth(call(&api, Method::GET, &path, Some(&token), None)).await;
+        let took = t.elapsed();
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        let rows = r.body["rows"].as_u64().unwrap();
+        println!(
+            "{label:<30} {:>9.0} {:>9.0} {:>14.1}",
+            ms(took),
+            rows as f64 / took.as_secs_f64(),
+            peak
+        );
+    }
+    println!("(the heap figure is the whole process, the in-process S3 stand-in receiving the parts included)");
+}
