@@ -467,6 +467,18 @@ impl TestApp {
         }
     }
 
+    /// Inserts an active subscription plan; answers its id.
+    pub async fn plan(&self, name: &str, price_cents: i32) -> uuid::Uuid {
+        sqlx::query_scalar(
+            "INSERT INTO subscription_plans (name, price_cents) VALUES ($1, $2) RETURNING id",
+        )
+        .bind(name)
+        .bind(price_cents)
+        .fetch_one(&self.db)
+        .await
+        .expect("insert plan")
+    }
+
     /// The status of user `id`.
     pub async fn status_of(&self, id: uuid::Uuid) -> String {
         sqlx::query_scalar("SELECT status::text FROM users WHERE id = $1")

@@ -1,7 +1,7 @@
 //! The member directory: active members who chose to be listed, with only
 //! the fields they chose to show.
 
-use crate::members::{contains_pattern, SEARCH_EXPR};
+use crate::members::contains_pattern;
 use axum::extract::State;
 use axum::http::StatusCode;
 use loaf_shared::auth::Require;
@@ -55,7 +55,9 @@ pub async fn list(
             "The directory is shared among the members who appear in it: choose to be listed in your profile to see it.",
         ));
     }
-    let filter = format!("{LISTED} AND ($1::text IS NULL OR {SEARCH_EXPR} LIKE loaf_fold($1))");
+    // `search_text` is name and email folded (migration 0004), the term
+    // folded the same way.
+    let filter = format!("{LISTED} AND ($1::text IS NULL OR u.search_text LIKE loaf_fold($1))");
     // Planned per term, as the member list is (see members::list).
     let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) {filter}"))
         .bind(&q)
@@ -68,7 +70,7 @@ pub async fn list(
         "SELECT u.id, u.first_name, u.last_name, u.directory_email AS email, \
                 u.directory_phone AS phone, u.directory_address AS address, u.directory_bio AS bio, \
                 u.directory_partner_name AS partner_name, u.profile_photo_url AS photo_url \
-         {filter} ORDER BY loaf_fold(u.last_name), loaf_fold(u.first_name), u.id LIMIT $2 OFFSET $3"
+         {filter} ORDER BY u.name_key, u.id LIMIT $2 OFFSET $3"
     ))
     .bind(&q)
     .bind(page.limit())

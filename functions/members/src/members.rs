@@ -41,9 +41,6 @@ pub const ROLE_JOIN: &str =
 const ACTIVE_SUBSCRIPTION: &str = "EXISTS (SELECT 1 FROM subscriptions s WHERE s.user_id = u.id \
      AND s.status = 'active' AND (s.end_date IS NULL OR s.end_date > now()))";
 
-/// The searched text, exactly as `ix_users_search` indexes it.
-pub const SEARCH_EXPR: &str = "loaf_fold(u.first_name || ' ' || u.last_name || ' ' || u.email)";
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Filter {
@@ -89,16 +86,16 @@ fn order_by(sort: Option<&str>) -> ApiResult<&'static str> {
     };
     let clause = match (key, desc) {
         // As ix_users_name_order indexes it.
-        ("name", false) => "loaf_fold(u.last_name), loaf_fold(u.first_name), u.id",
-        ("name", true) => "loaf_fold(u.last_name) DESC, loaf_fold(u.first_name) DESC, u.id DESC",
+        ("name", false) => "u.name_key, u.id",
+        ("name", true) => "u.name_key DESC, u.id DESC",
         ("email", false) => "lower(u.email), u.id",
         ("email", true) => "lower(u.email) DESC, u.id",
         ("created_at", false) => "u.created_at, u.id",
         ("created_at", true) => "u.created_at DESC, u.id",
         ("member_since", false) => "u.member_since NULLS LAST, u.id",
         ("member_since", true) => "u.member_since DESC NULLS LAST, u.id",
-        ("status", false) => "u.status, loaf_fold(u.last_name), u.id",
-        ("status", true) => "u.status DESC, loaf_fold(u.last_name), u.id",
+        ("status", false) => "u.status, u.name_key, u.id",
+        ("status", true) => "u.status DESC, u.name_key, u.id",
         _ => {
             return Err(ApiError::invalid(
                 "sort",
@@ -113,9 +110,13 @@ fn order_by(sort: Option<&str>) -> ApiResult<&'static str> {
 /// the role join, starting with `WHERE TRUE`.
 pub fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &Filter, q: &Option<String>) {
     if let Some(q) = q {
-        qb.push(format!(" AND {SEARCH_EXPR} LIKE loaf_fold("))
+        // The matches are found first (the trigram index), then sorted.
+        // Without the `OFFSET 0` fence the planner may walk the name index
+        // and test every row, which is slow when the few matches sort late
+        // (everyone named Zola).
+        qb.push(" AND u.id IN (SELECT s.id FROM users s WHERE s.search_text LIKE loaf_fold(")
             .push_bind(contains_pattern(q))
-            .push(")");
+            .push(") OFFSET 0)");
     }
     if let Some(status) = f.status {
         qb.push(" AND u.status = ").push_bind(status);

@@ -110,12 +110,7 @@ async fn the_dashboard_counts_members_money_and_events_in_one_answer() {
         .execute(&app.db)
         .await
         .unwrap();
-    let plan: uuid::Uuid = sqlx::query_scalar(
-        "INSERT INTO subscription_plans (name, price_cents) VALUES ('Yearly', 3000) RETURNING id",
-    )
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
+    let plan = app.plan("Yearly", 3000).await;
     sqlx::query(
         "INSERT INTO subscriptions (user_id, plan_id, base_subscription_cents, donation_cents, amount_paid_cents) \
          VALUES ($1, $2, 3000, 500, 3500)",

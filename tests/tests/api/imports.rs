@@ -205,6 +205,11 @@ async fn files_that_cannot_be_read_fail_with_the_reason_and_import_nothing() {
         ),
         (b"email,name\n".to_vec(), 1, "empty_file"),
         (b"\n\n".to_vec(), 1, "empty_file"),
+        (
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec(),
+            1,
+            "wrong_encoding",
+        ),
     ] {
         let id = uploaded(&app, &token, &bytes).await;
         let reply = start(&app, &token, &id, None).await;
@@ -221,6 +226,19 @@ async fn files_that_cannot_be_read_fail_with_the_reason_and_import_nothing() {
         );
         assert!(!errors[0]["message"].as_str().unwrap().is_empty());
     }
+    assert_eq!(users(&app).await, before);
+
+    // A quote left open swallows the rest of the file into one cell: the
+    // line is refused with what is missing, not guessed at.
+    let id = uploaded(
+        &app,
+        &token,
+        b"email,name\n\"ada@example.org,Ada Lovelace\ngrace@example.org,Grace Hopper\n",
+    )
+    .await;
+    let reply = start(&app, &token, &id, None).await;
+    assert_eq!(reply.body["status"], "failed", "{:?}", reply.body);
+    assert_eq!(report(&reply)[0].0, 2);
     assert_eq!(users(&app).await, before);
 }
 

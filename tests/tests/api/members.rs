@@ -90,12 +90,7 @@ async fn filters_sort_and_page_with_totals() {
         .execute(&app.db)
         .await
         .unwrap();
-    let plan: uuid::Uuid = sqlx::query_scalar(
-        "INSERT INTO subscription_plans (name, price_cents) VALUES ('Yearly', 3000) RETURNING id",
-    )
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
+    let plan = app.plan("Yearly", 3000).await;
     sqlx::query(
         "INSERT INTO subscriptions (user_id, plan_id, status, end_date) \
          VALUES ($1, $3, 'active', now() + interval '1 year'), \
