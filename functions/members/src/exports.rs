@@ -2,7 +2,7 @@
 //! order, written as CSV to S3 while the rows stream from the database (so
 //! memory stays flat at any size) and handed back as a short-lived link.
 
-use crate::members::{push_filter, Filter, ROLE_JOIN};
+use crate::members::{push_members, Filter, ACTIVE_SUBSCRIPTION, ROLE_JOIN};
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::TryStreamExt;
@@ -110,13 +110,12 @@ pub async fn members(
     let mut select = QueryBuilder::new(format!(
         "SELECT u.id, u.email, u.first_name, u.last_name, u.status::text AS status, r.code AS role_code, \
                 u.phone, u.address, u.city, u.state, u.zipcode, u.date_of_birth, u.member_since, u.created_at, \
-                EXISTS (SELECT 1 FROM subscriptions s WHERE s.user_id = u.id AND s.status = 'active' \
-                        AND (s.end_date IS NULL OR s.end_date > now())) AS has_active_subscription, \
+                {ACTIVE_SUBSCRIPTION} AS has_active_subscription, \
                 u.newsletter_subscribed, u.show_in_directory \
-         FROM users u {ROLE_JOIN} WHERE TRUE"
+         FROM (SELECT u.*"
     ));
-    push_filter(&mut select, &filter, &q);
-    select.push(format!(" ORDER BY {order}"));
+    push_members(&mut select, &filter, &q);
+    select.push(format!(") u {ROLE_JOIN} ORDER BY {order}"));
 
     let mut conn = state.db.acquire().await?;
     let mut csv = CsvUpload::new(&state.storage, key.clone(), HEADER);

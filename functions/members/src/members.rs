@@ -38,7 +38,8 @@ pub const ROLE_JOIN: &str =
     "LEFT JOIN roles r ON r.id = COALESCE(u.role_id, (SELECT id FROM roles WHERE code = u.role::text))";
 
 /// A subscription that is active now.
-const ACTIVE_SUBSCRIPTION: &str = "EXISTS (SELECT 1 FROM subscriptions s WHERE s.user_id = u.id \
+pub const ACTIVE_SUBSCRIPTION: &str =
+    "EXISTS (SELECT 1 FROM subscriptions s WHERE s.user_id = u.id \
      AND s.status = 'active' AND (s.end_date IS NULL OR s.end_date > now()))";
 
 #[derive(Debug, Default, Deserialize)]
@@ -106,23 +107,33 @@ fn order_by(sort: Option<&str>) -> ApiResult<&'static str> {
     Ok(clause)
 }
 
-/// Appends the filter's conditions to a query that has `FROM users u` and
-/// the role join, starting with `WHERE TRUE`.
-pub fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, f: &Filter, q: &Option<String>) {
-    if let Some(q) = q {
-        // The matches are found first (the trigram index), then sorted.
-        // Without the `OFFSET 0` fence the planner may walk the name index
-        // and test every row, which is slow when the few matches sort late
-        // (everyone named Zola).
-        qb.push(" AND u.id IN (SELECT s.id FROM users s WHERE s.search_text LIKE loaf_fold(")
-            .push_bind(contains_pattern(q))
-            .push(") OFFSET 0)");
+/// Appends ` FROM … WHERE …` selecting the filtered members as `u`.
+///
+/// With a search term the matches are the source, found first through the
+/// trigram index (the `OFFSET 0` keeps the planner from folding them back
+/// into a walk of the name index that tests every row, slow when the few
+/// matches sort late). The role join is there only to filter by role;
+/// callers join roles again on the page they keep, so a page costs one
+/// role lookup per shown row, not per matching row.
+pub fn push_members(qb: &mut QueryBuilder<'_, Postgres>, f: &Filter, q: &Option<String>) {
+    match q {
+        Some(q) => {
+            qb.push(" FROM (SELECT * FROM users s WHERE s.search_text LIKE loaf_fold(")
+                .push_bind(contains_pattern(q))
+                .push(") OFFSET 0) u");
+        }
+        None => {
+            qb.push(" FROM users u");
+        }
+    }
+    if let Some(role) = &f.role {
+        qb.push(format!(" {ROLE_JOIN} WHERE r.code = "))
+            .push_bind(role.clone());
+    } else {
+        qb.push(" WHERE TRUE");
     }
     if let Some(status) = f.status {
         qb.push(" AND u.status = ").push_bind(status);
-    }
-    if let Some(role) = &f.role {
-        qb.push(" AND r.code = ").push_bind(role.clone());
     }
     if let Some(from) = f.member_since_from {
         qb.push(" AND u.member_since >= ").push_bind(from);
@@ -151,10 +162,8 @@ pub async fn list(
     let (q, order) = filter.prepare()?;
     let mut conn = state.db.acquire().await?;
 
-    let mut count = QueryBuilder::new(format!(
-        "SELECT count(*) FROM users u {ROLE_JOIN} WHERE TRUE"
-    ));
-    push_filter(&mut count, &filter, &q);
+    let mut count = QueryBuilder::new("SELECT count(*)");
+    push_members(&mut count, &filter, &q);
     // Unnamed statements, planned for each search term: a cached generic
     // plan cannot see that `%term%` is selective and would scan by name.
     let total: i64 = count
@@ -163,18 +172,21 @@ pub async fn list(
         .fetch_one(&mut *conn)
         .await?;
 
+    // The page is chosen first, then its rows get their role and
+    // subscription flag.
     let mut select = QueryBuilder::new(format!(
         "SELECT u.id, u.email, u.first_name, u.last_name, u.status, r.code AS role_code, \
                 r.name AS role_name, u.member_since, u.created_at, u.last_login_at, \
                 {ACTIVE_SUBSCRIPTION} AS has_active_subscription \
-         FROM users u {ROLE_JOIN} WHERE TRUE"
+         FROM (SELECT u.*"
     ));
-    push_filter(&mut select, &filter, &q);
+    push_members(&mut select, &filter, &q);
     select
         .push(format!(" ORDER BY {order} LIMIT "))
         .push_bind(page.limit())
         .push(" OFFSET ")
-        .push_bind(page.offset());
+        .push_bind(page.offset())
+        .push(format!(") u {ROLE_JOIN} ORDER BY {order}"));
     let items = select
         .build_query_as()
         .persistent(false)
