@@ -85,6 +85,36 @@ pub enum UserStatus {
 }
 
 impl UserStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [UserStatus; 10] = [
+        UserStatus::PendingEmail,
+        UserStatus::PendingValidation,
+        UserStatus::PreValidated,
+        UserStatus::PaymentPending,
+        UserStatus::Active,
+        UserStatus::Inactive,
+        UserStatus::Canceled,
+        UserStatus::Expired,
+        UserStatus::Abandoned,
+        UserStatus::Rejected,
+    ];
+
+    /// The name the database and the API use (`pending_email`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::PendingEmail => "pending_email",
+            UserStatus::PendingValidation => "pending_validation",
+            UserStatus::PreValidated => "pre_validated",
+            UserStatus::PaymentPending => "payment_pending",
+            UserStatus::Active => "active",
+            UserStatus::Inactive => "inactive",
+            UserStatus::Canceled => "canceled",
+            UserStatus::Expired => "expired",
+            UserStatus::Abandoned => "abandoned",
+            UserStatus::Rejected => "rejected",
+        }
+    }
+
     /// Why a user in this status may not sign in (an error code and what to
     /// do), or `None` when they may. Applicants and lapsed members sign in
     /// to follow their application or renew.
@@ -154,6 +184,16 @@ mod tests {
             long.as_str(),
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn status_names_are_the_serialised_ones() {
+        for status in UserStatus::ALL {
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                serde_json::json!(status.as_str())
+            );
         }
     }
 

@@ -425,17 +425,7 @@ impl TestApp {
     /// dynamic role and the legacy enum).
     pub async fn user_with_role(&self, role: &str) -> TestUser {
         let email = format!("{role}-{}@example.org", uuid::Uuid::new_v4().simple());
-        let id = sqlx::query_scalar(
-            "INSERT INTO users (email, password_hash, first_name, last_name, status, role, role_id) \
-             SELECT $1, 'not-a-hash', 'Test', 'User', 'active', $2::userrole, r.id \
-             FROM roles r WHERE r.code = $2 RETURNING id",
-        )
-        .bind(&email)
-        .bind(role)
-        .fetch_one(&self.db)
-        .await
-        .expect("insert test user");
-        TestUser { id, email }
+        self.person("Test", "User", &email, "active", role).await
     }
 
     /// Inserts a user named `first last` with `email`, in `status`, holding

@@ -45,18 +45,8 @@ fn illegal(from: UserStatus, to: &str) -> ApiError {
     ApiError::refused(
         StatusCode::CONFLICT,
         "illegal_transition",
-        format!(
-            "A member in status {} cannot move to {to}.",
-            status_name(from)
-        ),
+        format!("A member in status {} cannot move to {to}.", from.as_str()),
     )
-}
-
-fn status_name(s: UserStatus) -> String {
-    serde_json::to_value(s)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 #[derive(sqlx::FromRow)]
@@ -137,8 +127,8 @@ async fn move_to(
         id,
         actor.id,
         "status",
-        Some(&status_name(target.status)),
-        Some(&status_name(to)),
+        Some(target.status.as_str()),
+        Some(to.as_str()),
         reason,
     )
     .await?;
@@ -164,7 +154,7 @@ pub async fn change_status(
     let mut tx = state.db.begin().await?;
     let target = lock(&mut tx, id).await?;
     if !allowed(target.status, body.status) {
-        return Err(illegal(target.status, &status_name(body.status)));
+        return Err(illegal(target.status, body.status.as_str()));
     }
     move_to(&mut tx, &user, id, &target, body.status, reason.as_deref()).await?;
     let member = members::load(&mut tx, id).await?;
@@ -187,7 +177,7 @@ async fn decide(
         Decision::Reject(_) => Rejected,
     };
     if !is_applicant(target.status) {
-        return Err(illegal(target.status, &status_name(to)));
+        return Err(illegal(target.status, to.as_str()));
     }
     let (reason, mail) = match decision {
         Decision::Validate => (
@@ -355,18 +345,7 @@ pub async fn reject_many(
 mod tests {
     use super::*;
 
-    const ALL: [UserStatus; 10] = [
-        PendingEmail,
-        PendingValidation,
-        PreValidated,
-        PaymentPending,
-        Active,
-        Inactive,
-        Canceled,
-        Expired,
-        Abandoned,
-        Rejected,
-    ];
+    const ALL: [UserStatus; 10] = UserStatus::ALL;
 
     #[test]
     fn no_status_moves_to_itself_and_rejection_and_validation_have_their_own_routes() {

@@ -189,10 +189,9 @@ pub struct Start {
 #[derive(sqlx::FromRow)]
 struct Claim {
     file_key: Option<String>,
-    size_bytes: Option<i64>,
-    started: bool,
-    dry_run: bool,
     running: bool,
+    /// A real run completed: the job is final.
+    final_run: bool,
 }
 
 fn refused(code: &'static str, message: &str) -> ApiError {
@@ -278,8 +277,9 @@ pub async fn start(
 async fn claim(state: &AppState, id: Uuid, opts: run::Options) -> ApiResult<String> {
     let mut tx = state.db.begin().await?;
     let job: Claim = sqlx::query_as(&format!(
-        "SELECT file_key, size_bytes, queued_at IS NOT NULL AS started, dry_run, \
-                COALESCE(status = 'processing' AND queued_at > now() - interval '{}', false) AS running \
+        "SELECT file_key, \
+                COALESCE(status = 'processing' AND queued_at > now() - interval '{}', false) AS running, \
+                (NOT dry_run AND completed_at IS NOT NULL) AS final_run \
          FROM import_jobs WHERE id = $1 FOR UPDATE",
         stale_run!()
     ))
@@ -287,29 +287,19 @@ async fn claim(state: &AppState, id: Uuid, opts: run::Options) -> ApiResult<Stri
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(ApiError::NotFound)?;
-    if job.started && job.running {
+    if job.running {
         return Err(refused(
             "import_running",
             "This import is running: follow its progress at GET /api/imports/{id}.",
         ));
     }
-    if job.started && !job.dry_run && !job.running {
-        let finished: bool =
-            sqlx::query_scalar("SELECT completed_at IS NOT NULL FROM import_jobs WHERE id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if finished {
-            return Err(refused(
-                "import_finished",
-                "This import has run: create a new job to import another file.",
-            ));
-        }
+    if job.final_run {
+        return Err(refused(
+            "import_finished",
+            "This import has run: create a new job to import another file.",
+        ));
     }
-    let key = job
-        .file_key
-        .filter(|_| job.size_bytes.is_some())
-        .ok_or(ApiError::NotFound)?;
+    let key = job.file_key.ok_or(ApiError::NotFound)?;
     sqlx::query(
         "UPDATE import_jobs SET status = 'processing', queued_at = now(), started_at = now(), completed_at = NULL, \
          dry_run = $2, send_invitations = $3, total_rows = 0, processed_rows = 0, successful_rows = 0, \

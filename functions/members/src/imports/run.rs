@@ -22,7 +22,7 @@ pub const MAX_ROWS: u64 = 50_000;
 /// Lines checked against the database and inserted together.
 const BATCH: usize = 1_000;
 /// Errors kept in the job's report; the counts cover all of them.
-pub const MAX_REPORTED_ERRORS: usize = 1_000;
+const MAX_REPORTED_ERRORS: usize = 1_000;
 
 /// What the admin asked of this run.
 #[derive(Debug, Clone, Copy)]
@@ -330,10 +330,8 @@ impl Batch<'_> {
             out.successful += fresh.len() as i32;
         } else {
             let inserted = self.insert(tx, &fresh).await?;
-            for row in fresh
-                .iter()
-                .filter(|r| !inserted.iter().any(|(_, e, _)| *e == r.email))
-            {
+            let landed: HashSet<&str> = inserted.iter().map(|(_, e, _)| e.as_str()).collect();
+            for row in fresh.iter().filter(|r| !landed.contains(r.email.as_str())) {
                 // Registered between the check and the insert.
                 out.note(vec![already(row)]);
             }
