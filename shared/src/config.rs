@@ -352,6 +352,136 @@ impl EmailConfig {
     }
 }
 
+/// The payment provider (Stripe's API, or a stand-in that speaks it).
+#[derive(Clone)]
+pub struct PaymentsConfig {
+    /// The API's base URL: `https://api.stripe.com`, or a local stand-in's.
+    pub api_url: String,
+    /// The secret API key (`sk_…`), sent as a bearer token.
+    pub secret_key: String,
+    /// The webhook endpoint's signing secret (`whsec_…`).
+    pub webhook_secret: String,
+    /// The smallest total a checkout may charge (the provider refuses less).
+    pub min_cents: i64,
+    /// The largest total a checkout or a recorded payment may carry.
+    pub max_cents: i64,
+}
+
+impl std::fmt::Debug for PaymentsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentsConfig")
+            .field("api_url", &self.api_url)
+            .field("secret_key", &"<redacted>")
+            .field("webhook_secret", &"<redacted>")
+            .field("min_cents", &self.min_cents)
+            .field("max_cents", &self.max_cents)
+            .finish()
+    }
+}
+
+/// The amount limits when no provider is configured (manual payments only).
+pub const DEFAULT_MAX_PAYMENT_CENTS: i64 = 10_000_000;
+
+impl PaymentsConfig {
+    /// Reads `PAYMENT_SECRET_KEY` and `PAYMENT_WEBHOOK_SECRET` (both or
+    /// neither: without them online payments are off and the checkout
+    /// routes answer 503), `PAYMENT_API_URL` (default
+    /// `https://api.stripe.com`), `PAYMENT_MIN_CENTS` (default 50) and
+    /// `PAYMENT_MAX_CENTS` (default 10,000,000).
+    pub fn from_source(src: &dyn Source) -> Result<Option<Self>, ConfigError> {
+        let (secret_key, webhook_secret) = match (
+            optional(src, "PAYMENT_SECRET_KEY"),
+            optional(src, "PAYMENT_WEBHOOK_SECRET"),
+        ) {
+            (Some(k), Some(w)) => (k, w),
+            (None, None) => return Ok(None),
+            (Some(_), None) => {
+                return Err(ConfigError {
+                    var: "PAYMENT_WEBHOOK_SECRET",
+                    problem: "is not set: PAYMENT_SECRET_KEY needs the webhook signing secret"
+                        .into(),
+                })
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError {
+                    var: "PAYMENT_SECRET_KEY",
+                    problem: "is not set: PAYMENT_WEBHOOK_SECRET needs the API key".into(),
+                })
+            }
+        };
+        let api_url = optional(src, "PAYMENT_API_URL")
+            .unwrap_or_else(|| "https://api.stripe.com".into())
+            .trim_end_matches('/')
+            .to_string();
+        if !(api_url.starts_with("http://") || api_url.starts_with("https://")) {
+            return Err(ConfigError {
+                var: "PAYMENT_API_URL",
+                problem: format!("is {api_url:?}: expected a URL such as https://api.stripe.com"),
+            });
+        }
+        let min_cents = number(src, "PAYMENT_MIN_CENTS", 50, 1, 1_000_000)?;
+        Ok(Some(PaymentsConfig {
+            api_url,
+            secret_key,
+            webhook_secret,
+            min_cents,
+            max_cents: number(
+                src,
+                "PAYMENT_MAX_CENTS",
+                DEFAULT_MAX_PAYMENT_CENTS,
+                min_cents,
+                99_999_999,
+            )?,
+        }))
+    }
+}
+
+/// When the scheduled jobs remind and give up, in days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RemindersConfig {
+    /// A renewal reminder goes this long before a membership ends.
+    pub renewal_days: i32,
+    /// A validated member who has not paid is reminded this long after
+    /// validation, then again every as many days, at most `payment_max` times.
+    pub payment_days: i32,
+    pub payment_max: i32,
+    /// An unconfirmed address gets a fresh link this long after
+    /// registering, then again, at most `verification_max` times...
+    pub verification_days: i32,
+    pub verification_max: i32,
+    /// ...and the registration is `abandoned` this long after it began.
+    pub abandon_days: i32,
+}
+
+impl RemindersConfig {
+    /// Reads `RENEWAL_REMINDER_DAYS` (30), `PAYMENT_REMINDER_DAYS` (7),
+    /// `PAYMENT_REMINDER_MAX` (3), `VERIFICATION_REMINDER_DAYS` (3),
+    /// `VERIFICATION_REMINDER_MAX` (2) and `ABANDON_AFTER_DAYS` (30).
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        let config = RemindersConfig {
+            renewal_days: number(src, "RENEWAL_REMINDER_DAYS", 30, 1, 365)?,
+            payment_days: number(src, "PAYMENT_REMINDER_DAYS", 7, 1, 365)?,
+            payment_max: number(src, "PAYMENT_REMINDER_MAX", 3, 0, 20)?,
+            verification_days: number(src, "VERIFICATION_REMINDER_DAYS", 3, 1, 365)?,
+            verification_max: number(src, "VERIFICATION_REMINDER_MAX", 2, 0, 20)?,
+            abandon_days: number(src, "ABANDON_AFTER_DAYS", 30, 2, 3650)?,
+        };
+        if config.abandon_days <= config.verification_days {
+            return Err(ConfigError {
+                var: "ABANDON_AFTER_DAYS",
+                problem: "must be longer than VERIFICATION_REMINDER_DAYS".into(),
+            });
+        }
+        Ok(config)
+    }
+}
+
+impl Default for RemindersConfig {
+    fn default() -> Self {
+        RemindersConfig::from_source(&|_: &str| None).expect("the defaults are valid")
+    }
+}
+
 /// Everything a route function needs.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -359,6 +489,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub storage: StorageConfig,
     pub email: EmailConfig,
+    /// `None` when online payments are not configured.
+    pub payments: Option<PaymentsConfig>,
 }
 
 impl Config {
@@ -369,6 +501,7 @@ impl Config {
             auth: AuthConfig::from_source(src)?,
             storage: StorageConfig::from_source(src)?,
             email: EmailConfig::from_source(src)?,
+            payments: PaymentsConfig::from_source(src)?,
         })
     }
 }
@@ -460,6 +593,36 @@ mod tests {
         let cfg = Config::from_source(&env(&local)).unwrap();
         assert!(cfg.email.from.contains('@'));
         assert_eq!(cfg.email.frontend_url, "http://localhost:5173");
+    }
+
+    #[test]
+    fn payments_are_off_without_keys_and_checked_with_them() {
+        assert!(Config::from_source(&env(GOOD)).unwrap().payments.is_none());
+        let keys = [
+            ("PAYMENT_SECRET_KEY", "sk_test_123"),
+            ("PAYMENT_WEBHOOK_SECRET", "whsec_123"),
+        ];
+        let with = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = GOOD.to_vec();
+            pairs.extend_from_slice(extra);
+            Config::from_source(&env(&pairs))
+        };
+        let on = with(&keys).unwrap().payments.unwrap();
+        assert_eq!(on.api_url, "https://api.stripe.com");
+        assert_eq!(
+            (on.min_cents, on.max_cents),
+            (50, DEFAULT_MAX_PAYMENT_CENTS)
+        );
+        assert!(!format!("{on:?}").contains("sk_test_123"));
+        assert_eq!(with(&keys[..1]).unwrap_err().var, "PAYMENT_WEBHOOK_SECRET");
+        for bad in [
+            ("PAYMENT_API_URL", "api.stripe.com"),
+            ("PAYMENT_MIN_CENTS", "0"),
+        ] {
+            let mut pairs = keys.to_vec();
+            pairs.push(bad);
+            assert_eq!(with(&pairs).unwrap_err().var, bad.0);
+        }
     }
 
     #[test]

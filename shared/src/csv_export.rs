@@ -6,13 +6,47 @@
 use crate::storage::{Storage, StorageError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use std::borrow::Cow;
+use std::time::Duration;
 
 /// Bytes buffered before a part is sent (S3 wants at least 5 MiB for every
 /// part but the last).
 pub const PART_SIZE: usize = 6 * 1024 * 1024;
 
 const CONTENT_TYPE: &str = "text/csv; charset=utf-8";
+
+/// How long an export's download link works (the bucket deletes exports
+/// after a week).
+pub const LINK_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
+/// What an export route answers.
+#[derive(Debug, Serialize)]
+pub struct ExportLink {
+    pub download_url: String,
+    pub expires_at: DateTime<Utc>,
+    pub rows: u64,
+}
+
+/// The download link of the finished export at `key`, saved as
+/// `<name>-<date>.csv`.
+pub async fn link(
+    storage: &Storage,
+    key: &str,
+    name: &str,
+    rows: u64,
+) -> Result<ExportLink, StorageError> {
+    let file_name = format!("{name}-{}.csv", Utc::now().format("%Y-%m-%d"));
+    let download_url = storage
+        .presign_get(key, LINK_LIFETIME, Some(&file_name))
+        .await?;
+    Ok(ExportLink {
+        download_url,
+        expires_at: Utc::now() + chrono::Duration::seconds(LINK_LIFETIME.as_secs() as i64),
+        rows,
+    })
+}
 
 /// A CSV file being written to `key`.
 pub struct CsvUpload<'a> {

@@ -2,6 +2,7 @@
 //! functions need. Each function builds an [`AppState`] once per container
 //! and hands it to its router; handlers extract what they need from it.
 
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod csv_export;
@@ -12,7 +13,9 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod lambda;
+pub mod memberships;
 pub mod pagination;
+pub mod payments;
 pub mod percent;
 pub mod permissions;
 pub mod profile;

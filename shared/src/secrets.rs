@@ -5,7 +5,10 @@
 //!   (stands in for `JWT_SECRET`);
 //! - `DB_SECRET_ARN`: the database's `{"username", "password"}` secret, with
 //!   `DB_HOST` (the RDS Proxy endpoint), `DB_NAME`, `DB_PORT` (5432) and
-//!   `DB_SSLMODE` (`require`) (stands in for `DATABASE_URL`).
+//!   `DB_SSLMODE` (`require`) (stands in for `DATABASE_URL`);
+//! - `PAYMENT_SECRET_ARN`: the payment provider's `{"secret_key",
+//!   "webhook_secret"}` (stands in for `PAYMENT_SECRET_KEY` and
+//!   `PAYMENT_WEBHOOK_SECRET`; empty strings mean online payments are off).
 //!
 //! A plain variable, when set, wins: local runs and tests use them.
 
@@ -48,7 +51,9 @@ pub async fn resolve_env(needs: Needs) -> Result<ResolvedEnv, ConfigError> {
     let jwt_arn = env("JWT_SECRET_ARN")
         .filter(|_| needs == Needs::DatabaseAndJwt && env("JWT_SECRET").is_none());
     let db_arn = env("DB_SECRET_ARN").filter(|_| env("DATABASE_URL").is_none());
-    if jwt_arn.is_none() && db_arn.is_none() {
+    let payment_arn = env("PAYMENT_SECRET_ARN")
+        .filter(|_| needs == Needs::DatabaseAndJwt && env("PAYMENT_SECRET_KEY").is_none());
+    if jwt_arn.is_none() && db_arn.is_none() && payment_arn.is_none() {
         return Ok(ResolvedEnv { resolved });
     }
     let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
@@ -61,6 +66,15 @@ pub async fn resolve_env(needs: Needs) -> Result<ResolvedEnv, ConfigError> {
     if let Some(arn) = db_arn {
         let text = fetch(&client, "DB_SECRET_ARN", &arn).await?;
         resolved.insert("DATABASE_URL", database_url(&text)?);
+    }
+    if let Some(arn) = payment_arn {
+        let text = fetch(&client, "PAYMENT_SECRET_ARN", &arn).await?;
+        let keys: PaymentSecret = serde_json::from_str(&text).map_err(|_| ConfigError {
+            var: "PAYMENT_SECRET_ARN",
+            problem: "names a secret that is not JSON with secret_key and webhook_secret".into(),
+        })?;
+        resolved.insert("PAYMENT_SECRET_KEY", keys.secret_key);
+        resolved.insert("PAYMENT_WEBHOOK_SECRET", keys.webhook_secret);
     }
     Ok(ResolvedEnv { resolved })
 }
@@ -88,6 +102,12 @@ async fn fetch(
             var,
             problem: "names a secret without a string value".into(),
         })
+}
+
+#[derive(serde::Deserialize)]
+struct PaymentSecret {
+    secret_key: String,
+    webhook_secret: String,
 }
 
 /// `postgres://USER:PASSWORD@DB_HOST:DB_PORT/DB_NAME?sslmode=DB_SSLMODE` from

@@ -4,6 +4,7 @@ use crate::auth::{PermissionCache, TokenKeys};
 use crate::config::{Config, ConfigError};
 use crate::db;
 use crate::email::Mailer;
+use crate::payments::Provider;
 use crate::storage::Storage;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -17,6 +18,8 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     pub tokens: Arc<TokenKeys>,
     pub permissions: Arc<PermissionCache>,
+    /// The payment provider's client; `None` when online payments are off.
+    pub payments: Option<Provider>,
 }
 
 impl AppState {
@@ -27,6 +30,7 @@ impl AppState {
             mailer: Arc::new(mailer),
             tokens: Arc::new(TokenKeys::new(&config.auth)),
             permissions: Arc::new(PermissionCache::new(config.auth.permission_cache_ttl)),
+            payments: config.payments.clone().map(Provider::new),
             config: Arc::new(config),
             db,
             storage,

@@ -20,10 +20,11 @@ use anyhow::Context;
 use axum::body::Body;
 use axum::Router;
 use http::{Method, Request, StatusCode};
+use loaf::local_payments::{self, LocalPayments};
 use loaf::local_postgres::{ensure_database, Cluster, Durability};
 use loaf::local_s3::{self, LocalS3};
 use loaf_shared::config::{
-    AuthConfig, Config, DbConfig, EmailConfig, StaticCredentials, StorageConfig,
+    AuthConfig, Config, DbConfig, EmailConfig, PaymentsConfig, StaticCredentials, StorageConfig,
 };
 use loaf_shared::email::Mailer;
 use loaf_shared::storage::Storage;
@@ -218,6 +219,8 @@ pub struct TestApp {
     pub s3_endpoint: String,
     /// Where delivered emails are written as `.eml` files.
     pub mail_dir: PathBuf,
+    /// The payment provider's stand-in the app's checkouts go to.
+    pub payments: LocalPayments,
     s3: Option<LocalS3>,
     dir: PathBuf,
 }
@@ -262,6 +265,7 @@ pub fn test_config(db_url: &str, s3_endpoint: &str, mail_dir: &std::path::Path) 
             frontend_url: "https://members.example.org".into(),
             org_name: "LOAF Test".into(),
         },
+        payments: None,
     }
 }
 
@@ -277,7 +281,17 @@ pub async fn spawn_app() -> TestApp {
     let s3 = LocalS3::start(&dir.join("s3"), 0)
         .await
         .expect("local S3 starts");
-    let config = test_config(&db_url, &s3.endpoint(), &mail_dir);
+    let payments = LocalPayments::start(0, None)
+        .await
+        .expect("payment stand-in starts");
+    let mut config = test_config(&db_url, &s3.endpoint(), &mail_dir);
+    config.payments = Some(PaymentsConfig {
+        api_url: payments.api_url(),
+        secret_key: local_payments::SECRET_KEY.into(),
+        webhook_secret: local_payments::WEBHOOK_SECRET.into(),
+        min_cents: 50,
+        max_cents: 10_000_000,
+    });
     let storage = Storage::new(&config.storage).await;
     storage.ensure_bucket().await.expect("test bucket");
     let mailer = Mailer::from_config(config.email.clone()).await;
@@ -285,6 +299,7 @@ pub async fn spawn_app() -> TestApp {
         state: AppState::new(config, db.clone(), storage, mailer),
         s3_endpoint: s3.endpoint(),
         mail_dir,
+        payments,
         db,
         db_url,
         s3: Some(s3),
@@ -467,6 +482,18 @@ impl TestApp {
         .fetch_one(&self.db)
         .await
         .expect("insert plan")
+    }
+
+    /// Runs the daily jobs as of `at`, with the default reminder timings.
+    pub async fn run_jobs(&self, at: chrono::DateTime<chrono::Utc>) -> loaf_jobs::Summary {
+        loaf_jobs::run(
+            &self.db,
+            &self.state.config.email,
+            &loaf_shared::config::RemindersConfig::default(),
+            at,
+        )
+        .await
+        .expect("the daily jobs run")
     }
 
     /// The status of user `id`.

@@ -1,5 +1,7 @@
 //! Single-use links sent by email: confirm an address, reset a password.
 //! Stored as hashes; a used or expired one is refused with what to do next.
+//! Issuing lives in the shared crate (the scheduler's reminders issue
+//! links too); checking and using them up lives here.
 
 use axum::http::StatusCode;
 use loaf_shared::auth::secret_token;
@@ -9,63 +11,7 @@ use sqlx::PgConnection;
 use std::time::Duration;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
-    VerifyEmail,
-    ResetPassword,
-}
-
-impl Purpose {
-    fn as_str(self) -> &'static str {
-        match self {
-            Purpose::VerifyEmail => "verify_email",
-            Purpose::ResetPassword => "reset_password",
-        }
-    }
-
-    /// How long a link of this purpose works.
-    pub fn lifetime(self) -> Duration {
-        match self {
-            Purpose::VerifyEmail => Duration::from_secs(48 * 3600),
-            Purpose::ResetPassword => Duration::from_secs(3600),
-        }
-    }
-
-    fn ask_again(self) -> &'static str {
-        match self {
-            Purpose::VerifyEmail => "ask for a new one at POST /api/auth/resend-verification",
-            Purpose::ResetPassword => "ask for a new one at POST /api/auth/forgot-password",
-        }
-    }
-}
-
-/// A new link for `user_id`; earlier unused links of the same purpose stop
-/// working, so only the newest email is valid.
-pub async fn issue(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    purpose: Purpose,
-) -> Result<String, sqlx::Error> {
-    sqlx::query(
-        "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
-    )
-    .bind(user_id)
-    .bind(purpose.as_str())
-    .execute(&mut *conn)
-    .await?;
-    let (token, hash) = secret_token::generate();
-    sqlx::query(
-        "INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at) \
-         VALUES ($1, $2, $3, now() + make_interval(secs => $4))",
-    )
-    .bind(hash)
-    .bind(user_id)
-    .bind(purpose.as_str())
-    .bind(purpose.lifetime().as_secs_f64())
-    .execute(conn)
-    .await?;
-    Ok(token)
-}
+pub use loaf_shared::auth::account_tokens::{issue, Purpose};
 
 /// How soon a second link of one purpose may be emailed to one account.
 const COOL_DOWN: Duration = Duration::from_secs(60);

@@ -1,10 +1,17 @@
 //! The scheduled jobs: what must happen because time passed, not because
-//! someone asked. EventBridge invokes the function daily for expiries and
-//! housekeeping, and every minute (event `{"job": "send-email"}`) to
-//! deliver the email outbox. Each job is one statement or transaction and
-//! safe to run twice (a second run finds nothing to do).
+//! someone asked. EventBridge invokes the function daily for expiries,
+//! reminders and housekeeping (`loaf jobs run` locally), and every minute
+//! (event `{"job": "send-email"}`) to deliver the email outbox. Each job is
+//! one statement or transaction and safe to run twice, even at once (a
+//! second run finds nothing to do).
 
+mod reminders;
+
+use chrono::{DateTime, Utc};
+use loaf_shared::config::{EmailConfig, RemindersConfig};
 use loaf_shared::email::{outbox::Delivery, Mailer};
+use loaf_shared::memberships::COVERED_AT_1;
+use reminders::Reason;
 use serde::Serialize;
 use sqlx::PgPool;
 
@@ -41,17 +48,53 @@ pub async fn send_email(db: &PgPool, mailer: &Mailer) -> Result<Delivery, sqlx::
 pub struct Summary {
     /// Pending invitations whose `expires_at` passed, now `expired`.
     pub invitations_expired: u64,
-    /// Active subscriptions whose `end_date` passed, now `expired`.
+    /// Active subscriptions whose period ended: `expired`, or `cancelled`
+    /// when cancelled at the period's end.
     pub subscriptions_expired: u64,
+    /// Members left without a covering subscription: `expired` (or
+    /// `canceled`).
+    pub members_lapsed: u64,
+    /// Emails queued, by reason.
+    pub renewal_reminders: u64,
+    pub payment_reminders: u64,
+    pub verification_reminders: u64,
+    /// Registrations whose address was never confirmed, now `abandoned`.
+    pub registrations_abandoned: u64,
     /// Spent tokens, stale throttle counters and old sent mail deleted.
     pub rows_cleaned: u64,
 }
 
-/// Runs every daily job once.
-pub async fn run(db: &PgPool) -> Result<Summary, sqlx::Error> {
+/// Runs every daily job once, as of `at` (now, except in tests). Each step
+/// is its own transaction, re-checks its condition on the rows it locks
+/// and skips rows another run holds, so two runs at once never do one
+/// thing twice, and a run after a crash finishes what is left.
+pub async fn run(
+    db: &PgPool,
+    email: &EmailConfig,
+    reminders: &RemindersConfig,
+    at: DateTime<Utc>,
+) -> Result<Summary, sqlx::Error> {
+    let (subscriptions_expired, members_lapsed) = expire_subscriptions(db, at).await?;
+    let remind = |reason, days, max| reminders::send(db, email, reason, at, days, max);
     Ok(Summary {
-        invitations_expired: expire_invitations(db).await?,
-        subscriptions_expired: expire_subscriptions(db).await?,
+        invitations_expired: expire_invitations(db, at).await?,
+        subscriptions_expired,
+        members_lapsed,
+        renewal_reminders: remind(Reason::Renewal, reminders.renewal_days, 1).await?,
+        payment_reminders: remind(
+            Reason::Payment,
+            reminders.payment_days,
+            reminders.payment_max,
+        )
+        .await?,
+        // Abandonment first: nobody gets a reminder the day they are given up on.
+        registrations_abandoned: abandon_registrations(db, at, reminders.abandon_days).await?,
+        verification_reminders: remind(
+            Reason::Verification,
+            reminders.verification_days,
+            reminders.verification_max,
+        )
+        .await?,
         rows_cleaned: clean_up(db).await?,
     })
 }
@@ -74,23 +117,68 @@ async fn clean_up(db: &PgPool) -> Result<u64, sqlx::Error> {
     Ok(total)
 }
 
-async fn expire_invitations(db: &PgPool) -> Result<u64, sqlx::Error> {
+async fn expire_invitations(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE user_invitations SET status = 'expired' \
-         WHERE status = 'pending' AND expires_at < now()",
+         WHERE status = 'pending' AND expires_at < $1",
     )
+    .bind(at)
     .execute(db)
     .await?;
     Ok(done.rows_affected())
 }
 
-/// Lifetime subscriptions have no `end_date` and never expire.
-async fn expire_subscriptions(db: &PgPool) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE subscriptions SET status = 'expired', updated_at = now() \
-         WHERE status = 'active' AND end_date IS NOT NULL AND end_date < now()",
-    )
-    .execute(db)
+/// Ends subscriptions whose period is over (lifetime ones have no end) and
+/// moves their members out of `active` unless another subscription covers
+/// them, audited; one statement, so it all happens or none of it. The
+/// members' check reads the state before the statement, where the ended
+/// subscriptions still end at or before `at` and so cover nobody.
+async fn expire_subscriptions(db: &PgPool, at: DateTime<Utc>) -> Result<(u64, u64), sqlx::Error> {
+    let (ended, lapsed): (i64, i64) = sqlx::query_as(&format!(
+        "WITH ended AS ( \
+             UPDATE subscriptions SET updated_at = now(), \
+                 status = CASE WHEN cancel_at_period_end THEN 'cancelled' ELSE 'expired' END::subscriptionstatus, \
+                 cancelled_at = CASE WHEN cancel_at_period_end THEN end_date ELSE cancelled_at END \
+             WHERE status = 'active' AND end_date IS NOT NULL AND end_date <= $1 \
+             RETURNING user_id, cancel_at_period_end), \
+         lapsed AS ( \
+             UPDATE users u SET updated_at = now(), \
+                 status = CASE WHEN e.cancelled THEN 'canceled' ELSE 'expired' END::userstatus \
+             FROM (SELECT user_id, bool_and(cancel_at_period_end) AS cancelled \
+                   FROM ended GROUP BY user_id) e \
+             WHERE u.id = e.user_id AND u.status = 'active' AND NOT {COVERED_AT_1} \
+             RETURNING u.id, u.status), \
+         audited AS ( \
+             INSERT INTO member_audit_log (user_id, action, from_value, to_value, reason) \
+             SELECT id, 'status', 'active', status::text, 'membership period ended' FROM lapsed) \
+         SELECT (SELECT count(*) FROM ended), (SELECT count(*) FROM lapsed)"
+    ))
+    .bind(at)
+    .fetch_one(db)
     .await?;
-    Ok(done.rows_affected())
+    Ok((ended as u64, lapsed as u64))
+}
+
+/// Gives up on registrations whose address was not confirmed within
+/// `days`, audited.
+async fn abandon_registrations(
+    db: &PgPool,
+    at: DateTime<Utc>,
+    days: i32,
+) -> Result<u64, sqlx::Error> {
+    let gone: i64 = sqlx::query_scalar(
+        "WITH gone AS ( \
+             UPDATE users SET status = 'abandoned', updated_at = now() \
+             WHERE status = 'pending_email' AND created_at <= $1 - make_interval(days => $2) \
+             RETURNING id), \
+         audited AS ( \
+             INSERT INTO member_audit_log (user_id, action, from_value, to_value, reason) \
+             SELECT id, 'status', 'pending_email', 'abandoned', 'email address never confirmed' FROM gone) \
+         SELECT count(*) FROM gone",
+    )
+    .bind(at)
+    .bind(days)
+    .fetch_one(db)
+    .await?;
+    Ok(gone as u64)
 }

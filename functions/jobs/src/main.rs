@@ -3,7 +3,7 @@
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use loaf_jobs::Job;
-use loaf_shared::config::{DbConfig, EmailConfig};
+use loaf_shared::config::{DbConfig, EmailConfig, RemindersConfig};
 use loaf_shared::email::Mailer;
 use serde_json::Value;
 
@@ -15,14 +15,17 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .inspect_err(|e| tracing::error!("{e}"))?;
     let config = DbConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
     let email = EmailConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
+    let reminders = RemindersConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
     let pool = loaf_shared::db::connect_lazy(&config)?;
     let mailer = Mailer::from_config(email).await;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let (pool, mailer) = (&pool, &mailer);
+        let (pool, mailer, reminders) = (&pool, &mailer, &reminders);
         async move {
             let summary = match Job::of(&event.payload) {
                 Job::SendEmail => serde_json::to_value(loaf_jobs::send_email(pool, mailer).await?)?,
-                Job::Daily => serde_json::to_value(loaf_jobs::run(pool).await?)?,
+                Job::Daily => serde_json::to_value(
+                    loaf_jobs::run(pool, &mailer.config, reminders, chrono::Utc::now()).await?,
+                )?,
             };
             tracing::info!(%summary, "scheduled job done");
             Ok::<_, lambda_runtime::Error>(summary)

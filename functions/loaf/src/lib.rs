@@ -1,9 +1,10 @@
 //! The `loaf` admin CLI and the local development stack: a private
-//! PostgreSQL cluster, a local S3 endpoint and a gateway that serves every
+//! PostgreSQL cluster, a local S3 endpoint, a payment-provider stand-in and a gateway that serves every
 //! function's router on one port. The test suite uses the same pieces.
 
 pub mod commands;
 pub mod gateway;
+pub mod local_payments;
 pub mod local_postgres;
 pub mod local_s3;
 pub mod project;

@@ -1,7 +1,8 @@
-//! `loaf`: serve the whole API locally, migrate a database, create an admin.
+//! `loaf`: serve the whole API locally, migrate a database, create an admin,
+//! run the scheduled jobs.
 
 use clap::{Parser, Subcommand};
-use loaf::commands::{self, AdminArgs};
+use loaf::commands::{self, AdminArgs, JobChoice};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -41,6 +42,22 @@ enum Command {
         #[arg(long)]
         last_name: Option<String>,
     },
+    /// The scheduled jobs (EventBridge runs them in AWS).
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Run a job once now: expiries, reminders and housekeeping (daily), or
+    /// the email outbox (send-email). Uses DATABASE_URL, or the local
+    /// cluster of `loaf serve`.
+    Run {
+        #[arg(long, value_enum, default_value = "daily")]
+        job: JobChoice,
+    },
 }
 
 #[tokio::main]
@@ -50,6 +67,9 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve { port } => loaf::serve::serve(port).await,
         Command::Migrate { json } => commands::migrate(json).await,
+        Command::Jobs {
+            command: JobsCommand::Run { job },
+        } => commands::run_jobs(job).await,
         Command::CreateAdmin {
             email,
             first_name,

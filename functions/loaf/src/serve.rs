@@ -1,6 +1,7 @@
 //! `loaf serve`: the whole API on one local port, on embedded defaults.
 
 use crate::gateway;
+use crate::local_payments::{self, LocalPayments};
 use crate::local_postgres::{self, ensure_database, Cluster, Durability};
 use crate::local_s3::{self, LocalS3};
 use crate::project::{random_hex, write_private, Project};
@@ -58,6 +59,16 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
             local.insert("S3_SECRET_ACCESS_KEY", local_s3::SECRET_ACCESS_KEY.into());
             Some(s3)
         };
+        let payments = if env_is_set("PAYMENT_SECRET_KEY") {
+            None
+        } else {
+            let webhook = format!("http://{}/api/payments/webhook", listener.local_addr()?);
+            let payments = LocalPayments::start(0, Some(webhook)).await?;
+            local.insert("PAYMENT_API_URL", payments.api_url());
+            local.insert("PAYMENT_SECRET_KEY", local_payments::SECRET_KEY.into());
+            local.insert("PAYMENT_WEBHOOK_SECRET", local_payments::WEBHOOK_SECRET.into());
+            Some(payments)
+        };
         if !env_is_set("JWT_SECRET") {
             local.insert("JWT_SECRET", project.secret("jwt-secret")?);
         }
@@ -107,6 +118,13 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
             None => println!("  storage     bucket {bucket}"),
         }
         println!("  mail        {mail}");
+        match &payments {
+            Some(p) => println!(
+                "  payments    local checkout stand-in at {} (test mode: checkout links open its Pay page)",
+                p.api_url()
+            ),
+            None => println!("  payments    the provider at PAYMENT_API_URL (default api.stripe.com)"),
+        }
         match login {
             Some((email, password)) => {
                 println!("  superadmin  {email} / {password} (kept in .loaf/dev-admin.json)")
@@ -133,6 +151,7 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
         .context("the server stopped unexpectedly")?;
         sender.abort();
         drop(s3);
+        drop(payments);
         anyhow::Ok(())
     }
     .await;
@@ -170,7 +189,7 @@ fn mail_description(mailer: &Mailer) -> String {
 /// `.loaf/postgres`, unless the server's user cannot reach it (we are root
 /// and the checkout is somewhere like /root): then a folder of the temp
 /// area named after the project, so the embedded default still works.
-fn cluster_dir(state_dir: &std::path::Path) -> std::path::PathBuf {
+pub(crate) fn cluster_dir(state_dir: &std::path::Path) -> std::path::PathBuf {
     if local_postgres::server_can_reach(state_dir) {
         return state_dir.join("postgres");
     }
@@ -185,7 +204,7 @@ fn cluster_dir(state_dir: &std::path::Path) -> std::path::PathBuf {
         .join("postgres")
 }
 
-fn env_is_set(var: &str) -> bool {
+pub(crate) fn env_is_set(var: &str) -> bool {
     std::env::var(var).is_ok_and(|v| !v.trim().is_empty())
 }
 

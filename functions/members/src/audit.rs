@@ -1,5 +1,6 @@
-//! The audit trail: every change of a member's status or role (and which
-//! profile parts an admin edited), with who, when, from, to and why.
+//! The audit trail, read back: every change of a member's status or role
+//! (and which profile parts an admin edited), with who, when, from, to and
+//! why. Written through `loaf_shared::audit::record`.
 
 use chrono::{DateTime, Utc};
 use loaf_shared::pagination::{Page, PageParams};
@@ -17,31 +18,6 @@ pub struct Entry {
     actor_id: Option<Uuid>,
     actor_name: Option<String>,
     created_at: DateTime<Utc>,
-}
-
-/// Records one change inside the caller's transaction.
-pub async fn record(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    actor_id: Uuid,
-    action: &str,
-    from: Option<&str>,
-    to: Option<&str>,
-    reason: Option<&str>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO member_audit_log (user_id, actor_id, action, from_value, to_value, reason) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(user_id)
-    .bind(actor_id)
-    .bind(action)
-    .bind(from)
-    .bind(to)
-    .bind(reason)
-    .execute(conn)
-    .await?;
-    Ok(())
 }
 
 /// One page of `user_id`'s trail, newest first.

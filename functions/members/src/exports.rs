@@ -7,17 +7,12 @@ use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::TryStreamExt;
 use loaf_shared::auth::Require;
-use loaf_shared::csv_export::CsvUpload;
+use loaf_shared::csv_export::{self, CsvUpload, ExportLink};
 use loaf_shared::extract::{Json, Query};
 use loaf_shared::permissions::perm;
 use loaf_shared::{ApiResult, AppState};
-use serde::Serialize;
 use sqlx::QueryBuilder;
-use std::time::Duration;
 use uuid::Uuid;
-
-/// How long the download link works (the bucket deletes exports after a week).
-const LINK_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
 const HEADER: &[&str] = &[
     "id",
@@ -92,19 +87,12 @@ impl Row {
     }
 }
 
-#[derive(Debug, Serialize)]
-pub struct Export {
-    download_url: String,
-    expires_at: DateTime<Utc>,
-    rows: u64,
-}
-
 /// `GET /api/members/export?q=&status=&role=&...&sort=`
 pub async fn members(
     State(state): State<AppState>,
     _: Require<perm::UsersExport>,
     Query(filter): Query<Filter>,
-) -> ApiResult<Json<Export>> {
+) -> ApiResult<Json<ExportLink>> {
     let (q, order) = filter.prepare()?;
     let key = format!("exports/members/{}.csv", Uuid::new_v4());
     let mut select = QueryBuilder::new(format!(
@@ -129,14 +117,7 @@ pub async fn members(
     drop(rows);
     let count = csv.finish().await?;
 
-    let name = format!("members-{}.csv", Utc::now().format("%Y-%m-%d"));
-    let download_url = state
-        .storage
-        .presign_get(&key, LINK_LIFETIME, Some(&name))
-        .await?;
-    Ok(Json(Export {
-        download_url,
-        expires_at: Utc::now() + chrono::Duration::seconds(LINK_LIFETIME.as_secs() as i64),
-        rows: count,
-    }))
+    Ok(Json(
+        csv_export::link(&state.storage, &key, "members", count).await?,
+    ))
 }

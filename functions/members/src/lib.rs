@@ -1,10 +1,11 @@
 //! The members function: member administration, roles and permissions,
 //! invitations, imports and exports, plans and subscriptions, dashboard.
-//! Its routes are listed in the route contract (SPEC.md) and grow issue by
-//! issue; today: the member list and details, the lifecycle, roles,
-//! invitations, imports and exports, the directory and the dashboard.
+//! Its routes are listed in the route contract (SPEC.md): the member list
+//! and details, the lifecycle, roles, invitations, imports and exports, the
+//! directory, plans, subscriptions, checkout and the dashboard.
 
 mod audit;
+mod checkout;
 mod dashboard;
 mod directory;
 mod exports;
@@ -12,7 +13,9 @@ mod imports;
 mod invitations;
 mod lifecycle;
 mod members;
+mod plans;
 mod roles;
+mod subscriptions;
 
 use axum::routing::{delete, get, post, put};
 use axum::Router;
@@ -55,6 +58,20 @@ pub fn router(state: AppState) -> Router {
         .route("/api/imports", get(imports::list).post(imports::create))
         .route("/api/imports/{id}", get(imports::show))
         .route("/api/imports/{id}/start", post(imports::start))
+        .route("/api/plans", get(plans::list).post(plans::create))
+        .route(
+            "/api/plans/{id}",
+            get(plans::show).patch(plans::update).delete(plans::delete),
+        )
+        .route("/api/subscriptions", get(subscriptions::list))
+        .route("/api/subscriptions/me", get(subscriptions::mine))
+        .route("/api/subscriptions/export", get(subscriptions::export))
+        .route("/api/subscriptions/checkout", post(checkout::create))
+        .route("/api/subscriptions/manual", post(subscriptions::manual))
+        .route(
+            "/api/subscriptions/{id}/cancel",
+            post(subscriptions::cancel),
+        )
         .route("/api/dashboard/stats", get(dashboard::stats));
     loaf_shared::http::function_router(routes, state)
 }

@@ -2,10 +2,10 @@
 //! or rejecting an applicant (each emailed), and every other change of
 //! status through one transition table that refuses illegal moves.
 
-use crate::audit;
 use crate::members::{self, Member};
 use axum::extract::State;
 use axum::http::StatusCode;
+use loaf_shared::audit;
 use loaf_shared::auth::{end_all_sessions, AuthUser, Require};
 use loaf_shared::domain::UserStatus;
 use loaf_shared::email::{outbox, Mail};
@@ -125,7 +125,7 @@ async fn move_to(
     audit::record(
         conn,
         id,
-        actor.id,
+        Some(actor.id),
         "status",
         Some(target.status.as_str()),
         Some(to.as_str()),

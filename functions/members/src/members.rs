@@ -268,10 +268,10 @@ pub async fn update(
     let changed = changed_parts(&before, &after);
     if !changed.is_empty() {
         after.store(&mut tx, id).await?;
-        audit::record(
+        loaf_shared::audit::record(
             &mut tx,
             id,
-            user.id,
+            Some(user.id),
             "profile",
             None,
             Some(&changed.join(", ")),

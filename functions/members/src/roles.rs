@@ -4,12 +4,12 @@
 //! the superadmin's set changed), the last superadmin keeps the role, and
 //! nobody grants a permission they do not hold.
 
-use crate::audit;
 use crate::lifecycle::keep_a_superadmin;
 use crate::members::{self, Member};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use loaf_shared::audit;
 use loaf_shared::auth::{AuthUser, Require};
 use loaf_shared::extract::{Json, Path};
 use loaf_shared::permissions::perm;
@@ -390,7 +390,7 @@ pub async fn assign(
     audit::record(
         &mut tx,
         id,
-        user.id,
+        Some(user.id),
         "role",
         current.as_deref(),
         Some(&role.code),

@@ -6,7 +6,7 @@ use crate::domain::UserStatus;
 use crate::error::ApiError;
 use crate::permissions::Permission;
 use crate::state::AppState;
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use std::marker::PhantomData;
@@ -94,6 +94,27 @@ where
     }
 }
 
+/// `Option<AuthUser>`: `None` for an anonymous caller (no Authorization
+/// header), for routes open to anyone that show more to the signed in. A
+/// token that is present but not valid is still refused (401): a client
+/// whose session ended should learn it, not silently see less.
+impl<S> OptionalFromRequestParts<S> for AuthUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, ApiError> {
+        if !parts.headers.contains_key(AUTHORIZATION) {
+            return Ok(None);
+        }
+        <AuthUser as FromRequestParts<S>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
+    }
+}
+
 /// A signed-in user holding permission `P`; anyone else gets 401 or 403.
 #[derive(Debug)]
 pub struct Require<P: Permission> {
@@ -110,7 +131,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let user = AuthUser::from_request_parts(parts, state).await?;
+        let user = <AuthUser as FromRequestParts<S>>::from_request_parts(parts, state).await?;
         if !user.can(P::CODE) {
             return Err(ApiError::Forbidden);
         }

@@ -1,6 +1,7 @@
 //! Who is calling and what they may do: access tokens, password hashing, the
 //! per-container permission cache and the extractors routes declare.
 
+pub mod account_tokens;
 mod extractor;
 pub mod jwt;
 pub mod password;

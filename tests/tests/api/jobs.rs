@@ -51,7 +51,7 @@ async fn due_invitations_and_subscriptions_expire_once() {
     subscription(db, member.id, plan, Some(30)).await;
     subscription(db, member.id, plan, None).await; // lifetime
 
-    let first = loaf_jobs::run(db).await.unwrap();
+    let first = app.run_jobs(chrono::Utc::now()).await;
     assert_eq!(
         (first.invitations_expired, first.subscriptions_expired),
         (1, 1)
@@ -73,7 +73,7 @@ async fn due_invitations_and_subscriptions_expire_once() {
         ["expired", "active", "active"]
     );
 
-    let second = loaf_jobs::run(db).await.unwrap();
+    let second = app.run_jobs(chrono::Utc::now()).await;
     assert_eq!(second, loaf_jobs::Summary::default());
 }
 
@@ -122,7 +122,7 @@ async fn housekeeping_deletes_spent_tokens_stale_counters_and_old_mail_only() {
     .await
     .unwrap();
 
-    let summary = loaf_jobs::run(db).await.unwrap();
+    let summary = app.run_jobs(chrono::Utc::now()).await;
     assert_eq!(summary.rows_cleaned, 4);
     for (table, left) in [
         ("refresh_tokens", 1),
@@ -136,7 +136,7 @@ async fn housekeeping_deletes_spent_tokens_stale_counters_and_old_mail_only() {
             .unwrap();
         assert_eq!(n, left, "{table}");
     }
-    assert_eq!(loaf_jobs::run(db).await.unwrap().rows_cleaned, 0);
+    assert_eq!(app.run_jobs(chrono::Utc::now()).await.rows_cleaned, 0);
 }
 
 #[test]

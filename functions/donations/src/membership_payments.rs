@@ -1,0 +1,241 @@
+//! What the provider's events do to membership checkouts. Events may come
+//! in any order and more than once, so each step reads the checkout's
+//! state under a row lock and only moves it forward: a payment wins over an
+//! earlier failure or expiry; a refund that arrives before its payment is
+//! remembered (in `payment_events`) and applied when the payment lands.
+
+use crate::webhook::Outcome;
+use chrono::Utc;
+use loaf_shared::domain::UserStatus;
+use loaf_shared::memberships::{self, PaidBy, Payment};
+use loaf_shared::payments::events::{self, Session};
+use loaf_shared::ApiResult;
+use sqlx::PgConnection;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+#[derive(sqlx::FromRow)]
+struct Checkout {
+    id: Uuid,
+    user_id: Uuid,
+    plan_id: Uuid,
+    base_cents: i32,
+    donation_cents: i32,
+    total_cents: i32,
+    currency: String,
+    status: String,
+    subscription_id: Option<Uuid>,
+}
+
+/// How an event names its checkout.
+enum By<'a> {
+    Id(Uuid),
+    PaymentIntent(&'a str),
+}
+
+async fn lock(conn: &mut PgConnection, by: By<'_>) -> ApiResult<Option<Checkout>> {
+    let select = |column: &str| {
+        format!(
+            "SELECT id, user_id, plan_id, base_cents, donation_cents, total_cents, \
+                    currency::text AS currency, status, subscription_id \
+             FROM membership_checkouts WHERE {column} = $1 FOR UPDATE"
+        )
+    };
+    let found = match by {
+        By::Id(id) => {
+            sqlx::query_as(&select("id"))
+                .bind(id)
+                .fetch_optional(conn)
+                .await?
+        }
+        By::PaymentIntent(intent) => {
+            sqlx::query_as(&select("payment_intent_id"))
+                .bind(intent)
+                .fetch_optional(conn)
+                .await?
+        }
+    };
+    Ok(found)
+}
+
+/// A paid checkout session: the membership is recorded once.
+pub async fn complete(conn: &mut PgConnection, session: &Session) -> ApiResult<Outcome> {
+    let Some(reference) =
+        events::reference(&session.metadata, session.client_reference_id.as_deref())
+    else {
+        return Ok(Outcome::just("unknown_checkout"));
+    };
+    let Some(checkout) = lock(conn, By::Id(reference)).await? else {
+        return Ok(Outcome::just("unknown_checkout"));
+    };
+    let outcome = |label| Outcome {
+        label,
+        payment_intent: session.payment_intent.clone(),
+        refunded_cents: None,
+    };
+    if matches!(checkout.status.as_str(), "paid" | "refunded") {
+        return Ok(outcome("already_paid"));
+    }
+    let currency_matches = session
+        .currency
+        .as_deref()
+        .is_some_and(|c| c.eq_ignore_ascii_case(&checkout.currency));
+    if session.amount_total != Some(checkout.total_cents.into()) || !currency_matches {
+        tracing::error!(checkout = %checkout.id, expected = checkout.total_cents,
+            got = ?session.amount_total, currency = ?session.currency,
+            "paid amount differs from the checkout's: not applied, look at it in the provider's dashboard");
+        return Ok(outcome("amount_mismatch"));
+    }
+    // The plan may have been retired since the checkout: the money is in,
+    // so the membership it paid for is recorded anyway.
+    let plan = memberships::find_plan(conn, checkout.plan_id, true).await?;
+    let now = Utc::now();
+    let terms = memberships::terms(conn, &plan, checkout.user_id, now).await?;
+    let recorded = memberships::record_payment(
+        conn,
+        Payment {
+            user_id: checkout.user_id,
+            plan: &plan,
+            terms: &terms,
+            base_cents: checkout.base_cents.into(),
+            donation_cents: checkout.donation_cents.into(),
+            currency: &checkout.currency,
+            paid_at: now,
+            by: PaidBy::Online {
+                session_id: session.id.clone(),
+                customer_id: session.customer.clone(),
+            },
+        },
+    )
+    .await?;
+    sqlx::query(
+        "UPDATE membership_checkouts SET status = 'paid', completed_at = now(), subscription_id = $2, \
+             payment_intent_id = $3, provider_session_id = COALESCE(provider_session_id, $4) \
+         WHERE id = $1",
+    )
+    .bind(checkout.id)
+    .bind(recorded.subscription_id)
+    .bind(&session.payment_intent)
+    .bind(&session.id)
+    .execute(&mut *conn)
+    .await?;
+    if let Some(intent) = &session.payment_intent {
+        let refunded_before: Option<i32> = sqlx::query_scalar(
+            "SELECT max(refunded_cents) FROM payment_events \
+             WHERE payment_intent_id = $1 AND type = 'charge.refunded'",
+        )
+        .bind(intent)
+        .fetch_one(&mut *conn)
+        .await?;
+        if let Some(refunded) = refunded_before {
+            let paid = Checkout {
+                status: "paid".into(),
+                subscription_id: Some(recorded.subscription_id),
+                ..checkout
+            };
+            apply_refund(conn, &paid, refunded.into()).await?;
+            return Ok(outcome("membership_paid_then_refunded"));
+        }
+    }
+    Ok(outcome("membership_paid"))
+}
+
+/// A checkout that will not be paid (`failed` or `expired`), unless it was
+/// paid already: then the payment stands.
+pub async fn close(
+    conn: &mut PgConnection,
+    metadata: &HashMap<String, String>,
+    client_reference: Option<&str>,
+    to: &'static str,
+) -> ApiResult<Outcome> {
+    if metadata.get("kind").map(String::as_str) != Some("membership") {
+        return Ok(Outcome::just("not_ours"));
+    }
+    let Some(reference) = events::reference(metadata, client_reference) else {
+        return Ok(Outcome::just("unknown_checkout"));
+    };
+    let closed = sqlx::query(
+        "UPDATE membership_checkouts SET status = $2 WHERE id = $1 AND status IN ('open', 'failed')",
+    )
+    .bind(reference)
+    .bind(to)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(Outcome::just(match (closed, to) {
+        (0, _) => "already_settled",
+        (_, "expired") => "checkout_expired",
+        _ => "payment_failed",
+    }))
+}
+
+/// A refund of payment `intent`: `refunded` of `amount` so far.
+pub async fn refund(
+    conn: &mut PgConnection,
+    intent: &str,
+    refunded: i64,
+    amount: i64,
+) -> ApiResult<Outcome> {
+    let label = match lock(conn, By::PaymentIntent(intent)).await? {
+        None => "refund_before_payment",
+        Some(checkout) => {
+            tracing::info!(checkout = %checkout.id, refunded, amount, "membership refund");
+            apply_refund(conn, &checkout, refunded).await?
+        }
+    };
+    Ok(Outcome {
+        label,
+        payment_intent: Some(intent.to_string()),
+        refunded_cents: Some(refunded),
+    })
+}
+
+/// Records `refunded` cents against a paid checkout's subscription; a full
+/// refund cancels the subscription, and the member lapses to `expired`
+/// unless another subscription covers them.
+async fn apply_refund(
+    conn: &mut PgConnection,
+    checkout: &Checkout,
+    refunded: i64,
+) -> ApiResult<&'static str> {
+    let Some(subscription) = checkout.subscription_id else {
+        return Ok("refund_before_payment");
+    };
+    sqlx::query(
+        "UPDATE subscriptions SET refunded_cents = GREATEST(refunded_cents, $2), updated_at = now() \
+         WHERE id = $1",
+    )
+    .bind(subscription)
+    .bind(refunded.min(i64::from(checkout.total_cents)) as i32)
+    .execute(&mut *conn)
+    .await?;
+    if refunded < checkout.total_cents.into() {
+        return Ok("partial_refund");
+    }
+    if checkout.status == "refunded" {
+        return Ok("already_refunded");
+    }
+    sqlx::query(
+        "UPDATE subscriptions SET status = 'cancelled', cancelled_at = now(), \
+             cancellation_reason = 'payment refunded', \
+             end_date = LEAST(COALESCE(end_date, now()), now()), updated_at = now() \
+         WHERE id = $1 AND status = 'active'",
+    )
+    .bind(subscription)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE membership_checkouts SET status = 'refunded' WHERE id = $1")
+        .bind(checkout.id)
+        .execute(&mut *conn)
+        .await?;
+    memberships::lapse_if_uncovered(
+        conn,
+        checkout.user_id,
+        Utc::now(),
+        UserStatus::Expired,
+        None,
+        "payment refunded",
+    )
+    .await?;
+    Ok("membership_refunded")
+}

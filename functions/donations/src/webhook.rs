@@ -1,0 +1,189 @@
+//! `POST /api/payments/webhook`: the payment provider tells us what
+//! happened. The signature is checked over the body exactly as received
+//! (API Gateway's base64 is undone by the runtime adapter before we see
+//! it; the body is never parsed and re-serialised before the check). Each
+//! event's id is recorded in the same transaction as its effect, so a
+//! redelivered event changes nothing, and a failure rolls both back for
+//! the provider to retry.
+
+use crate::membership_payments;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use chrono::Utc;
+use loaf_shared::extract::Json;
+use loaf_shared::payments::events::{Charge, Event, PaymentIntent, Session};
+use loaf_shared::payments::signature::{self, SignatureError};
+use loaf_shared::{ApiError, ApiResult, AppState};
+use serde::Serialize;
+use sqlx::PgConnection;
+
+/// What handling an event did, recorded with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// A stable label (`membership_paid`, `ignored`, ...).
+    pub label: &'static str,
+    /// The payment the event is about, when it names one.
+    pub payment_intent: Option<String>,
+    /// For refunds: how much of the payment is refunded so far.
+    pub refunded_cents: Option<i64>,
+}
+
+impl Outcome {
+    pub fn just(label: &'static str) -> Self {
+        Outcome {
+            label,
+            payment_intent: None,
+            refunded_cents: None,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Receipt {
+    received: bool,
+    /// The event was handled before; nothing was done this time.
+    duplicate: bool,
+    outcome: String,
+}
+
+fn signature_refused(e: SignatureError) -> ApiError {
+    let (code, message) = match e {
+        SignatureError::Stale => (
+            "stale_signature",
+            "The signature's timestamp is more than five minutes away from now.",
+        ),
+        SignatureError::Malformed | SignatureError::Mismatch => (
+            "invalid_signature",
+            "The Stripe-Signature header does not sign this body with our secret.",
+        ),
+    };
+    ApiError::refused(StatusCode::BAD_REQUEST, code, message)
+}
+
+pub async fn receive(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Receipt>> {
+    let Some(payments) = &state.config.payments else {
+        return Err(ApiError::refused(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "payments_unavailable",
+            "Online payments are not configured.",
+        ));
+    };
+    let header = headers
+        .get(signature::HEADER)
+        .and_then(|h| h.to_str().ok())
+        .ok_or(signature_refused(SignatureError::Malformed))?;
+    signature::verify(
+        &payments.webhook_secret,
+        header,
+        &body,
+        Utc::now().timestamp(),
+    )
+    .map_err(signature_refused)?;
+    let event: Event = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("not a provider event: {e}")))?;
+
+    let mut tx = state.db.begin().await?;
+    let fresh: Option<bool> = sqlx::query_scalar(
+        "INSERT INTO payment_events (id, type, outcome) VALUES ($1, $2, 'handling') \
+         ON CONFLICT (id) DO NOTHING RETURNING true",
+    )
+    .bind(&event.id)
+    .bind(&event.kind)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if fresh.is_none() {
+        let outcome: String =
+            sqlx::query_scalar("SELECT outcome FROM payment_events WHERE id = $1")
+                .bind(&event.id)
+                .fetch_one(&mut *tx)
+                .await?;
+        return Ok(Json(Receipt {
+            received: true,
+            duplicate: true,
+            outcome,
+        }));
+    }
+    let outcome = dispatch(&mut tx, &event).await?;
+    sqlx::query(
+        "UPDATE payment_events SET outcome = $2, payment_intent_id = $3, refunded_cents = $4 \
+         WHERE id = $1",
+    )
+    .bind(&event.id)
+    .bind(outcome.label)
+    .bind(&outcome.payment_intent)
+    .bind(outcome.refunded_cents.map(|c| c as i32))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(event = %event.id, kind = %event.kind, outcome = outcome.label, "payment event");
+    Ok(Json(Receipt {
+        received: true,
+        duplicate: false,
+        outcome: outcome.label.to_string(),
+    }))
+}
+
+/// The events we act on; any other type is recorded as `ignored`.
+async fn dispatch(conn: &mut PgConnection, event: &Event) -> ApiResult<Outcome> {
+    let malformed = || Outcome::just("malformed");
+    Ok(match event.kind.as_str() {
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
+            match event.object::<Session>() {
+                Some(session)
+                    if session.metadata.get("kind").map(String::as_str) == Some("membership") =>
+                {
+                    if session.payment_status == "paid" {
+                        membership_payments::complete(conn, &session).await?
+                    } else {
+                        // Paid later by a delayed method: async_payment_* follows.
+                        Outcome::just("awaiting_payment")
+                    }
+                }
+                Some(_) => Outcome::just("not_ours"),
+                None => malformed(),
+            }
+        }
+        "checkout.session.async_payment_failed" | "checkout.session.expired" => {
+            match event.object::<Session>() {
+                Some(session) => {
+                    let to = if event.kind.ends_with("expired") {
+                        "expired"
+                    } else {
+                        "failed"
+                    };
+                    membership_payments::close(
+                        conn,
+                        &session.metadata,
+                        session.client_reference_id.as_deref(),
+                        to,
+                    )
+                    .await?
+                }
+                None => malformed(),
+            }
+        }
+        "payment_intent.payment_failed" => match event.object::<PaymentIntent>() {
+            Some(intent) => {
+                let mut outcome =
+                    membership_payments::close(conn, &intent.metadata, None, "failed").await?;
+                outcome.payment_intent = Some(intent.id);
+                outcome
+            }
+            None => malformed(),
+        },
+        "charge.refunded" => match event.object::<Charge>() {
+            Some(Charge {
+                payment_intent: Some(intent),
+                amount,
+                amount_refunded,
+            }) => membership_payments::refund(conn, &intent, amount_refunded, amount).await?,
+            _ => malformed(),
+        },
+        _ => Outcome::just("ignored"),
+    })
+}

@@ -1,0 +1,184 @@
+//! `POST /api/subscriptions/checkout`: a validated member (or one renewing)
+//! picks a plan and an amount; we record the checkout, ask the payment
+//! provider for a hosted checkout session and answer its URL. Nothing
+//! changes for the member until the provider's webhook says the money came
+//! in (the donations function handles it).
+
+use crate::subscriptions::plan_for_payment;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use loaf_shared::auth::AuthUser;
+use loaf_shared::domain::UserStatus;
+use loaf_shared::extract::Json;
+use loaf_shared::memberships;
+use loaf_shared::payments::{CheckoutRequest, LineItem};
+use loaf_shared::{ApiError, ApiResult, AppState};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCheckout {
+    plan_id: Uuid,
+    /// The membership part; the plan's suggested price, else its price for
+    /// the period, when absent.
+    amount_cents: Option<i64>,
+    #[serde(default)]
+    donation_cents: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Checkout {
+    checkout_id: Uuid,
+    /// Where to send the member to pay.
+    checkout_url: String,
+    amount_cents: i64,
+    donation_cents: i64,
+    total_cents: i64,
+    currency: String,
+    /// The period the payment will cover if made now.
+    starts_at: DateTime<Utc>,
+    ends_at: Option<DateTime<Utc>>,
+}
+
+fn refused(code: &'static str, message: impl Into<String>) -> ApiError {
+    ApiError::refused(StatusCode::CONFLICT, code, message)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Json(body): Json<NewCheckout>,
+) -> ApiResult<(StatusCode, Json<Checkout>)> {
+    let provider = state.payments.as_ref().ok_or_else(|| {
+        ApiError::refused(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "payments_unavailable",
+            "Online payment is not available: contact the organisation to pay another way.",
+        )
+    })?;
+    match user.status {
+        UserStatus::PaymentPending | UserStatus::Active | UserStatus::Expired => {}
+        UserStatus::PendingValidation | UserStatus::PreValidated => {
+            return Err(refused(
+                "not_validated",
+                "Your application has not been validated yet: you can pay once it is.",
+            ))
+        }
+        other => {
+            return Err(refused(
+                "not_payable",
+                format!(
+                    "An account in status {} cannot pay a membership.",
+                    other.as_str()
+                ),
+            ))
+        }
+    }
+
+    let mut tx = state.db.begin().await?;
+    let plan = plan_for_payment(&mut tx, body.plan_id).await?;
+    let lifetime: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE user_id = $1 \
+         AND status = 'active' AND end_date IS NULL)",
+    )
+    .bind(user.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if lifetime {
+        return Err(refused(
+            "already_lifetime",
+            "You hold a lifetime membership: there is nothing to renew.",
+        ));
+    }
+    let terms = memberships::terms(&mut tx, &plan, user.id, Utc::now()).await?;
+    let amount = body
+        .amount_cents
+        .unwrap_or_else(|| match plan.suggested_price_cents {
+            Some(s) if plan.pay_what_you_can() => i64::from(s).max(terms.minimum_cents),
+            _ => terms.price_cents,
+        });
+    let limits = provider.config();
+    memberships::check_amounts(&plan, &terms, amount, body.donation_cents, limits.max_cents)?;
+    let total = amount + body.donation_cents;
+    if total < limits.min_cents {
+        return Err(ApiError::invalid(
+            "amount_cents",
+            format!(
+                "online payments start at {}.{:02}: ask the organisation to record a smaller payment",
+                limits.min_cents / 100,
+                limits.min_cents % 100
+            ),
+        ));
+    }
+    let settings = memberships::org_settings(&mut tx).await?;
+    let checkout_id: Uuid = sqlx::query_scalar(
+        "INSERT INTO membership_checkouts (user_id, plan_id, base_cents, donation_cents, total_cents, currency) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(user.id)
+    .bind(plan.id)
+    .bind(amount as i32)
+    .bind(body.donation_cents as i32)
+    .bind(total as i32)
+    .bind(&settings.currency)
+    .fetch_one(&mut *tx)
+    .await?;
+    // Committed before the provider is called: no transaction stays open
+    // across a network call, and the row exists when the webhook comes.
+    tx.commit().await?;
+
+    let mut items = vec![LineItem {
+        name: format!("Membership: {}", plan.name),
+        amount_cents: amount,
+    }];
+    if body.donation_cents > 0 {
+        items.push(LineItem {
+            name: "Donation".into(),
+            amount_cents: body.donation_cents,
+        });
+    }
+    let frontend = &state.config.email.frontend_url;
+    let session = provider
+        .create_checkout(&CheckoutRequest {
+            reference: checkout_id,
+            kind: "membership",
+            currency: settings.currency.clone(),
+            items,
+            customer_email: Some(user.email.clone()),
+            success_url: format!(
+                "{frontend}/membership/complete?session_id={{CHECKOUT_SESSION_ID}}"
+            ),
+            cancel_url: format!("{frontend}/membership"),
+        })
+        .await;
+    let session = match session {
+        Ok(session) => session,
+        Err(e) => {
+            sqlx::query("UPDATE membership_checkouts SET status = 'failed' WHERE id = $1 AND status = 'open'")
+                .bind(checkout_id)
+                .execute(&state.db)
+                .await?;
+            return Err(e);
+        }
+    };
+    sqlx::query("UPDATE membership_checkouts SET provider_session_id = $2 WHERE id = $1")
+        .bind(checkout_id)
+        .bind(&session.id)
+        .execute(&state.db)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Checkout {
+            checkout_id,
+            checkout_url: session.url,
+            amount_cents: amount,
+            donation_cents: body.donation_cents,
+            total_cents: total,
+            currency: settings.currency,
+            starts_at: terms.starts_at,
+            ends_at: terms.ends_at,
+        }),
+    ))
+}

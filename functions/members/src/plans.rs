@@ -1,0 +1,380 @@
+//! Subscription plans: anyone lists the active ones (the join page shows
+//! them); admins with `subscriptions.plans` create, edit, retire and
+//! reinstate them, and delete one only while nothing refers to it.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use loaf_shared::auth::{AuthUser, Require};
+use loaf_shared::config::DEFAULT_MAX_PAYMENT_CENTS;
+use loaf_shared::extract::{Json, Path, Query};
+use loaf_shared::memberships::periods::MonthDay;
+use loaf_shared::memberships::{find_plan, Plan, PLAN_COLUMNS};
+use loaf_shared::pagination::{Page, PageParams};
+use loaf_shared::permissions::perm;
+use loaf_shared::validate::{optional_long_text, text};
+use loaf_shared::{ApiError, ApiResult, AppState};
+use serde::Deserialize;
+use uuid::Uuid;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListFilter {
+    /// Retired plans too (`subscriptions.plans` only).
+    include_retired: bool,
+}
+
+/// `GET /api/plans`: active plans, cheapest first, for anyone; with
+/// `include_retired=true`, every plan for plan managers.
+pub async fn list(
+    State(state): State<AppState>,
+    user: Option<AuthUser>,
+    page: PageParams,
+    Query(filter): Query<ListFilter>,
+) -> ApiResult<Json<Page<Plan>>> {
+    if filter.include_retired {
+        match &user {
+            None => return Err(ApiError::Unauthorized),
+            Some(u) if !u.can("subscriptions.plans") => return Err(ApiError::Forbidden),
+            Some(_) => {}
+        }
+    }
+    let only_active = !filter.include_retired;
+    let mut conn = state.db.acquire().await?;
+    let total: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM subscription_plans WHERE active OR NOT $1")
+            .bind(only_active)
+            .fetch_one(&mut *conn)
+            .await?;
+    let items = sqlx::query_as(&format!(
+        "SELECT {PLAN_COLUMNS} FROM subscription_plans WHERE active OR NOT $1 \
+         ORDER BY active DESC, price_cents, name, id LIMIT $2 OFFSET $3"
+    ))
+    .bind(only_active)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Json(Page::new(items, page, total)))
+}
+
+/// A fixed calendar period, inclusive: `{"start_month": 1, "start_day": 1,
+/// "end_month": 12, "end_day": 31, "prorate": true}`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomPeriod {
+    start_month: u32,
+    start_day: u32,
+    end_month: u32,
+    end_day: u32,
+    #[serde(default)]
+    prorate: bool,
+}
+
+/// The fields of a plan a request may set; `None` keeps what is there.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanFields {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "some")]
+    description: Option<Option<String>>,
+    price_cents: Option<i64>,
+    billing_cycle: Option<String>,
+    minimum_price_cents: Option<i64>,
+    #[serde(default, deserialize_with = "some")]
+    suggested_price_cents: Option<Option<i64>>,
+    allow_donation: Option<bool>,
+    #[serde(default, deserialize_with = "some")]
+    custom_period: Option<Option<CustomPeriod>>,
+    /// `false` retires the plan (no new payments), `true` reinstates it.
+    active: Option<bool>,
+}
+
+/// Tells "absent" (`None`) from "null" (`Some(None)`) for PATCH fields.
+fn some<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A plan's values after a request, checked as a whole.
+struct Checked {
+    name: String,
+    description: Option<String>,
+    price_cents: i32,
+    billing_cycle: String,
+    minimum_price_cents: i32,
+    suggested_price_cents: Option<i32>,
+    allow_donation: bool,
+    custom: Option<(MonthDay, MonthDay, bool)>,
+    active: bool,
+}
+
+fn cents(field: &str, value: i64) -> ApiResult<i32> {
+    if !(0..=DEFAULT_MAX_PAYMENT_CENTS).contains(&value) {
+        return Err(ApiError::invalid(
+            field,
+            format!("{field} is a whole number of cents from 0 to {DEFAULT_MAX_PAYMENT_CENTS}"),
+        ));
+    }
+    Ok(value as i32)
+}
+
+impl PlanFields {
+    /// Applies the request over `current` (a new plan: `None`) and checks
+    /// the result: a price, a known cycle with its period when custom, a
+    /// minimum no higher than the price, a suggestion between the two.
+    fn check(self, current: Option<&Plan>) -> ApiResult<Checked> {
+        let name = match (self.name, current) {
+            (Some(n), _) => text("name", &n, 100)?,
+            (None, Some(c)) => c.name.clone(),
+            (None, None) => return Err(required("name")),
+        };
+        let description = match (self.description, current) {
+            (Some(d), _) => optional_long_text("description", d.as_deref(), 2000)?,
+            (None, Some(c)) => c.description.clone(),
+            (None, None) => None,
+        };
+        let price_cents = match (self.price_cents, current) {
+            (Some(p), _) => cents("price_cents", p)?,
+            (None, Some(c)) => c.price_cents,
+            (None, None) => return Err(required("price_cents")),
+        };
+        let billing_cycle = match (self.billing_cycle, current) {
+            (Some(b), _) => match b.as_str() {
+                "monthly" | "quarterly" | "yearly" | "lifetime" | "custom" => b,
+                _ => {
+                    return Err(ApiError::invalid(
+                        "billing_cycle",
+                        "billing_cycle is one of monthly, quarterly, yearly, lifetime, custom",
+                    ))
+                }
+            },
+            (None, Some(c)) => c.billing_cycle.clone(),
+            (None, None) => "yearly".into(),
+        };
+        let custom = match (self.custom_period, current) {
+            (Some(Some(p)), _) => {
+                let day = |m, d, which: &str| {
+                    MonthDay::new(m, d).ok_or_else(|| {
+                        ApiError::invalid(
+                            "custom_period",
+                            format!("the {which} day must exist every year (no 29 February)"),
+                        )
+                    })
+                };
+                Some((
+                    day(p.start_month, p.start_day, "start")?,
+                    day(p.end_month, p.end_day, "end")?,
+                    p.prorate,
+                ))
+            }
+            (Some(None), _) | (None, None) => None,
+            (None, Some(c)) => {
+                let day = |m: Option<i16>, d: Option<i16>| MonthDay::new(m? as u32, d? as u32);
+                day(c.custom_cycle_start_month, c.custom_cycle_start_day)
+                    .zip(day(c.custom_cycle_end_month, c.custom_cycle_end_day))
+                    .map(|(s, e)| (s, e, c.custom_cycle_prorate))
+            }
+        };
+        let custom =
+            match (billing_cycle.as_str(), custom) {
+                ("custom", None) => return Err(ApiError::invalid(
+                    "custom_period",
+                    "a custom cycle needs its period: start_month, start_day, end_month, end_day",
+                )),
+                ("custom", some) => some,
+                // Another cycle drops a period the plan had.
+                _ => None,
+            };
+        let minimum_price_cents = match (self.minimum_price_cents, current) {
+            (Some(m), _) => cents("minimum_price_cents", m)?,
+            // A price change on a fixed-price plan moves its minimum along.
+            (None, Some(c)) if c.minimum_price_cents >= c.price_cents => price_cents,
+            (None, Some(c)) => c.minimum_price_cents.min(price_cents),
+            (None, None) => price_cents,
+        };
+        if minimum_price_cents > price_cents {
+            return Err(ApiError::invalid(
+                "minimum_price_cents",
+                "the minimum may not exceed the price",
+            ));
+        }
+        let suggested_price_cents = match (self.suggested_price_cents, current) {
+            (Some(s), _) => s.map(|s| cents("suggested_price_cents", s)).transpose()?,
+            (None, Some(c)) => c.suggested_price_cents,
+            (None, None) => None,
+        };
+        if let Some(s) = suggested_price_cents {
+            if s < minimum_price_cents {
+                return Err(ApiError::invalid(
+                    "suggested_price_cents",
+                    "the suggested price may not be below the minimum",
+                ));
+            }
+        }
+        Ok(Checked {
+            name,
+            description,
+            price_cents,
+            billing_cycle,
+            minimum_price_cents,
+            suggested_price_cents,
+            allow_donation: self
+                .allow_donation
+                .or(current.map(|c| c.allow_donation))
+                .unwrap_or(true),
+            custom,
+            active: self.active.or(current.map(|c| c.active)).unwrap_or(true),
+        })
+    }
+}
+
+fn required(field: &str) -> ApiError {
+    ApiError::Validation {
+        field: field.into(),
+        code: "required",
+        message: format!("{field} is required"),
+    }
+}
+
+/// Writes `plan` as row `id` (inserting when `insert`), answering the row.
+async fn save(
+    conn: &mut sqlx::PgConnection,
+    id: Uuid,
+    plan: Checked,
+    insert: bool,
+) -> ApiResult<Plan> {
+    let (start, end, prorate) = match plan.custom {
+        Some((s, e, p)) => (Some(s), Some(e), p),
+        None => (None, None, false),
+    };
+    let part =
+        |d: Option<MonthDay>, month: bool| d.map(|d| if month { d.month } else { d.day } as i16);
+    let sql = if insert {
+        format!(
+            "INSERT INTO subscription_plans (id, name, description, price_cents, billing_cycle, \
+                 minimum_price_cents, suggested_price_cents, allow_donation, custom_cycle_enabled, \
+                 custom_cycle_start_month, custom_cycle_start_day, custom_cycle_end_month, \
+                 custom_cycle_end_day, custom_cycle_prorate, active) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             RETURNING {PLAN_COLUMNS}"
+        )
+    } else {
+        format!(
+            "UPDATE subscription_plans SET name = $2, description = $3, price_cents = $4, \
+                 billing_cycle = $5, minimum_price_cents = $6, suggested_price_cents = $7, \
+                 allow_donation = $8, custom_cycle_enabled = $9, custom_cycle_start_month = $10, \
+                 custom_cycle_start_day = $11, custom_cycle_end_month = $12, \
+                 custom_cycle_end_day = $13, custom_cycle_prorate = $14, active = $15, \
+                 updated_at = now() \
+             WHERE id = $1 RETURNING {PLAN_COLUMNS}"
+        )
+    };
+    Ok(sqlx::query_as(&sql)
+        .bind(id)
+        .bind(&plan.name)
+        .bind(&plan.description)
+        .bind(plan.price_cents)
+        .bind(&plan.billing_cycle)
+        .bind(plan.minimum_price_cents)
+        .bind(plan.suggested_price_cents)
+        .bind(plan.allow_donation)
+        .bind(plan.custom.is_some())
+        .bind(part(start, true))
+        .bind(part(start, false))
+        .bind(part(end, true))
+        .bind(part(end, false))
+        .bind(prorate)
+        .bind(plan.active)
+        .fetch_one(conn)
+        .await?)
+}
+
+/// `POST /api/plans`
+pub async fn create(
+    State(state): State<AppState>,
+    _: Require<perm::SubscriptionsPlans>,
+    Json(body): Json<PlanFields>,
+) -> ApiResult<(StatusCode, Json<Plan>)> {
+    let plan = body.check(None)?;
+    let mut conn = state.db.acquire().await?;
+    let saved = save(&mut conn, Uuid::new_v4(), plan, true).await?;
+    Ok((StatusCode::CREATED, Json(saved)))
+}
+
+/// `GET /api/plans/{id}`: any plan for plan managers, active ones for anyone.
+pub async fn show(
+    State(state): State<AppState>,
+    user: Option<AuthUser>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Plan>> {
+    let mut conn = state.db.acquire().await?;
+    let plan = find_plan(&mut conn, id, false).await?;
+    let manager = user.is_some_and(|u| u.can("subscriptions.plans"));
+    if !plan.active && !manager {
+        return Err(ApiError::NotFound);
+    }
+    Ok(Json(plan))
+}
+
+/// `PATCH /api/plans/{id}`: existing subscriptions keep the amounts and
+/// period they were paid for; the change applies to payments from now on.
+pub async fn update(
+    State(state): State<AppState>,
+    _: Require<perm::SubscriptionsPlans>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<PlanFields>,
+) -> ApiResult<Json<Plan>> {
+    let mut tx = state.db.begin().await?;
+    let current: Plan = sqlx::query_as(&format!(
+        "SELECT {PLAN_COLUMNS} FROM subscription_plans WHERE id = $1 FOR UPDATE"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    let plan = body.check(Some(&current))?;
+    let saved = save(&mut tx, id, plan, false).await?;
+    tx.commit().await?;
+    Ok(Json(saved))
+}
+
+/// `DELETE /api/plans/{id}`: only a plan nothing refers to; one with
+/// subscriptions or checkouts is retired instead (`PATCH {"active": false}`).
+pub async fn delete(
+    State(state): State<AppState>,
+    _: Require<perm::SubscriptionsPlans>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.db.begin().await?;
+    let exists: Option<bool> =
+        sqlx::query_scalar("SELECT true FROM subscription_plans WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if exists.is_none() {
+        return Err(ApiError::NotFound);
+    }
+    let uses: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM subscriptions WHERE plan_id = $1) \
+              + (SELECT count(*) FROM membership_checkouts WHERE plan_id = $1)",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if uses > 0 {
+        return Err(ApiError::refused(
+            StatusCode::CONFLICT,
+            "plan_in_use",
+            format!(
+                "This plan has {uses} subscriptions or checkouts and cannot be deleted: retire it with PATCH {{\"active\": false}}."
+            ),
+        ));
+    }
+    sqlx::query("DELETE FROM subscription_plans WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

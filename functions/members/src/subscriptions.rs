@@ -1,0 +1,515 @@
+//! Subscriptions: one row per paid period. Members read their own history;
+//! admins list, filter and export everyone's, record manual payments and
+//! cancel (at the period's end, or now).
+
+use crate::members::contains_pattern;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::TryStreamExt;
+use loaf_shared::auth::{AuthUser, Require};
+use loaf_shared::csv_export::{self, CsvUpload, ExportLink};
+use loaf_shared::domain::UserStatus;
+use loaf_shared::extract::{Json, Path, Query};
+use loaf_shared::memberships::{self, PaidBy, Payment};
+use loaf_shared::pagination::{Page, PageParams};
+use loaf_shared::permissions::perm;
+use loaf_shared::validate::{optional_long_text, optional_text};
+use loaf_shared::{ApiError, ApiResult, AppState};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Subscription {
+    id: Uuid,
+    user_id: Uuid,
+    member_name: String,
+    member_email: String,
+    plan_id: Uuid,
+    plan_name: String,
+    /// `active`, `expired` or `cancelled`.
+    status: String,
+    start_date: DateTime<Utc>,
+    /// `None` for lifetime.
+    end_date: Option<DateTime<Utc>>,
+    base_cents: i32,
+    donation_cents: i32,
+    total_cents: i32,
+    refunded_cents: i32,
+    currency: Option<String>,
+    /// `online`, `cash`, `cheque` or `bank_transfer`.
+    payment_method: Option<String>,
+    manual_payment: bool,
+    manual_payment_date: Option<DateTime<Utc>>,
+    /// Admin-only details, left out of a member's own history.
+    manual_payment_notes: Option<String>,
+    recorded_by: Option<Uuid>,
+    recorded_by_name: Option<String>,
+    cancel_at_period_end: bool,
+    cancelled_at: Option<DateTime<Utc>>,
+    cancellation_reason: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+const SELECT: &str = "SELECT s.id, s.user_id, \
+        trim(concat_ws(' ', u.first_name, u.last_name)) AS member_name, u.email AS member_email, \
+        s.plan_id, p.name AS plan_name, s.status::text AS status, s.start_date, s.end_date, \
+        s.base_subscription_cents AS base_cents, s.donation_cents, \
+        COALESCE(s.amount_paid_cents, s.base_subscription_cents + s.donation_cents) AS total_cents, \
+        s.refunded_cents, s.currency::text AS currency, s.payment_method, s.manual_payment, \
+        s.manual_payment_date, s.manual_payment_notes, s.manual_payment_admin_id AS recorded_by, \
+        NULLIF(trim(concat_ws(' ', a.first_name, a.last_name)), '') AS recorded_by_name, \
+        s.cancel_at_period_end, s.cancelled_at, s.cancellation_reason, s.created_at \
+    FROM subscriptions s JOIN users u ON u.id = s.user_id \
+    JOIN subscription_plans p ON p.id = s.plan_id \
+    LEFT JOIN users a ON a.id = s.manual_payment_admin_id";
+
+async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Subscription> {
+    sqlx::query_as(&format!("{SELECT} WHERE s.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// The filters of the list and the export.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Filter {
+    /// Member name or email contains (case-insensitive).
+    q: Option<String>,
+    status: Option<String>,
+    plan_id: Option<Uuid>,
+    user_id: Option<Uuid>,
+    method: Option<String>,
+    /// Periods starting from / up to these days (inclusive).
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    /// `start_date` (default, newest first), `end_date`, `total`, `member`;
+    /// `-` in front reverses.
+    sort: Option<String>,
+}
+
+impl Filter {
+    /// Adds the filter's conditions (after a `WHERE true`) and answers the
+    /// ORDER BY clause.
+    fn push(&self, qb: &mut QueryBuilder<'_, Postgres>) -> ApiResult<&'static str> {
+        if let Some(q) = optional_text("q", self.q.as_deref(), 200)? {
+            let pattern = contains_pattern(&q.to_lowercase());
+            qb.push(" AND (lower(u.email) LIKE ")
+                .push_bind(pattern.clone())
+                .push(" OR lower(concat_ws(' ', u.first_name, u.last_name)) LIKE ")
+                .push_bind(pattern)
+                .push(")");
+        }
+        match self.status.as_deref() {
+            None | Some("") => {}
+            Some(s @ ("active" | "expired" | "cancelled")) => {
+                qb.push(" AND s.status::text = ").push_bind(s.to_string());
+            }
+            Some(_) => {
+                return Err(ApiError::invalid(
+                    "status",
+                    "status is one of active, expired, cancelled",
+                ))
+            }
+        }
+        match self.method.as_deref() {
+            None | Some("") => {}
+            Some(m @ ("online" | "cash" | "cheque" | "bank_transfer")) => {
+                qb.push(" AND s.payment_method = ").push_bind(m.to_string());
+            }
+            Some(_) => {
+                return Err(ApiError::invalid(
+                    "method",
+                    "method is one of online, cash, cheque, bank_transfer",
+                ))
+            }
+        }
+        if let Some(plan) = self.plan_id {
+            qb.push(" AND s.plan_id = ").push_bind(plan);
+        }
+        if let Some(user) = self.user_id {
+            qb.push(" AND s.user_id = ").push_bind(user);
+        }
+        if let (Some(from), Some(to)) = (self.from, self.to) {
+            if from > to {
+                return Err(ApiError::invalid("from", "from must not be after to"));
+            }
+        }
+        if let Some(from) = self.from {
+            qb.push(" AND s.start_date >= ").push_bind(from);
+        }
+        if let Some(to) = self.to {
+            qb.push(" AND s.start_date < ")
+                .push_bind(to)
+                .push("::date + 1");
+        }
+        Ok(match self.sort.as_deref().unwrap_or("-start_date") {
+            "-start_date" => "s.start_date DESC, s.id",
+            "start_date" => "s.start_date, s.id",
+            "end_date" => "s.end_date NULLS LAST, s.id",
+            "-end_date" => "s.end_date DESC NULLS FIRST, s.id",
+            "total" => "total_cents, s.id",
+            "-total" => "total_cents DESC, s.id",
+            "member" => "u.last_name, u.first_name, s.start_date DESC, s.id",
+            "-member" => "u.last_name DESC, u.first_name DESC, s.start_date DESC, s.id",
+            _ => {
+                return Err(ApiError::invalid(
+                    "sort",
+                    "sort is one of start_date, end_date, total, member, each with an optional leading -",
+                ))
+            }
+        })
+    }
+}
+
+/// `GET /api/subscriptions`: everyone's, filtered, paginated.
+pub async fn list(
+    State(state): State<AppState>,
+    _: Require<perm::SubscriptionsView>,
+    page: PageParams,
+    Query(filter): Query<Filter>,
+) -> ApiResult<Json<Page<Subscription>>> {
+    let mut count = QueryBuilder::new(
+        "SELECT count(*) FROM subscriptions s JOIN users u ON u.id = s.user_id WHERE true",
+    );
+    filter.push(&mut count)?;
+    let mut select = QueryBuilder::new(format!("{SELECT} WHERE true"));
+    let order = filter.push(&mut select)?;
+    select
+        .push(format!(" ORDER BY {order} LIMIT "))
+        .push_bind(page.limit())
+        .push(" OFFSET ")
+        .push_bind(page.offset());
+    let mut conn = state.db.acquire().await?;
+    let total: i64 = count
+        .build_query_scalar()
+        .persistent(false)
+        .fetch_one(&mut *conn)
+        .await?;
+    let items = select
+        .build_query_as()
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(Json(Page::new(items, page, total)))
+}
+
+/// `GET /api/subscriptions/me`: the caller's own history, newest first,
+/// without the admins' notes.
+pub async fn mine(
+    State(state): State<AppState>,
+    user: AuthUser,
+    page: PageParams,
+) -> ApiResult<Json<Page<Subscription>>> {
+    let mut conn = state.db.acquire().await?;
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions WHERE user_id = $1")
+        .bind(user.id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut items: Vec<Subscription> = sqlx::query_as(&format!(
+        "{SELECT} WHERE s.user_id = $1 ORDER BY s.start_date DESC, s.id LIMIT $2 OFFSET $3"
+    ))
+    .bind(user.id)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    for s in &mut items {
+        s.manual_payment_notes = None;
+        s.recorded_by = None;
+        s.recorded_by_name = None;
+    }
+    Ok(Json(Page::new(items, page, total)))
+}
+
+const HEADER: &[&str] = &[
+    "id",
+    "member_email",
+    "member_name",
+    "plan",
+    "status",
+    "start_date",
+    "end_date",
+    "base",
+    "donation",
+    "total",
+    "refunded",
+    "currency",
+    "method",
+    "recorded_by",
+    "payment_date",
+    "notes",
+    "cancelled_at",
+];
+
+impl Subscription {
+    fn cells(self) -> [String; 17] {
+        let money = |c: i32| format!("{}.{:02}", c / 100, c % 100);
+        let day = |d: Option<DateTime<Utc>>| d.map(|d| d.to_rfc3339()).unwrap_or_default();
+        [
+            self.id.to_string(),
+            self.member_email,
+            self.member_name,
+            self.plan_name,
+            self.status,
+            day(Some(self.start_date)),
+            day(self.end_date),
+            money(self.base_cents),
+            money(self.donation_cents),
+            money(self.total_cents),
+            money(self.refunded_cents),
+            self.currency.unwrap_or_default(),
+            self.payment_method.unwrap_or_default(),
+            self.recorded_by_name.unwrap_or_default(),
+            day(self.manual_payment_date),
+            self.manual_payment_notes.unwrap_or_default(),
+            day(self.cancelled_at),
+        ]
+    }
+}
+
+/// `GET /api/subscriptions/export`: the list's filters and order, as CSV
+/// streamed into S3, answered with a short-lived link.
+pub async fn export(
+    State(state): State<AppState>,
+    _: Require<perm::SubscriptionsExport>,
+    Query(filter): Query<Filter>,
+) -> ApiResult<Json<ExportLink>> {
+    let mut select = QueryBuilder::new(format!("{SELECT} WHERE true"));
+    let order = filter.push(&mut select)?;
+    select.push(format!(" ORDER BY {order}"));
+    let key = format!("exports/subscriptions/{}.csv", Uuid::new_v4());
+    let mut conn = state.db.acquire().await?;
+    let mut csv = CsvUpload::new(&state.storage, key.clone(), HEADER);
+    let mut rows = select
+        .build_query_as::<Subscription>()
+        .persistent(false)
+        .fetch(&mut *conn);
+    while let Some(row) = rows.try_next().await? {
+        csv.row(row.cells()).await?;
+    }
+    drop(rows);
+    let count = csv.finish().await?;
+    Ok(Json(
+        csv_export::link(&state.storage, &key, "subscriptions", count).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManualPayment {
+    user_id: Uuid,
+    plan_id: Uuid,
+    /// The membership part; the plan's price for the period when absent.
+    amount_cents: Option<i64>,
+    #[serde(default)]
+    donation_cents: i64,
+    /// `cash`, `cheque` or `bank_transfer`.
+    method: String,
+    /// The day the money was received (the organisation's calendar);
+    /// today when absent. The period starts then.
+    paid_on: Option<NaiveDate>,
+    notes: Option<String>,
+}
+
+/// `POST /api/subscriptions/manual`: a cash, cheque or bank payment, with
+/// the same effect as one made online.
+pub async fn manual(
+    State(state): State<AppState>,
+    admin: Require<perm::SubscriptionsManualPayment>,
+    Json(body): Json<ManualPayment>,
+) -> ApiResult<(StatusCode, Json<Subscription>)> {
+    let method: &'static str = match body.method.as_str() {
+        "cash" => "cash",
+        "cheque" => "cheque",
+        "bank_transfer" => "bank_transfer",
+        _ => {
+            return Err(ApiError::invalid(
+                "method",
+                "method is one of cash, cheque, bank_transfer",
+            ))
+        }
+    };
+    let notes = optional_long_text("notes", body.notes.as_deref(), 2000)?;
+    let max = state
+        .config
+        .payments
+        .as_ref()
+        .map_or(loaf_shared::config::DEFAULT_MAX_PAYMENT_CENTS, |p| {
+            p.max_cents
+        });
+
+    let mut tx = state.db.begin().await?;
+    let status: UserStatus = sqlx::query_scalar("SELECT status FROM users WHERE id = $1")
+        .bind(body.user_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| ApiError::invalid("user_id", "No member has this id."))?;
+    if matches!(
+        status,
+        UserStatus::PendingEmail
+            | UserStatus::PendingValidation
+            | UserStatus::PreValidated
+            | UserStatus::Abandoned
+            | UserStatus::Rejected
+    ) {
+        return Err(ApiError::refused(
+            StatusCode::CONFLICT,
+            "not_payable",
+            format!(
+                "This member is {}: only a validated member's payment can be recorded.",
+                status.as_str()
+            ),
+        ));
+    }
+    let plan = plan_for_payment(&mut tx, body.plan_id).await?;
+    let (today, paid_at): (NaiveDate, DateTime<Utc>) = sqlx::query_as(
+        "SELECT (now() AT TIME ZONE o.time_zone)::date, \
+                (COALESCE($1, (now() AT TIME ZONE o.time_zone)::date)::timestamp AT TIME ZONE o.time_zone) \
+         FROM organisation_settings o",
+    )
+    .bind(body.paid_on)
+    .fetch_one(&mut *tx)
+    .await?;
+    if body.paid_on.is_some_and(|d| d > today) {
+        return Err(ApiError::invalid(
+            "paid_on",
+            "paid_on may not be in the future",
+        ));
+    }
+    let terms = memberships::terms(&mut tx, &plan, body.user_id, paid_at).await?;
+    if terms.ends_at.is_some_and(|end| end <= Utc::now()) {
+        return Err(ApiError::invalid(
+            "paid_on",
+            "a payment on that day would cover a period already over",
+        ));
+    }
+    let base = body.amount_cents.unwrap_or(terms.price_cents);
+    memberships::check_amounts(&plan, &terms, base, body.donation_cents, max)?;
+    let settings = memberships::org_settings(&mut tx).await?;
+    let recorded = memberships::record_payment(
+        &mut tx,
+        Payment {
+            user_id: body.user_id,
+            plan: &plan,
+            terms: &terms,
+            base_cents: base,
+            donation_cents: body.donation_cents,
+            currency: &settings.currency,
+            paid_at,
+            by: PaidBy::Manual {
+                method,
+                admin_id: admin.user.id,
+                notes,
+            },
+        },
+    )
+    .await?;
+    let subscription = load(&mut tx, recorded.subscription_id).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(subscription)))
+}
+
+/// Plan `id` for a new payment: it exists (422 otherwise) and is not
+/// retired (409).
+pub async fn plan_for_payment(conn: &mut PgConnection, id: Uuid) -> ApiResult<memberships::Plan> {
+    let plan = match memberships::find_plan(conn, id, true).await {
+        Err(ApiError::NotFound) => {
+            return Err(ApiError::invalid("plan_id", "No plan has this id."))
+        }
+        other => other?,
+    };
+    if !plan.active {
+        return Err(ApiError::refused(
+            StatusCode::CONFLICT,
+            "plan_retired",
+            "This plan is retired and takes no new payments: choose an active plan.",
+        ));
+    }
+    Ok(plan)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cancel {
+    /// `period_end` (the default): the membership runs to the end of what
+    /// was paid, then ends; `now`: it ends immediately.
+    #[serde(default)]
+    when: Option<String>,
+    reason: Option<String>,
+}
+
+/// `POST /api/subscriptions/{id}/cancel`
+pub async fn cancel(
+    State(state): State<AppState>,
+    admin: Require<perm::SubscriptionsCancel>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<Cancel>,
+) -> ApiResult<Json<Subscription>> {
+    let now = match body.when.as_deref() {
+        None | Some("period_end") => false,
+        Some("now") => true,
+        Some(_) => return Err(ApiError::invalid("when", "when is period_end or now")),
+    };
+    let reason = optional_long_text("reason", body.reason.as_deref(), 2000)?;
+    let mut tx = state.db.begin().await?;
+    let found: Option<(Uuid, String, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "SELECT user_id, status::text, end_date FROM subscriptions WHERE id = $1 FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (user_id, status, end_date) = found.ok_or(ApiError::NotFound)?;
+    if status != "active" {
+        return Err(ApiError::refused(
+            StatusCode::CONFLICT,
+            "not_active",
+            format!("This subscription is {status}: only an active one can be cancelled."),
+        ));
+    }
+    if now {
+        sqlx::query(
+            "UPDATE subscriptions SET status = 'cancelled', cancelled_at = now(), cancelled_by = $2, \
+                 cancellation_reason = $3, end_date = LEAST(COALESCE(end_date, now()), now()), \
+                 updated_at = now() \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(admin.user.id)
+        .bind(&reason)
+        .execute(&mut *tx)
+        .await?;
+        memberships::lapse_if_uncovered(
+            &mut tx,
+            user_id,
+            Utc::now(),
+            UserStatus::Canceled,
+            Some(admin.user.id),
+            reason.as_deref().unwrap_or("subscription cancelled"),
+        )
+        .await?;
+    } else {
+        if end_date.is_none() {
+            return Err(ApiError::invalid(
+                "when",
+                "a lifetime subscription has no period end: cancel it now",
+            ));
+        }
+        sqlx::query(
+            "UPDATE subscriptions SET cancel_at_period_end = true, cancelled_by = $2, \
+                 cancellation_reason = $3, updated_at = now() \
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(admin.user.id)
+        .bind(&reason)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let subscription = load(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(Json(subscription))
+}

@@ -1,0 +1,68 @@
+//! Issuing single-use links sent by email (confirm an address, reset a
+//! password): random tokens stored only as hashes, one live link per
+//! account and purpose.
+
+use super::secret_token;
+use sqlx::PgConnection;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// What a link does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl Purpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Purpose::VerifyEmail => "verify_email",
+            Purpose::ResetPassword => "reset_password",
+        }
+    }
+
+    /// How long a link of this purpose works.
+    pub fn lifetime(self) -> Duration {
+        match self {
+            Purpose::VerifyEmail => Duration::from_secs(48 * 3600),
+            Purpose::ResetPassword => Duration::from_secs(3600),
+        }
+    }
+
+    /// Where to ask for a new link.
+    pub fn ask_again(self) -> &'static str {
+        match self {
+            Purpose::VerifyEmail => "ask for a new one at POST /api/auth/resend-verification",
+            Purpose::ResetPassword => "ask for a new one at POST /api/auth/forgot-password",
+        }
+    }
+}
+
+/// A new link for `user_id`; earlier unused links of the same purpose stop
+/// working, so only the newest email is valid.
+pub async fn issue(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    purpose: Purpose,
+) -> Result<String, sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .execute(&mut *conn)
+    .await?;
+    let (token, hash) = secret_token::generate();
+    sqlx::query(
+        "INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at) \
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4))",
+    )
+    .bind(hash)
+    .bind(user_id)
+    .bind(purpose.as_str())
+    .bind(purpose.lifetime().as_secs_f64())
+    .execute(conn)
+    .await?;
+    Ok(token)
+}

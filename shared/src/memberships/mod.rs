@@ -1,0 +1,383 @@
+//! Memberships: plans, what a payment covers, and recording a payment. An
+//! online payment (the webhook, in the donations function) and a manual one
+//! (an admin, in the members function) end in the same [`record_payment`],
+//! so both have the same effect: a subscription for the period paid, the
+//! member `active`, `member_since` set by the first payment.
+
+pub mod periods;
+
+use crate::domain::UserStatus;
+use crate::error::{ApiError, ApiResult};
+use chrono::{DateTime, NaiveDate, Utc};
+use periods::{Coverage, Cycle, FixedPeriod, MonthDay};
+use serde::Serialize;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// The organisation's settings payments need.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrgSettings {
+    /// An IANA zone (`Europe/Paris`): periods end at its local midnight.
+    pub time_zone: String,
+    /// ISO 4217, upper case.
+    pub currency: String,
+}
+
+pub async fn org_settings(conn: &mut PgConnection) -> Result<OrgSettings, sqlx::Error> {
+    sqlx::query_as("SELECT time_zone, currency::text AS currency FROM organisation_settings")
+        .fetch_one(conn)
+        .await
+}
+
+/// A subscription plan as stored and as the API shows it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Plan {
+    pub id: Uuid,
+    pub name: String,
+    pub description: Option<String>,
+    pub price_cents: i32,
+    pub billing_cycle: String,
+    pub minimum_price_cents: i32,
+    pub suggested_price_cents: Option<i32>,
+    pub allow_donation: bool,
+    pub active: bool,
+    pub custom_cycle_start_month: Option<i16>,
+    pub custom_cycle_start_day: Option<i16>,
+    pub custom_cycle_end_month: Option<i16>,
+    pub custom_cycle_end_day: Option<i16>,
+    pub custom_cycle_prorate: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The columns of [`Plan`], for `SELECT {PLAN_COLUMNS} FROM subscription_plans`.
+pub const PLAN_COLUMNS: &str = "id, name, description, price_cents, billing_cycle, \
+    minimum_price_cents, suggested_price_cents, allow_donation, active, \
+    custom_cycle_start_month, custom_cycle_start_day, custom_cycle_end_month, \
+    custom_cycle_end_day, custom_cycle_prorate, created_at, updated_at";
+
+impl Plan {
+    /// The plan's cycle. The write routes keep the custom days valid; a row
+    /// written otherwise with incomplete custom days counts as yearly.
+    pub fn cycle(&self) -> Cycle {
+        let day = |m: Option<i16>, d: Option<i16>| MonthDay::new(m? as u32, d? as u32);
+        match self.billing_cycle.as_str() {
+            "monthly" => Cycle::Monthly,
+            "quarterly" => Cycle::Quarterly,
+            "lifetime" => Cycle::Lifetime,
+            "custom" => match (
+                day(self.custom_cycle_start_month, self.custom_cycle_start_day),
+                day(self.custom_cycle_end_month, self.custom_cycle_end_day),
+            ) {
+                (Some(start), Some(end)) => Cycle::Fixed(FixedPeriod {
+                    start,
+                    end,
+                    prorate: self.custom_cycle_prorate,
+                }),
+                _ => Cycle::Yearly,
+            },
+            _ => Cycle::Yearly,
+        }
+    }
+
+    /// A fixed-price plan takes exactly its price; a pay-what-you-can plan
+    /// (minimum below price) takes anything from its minimum up.
+    pub fn pay_what_you_can(&self) -> bool {
+        self.minimum_price_cents < self.price_cents
+    }
+}
+
+/// Plan `id`, locked against a concurrent edit when `lock`.
+pub async fn find_plan(conn: &mut PgConnection, id: Uuid, lock: bool) -> ApiResult<Plan> {
+    sqlx::query_as(&format!(
+        "SELECT {PLAN_COLUMNS} FROM subscription_plans WHERE id = $1{}",
+        if lock { " FOR SHARE" } else { "" }
+    ))
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .ok_or(ApiError::NotFound)
+}
+
+/// Whether a member holds a subscription covering instant `$1`: the SQL
+/// condition over `users u`.
+pub const COVERED_AT_1: &str = "EXISTS (SELECT 1 FROM subscriptions c WHERE c.user_id = u.id \
+     AND c.status = 'active' AND c.start_date <= $1 AND (c.end_date IS NULL OR c.end_date > $1))";
+
+/// What a payment starting at an instant would cover and cost.
+#[derive(Debug, Clone, Serialize)]
+pub struct Terms {
+    pub starts_at: DateTime<Utc>,
+    /// `None` for lifetime.
+    pub ends_at: Option<DateTime<Utc>>,
+    /// The plan's price for this period (prorated when the plan says so).
+    pub price_cents: i64,
+    /// The least this period may be paid (prorated likewise).
+    pub minimum_cents: i64,
+}
+
+/// The terms of `plan` for `user_id` paying at `at`: the period starts at
+/// `at`, or where the member's current paid period ends if that is later
+/// (paying early extends a membership rather than overlapping it).
+pub async fn terms(
+    conn: &mut PgConnection,
+    plan: &Plan,
+    user_id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<Terms, sqlx::Error> {
+    let (starts_at, local_day, time_zone): (DateTime<Utc>, NaiveDate, String) = sqlx::query_as(
+        "WITH s AS (SELECT GREATEST($2, (SELECT max(end_date) FROM subscriptions \
+                WHERE user_id = $1 AND status = 'active')) AS at) \
+         SELECT s.at, (s.at AT TIME ZONE o.time_zone)::date, o.time_zone \
+         FROM s, organisation_settings o",
+    )
+    .bind(user_id)
+    .bind(at)
+    .fetch_one(&mut *conn)
+    .await?;
+    let coverage: Coverage = periods::coverage(plan.cycle(), local_day);
+    let ends_at = match coverage.ends_before {
+        Some(day) => Some(
+            sqlx::query_scalar("SELECT ($1::date::timestamp AT TIME ZONE $2)")
+                .bind(day)
+                .bind(&time_zone)
+                .fetch_one(&mut *conn)
+                .await?,
+        ),
+        None => None,
+    };
+    Ok(Terms {
+        starts_at,
+        ends_at,
+        price_cents: coverage.price(plan.price_cents.into()),
+        minimum_cents: coverage.price(plan.minimum_price_cents.into()),
+    })
+}
+
+/// Refuses amounts the plan does not take: below its (prorated) minimum,
+/// other than the price of a fixed-price plan, a donation on a plan
+/// without one, or a total above `max_cents`.
+pub fn check_amounts(
+    plan: &Plan,
+    terms: &Terms,
+    base_cents: i64,
+    donation_cents: i64,
+    max_cents: i64,
+) -> ApiResult<()> {
+    let money = |cents: i64| format!("{}.{:02}", cents / 100, cents % 100);
+    if base_cents < 0 {
+        return Err(ApiError::invalid("amount_cents", "must not be negative"));
+    }
+    if donation_cents < 0 {
+        return Err(ApiError::invalid("donation_cents", "must not be negative"));
+    }
+    if plan.pay_what_you_can() {
+        if base_cents < terms.minimum_cents {
+            return Err(ApiError::invalid(
+                "amount_cents",
+                format!(
+                    "is below this plan's minimum of {} for the period",
+                    money(terms.minimum_cents)
+                ),
+            ));
+        }
+    } else if base_cents != terms.price_cents {
+        return Err(ApiError::invalid(
+            "amount_cents",
+            format!(
+                "must be this plan's price for the period, {} (add anything more as donation_cents)",
+                money(terms.price_cents)
+            ),
+        ));
+    }
+    if donation_cents > 0 && !plan.allow_donation {
+        return Err(ApiError::invalid(
+            "donation_cents",
+            "this plan takes no donation on top",
+        ));
+    }
+    if base_cents + donation_cents > max_cents {
+        return Err(ApiError::invalid(
+            "amount_cents",
+            format!("the total may not exceed {}", money(max_cents)),
+        ));
+    }
+    Ok(())
+}
+
+/// How a payment was made.
+#[derive(Debug, Clone)]
+pub enum PaidBy {
+    /// Through the provider's checkout.
+    Online {
+        session_id: String,
+        customer_id: Option<String>,
+    },
+    /// Recorded by an admin: `method` is cash, cheque or bank_transfer.
+    Manual {
+        method: &'static str,
+        admin_id: Uuid,
+        notes: Option<String>,
+    },
+}
+
+/// A payment to record.
+#[derive(Debug, Clone)]
+pub struct Payment<'a> {
+    pub user_id: Uuid,
+    pub plan: &'a Plan,
+    pub terms: &'a Terms,
+    pub base_cents: i64,
+    pub donation_cents: i64,
+    pub currency: &'a str,
+    pub paid_at: DateTime<Utc>,
+    pub by: PaidBy,
+}
+
+/// What recording a payment did.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recorded {
+    pub subscription_id: Uuid,
+    pub status_before: UserStatus,
+    pub status_after: UserStatus,
+}
+
+/// Statuses a payment makes `active`. A manual payment also brings back a
+/// deactivated or cancelled member (an admin decided); an online one leaves
+/// them to an admin, as it does applicants not validated yet.
+fn activates(status: UserStatus, manual: bool) -> bool {
+    use UserStatus::*;
+    match status {
+        PaymentPending | Active | Expired => true,
+        Inactive | Canceled => manual,
+        _ => false,
+    }
+}
+
+/// Records `payment` inside the caller's transaction: the subscription for
+/// its terms, the member `active` (audited) and `member_since` on the
+/// first payment. The member's row is locked first, so two payments for
+/// one member are recorded one after the other.
+pub async fn record_payment(
+    conn: &mut PgConnection,
+    payment: Payment<'_>,
+) -> Result<Recorded, sqlx::Error> {
+    let status_before: UserStatus =
+        sqlx::query_scalar("SELECT status FROM users WHERE id = $1 FOR UPDATE")
+            .bind(payment.user_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let (method, session, customer, manual) = match &payment.by {
+        PaidBy::Online {
+            session_id,
+            customer_id,
+        } => (
+            "online",
+            Some(session_id.as_str()),
+            customer_id.as_deref(),
+            None,
+        ),
+        PaidBy::Manual {
+            method,
+            admin_id,
+            notes,
+        } => (*method, None, None, Some((*admin_id, notes.as_deref()))),
+    };
+    let subscription_id: Uuid = sqlx::query_scalar(
+        "INSERT INTO subscriptions (user_id, plan_id, status, start_date, end_date, \
+             base_subscription_cents, donation_cents, amount_paid_cents, currency, payment_method, \
+             stripe_subscription_id, stripe_customer_id, manual_payment, manual_payment_admin_id, \
+             manual_payment_notes, manual_payment_date) \
+         VALUES ($1, $2, 'active', $3, $4, $5, $6, $5 + $6, $7, $8, $9, $10, $11, $12, $13, \
+             CASE WHEN $11 THEN $14::timestamptz END) \
+         RETURNING id",
+    )
+    .bind(payment.user_id)
+    .bind(payment.plan.id)
+    .bind(payment.terms.starts_at)
+    .bind(payment.terms.ends_at)
+    .bind(payment.base_cents as i32)
+    .bind(payment.donation_cents as i32)
+    .bind(payment.currency)
+    .bind(method)
+    .bind(session)
+    .bind(customer)
+    .bind(manual.is_some())
+    .bind(manual.map(|(admin, _)| admin))
+    .bind(manual.and_then(|(_, notes)| notes))
+    .bind(payment.paid_at)
+    .fetch_one(&mut *conn)
+    .await?;
+
+    let status_after = if activates(status_before, manual.is_some()) {
+        UserStatus::Active
+    } else {
+        status_before
+    };
+    sqlx::query(
+        "UPDATE users SET status = $2, member_since = COALESCE(member_since, $3), \
+             updated_at = now() WHERE id = $1",
+    )
+    .bind(payment.user_id)
+    .bind(status_after)
+    .bind(payment.paid_at)
+    .execute(&mut *conn)
+    .await?;
+    if status_after != status_before {
+        crate::audit::record(
+            conn,
+            payment.user_id,
+            manual.map(|(admin, _)| admin),
+            "status",
+            Some(status_before.as_str()),
+            Some(status_after.as_str()),
+            Some(&format!("{method} payment for {}", payment.plan.name)),
+        )
+        .await?;
+    } else if status_before != UserStatus::Active {
+        tracing::warn!(user = %payment.user_id, status = status_before.as_str(),
+            "payment recorded for a member it does not activate; an admin decides");
+    }
+    Ok(Recorded {
+        subscription_id,
+        status_before,
+        status_after,
+    })
+}
+
+/// Moves `user_id` from `active` to `to` when no subscription covers them
+/// at `at` any more (after a refund or an immediate cancellation), audited
+/// with `reason`. Answers whether they moved.
+pub async fn lapse_if_uncovered(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    at: DateTime<Utc>,
+    to: UserStatus,
+    actor: Option<Uuid>,
+    reason: &str,
+) -> Result<bool, sqlx::Error> {
+    let moved = sqlx::query(&format!(
+        "UPDATE users u SET status = $3, updated_at = now() \
+         WHERE u.id = $2 AND u.status = 'active' AND NOT {COVERED_AT_1}"
+    ))
+    .bind(at)
+    .bind(user_id)
+    .bind(to)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1;
+    if moved {
+        crate::audit::record(
+            conn,
+            user_id,
+            actor,
+            "status",
+            Some(UserStatus::Active.as_str()),
+            Some(to.as_str()),
+            Some(reason),
+        )
+        .await?;
+    }
+    Ok(moved)
+}

@@ -1,0 +1,9 @@
+//! The payment provider: its API client, its webhook signature and the
+//! events it sends. Memberships (the members function) and donations share
+//! them; the webhook itself is a route of the donations function.
+
+pub mod events;
+pub mod provider;
+pub mod signature;
+
+pub use provider::{CheckoutRequest, CheckoutSession, LineItem, Provider};
