@@ -351,6 +351,19 @@ pub async fn call_raw(
     reply(router, req).await
 }
 
+/// Posts a payment-provider webhook delivery (its `Stripe-Signature` and
+/// body) to `/api/payments/webhook`.
+pub async fn post_webhook(router: &Router, signature: &str, body: &str) -> Reply {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/payments/webhook")
+        .header("content-type", "application/json")
+        .header("stripe-signature", signature)
+        .body(Body::from(body.to_string()))
+        .expect("valid request");
+    reply(router, req).await
+}
+
 /// [`call`] from the network address `from`, as `loaf serve` sees its peer.
 pub async fn call_from(
     router: &Router,

@@ -150,3 +150,153 @@ fn the_event_names_the_job() {
         Job::Daily
     );
 }
+
+/// Inserts a member in `status` created `days_ago`, validated then too.
+async fn aged(app: &loaf_tests::TestApp, status: &str, days_ago: i32) -> loaf_tests::TestUser {
+    let email = format!("{status}-{}@example.org", uuid::Uuid::new_v4().simple());
+    let user = app
+        .person("Rita", "Reminded", &email, status, "member")
+        .await;
+    sqlx::query(
+        "UPDATE users SET created_at = now() - make_interval(days => $2), \
+         validated_at = CASE WHEN status = 'payment_pending' THEN now() - make_interval(days => $2) END \
+         WHERE id = $1",
+    )
+    .bind(user.id)
+    .bind(days_ago)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    user
+}
+
+fn kinds(mail: &[loaf_tests::Mail]) -> Vec<&str> {
+    mail.iter().map(|m| m.kind.as_str()).collect()
+}
+
+#[tokio::test]
+async fn renewal_reminders_go_once_per_membership_end() {
+    let app = spawn_app().await;
+    let plan = app.plan("Yearly", 3000).await;
+    let soon = app.user_with_role("member").await;
+    let later = app.user_with_role("member").await;
+    let leaving = app.user_with_role("member").await;
+    subscription(&app.db, soon.id, plan, Some(20)).await;
+    subscription(&app.db, later.id, plan, Some(90)).await;
+    subscription(&app.db, leaving.id, plan, Some(10)).await;
+    sqlx::query("UPDATE subscriptions SET cancel_at_period_end = true WHERE user_id = $1")
+        .bind(leaving.id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    let now = chrono::Utc::now();
+    assert_eq!(app.run_jobs(now).await.renewal_reminders, 1);
+    assert_eq!(kinds(&app.mail_to(&soon.email).await), ["renewal_reminder"]);
+    assert!(app.mail_to(&later.email).await.is_empty());
+    assert!(
+        app.mail_to(&leaving.email).await.is_empty(),
+        "cancelled: no reminder"
+    );
+    assert_eq!(
+        app.run_jobs(now + chrono::Duration::days(5))
+            .await
+            .renewal_reminders,
+        0
+    );
+    // Sixty days on, the later one's end is near.
+    assert_eq!(
+        app.run_jobs(now + chrono::Duration::days(61))
+            .await
+            .renewal_reminders,
+        1
+    );
+    assert_eq!(
+        kinds(&app.mail_to(&later.email).await),
+        ["renewal_reminder"]
+    );
+}
+
+#[tokio::test]
+async fn payment_and_verification_reminders_repeat_up_to_their_limit_then_registrations_are_abandoned(
+) {
+    let app = spawn_app().await;
+    let unpaid = aged(&app, "payment_pending", 8).await;
+    let fresh = aged(&app, "payment_pending", 2).await;
+    let unconfirmed = aged(&app, "pending_email", 4).await;
+
+    let now = chrono::Utc::now();
+    let first = app.run_jobs(now).await;
+    assert_eq!(
+        (first.payment_reminders, first.verification_reminders),
+        (1, 1)
+    );
+    assert!(app.mail_to(&fresh.email).await.is_empty());
+    let token = app.token_mailed(&unconfirmed.email, "verify_email").await;
+    // The fresh link works.
+    let r = loaf_tests::call(
+        &app.api(),
+        http::Method::POST,
+        "/api/auth/verify-email",
+        None,
+        Some(serde_json::json!({"token": token})),
+    )
+    .await;
+    assert_eq!(r.status, http::StatusCode::OK, "{:?}", r.body);
+
+    // Every seven days, three at most.
+    let mut total = 1;
+    for week in 1..=4 {
+        total += app
+            .run_jobs(now + chrono::Duration::days(7 * week))
+            .await
+            .payment_reminders;
+    }
+    let unpaid_mail = app.mail_to(&unpaid.email).await;
+    assert_eq!(kinds(&unpaid_mail), ["payment_reminder"; 3]);
+    assert_eq!(total, 6, "three each");
+
+    let gone = aged(&app, "pending_email", 31).await;
+    let summary = app.run_jobs(chrono::Utc::now()).await;
+    assert_eq!(summary.registrations_abandoned, 1);
+    assert_eq!(app.status_of(gone.id).await, "abandoned");
+    assert!(
+        app.mail_to(&gone.email).await.is_empty(),
+        "no reminder on the day they are given up on"
+    );
+}
+
+#[tokio::test]
+async fn two_runs_at_once_send_each_reminder_once() {
+    let app = spawn_app().await;
+    let mut members = Vec::new();
+    for _ in 0..40 {
+        members.push(aged(&app, "payment_pending", 8).await);
+    }
+    let plan = app.plan("Yearly", 3000).await;
+    for m in &members[..10] {
+        sqlx::query("UPDATE users SET status = 'active' WHERE id = $1")
+            .bind(m.id)
+            .execute(&app.db)
+            .await
+            .unwrap();
+        subscription(&app.db, m.id, plan, Some(-1)).await;
+    }
+    let now = chrono::Utc::now();
+    let (a, b) = tokio::join!(app.run_jobs(now), app.run_jobs(now));
+    assert_eq!(a.payment_reminders + b.payment_reminders, 30);
+    assert_eq!(a.subscriptions_expired + b.subscriptions_expired, 10);
+    assert_eq!(a.members_lapsed + b.members_lapsed, 10);
+    let queued: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM email_outbox WHERE kind = 'payment_reminder'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(queued, 30);
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM member_audit_log WHERE to_value = 'expired'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(audited, 10);
+}

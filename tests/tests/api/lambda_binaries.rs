@@ -177,7 +177,16 @@ async fn the_jobs_binary_answers_a_scheduled_event() {
     };
     assert_eq!(
         summary,
-        json!({"invitations_expired": 0, "subscriptions_expired": 0, "rows_cleaned": 0})
+        json!({
+            "invitations_expired": 0,
+            "subscriptions_expired": 0,
+            "members_lapsed": 0,
+            "renewal_reminders": 0,
+            "payment_reminders": 0,
+            "verification_reminders": 0,
+            "registrations_abandoned": 0,
+            "rows_cleaned": 0
+        })
     );
 }
 

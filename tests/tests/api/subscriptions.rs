@@ -1,0 +1,410 @@
+//! Manual payments, the subscription lists and export, cancellation, and
+//! the daily jobs that end memberships and remind members.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use http::{Method, StatusCode};
+use loaf_tests::{call, spawn_app, Reply, TestApp, TestUser};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+async fn fixed_plan(app: &TestApp, name: &str, cycle: &str, price: i32) -> Uuid {
+    sqlx::query_scalar(
+        "INSERT INTO subscription_plans (name, price_cents, minimum_price_cents, billing_cycle) \
+         VALUES ($1, $2, $2, $3) RETURNING id",
+    )
+    .bind(name)
+    .bind(price)
+    .bind(cycle)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
+}
+
+async fn manual(app: &TestApp, token: &str, body: Value) -> Reply {
+    call(
+        &app.api(),
+        Method::POST,
+        "/api/subscriptions/manual",
+        Some(token),
+        Some(body),
+    )
+    .await
+}
+
+async fn member(app: &TestApp, first: &str, status: &str) -> TestUser {
+    let email = format!(
+        "{}-{}@example.org",
+        first.to_lowercase(),
+        Uuid::new_v4().simple()
+    );
+    app.person(first, "Member", &email, status, "member").await
+}
+
+#[tokio::test]
+async fn a_cash_payment_recorded_by_an_admin_activates_the_member() {
+    let app = spawn_app().await;
+    let plan = fixed_plan(&app, "Yearly", "yearly", 3000).await;
+    let finance = app.user_with_role("finance").await;
+    let token = app.token_for(&finance).await;
+    let ann = member(&app, "Ann", "payment_pending").await;
+
+    let r = manual(
+        &app,
+        &token,
+        json!({"user_id": ann.id, "plan_id": plan, "method": "cash", "donation_cents": 200,
+               "notes": "paid at the spring fair"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["payment_method"], "cash");
+    assert_eq!(r.body["total_cents"], 3200);
+    assert_eq!(r.body["recorded_by"], json!(finance.id));
+    assert_eq!(r.body["manual_payment"], true);
+    assert_eq!(app.status_of(ann.id).await, "active");
+
+    // The member sees the payment, not the admins' notes.
+    let own = call(
+        &app.api(),
+        Method::GET,
+        "/api/subscriptions/me",
+        Some(&app.token_for(&ann).await),
+        None,
+    )
+    .await;
+    assert_eq!(own.body["total"], 1);
+    assert!(own.body["items"][0]["manual_payment_notes"].is_null());
+    assert!(own.body["items"][0]["recorded_by"].is_null());
+
+    // Paying again extends: the new period starts where the first ends.
+    let r2 = manual(
+        &app,
+        &token,
+        json!({"user_id": ann.id, "plan_id": plan, "method": "cheque"}),
+    )
+    .await;
+    assert_eq!(r2.status, StatusCode::CREATED, "{:?}", r2.body);
+    assert_eq!(r2.body["start_date"], r.body["end_date"]);
+}
+
+#[tokio::test]
+async fn manual_payments_refuse_members_bad_input_and_applicants() {
+    let app = spawn_app().await;
+    let plan = fixed_plan(&app, "Yearly", "yearly", 3000).await;
+    let ann = member(&app, "Ann", "payment_pending").await;
+    let admin = app.user_with_role("admin").await;
+    let token = app.token_for(&admin).await;
+    let body = json!({"user_id": ann.id, "plan_id": plan, "method": "cash"});
+
+    // A member, even paying for themselves, and a stranger.
+    let own = app.token_for(&ann).await;
+    assert_eq!(
+        manual(&app, &own, body.clone()).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = call(
+        &app.api(),
+        Method::POST,
+        "/api/subscriptions/manual",
+        None,
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    let tomorrow = (Utc::now() + Duration::days(2)).date_naive();
+    let cases = [
+        (
+            json!({"user_id": ann.id, "plan_id": plan, "method": "bitcoin"}),
+            "method",
+        ),
+        (
+            json!({"user_id": ann.id, "plan_id": plan, "method": "cash", "amount_cents": 100}),
+            "amount_cents",
+        ),
+        (
+            json!({"user_id": ann.id, "plan_id": plan, "method": "cash", "paid_on": tomorrow}),
+            "paid_on",
+        ),
+        (
+            json!({"user_id": ann.id, "plan_id": plan, "method": "cash", "paid_on": "2020-01-01"}),
+            "paid_on",
+        ),
+        (
+            json!({"user_id": ann.id, "plan_id": plan, "method": "cash", "paid_on": "01/02/2026"}),
+            "paid_on",
+        ),
+        (
+            json!({"user_id": Uuid::new_v4(), "plan_id": plan, "method": "cash"}),
+            "user_id",
+        ),
+        (
+            json!({"user_id": ann.id, "plan_id": Uuid::new_v4(), "method": "cash"}),
+            "plan_id",
+        ),
+    ];
+    for (body, field) in cases {
+        let r = manual(&app, &token, body.clone()).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {:?}",
+            r.body
+        );
+        assert_eq!(r.body["error"]["field"], field, "{body}");
+    }
+    let applicant = member(&app, "Al", "pending_validation").await;
+    let r = manual(
+        &app,
+        &token,
+        json!({"user_id": applicant.id, "plan_id": plan, "method": "cash"}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.error_code()),
+        (StatusCode::CONFLICT, "not_payable")
+    );
+
+    let written: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(written, 0);
+    assert_eq!(app.status_of(ann.id).await, "payment_pending");
+}
+
+#[tokio::test]
+async fn admins_list_filter_and_export_subscriptions_members_cannot() {
+    let app = spawn_app().await;
+    let api = app.api();
+    let plan = fixed_plan(&app, "Yearly", "yearly", 3000).await;
+    let finance = app.user_with_role("finance").await;
+    let token = app.token_for(&finance).await;
+    let ann = member(&app, "Ann", "payment_pending").await;
+    let bob = member(&app, "=HYPERLINK(evil)", "expired").await;
+    for (who, method) in [(&ann, "cash"), (&bob, "bank_transfer")] {
+        let r = manual(
+            &app,
+            &token,
+            json!({"user_id": who.id, "plan_id": plan, "method": method}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    }
+
+    let list = |query: &str| {
+        let path = format!("/api/subscriptions{query}");
+        let api = api.clone();
+        let token = token.clone();
+        async move { call(&api, Method::GET, &path, Some(&token), None).await }
+    };
+    assert_eq!(list("").await.body["total"], 2);
+    assert_eq!(list("?method=cash").await.body["total"], 1);
+    assert_eq!(
+        list("?q=hyperlink").await.body["items"][0]["user_id"],
+        json!(bob.id)
+    );
+    assert_eq!(list(&format!("?user_id={}", ann.id)).await.body["total"], 1);
+    assert_eq!(list("?status=expired").await.body["total"], 0);
+    assert_eq!(
+        list("?sort=-total&per_page=1").await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    for bad in [
+        "?status=gone",
+        "?method=gold",
+        "?sort=colour",
+        "?from=2026-02-01&to=2026-01-01",
+        "?from=yesterday",
+    ] {
+        let r = list(bad).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+
+    let export = call(
+        &api,
+        Method::GET,
+        "/api/subscriptions/export?sort=member",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(export.status, StatusCode::OK, "{:?}", export.body);
+    assert_eq!(export.body["rows"], 2);
+    let csv = reqwest::get(export.body["download_url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csv = csv.trim_start_matches('\u{feff}');
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter().any(|r| &r[2] == "'=HYPERLINK(evil) Member"),
+        "{csv}"
+    );
+    assert!(rows
+        .iter()
+        .any(|r| &r[12] == "bank_transfer" && &r[9] == "30.00"));
+
+    let own = app.token_for(&ann).await;
+    for path in ["/api/subscriptions", "/api/subscriptions/export"] {
+        let r = call(&api, Method::GET, path, Some(&own), None).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}");
+        let r = call(&api, Method::GET, path, None, None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}");
+    }
+    // A member's own history holds only their own rows.
+    let mine = call(&api, Method::GET, "/api/subscriptions/me", Some(&own), None).await;
+    assert_eq!(mine.body["total"], 1);
+    assert_eq!(mine.body["items"][0]["user_id"], json!(ann.id));
+}
+
+#[tokio::test]
+async fn cancelling_now_ends_the_membership_and_at_period_end_lets_it_run_out() {
+    let app = spawn_app().await;
+    let plan = fixed_plan(&app, "Yearly", "yearly", 3000).await;
+    let lifetime = fixed_plan(&app, "Forever", "lifetime", 50000).await;
+    let admin = app.user_with_role("admin").await;
+    let token = app.token_for(&admin).await;
+    let cancel = |id: String, body: Value| {
+        let api = app.api();
+        let token = token.clone();
+        async move {
+            call(
+                &api,
+                Method::POST,
+                &format!("/api/subscriptions/{id}/cancel"),
+                Some(&token),
+                Some(body),
+            )
+            .await
+        }
+    };
+
+    let now_member = member(&app, "Nora", "payment_pending").await;
+    let r = manual(
+        &app,
+        &token,
+        json!({"user_id": now_member.id, "plan_id": plan, "method": "cash"}),
+    )
+    .await;
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let r = cancel(id.clone(), json!({"when": "now", "reason": "moved away"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["status"], "cancelled");
+    assert_eq!(app.status_of(now_member.id).await, "canceled");
+    let again = cancel(id, json!({"when": "now"})).await;
+    assert_eq!(
+        (again.status, again.error_code()),
+        (StatusCode::CONFLICT, "not_active")
+    );
+
+    let later = member(&app, "Leo", "payment_pending").await;
+    let r = manual(
+        &app,
+        &token,
+        json!({"user_id": later.id, "plan_id": plan, "method": "cash"}),
+    )
+    .await;
+    let end: DateTime<Utc> = serde_json::from_value(r.body["end_date"].clone()).unwrap();
+    let r = cancel(r.body["id"].as_str().unwrap().into(), json!({})).await;
+    assert_eq!(r.body["cancel_at_period_end"], true);
+    assert_eq!(app.status_of(later.id).await, "active");
+    assert_eq!(
+        app.run_jobs(end - Duration::seconds(1))
+            .await
+            .subscriptions_expired,
+        0
+    );
+    let summary = app.run_jobs(end).await;
+    assert_eq!(
+        (summary.subscriptions_expired, summary.members_lapsed),
+        (1, 1)
+    );
+    assert_eq!(app.status_of(later.id).await, "canceled");
+
+    let forever = member(&app, "Fay", "payment_pending").await;
+    let r = manual(
+        &app,
+        &token,
+        json!({"user_id": forever.id, "plan_id": lifetime, "method": "cheque"}),
+    )
+    .await;
+    let r = cancel(
+        r.body["id"].as_str().unwrap().into(),
+        json!({"when": "period_end"}),
+    )
+    .await;
+    assert_eq!(r.body["error"]["field"], "when");
+    let r = cancel(Uuid::new_v4().to_string(), json!({})).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let bad = cancel(Uuid::new_v4().to_string(), json!({"when": "tomorrow"})).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let own = app.token_for(&forever).await;
+    let r = call(
+        &app.api(),
+        Method::POST,
+        &format!("/api/subscriptions/{}/cancel", Uuid::new_v4()),
+        Some(&own),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_period_ends_at_midnight_in_the_organisations_time_zone() {
+    let app = spawn_app().await;
+    sqlx::query("UPDATE organisation_settings SET time_zone = 'Pacific/Auckland'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let plan = fixed_plan(&app, "Yearly", "yearly", 3000).await;
+    let admin = app.user_with_role("admin").await;
+    let token = app.token_for(&admin).await;
+    let kiri = member(&app, "Kiri", "payment_pending").await;
+    let paid_on = (Utc::now() - Duration::days(30)).date_naive();
+    let r = manual(
+        &app,
+        &token,
+        json!({"user_id": kiri.id, "plan_id": plan, "method": "cash", "paid_on": paid_on}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+
+    // Paid on day D in Auckland: covered until D + 1 year begins there.
+    let local_end = paid_on
+        .checked_add_months(chrono::Months::new(12))
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap();
+    let end: DateTime<Utc> = serde_json::from_value(r.body["end_date"].clone()).unwrap();
+    let expected: DateTime<Utc> =
+        sqlx::query_scalar("SELECT $1::timestamp AT TIME ZONE 'Pacific/Auckland'")
+            .bind(local_end)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(end, expected);
+    assert_ne!(end, Utc.from_utc_datetime(&local_end), "not UTC midnight");
+
+    let before = app.run_jobs(end - Duration::seconds(1)).await;
+    assert_eq!(before.subscriptions_expired, 0);
+    assert_eq!(app.status_of(kiri.id).await, "active");
+    let at = app.run_jobs(end).await;
+    assert_eq!((at.subscriptions_expired, at.members_lapsed), (1, 1));
+    assert_eq!(app.status_of(kiri.id).await, "expired");
+    let reason: String = sqlx::query_scalar(
+        "SELECT reason FROM member_audit_log WHERE user_id = $1 AND to_value = 'expired'",
+    )
+    .bind(kiri.id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(reason, "membership period ended");
+}
