@@ -21,6 +21,7 @@ pub struct Stats {
     active_subscriptions: i64,
     /// Present with `subscriptions.stats`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Paid this year, net of refunds.
     subscription_revenue_this_year_cents: Option<i64>,
     /// Present with `donations.stats`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -64,7 +65,8 @@ pub async fn stats(
     .await?;
     let (subscriptions, donations): (i64, i64) = sqlx::query_as(
         "SELECT \
-           (SELECT COALESCE(sum(COALESCE(amount_paid_cents, base_subscription_cents + donation_cents)), 0)::bigint \
+           (SELECT COALESCE(sum(COALESCE(amount_paid_cents, base_subscription_cents + donation_cents) \
+                 - refunded_cents), 0)::bigint \
               FROM subscriptions WHERE start_date >= date_trunc('year', now())), \
            (SELECT COALESCE(sum(amount_cents), 0)::bigint FROM donations \
               WHERE status = 'completed' AND created_at >= date_trunc('year', now()))",
