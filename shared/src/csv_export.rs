@@ -3,11 +3,15 @@
 //! however many rows there are; the client downloads the file by presigned
 //! URL. Cells a spreadsheet would read as a formula are neutralised.
 
+use crate::error::ApiError;
 use crate::storage::{Storage, StorageError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use serde::Serialize;
+use sqlx::postgres::PgRow;
+use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
 use std::borrow::Cow;
 use std::time::Duration;
 
@@ -46,6 +50,34 @@ pub async fn link(
         expires_at: Utc::now() + chrono::Duration::seconds(LINK_LIFETIME.as_secs() as i64),
         rows,
     })
+}
+
+/// Runs `select` and streams its rows, formatted by `cells`, into a new
+/// export under `exports/<name>/`; answers the download link. The rows go
+/// to S3 as they arrive, so memory stays flat at any size.
+pub async fn export<R, const N: usize>(
+    storage: &Storage,
+    conn: &mut PgConnection,
+    select: &mut QueryBuilder<'_, Postgres>,
+    name: &str,
+    header: &[&str],
+    cells: fn(R) -> [String; N],
+) -> Result<ExportLink, ApiError>
+where
+    R: for<'r> FromRow<'r, PgRow> + Send + Unpin,
+{
+    let key = format!("exports/{name}/{}.csv", uuid::Uuid::new_v4());
+    let mut csv = CsvUpload::new(storage, key.clone(), header);
+    let mut rows = select
+        .build_query_as::<R>()
+        .persistent(false)
+        .fetch(&mut *conn);
+    while let Some(row) = rows.try_next().await? {
+        csv.row(cells(row)).await?;
+    }
+    drop(rows);
+    let count = csv.finish().await?;
+    Ok(link(storage, &key, name, count).await?)
 }
 
 /// A CSV file being written to `key`.

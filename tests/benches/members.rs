@@ -58,10 +58,7 @@ async fn upload(app: &TestApp, token: &str, file: &[u8]) -> String {
 
 #[tokio::main]
 async fn main() {
-    let runs: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(50);
+    let runs = common::runs();
     let app = spawn_app().await;
     let api = app.api();
     let t = Instant::now();

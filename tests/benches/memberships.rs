@@ -57,10 +57,7 @@ fn row(name: &str, samples: &[f64], floor: f64) {
 
 #[tokio::main]
 async fn main() {
-    let runs: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(50);
+    let runs = common::runs();
     let app = spawn_app().await;
     let api = app.api();
     let plan: Uuid = sqlx::query_scalar(

@@ -268,18 +268,29 @@ fn authorised(headers: &HeaderMap) -> bool {
         .is_some_and(|h| h == format!("Bearer {SECRET_KEY}"))
 }
 
+/// The form-encoded body of an API call made with our key.
+fn authorised_form(headers: &HeaderMap, body: &str) -> Option<HashMap<String, String>> {
+    authorised(headers).then(|| {
+        form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect()
+    })
+}
+
+/// The provider's answer to a wrong or missing key.
+fn unauthorised() -> Response {
+    stripe_error(StatusCode::UNAUTHORIZED, "Invalid API Key provided.")
+}
+
 /// `POST /v1/checkout/sessions`
 async fn create_session(
     State(inner): State<Arc<Inner>>,
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    if !authorised(&headers) {
-        return stripe_error(StatusCode::UNAUTHORIZED, "Invalid API Key provided.");
-    }
-    let form: HashMap<String, String> = form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect();
+    let Some(form) = authorised_form(&headers, &body) else {
+        return unauthorised();
+    };
     let get = |k: &str| form.get(k).cloned();
     if get("mode").as_deref() != Some("payment") {
         return stripe_error(StatusCode::BAD_REQUEST, "Missing or unsupported mode.");
@@ -361,7 +372,7 @@ async fn show_session(
     Path(id): Path<String>,
 ) -> Response {
     if !authorised(&headers) {
-        return stripe_error(StatusCode::UNAUTHORIZED, "Invalid API Key provided.");
+        return unauthorised();
     }
     match inner.books.lock().unwrap().sessions.get(&id) {
         Some(s) => Json(s.clone()).into_response(),
@@ -375,12 +386,9 @@ async fn create_refund(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    if !authorised(&headers) {
-        return stripe_error(StatusCode::UNAUTHORIZED, "Invalid API Key provided.");
-    }
-    let form: HashMap<String, String> = form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect();
+    let Some(form) = authorised_form(&headers, &body) else {
+        return unauthorised();
+    };
     let Some(intent) = form.get("payment_intent") else {
         return stripe_error(
             StatusCode::BAD_REQUEST,

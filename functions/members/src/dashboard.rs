@@ -19,9 +19,8 @@ pub struct Stats {
     new_members_this_month: i64,
     pending_validations: i64,
     active_subscriptions: i64,
-    /// Present with `subscriptions.stats`.
+    /// Paid this year, net of refunds; present with `subscriptions.stats`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    /// Paid this year, net of refunds.
     subscription_revenue_this_year_cents: Option<i64>,
     /// Present with `donations.stats`.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -5,9 +5,8 @@
 use crate::members::{push_members, Filter, ACTIVE_SUBSCRIPTION, ROLE_JOIN};
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
-use futures_util::TryStreamExt;
 use loaf_shared::auth::Require;
-use loaf_shared::csv_export::{self, CsvUpload, ExportLink};
+use loaf_shared::csv_export::{self, ExportLink};
 use loaf_shared::extract::{Json, Query};
 use loaf_shared::permissions::perm;
 use loaf_shared::{ApiResult, AppState};
@@ -94,7 +93,6 @@ pub async fn members(
     Query(filter): Query<Filter>,
 ) -> ApiResult<Json<ExportLink>> {
     let (q, order) = filter.prepare()?;
-    let key = format!("exports/members/{}.csv", Uuid::new_v4());
     let mut select = QueryBuilder::new(format!(
         "SELECT u.id, u.email, u.first_name, u.last_name, u.status::text AS status, r.code AS role_code, \
                 u.phone, u.address, u.city, u.state, u.zipcode, u.date_of_birth, u.member_since, u.created_at, \
@@ -106,18 +104,15 @@ pub async fn members(
     select.push(format!(") u {ROLE_JOIN} ORDER BY {order}"));
 
     let mut conn = state.db.acquire().await?;
-    let mut csv = CsvUpload::new(&state.storage, key.clone(), HEADER);
-    let mut rows = select
-        .build_query_as::<Row>()
-        .persistent(false)
-        .fetch(&mut *conn);
-    while let Some(row) = rows.try_next().await? {
-        csv.row(row.cells()).await?;
-    }
-    drop(rows);
-    let count = csv.finish().await?;
-
     Ok(Json(
-        csv_export::link(&state.storage, &key, "members", count).await?,
+        csv_export::export(
+            &state.storage,
+            &mut conn,
+            &mut select,
+            "members",
+            HEADER,
+            Row::cells,
+        )
+        .await?,
     ))
 }

@@ -6,9 +6,8 @@ use crate::members::contains_pattern;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
-use futures_util::TryStreamExt;
 use loaf_shared::auth::{AuthUser, Require};
-use loaf_shared::csv_export::{self, CsvUpload, ExportLink};
+use loaf_shared::csv_export::{self, ExportLink};
 use loaf_shared::domain::UserStatus;
 use loaf_shared::extract::{Json, Path, Query};
 use loaf_shared::memberships::{self, PaidBy, Payment};
@@ -77,7 +76,7 @@ async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Subscription> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct Filter {
-    /// Member name or email contains (case-insensitive).
+    /// Member name or email contains (ignoring case and accents).
     q: Option<String>,
     status: Option<String>,
     plan_id: Option<Uuid>,
@@ -92,16 +91,17 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// Adds the filter's conditions (after a `WHERE true`) and answers the
-    /// ORDER BY clause.
+    /// Adds the filter's conditions on `subscriptions s` (after a `WHERE
+    /// true`) and answers the ORDER BY clause.
     fn push(&self, qb: &mut QueryBuilder<'_, Postgres>) -> ApiResult<&'static str> {
         if let Some(q) = optional_text("q", self.q.as_deref(), 200)? {
-            let pattern = contains_pattern(&q.to_lowercase());
-            qb.push(" AND (lower(u.email) LIKE ")
-                .push_bind(pattern.clone())
-                .push(" OR lower(concat_ws(' ', u.first_name, u.last_name)) LIKE ")
-                .push_bind(pattern)
-                .push(")");
+            // The members' folded name and email, through their trigram
+            // index: the same matches as the member search.
+            qb.push(
+                " AND s.user_id IN (SELECT m.id FROM users m WHERE m.search_text LIKE loaf_fold(",
+            )
+            .push_bind(contains_pattern(&q))
+            .push("))");
         }
         match self.status.as_deref() {
             None | Some("") => {}
@@ -172,9 +172,7 @@ pub async fn list(
     page: PageParams,
     Query(filter): Query<Filter>,
 ) -> ApiResult<Json<Page<Subscription>>> {
-    let mut count = QueryBuilder::new(
-        "SELECT count(*) FROM subscriptions s JOIN users u ON u.id = s.user_id WHERE true",
-    );
+    let mut count = QueryBuilder::new("SELECT count(*) FROM subscriptions s WHERE true");
     filter.push(&mut count)?;
     let mut select = QueryBuilder::new(format!("{SELECT} WHERE true"));
     let order = filter.push(&mut select)?;
@@ -281,20 +279,17 @@ pub async fn export(
     let mut select = QueryBuilder::new(format!("{SELECT} WHERE true"));
     let order = filter.push(&mut select)?;
     select.push(format!(" ORDER BY {order}"));
-    let key = format!("exports/subscriptions/{}.csv", Uuid::new_v4());
     let mut conn = state.db.acquire().await?;
-    let mut csv = CsvUpload::new(&state.storage, key.clone(), HEADER);
-    let mut rows = select
-        .build_query_as::<Subscription>()
-        .persistent(false)
-        .fetch(&mut *conn);
-    while let Some(row) = rows.try_next().await? {
-        csv.row(row.cells()).await?;
-    }
-    drop(rows);
-    let count = csv.finish().await?;
     Ok(Json(
-        csv_export::link(&state.storage, &key, "subscriptions", count).await?,
+        csv_export::export(
+            &state.storage,
+            &mut conn,
+            &mut select,
+            "subscriptions",
+            HEADER,
+            Subscription::cells,
+        )
+        .await?,
     ))
 }
 

@@ -118,13 +118,19 @@ pub struct Terms {
 
 /// The terms of `plan` for `user_id` paying at `at`: the period starts at
 /// `at`, or where the member's current paid period ends if that is later
-/// (paying early extends a membership rather than overlapping it).
+/// (paying early extends a membership rather than overlapping it). Locks
+/// the member's row first, so two payments for one member (a webhook and
+/// an admin at once) take turns and the second starts after the first.
 pub async fn terms(
     conn: &mut PgConnection,
     plan: &Plan,
     user_id: Uuid,
     at: DateTime<Utc>,
 ) -> Result<Terms, sqlx::Error> {
+    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
     let (starts_at, local_day, time_zone): (DateTime<Utc>, NaiveDate, String) = sqlx::query_as(
         "WITH s AS (SELECT GREATEST($2, (SELECT max(end_date) FROM subscriptions \
                 WHERE user_id = $1 AND status = 'active')) AS at) \

@@ -64,3 +64,11 @@ pub fn percentile(samples: &[f64], p: f64) -> f64 {
     s.sort_by(|a, b| a.partial_cmp(b).unwrap());
     s[((s.len() - 1) as f64 * p).round() as usize]
 }
+
+/// The runs per measurement: the first number among the arguments, else 50.
+pub fn runs() -> usize {
+    std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(50)
+}
