@@ -198,8 +198,8 @@ async fn main() {
     println!();
     for (name, path) in [
         (
-            "export ?q=member9 (1,111 rows)",
-            "/api/subscriptions/export?q=member9%40",
+            "export ?q=member99 (1,111 rows)",
+            "/api/subscriptions/export?q=member99",
         ),
         ("export, all", "/api/subscriptions/export"),
     ] {

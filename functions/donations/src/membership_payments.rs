@@ -148,9 +148,6 @@ pub async fn close(
     client_reference: Option<&str>,
     to: &'static str,
 ) -> ApiResult<Outcome> {
-    if metadata.get("kind").map(String::as_str) != Some("membership") {
-        return Ok(Outcome::just("not_ours"));
-    }
     let Some(reference) = events::reference(metadata, client_reference) else {
         return Ok(Outcome::just("unknown_checkout"));
     };
@@ -169,25 +166,20 @@ pub async fn close(
     }))
 }
 
-/// A refund of payment `intent`: `refunded` of `amount` so far.
+/// A refund of payment `intent` (`refunded` cents so far), when it paid a
+/// membership checkout.
 pub async fn refund(
     conn: &mut PgConnection,
     intent: &str,
     refunded: i64,
-    amount: i64,
-) -> ApiResult<Outcome> {
-    let label = match lock(conn, By::PaymentIntent(intent)).await? {
-        None => "refund_before_payment",
+) -> ApiResult<Option<&'static str>> {
+    match lock(conn, By::PaymentIntent(intent)).await? {
+        None => Ok(None),
         Some(checkout) => {
-            tracing::info!(checkout = %checkout.id, refunded, amount, "membership refund");
-            apply_refund(conn, &checkout, refunded).await?
+            tracing::info!(checkout = %checkout.id, refunded, "membership refund");
+            Ok(Some(apply_refund(conn, &checkout, refunded).await?))
         }
-    };
-    Ok(Outcome {
-        label,
-        payment_intent: Some(intent.to_string()),
-        refunded_cents: Some(refunded),
-    })
+    }
 }
 
 /// Records `refunded` cents against a paid checkout's subscription; a full

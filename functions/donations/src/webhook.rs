@@ -4,19 +4,22 @@
 //! it; the body is never parsed and re-serialised before the check). Each
 //! event's id is recorded in the same transaction as its effect, so a
 //! redelivered event changes nothing, and a failure rolls both back for
-//! the provider to retry.
+//! the provider to retry. The checkout's metadata says whether an event is
+//! about a membership or a donation.
 
-use crate::membership_payments;
+use crate::{donation_payments, membership_payments};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::Utc;
+use loaf_shared::config::EmailConfig;
 use loaf_shared::extract::Json;
 use loaf_shared::payments::events::{Charge, Event, PaymentIntent, Session};
 use loaf_shared::payments::signature::{self, SignatureError};
 use loaf_shared::{ApiError, ApiResult, AppState};
 use serde::Serialize;
 use sqlx::PgConnection;
+use std::collections::HashMap;
 
 /// What handling an event did, recorded with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +111,7 @@ pub async fn receive(
             outcome,
         }));
     }
-    let outcome = dispatch(&mut tx, &event).await?;
+    let outcome = dispatch(&mut tx, &state.config.email, &event).await?;
     sqlx::query(
         "UPDATE payment_events SET outcome = $2, payment_intent_id = $3, refunded_cents = $4 \
          WHERE id = $1",
@@ -128,62 +131,91 @@ pub async fn receive(
     }))
 }
 
+/// The kind of checkout an event's metadata names.
+fn kind(metadata: &HashMap<String, String>) -> Option<&str> {
+    metadata.get("kind").map(String::as_str)
+}
+
 /// The events we act on; any other type is recorded as `ignored`.
-async fn dispatch(conn: &mut PgConnection, event: &Event) -> ApiResult<Outcome> {
+async fn dispatch(
+    conn: &mut PgConnection,
+    email: &EmailConfig,
+    event: &Event,
+) -> ApiResult<Outcome> {
     let malformed = || Outcome::just("malformed");
     Ok(match event.kind.as_str() {
         "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
-            match event.object::<Session>() {
-                Some(session)
-                    if session.metadata.get("kind").map(String::as_str) == Some("membership") =>
-                {
-                    if session.payment_status == "paid" {
-                        membership_payments::complete(conn, &session).await?
-                    } else {
-                        // Paid later by a delayed method: async_payment_* follows.
-                        Outcome::just("awaiting_payment")
-                    }
-                }
-                Some(_) => Outcome::just("not_ours"),
-                None => malformed(),
+            let Some(session) = event.object::<Session>() else {
+                return Ok(malformed());
+            };
+            if session.payment_status != "paid" {
+                // Paid later by a delayed method: async_payment_* follows.
+                return Ok(Outcome::just("awaiting_payment"));
+            }
+            match kind(&session.metadata) {
+                Some("membership") => membership_payments::complete(conn, &session).await?,
+                Some("donation") => donation_payments::complete(conn, email, &session).await?,
+                _ => Outcome::just("not_ours"),
             }
         }
         "checkout.session.async_payment_failed" | "checkout.session.expired" => {
-            match event.object::<Session>() {
-                Some(session) => {
+            let Some(session) = event.object::<Session>() else {
+                return Ok(malformed());
+            };
+            let reference = session.client_reference_id.as_deref();
+            match kind(&session.metadata) {
+                Some("membership") => {
                     let to = if event.kind.ends_with("expired") {
                         "expired"
                     } else {
                         "failed"
                     };
-                    membership_payments::close(
-                        conn,
-                        &session.metadata,
-                        session.client_reference_id.as_deref(),
-                        to,
-                    )
-                    .await?
+                    membership_payments::close(conn, &session.metadata, reference, to).await?
                 }
-                None => malformed(),
+                Some("donation") => {
+                    donation_payments::close(conn, &session.metadata, reference).await?
+                }
+                _ => Outcome::just("not_ours"),
             }
         }
-        "payment_intent.payment_failed" => match event.object::<PaymentIntent>() {
-            Some(intent) => {
-                let mut outcome =
-                    membership_payments::close(conn, &intent.metadata, None, "failed").await?;
-                outcome.payment_intent = Some(intent.id);
-                outcome
-            }
-            None => malformed(),
-        },
-        "charge.refunded" => match event.object::<Charge>() {
-            Some(Charge {
+        "payment_intent.payment_failed" => {
+            let Some(intent) = event.object::<PaymentIntent>() else {
+                return Ok(malformed());
+            };
+            let mut outcome = match kind(&intent.metadata) {
+                Some("membership") => {
+                    membership_payments::close(conn, &intent.metadata, None, "failed").await?
+                }
+                Some("donation") => donation_payments::close(conn, &intent.metadata, None).await?,
+                _ => Outcome::just("not_ours"),
+            };
+            outcome.payment_intent = Some(intent.id);
+            outcome
+        }
+        "charge.refunded" => {
+            let Some(Charge {
                 payment_intent: Some(intent),
-                amount,
                 amount_refunded,
-            }) => membership_payments::refund(conn, &intent, amount_refunded, amount).await?,
-            _ => malformed(),
-        },
+                ..
+            }) = event.object::<Charge>()
+            else {
+                return Ok(malformed());
+            };
+            // A charge does not carry the checkout's metadata: find the
+            // payment among memberships, then donations; neither yet means
+            // the refund came first, kept for the payment to find.
+            let label = match membership_payments::refund(conn, &intent, amount_refunded).await? {
+                Some(label) => label,
+                None => donation_payments::refund(conn, &intent, amount_refunded)
+                    .await?
+                    .unwrap_or("refund_before_payment"),
+            };
+            Outcome {
+                label,
+                payment_intent: Some(intent),
+                refunded_cents: Some(amount_refunded),
+            }
+        }
         _ => Outcome::just("ignored"),
     })
 }

@@ -42,6 +42,17 @@ pub enum Mail {
         plan: String,
         ends_on: NaiveDate,
     },
+    /// A donation came in: its numbered receipt.
+    DonationReceipt {
+        donor_name: String,
+        number: String,
+        amount_cents: i64,
+        currency: String,
+        given_on: NaiveDate,
+        /// What an in-kind gift was (its value is the amount).
+        in_kind: Option<String>,
+        dedication: Option<String>,
+    },
 }
 
 /// A rendered email.
@@ -169,6 +180,25 @@ impl Mail {
                     Button("Renew my membership", url("/membership")),
                 ],
             ),
+            Mail::DonationReceipt { donor_name, number, amount_cents, currency, given_on, in_kind, dedication } => {
+                let amount = format!("{currency} {}.{:02}", amount_cents / 100, amount_cents % 100);
+                let mut blocks = vec![
+                    hello(donor_name),
+                    Para(format!("Thank you for your gift to {org}. This is your receipt.")),
+                    Para(format!("Receipt number: {number}")),
+                    Para(format!("Date: {given_on}")),
+                    Para(format!("Amount: {amount}")),
+                ];
+                if let Some(what) = in_kind {
+                    blocks.push(Para(format!("Given in kind: {what} (valued at {amount}).")));
+                }
+                if let Some(d) = dedication {
+                    blocks.push(Para("Given with this dedication:".into()));
+                    blocks.push(Quote(d.clone()));
+                }
+                blocks.push(Para("Keep this email for your records.".into()));
+                ("donation_receipt", format!("Your receipt {number} from {org}"), blocks)
+            }
         };
         Rendered {
             kind,

@@ -1,0 +1,310 @@
+//! Reading donations: the list with its filters, one donation, the CSV
+//! export. Donor details are for those holding `donations.view`; anyone
+//! else signed in sees only their own donations, and another's is 404.
+
+use axum::extract::State;
+use chrono::{DateTime, NaiveDate, Utc};
+use loaf_shared::auth::{AuthUser, Require};
+use loaf_shared::csv_export::{self, ExportLink};
+use loaf_shared::extract::{Json, Path, Query};
+use loaf_shared::pagination::{Page, PageParams};
+use loaf_shared::permissions::{perm, Permission};
+use loaf_shared::validate::optional_text;
+use loaf_shared::{ApiError, ApiResult, AppState};
+use serde::{Deserialize, Serialize};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Donation {
+    pub id: Uuid,
+    pub amount_cents: i32,
+    pub currency: Option<String>,
+    /// `member` (given while signed in, or recorded for a member) or `public`.
+    pub donation_type: String,
+    /// `pending`, `completed` or `failed`.
+    pub status: String,
+    pub user_id: Option<Uuid>,
+    pub donor_name: Option<String>,
+    pub donor_email: Option<String>,
+    pub message: Option<String>,
+    /// The donor asked not to be named publicly.
+    pub anonymous: bool,
+    pub dedication: Option<String>,
+    /// `online`, `cash`, `cheque`, `bank_transfer` or `in_kind`.
+    pub payment_method: Option<String>,
+    pub in_kind_description: Option<String>,
+    pub donated_at: Option<DateTime<Utc>>,
+    pub refunded_cents: i32,
+    pub receipt_number: Option<String>,
+    pub receipt_sent_at: Option<DateTime<Utc>>,
+    /// Admin-only: left out of a donor's own view.
+    pub notes: Option<String>,
+    pub recorded_by: Option<Uuid>,
+    pub recorded_by_name: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+const SELECT: &str = "SELECT d.id, d.amount_cents, d.currency::text AS currency, \
+        d.donation_type::text AS donation_type, d.status::text AS status, d.user_id, d.donor_name, \
+        d.donor_email, d.message, d.anonymous, d.dedication, d.payment_method, d.in_kind_description, \
+        d.donated_at, d.refunded_cents, d.receipt_number, d.receipt_sent_at, d.notes, d.recorded_by, \
+        NULLIF(trim(concat_ws(' ', a.first_name, a.last_name)), '') AS recorded_by_name, d.created_at \
+    FROM donations d LEFT JOIN users a ON a.id = d.recorded_by";
+
+impl Donation {
+    /// The donor's own view: without the admins' notes.
+    fn for_donor(mut self) -> Self {
+        self.notes = None;
+        self.recorded_by = None;
+        self.recorded_by_name = None;
+        self
+    }
+}
+
+pub async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Donation> {
+    sqlx::query_as(&format!("{SELECT} WHERE d.id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// The filters of the list and the export.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Filter {
+    /// Donor name or email contains (case-insensitive).
+    q: Option<String>,
+    status: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    method: Option<String>,
+    user_id: Option<Uuid>,
+    /// Given from / up to these days (inclusive), on the organisation's calendar.
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    min_cents: Option<i64>,
+    max_cents: Option<i64>,
+    /// `-donated_at` (default), `donated_at`, `amount`, `-amount`, `donor`.
+    sort: Option<String>,
+}
+
+fn one_of(field: &str, value: Option<&str>, allowed: &[&str]) -> ApiResult<Option<String>> {
+    match value {
+        None | Some("") => Ok(None),
+        Some(v) if allowed.contains(&v) => Ok(Some(v.to_string())),
+        Some(_) => Err(ApiError::invalid(
+            field,
+            format!("{field} is one of {}", allowed.join(", ")),
+        )),
+    }
+}
+
+impl Filter {
+    /// Adds the conditions on `donations d` after a `WHERE true`; answers
+    /// the ORDER BY clause.
+    fn push(&self, qb: &mut QueryBuilder<'_, Postgres>) -> ApiResult<&'static str> {
+        if let Some(q) = optional_text("q", self.q.as_deref(), 200)? {
+            let pattern = format!(
+                "%{}%",
+                q.to_lowercase()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            qb.push(" AND (lower(d.donor_email) LIKE ")
+                .push_bind(pattern.clone())
+                .push(" OR lower(d.donor_name) LIKE ")
+                .push_bind(pattern)
+                .push(")");
+        }
+        if let Some(s) = one_of(
+            "status",
+            self.status.as_deref(),
+            &["pending", "completed", "failed"],
+        )? {
+            qb.push(" AND d.status::text = ").push_bind(s);
+        }
+        if let Some(t) = one_of("type", self.kind.as_deref(), &["member", "public"])? {
+            qb.push(" AND d.donation_type::text = ").push_bind(t);
+        }
+        let methods = ["online", "cash", "cheque", "bank_transfer", "in_kind"];
+        if let Some(m) = one_of("method", self.method.as_deref(), &methods)? {
+            qb.push(" AND d.payment_method = ").push_bind(m);
+        }
+        if let Some(user) = self.user_id {
+            qb.push(" AND d.user_id = ").push_bind(user);
+        }
+        if let (Some(from), Some(to)) = (self.from, self.to) {
+            if from > to {
+                return Err(ApiError::invalid("from", "from must not be after to"));
+            }
+        }
+        let local_day = "(COALESCE(d.donated_at, d.created_at) AT TIME ZONE \
+                         (SELECT time_zone FROM organisation_settings))::date";
+        if let Some(from) = self.from {
+            qb.push(format!(" AND {local_day} >= ")).push_bind(from);
+        }
+        if let Some(to) = self.to {
+            qb.push(format!(" AND {local_day} <= ")).push_bind(to);
+        }
+        if let (Some(min), Some(max)) = (self.min_cents, self.max_cents) {
+            if min > max {
+                return Err(ApiError::invalid(
+                    "min_cents",
+                    "min_cents must not exceed max_cents",
+                ));
+            }
+        }
+        if let Some(min) = self.min_cents {
+            qb.push(" AND d.amount_cents >= ").push_bind(min);
+        }
+        if let Some(max) = self.max_cents {
+            qb.push(" AND d.amount_cents <= ").push_bind(max);
+        }
+        Ok(match self.sort.as_deref().unwrap_or("-donated_at") {
+            "-donated_at" => "COALESCE(d.donated_at, d.created_at) DESC, d.id",
+            "donated_at" => "COALESCE(d.donated_at, d.created_at), d.id",
+            "amount" => "d.amount_cents, d.id",
+            "-amount" => "d.amount_cents DESC, d.id",
+            "donor" => "lower(d.donor_name), d.id",
+            _ => {
+                return Err(ApiError::invalid(
+                    "sort",
+                    "sort is one of donated_at, -donated_at, amount, -amount, donor",
+                ))
+            }
+        })
+    }
+}
+
+/// `GET /api/donations`: every donation with `donations.view`; otherwise
+/// the caller's own.
+pub async fn list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    page: PageParams,
+    Query(filter): Query<Filter>,
+) -> ApiResult<Json<Page<Donation>>> {
+    let admin = user.can(perm::DonationsView::CODE);
+    let own = |qb: &mut QueryBuilder<'_, Postgres>| {
+        if !admin {
+            qb.push(" AND d.user_id = ").push_bind(user.id);
+        }
+    };
+    let mut count = QueryBuilder::new("SELECT count(*) FROM donations d WHERE true");
+    own(&mut count);
+    filter.push(&mut count)?;
+    let mut select = QueryBuilder::new(format!("{SELECT} WHERE true"));
+    own(&mut select);
+    let order = filter.push(&mut select)?;
+    select
+        .push(format!(" ORDER BY {order} LIMIT "))
+        .push_bind(page.limit())
+        .push(" OFFSET ")
+        .push_bind(page.offset());
+    let mut conn = state.db.acquire().await?;
+    let total: i64 = count
+        .build_query_scalar()
+        .persistent(false)
+        .fetch_one(&mut *conn)
+        .await?;
+    let items: Vec<Donation> = select
+        .build_query_as()
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await?;
+    let items = if admin {
+        items
+    } else {
+        items.into_iter().map(Donation::for_donor).collect()
+    };
+    Ok(Json(Page::new(items, page, total)))
+}
+
+/// `GET /api/donations/{id}`: with `donations.view`, or one's own.
+pub async fn show(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Donation>> {
+    let mut conn = state.db.acquire().await?;
+    let donation = load(&mut conn, id).await?;
+    if user.can(perm::DonationsView::CODE) {
+        return Ok(Json(donation));
+    }
+    if donation.user_id != Some(user.id) {
+        // Not "forbidden": whether it exists is none of the caller's business.
+        return Err(ApiError::NotFound);
+    }
+    Ok(Json(donation.for_donor()))
+}
+
+const HEADER: &[&str] = &[
+    "id",
+    "receipt_number",
+    "donated_at",
+    "donor_name",
+    "donor_email",
+    "type",
+    "status",
+    "method",
+    "amount",
+    "refunded",
+    "currency",
+    "anonymous",
+    "dedication",
+    "message",
+    "in_kind",
+    "notes",
+    "recorded_by",
+];
+
+impl Donation {
+    fn cells(self) -> [String; 17] {
+        let money = |c: i32| format!("{}.{:02}", c / 100, c % 100);
+        [
+            self.id.to_string(),
+            self.receipt_number.unwrap_or_default(),
+            self.donated_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
+            self.donor_name.unwrap_or_default(),
+            self.donor_email.unwrap_or_default(),
+            self.donation_type,
+            self.status,
+            self.payment_method.unwrap_or_default(),
+            money(self.amount_cents),
+            money(self.refunded_cents),
+            self.currency.unwrap_or_default(),
+            if self.anonymous { "yes" } else { "no" }.into(),
+            self.dedication.unwrap_or_default(),
+            self.message.unwrap_or_default(),
+            self.in_kind_description.unwrap_or_default(),
+            self.notes.unwrap_or_default(),
+            self.recorded_by_name.unwrap_or_default(),
+        ]
+    }
+}
+
+/// `GET /api/donations/export`: the list's filters and order as CSV in S3.
+pub async fn export(
+    State(state): State<AppState>,
+    _: Require<perm::DonationsExport>,
+    Query(filter): Query<Filter>,
+) -> ApiResult<Json<ExportLink>> {
+    let mut select = QueryBuilder::new(format!("{SELECT} WHERE true"));
+    let order = filter.push(&mut select)?;
+    select.push(format!(" ORDER BY {order}"));
+    let mut conn = state.db.acquire().await?;
+    Ok(Json(
+        csv_export::export(
+            &state.storage,
+            &mut conn,
+            &mut select,
+            "donations",
+            HEADER,
+            Donation::cells,
+        )
+        .await?,
+    ))
+}

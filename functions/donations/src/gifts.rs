@@ -1,0 +1,354 @@
+//! Giving: anyone donates through the provider's checkout (a signed-in
+//! member's gift is linked to their account and typed `member`, anyone
+//! else's `public`), and finance admins record offline gifts (cash,
+//! cheque, bank transfer, in kind). An online gift is `pending` until the
+//! webhook completes or fails it; an offline one is completed at once.
+//! Either way, completion numbers the receipt and emails it.
+
+use crate::donations::{self, Donation};
+use crate::receipts;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, NaiveDate, Utc};
+use loaf_shared::auth::{AuthUser, Require};
+use loaf_shared::config::DEFAULT_MAX_PAYMENT_CENTS;
+use loaf_shared::domain::Email;
+use loaf_shared::extract::Json;
+use loaf_shared::memberships::org_settings;
+use loaf_shared::payments::{CheckoutRequest, LineItem};
+use loaf_shared::permissions::perm;
+use loaf_shared::validate::{optional_long_text, optional_text};
+use loaf_shared::{ApiError, ApiResult, AppState};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// What a donor says about a gift, online or offline (the request
+/// bodies carry these fields flat; serde's `flatten` would lose
+/// `deny_unknown_fields`).
+struct About {
+    donor_name: Option<String>,
+    donor_email: Option<Email>,
+    message: Option<String>,
+    anonymous: bool,
+    dedication: Option<String>,
+    currency: Option<String>,
+}
+
+/// Moves the [`About`] fields out of a request body.
+macro_rules! about {
+    ($body:expr) => {
+        About {
+            donor_name: $body.donor_name,
+            donor_email: $body.donor_email,
+            message: $body.message,
+            anonymous: $body.anonymous,
+            dedication: $body.dedication,
+            currency: $body.currency,
+        }
+    };
+}
+
+struct Checked {
+    donor_name: Option<String>,
+    donor_email: Option<String>,
+    message: Option<String>,
+    anonymous: bool,
+    dedication: Option<String>,
+    currency: String,
+}
+
+fn money(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+/// Checks the amount against `[min, max]` and the rest of `about`.
+async fn check(
+    conn: &mut PgConnection,
+    amount_cents: i64,
+    (min, max): (i64, i64),
+    about: About,
+) -> ApiResult<Checked> {
+    if amount_cents < min {
+        return Err(ApiError::invalid(
+            "amount_cents",
+            format!("a donation is at least {} (in cents: {min})", money(min)),
+        ));
+    }
+    if amount_cents > max {
+        return Err(ApiError::invalid(
+            "amount_cents",
+            format!("a donation is at most {} (in cents: {max})", money(max)),
+        ));
+    }
+    let currency = org_settings(conn).await?.currency;
+    if let Some(c) = &about.currency {
+        if !c.eq_ignore_ascii_case(&currency) {
+            return Err(ApiError::invalid(
+                "currency",
+                format!("donations are taken in {currency}"),
+            ));
+        }
+    }
+    Ok(Checked {
+        donor_name: optional_text("donor_name", about.donor_name.as_deref(), 200)?,
+        donor_email: about.donor_email.map(|e| e.as_str().to_string()),
+        message: optional_long_text("message", about.message.as_deref(), 2000)?,
+        anonymous: about.anonymous,
+        dedication: optional_long_text("dedication", about.dedication.as_deref(), 500)?,
+        currency,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCheckout {
+    amount_cents: i64,
+    donor_name: Option<String>,
+    donor_email: Option<Email>,
+    message: Option<String>,
+    #[serde(default)]
+    anonymous: bool,
+    /// "In memory of …", "In honour of …".
+    dedication: Option<String>,
+    /// When given, must be the organisation's currency.
+    currency: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Checkout {
+    donation_id: Uuid,
+    checkout_url: String,
+    amount_cents: i64,
+    currency: String,
+}
+
+/// `POST /api/donations/checkout`: open to anyone.
+pub async fn checkout(
+    State(state): State<AppState>,
+    user: Option<AuthUser>,
+    Json(body): Json<NewCheckout>,
+) -> ApiResult<(StatusCode, Json<Checkout>)> {
+    let provider = state.payments.as_ref().ok_or_else(|| {
+        ApiError::refused(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "payments_unavailable",
+            "Online giving is not available: contact the organisation to give another way.",
+        )
+    })?;
+    let limits = provider.config();
+    let mut tx = state.db.begin().await?;
+    let mut gift = check(
+        &mut tx,
+        body.amount_cents,
+        (limits.min_cents, limits.max_cents),
+        about!(body),
+    )
+    .await?;
+    // A member gives as themselves: the receipt goes to their account's address.
+    if let Some(user) = &user {
+        let (name, email): (String, String) = sqlx::query_as(
+            "SELECT trim(concat_ws(' ', first_name, last_name)), email FROM users WHERE id = $1",
+        )
+        .bind(user.id)
+        .fetch_one(&mut *tx)
+        .await?;
+        gift.donor_name = gift.donor_name.or(Some(name));
+        gift.donor_email = Some(email);
+    }
+    if gift.donor_name.is_none() {
+        return Err(required("donor_name"));
+    }
+    if gift.donor_email.is_none() {
+        return Err(required("donor_email"));
+    }
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO donations (amount_cents, currency, donation_type, status, user_id, donor_name, \
+             donor_email, message, anonymous, dedication, payment_method) \
+         VALUES ($1, $2, $3::donationtype, 'pending', $4, $5, $6, $7, $8, $9, 'online') RETURNING id",
+    )
+    .bind(body.amount_cents as i32)
+    .bind(&gift.currency)
+    .bind(if user.is_some() { "member" } else { "public" })
+    .bind(user.as_ref().map(|u| u.id))
+    .bind(&gift.donor_name)
+    .bind(&gift.donor_email)
+    .bind(&gift.message)
+    .bind(gift.anonymous)
+    .bind(&gift.dedication)
+    .fetch_one(&mut *tx)
+    .await?;
+    // Committed before the provider is called: no transaction stays open
+    // across a network call, and the row exists when the webhook comes.
+    tx.commit().await?;
+
+    let frontend = &state.config.email.frontend_url;
+    let session = provider
+        .create_checkout(&CheckoutRequest {
+            reference: id,
+            kind: "donation",
+            currency: gift.currency.clone(),
+            items: vec![LineItem {
+                name: format!("Donation to {}", state.config.email.org_name),
+                amount_cents: body.amount_cents,
+            }],
+            customer_email: gift.donor_email.clone(),
+            success_url: format!("{frontend}/donate/thanks?session_id={{CHECKOUT_SESSION_ID}}"),
+            cancel_url: format!("{frontend}/donate"),
+        })
+        .await;
+    let session = match session {
+        Ok(session) => session,
+        Err(e) => {
+            sqlx::query("UPDATE donations SET status = 'failed', updated_at = now() WHERE id = $1")
+                .bind(id)
+                .execute(&state.db)
+                .await?;
+            return Err(e);
+        }
+    };
+    sqlx::query("UPDATE donations SET stripe_checkout_session_id = $2 WHERE id = $1")
+        .bind(id)
+        .bind(&session.id)
+        .execute(&state.db)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Checkout {
+            donation_id: id,
+            checkout_url: session.url,
+            amount_cents: body.amount_cents,
+            currency: gift.currency,
+        }),
+    ))
+}
+
+fn required(field: &str) -> ApiError {
+    ApiError::Validation {
+        field: field.into(),
+        code: "required",
+        message: format!("{field} is required"),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Offline {
+    amount_cents: i64,
+    /// `cash`, `cheque`, `bank_transfer` or `in_kind` (the amount is then
+    /// the gift's value).
+    method: String,
+    /// What an in-kind gift is; required for `in_kind`.
+    in_kind_description: Option<String>,
+    /// The day it was given (the organisation's calendar); today if absent.
+    donated_on: Option<NaiveDate>,
+    /// A member the gift comes from: typed `member`, their name and
+    /// address used unless given.
+    user_id: Option<Uuid>,
+    notes: Option<String>,
+    donor_name: Option<String>,
+    donor_email: Option<Email>,
+    message: Option<String>,
+    #[serde(default)]
+    anonymous: bool,
+    dedication: Option<String>,
+    currency: Option<String>,
+}
+
+/// `POST /api/donations/manual`: an offline gift, completed and receipted.
+pub async fn record(
+    State(state): State<AppState>,
+    admin: Require<perm::DonationsCreate>,
+    Json(body): Json<Offline>,
+) -> ApiResult<(StatusCode, Json<Donation>)> {
+    let method: &'static str = match body.method.as_str() {
+        "cash" => "cash",
+        "cheque" => "cheque",
+        "bank_transfer" => "bank_transfer",
+        "in_kind" => "in_kind",
+        _ => {
+            return Err(ApiError::invalid(
+                "method",
+                "method is one of cash, cheque, bank_transfer, in_kind",
+            ))
+        }
+    };
+    let in_kind = optional_long_text(
+        "in_kind_description",
+        body.in_kind_description.as_deref(),
+        1000,
+    )?;
+    match (method, &in_kind) {
+        ("in_kind", None) => return Err(required("in_kind_description")),
+        ("in_kind", Some(_)) | (_, None) => {}
+        (_, Some(_)) => {
+            return Err(ApiError::invalid(
+                "in_kind_description",
+                "only an in_kind gift has a description",
+            ))
+        }
+    }
+    let notes = optional_long_text("notes", body.notes.as_deref(), 2000)?;
+    let max = state
+        .config
+        .payments
+        .as_ref()
+        .map_or(DEFAULT_MAX_PAYMENT_CENTS, |p| p.max_cents);
+
+    let mut tx = state.db.begin().await?;
+    let mut gift = check(&mut tx, body.amount_cents, (1, max), about!(body)).await?;
+    if let Some(user_id) = body.user_id {
+        let found: Option<(String, String)> = sqlx::query_as(
+            "SELECT trim(concat_ws(' ', first_name, last_name)), email FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (name, email) =
+            found.ok_or_else(|| ApiError::invalid("user_id", "No member has this id."))?;
+        gift.donor_name = gift.donor_name.or(Some(name));
+        gift.donor_email = gift.donor_email.or(Some(email));
+    }
+    let (today, donated_at): (NaiveDate, DateTime<Utc>) = sqlx::query_as(
+        "SELECT (now() AT TIME ZONE o.time_zone)::date, \
+                CASE WHEN $1::date IS NULL THEN now() \
+                     ELSE $1::date::timestamp AT TIME ZONE o.time_zone END \
+         FROM organisation_settings o",
+    )
+    .bind(body.donated_on)
+    .fetch_one(&mut *tx)
+    .await?;
+    if body.donated_on.is_some_and(|d| d > today) {
+        return Err(ApiError::invalid(
+            "donated_on",
+            "donated_on may not be in the future",
+        ));
+    }
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO donations (amount_cents, currency, donation_type, status, user_id, donor_name, \
+             donor_email, message, anonymous, dedication, payment_method, in_kind_description, \
+             notes, donated_at, recorded_by) \
+         VALUES ($1, $2, $3::donationtype, 'completed', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+         RETURNING id",
+    )
+    .bind(body.amount_cents as i32)
+    .bind(&gift.currency)
+    .bind(if body.user_id.is_some() { "member" } else { "public" })
+    .bind(body.user_id)
+    .bind(&gift.donor_name)
+    .bind(&gift.donor_email)
+    .bind(&gift.message)
+    .bind(gift.anonymous)
+    .bind(&gift.dedication)
+    .bind(method)
+    .bind(&in_kind)
+    .bind(&notes)
+    .bind(donated_at)
+    .bind(admin.user.id)
+    .fetch_one(&mut *tx)
+    .await?;
+    receipts::issue(&mut tx, &state.config.email, id).await?;
+    let donation = donations::load(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(donation)))
+}
