@@ -60,12 +60,14 @@ pub struct Stats {
     top_donors: Option<Vec<Donor>>,
 }
 
-/// Completed donations with their net amount and local time, as `d`.
+/// Completed donations with their net amount and local time, as `d`
+/// (donations adopted from the old platform have no `donated_at`: their
+/// creation stands in).
 const LOCAL: &str =
     "WITH o AS (SELECT time_zone, currency::text AS currency FROM organisation_settings), \
     d AS (SELECT x.*, x.amount_cents - x.refunded_cents AS net, \
-                 x.donated_at AT TIME ZONE o.time_zone AS local \
-          FROM donations x, o WHERE x.status = 'completed' AND x.donated_at IS NOT NULL)";
+                 COALESCE(x.donated_at, x.created_at) AT TIME ZONE o.time_zone AS local \
+          FROM donations x, o WHERE x.status = 'completed')";
 
 pub async fn stats(
     State(state): State<AppState>,

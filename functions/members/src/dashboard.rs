@@ -19,10 +19,11 @@ pub struct Stats {
     new_members_this_month: i64,
     pending_validations: i64,
     active_subscriptions: i64,
-    /// Paid this year, net of refunds; present with `subscriptions.stats`.
+    /// Paid this year (on the organisation's calendar), net of refunds;
+    /// present with `subscriptions.stats`.
     #[serde(skip_serializing_if = "Option::is_none")]
     subscription_revenue_this_year_cents: Option<i64>,
-    /// Present with `donations.stats`.
+    /// Completed donations this year, net of refunds; present with `donations.stats`.
     #[serde(skip_serializing_if = "Option::is_none")]
     donations_this_year_cents: Option<i64>,
     upcoming_events: Vec<UpcomingEvent>,
@@ -63,12 +64,14 @@ pub async fn stats(
     .fetch_one(&mut *conn)
     .await?;
     let (subscriptions, donations): (i64, i64) = sqlx::query_as(
-        "SELECT \
+        "WITH y AS (SELECT date_trunc('year', now() AT TIME ZONE time_zone) AT TIME ZONE time_zone AS start \
+                   FROM organisation_settings) \
+         SELECT \
            (SELECT COALESCE(sum(COALESCE(amount_paid_cents, base_subscription_cents + donation_cents) \
                  - refunded_cents), 0)::bigint \
-              FROM subscriptions WHERE start_date >= date_trunc('year', now())), \
-           (SELECT COALESCE(sum(amount_cents), 0)::bigint FROM donations \
-              WHERE status = 'completed' AND created_at >= date_trunc('year', now()))",
+              FROM subscriptions, y WHERE COALESCE(manual_payment_date, created_at) >= y.start), \
+           (SELECT COALESCE(sum(amount_cents - refunded_cents), 0)::bigint FROM donations, y \
+              WHERE status = 'completed' AND COALESCE(donated_at, created_at) >= y.start)",
     )
     .fetch_one(&mut *conn)
     .await?;
