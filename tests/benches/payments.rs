@@ -1,12 +1,14 @@
-//! Memberships benchmark at 100,000 members with a subscription each: the
-//! subscription list, a payment in each of its forms (manual, checkout
-//! through the provider stand-in over HTTP, the webhook, a redelivery),
-//! the export of 100,000 rows with the heap's peak, and the daily jobs over
-//! the lot. Every figure sits beside `GET /api/health` (one `SELECT 1`)
-//! measured in the same run, through the real router, PostgreSQL and
-//! S3-protocol endpoint. Prints a table; asserts nothing about time.
+//! Payments benchmark. Memberships at 100,000 members with a subscription
+//! each: the subscription list, a payment in each of its forms (manual,
+//! checkout through the provider stand-in over HTTP, the webhook, a
+//! redelivery), the export of 100,000 rows with the heap's peak, and the
+//! daily jobs over the lot. Donations at 100,000 gifts: the list, the
+//! year's totals, a gift through checkout and webhook, the export. Every
+//! figure sits beside `GET /api/health` (one `SELECT 1`) measured in the
+//! same run, through the real router, PostgreSQL and S3-protocol endpoint.
+//! Prints a table; asserts nothing about time.
 //!
-//!     cargo bench -p loaf-tests --bench memberships [-- RUNS]
+//!     cargo bench -p loaf-tests --bench payments [-- RUNS]
 
 use http::{Method, StatusCode};
 use loaf_tests::{call, post_webhook, spawn_app, TestApp};
@@ -233,5 +235,106 @@ async fn main() {
         ms(t.elapsed()),
         again.subscriptions_expired,
         again.renewal_reminders
+    );
+
+    donations(&app, &token, &member_token, runs, floor).await;
+}
+
+/// 100,000 completed gifts over three years, a tenth from members.
+async fn donations(app: &TestApp, token: &str, member_token: &str, runs: usize, floor: f64) {
+    let t = Instant::now();
+    sqlx::query(
+        "INSERT INTO donations (amount_cents, currency, donation_type, status, user_id, donor_name, \
+             donor_email, payment_method, donated_at, created_at) \
+         SELECT 500 + (i % 200) * 100, 'EUR', CASE WHEN i % 10 = 0 THEN 'member' ELSE 'public' END::donationtype, \
+                'completed', NULL, 'Donor ' || i % 5000, 'donor' || i % 5000 || '@example.org', \
+                (ARRAY['online','cash','cheque','bank_transfer'])[1 + i % 4], \
+                now() - (i % 1095) * interval '1 day', now() - (i % 1095) * interval '1 day' \
+         FROM generate_series(1, 100000) AS i",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query("VACUUM ANALYZE donations")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    println!();
+    println!(
+        "seeded 100,000 donations in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let api = app.api();
+    let reads: &[(&str, &str, bool)] = &[
+        ("donations, page 1", "/api/donations", true),
+        (
+            "donations ?q=donor4999",
+            "/api/donations?q=donor4999%40",
+            true,
+        ),
+        (
+            "donations ?from=&to= (a month)",
+            "/api/donations?from=2026-01-01&to=2026-01-31",
+            true,
+        ),
+        ("donations, a member's own", "/api/donations", false),
+        ("GET /api/donations/stats", "/api/donations/stats", true),
+    ];
+    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(runs); reads.len()];
+    for _ in 0..runs {
+        for (i, (_, path, as_admin)) in reads.iter().enumerate() {
+            let who = if *as_admin { token } else { member_token };
+            let t = Instant::now();
+            let r = call(&api, Method::GET, path, Some(who), None).await;
+            samples[i].push(ms(t.elapsed()));
+            assert_eq!(r.status, StatusCode::OK, "{path}: {:?}", r.body);
+        }
+    }
+    for (i, (name, _, _)) in reads.iter().enumerate() {
+        row(name, &samples[i], floor);
+    }
+    let (mut checkout, mut webhook) = (Vec::new(), Vec::new());
+    for i in 0..runs {
+        let t = Instant::now();
+        let r = call(
+            &api,
+            Method::POST,
+            "/api/donations/checkout",
+            None,
+            Some(json!({"amount_cents": 2500, "donor_name": "Bench", "donor_email": format!("bench{i}@example.org")})),
+        )
+        .await;
+        checkout.push(ms(t.elapsed()));
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        let session = r.body["checkout_url"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_string();
+        let paid = app.payments.pay(&session).await.unwrap();
+        let t = Instant::now();
+        let r = post_webhook(&api, &paid.signature, &paid.body).await;
+        webhook.push(ms(t.elapsed()));
+        assert_eq!(r.body["outcome"], "donation_completed", "{:?}", r.body);
+    }
+    row("POST /api/donations/checkout", &checkout, floor);
+    row("webhook: donation + receipt", &webhook, floor);
+    let t = Instant::now();
+    let (r, heap) = peak_growth(call(
+        &api,
+        Method::GET,
+        "/api/donations/export",
+        Some(token),
+        None,
+    ))
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    println!(
+        "{:<34} {:>7} rows {:>9.0} ms  peak heap +{heap:.1} MiB",
+        "donations export, all",
+        r.body["rows"],
+        ms(t.elapsed())
     );
 }
