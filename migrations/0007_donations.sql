@@ -23,6 +23,12 @@ CREATE TABLE IF NOT EXISTS donation_receipt_counters (
     last_number INTEGER NOT NULL
 );
 
-CREATE INDEX IF NOT EXISTS ix_donations_donated_at ON donations (donated_at) WHERE status = 'completed';
+-- When a gift was given (donations adopted from the old platform have only
+-- their creation): the list's order, its date filters and the totals'
+-- year ranges.
+CREATE INDEX IF NOT EXISTS ix_donations_given ON donations ((COALESCE(donated_at, created_at)));
+-- Donor search: substring of name or email, through trigrams.
+CREATE INDEX IF NOT EXISTS ix_donations_donor_search ON donations
+    USING gin ((lower(COALESCE(donor_name, '') || ' ' || COALESCE(donor_email, ''))) gin_trgm_ops);
 CREATE INDEX IF NOT EXISTS ix_donations_intent
     ON donations (stripe_payment_intent_id) WHERE stripe_payment_intent_id IS NOT NULL;

@@ -33,3 +33,12 @@ pub async fn is_reachable(pool: &PgPool) -> bool {
         .await
         .is_ok()
 }
+
+/// A `LIKE` pattern matching `term` anywhere, its wildcards escaped.
+pub fn like_contains(term: &str) -> String {
+    let escaped = term
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}

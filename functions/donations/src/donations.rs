@@ -6,6 +6,7 @@ use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use loaf_shared::auth::{AuthUser, Require};
 use loaf_shared::csv_export::{self, ExportLink};
+use loaf_shared::db::like_contains;
 use loaf_shared::extract::{Json, Path, Query};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::{perm, Permission};
@@ -106,18 +107,11 @@ impl Filter {
     /// the ORDER BY clause.
     fn push(&self, qb: &mut QueryBuilder<'_, Postgres>) -> ApiResult<&'static str> {
         if let Some(q) = optional_text("q", self.q.as_deref(), 200)? {
-            let pattern = format!(
-                "%{}%",
-                q.to_lowercase()
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
-            qb.push(" AND (lower(d.donor_email) LIKE ")
-                .push_bind(pattern.clone())
-                .push(" OR lower(d.donor_name) LIKE ")
-                .push_bind(pattern)
-                .push(")");
+            // The expression of the trigram index `ix_donations_donor_search`.
+            qb.push(
+                " AND lower(COALESCE(d.donor_name, '') || ' ' || COALESCE(d.donor_email, '')) LIKE ",
+            )
+            .push_bind(like_contains(&q.to_lowercase()));
         }
         if let Some(s) = one_of(
             "status",
@@ -141,13 +135,18 @@ impl Filter {
                 return Err(ApiError::invalid("from", "from must not be after to"));
             }
         }
-        let local_day = "(COALESCE(d.donated_at, d.created_at) AT TIME ZONE \
-                         (SELECT time_zone FROM organisation_settings))::date";
+        // Days on the organisation's calendar, turned into instants once so
+        // the range runs on the index of COALESCE(donated_at, created_at).
+        let zone = "(SELECT time_zone FROM organisation_settings)";
         if let Some(from) = self.from {
-            qb.push(format!(" AND {local_day} >= ")).push_bind(from);
+            qb.push(" AND COALESCE(d.donated_at, d.created_at) >= (")
+                .push_bind(from)
+                .push(format!("::date::timestamp AT TIME ZONE {zone})"));
         }
         if let Some(to) = self.to {
-            qb.push(format!(" AND {local_day} <= ")).push_bind(to);
+            qb.push(" AND COALESCE(d.donated_at, d.created_at) < ((")
+                .push_bind(to)
+                .push(format!("::date + 1)::timestamp AT TIME ZONE {zone})"));
         }
         if let (Some(min), Some(max)) = (self.min_cents, self.max_cents) {
             if min > max {

@@ -6,6 +6,7 @@
 
 use crate::webhook::Outcome;
 use chrono::Utc;
+use loaf_shared::config::EmailConfig;
 use loaf_shared::domain::UserStatus;
 use loaf_shared::memberships::{self, PaidBy, Payment};
 use loaf_shared::payments::events::{self, Session};
@@ -59,7 +60,11 @@ async fn lock(conn: &mut PgConnection, by: By<'_>) -> ApiResult<Option<Checkout>
 }
 
 /// A paid checkout session: the membership is recorded once.
-pub async fn complete(conn: &mut PgConnection, session: &Session) -> ApiResult<Outcome> {
+pub async fn complete(
+    conn: &mut PgConnection,
+    email: &EmailConfig,
+    session: &Session,
+) -> ApiResult<Outcome> {
     let Some(reference) =
         events::reference(&session.metadata, session.client_reference_id.as_deref())
     else {
@@ -93,6 +98,7 @@ pub async fn complete(conn: &mut PgConnection, session: &Session) -> ApiResult<O
     let terms = memberships::terms(conn, &plan, checkout.user_id, now).await?;
     let recorded = memberships::record_payment(
         conn,
+        email,
         Payment {
             user_id: checkout.user_id,
             plan: &plan,

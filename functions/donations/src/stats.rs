@@ -2,8 +2,8 @@
 //! counted on the organisation's calendar (a gift at 23:30 on 31 December
 //! local time belongs to that year, whatever UTC says): the year against
 //! the one before (whole and to the same day), month by month, by type,
-//! and the top donors for those who may see donors. Three aggregate
-//! queries over one filtered set.
+//! and the top donors for those who may see donors. A few aggregate
+//! queries over the two years' donations, found by index.
 
 use axum::extract::State;
 use loaf_shared::auth::Require;
@@ -60,14 +60,23 @@ pub struct Stats {
     top_donors: Option<Vec<Donor>>,
 }
 
-/// Completed donations with their net amount and local time, as `d`
-/// (donations adopted from the old platform have no `donated_at`: their
-/// creation stands in).
-const LOCAL: &str =
-    "WITH o AS (SELECT time_zone, currency::text AS currency FROM organisation_settings), \
-    d AS (SELECT x.*, x.amount_cents - x.refunded_cents AS net, \
-                 COALESCE(x.donated_at, x.created_at) AT TIME ZONE o.time_zone AS local \
-          FROM donations x, o WHERE x.status = 'completed')";
+/// The year asked for (`$1`, else the current one) and its bounds as
+/// instants on the organisation's calendar, as `b`; the completed
+/// donations of that year and the one before, net of refunds, as `d`
+/// (found through the index on when they were given; donations adopted
+/// from the old platform have no `donated_at`, their creation stands in).
+const SCOPE: &str = "WITH o AS (SELECT time_zone AS tz, currency::text AS currency FROM organisation_settings), \
+    y AS (SELECT COALESCE($1, extract(year FROM now() AT TIME ZONE o.tz)::int) AS year FROM o), \
+    b AS (SELECT y.year, o.tz, o.currency, \
+                 make_timestamp(y.year - 1, 1, 1, 0, 0, 0) AT TIME ZONE o.tz AS previous_start, \
+                 make_timestamp(y.year, 1, 1, 0, 0, 0) AT TIME ZONE o.tz AS start, \
+                 make_timestamp(y.year + 1, 1, 1, 0, 0, 0) AT TIME ZONE o.tz AS next_start \
+          FROM y, o), \
+    d AS (SELECT x.id, x.donation_type, x.user_id, x.donor_name, x.donor_email, \
+                 x.amount_cents - x.refunded_cents AS net, COALESCE(x.donated_at, x.created_at) AS at \
+          FROM donations x, b WHERE x.status = 'completed' \
+            AND COALESCE(x.donated_at, x.created_at) >= b.previous_start \
+            AND COALESCE(x.donated_at, x.created_at) < b.next_start)";
 
 pub async fn stats(
     State(state): State<AppState>,
@@ -78,40 +87,43 @@ pub async fn stats(
         return Err(ApiError::invalid("year", "year is from 1900 to 9999"));
     }
     let mut conn = state.db.acquire().await?;
+    // "To date" in the previous year: up to the same local day and time a
+    // year ago while the asked year runs; the whole year for a past one.
     let totals: Totals = sqlx::query_as(&format!(
-        "{LOCAL}, y AS (SELECT COALESCE($1, extract(year FROM now() AT TIME ZONE o.time_zone)::int) AS year FROM o) \
-         SELECT y.year, o.currency, \
-                COALESCE(sum(d.net) FILTER (WHERE extract(year FROM d.local) = y.year), 0)::bigint AS total_cents, \
-                count(d.id) FILTER (WHERE extract(year FROM d.local) = y.year) AS count, \
-                COALESCE(sum(d.net) FILTER (WHERE extract(year FROM d.local) = y.year - 1), 0)::bigint \
-                    AS previous_year_cents, \
-                COALESCE(sum(d.net) FILTER (WHERE extract(year FROM d.local) = y.year - 1 \
-                    AND d.local <= make_timestamp(y.year - 1, 1, 1, 0, 0, 0) \
-                        + (LEAST(now() AT TIME ZONE o.time_zone, make_timestamp(y.year + 1, 1, 1, 0, 0, 0)) \
-                           - make_timestamp(y.year, 1, 1, 0, 0, 0))), 0)::bigint \
+        "{SCOPE}, c AS (SELECT CASE WHEN now() < b.next_start \
+                    THEN ((now() AT TIME ZONE b.tz) - interval '1 year') AT TIME ZONE b.tz \
+                    ELSE b.start END AS cutoff FROM b) \
+         SELECT b.year, b.currency, \
+                COALESCE(sum(d.net) FILTER (WHERE d.at >= b.start), 0)::bigint AS total_cents, \
+                count(d.id) FILTER (WHERE d.at >= b.start) AS count, \
+                COALESCE(sum(d.net) FILTER (WHERE d.at < b.start), 0)::bigint AS previous_year_cents, \
+                COALESCE(sum(d.net) FILTER (WHERE d.at < b.start AND d.at <= c.cutoff), 0)::bigint \
                     AS previous_year_to_date_cents \
-         FROM y CROSS JOIN o LEFT JOIN d ON extract(year FROM d.local) IN (y.year, y.year - 1) \
-         GROUP BY y.year, o.currency"
+         FROM b CROSS JOIN c LEFT JOIN d ON true \
+         GROUP BY b.year, b.currency"
     ))
     .bind(query.year)
     .fetch_one(&mut *conn)
     .await?;
     let by_month: Vec<Bucket> = sqlx::query_as(&format!(
-        "{LOCAL} SELECT to_char(m, 'YYYY-MM') AS key, COALESCE(sum(d.net), 0)::bigint AS total_cents, \
-                count(d.id) AS count \
-         FROM generate_series(make_timestamp($1, 1, 1, 0, 0, 0), make_timestamp($1, 12, 1, 0, 0, 0), \
-                              interval '1 month') AS m \
-         LEFT JOIN d ON date_trunc('month', d.local) = m \
-         GROUP BY m ORDER BY m"
+        "{SCOPE}, g AS (SELECT date_trunc('month', d.at AT TIME ZONE b.tz) AS month, \
+                            sum(d.net) AS total, count(*) AS n \
+                     FROM d, b WHERE d.at >= b.start GROUP BY 1) \
+         SELECT to_char(m, 'YYYY-MM') AS key, COALESCE(g.total, 0)::bigint AS total_cents, \
+                COALESCE(g.n, 0) AS count \
+         FROM b, generate_series(make_timestamp(b.year, 1, 1, 0, 0, 0), \
+                                 make_timestamp(b.year, 12, 1, 0, 0, 0), interval '1 month') AS m \
+         LEFT JOIN g ON g.month = m ORDER BY m"
     ))
     .bind(totals.year)
     .fetch_all(&mut *conn)
     .await?;
     let by_type: Vec<Bucket> = sqlx::query_as(&format!(
-        "{LOCAL} SELECT t::text AS key, COALESCE(sum(d.net), 0)::bigint AS total_cents, count(d.id) AS count \
-         FROM unnest(enum_range(NULL::donationtype)) AS t \
-         LEFT JOIN d ON d.donation_type = t AND extract(year FROM d.local) = $1 \
-         GROUP BY t ORDER BY t"
+        "{SCOPE}, g AS (SELECT d.donation_type, sum(d.net) AS total, count(*) AS n \
+                     FROM d, b WHERE d.at >= b.start GROUP BY 1) \
+         SELECT t::text AS key, COALESCE(g.total, 0)::bigint AS total_cents, COALESCE(g.n, 0) AS count \
+         FROM unnest(enum_range(NULL::donationtype)) AS t LEFT JOIN g ON g.donation_type = t \
+         ORDER BY t"
     ))
     .bind(totals.year)
     .fetch_all(&mut *conn)
@@ -120,9 +132,9 @@ pub async fn stats(
         // One donor per account, else per address, else per name.
         Some(
             sqlx::query_as(&format!(
-                "{LOCAL} SELECT max(d.donor_name) AS donor_name, max(d.donor_email) AS donor_email, \
+                "{SCOPE} SELECT max(d.donor_name) AS donor_name, max(d.donor_email) AS donor_email, \
                         d.user_id, sum(d.net)::bigint AS total_cents, count(*) AS count \
-                 FROM d WHERE extract(year FROM d.local) = $1 \
+                 FROM d, b WHERE d.at >= b.start \
                  GROUP BY d.user_id, COALESCE(d.user_id::text, lower(d.donor_email), lower(d.donor_name)) \
                  ORDER BY total_cents DESC, count DESC LIMIT 10"
             ))

@@ -153,7 +153,7 @@ async fn dispatch(
                 return Ok(Outcome::just("awaiting_payment"));
             }
             match kind(&session.metadata) {
-                Some("membership") => membership_payments::complete(conn, &session).await?,
+                Some("membership") => membership_payments::complete(conn, email, &session).await?,
                 Some("donation") => donation_payments::complete(conn, email, &session).await?,
                 _ => Outcome::just("not_ours"),
             }

@@ -1,10 +1,10 @@
 //! The member directory: active members who chose to be listed, with only
 //! the fields they chose to show.
 
-use crate::members::contains_pattern;
 use axum::extract::State;
 use axum::http::StatusCode;
 use loaf_shared::auth::Require;
+use loaf_shared::db::like_contains;
 use loaf_shared::extract::{Json, Query};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::{perm, Permission};
@@ -42,7 +42,7 @@ pub async fn list(
     page: PageParams,
     Query(search): Query<Search>,
 ) -> ApiResult<Json<Page<Entry>>> {
-    let q = optional_text("q", search.q.as_deref(), 200)?.map(|q| contains_pattern(&q));
+    let q = optional_text("q", search.q.as_deref(), 200)?.map(|q| like_contains(&q));
     let mut conn = state.db.acquire().await?;
     let listed: bool = sqlx::query_scalar("SELECT show_in_directory FROM users WHERE id = $1")
         .bind(user.id)

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use loaf_shared::auth::{secret_token, AuthUser, Require};
+use loaf_shared::db::like_contains;
 use loaf_shared::domain::Email;
 use loaf_shared::email::{outbox, Mail};
 use loaf_shared::extract::{Json, Path, Query};
@@ -236,15 +237,7 @@ pub async fn list(
             ))
         }
     };
-    let q = optional_text("q", filter.q.as_deref(), 254)?.map(|q| {
-        format!(
-            "%{}%",
-            q.to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        )
-    });
+    let q = optional_text("q", filter.q.as_deref(), 254)?.map(|q| like_contains(&q.to_lowercase()));
     let filtered = format!(
         "SELECT * FROM ({SELECT}) x WHERE ($1::text IS NULL OR x.status = $1) \
          AND ($2::text IS NULL OR lower(x.email) LIKE $2)"

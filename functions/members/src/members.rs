@@ -5,6 +5,7 @@ use crate::audit;
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use loaf_shared::auth::Require;
+use loaf_shared::db::like_contains;
 use loaf_shared::domain::UserStatus;
 use loaf_shared::extract::{Json, Path, Query};
 use loaf_shared::pagination::{Page, PageParams};
@@ -56,15 +57,6 @@ pub struct Filter {
     /// `name` (default), `email`, `created_at`, `member_since`, `status`;
     /// a leading `-` sorts descending.
     sort: Option<String>,
-}
-
-/// A LIKE pattern matching `term` anywhere, its wildcards taken literally.
-pub fn contains_pattern(term: &str) -> String {
-    let escaped = term
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
 }
 
 impl Filter {
@@ -119,7 +111,7 @@ pub fn push_members(qb: &mut QueryBuilder<'_, Postgres>, f: &Filter, q: &Option<
     match q {
         Some(q) => {
             qb.push(" FROM (SELECT * FROM users s WHERE s.search_text LIKE loaf_fold(")
-                .push_bind(contains_pattern(q))
+                .push_bind(like_contains(q))
                 .push(") OFFSET 0) u");
         }
         None => {

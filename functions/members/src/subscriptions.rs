@@ -2,12 +2,12 @@
 //! admins list, filter and export everyone's, record manual payments and
 //! cancel (at the period's end, or now).
 
-use crate::members::contains_pattern;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use loaf_shared::auth::{AuthUser, Require};
 use loaf_shared::csv_export::{self, ExportLink};
+use loaf_shared::db::like_contains;
 use loaf_shared::domain::UserStatus;
 use loaf_shared::extract::{Json, Path, Query};
 use loaf_shared::memberships::{self, PaidBy, Payment};
@@ -100,7 +100,7 @@ impl Filter {
             qb.push(
                 " AND s.user_id IN (SELECT m.id FROM users m WHERE m.search_text LIKE loaf_fold(",
             )
-            .push_bind(contains_pattern(&q))
+            .push_bind(like_contains(&q))
             .push("))");
         }
         match self.status.as_deref() {
@@ -387,6 +387,7 @@ pub async fn manual(
     let settings = memberships::org_settings(&mut tx).await?;
     let recorded = memberships::record_payment(
         &mut tx,
+        &state.config.email,
         Payment {
             user_id: body.user_id,
             plan: &plan,

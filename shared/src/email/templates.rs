@@ -42,6 +42,15 @@ pub enum Mail {
         plan: String,
         ends_on: NaiveDate,
     },
+    /// A membership payment came in (online or recorded by an admin).
+    MembershipPaid {
+        first_name: String,
+        plan: String,
+        amount_cents: i64,
+        currency: String,
+        /// The last day covered; `None` for lifetime.
+        last_day: Option<NaiveDate>,
+    },
     /// A donation came in: its numbered receipt.
     DonationReceipt {
         donor_name: String,
@@ -178,6 +187,23 @@ impl Mail {
                     hello(first_name),
                     Para(format!("Your {plan} membership ends on {ends_on}. Renew it to stay a member:")),
                     Button("Renew my membership", url("/membership")),
+                ],
+            ),
+            Mail::MembershipPaid { first_name, plan, amount_cents, currency, last_day } => (
+                "membership_paid",
+                format!("Your {org} membership is active"),
+                vec![
+                    hello(first_name),
+                    Para(format!(
+                        "Thank you: we received {currency} {}.{:02} for your {plan} membership.",
+                        amount_cents / 100,
+                        amount_cents % 100
+                    )),
+                    Para(match last_day {
+                        Some(day) => format!("Your membership runs until {day} inclusive."),
+                        None => "Your membership is for life.".to_string(),
+                    }),
+                    Button("My membership", url("/membership")),
                 ],
             ),
             Mail::DonationReceipt { donor_name, number, amount_cents, currency, given_on, in_kind, dedication } => {

@@ -6,7 +6,9 @@
 
 pub mod periods;
 
+use crate::config::EmailConfig;
 use crate::domain::UserStatus;
+use crate::email::{outbox, Mail};
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use periods::{Coverage, Cycle, FixedPeriod, MonthDay};
@@ -261,15 +263,17 @@ fn activates(status: UserStatus, manual: bool) -> bool {
 }
 
 /// Records `payment` inside the caller's transaction: the subscription for
-/// its terms, the member `active` (audited) and `member_since` on the
-/// first payment. The member's row is locked first, so two payments for
-/// one member are recorded one after the other.
+/// its terms, the member `active` (audited), `member_since` on the first
+/// payment, and a confirmation email (through the outbox, rendered with
+/// `mail`). The member's row is locked first, so two payments for one
+/// member are recorded one after the other.
 pub async fn record_payment(
     conn: &mut PgConnection,
+    mail: &EmailConfig,
     payment: Payment<'_>,
 ) -> Result<Recorded, sqlx::Error> {
-    let status_before: UserStatus =
-        sqlx::query_scalar("SELECT status FROM users WHERE id = $1 FOR UPDATE")
+    let (status_before, email, first_name): (UserStatus, String, String) =
+        sqlx::query_as("SELECT status, email, first_name FROM users WHERE id = $1 FOR UPDATE")
             .bind(payment.user_id)
             .fetch_one(&mut *conn)
             .await?;
@@ -344,6 +348,21 @@ pub async fn record_payment(
         tracing::warn!(user = %payment.user_id, status = status_before.as_str(),
             "payment recorded for a member it does not activate; an admin decides");
     }
+    let last_day: Option<NaiveDate> = sqlx::query_scalar(
+        "SELECT (s.end_date AT TIME ZONE o.time_zone)::date - 1 \
+         FROM subscriptions s, organisation_settings o WHERE s.id = $1",
+    )
+    .bind(subscription_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let paid = Mail::MembershipPaid {
+        first_name,
+        plan: payment.plan.name.clone(),
+        amount_cents: payment.base_cents + payment.donation_cents,
+        currency: payment.currency.to_string(),
+        last_day,
+    };
+    outbox::enqueue(conn, mail, &email, &paid).await?;
     Ok(Recorded {
         subscription_id,
         status_before,

@@ -117,6 +117,17 @@ async fn a_validated_member_pays_online_once_even_when_the_event_is_redelivered(
         assert_eq!(again.body["duplicate"], true);
     }
     assert_eq!(count(&app, "SELECT count(*) FROM subscriptions").await, 1);
+    // One confirmation, however often the event came.
+    let confirmations: Vec<_> = app
+        .mail_to(&member.email)
+        .await
+        .into_iter()
+        .filter(|m| m.kind == "membership_paid")
+        .collect();
+    assert_eq!(confirmations.len(), 1);
+    assert!(confirmations[0]
+        .text_body
+        .contains("EUR 30.00 for your Yearly membership"));
 
     let mine = call(
         &app.api(),

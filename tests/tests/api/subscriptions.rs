@@ -61,6 +61,14 @@ async fn a_cash_payment_recorded_by_an_admin_activates_the_member() {
     assert_eq!(r.body["recorded_by"], json!(finance.id));
     assert_eq!(r.body["manual_payment"], true);
     assert_eq!(app.status_of(ann.id).await, "active");
+    let paid = app.mail_to(&ann.email).await;
+    assert_eq!(paid.len(), 1);
+    assert_eq!(paid[0].kind, "membership_paid");
+    assert!(
+        paid[0].text_body.contains("runs until"),
+        "{}",
+        paid[0].text_body
+    );
 
     // The member sees the payment, not the admins' notes.
     let own = call(
