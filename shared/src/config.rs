@@ -436,6 +436,56 @@ impl PaymentsConfig {
     }
 }
 
+/// What uploads may be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadsConfig {
+    /// Extensions the document libraries take (`pdf`, `docx`, …).
+    pub document_types: Vec<String>,
+    pub max_document_bytes: i64,
+    /// Logo and photos.
+    pub max_image_bytes: i64,
+}
+
+impl UploadsConfig {
+    /// Reads `DOCUMENT_TYPES` (default: pdf, doc, docx, xls, xlsx, ppt,
+    /// pptx, odt, ods, odp, txt, csv, png, jpg, gif, webp; comma-separated),
+    /// `DOCUMENT_MAX_MB` (25) and `IMAGE_MAX_MB` (10).
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        let known: Vec<&str> = crate::uploads::FILE_TYPES
+            .iter()
+            .map(|t| t.extension)
+            .collect();
+        let document_types = match optional(src, "DOCUMENT_TYPES") {
+            None => known.iter().map(|e| e.to_string()).collect(),
+            Some(list) => {
+                let types: Vec<String> = list
+                    .split(',')
+                    .map(|t| t.trim().trim_start_matches('.').to_ascii_lowercase())
+                    .filter(|t| !t.is_empty())
+                    .collect();
+                if let Some(bad) = types.iter().find(|t| !known.contains(&t.as_str())) {
+                    return Err(ConfigError {
+                        var: "DOCUMENT_TYPES",
+                        problem: format!("names {bad:?}: the known types are {}", known.join(", ")),
+                    });
+                }
+                if types.is_empty() {
+                    return Err(ConfigError {
+                        var: "DOCUMENT_TYPES",
+                        problem: "is empty: name at least one type, such as pdf".into(),
+                    });
+                }
+                types
+            }
+        };
+        Ok(UploadsConfig {
+            document_types,
+            max_document_bytes: number(src, "DOCUMENT_MAX_MB", 25i64, 1, 5 * 1024)? * 1024 * 1024,
+            max_image_bytes: number(src, "IMAGE_MAX_MB", 10i64, 1, 1024)? * 1024 * 1024,
+        })
+    }
+}
+
 /// When the scheduled jobs remind and give up, in days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RemindersConfig {
@@ -491,6 +541,7 @@ pub struct Config {
     pub email: EmailConfig,
     /// `None` when online payments are not configured.
     pub payments: Option<PaymentsConfig>,
+    pub uploads: UploadsConfig,
 }
 
 impl Config {
@@ -502,6 +553,7 @@ impl Config {
             storage: StorageConfig::from_source(src)?,
             email: EmailConfig::from_source(src)?,
             payments: PaymentsConfig::from_source(src)?,
+            uploads: UploadsConfig::from_source(src)?,
         })
     }
 }
@@ -559,6 +611,8 @@ mod tests {
             ("INVITATION_TTL_DAYS", "0"),
             ("EMAIL_FROM", "nobody"),
             ("FRONTEND_URL", "members.example.org"),
+            ("DOCUMENT_TYPES", "pdf, exe"),
+            ("DOCUMENT_MAX_MB", "0"),
         ];
         for (var, value) in cases {
             let mut pairs: Vec<(&str, &str)> =

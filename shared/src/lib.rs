@@ -23,6 +23,7 @@ pub mod secrets;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod uploads;
 pub mod validate;
 
 pub use error::{ApiError, ApiResult};

@@ -225,6 +225,61 @@ impl Storage {
         Ok(Some(body.into_bytes()))
     }
 
+    /// The object's first `n` bytes (fewer when it is shorter), or `None`
+    /// when there is no such object: enough to check a file's signature.
+    pub async fn first_bytes(
+        &self,
+        key: &str,
+        n: u64,
+    ) -> Result<Option<bytes::Bytes>, StorageError> {
+        let out = match self
+            .client
+            .get_object()
+            .bucket(self.bucket())
+            .key(key)
+            .range(format!("bytes=0-{}", n.saturating_sub(1)))
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(SdkError::ServiceError(e))
+                if e.raw().status().as_u16() == 404 || e.err().is_no_such_key() =>
+            {
+                return Ok(None)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let body = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StorageError::Unavailable(e.into()))?;
+        let mut bytes = body.into_bytes();
+        // An endpoint that ignores Range sends it all: keep what was asked.
+        bytes.truncate(n as usize);
+        Ok(Some(bytes))
+    }
+
+    /// Every object under `prefix`: its key and size.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<(String, i64)>, StorageError> {
+        let mut objects = Vec::new();
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(self.bucket())
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            for o in page?.contents() {
+                if let Some(key) = o.key() {
+                    objects.push((key.to_string(), o.size().unwrap_or(0)));
+                }
+            }
+        }
+        Ok(objects)
+    }
+
     /// The client, for the streaming writers in this crate.
     pub(crate) fn client(&self) -> &aws_sdk_s3::Client {
         &self.client

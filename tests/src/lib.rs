@@ -266,6 +266,13 @@ pub fn test_config(db_url: &str, s3_endpoint: &str, mail_dir: &std::path::Path) 
             org_name: "LOAF Test".into(),
         },
         payments: None,
+        uploads: loaf_shared::config::UploadsConfig {
+            document_types: ["pdf", "docx", "txt", "png", "jpg"]
+                .map(String::from)
+                .to_vec(),
+            max_document_bytes: 1024 * 1024,
+            max_image_bytes: 512 * 1024,
+        },
     }
 }
 
@@ -501,6 +508,7 @@ impl TestApp {
     pub async fn run_jobs(&self, at: chrono::DateTime<chrono::Utc>) -> loaf_jobs::Summary {
         loaf_jobs::run(
             &self.db,
+            &self.state.storage,
             &self.state.config.email,
             &loaf_shared::config::RemindersConfig::default(),
             at,

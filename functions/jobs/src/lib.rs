@@ -1,6 +1,7 @@
 //! The scheduled jobs: what must happen because time passed, not because
 //! someone asked. EventBridge invokes the function daily for expiries,
-//! reminders and housekeeping (`loaf jobs run` locally), and every minute
+//! reminders, housekeeping and S3 deletions left to retry (`loaf jobs run`
+//! locally), and every minute
 //! (event `{"job": "send-email"}`) to deliver the email outbox. Each job is
 //! one statement or transaction and safe to run twice, even at once (a
 //! second run finds nothing to do).
@@ -11,6 +12,8 @@ use chrono::{DateTime, Utc};
 use loaf_shared::config::{EmailConfig, RemindersConfig};
 use loaf_shared::email::{outbox::Delivery, Mailer};
 use loaf_shared::memberships::COVERED_AT_1;
+use loaf_shared::storage::Storage;
+use loaf_shared::uploads;
 use reminders::Reason;
 use serde::Serialize;
 use sqlx::PgPool;
@@ -62,6 +65,11 @@ pub struct Summary {
     pub registrations_abandoned: u64,
     /// Spent tokens, stale throttle counters and old sent mail deleted.
     pub rows_cleaned: u64,
+    /// Upload reservations never confirmed, given up (their objects queued
+    /// for deletion).
+    pub uploads_abandoned: u64,
+    /// Queued objects deleted from S3 (failures stay queued).
+    pub objects_deleted: u64,
 }
 
 /// Runs every daily job once, as of `at` (now, except in tests). Each step
@@ -70,6 +78,7 @@ pub struct Summary {
 /// thing twice, and a run after a crash finishes what is left.
 pub async fn run(
     db: &PgPool,
+    storage: &Storage,
     email: &EmailConfig,
     reminders: &RemindersConfig,
     at: DateTime<Utc>,
@@ -96,7 +105,26 @@ pub async fn run(
         )
         .await?,
         rows_cleaned: clean_up(db).await?,
+        uploads_abandoned: abandon_uploads(db, at).await?,
+        objects_deleted: uploads::delete_now(db, storage, None).await?,
     })
+}
+
+/// Upload reservations an hour past their URL's expiry were never
+/// confirmed: the row goes, and the object (if the client uploaded it) is
+/// queued for deletion. Its bytes were never counted.
+async fn abandon_uploads(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let gone: i64 = sqlx::query_scalar(
+        "WITH gone AS (DELETE FROM pending_uploads WHERE expires_at < $1 - interval '1 hour' \
+                       RETURNING file_key), \
+              queued AS (INSERT INTO storage_deletions (file_key) SELECT file_key FROM gone \
+                         ON CONFLICT DO NOTHING) \
+         SELECT count(*) FROM gone",
+    )
+    .bind(at)
+    .fetch_one(db)
+    .await?;
+    Ok(gone as u64)
 }
 
 /// Deletes what no longer serves: refresh and account tokens a week past

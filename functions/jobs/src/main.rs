@@ -3,7 +3,7 @@
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use loaf_jobs::Job;
-use loaf_shared::config::{DbConfig, EmailConfig, RemindersConfig};
+use loaf_shared::config::{DbConfig, EmailConfig, RemindersConfig, StorageConfig};
 use loaf_shared::email::Mailer;
 use serde_json::Value;
 
@@ -16,15 +16,18 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = DbConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
     let email = EmailConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
     let reminders = RemindersConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
+    let storage = StorageConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
+    let storage = loaf_shared::storage::Storage::new(&storage).await;
     let pool = loaf_shared::db::connect_lazy(&config)?;
     let mailer = Mailer::from_config(email).await;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let (pool, mailer, reminders) = (&pool, &mailer, &reminders);
+        let (pool, mailer, reminders, storage) = (&pool, &mailer, &reminders, &storage);
         async move {
             let summary = match Job::of(&event.payload) {
                 Job::SendEmail => serde_json::to_value(loaf_jobs::send_email(pool, mailer).await?)?,
                 Job::Daily => serde_json::to_value(
-                    loaf_jobs::run(pool, &mailer.config, reminders, chrono::Utc::now()).await?,
+                    loaf_jobs::run(pool, storage, &mailer.config, reminders, chrono::Utc::now())
+                        .await?,
                 )?,
             };
             tracing::info!(%summary, "scheduled job done");

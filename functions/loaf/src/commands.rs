@@ -1,14 +1,15 @@
-//! `loaf migrate`, `loaf create-admin` and `loaf jobs run`, against
-//! `DATABASE_URL` (the jobs also against the local cluster of `loaf serve`).
+//! `loaf migrate`, `loaf create-admin`, `loaf jobs run` and `loaf storage
+//! reconcile`, against `DATABASE_URL` (the last two also against the local
+//! stack of `loaf serve`).
 
-use crate::local_postgres::{Cluster, Durability};
-use crate::project::Project;
-use crate::serve::{cluster_dir, env_is_set, redact};
+use crate::local_stack::LocalStack;
+use crate::serve::redact;
 use anyhow::Context;
 use loaf_migrate::{NewAdmin, Summary};
-use loaf_shared::config::{DbConfig, EmailConfig, RemindersConfig};
+use loaf_shared::config::{DbConfig, EmailConfig, RemindersConfig, StorageConfig};
 use loaf_shared::email::Mailer;
 use loaf_shared::secrets::{resolve_env, Needs};
+use loaf_shared::storage::Storage;
 use sqlx::PgPool;
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -144,44 +145,31 @@ pub enum JobChoice {
 
 /// Runs a scheduled job once, as EventBridge does in AWS. Without
 /// `DATABASE_URL` it works on `loaf serve`'s local cluster (starting it if
-/// needed, and stopping it again if `loaf serve` is not running) and
-/// writes mail where `loaf serve` does.
+/// needed, and stopping it again if `loaf serve` is not running), without
+/// `S3_BUCKET` on its local storage folder, and writes mail where `loaf
+/// serve` does.
 pub async fn run_jobs(job: JobChoice) -> anyhow::Result<()> {
-    let mut local: std::collections::HashMap<&str, String> = Default::default();
-    let mut started = None;
-    if !env_is_set("DATABASE_URL") {
-        let project = Project::locate()?;
-        let state_dir = project.state_dir()?;
-        let cluster = Cluster::new(&cluster_dir(&state_dir), Durability::Safe)?;
-        // Holding the serve lock means no `loaf serve` runs: the cluster is
-        // ours to stop afterwards.
-        let serve_lock = project.lock_serve().ok();
-        cluster.start().await?;
-        local.insert("DATABASE_URL", cluster.url("loaf")?);
-        if !env_is_set("EMAIL_FROM") && !env_is_set("MAIL_DIR") {
-            local.insert(
-                "MAIL_DIR",
-                state_dir.join("mail").to_string_lossy().into_owned(),
-            );
-        }
-        if serve_lock.is_some() {
-            started = Some((cluster, serve_lock));
-        }
-    }
+    let local = LocalStack::for_commands().await?;
     let result = async {
         let resolved = resolve_env(Needs::Database).await?;
-        let source = |var: &str| {
-            loaf_shared::config::Source::get(&resolved, var).or_else(|| local.get(var).cloned())
-        };
+        let source =
+            |var: &str| loaf_shared::config::Source::get(&resolved, var).or_else(|| local.get(var));
         let db = DbConfig::from_source(&source)?;
         let email = EmailConfig::from_source(&source)?;
         let reminders = RemindersConfig::from_source(&source)?;
+        let storage = Storage::new(&StorageConfig::from_source(&source)?).await;
         let pool = loaf_shared::db::connect_lazy(&db)?;
         let mailer = Mailer::from_config(email).await;
         if job == JobChoice::Daily {
-            let summary = loaf_jobs::run(&pool, &mailer.config, &reminders, chrono::Utc::now())
-                .await
-                .with_context(|| format!("running the daily jobs on {}", redact(&db.url)))?;
+            let summary = loaf_jobs::run(
+                &pool,
+                &storage,
+                &mailer.config,
+                &reminders,
+                chrono::Utc::now(),
+            )
+            .await
+            .with_context(|| format!("running the daily jobs on {}", redact(&db.url)))?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
         }
         let delivery = loaf_jobs::send_email(&pool, &mailer).await?;
@@ -190,8 +178,30 @@ pub async fn run_jobs(job: JobChoice) -> anyhow::Result<()> {
         anyhow::Ok(())
     }
     .await;
-    if let Some((cluster, _lock)) = started {
-        cluster.stop().await?;
+    local.finish().await?;
+    result
+}
+
+/// Recomputes the storage usage from what S3 holds: retries the queued
+/// deletions, lists the managed prefixes, sets the usage to the bytes of
+/// the objects rows own, and reports orphans and missing objects.
+pub async fn reconcile_storage() -> anyhow::Result<()> {
+    let local = LocalStack::for_commands().await?;
+    let result = async {
+        let resolved = resolve_env(Needs::Database).await?;
+        let source =
+            |var: &str| loaf_shared::config::Source::get(&resolved, var).or_else(|| local.get(var));
+        let db = DbConfig::from_source(&source)?;
+        let storage = Storage::new(&StorageConfig::from_source(&source)?).await;
+        let pool = loaf_shared::db::connect_lazy(&db)?;
+        let report = loaf_shared::uploads::reconcile(&pool, &storage)
+            .await
+            .with_context(|| format!("reconciling storage on {}", redact(&db.url)))?;
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        pool.close().await;
+        anyhow::Ok(())
     }
+    .await;
+    local.finish().await?;
     result
 }

@@ -7,5 +7,6 @@ pub mod gateway;
 pub mod local_payments;
 pub mod local_postgres;
 pub mod local_s3;
+pub mod local_stack;
 pub mod project;
 pub mod serve;

@@ -1,5 +1,5 @@
 //! `loaf`: serve the whole API locally, migrate a database, create an admin,
-//! run the scheduled jobs.
+//! run the scheduled jobs, reconcile the storage usage.
 
 use clap::{Parser, Subcommand};
 use loaf::commands::{self, AdminArgs, JobChoice};
@@ -47,6 +47,19 @@ enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Stored files.
+    Storage {
+        #[command(subcommand)]
+        command: StorageCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StorageCommand {
+    /// Recompute the storage usage from what S3 holds, retry queued
+    /// deletions, and report orphans and missing objects. Uses
+    /// DATABASE_URL and S3_BUCKET, or the local stack of `loaf serve`.
+    Reconcile,
 }
 
 #[derive(Subcommand)]
@@ -70,6 +83,9 @@ async fn main() -> ExitCode {
         Command::Jobs {
             command: JobsCommand::Run { job },
         } => commands::run_jobs(job).await,
+        Command::Storage {
+            command: StorageCommand::Reconcile,
+        } => commands::reconcile_storage().await,
         Command::CreateAdmin {
             email,
             first_name,

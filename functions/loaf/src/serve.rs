@@ -18,7 +18,7 @@ use std::time::Instant;
 use tokio::net::TcpListener;
 
 /// The local bucket's name.
-const LOCAL_BUCKET: &str = "loaf-local";
+pub(crate) const LOCAL_BUCKET: &str = "loaf-local";
 /// The development superadmin's email.
 const DEV_ADMIN_EMAIL: &str = "admin@loaf.local";
 

@@ -185,7 +185,9 @@ async fn the_jobs_binary_answers_a_scheduled_event() {
             "payment_reminders": 0,
             "verification_reminders": 0,
             "registrations_abandoned": 0,
-            "rows_cleaned": 0
+            "rows_cleaned": 0,
+            "uploads_abandoned": 0,
+            "objects_deleted": 0
         })
     );
 }

@@ -9,6 +9,7 @@ mod auth_sessions;
 mod auth_support;
 mod custom_resource;
 mod directory;
+mod documents;
 mod donations;
 mod email;
 mod exports;

@@ -1,0 +1,219 @@
+//! The organisation's settings: name, contact address, time zone (periods
+//! and totals are counted on its calendar), currency, and the logo the
+//! dashboard shows. Anyone reads them (the frontend needs them before
+//! sign-in); `settings.edit` changes them, `settings.logo` the logo.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use loaf_shared::auth::Require;
+use loaf_shared::domain::Email;
+use loaf_shared::extract::Json;
+use loaf_shared::permissions::perm;
+use loaf_shared::uploads::{self, Declared, Reserved, IMAGE_EXTENSIONS};
+use loaf_shared::validate::text;
+use loaf_shared::{ApiError, ApiResult, AppState};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// How long the logo's link works: the dashboard may cache the settings.
+const LOGO_LINK: Duration = Duration::from_secs(7 * 24 * 3600);
+
+#[derive(Debug, Serialize)]
+pub struct Settings {
+    name: String,
+    contact_email: Option<String>,
+    time_zone: String,
+    currency: String,
+    /// A long-lived (7-day) link to the logo; ask again for a fresh one.
+    logo_url: Option<String>,
+    logo_expires_at: Option<DateTime<Utc>>,
+}
+
+async fn read(conn: &mut PgConnection, state: &AppState) -> ApiResult<Settings> {
+    let (name, contact_email, time_zone, currency, logo_key): (
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+    ) = sqlx::query_as(
+        "SELECT name, contact_email, time_zone, currency::text, logo_key FROM organisation_settings",
+    )
+    .fetch_one(conn)
+    .await?;
+    let logo_url = match &logo_key {
+        Some(key) => Some(state.storage.presign_get(key, LOGO_LINK, None).await?),
+        None => None,
+    };
+    Ok(Settings {
+        name: name.unwrap_or_else(|| state.config.email.org_name.clone()),
+        contact_email,
+        time_zone,
+        currency,
+        logo_expires_at: logo_url
+            .as_ref()
+            .map(|_| Utc::now() + chrono::Duration::seconds(LOGO_LINK.as_secs() as i64)),
+        logo_url,
+    })
+}
+
+/// `GET /api/settings`
+pub async fn show(State(state): State<AppState>) -> ApiResult<Json<Settings>> {
+    let mut conn = state.db.acquire().await?;
+    Ok(Json(read(&mut conn, &state).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Patch {
+    name: Option<String>,
+    contact_email: Option<Email>,
+    /// An IANA zone such as `Europe/Paris`.
+    time_zone: Option<String>,
+    /// ISO 4217, such as `EUR`.
+    currency: Option<String>,
+}
+
+/// `PATCH /api/settings`
+pub async fn update(
+    State(state): State<AppState>,
+    admin: Require<perm::SettingsEdit>,
+    Json(body): Json<Patch>,
+) -> ApiResult<Json<Settings>> {
+    let name = body
+        .name
+        .as_deref()
+        .map(|n| text("name", n, 200))
+        .transpose()?;
+    let currency = match body.currency.as_deref().map(str::trim) {
+        Some(c) if c.len() == 3 && c.chars().all(|ch| ch.is_ascii_alphabetic()) => {
+            Some(c.to_ascii_uppercase())
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "currency",
+                "currency is a three-letter ISO 4217 code, such as EUR",
+            ))
+        }
+        None => None,
+    };
+    let mut tx = state.db.begin().await?;
+    if let Some(zone) = &body.time_zone {
+        let known: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)")
+                .bind(zone)
+                .fetch_one(&mut *tx)
+                .await?;
+        if !known {
+            return Err(ApiError::invalid(
+                "time_zone",
+                "time_zone is an IANA zone name, such as Europe/Paris",
+            ));
+        }
+    }
+    sqlx::query(
+        "UPDATE organisation_settings SET name = COALESCE($1, name), \
+             contact_email = COALESCE($2, contact_email), time_zone = COALESCE($3, time_zone), \
+             currency = COALESCE($4, currency), updated_at = now(), updated_by = $5",
+    )
+    .bind(&name)
+    .bind(body.contact_email.as_ref().map(Email::as_str))
+    .bind(&body.time_zone)
+    .bind(&currency)
+    .bind(admin.user.id)
+    .execute(&mut *tx)
+    .await?;
+    let settings = read(&mut tx, &state).await?;
+    tx.commit().await?;
+    Ok(Json(settings))
+}
+
+/// `POST /api/settings/logo/uploads`: reserves the logo's upload (PNG,
+/// JPEG, GIF or WebP; SVG can carry script).
+pub async fn reserve_logo(
+    State(state): State<AppState>,
+    admin: Require<perm::SettingsLogo>,
+    Json(declared): Json<Declared>,
+) -> ApiResult<(StatusCode, Json<Reserved>)> {
+    let mut tx = state.db.begin().await?;
+    let reserved = uploads::reserve(
+        &mut tx,
+        &state.storage,
+        "logo",
+        "branding/logo",
+        &declared,
+        IMAGE_EXTENSIONS,
+        state.config.uploads.max_image_bytes,
+        admin.user.id,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(reserved)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewLogo {
+    upload_id: Uuid,
+}
+
+/// Replaces the logo's key and size (`None`: no logo) in the caller's
+/// transaction; the old file is forgotten. Answers the old key.
+async fn swap_logo(
+    conn: &mut PgConnection,
+    new: Option<(&str, i64)>,
+    admin: Uuid,
+) -> ApiResult<Option<String>> {
+    let (old_key, old_size): (Option<String>, i64) =
+        sqlx::query_as("SELECT logo_key, logo_size FROM organisation_settings FOR UPDATE")
+            .fetch_one(&mut *conn)
+            .await?;
+    if let Some(old) = &old_key {
+        uploads::forget(conn, old, old_size).await?;
+    }
+    sqlx::query(
+        "UPDATE organisation_settings SET logo_key = $1, logo_size = $2, updated_at = now(), \
+             updated_by = $3",
+    )
+    .bind(new.map(|(key, _)| key))
+    .bind(new.map_or(0, |(_, size)| size))
+    .bind(admin)
+    .execute(&mut *conn)
+    .await?;
+    Ok(old_key)
+}
+
+/// `PUT /api/settings/logo {upload_id}`: the uploaded image becomes the logo.
+pub async fn set_logo(
+    State(state): State<AppState>,
+    admin: Require<perm::SettingsLogo>,
+    Json(body): Json<NewLogo>,
+) -> ApiResult<Json<Settings>> {
+    let mut tx = state.db.begin().await?;
+    let file = uploads::claim(&mut tx, &state.storage, "logo", body.upload_id).await?;
+    let old = swap_logo(&mut tx, Some((&file.key, file.size_bytes)), admin.user.id).await?;
+    let settings = read(&mut tx, &state).await?;
+    tx.commit().await?;
+    if let Some(old) = old {
+        uploads::delete_now(&state.db, &state.storage, Some(&[old])).await?;
+    }
+    Ok(Json(settings))
+}
+
+/// `DELETE /api/settings/logo`
+pub async fn remove_logo(
+    State(state): State<AppState>,
+    admin: Require<perm::SettingsLogo>,
+) -> ApiResult<Json<Settings>> {
+    let mut tx = state.db.begin().await?;
+    let old = swap_logo(&mut tx, None, admin.user.id).await?;
+    let settings = read(&mut tx, &state).await?;
+    tx.commit().await?;
+    if let Some(old) = old {
+        uploads::delete_now(&state.db, &state.storage, Some(&[old])).await?;
+    }
+    Ok(Json(settings))
+}
