@@ -263,8 +263,8 @@ fn activates(status: UserStatus, manual: bool) -> bool {
 }
 
 /// Records `payment` inside the caller's transaction: the subscription for
-/// its terms, the member `active` (audited), `member_since` on the first
-/// payment, and a confirmation email (through the outbox, rendered with
+/// its terms, the member `active` (audited), a guest given the `member`
+/// role, `member_since` on the first payment, and a confirmation email (through the outbox, rendered with
 /// `mail`). The member's row is locked first, so two payments for one
 /// member are recorded one after the other.
 pub async fn record_payment(
@@ -333,6 +333,31 @@ pub async fn record_payment(
     .bind(payment.paid_at)
     .execute(&mut *conn)
     .await?;
+    // Paying makes a guest (the role registration gives) a member; other
+    // roles are an admin's choice and stay.
+    let promoted = status_after == UserStatus::Active
+        && sqlx::query(
+            "UPDATE users SET role = 'member', role_id = (SELECT id FROM roles WHERE code = 'member') \
+             WHERE id = $1 AND role = 'guest' \
+               AND (role_id IS NULL OR role_id = (SELECT id FROM roles WHERE code = 'guest'))",
+        )
+        .bind(payment.user_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected()
+            == 1;
+    if promoted {
+        crate::audit::record(
+            conn,
+            payment.user_id,
+            manual.map(|(admin, _)| admin),
+            "role",
+            Some("guest"),
+            Some("member"),
+            Some("first payment"),
+        )
+        .await?;
+    }
     if status_after != status_before {
         crate::audit::record(
             conn,

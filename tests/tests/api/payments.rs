@@ -79,6 +79,12 @@ async fn a_validated_member_pays_online_once_even_when_the_event_is_redelivered(
     let app = spawn_app().await;
     let plan = yearly_plan(&app, Some(2000)).await;
     let (member, token) = payer(&app, "payment_pending").await;
+    // Registration makes guests: paying makes a member.
+    sqlx::query("UPDATE users SET role = 'guest', role_id = (SELECT id FROM roles WHERE code = 'guest') WHERE id = $1")
+        .bind(member.id)
+        .execute(&app.db)
+        .await
+        .unwrap();
 
     let r = checkout(
         &app,
@@ -102,6 +108,14 @@ async fn a_validated_member_pays_online_once_even_when_the_event_is_redelivered(
     assert_eq!(first.status, StatusCode::OK, "{:?}", first.body);
     assert_eq!(first.body["outcome"], "membership_paid");
     assert_eq!(app.status_of(member.id).await, "active");
+    let role: String = sqlx::query_scalar(
+        "SELECT r.code FROM users u JOIN roles r ON r.id = u.role_id WHERE u.id = $1",
+    )
+    .bind(member.id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(role, "member");
     let since: Option<chrono::DateTime<chrono::Utc>> =
         sqlx::query_scalar("SELECT member_since FROM users WHERE id = $1")
             .bind(member.id)
