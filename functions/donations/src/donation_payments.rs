@@ -64,15 +64,8 @@ pub async fn complete(
     .await?;
     receipts::issue(conn, email, id).await?;
     if let Some(intent) = &session.payment_intent {
-        let refunded_before: Option<i32> = sqlx::query_scalar(
-            "SELECT max(refunded_cents) FROM payment_events \
-             WHERE payment_intent_id = $1 AND type = 'charge.refunded'",
-        )
-        .bind(intent)
-        .fetch_one(&mut *conn)
-        .await?;
-        if let Some(refunded) = refunded_before {
-            record_refund(conn, id, refunded.into()).await?;
+        if let Some(refunded) = crate::webhook::refunded_before(conn, intent).await? {
+            record_refund(conn, id, refunded).await?;
             return Ok(outcome("donation_completed_then_refunded"));
         }
     }

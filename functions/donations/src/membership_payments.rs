@@ -126,20 +126,13 @@ pub async fn complete(
     .execute(&mut *conn)
     .await?;
     if let Some(intent) = &session.payment_intent {
-        let refunded_before: Option<i32> = sqlx::query_scalar(
-            "SELECT max(refunded_cents) FROM payment_events \
-             WHERE payment_intent_id = $1 AND type = 'charge.refunded'",
-        )
-        .bind(intent)
-        .fetch_one(&mut *conn)
-        .await?;
-        if let Some(refunded) = refunded_before {
+        if let Some(refunded) = crate::webhook::refunded_before(conn, intent).await? {
             let paid = Checkout {
                 status: "paid".into(),
                 subscription_id: Some(recorded.subscription_id),
                 ..checkout
             };
-            apply_refund(conn, &paid, refunded.into()).await?;
+            apply_refund(conn, &paid, refunded).await?;
             return Ok(outcome("membership_paid_then_refunded"));
         }
     }

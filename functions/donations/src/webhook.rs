@@ -131,6 +131,19 @@ pub async fn receive(
     }))
 }
 
+/// How much of payment `intent` a `charge.refunded` event handled before
+/// the payment itself said was refunded: refunds may arrive first.
+pub async fn refunded_before(conn: &mut PgConnection, intent: &str) -> ApiResult<Option<i64>> {
+    let refunded: Option<i32> = sqlx::query_scalar(
+        "SELECT max(refunded_cents) FROM payment_events \
+         WHERE payment_intent_id = $1 AND type = 'charge.refunded'",
+    )
+    .bind(intent)
+    .fetch_one(conn)
+    .await?;
+    Ok(refunded.map(i64::from))
+}
+
 /// The kind of checkout an event's metadata names.
 fn kind(metadata: &HashMap<String, String>) -> Option<&str> {
     metadata.get("kind").map(String::as_str)
