@@ -30,7 +30,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS ux_bylaws_one_current ON bylaws_documents ((tr
 -- to be, and for which library (or the gallery, or the logo).
 CREATE TABLE IF NOT EXISTS pending_uploads (
     id            UUID PRIMARY KEY DEFAULT gen_random_uuid(),
-    purpose       VARCHAR(30)  NOT NULL,
+    purpose       VARCHAR(60)  NOT NULL,
     file_key      VARCHAR(500) NOT NULL UNIQUE,
     file_name     VARCHAR(255) NOT NULL,
     content_type  VARCHAR(100) NOT NULL,

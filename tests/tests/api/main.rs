@@ -12,6 +12,7 @@ mod directory;
 mod documents;
 mod donations;
 mod email;
+mod events;
 mod exports;
 mod health;
 mod imports;

@@ -1,0 +1,209 @@
+//! Calendars: an `.ics` file per event, and a personal feed a calendar app
+//! subscribes to (`/api/calendar/feed.ics?token=…`; the token is the
+//! member's own, stored as its hash, rotated or revoked at will). Events
+//! carry their stable UID and a SEQUENCE that grows with each change;
+//! deleted ones come back as STATUS:CANCELLED for 30 days, so subscribed
+//! apps drop them. Times are written in UTC, which every app places right.
+
+use crate::events::{visible, Event, Sight, SELECT};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use icalendar::{Calendar, Component, EventLike, EventStatus};
+use loaf_shared::auth::{secret_token, AuthUser};
+use loaf_shared::extract::{Json, Path, Query};
+use loaf_shared::{ApiError, ApiResult, AppState};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A cancelled event, as feeds keep it.
+#[derive(Debug, sqlx::FromRow)]
+struct Cancelled {
+    calendar_uid: String,
+    title: String,
+    start_at: DateTime<Utc>,
+    end_at: DateTime<Utc>,
+    sequence: i32,
+    cancelled_at: DateTime<Utc>,
+}
+
+fn vevent(e: &Event, frontend: &str) -> icalendar::Event {
+    let mut v = icalendar::Event::new();
+    v.uid(&e.calendar_uid)
+        .summary(&e.title)
+        .starts(e.start_at)
+        .ends(e.end_at)
+        .sequence(e.sequence.max(0) as u32)
+        .timestamp(e.updated_at)
+        .last_modified(e.updated_at)
+        .status(EventStatus::Confirmed)
+        .url(&format!("{frontend}/events/{}", e.id));
+    if let Some(d) = &e.description {
+        v.description(d);
+    }
+    if let Some(l) = &e.location {
+        v.location(l);
+    }
+    v.done()
+}
+
+fn cancelled(c: &Cancelled) -> icalendar::Event {
+    icalendar::Event::new()
+        .uid(&c.calendar_uid)
+        .summary(&c.title)
+        .starts(c.start_at)
+        .ends(c.end_at)
+        .sequence(c.sequence.max(0) as u32)
+        .timestamp(c.cancelled_at)
+        .status(EventStatus::Cancelled)
+        .done()
+}
+
+fn ics(calendar: Calendar, file_name: &str) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/calendar; charset=utf-8".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{file_name}\""),
+            ),
+            (header::CACHE_CONTROL, "private, max-age=300".to_string()),
+        ],
+        calendar.to_string(),
+    )
+        .into_response()
+}
+
+/// `GET /api/events/{id}/calendar.ics`: the event, for whoever may see it.
+pub async fn event(
+    State(state): State<AppState>,
+    user: Option<AuthUser>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Response> {
+    let mut conn = state.db.acquire().await?;
+    let event = visible(&mut conn, id, Sight::of(user.as_ref())).await?;
+    let mut calendar = Calendar::new();
+    calendar.name(&event.title);
+    calendar.push(vevent(&event, &state.config.email.frontend_url));
+    Ok(ics(calendar.done(), "event.ics"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FeedQuery {
+    token: Option<String>,
+}
+
+/// `GET /api/calendar/feed.ics?token=…`: the events a member may see, from
+/// 90 days back, and the cancellations of the last 30 days.
+pub async fn feed(
+    State(state): State<AppState>,
+    Query(query): Query<FeedQuery>,
+) -> ApiResult<Response> {
+    let token = query
+        .token
+        .filter(|t| secret_token::looks_valid(t))
+        .ok_or(ApiError::NotFound)?;
+    let mut conn = state.db.acquire().await?;
+    // The holder must still be someone who may sign in and see events.
+    let holder: Option<(Uuid, loaf_shared::domain::UserStatus, Option<Uuid>)> = sqlx::query_as(
+        "SELECT u.id, u.status, COALESCE(u.role_id, r.id) FROM calendar_tokens t \
+         JOIN users u ON u.id = t.user_id LEFT JOIN roles r ON r.code = u.role::text \
+         WHERE t.token_hash = $1",
+    )
+    .bind(secret_token::hash(&token))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((_, status, Some(role))) = holder else {
+        return Err(ApiError::NotFound);
+    };
+    let codes = state.permissions.codes(&state.db, role).await?;
+    if status.sign_in_refusal().is_some() || !codes.contains("events.view") {
+        return Err(ApiError::NotFound);
+    }
+    let events: Vec<Event> = sqlx::query_as(&format!(
+        "{SELECT} WHERE e.published AND e.end_at > now() - interval '90 days' ORDER BY e.start_at"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    let gone: Vec<Cancelled> = sqlx::query_as(
+        "SELECT calendar_uid, title, start_at, end_at, sequence, cancelled_at FROM event_cancellations \
+         WHERE cancelled_at > now() - interval '30 days' ORDER BY start_at",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut calendar = Calendar::new();
+    calendar.name(&state.config.email.org_name);
+    for e in &events {
+        calendar.push(vevent(e, &state.config.email.frontend_url));
+    }
+    for c in &gone {
+        calendar.push(cancelled(c));
+    }
+    Ok(ics(calendar.done(), "feed.ics"))
+}
+
+#[derive(Debug, Serialize)]
+pub struct Feed {
+    /// Shown once: only its hash is kept.
+    token: String,
+    /// For calendar apps (`webcal://` opens the subscribe dialog).
+    feed_url: String,
+    webcal_url: String,
+}
+
+/// `POST /api/calendar/token`: a new personal feed token; the old one stops
+/// working.
+pub async fn rotate(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+) -> ApiResult<(StatusCode, Json<Feed>)> {
+    if !user.can("events.view") {
+        return Err(ApiError::Forbidden);
+    }
+    let (token, hash) = secret_token::generate();
+    sqlx::query(
+        "INSERT INTO calendar_tokens (user_id, token_hash) VALUES ($1, $2) \
+         ON CONFLICT (user_id) DO UPDATE SET token_hash = $2, created_at = now()",
+    )
+    .bind(user.id)
+    .bind(&hash)
+    .execute(&state.db)
+    .await?;
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or(
+            if host.starts_with("127.0.0.1") || host.starts_with("localhost") {
+                "http"
+            } else {
+                "https"
+            },
+        );
+    let path = format!("{host}/api/calendar/feed.ics?token={token}");
+    Ok((
+        StatusCode::CREATED,
+        Json(Feed {
+            feed_url: format!("{scheme}://{path}"),
+            webcal_url: format!("webcal://{path}"),
+            token,
+        }),
+    ))
+}
+
+/// `DELETE /api/calendar/token`: the feed stops working.
+pub async fn revoke(State(state): State<AppState>, user: AuthUser) -> ApiResult<StatusCode> {
+    sqlx::query("DELETE FROM calendar_tokens WHERE user_id = $1")
+        .bind(user.id)
+        .execute(&state.db)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,190 @@
+//! Photo galleries: uploads through presigned S3 URLs (images only, the key
+//! chosen by the server under the event's own prefix), confirmed once the
+//! object is checked and counted in the storage usage; captions; deletion
+//! frees the bytes and the object; the list carries short-lived view links.
+
+use crate::events::{visible, Sight};
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use loaf_shared::auth::Require;
+use loaf_shared::extract::{Json, Path};
+use loaf_shared::pagination::{Page, PageParams};
+use loaf_shared::permissions::perm;
+use loaf_shared::uploads::{self, Declared, Reserved, IMAGE_EXTENSIONS};
+use loaf_shared::validate::optional_long_text;
+use loaf_shared::{ApiError, ApiResult, AppState};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// How long a photo's view link works.
+const VIEW_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Photo {
+    id: Uuid,
+    caption: Option<String>,
+    size_bytes: i64,
+    uploaded_by: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    #[serde(skip)]
+    image_key: String,
+    /// A short-lived link to the image.
+    #[sqlx(skip)]
+    url: String,
+}
+
+const SELECT: &str = "SELECT id, caption, file_size_bytes AS size_bytes, uploaded_by, created_at, \
+    image_key FROM event_galleries";
+
+/// The upload purpose of event `id`'s gallery: an upload reserved for one
+/// event cannot be confirmed in another's.
+fn purpose(event: Uuid) -> String {
+    format!("gallery:{event}")
+}
+
+/// `GET /api/events/{id}/gallery`
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Require<perm::GalleryView>,
+    Path(id): Path<Uuid>,
+    page: PageParams,
+) -> ApiResult<Json<Page<Photo>>> {
+    let mut conn = state.db.acquire().await?;
+    visible(&mut conn, id, Sight::of(Some(&viewer.user))).await?;
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM event_galleries WHERE event_id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut items: Vec<Photo> = sqlx::query_as(&format!(
+        "{SELECT} WHERE event_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3"
+    ))
+    .bind(id)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    drop(conn);
+    for photo in &mut items {
+        photo.url = state
+            .storage
+            .presign_get(&photo.image_key, VIEW_WINDOW, None)
+            .await?;
+    }
+    Ok(Json(Page::new(items, page, total)))
+}
+
+/// `POST /api/events/{id}/gallery/uploads`
+pub async fn reserve(
+    State(state): State<AppState>,
+    uploader: Require<perm::GalleryUpload>,
+    Path(id): Path<Uuid>,
+    Json(declared): Json<Declared>,
+) -> ApiResult<(StatusCode, Json<Reserved>)> {
+    let mut tx = state.db.begin().await?;
+    visible(&mut tx, id, Sight::of(Some(&uploader.user))).await?;
+    let reserved = uploads::reserve(
+        &mut tx,
+        &state.storage,
+        &purpose(id),
+        &format!("gallery/{id}"),
+        &declared,
+        IMAGE_EXTENSIONS,
+        state.config.uploads.max_image_bytes,
+        uploader.user.id,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(reserved)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Confirm {
+    upload_id: Uuid,
+    caption: Option<String>,
+}
+
+async fn presigned(state: &AppState, mut photo: Photo) -> ApiResult<Photo> {
+    photo.url = state
+        .storage
+        .presign_get(&photo.image_key, VIEW_WINDOW, None)
+        .await?;
+    Ok(photo)
+}
+
+/// `POST /api/events/{id}/gallery`: the uploaded image joins the gallery.
+pub async fn confirm(
+    State(state): State<AppState>,
+    uploader: Require<perm::GalleryUpload>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<Confirm>,
+) -> ApiResult<(StatusCode, Json<Photo>)> {
+    let caption = optional_long_text("caption", body.caption.as_deref(), 1000)?;
+    let mut tx = state.db.begin().await?;
+    visible(&mut tx, id, Sight::of(Some(&uploader.user))).await?;
+    let file = uploads::claim(&mut tx, &state.storage, &purpose(id), body.upload_id).await?;
+    let photo: Photo = sqlx::query_as(
+        "INSERT INTO event_galleries (event_id, image_url, image_key, caption, uploaded_by, file_size_bytes) \
+         VALUES ($1, $2, $2, $3, $4, $5) \
+         RETURNING id, caption, file_size_bytes AS size_bytes, uploaded_by, created_at, image_key",
+    )
+    .bind(id)
+    .bind(&file.key)
+    .bind(&caption)
+    .bind(uploader.user.id)
+    .bind(file.size_bytes)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((StatusCode::CREATED, Json(presigned(&state, photo).await?)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Caption {
+    caption: Option<String>,
+}
+
+/// `PATCH /api/events/{id}/gallery/{image_id} {caption}`
+pub async fn caption(
+    State(state): State<AppState>,
+    _: Require<perm::GalleryEdit>,
+    Path((id, image)): Path<(Uuid, Uuid)>,
+    Json(body): Json<Caption>,
+) -> ApiResult<Json<Photo>> {
+    let caption = optional_long_text("caption", body.caption.as_deref(), 1000)?;
+    let photo: Photo = sqlx::query_as(
+        "UPDATE event_galleries SET caption = $3 WHERE id = $2 AND event_id = $1 \
+         RETURNING id, caption, file_size_bytes AS size_bytes, uploaded_by, created_at, image_key",
+    )
+    .bind(id)
+    .bind(image)
+    .bind(&caption)
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    Ok(Json(presigned(&state, photo).await?))
+}
+
+/// `DELETE /api/events/{id}/gallery/{image_id}`
+pub async fn delete(
+    State(state): State<AppState>,
+    _: Require<perm::GalleryDelete>,
+    Path((id, image)): Path<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.db.begin().await?;
+    let gone: Option<(String, i64)> = sqlx::query_as(
+        "DELETE FROM event_galleries WHERE id = $2 AND event_id = $1 RETURNING image_key, file_size_bytes",
+    )
+    .bind(id)
+    .bind(image)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (key, size) = gone.ok_or(ApiError::NotFound)?;
+    uploads::forget(&mut tx, &key, size).await?;
+    tx.commit().await?;
+    uploads::delete_now(&state.db, &state.storage, Some(&[key])).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

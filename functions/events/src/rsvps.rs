@@ -1,0 +1,252 @@
+//! RSVPs and attendance. A member answers yes, no or maybe until the event
+//! starts. Only "yes" takes a seat; when the event is full, a "yes" waits
+//! on a waitlist and is promoted, in order, when a seat frees. The event
+//! row is locked while seats are counted, so two members racing for the
+//! last seat cannot both get it. Hosts list the answers and mark who
+//! attended; attending moves an applicant to `pre_validated`.
+
+use crate::events::{visible, Sight};
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use loaf_shared::auth::Require;
+use loaf_shared::extract::{Json, Path};
+use loaf_shared::pagination::{Page, PageParams};
+use loaf_shared::permissions::perm;
+use loaf_shared::{ApiError, ApiResult, AppState};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    /// `yes`, `no` or `maybe`.
+    status: String,
+}
+
+#[derive(Debug, Serialize, sqlx::FromRow)]
+pub struct Rsvp {
+    user_id: Uuid,
+    name: String,
+    email: String,
+    status: String,
+    /// A "yes" waiting for a seat.
+    waitlisted: bool,
+    attended: bool,
+    attended_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MyAnswer {
+    status: String,
+    waitlisted: bool,
+}
+
+/// Promotes the earliest waiting "yes" answers into freed seats.
+async fn promote(conn: &mut PgConnection, event: Uuid, capacity: Option<i32>) -> ApiResult<()> {
+    sqlx::query(
+        "UPDATE event_rsvps SET waitlisted = false, updated_at = now() WHERE id IN ( \
+             SELECT id FROM event_rsvps WHERE event_id = $1 AND waitlisted \
+             ORDER BY updated_at, id \
+             LIMIT GREATEST(COALESCE($2::bigint, 1000000) - (SELECT count(*) FROM event_rsvps \
+                 WHERE event_id = $1 AND rsvp_status = 'yes' AND NOT waitlisted), 0))",
+    )
+    .bind(event)
+    .bind(capacity.map(i64::from))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// `PUT /api/events/{id}/rsvp {status}`
+pub async fn answer(
+    State(state): State<AppState>,
+    member: Require<perm::EventsRsvp>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<Answer>,
+) -> ApiResult<Json<MyAnswer>> {
+    let status = match body.status.as_str() {
+        s @ ("yes" | "no" | "maybe") => s,
+        _ => return Err(ApiError::invalid("status", "status is yes, no or maybe")),
+    };
+    let mut tx = state.db.begin().await?;
+    let event = visible(&mut tx, id, Sight::of(Some(&member.user))).await?;
+    // The lock every answer to this event takes first: seats are counted
+    // one request at a time.
+    let (capacity, started): (Option<i32>, bool) =
+        sqlx::query_as("SELECT capacity, start_at <= now() FROM events WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if !event.published {
+        return Err(ApiError::refused(
+            StatusCode::CONFLICT,
+            "not_published",
+            "This event is not published yet.",
+        ));
+    }
+    if started {
+        return Err(ApiError::refused(
+            StatusCode::CONFLICT,
+            "event_started",
+            "This event has started: answers can no longer change.",
+        ));
+    }
+    let current: Option<(String, bool)> = sqlx::query_as(
+        "SELECT rsvp_status::text, waitlisted FROM event_rsvps WHERE event_id = $1 AND user_id = $2",
+    )
+    .bind(id)
+    .bind(member.user.id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let waitlisted = if status != "yes" {
+        false
+    } else if let Some(("yes", w)) = current.as_ref().map(|(s, w)| (s.as_str(), *w)) {
+        w // already answered yes: keep the seat, or the place in the queue
+    } else {
+        let taken: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM event_rsvps WHERE event_id = $1 AND rsvp_status = 'yes' AND NOT waitlisted",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        capacity.is_some_and(|c| taken >= i64::from(c))
+    };
+    sqlx::query(
+        "INSERT INTO event_rsvps (event_id, user_id, rsvp_status, waitlisted) \
+         VALUES ($1, $2, $3::rsvpstatus, $4) \
+         ON CONFLICT (event_id, user_id) DO UPDATE SET rsvp_status = $3::rsvpstatus, waitlisted = $4, \
+             updated_at = CASE WHEN event_rsvps.rsvp_status = $3::rsvpstatus THEN event_rsvps.updated_at \
+                               ELSE now() END",
+    )
+    .bind(id)
+    .bind(member.user.id)
+    .bind(status)
+    .bind(waitlisted)
+    .execute(&mut *tx)
+    .await?;
+    if current.is_some_and(|(s, w)| s == "yes" && !w) && status != "yes" {
+        promote(&mut tx, id, capacity).await?;
+    }
+    tx.commit().await?;
+    Ok(Json(MyAnswer {
+        status: status.to_string(),
+        waitlisted,
+    }))
+}
+
+/// `GET /api/events/{id}/rsvps`: every answer, seats first.
+pub async fn list(
+    State(state): State<AppState>,
+    host: Require<perm::EventsRsvps>,
+    Path(id): Path<Uuid>,
+    page: PageParams,
+) -> ApiResult<Json<Page<Rsvp>>> {
+    let mut conn = state.db.acquire().await?;
+    visible(&mut conn, id, Sight::of(Some(&host.user))).await?;
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM event_rsvps WHERE event_id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let items = sqlx::query_as(
+        "SELECT r.user_id, trim(concat_ws(' ', u.first_name, u.last_name)) AS name, u.email, \
+                r.rsvp_status::text AS status, r.waitlisted, r.attended, r.attended_at, r.updated_at \
+         FROM event_rsvps r JOIN users u ON u.id = r.user_id WHERE r.event_id = $1 \
+         ORDER BY r.rsvp_status, r.waitlisted, r.updated_at, r.id LIMIT $2 OFFSET $3",
+    )
+    .bind(id)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Json(Page::new(items, page, total)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attendance {
+    user_ids: Vec<Uuid>,
+    attended: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Marked {
+    marked: u64,
+    /// Applicants who attended and are now `pre_validated`.
+    pre_validated: u64,
+}
+
+/// `POST /api/events/{id}/attendance {user_ids, attended}`: in one
+/// transaction; someone who came without answering gets a "yes".
+pub async fn mark(
+    State(state): State<AppState>,
+    host: Require<perm::EventsAttendance>,
+    Path(id): Path<Uuid>,
+    Json(body): Json<Attendance>,
+) -> ApiResult<Json<Marked>> {
+    if body.user_ids.is_empty() || body.user_ids.len() > 1000 {
+        return Err(ApiError::invalid(
+            "user_ids",
+            "give from 1 to 1000 member ids",
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    visible(&mut tx, id, Sight::of(Some(&host.user))).await?;
+    let known: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE id = ANY($1)")
+        .bind(&body.user_ids)
+        .fetch_one(&mut *tx)
+        .await?;
+    let mut unique = body.user_ids.clone();
+    unique.sort();
+    unique.dedup();
+    if known != unique.len() as i64 {
+        return Err(ApiError::invalid(
+            "user_ids",
+            "some of these ids are no member's",
+        ));
+    }
+    let marked = sqlx::query(
+        "INSERT INTO event_rsvps (event_id, user_id, rsvp_status, attended, attended_at) \
+         SELECT $1, u, 'yes', $2, CASE WHEN $2 THEN now() END FROM unnest($3::uuid[]) AS u \
+         ON CONFLICT (event_id, user_id) DO UPDATE SET attended = $2, \
+             attended_at = CASE WHEN $2 THEN COALESCE(event_rsvps.attended_at, now()) END, \
+             updated_at = now()",
+    )
+    .bind(id)
+    .bind(body.attended)
+    .bind(&unique)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    let pre_validated = if body.attended {
+        let moved: Vec<Uuid> = sqlx::query_scalar(
+            "UPDATE users SET status = 'pre_validated', updated_at = now() \
+             WHERE id = ANY($1) AND status = 'pending_validation' RETURNING id",
+        )
+        .bind(&unique)
+        .fetch_all(&mut *tx)
+        .await?;
+        for user in &moved {
+            loaf_shared::audit::record(
+                &mut tx,
+                *user,
+                Some(host.user.id),
+                "status",
+                Some("pending_validation"),
+                Some("pre_validated"),
+                Some("attended an event"),
+            )
+            .await?;
+        }
+        moved.len() as u64
+    } else {
+        0
+    };
+    tx.commit().await?;
+    Ok(Json(Marked {
+        marked,
+        pre_validated,
+    }))
+}
