@@ -358,6 +358,23 @@ pub async fn call_raw(
     reply(router, req).await
 }
 
+/// PUTs `bytes` to the presigned upload URL of a reservation reply
+/// (`{upload: {url, headers}}`) with its signed headers, the length being
+/// the body's own, as a client sends it.
+pub async fn upload_to(reserved: &Reply, bytes: &[u8]) -> reqwest::StatusCode {
+    let up = &reserved.body["upload"];
+    let mut req = reqwest::Client::new()
+        .put(up["url"].as_str().expect("an upload url"))
+        .body(bytes.to_vec());
+    for pair in up["headers"].as_array().expect("signed headers") {
+        let name = pair[0].as_str().expect("a header name");
+        if !name.eq_ignore_ascii_case("content-length") {
+            req = req.header(name, pair[1].as_str().expect("a header value"));
+        }
+    }
+    req.send().await.expect("the S3 endpoint answers").status()
+}
+
 /// Posts a payment-provider webhook delivery (its `Stripe-Signature` and
 /// body) to `/api/payments/webhook`.
 pub async fn post_webhook(router: &Router, signature: &str, body: &str) -> Reply {

@@ -15,7 +15,7 @@ use loaf_shared::config::DEFAULT_MAX_PAYMENT_CENTS;
 use loaf_shared::domain::Email;
 use loaf_shared::extract::Json;
 use loaf_shared::memberships::org_settings;
-use loaf_shared::payments::{CheckoutRequest, LineItem};
+use loaf_shared::payments::{Bookkeeping, CheckoutRequest, LineItem};
 use loaf_shared::permissions::perm;
 use loaf_shared::validate::{optional_long_text, optional_text};
 use loaf_shared::{ApiError, ApiResult, AppState};
@@ -184,33 +184,25 @@ pub async fn checkout(
 
     let frontend = &state.config.email.frontend_url;
     let session = provider
-        .create_checkout(&CheckoutRequest {
-            reference: id,
-            kind: "donation",
-            currency: gift.currency.clone(),
-            items: vec![LineItem {
-                name: format!("Donation to {}", state.config.email.org_name),
-                amount_cents: body.amount_cents,
-            }],
-            customer_email: gift.donor_email.clone(),
-            success_url: format!("{frontend}/donate/thanks?session_id={{CHECKOUT_SESSION_ID}}"),
-            cancel_url: format!("{frontend}/donate"),
-        })
-        .await;
-    let session = match session {
-        Ok(session) => session,
-        Err(e) => {
-            sqlx::query("UPDATE donations SET status = 'failed', updated_at = now() WHERE id = $1")
-                .bind(id)
-                .execute(&state.db)
-                .await?;
-            return Err(e);
-        }
-    };
-    sqlx::query("UPDATE donations SET stripe_checkout_session_id = $2 WHERE id = $1")
-        .bind(id)
-        .bind(&session.id)
-        .execute(&state.db)
+        .open_for(
+            &state.db,
+            &CheckoutRequest {
+                reference: id,
+                kind: "donation",
+                currency: gift.currency.clone(),
+                items: vec![LineItem {
+                    name: format!("Donation to {}", state.config.email.org_name),
+                    amount_cents: body.amount_cents,
+                }],
+                customer_email: gift.donor_email.clone(),
+                success_url: format!("{frontend}/donate/thanks?session_id={{CHECKOUT_SESSION_ID}}"),
+                cancel_url: format!("{frontend}/donate"),
+            },
+            Bookkeeping {
+                failed: "UPDATE donations SET status = 'failed', updated_at = now() WHERE id = $1",
+                opened: "UPDATE donations SET stripe_checkout_session_id = $2 WHERE id = $1",
+            },
+        )
         .await?;
     Ok((
         StatusCode::CREATED,

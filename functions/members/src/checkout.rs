@@ -12,7 +12,7 @@ use loaf_shared::auth::AuthUser;
 use loaf_shared::domain::UserStatus;
 use loaf_shared::extract::Json;
 use loaf_shared::memberships;
-use loaf_shared::payments::{CheckoutRequest, LineItem};
+use loaf_shared::payments::{Bookkeeping, CheckoutRequest, LineItem};
 use loaf_shared::{ApiError, ApiResult, AppState};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -141,32 +141,24 @@ pub async fn create(
     }
     let frontend = &state.config.email.frontend_url;
     let session = provider
-        .create_checkout(&CheckoutRequest {
-            reference: checkout_id,
-            kind: "membership",
-            currency: settings.currency.clone(),
-            items,
-            customer_email: Some(user.email.clone()),
-            success_url: format!(
-                "{frontend}/membership/complete?session_id={{CHECKOUT_SESSION_ID}}"
-            ),
-            cancel_url: format!("{frontend}/membership"),
-        })
-        .await;
-    let session = match session {
-        Ok(session) => session,
-        Err(e) => {
-            sqlx::query("UPDATE membership_checkouts SET status = 'failed' WHERE id = $1 AND status = 'open'")
-                .bind(checkout_id)
-                .execute(&state.db)
-                .await?;
-            return Err(e);
-        }
-    };
-    sqlx::query("UPDATE membership_checkouts SET provider_session_id = $2 WHERE id = $1")
-        .bind(checkout_id)
-        .bind(&session.id)
-        .execute(&state.db)
+        .open_for(
+            &state.db,
+            &CheckoutRequest {
+                reference: checkout_id,
+                kind: "membership",
+                currency: settings.currency.clone(),
+                items,
+                customer_email: Some(user.email.clone()),
+                success_url: format!(
+                    "{frontend}/membership/complete?session_id={{CHECKOUT_SESSION_ID}}"
+                ),
+                cancel_url: format!("{frontend}/membership"),
+            },
+            Bookkeeping {
+                failed: "UPDATE membership_checkouts SET status = 'failed' WHERE id = $1 AND status = 'open'",
+                opened: "UPDATE membership_checkouts SET provider_session_id = $2 WHERE id = $1",
+            },
+        )
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -6,4 +6,4 @@ pub mod events;
 pub mod provider;
 pub mod signature;
 
-pub use provider::{CheckoutRequest, CheckoutSession, LineItem, Provider};
+pub use provider::{Bookkeeping, CheckoutRequest, CheckoutSession, LineItem, Provider};

@@ -132,6 +132,45 @@ impl Provider {
     }
 }
 
+/// The SQL that records a checkout's fate on the row that started it:
+/// `failed` with `$1` the row's id, `opened` with `$1` the id and `$2` the
+/// provider's session id.
+#[derive(Debug, Clone, Copy)]
+pub struct Bookkeeping {
+    pub failed: &'static str,
+    pub opened: &'static str,
+}
+
+impl Provider {
+    /// Opens a checkout for the committed row `req.reference` and records the
+    /// outcome on it: the session id, or the row marked failed (and the
+    /// provider's refusal answered).
+    pub async fn open_for(
+        &self,
+        db: &sqlx::PgPool,
+        req: &CheckoutRequest,
+        book: Bookkeeping,
+    ) -> Result<CheckoutSession, ApiError> {
+        match self.create_checkout(req).await {
+            Ok(session) => {
+                sqlx::query(book.opened)
+                    .bind(req.reference)
+                    .bind(&session.id)
+                    .execute(db)
+                    .await?;
+                Ok(session)
+            }
+            Err(e) => {
+                sqlx::query(book.failed)
+                    .bind(req.reference)
+                    .execute(db)
+                    .await?;
+                Err(e)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

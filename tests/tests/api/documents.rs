@@ -2,7 +2,7 @@
 //! usage and its reconciliation, the organisation's settings and logo.
 
 use http::{Method, StatusCode};
-use loaf_tests::{call, spawn_app, Reply, TestApp};
+use loaf_tests::{call, spawn_app, upload_to, Reply, TestApp};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -26,27 +26,11 @@ async fn reserve(app: &TestApp, token: &str, kind: &str, content_type: &str, siz
     .await
 }
 
-/// PUTs `bytes` to a reservation's presigned URL with its signed headers
-/// (the length is the body's own, as a client would send it).
-async fn put(reserved: &Reply, bytes: &[u8]) -> reqwest::StatusCode {
-    let up = &reserved.body["upload"];
-    let mut req = reqwest::Client::new()
-        .put(up["url"].as_str().expect("an upload url"))
-        .body(bytes.to_vec());
-    for pair in up["headers"].as_array().unwrap() {
-        let name = pair[0].as_str().unwrap();
-        if !name.eq_ignore_ascii_case("content-length") {
-            req = req.header(name, pair[1].as_str().unwrap());
-        }
-    }
-    req.send().await.unwrap().status()
-}
-
 /// Reserves, uploads and creates a newsletter of `bytes`; answers its reply.
 async fn newsletter(app: &TestApp, token: &str, bytes: &[u8]) -> Reply {
     let r = reserve(app, token, "newsletters", "application/pdf", bytes.len()).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    assert!(put(&r, bytes).await.is_success());
+    assert!(upload_to(&r, bytes).await.is_success());
     call(
         &app.api(),
         Method::POST,
@@ -180,7 +164,7 @@ async fn uploads_are_checked_for_type_size_quota_content_and_library() {
     );
     // ...and again at confirmation, if the quota shrank meanwhile.
     let r = reserve(&app, &token, "newsletters", "application/pdf", PDF.len()).await;
-    assert!(put(&r, PDF).await.is_success());
+    assert!(upload_to(&r, PDF).await.is_success());
     sqlx::query("UPDATE storage_usage SET max_bytes_allowed = 10")
         .execute(&app.db)
         .await
@@ -232,10 +216,10 @@ async fn uploads_are_checked_for_type_size_quota_content_and_library() {
         (StatusCode::CONFLICT, "upload_missing")
     );
     // A body of another length than the one signed: S3 refuses it.
-    assert!(!put(&r2, PDF).await.is_success());
+    assert!(!upload_to(&r2, PDF).await.is_success());
     // Declared a PDF, is a PNG.
     let r3 = reserve(&app, &token, "newsletters", "application/pdf", PNG.len()).await;
-    assert!(put(&r3, PNG).await.is_success());
+    assert!(upload_to(&r3, PNG).await.is_success());
     let mismatch = create(r3.body["upload_id"].clone(), "newsletters").await;
     assert_eq!(
         mismatch.error_code(),
@@ -734,7 +718,7 @@ async fn the_organisation_sets_its_name_zone_currency_and_logo() {
     for round in 0..2 {
         let r = logo("image/png", PNG.len()).await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-        assert!(put(&r, PNG).await.is_success());
+        assert!(upload_to(&r, PNG).await.is_success());
         let set = call(
             &app.api(),
             Method::PUT,
