@@ -108,7 +108,6 @@ pub async fn complete(
             currency: &checkout.currency,
             paid_at: now,
             by: PaidBy::Online {
-                session_id: session.id.clone(),
                 customer_id: session.customer.clone(),
             },
         },

@@ -216,11 +216,9 @@ pub fn check_amounts(
 /// How a payment was made.
 #[derive(Debug, Clone)]
 pub enum PaidBy {
-    /// Through the provider's checkout.
-    Online {
-        session_id: String,
-        customer_id: Option<String>,
-    },
+    /// Through the provider's checkout (`membership_checkouts` links the
+    /// session to the subscription).
+    Online { customer_id: Option<String> },
     /// Recorded by an admin: `method` is cash, cheque or bank_transfer.
     Manual {
         method: &'static str,
@@ -264,9 +262,9 @@ fn activates(status: UserStatus, manual: bool) -> bool {
 
 /// Records `payment` inside the caller's transaction: the subscription for
 /// its terms, the member `active` (audited), a guest given the `member`
-/// role, `member_since` on the first payment, and a confirmation email (through the outbox, rendered with
-/// `mail`). The member's row is locked first, so two payments for one
-/// member are recorded one after the other.
+/// role, `member_since` on the first payment, and a confirmation email
+/// through the outbox (rendered with `mail`). The member's row is locked
+/// first, so two payments for one member are recorded one after the other.
 pub async fn record_payment(
     conn: &mut PgConnection,
     mail: &EmailConfig,
@@ -277,29 +275,21 @@ pub async fn record_payment(
             .bind(payment.user_id)
             .fetch_one(&mut *conn)
             .await?;
-    let (method, session, customer, manual) = match &payment.by {
-        PaidBy::Online {
-            session_id,
-            customer_id,
-        } => (
-            "online",
-            Some(session_id.as_str()),
-            customer_id.as_deref(),
-            None,
-        ),
+    let (method, customer, manual) = match &payment.by {
+        PaidBy::Online { customer_id } => ("online", customer_id.as_deref(), None),
         PaidBy::Manual {
             method,
             admin_id,
             notes,
-        } => (*method, None, None, Some((*admin_id, notes.as_deref()))),
+        } => (*method, None, Some((*admin_id, notes.as_deref()))),
     };
     let subscription_id: Uuid = sqlx::query_scalar(
         "INSERT INTO subscriptions (user_id, plan_id, status, start_date, end_date, \
              base_subscription_cents, donation_cents, amount_paid_cents, currency, payment_method, \
-             stripe_subscription_id, stripe_customer_id, manual_payment, manual_payment_admin_id, \
-             manual_payment_notes, manual_payment_date) \
-         VALUES ($1, $2, 'active', $3, $4, $5, $6, $5 + $6, $7, $8, $9, $10, $11, $12, $13, \
-             CASE WHEN $11 THEN $14::timestamptz END) \
+             stripe_customer_id, manual_payment, manual_payment_admin_id, manual_payment_notes, \
+             manual_payment_date) \
+         VALUES ($1, $2, 'active', $3, $4, $5, $6, $5 + $6, $7, $8, $9, $10, $11, $12, \
+             CASE WHEN $10 THEN $13::timestamptz END) \
          RETURNING id",
     )
     .bind(payment.user_id)
@@ -310,7 +300,6 @@ pub async fn record_payment(
     .bind(payment.donation_cents as i32)
     .bind(payment.currency)
     .bind(method)
-    .bind(session)
     .bind(customer)
     .bind(manual.is_some())
     .bind(manual.map(|(admin, _)| admin))
