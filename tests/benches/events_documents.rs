@@ -1,0 +1,296 @@
+//! Events and documents benchmark: 1,000 published events (20,000 RSVPs),
+//! the event list and detail, the iCalendar file and a feed of every event,
+//! RSVPs (and 20 members racing for 5 seats), a photo upload end to end;
+//! 1,000 newsletters, their list, a download link, an upload end to end.
+//! Every figure sits beside `GET /api/health` (one `SELECT 1`) measured in
+//! the same run, through the real router, PostgreSQL and S3-protocol
+//! endpoint. Prints a table; asserts nothing about time.
+//!
+//!     cargo bench -p loaf-tests --bench events_documents [-- RUNS]
+
+use http::{Method, StatusCode};
+use loaf_tests::{call, spawn_app, upload_to, TestApp};
+use serde_json::json;
+use std::time::Instant;
+use tower::ServiceExt;
+
+mod common;
+use common::{ms, peak_growth, percentile};
+
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
+async fn seed(app: &TestApp) {
+    for sql in [
+        "INSERT INTO events (title, description, start_at, end_at, location, capacity, published, \
+             visibility, calendar_uid, published_at) \
+         SELECT 'Event ' || i, 'About event ' || i, now() + (i - 300) * interval '1 day', \
+                now() + (i - 300) * interval '1 day' + interval '2 hours', 'Hall ' || i % 7, \
+                CASE WHEN i % 3 = 0 THEN 50 END, true, \
+                CASE WHEN i % 2 = 0 THEN 'public' ELSE 'members' END, 'ev' || i || '@loaf', now() \
+         FROM generate_series(1, 1000) AS i",
+        "INSERT INTO users (email, password_hash, first_name, last_name, status, role) \
+         SELECT 'rsvp' || i || '@example.org', '!', 'R', 'Svp' || i, 'active', 'member' \
+         FROM generate_series(1, 200) AS i",
+        "INSERT INTO event_rsvps (event_id, user_id, rsvp_status) \
+         SELECT e.id, u.id, (ARRAY['yes','no','maybe'])[1 + abs(hashtext(e.id::text || u.id::text)) % 3]::rsvpstatus \
+         FROM (SELECT id FROM events ORDER BY start_at LIMIT 100) e, \
+              (SELECT id FROM users WHERE email LIKE 'rsvp%') u",
+        "INSERT INTO newsletter_archives (title, published_date, document_url, document_type) \
+         SELECT 'Letter ' || i, now() - i * interval '1 week', 'https://example.org/' || i || '.pdf', 'link' \
+         FROM generate_series(1, 1000) AS i",
+    ] {
+        sqlx::query(sql).execute(&app.db).await.unwrap();
+    }
+    for table in ["events", "event_rsvps", "users", "newsletter_archives"] {
+        sqlx::query(&format!("VACUUM ANALYZE {table}"))
+            .execute(&app.db)
+            .await
+            .unwrap();
+    }
+}
+
+fn row(name: &str, samples: &[f64], floor: f64) {
+    let p50 = percentile(samples, 0.5);
+    println!(
+        "{name:<34} {p50:>9.2} {:>9.2} {:>9.1}x",
+        percentile(samples, 0.99),
+        p50 / floor
+    );
+}
+
+/// GET `path` whole, for the non-JSON answers (calendars).
+async fn get_bytes(app: &TestApp, path: &str) -> usize {
+    let res = app
+        .api()
+        .oneshot(
+            http::Request::get(path)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{path}");
+    axum::body::to_bytes(res.into_body(), 64 << 20)
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::main]
+async fn main() {
+    let runs = common::runs();
+    let app = spawn_app().await;
+    let api = app.api();
+    let t = Instant::now();
+    seed(&app).await;
+    println!(
+        "seeded 1,000 events, 20,000 RSVPs and 1,000 newsletters in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let admin = app.user_with_role("admin").await;
+    let token = app.token_for(&admin).await;
+    let member = app.user_with_role("member").await;
+    let member_token = app.token_for(&member).await;
+    let event: String = sqlx::query_scalar(
+        "SELECT id::text FROM events WHERE start_at > now() AND capacity IS NULL ORDER BY start_at LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let feed = call(
+        &api,
+        Method::POST,
+        "/api/calendar/token",
+        Some(&member_token),
+        None,
+    )
+    .await;
+    let feed_path = format!(
+        "/api/calendar/feed.ics?token={}",
+        feed.body["token"].as_str().unwrap()
+    );
+
+    let reads: Vec<(&str, String, Option<&str>)> = vec![
+        ("GET /api/health (floor)", "/api/health".into(), None),
+        ("events, upcoming (guest)", "/api/events".into(), None),
+        (
+            "events, upcoming (member)",
+            "/api/events".into(),
+            Some(&member_token),
+        ),
+        (
+            "events, past, page 10",
+            "/api/events?when=past&page=10".into(),
+            Some(&member_token),
+        ),
+        (
+            "GET /api/events/{id}",
+            format!("/api/events/{event}"),
+            Some(&member_token),
+        ),
+        (
+            "RSVP list (200 answers)",
+            format!("/api/events/{event}/rsvps?per_page=100"),
+            Some(&token),
+        ),
+        (
+            "newsletters, page 1",
+            "/api/documents/newsletters".into(),
+            Some(&member_token),
+        ),
+        (
+            "newsletters ?q=letter 99",
+            "/api/documents/newsletters?q=letter%2099".into(),
+            Some(&member_token),
+        ),
+        ("GET /api/settings", "/api/settings".into(), None),
+    ];
+    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(runs); reads.len()];
+    for _ in 0..runs {
+        for (i, (_, path, who)) in reads.iter().enumerate() {
+            let t = Instant::now();
+            let r = call(&api, Method::GET, path, *who, None).await;
+            samples[i].push(ms(t.elapsed()));
+            assert_eq!(r.status, StatusCode::OK, "{path}: {:?}", r.body);
+        }
+    }
+    let floor = percentile(&samples[0], 0.5);
+    println!("{runs} runs each, in-process router, real PostgreSQL");
+    println!(
+        "{:<34} {:>9} {:>9} {:>10}",
+        "request", "p50 ms", "p99 ms", "vs floor"
+    );
+    for (i, (name, _, _)) in reads.iter().enumerate() {
+        row(name, &samples[i], floor);
+    }
+
+    let (mut one_ics, mut whole_feed, mut answer) = (Vec::new(), Vec::new(), Vec::new());
+    let mut feed_size = 0;
+    for i in 0..runs {
+        let t = Instant::now();
+        get_bytes(&app, &format!("/api/events/{event}/calendar.ics")).await;
+        one_ics.push(ms(t.elapsed()));
+        let t = Instant::now();
+        feed_size = get_bytes(&app, &feed_path).await;
+        whole_feed.push(ms(t.elapsed()));
+        let status = if i % 2 == 0 { "yes" } else { "maybe" };
+        let t = Instant::now();
+        let r = call(
+            &api,
+            Method::PUT,
+            &format!("/api/events/{event}/rsvp"),
+            Some(&member_token),
+            Some(json!({"status": status})),
+        )
+        .await;
+        answer.push(ms(t.elapsed()));
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    }
+    let (_, feed_heap) = peak_growth(get_bytes(&app, &feed_path)).await;
+    println!("the feed's peak heap: +{feed_heap:.1} MiB");
+    row("GET …/calendar.ics (one event)", &one_ics, floor);
+    row(
+        &format!("feed.ics (~700 events, {} KiB)", feed_size / 1024),
+        &whole_feed,
+        floor,
+    );
+    row("PUT …/rsvp", &answer, floor);
+
+    // 20 members race for 5 seats, all at once.
+    let race: String = sqlx::query_scalar(
+        "INSERT INTO events (title, start_at, end_at, capacity, published, calendar_uid) \
+         VALUES ('Race', now() + interval '3 days', now() + interval '3 days', 5, true, 'race@loaf') \
+         RETURNING id::text",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let mut racers = Vec::new();
+    for _ in 0..20 {
+        let m = app.user_with_role("member").await;
+        racers.push(app.token_for(&m).await);
+    }
+    let t = Instant::now();
+    let replies = futures_util::future::join_all(racers.iter().map(|tok| {
+        let api = api.clone();
+        let path = format!("/api/events/{race}/rsvp");
+        async move {
+            call(
+                &api,
+                Method::PUT,
+                &path,
+                Some(tok),
+                Some(json!({"status": "yes"})),
+            )
+            .await
+        }
+    }))
+    .await;
+    let seated = replies
+        .iter()
+        .filter(|r| r.body["waitlisted"] == false)
+        .count();
+    println!(
+        "{:<34} {:>9.2} ms for all 20 ({seated} seated, {} waitlisted)",
+        "20 RSVPs racing for 5 seats",
+        ms(t.elapsed()),
+        20 - seated
+    );
+
+    // Uploads end to end: reserve, PUT to S3, confirm.
+    let (mut photo, mut letter, mut link) = (Vec::new(), Vec::new(), Vec::new());
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    pdf.resize(64 * 1024, b' ');
+    for _ in 0..runs {
+        let t = Instant::now();
+        let r = call(
+            &api,
+            Method::POST,
+            &format!("/api/events/{event}/gallery/uploads"),
+            Some(&token),
+            Some(
+                json!({"file_name": "p.png", "content_type": "image/png", "size_bytes": PNG.len()}),
+            ),
+        )
+        .await;
+        assert!(upload_to(&r, PNG).await.is_success());
+        let c = call(
+            &api,
+            Method::POST,
+            &format!("/api/events/{event}/gallery"),
+            Some(&token),
+            Some(json!({"upload_id": r.body["upload_id"]})),
+        )
+        .await;
+        assert_eq!(c.status, StatusCode::CREATED, "{:?}", c.body);
+        photo.push(ms(t.elapsed()));
+
+        let t = Instant::now();
+        let r = call(&api, Method::POST, "/api/documents/newsletters/uploads", Some(&token),
+            Some(json!({"file_name": "l.pdf", "content_type": "application/pdf", "size_bytes": pdf.len()}))).await;
+        assert!(upload_to(&r, &pdf).await.is_success());
+        let c = call(&api, Method::POST, "/api/documents/newsletters", Some(&token),
+            Some(json!({"upload_id": r.body["upload_id"], "title": "Bench", "published_date": "2026-01-01"}))).await;
+        assert_eq!(c.status, StatusCode::CREATED, "{:?}", c.body);
+        letter.push(ms(t.elapsed()));
+
+        let t = Instant::now();
+        let d = call(
+            &api,
+            Method::GET,
+            &format!(
+                "/api/documents/newsletters/{}/download",
+                c.body["id"].as_str().unwrap()
+            ),
+            Some(&member_token),
+            None,
+        )
+        .await;
+        assert_eq!(d.status, StatusCode::OK);
+        link.push(ms(t.elapsed()));
+    }
+    row("photo: reserve + PUT + confirm", &photo, floor);
+    row("64 KiB PDF: reserve + PUT + create", &letter, floor);
+    row("download link (presign)", &link, floor);
+}
