@@ -93,7 +93,8 @@ async fn main() {
     let member = app.user_with_role("member").await;
     let member_token = app.token_for(&member).await;
     let event: String = sqlx::query_scalar(
-        "SELECT id::text FROM events WHERE start_at > now() AND capacity IS NULL ORDER BY start_at LIMIT 1",
+        "SELECT id::text FROM events WHERE start_at > now() AND capacity IS NULL AND visibility = 'public' \
+         ORDER BY start_at LIMIT 1",
     )
     .fetch_one(&app.db)
     .await
