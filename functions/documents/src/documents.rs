@@ -148,36 +148,30 @@ pub struct Fields {
 impl Fields {
     /// Refuses a field the library does not have.
     fn only_for(&self, kind: Kind) -> ApiResult<()> {
-        let foreign = match kind {
-            Kind::Newsletters => [
-                ("year", self.year.is_some()),
-                ("version", self.version.is_some()),
-                ("effective_date", self.effective_date.is_some()),
-                ("is_current", self.is_current.is_some()),
-            ],
-            Kind::FinancialReports => [
-                ("description", self.description.is_some()),
-                ("published_date", self.published_date.is_some()),
-                ("version", self.version.is_some()),
-                ("effective_date", self.effective_date.is_some()),
-            ],
-            Kind::Bylaws => [
-                ("description", self.description.is_some()),
-                ("published_date", self.published_date.is_some()),
-                ("year", self.year.is_some()),
-                ("url", false),
-            ],
-        };
-        if let Some((field, _)) = foreign.iter().find(|(_, present)| *present) {
+        // Every library-specific field, and the library that has it.
+        let fields = [
+            ("description", self.description.is_some(), Kind::Newsletters),
+            (
+                "published_date",
+                self.published_date.is_some(),
+                Kind::Newsletters,
+            ),
+            ("year", self.year.is_some(), Kind::FinancialReports),
+            ("version", self.version.is_some(), Kind::Bylaws),
+            (
+                "effective_date",
+                self.effective_date.is_some(),
+                Kind::Bylaws,
+            ),
+            ("is_current", self.is_current.is_some(), Kind::Bylaws),
+        ];
+        if let Some((field, _, _)) = fields
+            .iter()
+            .find(|(_, present, owner)| *present && *owner != kind)
+        {
             return Err(ApiError::invalid(
                 *field,
                 format!("{} entries have no {field}", kind.as_str()),
-            ));
-        }
-        if kind == Kind::FinancialReports && self.is_current.is_some() {
-            return Err(ApiError::invalid(
-                "is_current",
-                "financial-reports entries have no is_current",
             ));
         }
         if let Some(year) = self.year {
