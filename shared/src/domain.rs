@@ -67,6 +67,13 @@ impl<'de> Deserialize<'de> for Email {
     }
 }
 
+/// Whole cents as a decimal amount: `2550` → `25.50`. Amounts are kept in
+/// cents everywhere; this is how messages, receipts and exports show them.
+pub fn money(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", (cents / 100).abs(), (cents % 100).abs())
+}
+
 /// The `userstatus` enum: where a person is in the membership lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
 #[sqlx(type_name = "userstatus", rename_all = "snake_case")]
@@ -145,6 +152,14 @@ impl UserStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_shows_cents_as_a_decimal() {
+        assert_eq!(money(2550), "25.50");
+        assert_eq!(money(5), "0.05");
+        assert_eq!(money(0), "0.00");
+        assert_eq!(money(-150), "-1.50");
+    }
 
     #[test]
     fn normalises_case_and_space() {

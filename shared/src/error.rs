@@ -75,6 +75,16 @@ impl ApiError {
         }
     }
 
+    /// A 422 `required` naming `field`.
+    pub fn required(field: impl Into<String>) -> Self {
+        let field = field.into();
+        ApiError::Validation {
+            message: format!("{field} is required"),
+            field,
+            code: "required",
+        }
+    }
+
     /// A 409 naming `field`.
     pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::Conflict {

@@ -110,6 +110,14 @@ fn field_error(path: &str, message: &str) -> ApiError {
     }
 }
 
+/// For PATCH fields: tells a key given as `null` (`Some(None)`) from an
+/// absent one (`None`). Use with `#[serde(default, deserialize_with = …)]`.
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 /// A query string. A value of the wrong type: 422 naming the parameter.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Query<T>(pub T);

@@ -8,7 +8,7 @@ use crate::validate::{
 };
 use crate::{ApiError, ApiResult};
 use chrono::NaiveDate;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use sqlx::types::Json as Jsonb;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -124,45 +124,38 @@ pub struct Profile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProfilePatch {
-    #[serde(deserialize_with = "present")]
+    #[serde(deserialize_with = "crate::extract::present")]
     first_name: Option<Option<String>>,
-    #[serde(deserialize_with = "present")]
+    #[serde(deserialize_with = "crate::extract::present")]
     last_name: Option<Option<String>>,
-    #[serde(deserialize_with = "present")]
+    #[serde(deserialize_with = "crate::extract::present")]
     phone: Option<Option<String>>,
-    #[serde(deserialize_with = "present")]
+    #[serde(deserialize_with = "crate::extract::present")]
     address: Option<Option<Address>>,
-    #[serde(deserialize_with = "present")]
+    #[serde(deserialize_with = "crate::extract::present")]
     date_of_birth: Option<Option<NaiveDate>>,
-    #[serde(deserialize_with = "present")]
+    #[serde(deserialize_with = "crate::extract::present")]
     emergency_contact: Option<Option<EmergencyContact>>,
-    #[serde(deserialize_with = "present")]
+    #[serde(deserialize_with = "crate::extract::present")]
     lead_sources: Option<Option<Vec<String>>>,
-    #[serde(deserialize_with = "present")]
+    #[serde(deserialize_with = "crate::extract::present")]
     referred_by_member_name: Option<Option<String>>,
-    #[serde(deserialize_with = "present")]
+    #[serde(deserialize_with = "crate::extract::present")]
     partner: Option<Option<Partner>>,
-    #[serde(deserialize_with = "present")]
+    #[serde(deserialize_with = "crate::extract::present")]
     interests: Option<Option<Vec<String>>>,
-    #[serde(deserialize_with = "present")]
+    #[serde(deserialize_with = "crate::extract::present")]
     volunteer_interests: Option<Option<Vec<String>>>,
-    #[serde(deserialize_with = "present")]
+    #[serde(deserialize_with = "crate::extract::present")]
     scholarship_requested: Option<Option<bool>>,
-    #[serde(deserialize_with = "present")]
+    #[serde(deserialize_with = "crate::extract::present")]
     scholarship_reason: Option<Option<String>>,
-    #[serde(deserialize_with = "present")]
+    #[serde(deserialize_with = "crate::extract::present")]
     newsletter: Option<Option<Newsletter>>,
-    #[serde(deserialize_with = "present")]
+    #[serde(deserialize_with = "crate::extract::present")]
     directory: Option<Option<Directory>>,
-    #[serde(deserialize_with = "present")]
+    #[serde(deserialize_with = "crate::extract::present")]
     social_media: Option<Option<SocialMedia>>,
-}
-
-/// Tells a key given as `null` (`Some(None)`) from an absent one (`None`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 impl ProfilePatch {

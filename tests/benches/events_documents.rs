@@ -15,7 +15,7 @@ use std::time::Instant;
 use tower::ServiceExt;
 
 mod common;
-use common::{ms, peak_growth, percentile};
+use common::{ms, peak_growth, percentile, row};
 
 const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
@@ -42,21 +42,11 @@ async fn seed(app: &TestApp) {
     ] {
         sqlx::query(sql).execute(&app.db).await.unwrap();
     }
-    for table in ["events", "event_rsvps", "users", "newsletter_archives"] {
-        sqlx::query(&format!("VACUUM ANALYZE {table}"))
-            .execute(&app.db)
-            .await
-            .unwrap();
-    }
-}
-
-fn row(name: &str, samples: &[f64], floor: f64) {
-    let p50 = percentile(samples, 0.5);
-    println!(
-        "{name:<34} {p50:>9.2} {:>9.2} {:>9.1}x",
-        percentile(samples, 0.99),
-        p50 / floor
-    );
+    common::vacuum(
+        &app.db,
+        &["events", "event_rsvps", "users", "newsletter_archives"],
+    )
+    .await;
 }
 
 /// GET `path` whole, for the non-JSON answers (calendars).

@@ -12,7 +12,7 @@ use serde_json::json;
 use std::time::Instant;
 
 mod common;
-use common::{ms, peak_growth, percentile};
+use common::{ms, peak_growth, percentile, row};
 
 /// 100,000 members with varied, partly accented names.
 async fn seed(app: &TestApp) {
@@ -28,12 +28,7 @@ async fn seed(app: &TestApp) {
     .execute(&app.db)
     .await
     .unwrap();
-    // What autovacuum does after a bulk load: statistics and the
-    // visibility map (index-only counts).
-    sqlx::query("VACUUM ANALYZE users")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    common::vacuum(&app.db, &["users"]).await;
 }
 
 async fn upload(app: &TestApp, token: &str, file: &[u8]) -> String {
@@ -99,16 +94,11 @@ async fn main() {
     let floor = percentile(&samples[0], 0.5);
     println!("{runs} runs each, in-process router, real PostgreSQL, 100,000 members");
     println!(
-        "{:<30} {:>9} {:>9} {:>10}",
+        "{:<34} {:>9} {:>9} {:>10}",
         "request", "p50 ms", "p99 ms", "vs floor"
     );
     for (i, (name, _)) in requests.iter().enumerate() {
-        let p50 = percentile(&samples[i], 0.5);
-        println!(
-            "{name:<30} {p50:>9.2} {:>9.2} {:>9.1}x",
-            percentile(&samples[i], 0.99),
-            p50 / floor
-        );
+        row(name, &samples[i], floor);
     }
 
     // Import: 10,000 new members, previewed then written.

@@ -17,7 +17,7 @@ use std::time::Instant;
 use uuid::Uuid;
 
 mod common;
-use common::{ms, peak_growth, percentile};
+use common::{ms, peak_growth, percentile, row};
 
 /// 100,000 active members, each with a yearly subscription started on a
 /// day of the past year: about 1 in 12 ends within the renewal window;
@@ -40,21 +40,7 @@ async fn seed(app: &TestApp, plan: Uuid) {
     ] {
         sqlx::query(sql).bind(plan).execute(&app.db).await.unwrap();
     }
-    for table in ["users", "subscriptions"] {
-        sqlx::query(&format!("VACUUM ANALYZE {table}"))
-            .execute(&app.db)
-            .await
-            .unwrap();
-    }
-}
-
-fn row(name: &str, samples: &[f64], floor: f64) {
-    let p50 = percentile(samples, 0.5);
-    println!(
-        "{name:<34} {p50:>9.2} {:>9.2} {:>9.1}x",
-        percentile(samples, 0.99),
-        p50 / floor
-    );
+    common::vacuum(&app.db, &["users", "subscriptions"]).await;
 }
 
 #[tokio::main]
@@ -255,10 +241,7 @@ async fn donations(app: &TestApp, token: &str, member_token: &str, runs: usize, 
     .execute(&app.db)
     .await
     .unwrap();
-    sqlx::query("VACUUM ANALYZE donations")
-        .execute(&app.db)
-        .await
-        .unwrap();
+    common::vacuum(&app.db, &["donations"]).await;
     println!();
     println!(
         "seeded 100,000 donations in {:.1} s",

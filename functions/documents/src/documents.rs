@@ -183,14 +183,6 @@ impl Fields {
     }
 }
 
-fn required(field: &str) -> ApiError {
-    ApiError::Validation {
-        field: field.into(),
-        code: "required",
-        message: format!("{field} is required"),
-    }
-}
-
 /// An external document's address: https only, no credentials.
 fn external_url(url: &str) -> ApiResult<String> {
     let url = text("url", url, 500)?;
@@ -255,11 +247,13 @@ pub async fn create(
     let version = optional_text("version", body.version.as_deref(), 50)?;
     match kind {
         Kind::Newsletters if body.published_date.is_none() => {
-            return Err(required("published_date"))
+            return Err(ApiError::required("published_date"))
         }
-        Kind::FinancialReports if body.year.is_none() => return Err(required("year")),
-        Kind::Bylaws if version.is_none() => return Err(required("version")),
-        Kind::Bylaws if body.effective_date.is_none() => return Err(required("effective_date")),
+        Kind::FinancialReports if body.year.is_none() => return Err(ApiError::required("year")),
+        Kind::Bylaws if version.is_none() => return Err(ApiError::required("version")),
+        Kind::Bylaws if body.effective_date.is_none() => {
+            return Err(ApiError::required("effective_date"))
+        }
         _ => {}
     }
     let link = match (&body.upload_id, &body.url) {
@@ -269,7 +263,7 @@ pub async fn create(
                 "give an upload_id or a url, not both",
             ))
         }
-        (None, None) => return Err(required("upload_id")),
+        (None, None) => return Err(ApiError::required("upload_id")),
         (None, Some(url)) => Some(external_url(url)?),
         (Some(_), None) => None,
     };

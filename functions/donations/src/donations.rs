@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use loaf_shared::auth::{AuthUser, Require};
 use loaf_shared::csv_export::{self, ExportLink};
 use loaf_shared::db::like_contains;
+use loaf_shared::domain::money;
 use loaf_shared::extract::{Json, Path, Query};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::{perm, Permission};
@@ -262,7 +263,7 @@ const HEADER: &[&str] = &[
 
 impl Donation {
     fn cells(self) -> [String; 17] {
-        let money = |c: i32| format!("{}.{:02}", c / 100, c % 100);
+        let cents = |c: i32| money(c.into());
         [
             self.id.to_string(),
             self.receipt_number.unwrap_or_default(),
@@ -272,8 +273,8 @@ impl Donation {
             self.donation_type,
             self.status,
             self.payment_method.unwrap_or_default(),
-            money(self.amount_cents),
-            money(self.refunded_cents),
+            cents(self.amount_cents),
+            cents(self.refunded_cents),
             self.currency.unwrap_or_default(),
             if self.anonymous { "yes" } else { "no" }.into(),
             self.dedication.unwrap_or_default(),

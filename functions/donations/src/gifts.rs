@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use loaf_shared::auth::{AuthUser, Require};
 use loaf_shared::config::DEFAULT_MAX_PAYMENT_CENTS;
-use loaf_shared::domain::Email;
+use loaf_shared::domain::{money, Email};
 use loaf_shared::extract::Json;
 use loaf_shared::memberships::org_settings;
 use loaf_shared::payments::{Bookkeeping, CheckoutRequest, LineItem};
@@ -56,10 +56,6 @@ struct Checked {
     anonymous: bool,
     dedication: Option<String>,
     currency: String,
-}
-
-fn money(cents: i64) -> String {
-    format!("{}.{:02}", cents / 100, cents % 100)
 }
 
 /// Checks the amount against `[min, max]` and the rest of `about`.
@@ -157,10 +153,10 @@ pub async fn checkout(
         gift.donor_email = Some(email);
     }
     if gift.donor_name.is_none() {
-        return Err(required("donor_name"));
+        return Err(ApiError::required("donor_name"));
     }
     if gift.donor_email.is_none() {
-        return Err(required("donor_email"));
+        return Err(ApiError::required("donor_email"));
     }
     let id: Uuid = sqlx::query_scalar(
         "INSERT INTO donations (amount_cents, currency, donation_type, status, user_id, donor_name, \
@@ -215,14 +211,6 @@ pub async fn checkout(
     ))
 }
 
-fn required(field: &str) -> ApiError {
-    ApiError::Validation {
-        field: field.into(),
-        code: "required",
-        message: format!("{field} is required"),
-    }
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Offline {
@@ -271,7 +259,7 @@ pub async fn record(
         1000,
     )?;
     match (method, &in_kind) {
-        ("in_kind", None) => return Err(required("in_kind_description")),
+        ("in_kind", None) => return Err(ApiError::required("in_kind_description")),
         ("in_kind", Some(_)) | (_, None) => {}
         (_, Some(_)) => {
             return Err(ApiError::invalid(

@@ -96,7 +96,7 @@ pub async fn complete(
     let plan = memberships::find_plan(conn, checkout.plan_id, true).await?;
     let now = Utc::now();
     let terms = memberships::terms(conn, &plan, checkout.user_id, now).await?;
-    let recorded = memberships::record_payment(
+    let subscription_id = memberships::record_payment(
         conn,
         email,
         Payment {
@@ -119,7 +119,7 @@ pub async fn complete(
          WHERE id = $1",
     )
     .bind(checkout.id)
-    .bind(recorded.subscription_id)
+    .bind(subscription_id)
     .bind(&session.payment_intent)
     .bind(&session.id)
     .execute(&mut *conn)
@@ -128,7 +128,7 @@ pub async fn complete(
         if let Some(refunded) = crate::webhook::refunded_before(conn, intent).await? {
             let paid = Checkout {
                 status: "paid".into(),
-                subscription_id: Some(recorded.subscription_id),
+                subscription_id: Some(subscription_id),
                 ..checkout
             };
             apply_refund(conn, &paid, refunded).await?;

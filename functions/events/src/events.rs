@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use loaf_shared::auth::{AuthUser, Require};
-use loaf_shared::extract::{parse_json, Json, Path, Query};
+use loaf_shared::extract::{parse_json, present, Json, Path, Query};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::perm;
 use loaf_shared::uploads;
@@ -153,23 +153,16 @@ pub async fn show(
 #[serde(deny_unknown_fields)]
 pub struct Fields {
     title: Option<String>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "present")]
     description: Option<Option<String>>,
     start_at: Option<DateTime<Utc>>,
     end_at: Option<DateTime<Utc>>,
     time_zone: Option<String>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "present")]
     location: Option<Option<String>>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "present")]
     capacity: Option<Option<i64>>,
     visibility: Option<String>,
-}
-
-/// Tells "absent" (`None`) from "null" (`Some(None)`).
-fn some<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Checks `body` over `current` (a new event: `None`) and writes the row.
@@ -183,7 +176,7 @@ async fn save(
     let title = match (&body.title, current) {
         (Some(t), _) => text("title", t, 255)?,
         (None, Some(c)) => c.title.clone(),
-        (None, None) => return Err(required("title")),
+        (None, None) => return Err(ApiError::required("title")),
     };
     let description = match (&body.description, current) {
         (Some(d), _) => optional_long_text("description", d.as_deref(), 10_000)?,
@@ -198,11 +191,11 @@ async fn save(
     let start_at = body
         .start_at
         .or(current.map(|c| c.start_at))
-        .ok_or_else(|| required("start_at"))?;
+        .ok_or_else(|| ApiError::required("start_at"))?;
     let end_at = body
         .end_at
         .or(current.map(|c| c.end_at))
-        .ok_or_else(|| required("end_at"))?;
+        .ok_or_else(|| ApiError::required("end_at"))?;
     if end_at < start_at {
         return Err(ApiError::invalid(
             "end_at",
@@ -275,14 +268,6 @@ async fn save(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-fn required(field: &str) -> ApiError {
-    ApiError::Validation {
-        field: field.into(),
-        code: "required",
-        message: format!("{field} is required"),
-    }
 }
 
 /// `POST /api/events`: a draft.

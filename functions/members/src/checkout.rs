@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use loaf_shared::auth::AuthUser;
-use loaf_shared::domain::UserStatus;
+use loaf_shared::domain::{money, UserStatus};
 use loaf_shared::extract::Json;
 use loaf_shared::memberships;
 use loaf_shared::payments::{Bookkeeping, CheckoutRequest, LineItem};
@@ -106,9 +106,8 @@ pub async fn create(
         return Err(ApiError::invalid(
             "amount_cents",
             format!(
-                "online payments start at {}.{:02}: ask the organisation to record a smaller payment",
-                limits.min_cents / 100,
-                limits.min_cents % 100
+                "online payments start at {}: ask the organisation to record a smaller payment",
+                money(limits.min_cents)
             ),
         ));
     }

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use loaf_shared::auth::{AuthUser, Require};
 use loaf_shared::config::DEFAULT_MAX_PAYMENT_CENTS;
-use loaf_shared::extract::{Json, Path, Query};
+use loaf_shared::extract::{present, Json, Path, Query};
 use loaf_shared::memberships::periods::MonthDay;
 use loaf_shared::memberships::{find_plan, Plan, PLAN_COLUMNS};
 use loaf_shared::pagination::{Page, PageParams};
@@ -75,25 +75,18 @@ pub struct CustomPeriod {
 #[serde(deny_unknown_fields)]
 pub struct PlanFields {
     name: Option<String>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "present")]
     description: Option<Option<String>>,
     price_cents: Option<i64>,
     billing_cycle: Option<String>,
     minimum_price_cents: Option<i64>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "present")]
     suggested_price_cents: Option<Option<i64>>,
     allow_donation: Option<bool>,
-    #[serde(default, deserialize_with = "some")]
+    #[serde(default, deserialize_with = "present")]
     custom_period: Option<Option<CustomPeriod>>,
     /// `false` retires the plan (no new payments), `true` reinstates it.
     active: Option<bool>,
-}
-
-/// Tells "absent" (`None`) from "null" (`Some(None)`) for PATCH fields.
-fn some<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// A plan's values after a request, checked as a whole.
@@ -127,7 +120,7 @@ impl PlanFields {
         let name = match (self.name, current) {
             (Some(n), _) => text("name", &n, 100)?,
             (None, Some(c)) => c.name.clone(),
-            (None, None) => return Err(required("name")),
+            (None, None) => return Err(ApiError::required("name")),
         };
         let description = match (self.description, current) {
             (Some(d), _) => optional_long_text("description", d.as_deref(), 2000)?,
@@ -137,7 +130,7 @@ impl PlanFields {
         let price_cents = match (self.price_cents, current) {
             (Some(p), _) => cents("price_cents", p)?,
             (None, Some(c)) => c.price_cents,
-            (None, None) => return Err(required("price_cents")),
+            (None, None) => return Err(ApiError::required("price_cents")),
         };
         let billing_cycle = match (self.billing_cycle, current) {
             (Some(b), _) => match b.as_str() {
@@ -226,14 +219,6 @@ impl PlanFields {
             custom,
             active: self.active.or(current.map(|c| c.active)).unwrap_or(true),
         })
-    }
-}
-
-fn required(field: &str) -> ApiError {
-    ApiError::Validation {
-        field: field.into(),
-        code: "required",
-        message: format!("{field} is required"),
     }
 }
 

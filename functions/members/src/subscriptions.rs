@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use loaf_shared::auth::{AuthUser, Require};
 use loaf_shared::csv_export::{self, ExportLink};
 use loaf_shared::db::like_contains;
-use loaf_shared::domain::UserStatus;
+use loaf_shared::domain::{money, UserStatus};
 use loaf_shared::extract::{Json, Path, Query};
 use loaf_shared::memberships::{self, PaidBy, Payment};
 use loaf_shared::pagination::{Page, PageParams};
@@ -245,7 +245,7 @@ const HEADER: &[&str] = &[
 
 impl Subscription {
     fn cells(self) -> [String; 17] {
-        let money = |c: i32| format!("{}.{:02}", c / 100, c % 100);
+        let cents = |c: i32| money(c.into());
         let day = |d: Option<DateTime<Utc>>| d.map(|d| d.to_rfc3339()).unwrap_or_default();
         [
             self.id.to_string(),
@@ -255,10 +255,10 @@ impl Subscription {
             self.status,
             day(Some(self.start_date)),
             day(self.end_date),
-            money(self.base_cents),
-            money(self.donation_cents),
-            money(self.total_cents),
-            money(self.refunded_cents),
+            cents(self.base_cents),
+            cents(self.donation_cents),
+            cents(self.total_cents),
+            cents(self.refunded_cents),
             self.currency.unwrap_or_default(),
             self.payment_method.unwrap_or_default(),
             self.recorded_by_name.unwrap_or_default(),
@@ -385,7 +385,7 @@ pub async fn manual(
     let base = body.amount_cents.unwrap_or(terms.price_cents);
     memberships::check_amounts(&plan, &terms, base, body.donation_cents, max)?;
     let settings = memberships::org_settings(&mut tx).await?;
-    let recorded = memberships::record_payment(
+    let subscription_id = memberships::record_payment(
         &mut tx,
         &state.config.email,
         Payment {
@@ -404,7 +404,7 @@ pub async fn manual(
         },
     )
     .await?;
-    let subscription = load(&mut tx, recorded.subscription_id).await?;
+    let subscription = load(&mut tx, subscription_id).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(subscription)))
 }

@@ -2,6 +2,7 @@
 //! to both plain text and HTML, so the two never disagree.
 
 use crate::config::EmailConfig;
+use crate::domain::money;
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// One email, with what it needs to say. Links are built from
@@ -195,9 +196,8 @@ impl Mail {
                 vec![
                     hello(first_name),
                     Para(format!(
-                        "Thank you: we received {currency} {}.{:02} for your {plan} membership.",
-                        amount_cents / 100,
-                        amount_cents % 100
+                        "Thank you: we received {currency} {} for your {plan} membership.",
+                        money(*amount_cents)
                     )),
                     Para(match last_day {
                         Some(day) => format!("Your membership runs until {day} inclusive."),
@@ -207,7 +207,7 @@ impl Mail {
                 ],
             ),
             Mail::DonationReceipt { donor_name, number, amount_cents, currency, given_on, in_kind, dedication } => {
-                let amount = format!("{currency} {}.{:02}", amount_cents / 100, amount_cents % 100);
+                let amount = format!("{currency} {}", money(*amount_cents));
                 let mut blocks = vec![
                     hello(donor_name),
                     Para(format!("Thank you for your gift to {org}. This is your receipt.")),

@@ -7,7 +7,7 @@
 pub mod periods;
 
 use crate::config::EmailConfig;
-use crate::domain::UserStatus;
+use crate::domain::{money, UserStatus};
 use crate::email::{outbox, Mail};
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -172,7 +172,6 @@ pub fn check_amounts(
     donation_cents: i64,
     max_cents: i64,
 ) -> ApiResult<()> {
-    let money = |cents: i64| format!("{}.{:02}", cents / 100, cents % 100);
     if base_cents < 0 {
         return Err(ApiError::invalid("amount_cents", "must not be negative"));
     }
@@ -240,14 +239,6 @@ pub struct Payment<'a> {
     pub by: PaidBy,
 }
 
-/// What recording a payment did.
-#[derive(Debug, Clone, Serialize)]
-pub struct Recorded {
-    pub subscription_id: Uuid,
-    pub status_before: UserStatus,
-    pub status_after: UserStatus,
-}
-
 /// Statuses a payment makes `active`. A manual payment also brings back a
 /// deactivated or cancelled member (an admin decided); an online one leaves
 /// them to an admin, as it does applicants not validated yet.
@@ -263,13 +254,14 @@ fn activates(status: UserStatus, manual: bool) -> bool {
 /// Records `payment` inside the caller's transaction: the subscription for
 /// its terms, the member `active` (audited), a guest given the `member`
 /// role, `member_since` on the first payment, and a confirmation email
-/// through the outbox (rendered with `mail`). The member's row is locked
-/// first, so two payments for one member are recorded one after the other.
+/// through the outbox (rendered with `mail`); answers the subscription's id.
+/// The member's row is locked first, so two payments for one member are
+/// recorded one after the other.
 pub async fn record_payment(
     conn: &mut PgConnection,
     mail: &EmailConfig,
     payment: Payment<'_>,
-) -> Result<Recorded, sqlx::Error> {
+) -> Result<Uuid, sqlx::Error> {
     let (status_before, email, first_name): (UserStatus, String, String) =
         sqlx::query_as("SELECT status, email, first_name FROM users WHERE id = $1 FOR UPDATE")
             .bind(payment.user_id)
@@ -377,11 +369,7 @@ pub async fn record_payment(
         last_day,
     };
     outbox::enqueue(conn, mail, &email, &paid).await?;
-    Ok(Recorded {
-        subscription_id,
-        status_before,
-        status_after,
-    })
+    Ok(subscription_id)
 }
 
 /// Moves `user_id` from `active` to `to` when no subscription covers them

@@ -72,3 +72,24 @@ pub fn runs() -> usize {
         .find_map(|a| a.parse().ok())
         .unwrap_or(50)
 }
+
+/// Prints one table line: p50 and p99 in ms, and p50 against the floor's.
+pub fn row(name: &str, samples: &[f64], floor: f64) {
+    let p50 = percentile(samples, 0.5);
+    println!(
+        "{name:<34} {p50:>9.2} {:>9.2} {:>9.1}x",
+        percentile(samples, 0.99),
+        p50 / floor
+    );
+}
+
+/// What autovacuum does after a bulk load: statistics and the visibility
+/// map (index-only counts), so the plans measured are the ones in use.
+pub async fn vacuum(db: &sqlx::PgPool, tables: &[&str]) {
+    for table in tables {
+        sqlx::query(&format!("VACUUM ANALYZE {table}"))
+            .execute(db)
+            .await
+            .expect("vacuum");
+    }
+}
