@@ -9,6 +9,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
+use schemars::JsonSchema;
 use serde::Serialize;
 use sqlx::postgres::PgRow;
 use sqlx::{FromRow, PgConnection, Postgres, QueryBuilder};
@@ -26,7 +27,7 @@ const CONTENT_TYPE: &str = "text/csv; charset=utf-8";
 pub const LINK_LIFETIME: Duration = Duration::from_secs(15 * 60);
 
 /// What an export route answers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct ExportLink {
     pub download_url: String,
     pub expires_at: DateTime<Utc>,

@@ -1,13 +1,14 @@
 //! Types that carry the rules: a value of these types is valid by
 //! construction, so handlers never re-check.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// An email address, trimmed and lower-cased (addresses are compared
 /// case-insensitively everywhere), at most 254 characters, one `@`, a
 /// non-empty local part and a dotted domain.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, JsonSchema)]
 #[serde(transparent)]
 pub struct Email(String);
 
@@ -75,7 +76,9 @@ pub fn money(cents: i64) -> String {
 }
 
 /// The `userstatus` enum: where a person is in the membership lifecycle.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, JsonSchema,
+)]
 #[sqlx(type_name = "userstatus", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum UserStatus {

@@ -6,6 +6,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// An error a handler returns; `IntoResponse` turns it into the JSON form.
@@ -185,15 +186,20 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// Every error answer: `{"error": {"code", "message", "field"?}}`.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Error")]
+pub(crate) struct ErrorBody<'a> {
     error: ErrorDetail<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, JsonSchema)]
 struct ErrorDetail<'a> {
+    /// Stable, for programs: `not_found`, `invalid`, `required`, `conflict`…
     code: &'a str,
+    /// For people.
     message: String,
+    /// The offending field, when one is to blame (`address.city`).
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
 }

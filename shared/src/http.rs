@@ -2,13 +2,17 @@
 //! and 405s, a body limit and a request log line.
 
 use crate::error::ApiError;
+use crate::extract::Json;
 use crate::state::AppState;
+use aide::axum::routing::get_with;
+use aide::axum::ApiRouter;
+use aide::openapi::OpenApi;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
 use axum::Router;
-use serde_json::{json, Value};
+use schemars::JsonSchema;
+use serde::Serialize;
 use std::time::Instant;
 
 /// JSON bodies larger than this are refused with 413. Files never travel in
@@ -16,10 +20,13 @@ use std::time::Instant;
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Wraps a function's own routes with the common ones and the state. The
-/// result runs unchanged under `lambda_http` and in `loaf serve`.
-pub fn function_router(routes: Router<AppState>, state: AppState) -> Router {
+/// result runs unchanged under `lambda_http` and in `loaf serve`. The
+/// routes' documentation is dropped here: the docs function builds the
+/// whole document from every function's routes.
+pub fn function_router(routes: ApiRouter<AppState>, state: AppState) -> Router {
     routes
-        .route("/api/health", get(health))
+        .merge(common_routes())
+        .finish_api(&mut OpenApi::default())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -27,11 +34,34 @@ pub fn function_router(routes: Router<AppState>, state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The routes every function answers: `GET /api/health`.
+pub fn common_routes() -> ApiRouter<AppState> {
+    ApiRouter::new().api_route(
+        "/api/health",
+        get_with(health, |op| {
+            op.summary("Health check").tag("health").description(
+                "Whether this function is up and reaches its database. Every function answers it.",
+            )
+        }),
+    )
+}
+
+#[derive(Serialize, JsonSchema)]
+struct Health {
+    /// `ok`.
+    status: &'static str,
+    /// `reachable`.
+    database: &'static str,
+}
+
 /// 200 `{"status":"ok","database":"reachable"}`, or 503 when the database
 /// does not answer.
-async fn health(State(state): State<AppState>) -> Result<axum::Json<Value>, ApiError> {
+async fn health(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     if crate::db::is_reachable(&state.db).await {
-        Ok(axum::Json(json!({"status": "ok", "database": "reachable"})))
+        Ok(Json(Health {
+            status: "ok",
+            database: "reachable",
+        }))
     } else {
         Err(ApiError::Unavailable(anyhow::anyhow!(
             "health check: database unreachable"

@@ -2,6 +2,7 @@
 //! `{"items": [...], "page", "per_page", "total"}`.
 
 use crate::error::ApiError;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// The default page size.
@@ -10,7 +11,7 @@ pub const DEFAULT_PER_PAGE: u32 = 25;
 pub const MAX_PER_PAGE: u32 = 100;
 
 /// `?page=&per_page=`, validated: page from 1, per_page from 1 to 100.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct PageParams {
     pub page: u32,
     pub per_page: u32,
@@ -26,7 +27,7 @@ impl Default for PageParams {
 }
 
 /// The raw query form; strings so a bad value gets our error, not serde's.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct RawPageParams {
     pub page: Option<String>,
     pub per_page: Option<String>,
@@ -73,7 +74,7 @@ impl PageParams {
 }
 
 /// One page of a list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub page: u32,

@@ -8,12 +8,13 @@ use crate::validate::{
 };
 use crate::{ApiError, ApiResult};
 use chrono::NaiveDate;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::types::Json as Jsonb;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Address {
     pub street: Option<String>,
@@ -22,7 +23,7 @@ pub struct Address {
     pub zipcode: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct EmergencyContact {
     pub name: Option<String>,
@@ -30,7 +31,7 @@ pub struct EmergencyContact {
     pub relationship: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Partner {
     pub first_name: Option<String>,
@@ -40,7 +41,7 @@ pub struct Partner {
 }
 
 /// What the newsletter may print about the member.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Newsletter {
     pub subscribed: bool,
@@ -61,7 +62,7 @@ impl Default for Newsletter {
 }
 
 /// The member directory entry: shown to other members only when `listed`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Directory {
     pub listed: bool,
@@ -72,7 +73,7 @@ pub struct Directory {
     pub partner_name: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SocialMedia {
     pub facebook: Option<String>,
@@ -82,7 +83,7 @@ pub struct SocialMedia {
 }
 
 /// Everything a member tells about themselves.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     pub first_name: String,
@@ -121,7 +122,7 @@ pub struct Profile {
 /// A profile patch: each top-level key present replaces that part of
 /// the profile; `null` clears it (a required name then fails validation);
 /// absent keys stay as they are.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProfilePatch {
     #[serde(deserialize_with = "crate::extract::present")]

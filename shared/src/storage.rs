@@ -44,7 +44,7 @@ impl From<StorageError> for ApiError {
 }
 
 /// A presigned request: the URL and the headers the client must send with it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Presigned {
     pub url: String,
     pub method: &'static str,

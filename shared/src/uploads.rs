@@ -12,6 +12,7 @@ use crate::storage::{Presigned, Storage};
 use crate::validate::text;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::Serialize;
 use sqlx::PgConnection;
 use std::time::Duration;
@@ -160,7 +161,7 @@ impl FileType {
 }
 
 /// What a client declares about a file it wants to upload.
-#[derive(Debug, Clone, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Declared {
     pub file_name: String,
@@ -169,7 +170,7 @@ pub struct Declared {
 }
 
 /// A reservation: where and how to upload, and the id to confirm with.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Reserved {
     pub upload_id: Uuid,
     pub key: String,
@@ -412,7 +413,7 @@ pub async fn delete_now(
 pub const MANAGED_PREFIXES: &[&str] = &["documents/", "gallery/", "branding/"];
 
 /// What [`reconcile`] found and did.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, JsonSchema)]
 pub struct Reconciled {
     /// Queued deletions carried out first.
     pub deletions_retried: u64,

@@ -11,12 +11,14 @@ use chrono::{DateTime, Utc};
 use loaf_shared::auth::{password, secret_token};
 use loaf_shared::extract::{Json, Path};
 use loaf_shared::profile::Profile;
+use loaf_shared::reply::Created;
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Invitation {
     email: String,
     first_name: Option<String>,
@@ -88,7 +90,7 @@ pub async fn show(
     Ok(Json(find(&mut conn, &token, false).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Acceptance {
     password: String,
@@ -103,7 +105,7 @@ pub async fn accept(
     State(state): State<AppState>,
     Path(token): Path<String>,
     Json(body): Json<Acceptance>,
-) -> ApiResult<(StatusCode, Json<Session>)> {
+) -> ApiResult<Created<Session>> {
     let profile = body.profile.validated("profile.")?;
     check_terms(&state, body.accept_terms, &body.terms_version)?;
     let email = {
@@ -147,5 +149,5 @@ pub async fn accept(
     .await?;
     let session = sessions::start(&state, &mut tx, user_id).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(session)))
+    Ok(Created(session))
 }

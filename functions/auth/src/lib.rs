@@ -11,38 +11,137 @@ mod registration;
 mod sessions;
 mod throttle;
 
-use axum::routing::{get, post};
+use aide::axum::routing::{get_with, post_with};
+use aide::axum::ApiRouter;
 use axum::Router;
+use loaf_shared::openapi::{summary, summary_and_errors, tagged};
 use loaf_shared::AppState;
+
+/// Every route of this function with its documentation.
+pub fn api() -> ApiRouter<AppState> {
+    let api = ApiRouter::new()
+        .api_route(
+            "/api/auth/register",
+            post_with(registration::register, summary("Register an account")),
+        )
+        .api_route(
+            "/api/auth/verify-email",
+            post_with(
+                registration::verify_email,
+                summary_and_errors(
+                    "Verify an email address",
+                    &[(
+                        410,
+                        "The link was used, replaced or has expired; `code` says which.",
+                    )],
+                ),
+            ),
+        )
+        .api_route(
+            "/api/auth/resend-verification",
+            post_with(
+                registration::resend_verification,
+                summary("Send the verification email again"),
+            ),
+        )
+        .api_route(
+            "/api/auth/login",
+            post_with(
+                sessions::login,
+                summary_and_errors(
+                    "Sign in",
+                    &[
+                        (401, "Wrong email or password."),
+                        (403, "This account cannot sign in (yet); `code` says why."),
+                        (429, "Too many failed attempts; see Retry-After."),
+                    ],
+                ),
+            ),
+        )
+        .api_route(
+            "/api/auth/refresh",
+            post_with(
+                sessions::refresh,
+                summary_and_errors(
+                    "Exchange a refresh token",
+                    &[(401, "The refresh token is unknown, used or expired.")],
+                ),
+            ),
+        )
+        .api_route(
+            "/api/auth/logout",
+            post_with(sessions::logout, summary("Sign out")),
+        )
+        .api_route(
+            "/api/auth/me",
+            get_with(me::show, summary("Your account and profile"))
+                .patch_with(me::update, summary("Change your profile")),
+        )
+        .api_route(
+            "/api/auth/accept-tos",
+            post_with(me::accept_terms, summary("Accept the terms of service")),
+        )
+        .api_route(
+            "/api/auth/change-password",
+            post_with(
+                passwords::change_password,
+                summary_and_errors(
+                    "Change your password",
+                    &[(429, "Too many wrong current passwords; see Retry-After.")],
+                ),
+            ),
+        )
+        .api_route(
+            "/api/auth/forgot-password",
+            post_with(
+                passwords::forgot_password,
+                summary("Ask for a password reset link"),
+            ),
+        )
+        .api_route(
+            "/api/auth/reset-password",
+            post_with(
+                passwords::reset_password,
+                summary_and_errors(
+                    "Set a password from a link",
+                    &[(
+                        410,
+                        "The link was used, replaced or has expired; `code` says which.",
+                    )],
+                ),
+            ),
+        )
+        .api_route(
+            "/api/auth/invitations/{token}",
+            get_with(
+                invitations::show,
+                summary_and_errors(
+                    "Look at an invitation",
+                    &[(
+                        410,
+                        "The link was used, replaced or has expired; `code` says which.",
+                    )],
+                ),
+            ),
+        )
+        .api_route(
+            "/api/auth/invitations/{token}/accept",
+            post_with(
+                invitations::accept,
+                summary_and_errors(
+                    "Accept an invitation",
+                    &[(
+                        410,
+                        "The link was used, replaced or has expired; `code` says which.",
+                    )],
+                ),
+            ),
+        );
+    tagged(api, "auth")
+}
 
 /// Every route of this function, mountable under `lambda_http` and in
 /// `loaf serve` alike.
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
-        .route("/api/auth/register", post(registration::register))
-        .route("/api/auth/verify-email", post(registration::verify_email))
-        .route(
-            "/api/auth/resend-verification",
-            post(registration::resend_verification),
-        )
-        .route("/api/auth/login", post(sessions::login))
-        .route("/api/auth/refresh", post(sessions::refresh))
-        .route("/api/auth/logout", post(sessions::logout))
-        .route("/api/auth/me", get(me::show).patch(me::update))
-        .route("/api/auth/accept-tos", post(me::accept_terms))
-        .route(
-            "/api/auth/change-password",
-            post(passwords::change_password),
-        )
-        .route(
-            "/api/auth/forgot-password",
-            post(passwords::forgot_password),
-        )
-        .route("/api/auth/reset-password", post(passwords::reset_password))
-        .route("/api/auth/invitations/{token}", get(invitations::show))
-        .route(
-            "/api/auth/invitations/{token}/accept",
-            post(invitations::accept),
-        );
-    loaf_shared::http::function_router(routes, state)
+    loaf_shared::http::function_router(api(), state)
 }

@@ -9,11 +9,12 @@ use loaf_shared::domain::UserStatus;
 use loaf_shared::extract::Json;
 use loaf_shared::profile::{Profile, ProfilePatch};
 use loaf_shared::{ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Me {
     id: Uuid,
     email: String,
@@ -33,14 +34,14 @@ pub struct Me {
     profile: Profile,
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 struct Role {
     id: Uuid,
     code: String,
     name: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct Terms {
     accepted_version: Option<String>,
     accepted_at: Option<DateTime<Utc>>,
@@ -146,7 +147,7 @@ pub async fn update(
     Ok(Json(me))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptTerms {
     version: String,

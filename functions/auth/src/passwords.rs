@@ -6,17 +6,17 @@ use crate::registration::check_password;
 use crate::sessions::{self, Session};
 use crate::throttle;
 use axum::extract::State;
-use axum::http::StatusCode;
 use loaf_shared::auth::{password, AuthUser};
 use loaf_shared::domain::Email;
 use loaf_shared::email::{outbox, Mail};
 use loaf_shared::extract::{ClientAddress, Json};
+use loaf_shared::reply::{Accepted, Message};
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use uuid::Uuid;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     current_password: String,
@@ -87,7 +87,7 @@ async fn set_password(
     .await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForgotPassword {
     email: Email,
@@ -99,7 +99,7 @@ pub struct ForgotPassword {
 pub async fn forgot_password(
     State(state): State<AppState>,
     Json(body): Json<ForgotPassword>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<Accepted<Message>> {
     account_tokens::mail_link_if_due(
         &state,
         &body.email,
@@ -115,15 +115,12 @@ pub async fn forgot_password(
         Purpose::ResetPassword,
     )
     .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({
-            "message": "If an account uses this address, a link to choose a new password is on its way. It works for one hour."
-        })),
-    ))
+    Ok(Accepted(Message {
+        message: "If an account uses this address, a link to choose a new password is on its way. It works for one hour.",
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResetPassword {
     token: String,
@@ -135,7 +132,7 @@ pub struct ResetPassword {
 pub async fn reset_password(
     State(state): State<AppState>,
     Json(body): Json<ResetPassword>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Message>> {
     let user_id = {
         let mut conn = state.db.acquire().await?;
         account_tokens::peek(&mut conn, &body.token, Purpose::ResetPassword).await?
@@ -159,7 +156,7 @@ pub async fn reset_password(
     let mail = set_password(&state, &mut tx, user_id, &hash, &email, first_name).await?;
     tx.commit().await?;
     state.mailer.deliver_now(&state.db, &[mail]).await;
-    Ok(Json(json!({
-        "message": "Your password is changed and every session was signed out. Sign in with the new password."
-    })))
+    Ok(Json(Message {
+        message: "Your password is changed and every session was signed out. Sign in with the new password.",
+    }))
 }

@@ -7,18 +7,18 @@
 
 use crate::account_tokens::{self, Purpose};
 use axum::extract::State;
-use axum::http::StatusCode;
 use loaf_shared::auth::password;
 use loaf_shared::domain::{Email, UserStatus};
 use loaf_shared::email::{outbox, Mail};
 use loaf_shared::extract::Json;
 use loaf_shared::profile::Profile;
+use loaf_shared::reply::{Accepted, Message};
 use loaf_shared::{ApiError, ApiResult, AppState};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Registration {
     email: Email,
@@ -61,7 +61,7 @@ pub fn check_password(field: &str, pw: &str, email: &str) -> ApiResult<()> {
 pub async fn register(
     State(state): State<AppState>,
     Json(body): Json<Registration>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<Accepted<Message>> {
     let profile = body.profile.validated("profile.")?;
     check_password("password", &body.password, body.email.as_str())?;
     check_terms(&state, body.accept_terms, &body.terms_version)?;
@@ -111,25 +111,30 @@ pub async fn register(
     };
     tx.commit().await?;
     state.mailer.deliver_now(&state.db, &[mail_id]).await;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({
-            "message": "Check your inbox: we sent a link to confirm your email address. It works for 48 hours."
-        })),
-    ))
+    Ok(Accepted(Message {
+        message:
+            "Check your inbox: we sent a link to confirm your email address. It works for 48 hours.",
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenBody {
     token: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+pub struct Verified {
+    /// The account's status now, normally `pending_validation`.
+    status: UserStatus,
+    message: &'static str,
 }
 
 /// `POST /api/auth/verify-email`: the account moves to `pending_validation`.
 pub async fn verify_email(
     State(state): State<AppState>,
     Json(body): Json<TokenBody>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Verified>> {
     let mut tx = state.db.begin().await?;
     let user_id = account_tokens::consume(&mut tx, &body.token, Purpose::VerifyEmail).await?;
     let status: UserStatus = sqlx::query_scalar(
@@ -142,13 +147,13 @@ pub async fn verify_email(
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(Json(json!({
-        "status": status,
-        "message": "Your email address is confirmed. You can sign in; an administrator will now review your application."
-    })))
+    Ok(Json(Verified {
+        status,
+        message: "Your email address is confirmed. You can sign in; an administrator will now review your application.",
+    }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailBody {
     email: Email,
@@ -161,7 +166,7 @@ pub struct EmailBody {
 pub async fn resend_verification(
     State(state): State<AppState>,
     Json(body): Json<EmailBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<Accepted<Message>> {
     account_tokens::mail_link_if_due(
         &state,
         &body.email,
@@ -169,10 +174,7 @@ pub async fn resend_verification(
         Purpose::VerifyEmail,
     )
     .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({
-            "message": "If an account at this address awaits confirmation, a new link is on its way. You can ask again after a minute."
-        })),
-    ))
+    Ok(Accepted(Message {
+        message: "If an account at this address awaits confirmation, a new link is on its way. You can ask again after a minute.",
+    }))
 }

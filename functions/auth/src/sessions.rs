@@ -6,17 +6,18 @@
 use crate::throttle;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use loaf_shared::auth::{password, secret_token, AuthUser};
 use loaf_shared::domain::UserStatus;
 use loaf_shared::extract::{ClientAddress, Json};
+use loaf_shared::reply::NoContent;
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// What sign-in, refresh, invitation acceptance and password change answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Session {
     pub access_token: String,
     pub token_type: &'static str,
@@ -26,7 +27,7 @@ pub struct Session {
     pub user: SessionUser,
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct SessionUser {
     pub id: Uuid,
     pub email: String,
@@ -111,7 +112,7 @@ impl SessionRow {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     email: String,
@@ -186,7 +187,7 @@ pub async fn login(
     Ok(Json(session))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     refresh_token: String,
@@ -272,7 +273,7 @@ pub async fn refresh(
     Ok(Json(session))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogoutRequest {
     refresh_token: Option<String>,
@@ -289,13 +290,13 @@ pub async fn logout(
     State(state): State<AppState>,
     user: Result<AuthUser, ApiError>,
     Json(body): Json<LogoutRequest>,
-) -> ApiResult<impl IntoResponse> {
+) -> ApiResult<NoContent> {
     if body.everywhere {
         let user = user?;
         let mut tx = state.db.begin().await?;
         loaf_shared::auth::end_all_sessions(&mut tx, user.id).await?;
         tx.commit().await?;
-        return Ok(StatusCode::NO_CONTENT);
+        return Ok(NoContent);
     }
     let token = body.refresh_token.ok_or_else(|| ApiError::Validation {
         field: "refresh_token".into(),
@@ -311,5 +312,5 @@ pub async fn logout(
         .execute(&state.db)
         .await?;
     }
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }

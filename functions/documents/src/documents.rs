@@ -10,15 +10,17 @@ use chrono::{DateTime, NaiveDate, Utc};
 use loaf_shared::auth::AuthUser;
 use loaf_shared::extract::{Json, Path, Query};
 use loaf_shared::pagination::{Page, PageParams};
+use loaf_shared::reply::{Created, NoContent};
 use loaf_shared::uploads::{self, Claimed, Declared, Reserved};
 use loaf_shared::validate::{optional_long_text, optional_text, text};
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use std::time::Duration;
 use uuid::Uuid;
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Document {
     id: Uuid,
     kind: String,
@@ -55,7 +57,7 @@ async fn load(conn: &mut PgConnection, kind: Kind, id: Uuid) -> ApiResult<Docume
         .ok_or(ApiError::NotFound)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct Filter {
     /// Title contains (case-insensitive).
@@ -102,7 +104,7 @@ pub async fn reserve(
     user: AuthUser,
     Path(kind): Path<String>,
     Json(declared): Json<Declared>,
-) -> ApiResult<(StatusCode, Json<Reserved>)> {
+) -> ApiResult<Created<Reserved>> {
     let kind = Kind::from_path(&kind)?;
     kind.require(&user, Action::Create)?;
     let allowed: Vec<&str> = state
@@ -125,11 +127,11 @@ pub async fn reserve(
     )
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(reserved)))
+    Ok(Created(reserved))
 }
 
 /// A new entry's or an edit's fields; each library takes its own.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fields {
     /// A confirmed upload (creation only)...
@@ -238,7 +240,7 @@ pub async fn create(
     user: AuthUser,
     Path(kind): Path<String>,
     Json(body): Json<Fields>,
-) -> ApiResult<(StatusCode, Json<Document>)> {
+) -> ApiResult<Created<Document>> {
     let kind = Kind::from_path(&kind)?;
     kind.require(&user, Action::Create)?;
     body.only_for(kind)?;
@@ -323,13 +325,13 @@ pub async fn create(
     }
     let document = load(&mut tx, kind, id).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(document)))
+    Ok(Created(document))
 }
 
 /// How long a download link works.
 const DOWNLOAD_WINDOW: Duration = Duration::from_secs(5 * 60);
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Download {
     url: String,
     /// `None` for an external link.
@@ -483,7 +485,7 @@ pub async fn delete(
     State(state): State<AppState>,
     user: AuthUser,
     Path((kind, id)): Path<(String, Uuid)>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<NoContent> {
     let kind = Kind::from_path(&kind)?;
     kind.require(&user, Action::Delete)?;
     let mut tx = state.db.begin().await?;
@@ -502,5 +504,5 @@ pub async fn delete(
     if let Some(key) = key {
         uploads::delete_now(&state.db, &state.storage, Some(&[key])).await?;
     }
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }

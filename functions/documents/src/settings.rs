@@ -4,15 +4,16 @@
 //! sign-in); `settings.edit` changes them, `settings.logo` the logo.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use loaf_shared::auth::Require;
 use loaf_shared::domain::Email;
 use loaf_shared::extract::Json;
 use loaf_shared::permissions::perm;
+use loaf_shared::reply::Created;
 use loaf_shared::uploads::{self, Declared, Reserved, IMAGE_EXTENSIONS};
 use loaf_shared::validate::text;
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use std::time::Duration;
@@ -21,7 +22,7 @@ use uuid::Uuid;
 /// How long the logo's link works: the dashboard may cache the settings.
 const LOGO_LINK: Duration = Duration::from_secs(7 * 24 * 3600);
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Settings {
     name: String,
     contact_email: Option<String>,
@@ -66,7 +67,7 @@ pub async fn show(State(state): State<AppState>) -> ApiResult<Json<Settings>> {
     Ok(Json(read(&mut conn, &state).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Patch {
     name: Option<String>,
@@ -137,7 +138,7 @@ pub async fn reserve_logo(
     State(state): State<AppState>,
     admin: Require<perm::SettingsLogo>,
     Json(declared): Json<Declared>,
-) -> ApiResult<(StatusCode, Json<Reserved>)> {
+) -> ApiResult<Created<Reserved>> {
     let mut tx = state.db.begin().await?;
     let reserved = uploads::reserve(
         &mut tx,
@@ -151,10 +152,10 @@ pub async fn reserve_logo(
     )
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(reserved)))
+    Ok(Created(reserved))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewLogo {
     upload_id: Uuid,

@@ -7,9 +7,10 @@ use loaf_shared::auth::Require;
 use loaf_shared::extract::Json;
 use loaf_shared::permissions::perm;
 use loaf_shared::{ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::Serialize;
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Usage {
     total_bytes_used: i64,
     max_bytes_allowed: i64,

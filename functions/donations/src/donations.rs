@@ -13,11 +13,12 @@ use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::{perm, Permission};
 use loaf_shared::validate::optional_text;
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Donation {
     pub id: Uuid,
     pub amount_cents: i32,
@@ -73,7 +74,7 @@ pub async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Donation> {
 }
 
 /// The filters of the list and the export.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct Filter {
     /// Donor name or email contains (case-insensitive).

@@ -10,15 +10,17 @@ use crate::receipts;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
-use loaf_shared::auth::{AuthUser, Require};
+use loaf_shared::auth::{OptionalUser, Require};
 use loaf_shared::config::DEFAULT_MAX_PAYMENT_CENTS;
 use loaf_shared::domain::{money, Email};
 use loaf_shared::extract::Json;
 use loaf_shared::memberships::org_settings;
 use loaf_shared::payments::{Bookkeeping, CheckoutRequest, LineItem};
 use loaf_shared::permissions::perm;
+use loaf_shared::reply::Created;
 use loaf_shared::validate::{optional_long_text, optional_text};
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -96,7 +98,7 @@ async fn check(
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCheckout {
     amount_cents: i64,
@@ -111,7 +113,7 @@ pub struct NewCheckout {
     currency: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Checkout {
     donation_id: Uuid,
     checkout_url: String,
@@ -122,9 +124,9 @@ pub struct Checkout {
 /// `POST /api/donations/checkout`: open to anyone.
 pub async fn checkout(
     State(state): State<AppState>,
-    user: Option<AuthUser>,
+    OptionalUser(user): OptionalUser,
     Json(body): Json<NewCheckout>,
-) -> ApiResult<(StatusCode, Json<Checkout>)> {
+) -> ApiResult<Created<Checkout>> {
     let provider = state.payments.as_ref().ok_or_else(|| {
         ApiError::refused(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -200,18 +202,15 @@ pub async fn checkout(
             },
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Checkout {
-            donation_id: id,
-            checkout_url: session.url,
-            amount_cents: body.amount_cents,
-            currency: gift.currency,
-        }),
-    ))
+    Ok(Created(Checkout {
+        donation_id: id,
+        checkout_url: session.url,
+        amount_cents: body.amount_cents,
+        currency: gift.currency,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Offline {
     amount_cents: i64,
@@ -240,7 +239,7 @@ pub async fn record(
     State(state): State<AppState>,
     admin: Require<perm::DonationsCreate>,
     Json(body): Json<Offline>,
-) -> ApiResult<(StatusCode, Json<Donation>)> {
+) -> ApiResult<Created<Donation>> {
     let method: &'static str = match body.method.as_str() {
         "cash" => "cash",
         "cheque" => "cheque",
@@ -330,5 +329,5 @@ pub async fn record(
     receipts::issue(&mut tx, &state.config.email, id).await?;
     let donation = donations::load(&mut tx, id).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(donation)))
+    Ok(Created(donation))
 }

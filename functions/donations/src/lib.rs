@@ -11,21 +11,61 @@ mod receipts;
 mod stats;
 mod webhook;
 
-use axum::routing::{get, post};
+use aide::axum::routing::{get_with, post_with};
+use aide::axum::ApiRouter;
 use axum::Router;
+use loaf_shared::openapi::{summary, summary_and_errors, tagged};
 use loaf_shared::AppState;
+
+/// Every route of this function with its documentation.
+pub fn api() -> ApiRouter<AppState> {
+    let api = ApiRouter::new()
+        .api_route(
+            "/api/donations",
+            get_with(donations::list, summary("List donations")),
+        )
+        .api_route(
+            "/api/donations/checkout",
+            post_with(
+                gifts::checkout,
+                summary_and_errors(
+                    "Give online",
+                    &[(
+                        502,
+                        "The payment provider refused or failed; nothing was charged.",
+                    )],
+                ),
+            ),
+        )
+        .api_route(
+            "/api/donations/manual",
+            post_with(gifts::record, summary("Record a gift by hand")),
+        )
+        .api_route(
+            "/api/donations/stats",
+            get_with(stats::stats, summary("Donation figures for a year")),
+        )
+        .api_route(
+            "/api/donations/export",
+            get_with(donations::export, summary("Export donations as CSV")),
+        )
+        .api_route(
+            "/api/donations/{id}",
+            get_with(donations::show, summary("One donation")),
+        )
+        .api_route(
+            "/api/donations/{id}/receipt",
+            post_with(receipts::resend, summary("Send a receipt again")),
+        )
+        .api_route(
+            "/api/payments/webhook",
+            post_with(webhook::receive, summary("Payment provider events")),
+        );
+    tagged(api, "donations")
+}
 
 /// Every route of this function, mountable under `lambda_http` and in
 /// `loaf serve` alike.
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
-        .route("/api/donations", get(donations::list))
-        .route("/api/donations/checkout", post(gifts::checkout))
-        .route("/api/donations/manual", post(gifts::record))
-        .route("/api/donations/stats", get(stats::stats))
-        .route("/api/donations/export", get(donations::export))
-        .route("/api/donations/{id}", get(donations::show))
-        .route("/api/donations/{id}/receipt", post(receipts::resend))
-        .route("/api/payments/webhook", post(webhook::receive));
-    loaf_shared::http::function_router(routes, state)
+    loaf_shared::http::function_router(api(), state)
 }

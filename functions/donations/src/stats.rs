@@ -10,16 +10,17 @@ use loaf_shared::auth::Require;
 use loaf_shared::extract::{Json, Query};
 use loaf_shared::permissions::{perm, Permission};
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct StatsQuery {
     /// The year on the organisation's calendar; the current one if absent.
     year: Option<i32>,
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Totals {
     year: i32,
     currency: String,
@@ -31,7 +32,7 @@ pub struct Totals {
     previous_year_to_date_cents: i64,
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Bucket {
     /// `2026-03` for months, `member`/`public` for types.
     key: String,
@@ -39,7 +40,7 @@ pub struct Bucket {
     count: i64,
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Donor {
     donor_name: Option<String>,
     donor_email: Option<String>,
@@ -48,7 +49,7 @@ pub struct Donor {
     count: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Stats {
     #[serde(flatten)]
     totals: Totals,

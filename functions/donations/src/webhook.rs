@@ -17,6 +17,7 @@ use loaf_shared::extract::Json;
 use loaf_shared::payments::events::{Charge, Event, PaymentIntent, Session};
 use loaf_shared::payments::signature::{self, SignatureError};
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::Serialize;
 use sqlx::PgConnection;
 use std::collections::HashMap;
@@ -42,7 +43,7 @@ impl Outcome {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Receipt {
     received: bool,
     /// The event was handled before; nothing was done this time.

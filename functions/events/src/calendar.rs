@@ -6,14 +6,20 @@
 //! apps drop them. Times are written in UTC, which every app places right.
 
 use crate::events::{visible, Event, Sight, SELECT};
+use aide::generate::GenContext;
+use aide::openapi::Operation;
+use aide::OperationOutput;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use icalendar::{Calendar, Component, EventLike, EventStatus};
-use loaf_shared::auth::{secret_token, AuthUser};
-use loaf_shared::extract::{Json, Path, Query};
+use loaf_shared::auth::{secret_token, AuthUser, OptionalUser};
+use loaf_shared::extract::{Path, Query};
+use loaf_shared::openapi::text_response;
+use loaf_shared::reply::{Created, NoContent};
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -60,49 +66,75 @@ fn cancelled(c: &Cancelled) -> icalendar::Event {
         .done()
 }
 
-fn ics(calendar: Calendar, file_name: &str) -> Response {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                "text/calendar; charset=utf-8".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("inline; filename=\"{file_name}\""),
-            ),
-            (header::CACHE_CONTROL, "private, max-age=300".to_string()),
-        ],
-        calendar.to_string(),
-    )
-        .into_response()
+/// A calendar file (`text/calendar`) as an answer.
+pub struct Ics {
+    calendar: Calendar,
+    file_name: &'static str,
+}
+
+impl IntoResponse for Ics {
+    fn into_response(self) -> Response {
+        let Ics {
+            calendar,
+            file_name,
+        } = self;
+        (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    "text/calendar; charset=utf-8".to_string(),
+                ),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"{file_name}\""),
+                ),
+                (header::CACHE_CONTROL, "private, max-age=300".to_string()),
+            ],
+            calendar.to_string(),
+        )
+            .into_response()
+    }
+}
+
+impl OperationOutput for Ics {
+    type Inner = String;
+
+    fn inferred_responses(
+        _ctx: &mut GenContext,
+        _operation: &mut Operation,
+    ) -> Vec<(Option<u16>, aide::openapi::Response)> {
+        vec![(
+            Some(200),
+            text_response("text/calendar", "An iCalendar (RFC 5545) file."),
+        )]
+    }
 }
 
 /// `GET /api/events/{id}/calendar.ics`: the event, for whoever may see it.
 pub async fn event(
     State(state): State<AppState>,
-    user: Option<AuthUser>,
+    OptionalUser(user): OptionalUser,
     Path(id): Path<Uuid>,
-) -> ApiResult<Response> {
+) -> ApiResult<Ics> {
     let mut conn = state.db.acquire().await?;
     let event = visible(&mut conn, id, Sight::of(user.as_ref())).await?;
     let mut calendar = Calendar::new();
     calendar.name(&event.title);
     calendar.push(vevent(&event, &state.config.email.frontend_url));
-    Ok(ics(calendar.done(), "event.ics"))
+    Ok(Ics {
+        calendar: calendar.done(),
+        file_name: "event.ics",
+    })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct FeedQuery {
     token: Option<String>,
 }
 
 /// `GET /api/calendar/feed.ics?token=…`: the events a member may see, from
 /// 90 days back, and the cancellations of the last 30 days.
-pub async fn feed(
-    State(state): State<AppState>,
-    Query(query): Query<FeedQuery>,
-) -> ApiResult<Response> {
+pub async fn feed(State(state): State<AppState>, Query(query): Query<FeedQuery>) -> ApiResult<Ics> {
     let token = query
         .token
         .filter(|t| secret_token::looks_valid(t))
@@ -143,10 +175,13 @@ pub async fn feed(
     for c in &gone {
         calendar.push(cancelled(c));
     }
-    Ok(ics(calendar.done(), "feed.ics"))
+    Ok(Ics {
+        calendar: calendar.done(),
+        file_name: "feed.ics",
+    })
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Feed {
     /// Shown once: only its hash is kept.
     token: String,
@@ -161,7 +196,7 @@ pub async fn rotate(
     State(state): State<AppState>,
     user: AuthUser,
     headers: HeaderMap,
-) -> ApiResult<(StatusCode, Json<Feed>)> {
+) -> ApiResult<Created<Feed>> {
     if !user.can("events.view") {
         return Err(ApiError::Forbidden);
     }
@@ -189,21 +224,18 @@ pub async fn rotate(
             },
         );
     let path = format!("{host}/api/calendar/feed.ics?token={token}");
-    Ok((
-        StatusCode::CREATED,
-        Json(Feed {
-            feed_url: format!("{scheme}://{path}"),
-            webcal_url: format!("webcal://{path}"),
-            token,
-        }),
-    ))
+    Ok(Created(Feed {
+        feed_url: format!("{scheme}://{path}"),
+        webcal_url: format!("webcal://{path}"),
+        token,
+    }))
 }
 
 /// `DELETE /api/calendar/token`: the feed stops working.
-pub async fn revoke(State(state): State<AppState>, user: AuthUser) -> ApiResult<StatusCode> {
+pub async fn revoke(State(state): State<AppState>, user: AuthUser) -> ApiResult<NoContent> {
     sqlx::query("DELETE FROM calendar_tokens WHERE user_id = $1")
         .bind(user.id)
         .execute(&state.db)
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }

@@ -3,20 +3,21 @@
 //! managers' create, edit, publish and delete.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use loaf_shared::auth::{AuthUser, Require};
-use loaf_shared::extract::{parse_json, present, Json, Path, Query};
+use loaf_shared::auth::{AuthUser, OptionalUser, Require};
+use loaf_shared::extract::{present, Json, OptionalJson, Path, Query};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::perm;
+use loaf_shared::reply::{Created, NoContent};
 use loaf_shared::uploads;
 use loaf_shared::validate::{optional_long_text, optional_text, text};
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Event {
     pub id: Uuid,
     pub title: String,
@@ -82,7 +83,7 @@ pub async fn visible(conn: &mut PgConnection, id: Uuid, sight: Sight) -> ApiResu
         .ok_or(ApiError::NotFound)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct Filter {
     /// `upcoming` (default: not ended yet, soonest first) or `past`
@@ -96,7 +97,7 @@ pub struct Filter {
 /// `GET /api/events`
 pub async fn list(
     State(state): State<AppState>,
-    user: Option<AuthUser>,
+    OptionalUser(user): OptionalUser,
     page: PageParams,
     Query(filter): Query<Filter>,
 ) -> ApiResult<Json<Page<Event>>> {
@@ -140,7 +141,7 @@ pub async fn list(
 /// `GET /api/events/{id}`
 pub async fn show(
     State(state): State<AppState>,
-    user: Option<AuthUser>,
+    OptionalUser(user): OptionalUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Event>> {
     let mut conn = state.db.acquire().await?;
@@ -149,7 +150,7 @@ pub async fn show(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fields {
     title: Option<String>,
@@ -275,7 +276,7 @@ pub async fn create(
     State(state): State<AppState>,
     manager: Require<perm::EventsCreate>,
     Json(body): Json<Fields>,
-) -> ApiResult<(StatusCode, Json<Event>)> {
+) -> ApiResult<Created<Event>> {
     let id = Uuid::new_v4();
     let mut tx = state.db.begin().await?;
     save(&mut tx, id, body, None, manager.user.id).await?;
@@ -289,7 +290,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(event)))
+    Ok(Created(event))
 }
 
 /// `PATCH /api/events/{id}`: a published event's change raises its SEQUENCE,
@@ -316,7 +317,7 @@ pub async fn update(
     Ok(Json(event))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Publish {
     /// `false` takes the event back to draft.
@@ -329,13 +330,9 @@ pub async fn publish(
     State(state): State<AppState>,
     _: Require<perm::EventsPublish>,
     Path(id): Path<Uuid>,
-    body: axum::body::Bytes,
+    OptionalJson(body): OptionalJson<Publish>,
 ) -> ApiResult<Json<Event>> {
-    let published = if body.iter().all(u8::is_ascii_whitespace) {
-        true
-    } else {
-        parse_json::<Publish>(&body)?.published.unwrap_or(true)
-    };
+    let published = body.published.unwrap_or(true);
     let mut tx = state.db.begin().await?;
     let done = sqlx::query(
         "UPDATE events SET published = $2, updated_at = now(), sequence = sequence + 1, \
@@ -370,7 +367,7 @@ pub async fn delete(
     State(state): State<AppState>,
     _: Require<perm::EventsDelete>,
     Path(id): Path<Uuid>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<NoContent> {
     let mut tx = state.db.begin().await?;
     let photos: Vec<(String, i64)> = sqlx::query_as(
         "SELECT image_key, file_size_bytes FROM event_galleries WHERE event_id = $1",
@@ -401,5 +398,5 @@ pub async fn delete(
         let keys: Vec<String> = photos.into_iter().map(|(k, _)| k).collect();
         uploads::delete_now(&state.db, &state.storage, Some(&keys)).await?;
     }
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }

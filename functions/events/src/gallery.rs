@@ -5,15 +5,16 @@
 
 use crate::events::{visible, Sight};
 use axum::extract::State;
-use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use loaf_shared::auth::Require;
 use loaf_shared::extract::{Json, Path};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::perm;
+use loaf_shared::reply::{Created, NoContent};
 use loaf_shared::uploads::{self, Declared, Reserved, IMAGE_EXTENSIONS};
 use loaf_shared::validate::optional_long_text;
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use uuid::Uuid;
@@ -21,7 +22,7 @@ use uuid::Uuid;
 /// How long a photo's view link works.
 const VIEW_WINDOW: Duration = Duration::from_secs(15 * 60);
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Photo {
     id: Uuid,
     caption: Option<String>,
@@ -81,7 +82,7 @@ pub async fn reserve(
     uploader: Require<perm::GalleryUpload>,
     Path(id): Path<Uuid>,
     Json(declared): Json<Declared>,
-) -> ApiResult<(StatusCode, Json<Reserved>)> {
+) -> ApiResult<Created<Reserved>> {
     let mut tx = state.db.begin().await?;
     visible(&mut tx, id, Sight::of(Some(&uploader.user))).await?;
     let reserved = uploads::reserve(
@@ -96,10 +97,10 @@ pub async fn reserve(
     )
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(reserved)))
+    Ok(Created(reserved))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Confirm {
     upload_id: Uuid,
@@ -120,7 +121,7 @@ pub async fn confirm(
     uploader: Require<perm::GalleryUpload>,
     Path(id): Path<Uuid>,
     Json(body): Json<Confirm>,
-) -> ApiResult<(StatusCode, Json<Photo>)> {
+) -> ApiResult<Created<Photo>> {
     let caption = optional_long_text("caption", body.caption.as_deref(), 1000)?;
     let mut tx = state.db.begin().await?;
     visible(&mut tx, id, Sight::of(Some(&uploader.user))).await?;
@@ -138,10 +139,10 @@ pub async fn confirm(
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(presigned(&state, photo).await?)))
+    Ok(Created(presigned(&state, photo).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Caption {
     caption: Option<String>,
@@ -173,7 +174,7 @@ pub async fn delete(
     State(state): State<AppState>,
     _: Require<perm::GalleryDelete>,
     Path((id, image)): Path<(Uuid, Uuid)>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<NoContent> {
     let mut tx = state.db.begin().await?;
     let gone: Option<(String, i64)> = sqlx::query_as(
         "DELETE FROM event_galleries WHERE id = $2 AND event_id = $1 RETURNING image_key, file_size_bytes",
@@ -186,5 +187,5 @@ pub async fn delete(
     uploads::forget(&mut tx, &key, size).await?;
     tx.commit().await?;
     uploads::delete_now(&state.db, &state.storage, Some(&[key])).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }

@@ -14,18 +14,19 @@ use loaf_shared::extract::{Json, Path};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::perm;
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Answer {
     /// `yes`, `no` or `maybe`.
     status: String,
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Rsvp {
     user_id: Uuid,
     name: String,
@@ -38,7 +39,7 @@ pub struct Rsvp {
     updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct MyAnswer {
     status: String,
     waitlisted: bool,
@@ -164,14 +165,14 @@ pub async fn list(
     Ok(Json(Page::new(items, page, total)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Attendance {
     user_ids: Vec<Uuid>,
     attended: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Marked {
     marked: u64,
     /// Applicants who attended and are now `pre_validated`.

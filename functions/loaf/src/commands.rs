@@ -205,3 +205,17 @@ pub async fn reconcile_storage() -> anyhow::Result<()> {
     local.finish().await?;
     result
 }
+
+/// `loaf openapi [PATH]`: the document `GET /api/openapi.json` serves, for
+/// the frontend team's client generators. `-` writes to standard output.
+pub fn write_openapi(path: &str) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string_pretty(&loaf_docs::openapi())?;
+    text.push('\n');
+    if path == "-" {
+        std::io::stdout().write_all(text.as_bytes())?;
+    } else {
+        std::fs::write(path, text).with_context(|| format!("writing {path}"))?;
+        eprintln!("wrote {path}");
+    }
+    Ok(())
+}

@@ -16,6 +16,7 @@ pub enum Function {
     Events,
     Donations,
     Documents,
+    Docs,
 }
 
 /// Path groups and the function that owns each: the same table the SAM
@@ -39,6 +40,8 @@ pub const ROUTES: &[(&str, Function)] = &[
     ("/api/documents", Function::Documents),
     ("/api/storage", Function::Documents),
     ("/api/settings", Function::Documents),
+    ("/api/openapi.json", Function::Docs),
+    ("/api/docs", Function::Docs),
 ];
 
 /// The function owning `path`, if any.
@@ -60,6 +63,7 @@ struct Functions {
     events: Router,
     donations: Router,
     documents: Router,
+    docs: Router,
 }
 
 /// The whole API on one router.
@@ -70,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         events: loaf_events::router(state.clone()),
         donations: loaf_donations::router(state.clone()),
         documents: loaf_documents::router(state),
+        docs: loaf_docs::router(),
     };
     Router::new().fallback(move |req: Request| {
         let functions = functions.clone();
@@ -84,6 +89,7 @@ async fn dispatch(functions: Functions, req: Request) -> Response {
         Some(Function::Events) => functions.events,
         Some(Function::Donations) => functions.donations,
         Some(Function::Documents) => functions.documents,
+        Some(Function::Docs) => functions.docs,
         None => return ApiError::NotFound.into_response(),
     };
     match target.oneshot(req).await {
@@ -108,6 +114,8 @@ mod tests {
             owner("/api/settings/logo/uploads"),
             Some(Function::Documents)
         );
+        assert_eq!(owner("/api/openapi.json"), Some(Function::Docs));
+        assert_eq!(owner("/api/docs"), Some(Function::Docs));
     }
 
     #[test]

@@ -47,6 +47,13 @@ enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Write the OpenAPI document of every route (what
+    /// `GET /api/openapi.json` serves) to a file, or to standard output
+    /// with `-`.
+    Openapi {
+        #[arg(default_value = "openapi.json")]
+        path: String,
+    },
     /// Stored files.
     Storage {
         #[command(subcommand)]
@@ -83,6 +90,7 @@ async fn main() -> ExitCode {
         Command::Jobs {
             command: JobsCommand::Run { job },
         } => commands::run_jobs(job).await,
+        Command::Openapi { path } => commands::write_openapi(&path),
         Command::Storage {
             command: StorageCommand::Reconcile,
         } => commands::reconcile_storage().await,

@@ -186,7 +186,7 @@ fn a_newcomer_serves_migrates_and_creates_an_admin() {
     let url = server.url();
     assert_eq!(
         health(&url),
-        (200, r#"{"database":"reachable","status":"ok"}"#.into())
+        (200, r#"{"status":"ok","database":"reachable"}"#.into())
     );
     let login = server.field("superadmin");
     assert!(login.starts_with("admin@loaf.local / "), "{login}");

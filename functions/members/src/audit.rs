@@ -4,11 +4,12 @@
 
 use chrono::{DateTime, Utc};
 use loaf_shared::pagination::{Page, PageParams};
+use schemars::JsonSchema;
 use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Entry {
     id: Uuid,
     action: String,

@@ -13,11 +13,13 @@ use loaf_shared::domain::{money, UserStatus};
 use loaf_shared::extract::Json;
 use loaf_shared::memberships;
 use loaf_shared::payments::{Bookkeeping, CheckoutRequest, LineItem};
+use loaf_shared::reply::Created;
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCheckout {
     plan_id: Uuid,
@@ -28,7 +30,7 @@ pub struct NewCheckout {
     donation_cents: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Checkout {
     checkout_id: Uuid,
     /// Where to send the member to pay.
@@ -50,7 +52,7 @@ pub async fn create(
     State(state): State<AppState>,
     user: AuthUser,
     Json(body): Json<NewCheckout>,
-) -> ApiResult<(StatusCode, Json<Checkout>)> {
+) -> ApiResult<Created<Checkout>> {
     let provider = state.payments.as_ref().ok_or_else(|| {
         ApiError::refused(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -159,17 +161,14 @@ pub async fn create(
             },
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Checkout {
-            checkout_id,
-            checkout_url: session.url,
-            amount_cents: amount,
-            donation_cents: body.donation_cents,
-            total_cents: total,
-            currency: settings.currency,
-            starts_at: terms.starts_at,
-            ends_at: terms.ends_at,
-        }),
-    ))
+    Ok(Created(Checkout {
+        checkout_id,
+        checkout_url: session.url,
+        amount_cents: amount,
+        donation_cents: body.donation_cents,
+        total_cents: total,
+        currency: settings.currency,
+        starts_at: terms.starts_at,
+        ends_at: terms.ends_at,
+    }))
 }

@@ -8,11 +8,12 @@ use loaf_shared::auth::Require;
 use loaf_shared::extract::Json;
 use loaf_shared::permissions::{perm, Permission};
 use loaf_shared::{ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Stats {
     /// Accounts per status (every status present, zero included).
     members_by_status: Value,
@@ -29,7 +30,7 @@ pub struct Stats {
     upcoming_events: Vec<UpcomingEvent>,
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct UpcomingEvent {
     id: Uuid,
     title: String,

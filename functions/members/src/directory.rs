@@ -10,10 +10,11 @@ use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::{perm, Permission};
 use loaf_shared::validate::optional_text;
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Entry {
     id: Uuid,
     first_name: String,
@@ -26,7 +27,7 @@ pub struct Entry {
     photo_url: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct Search {
     q: Option<String>,

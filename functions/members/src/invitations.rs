@@ -13,13 +13,15 @@ use loaf_shared::email::{outbox, Mail};
 use loaf_shared::extract::{Json, Path, Query};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::perm;
+use loaf_shared::reply::{Created, NoContent};
 use loaf_shared::validate::{optional_phone, optional_text};
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Invitation {
     id: Uuid,
     email: String,
@@ -56,7 +58,7 @@ async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Invitation> {
         .ok_or(ApiError::NotFound)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewInvitation {
     email: Email,
@@ -157,7 +159,7 @@ pub async fn create(
     State(state): State<AppState>,
     Require { user, .. }: Require<perm::UsersInvite>,
     Json(body): Json<NewInvitation>,
-) -> ApiResult<(StatusCode, Json<Invitation>)> {
+) -> ApiResult<Created<Invitation>> {
     let first_name = optional_text("first_name", body.first_name.as_deref(), 100)?;
     let last_name = optional_text("last_name", body.last_name.as_deref(), 100)?;
     let phone = optional_phone("phone", body.phone.as_deref())?;
@@ -208,10 +210,10 @@ pub async fn create(
     let invitation = load(&mut tx, id).await?;
     tx.commit().await?;
     state.mailer.deliver_now(&state.db, &[mail]).await;
-    Ok((StatusCode::CREATED, Json(invitation)))
+    Ok(Created(invitation))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, JsonSchema)]
 #[serde(default)]
 pub struct Filter {
     /// `pending`, `accepted`, `expired` or `revoked`.
@@ -304,7 +306,7 @@ pub async fn revoke(
     State(state): State<AppState>,
     _: Require<perm::UsersInvite>,
     Path(id): Path<Uuid>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<NoContent> {
     let mut tx = state.db.begin().await?;
     match lock(&mut tx, id).await?.as_str() {
         "accepted" => {
@@ -313,7 +315,7 @@ pub async fn revoke(
                 "This invitation was accepted: deactivate the account instead.",
             ))
         }
-        "revoked" => return Ok(StatusCode::NO_CONTENT),
+        "revoked" => return Ok(NoContent),
         _ => {}
     }
     sqlx::query("UPDATE user_invitations SET status = 'revoked' WHERE id = $1")
@@ -321,5 +323,5 @@ pub async fn revoke(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }

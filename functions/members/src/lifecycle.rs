@@ -13,6 +13,7 @@ use loaf_shared::extract::{Json, Path};
 use loaf_shared::permissions::perm;
 use loaf_shared::validate::optional_long_text;
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -135,7 +136,7 @@ async fn move_to(
     Ok(())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {
     status: UserStatus,
@@ -203,7 +204,7 @@ enum Decision {
     Reject(String),
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rejection {
     reason: String,
@@ -251,7 +252,7 @@ pub async fn reject(
     decide_one(state, user, id, Decision::Reject(reason)).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Bulk {
     ids: Vec<Uuid>,
@@ -259,13 +260,13 @@ pub struct Bulk {
     reason: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct BulkOutcome {
     done: Vec<Uuid>,
     refused: Vec<Refusal>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 struct Refusal {
     id: Uuid,
     code: String,

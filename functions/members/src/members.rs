@@ -13,12 +13,13 @@ use loaf_shared::permissions::perm;
 use loaf_shared::profile::{Profile, ProfilePatch};
 use loaf_shared::validate::optional_text;
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 /// A row of the member list.
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct MemberSummary {
     id: Uuid,
     email: String,
@@ -43,7 +44,7 @@ pub const ACTIVE_SUBSCRIPTION: &str =
     "EXISTS (SELECT 1 FROM subscriptions s WHERE s.user_id = u.id \
      AND s.status = 'active' AND (s.end_date IS NULL OR s.end_date > now()))";
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct Filter {
     /// Part of a name or email; accents and case are ignored.
@@ -188,7 +189,7 @@ pub async fn list(
 }
 
 /// A member as an admin sees them.
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Member {
     id: Uuid,
     email: String,

@@ -4,19 +4,21 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use loaf_shared::auth::{AuthUser, Require};
+use loaf_shared::auth::{OptionalUser, Require};
 use loaf_shared::config::DEFAULT_MAX_PAYMENT_CENTS;
 use loaf_shared::extract::{present, Json, Path, Query};
 use loaf_shared::memberships::periods::MonthDay;
 use loaf_shared::memberships::{find_plan, Plan, PLAN_COLUMNS};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::perm;
+use loaf_shared::reply::{Created, NoContent};
 use loaf_shared::validate::{optional_long_text, text};
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use uuid::Uuid;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct ListFilter {
     /// Retired plans too (`subscriptions.plans` only).
@@ -27,7 +29,7 @@ pub struct ListFilter {
 /// `include_retired=true`, every plan for plan managers.
 pub async fn list(
     State(state): State<AppState>,
-    user: Option<AuthUser>,
+    OptionalUser(user): OptionalUser,
     page: PageParams,
     Query(filter): Query<ListFilter>,
 ) -> ApiResult<Json<Page<Plan>>> {
@@ -59,7 +61,7 @@ pub async fn list(
 
 /// A fixed calendar period, inclusive: `{"start_month": 1, "start_day": 1,
 /// "end_month": 12, "end_day": 31, "prorate": true}`.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomPeriod {
     start_month: u32,
@@ -71,7 +73,7 @@ pub struct CustomPeriod {
 }
 
 /// The fields of a plan a request may set; `None` keeps what is there.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanFields {
     name: Option<String>,
@@ -280,17 +282,17 @@ pub async fn create(
     State(state): State<AppState>,
     _: Require<perm::SubscriptionsPlans>,
     Json(body): Json<PlanFields>,
-) -> ApiResult<(StatusCode, Json<Plan>)> {
+) -> ApiResult<Created<Plan>> {
     let plan = body.check(None)?;
     let mut conn = state.db.acquire().await?;
     let saved = save(&mut conn, Uuid::new_v4(), plan, true).await?;
-    Ok((StatusCode::CREATED, Json(saved)))
+    Ok(Created(saved))
 }
 
 /// `GET /api/plans/{id}`: any plan for plan managers, active ones for anyone.
 pub async fn show(
     State(state): State<AppState>,
-    user: Option<AuthUser>,
+    OptionalUser(user): OptionalUser,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Plan>> {
     let mut conn = state.db.acquire().await?;
@@ -330,7 +332,7 @@ pub async fn delete(
     State(state): State<AppState>,
     _: Require<perm::SubscriptionsPlans>,
     Path(id): Path<Uuid>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<NoContent> {
     let mut tx = state.db.begin().await?;
     let exists: Option<bool> =
         sqlx::query_scalar("SELECT true FROM subscription_plans WHERE id = $1 FOR UPDATE")
@@ -361,5 +363,5 @@ pub async fn delete(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }

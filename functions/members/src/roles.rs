@@ -13,14 +13,16 @@ use loaf_shared::audit;
 use loaf_shared::auth::{AuthUser, Require};
 use loaf_shared::extract::{Json, Path};
 use loaf_shared::permissions::perm;
+use loaf_shared::reply::{Created, NoContent};
 use loaf_shared::validate::{optional_long_text, text};
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Permission {
     code: String,
     name: String,
@@ -29,7 +31,7 @@ pub struct Permission {
     module: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Module {
     module: String,
     permissions: Vec<Permission>,
@@ -60,7 +62,7 @@ pub async fn permissions(
     ))
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Role {
     id: Uuid,
     code: String,
@@ -184,7 +186,7 @@ async fn set_permissions(
     Ok(())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewRole {
     code: String,
@@ -217,7 +219,7 @@ pub async fn create(
     State(state): State<AppState>,
     Require { user, .. }: Require<perm::PermissionsCreate>,
     Json(body): Json<NewRole>,
-) -> ApiResult<(StatusCode, Json<Role>)> {
+) -> ApiResult<Created<Role>> {
     let code = check_code(&body.code)?;
     let name = text("name", &body.name, 100)?;
     let description = optional_long_text("description", body.description.as_deref(), 1000)?;
@@ -236,10 +238,10 @@ pub async fn create(
     set_permissions(&mut tx, id, &ids).await?;
     let role = load(&mut tx, id).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(role)))
+    Ok(Created(role))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleEdit {
     #[serde(default)]
@@ -284,7 +286,7 @@ pub async fn delete(
     State(state): State<AppState>,
     _: Require<perm::PermissionsDelete>,
     Path(id): Path<Uuid>,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<NoContent> {
     let mut tx = state.db.begin().await?;
     let role = load(&mut tx, id).await?;
     if role.is_system_role {
@@ -305,10 +307,10 @@ pub async fn delete(
         .await?;
     tx.commit().await?;
     state.permissions.clear();
-    Ok(StatusCode::NO_CONTENT)
+    Ok(NoContent)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PermissionSet {
     codes: Vec<String>,
@@ -340,7 +342,7 @@ pub async fn replace_permissions(
     Ok(Json(role))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleAssignment {
     role_id: Uuid,

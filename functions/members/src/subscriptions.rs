@@ -13,13 +13,15 @@ use loaf_shared::extract::{Json, Path, Query};
 use loaf_shared::memberships::{self, PaidBy, Payment};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::perm;
+use loaf_shared::reply::Created;
 use loaf_shared::validate::{optional_long_text, optional_text};
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Subscription {
     id: Uuid,
     user_id: Uuid,
@@ -73,7 +75,7 @@ async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Subscription> {
 }
 
 /// The filters of the list and the export.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default)]
 pub struct Filter {
     /// Member name or email contains (ignoring case and accents).
@@ -293,7 +295,7 @@ pub async fn export(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ManualPayment {
     user_id: Uuid,
@@ -316,7 +318,7 @@ pub async fn manual(
     State(state): State<AppState>,
     admin: Require<perm::SubscriptionsManualPayment>,
     Json(body): Json<ManualPayment>,
-) -> ApiResult<(StatusCode, Json<Subscription>)> {
+) -> ApiResult<Created<Subscription>> {
     let method: &'static str = match body.method.as_str() {
         "cash" => "cash",
         "cheque" => "cheque",
@@ -406,7 +408,7 @@ pub async fn manual(
     .await?;
     let subscription = load(&mut tx, subscription_id).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(subscription)))
+    Ok(Created(subscription))
 }
 
 /// Plan `id` for a new payment: it exists (422 otherwise) and is not
@@ -428,7 +430,7 @@ pub async fn plan_for_payment(conn: &mut PgConnection, id: Uuid) -> ApiResult<me
     Ok(plan)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cancel {
     /// `period_end` (the default): the membership runs to the end of what

@@ -6,7 +6,7 @@ use crate::domain::UserStatus;
 use crate::error::ApiError;
 use crate::permissions::Permission;
 use crate::state::AppState;
-use axum::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use std::marker::PhantomData;
@@ -94,24 +94,27 @@ where
     }
 }
 
-/// `Option<AuthUser>`: `None` for an anonymous caller (no Authorization
+/// The caller if signed in, `None` for an anonymous one (no Authorization
 /// header), for routes open to anyone that show more to the signed in. A
 /// token that is present but not valid is still refused (401): a client
 /// whose session ended should learn it, not silently see less.
-impl<S> OptionalFromRequestParts<S> for AuthUser
+#[derive(Debug, Clone)]
+pub struct OptionalUser(pub Option<AuthUser>);
+
+impl<S> FromRequestParts<S> for OptionalUser
 where
     AppState: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Option<Self>, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         if !parts.headers.contains_key(AUTHORIZATION) {
-            return Ok(None);
+            return Ok(OptionalUser(None));
         }
         <AuthUser as FromRequestParts<S>>::from_request_parts(parts, state)
             .await
-            .map(Some)
+            .map(|user| OptionalUser(Some(user)))
     }
 }
 

@@ -8,7 +8,7 @@ pub mod password;
 mod permission_cache;
 pub mod secret_token;
 
-pub use extractor::{AuthUser, Require};
+pub use extractor::{AuthUser, OptionalUser, Require};
 pub use jwt::{Claims, TokenError, TokenKeys};
 pub use permission_cache::PermissionCache;
 

@@ -12,6 +12,7 @@ use crate::email::{outbox, Mail};
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use periods::{Coverage, Cycle, FixedPeriod, MonthDay};
+use schemars::JsonSchema;
 use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -32,7 +33,7 @@ pub async fn org_settings(conn: &mut PgConnection) -> Result<OrgSettings, sqlx::
 }
 
 /// A subscription plan as stored and as the API shows it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Plan {
     pub id: Uuid,
     pub name: String,
@@ -107,7 +108,7 @@ pub const COVERED_AT_1: &str = "EXISTS (SELECT 1 FROM subscriptions c WHERE c.us
      AND c.status = 'active' AND c.start_date <= $1 AND (c.end_date IS NULL OR c.end_date > $1))";
 
 /// What a payment starting at an instant would cover and cost.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Terms {
     pub starts_at: DateTime<Utc>,
     /// `None` for lifetime.

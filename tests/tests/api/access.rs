@@ -1,6 +1,7 @@
 //! Who may call what: the extractors every route uses, driven through a
 //! small router built the way the functions build theirs.
 
+use aide::axum::ApiRouter;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::Router;
@@ -68,7 +69,7 @@ async fn own_record(user: AuthUser, Path(id): Path<uuid::Uuid>) -> ApiResult<axu
 
 fn router(state: AppState) -> Router {
     loaf_shared::http::function_router(
-        Router::new()
+        ApiRouter::new()
             .route("/api/test/me", get(whoami))
             .route("/api/test/members", get(member_list))
             .route("/api/test/members/{id}", get(own_record))

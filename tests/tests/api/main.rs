@@ -22,6 +22,7 @@ mod lambda_binaries;
 mod lifecycle;
 mod members;
 mod migrate;
+mod openapi;
 mod payments;
 mod plans;
 mod roles;

@@ -9,17 +9,18 @@ mod columns;
 mod rows;
 mod run;
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use loaf_shared::auth::Require;
-use loaf_shared::extract::{parse_json, Json, Path};
+use loaf_shared::extract::{Json, OptionalJson, Path};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::perm;
+use loaf_shared::reply;
 use loaf_shared::storage::Presigned;
 use loaf_shared::validate::text;
 use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::time::Duration;
@@ -36,7 +37,7 @@ macro_rules! stale_run {
 /// How long the upload URL works.
 const UPLOAD_WINDOW: Duration = Duration::from_secs(15 * 60);
 
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Job {
     id: Uuid,
     filename: String,
@@ -84,7 +85,7 @@ async fn load(db: &sqlx::PgPool, id: Uuid) -> ApiResult<Job> {
         .ok_or(ApiError::NotFound)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewImport {
     filename: String,
@@ -92,7 +93,7 @@ pub struct NewImport {
     size_bytes: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Created {
     #[serde(flatten)]
     job: Job,
@@ -106,7 +107,7 @@ pub async fn create(
     State(state): State<AppState>,
     Require { user, .. }: Require<perm::UsersImport>,
     Json(body): Json<NewImport>,
-) -> ApiResult<(StatusCode, Json<Created>)> {
+) -> ApiResult<reply::Created<Created>> {
     let filename = text("filename", &body.filename, 255)?;
     if !filename.to_lowercase().ends_with(".csv") {
         return Err(ApiError::invalid(
@@ -141,14 +142,11 @@ pub async fn create(
     .await?;
     let job = load(&state.db, id).await?;
     let upload_expires_at = Utc::now() + chrono::Duration::seconds(UPLOAD_WINDOW.as_secs() as i64);
-    Ok((
-        StatusCode::CREATED,
-        Json(Created {
-            job,
-            upload,
-            upload_expires_at,
-        }),
-    ))
+    Ok(reply::Created(Created {
+        job,
+        upload,
+        upload_expires_at,
+    }))
 }
 
 /// `GET /api/imports`: the jobs, newest first.
@@ -179,7 +177,7 @@ pub async fn show(
     Ok(Json(load(&state.db, id).await?))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct Start {
     dry_run: bool,
@@ -205,14 +203,9 @@ pub async fn start(
     State(state): State<AppState>,
     Require { user, .. }: Require<perm::UsersImport>,
     Path(id): Path<Uuid>,
-    body: Bytes,
-) -> ApiResult<Json<Job>> {
     // The body is optional: no body starts a real run without invitations.
-    let opts: Start = if body.iter().all(u8::is_ascii_whitespace) {
-        Start::default()
-    } else {
-        parse_json(&body)?
-    };
+    OptionalJson(opts): OptionalJson<Start>,
+) -> ApiResult<Json<Job>> {
     let opts = run::Options {
         dry_run: opts.dry_run,
         send_invitations: opts.send_invitations,

@@ -6,10 +6,11 @@ use chrono::NaiveDate;
 use loaf_shared::domain::Email;
 use loaf_shared::validate::{optional_birth_date, optional_phone, optional_text};
 use loaf_shared::ApiError;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// A problem with one line of the file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct RowError {
     /// The line in the file (the header is line 1).
     pub line: u64,
