@@ -96,11 +96,16 @@ pub struct DbConfig {
     /// How long a request waits for a connection, including opening a new
     /// one (TCP, TLS, auth), before answering 503.
     pub acquire_timeout: Duration,
+    /// The longest one statement may run (PostgreSQL's `statement_timeout`,
+    /// lock waits included) before it is cancelled and the request answers
+    /// 503. `None` for migrations, whose DDL may legitimately take long.
+    pub statement_timeout: Option<Duration>,
 }
 
 impl DbConfig {
-    /// Reads `DATABASE_URL`, `DB_MAX_CONNECTIONS` (default 2) and
-    /// `DB_ACQUIRE_TIMEOUT_SECS` (default 5).
+    /// Reads `DATABASE_URL`, `DB_MAX_CONNECTIONS` (default 2),
+    /// `DB_ACQUIRE_TIMEOUT_SECS` (default 5) and `DB_STATEMENT_TIMEOUT_MS`
+    /// (default 5000).
     pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
         let url = required(
             src,
@@ -123,6 +128,13 @@ impl DbConfig {
             url,
             max_connections: number(src, "DB_MAX_CONNECTIONS", 2, 1, 100)?,
             acquire_timeout: Duration::from_secs(number(src, "DB_ACQUIRE_TIMEOUT_SECS", 5, 1, 60)?),
+            statement_timeout: Some(Duration::from_millis(number(
+                src,
+                "DB_STATEMENT_TIMEOUT_MS",
+                5_000,
+                100,
+                900_000,
+            )?)),
         })
     }
 }

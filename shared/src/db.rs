@@ -13,7 +13,12 @@ use std::time::Duration;
 /// Proxy, whose certificate chains to a public root). sqlx has no separate
 /// connect timeout: the acquire timeout bounds connecting too.
 pub fn connect_lazy(cfg: &DbConfig) -> Result<PgPool, sqlx::Error> {
-    let options: PgConnectOptions = cfg.url.parse()?;
+    let mut options: PgConnectOptions = cfg.url.parse()?;
+    if let Some(limit) = cfg.statement_timeout {
+        // A startup parameter, not a `SET`: RDS Proxy pins a session on
+        // `SET` but passes startup options through.
+        options = options.options([("statement_timeout", format!("{}ms", limit.as_millis()))]);
+    }
     Ok(PgPoolOptions::new()
         .max_connections(cfg.max_connections)
         .min_connections(0)

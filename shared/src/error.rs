@@ -234,8 +234,14 @@ impl From<sqlx::Error> for ApiError {
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
                 ApiError::Unavailable(err.into())
             }
-            sqlx::Error::Database(ref db) if db.code().as_deref() == Some("57P01") => {
-                // admin_shutdown: the server is restarting.
+            sqlx::Error::Database(ref db)
+                if matches!(
+                    db.code().as_deref(),
+                    // admin_shutdown (the server is restarting), a statement
+                    // cancelled by statement_timeout, a lock not granted.
+                    Some("57P01" | "57014" | "55P03")
+                ) =>
+            {
                 ApiError::Unavailable(err.into())
             }
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {

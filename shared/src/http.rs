@@ -9,11 +9,18 @@ use aide::axum::ApiRouter;
 use aide::openapi::OpenApi;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::Router;
 use schemars::JsonSchema;
 use serde::Serialize;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// Every request answers within this, 503 if its work is not done: well
+/// inside the route functions' 20 s Lambda timeout, so a slow dependency
+/// gives the client a clean, retryable error instead of a gateway timeout.
+/// Each statement is also limited (`DB_STATEMENT_TIMEOUT_MS`).
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(15);
 
 /// JSON bodies larger than this are refused with 413. Files never travel in
 /// bodies (they go to S3 by presigned URL), so 1 MiB is generous.
@@ -30,6 +37,7 @@ pub fn function_router(routes: ApiRouter<AppState>, state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(deadline))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -77,6 +85,17 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
+async fn deadline(req: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_DEADLINE, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => ApiError::Unavailable(anyhow::anyhow!(
+            "request deadline of {} s passed",
+            REQUEST_DEADLINE.as_secs()
+        ))
+        .into_response(),
+    }
+}
+
 async fn log_request(req: Request, next: Next) -> Response {
     let method = req.method().clone();
     // The route's template (`/api/auth/invitations/{token}`), not the path:
@@ -95,4 +114,31 @@ async fn log_request(req: Request, next: Next) -> Response {
         "request"
     );
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_past_its_deadline_answers_503() {
+        let slow = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(REQUEST_DEADLINE * 2).await;
+                    "too late"
+                }),
+            )
+            .layer(middleware::from_fn(deadline));
+        let res = slow
+            .oneshot(Request::get("/slow").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    }
 }

@@ -127,6 +127,7 @@ fn pool(url: &str) -> PgPool {
         url: url.into(),
         max_connections: 5,
         acquire_timeout: Duration::from_secs(10),
+        statement_timeout: None,
     })
     .expect("test pool")
 }
@@ -225,6 +226,13 @@ pub struct TestApp {
     dir: PathBuf,
 }
 
+impl TestApp {
+    /// Stops the app's S3 endpoint: what follows runs as if S3 were down.
+    pub fn stop_s3(&mut self) {
+        drop(self.s3.take());
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         drop(self.s3.take());
@@ -239,6 +247,7 @@ pub fn test_config(db_url: &str, s3_endpoint: &str, mail_dir: &std::path::Path) 
             url: db_url.into(),
             max_connections: 5,
             acquire_timeout: Duration::from_secs(10),
+            statement_timeout: None,
         },
         auth: AuthConfig {
             jwt_secret: TEST_JWT_SECRET.as_bytes().to_vec(),

@@ -13,7 +13,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let env = loaf_shared::secrets::resolve_env(loaf_shared::secrets::Needs::Database)
         .await
         .inspect_err(|e| tracing::error!("{e}"))?;
-    let config = DbConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
+    let mut config = DbConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
+    // Batch work over every member: bounded by the function's own timeout,
+    // not by the per-statement limit meant for requests.
+    config.statement_timeout = None;
     let email = EmailConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
     let reminders = RemindersConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
     let storage = StorageConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;

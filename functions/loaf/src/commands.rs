@@ -15,7 +15,9 @@ use std::io::{BufRead, IsTerminal, Write};
 
 /// The pool for `DATABASE_URL` (or `DB_SECRET_ARN` and friends, as in AWS).
 async fn pool_from_env() -> anyhow::Result<(PgPool, String)> {
-    let config = DbConfig::from_source(&resolve_env(Needs::Database).await?)?;
+    let mut config = DbConfig::from_source(&resolve_env(Needs::Database).await?)?;
+    // Migrations and admin commands, not requests: no per-statement limit.
+    config.statement_timeout = None;
     let pool = loaf_shared::db::connect_lazy(&config)?;
     Ok((pool, redact(&config.url)))
 }
@@ -154,7 +156,8 @@ pub async fn run_jobs(job: JobChoice) -> anyhow::Result<()> {
         let resolved = resolve_env(Needs::Database).await?;
         let source =
             |var: &str| loaf_shared::config::Source::get(&resolved, var).or_else(|| local.get(var));
-        let db = DbConfig::from_source(&source)?;
+        let mut db = DbConfig::from_source(&source)?;
+        db.statement_timeout = None; // batch work, like the jobs function
         let email = EmailConfig::from_source(&source)?;
         let reminders = RemindersConfig::from_source(&source)?;
         let storage = Storage::new(&StorageConfig::from_source(&source)?).await;
@@ -191,7 +194,8 @@ pub async fn reconcile_storage() -> anyhow::Result<()> {
         let resolved = resolve_env(Needs::Database).await?;
         let source =
             |var: &str| loaf_shared::config::Source::get(&resolved, var).or_else(|| local.get(var));
-        let db = DbConfig::from_source(&source)?;
+        let mut db = DbConfig::from_source(&source)?;
+        db.statement_timeout = None; // batch work, like the jobs function
         let storage = Storage::new(&StorageConfig::from_source(&source)?).await;
         let pool = loaf_shared::db::connect_lazy(&db)?;
         let report = loaf_shared::uploads::reconcile(&pool, &storage)

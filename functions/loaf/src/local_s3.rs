@@ -17,7 +17,8 @@ use tokio::sync::watch;
 pub const ACCESS_KEY_ID: &str = "loaf-local";
 pub const SECRET_ACCESS_KEY: &str = "loaf-local-secret-key";
 
-/// A running endpoint; dropping it stops accepting connections.
+/// A running endpoint; dropping it stops it: no new connections, and open
+/// ones are closed, as when a real endpoint goes away.
 pub struct LocalS3 {
     addr: SocketAddr,
     stop: watch::Sender<bool>,
@@ -60,8 +61,12 @@ impl LocalS3 {
                 let conn = http
                     .serve_connection(TokioIo::new(socket), service.clone())
                     .into_owned();
+                let mut closing = stopped.clone();
                 tokio::spawn(async move {
-                    let _ = conn.await;
+                    tokio::select! {
+                        _ = conn => {}
+                        _ = closing.changed() => {}
+                    }
                 });
             }
         });

@@ -15,7 +15,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let env = loaf_shared::secrets::resolve_env(loaf_shared::secrets::Needs::Database)
         .await
         .inspect_err(|e| tracing::error!("{e}"))?;
-    let config = DbConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
+    let mut config = DbConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
+    // Migrations (index builds) may run long; the function's timeout bounds them.
+    config.statement_timeout = None;
     let pool = loaf_shared::db::connect_lazy(&config)?;
     let http = reqwest::Client::new();
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {

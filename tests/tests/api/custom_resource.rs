@@ -19,6 +19,7 @@ fn unreachable_pool() -> PgPool {
         url: format!("postgres://loaf@127.0.0.1:{port}/none"),
         max_connections: 1,
         acquire_timeout: Duration::from_secs(1),
+        statement_timeout: None,
     })
     .unwrap()
 }

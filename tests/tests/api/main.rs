@@ -14,6 +14,7 @@ mod donations;
 mod email;
 mod events;
 mod exports;
+mod faults;
 mod health;
 mod imports;
 mod invitations;
