@@ -244,6 +244,13 @@ impl From<sqlx::Error> for ApiError {
             {
                 ApiError::Unavailable(err.into())
             }
+            // Text PostgreSQL cannot store (NUL from a path or header the
+            // extractors do not see): the request's fault, not ours.
+            sqlx::Error::Database(ref db)
+                if matches!(db.code().as_deref(), Some("22021" | "22P05")) =>
+            {
+                ApiError::BadRequest("The request holds text that cannot be stored.".into())
+            }
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {
                 match db.constraint().and_then(unique_constraint_field) {
                     Some(field) => {

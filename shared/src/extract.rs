@@ -83,8 +83,81 @@ where
     }
 }
 
+/// The body exactly as sent, for a signature over its bytes (the payment
+/// webhook); over the size limit it is refused in our JSON shape.
+#[derive(Debug, Clone)]
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        read_body(req, state).await.map(RawBody)
+    }
+}
+
+/// The message for text holding NUL, which PostgreSQL cannot store.
+const NUL_MESSAGE: &str = "Text may not contain the NUL character (U+0000).";
+
+/// `true` when a JSON text holds the escape `\u0000` (a raw NUL byte is
+/// not valid JSON, so this is the only way one arrives).
+fn has_nul_escape(json: &[u8]) -> bool {
+    let mut i = 0;
+    while i < json.len() {
+        if json[i] == b'\\' {
+            if json.get(i + 1) == Some(&b'u') && json.get(i + 2..i + 6) == Some(b"0000".as_slice())
+            {
+                return true;
+            }
+            // Skip the escaped character, so `\\u0000` (a backslash, then
+            // the letters) is not taken for one.
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+/// The path of the first string holding NUL in `value` (`address.city`,
+/// `interests[2]`), `""` for the top level.
+fn nul_path(value: &serde_json::Value, at: &str) -> Option<String> {
+    let join = |key: &str| {
+        if at.is_empty() {
+            key.to_string()
+        } else {
+            format!("{at}.{key}")
+        }
+    };
+    match value {
+        serde_json::Value::String(s) => s.contains('\0').then(|| at.to_string()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_path(item, &format!("{at}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
+            // A key holding NUL is named by the object that holds it.
+            if key.contains('\0') {
+                Some(at.to_string())
+            } else {
+                nul_path(item, &join(key))
+            }
+        }),
+        _ => None,
+    }
+}
+
 /// Deserialises `bytes`, turning serde's error into a field-naming ApiError.
+/// Text holding NUL is refused here, naming its field, rather than failing
+/// in PostgreSQL.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if has_nul_escape(bytes) {
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            if let Some(field) = nul_path(&value, "") {
+                return Err(ApiError::invalid(field, NUL_MESSAGE));
+            }
+        }
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -156,7 +229,11 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        let pairs = form_urlencoded::parse(query.as_bytes());
+        if let Some((name, _)) = pairs.clone().find(|(_, value)| value.contains('\0')) {
+            return Err(ApiError::invalid(name, NUL_MESSAGE));
+        }
+        let de = serde_urlencoded::Deserializer::new(pairs);
         serde_path_to_error::deserialize(de)
             .map(Query)
             .map_err(|err| {
@@ -238,6 +315,22 @@ mod tests {
         assert_eq!(
             field_of(r#"{"email":"a@b.c","address":{"city":"x","zip":"ten"}}"#),
             ("address.zip".into(), "invalid")
+        );
+    }
+
+    #[test]
+    fn nul_in_text_is_refused_and_named() {
+        assert_eq!(
+            field_of(r#"{"email":"a\u0000b","address":{"city":"x","zip":1}}"#),
+            ("email".into(), "invalid")
+        );
+        assert_eq!(
+            field_of(r#"{"email":"a@b.c","address":{"city":"x\u0000","zip":1}}"#),
+            ("address.city".into(), "invalid")
+        );
+        // A backslash followed by the letters u0000 is ordinary text.
+        assert!(
+            parse_json::<Body>(br#"{"email":"a\\u0000","address":{"city":"x","zip":1}}"#).is_ok()
         );
     }
 

@@ -6,7 +6,7 @@
 
 use crate::auth::{AuthUser, OptionalUser, Require};
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{ClientAddress, Json, OptionalJson, Path, Query};
+use crate::extract::{ClientAddress, Json, OptionalJson, Path, Query, RawBody};
 use crate::pagination::{PageParams, DEFAULT_PER_PAGE, MAX_PER_PAGE};
 use crate::permissions::Permission;
 use crate::reply::{Accepted, Created, NoContent};
@@ -311,6 +311,34 @@ impl<T: JsonSchema> OperationInput for Path<T> {
 
 impl OperationInput for ClientAddress {}
 
+impl OperationInput for RawBody {
+    fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
+        set_body(
+            ctx,
+            operation,
+            RequestBody {
+                description: Some("Read as sent: a signature covers its exact bytes.".into()),
+                content: IndexMap::from_iter([(
+                    "application/json".to_string(),
+                    MediaType {
+                        schema: Some(schema_object(json_schema!({"type": "object"}))),
+                        ..Default::default()
+                    },
+                )]),
+                required: true,
+                ..Default::default()
+            },
+        );
+    }
+
+    fn inferred_early_responses(
+        ctx: &mut GenContext,
+        _operation: &mut Operation,
+    ) -> Vec<(Option<u16>, Response)> {
+        errors(ctx, &[(413, "The body is over 1 MiB.")])
+    }
+}
+
 impl OperationInput for AuthUser {
     fn operation_input(_ctx: &mut GenContext, operation: &mut Operation) {
         require_security(operation, vec![bearer()]);
@@ -403,6 +431,20 @@ pub fn summary_and_errors(
                 );
             }
         });
+        op.summary(text)
+    }
+}
+
+/// A summary, for a route that reads an access token when one is sent
+/// but also serves without (signing out with a refresh token alone).
+pub fn summary_sign_in_optional(
+    text: &'static str,
+) -> impl for<'t> FnOnce(TransformOperation<'t>) -> TransformOperation<'t> {
+    move |mut op| {
+        let security = &mut op.inner_mut().security;
+        if !security.contains(&IndexMap::new()) {
+            security.insert(0, IndexMap::new());
+        }
         op.summary(text)
     }
 }

@@ -14,7 +14,7 @@ mod throttle;
 use aide::axum::routing::{get_with, post_with};
 use aide::axum::ApiRouter;
 use axum::Router;
-use loaf_shared::openapi::{summary, summary_and_errors, tagged};
+use loaf_shared::openapi::{summary, summary_and_errors, summary_sign_in_optional, tagged};
 use loaf_shared::AppState;
 
 /// Every route of this function with its documentation.
@@ -70,7 +70,7 @@ pub fn api() -> ApiRouter<AppState> {
         )
         .api_route(
             "/api/auth/logout",
-            post_with(sessions::logout, summary("Sign out")),
+            post_with(sessions::logout, summary_sign_in_optional("Sign out")),
         )
         .api_route(
             "/api/auth/me",

@@ -8,12 +8,11 @@
 //! about a membership or a donation.
 
 use crate::{donation_payments, membership_payments};
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::Utc;
 use loaf_shared::config::EmailConfig;
-use loaf_shared::extract::Json;
+use loaf_shared::extract::{Json, RawBody};
 use loaf_shared::payments::events::{Charge, Event, PaymentIntent, Session};
 use loaf_shared::payments::signature::{self, SignatureError};
 use loaf_shared::{ApiError, ApiResult, AppState};
@@ -68,7 +67,7 @@ fn signature_refused(e: SignatureError) -> ApiError {
 pub async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> ApiResult<Json<Receipt>> {
     let Some(payments) = &state.config.payments else {
         return Err(ApiError::refused(

@@ -23,6 +23,7 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 pub struct Answer {
     /// `yes`, `no` or `maybe`.
+    #[schemars(extend("enum" = ["yes", "no", "maybe"]))]
     status: String,
 }
 

@@ -2,6 +2,7 @@
 //! foundation, against a real PostgreSQL and a real S3-protocol endpoint.
 
 mod access;
+mod attacks;
 mod auth_account;
 mod auth_invitations;
 mod auth_registration;
