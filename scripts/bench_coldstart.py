@@ -24,7 +24,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FUNCTIONS = ["AuthFunction", "MembersFunction", "EventsFunction", "DonationsFunction",
-             "DocumentsFunction"]
+             "DocumentsFunction", "DocsFunction"]
 
 
 def load_event():

@@ -20,35 +20,6 @@ use common::{ms, peak_growth, percentile, row};
 const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
-async fn seed(app: &TestApp) {
-    for sql in [
-        "INSERT INTO events (title, description, start_at, end_at, location, capacity, published, \
-             visibility, calendar_uid, published_at) \
-         SELECT 'Event ' || i, 'About event ' || i, now() + (i - 300) * interval '1 day', \
-                now() + (i - 300) * interval '1 day' + interval '2 hours', 'Hall ' || i % 7, \
-                CASE WHEN i % 3 = 0 THEN 50 END, true, \
-                CASE WHEN i % 2 = 0 THEN 'public' ELSE 'members' END, 'ev' || i || '@loaf', now() \
-         FROM generate_series(1, 1000) AS i",
-        "INSERT INTO users (email, password_hash, first_name, last_name, status, role) \
-         SELECT 'rsvp' || i || '@example.org', '!', 'R', 'Svp' || i, 'active', 'member' \
-         FROM generate_series(1, 200) AS i",
-        "INSERT INTO event_rsvps (event_id, user_id, rsvp_status) \
-         SELECT e.id, u.id, (ARRAY['yes','no','maybe'])[1 + abs(hashtext(e.id::text || u.id::text)) % 3]::rsvpstatus \
-         FROM (SELECT id FROM events ORDER BY start_at LIMIT 100) e, \
-              (SELECT id FROM users WHERE email LIKE 'rsvp%') u",
-        "INSERT INTO newsletter_archives (title, published_date, document_url, document_type) \
-         SELECT 'Letter ' || i, now() - i * interval '1 week', 'https://example.org/' || i || '.pdf', 'link' \
-         FROM generate_series(1, 1000) AS i",
-    ] {
-        sqlx::query(sql).execute(&app.db).await.unwrap();
-    }
-    common::vacuum(
-        &app.db,
-        &["events", "event_rsvps", "users", "newsletter_archives"],
-    )
-    .await;
-}
-
 /// GET `path` whole, for the non-JSON answers (calendars).
 async fn get_bytes(app: &TestApp, path: &str) -> usize {
     let res = app
@@ -73,7 +44,7 @@ async fn main() {
     let app = spawn_app().await;
     let api = app.api();
     let t = Instant::now();
-    seed(&app).await;
+    common::seed_events(&app.db).await;
     println!(
         "seeded 1,000 events, 20,000 RSVPs and 1,000 newsletters in {:.1} s",
         t.elapsed().as_secs_f64()

@@ -14,23 +14,6 @@ use std::time::Instant;
 mod common;
 use common::{ms, peak_growth, percentile, row};
 
-/// 100,000 members with varied, partly accented names.
-async fn seed(app: &TestApp) {
-    sqlx::query(
-        "INSERT INTO users (email, password_hash, first_name, last_name, status, role, city, member_since, created_at) \
-         SELECT 'member' || i || '@example.org', '!', \
-                (ARRAY['Ada','Zoë','Émile','Grace','Jean-Luc','Anne','Søren','Joan','Ngozi','Hélène'])[1 + i % 10] || i % 997, \
-                (ARRAY['Lovelace','Ñúñez','Zola','Hopper','Picard','Brontë','Kierkegaard','Clarke','Okonjo','Dupont'])[1 + (i / 10) % 10] || i % 89, \
-                (ARRAY['active','active','active','expired','pending_validation','inactive'])[1 + i % 6]::userstatus, \
-                'member', 'Lyon', now() - (i % 3650) * interval '1 day', now() - (i % 3650) * interval '1 day' \
-         FROM generate_series(1, 100000) AS i",
-    )
-    .execute(&app.db)
-    .await
-    .unwrap();
-    common::vacuum(&app.db, &["users"]).await;
-}
-
 async fn upload(app: &TestApp, token: &str, file: &[u8]) -> String {
     let created = call(
         &app.api(),
@@ -57,7 +40,7 @@ async fn main() {
     let app = spawn_app().await;
     let api = app.api();
     let t = Instant::now();
-    seed(&app).await;
+    common::seed_members(&app.db).await;
     println!(
         "seeded 100,000 members in {:.1} s",
         t.elapsed().as_secs_f64()

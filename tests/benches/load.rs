@@ -1,0 +1,445 @@
+//! Load benchmark: `GET /api/events`, `GET /api/members?q=` over 100,000
+//! members and `POST /api/auth/login`, each driven over real HTTP by a
+//! local load generator (concurrent keep-alive clients for a fixed time),
+//! beside pgbench running the very statements that route ran, captured from
+//! PostgreSQL's own log, on the same database with the same concurrency.
+//! `GET /api/health` (one `SELECT 1`) is the floor of both. Also the heap's
+//! peak growth while each route is under load (the memory its function
+//! needs) and the process's peak RSS. Prints a table; asserts nothing.
+//!
+//!     cargo bench -p loaf-tests --bench load [-- SECONDS]
+//!
+//! Needs the harness's private PostgreSQL (no `DATABASE_URL`): the captured
+//! statements are read from its server log.
+
+use http::{Method, StatusCode};
+use loaf_tests::accounts::{registration, PASSWORD};
+use loaf_tests::{call, spawn_app, TestApp};
+use serde_json::{json, Value};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+mod common;
+use common::{ms, peak_growth, percentile};
+
+/// Clients at once: a few Lambda containers' worth on two cores.
+const CONCURRENCY: usize = 4;
+
+struct Scenario {
+    name: &'static str,
+    function: &'static str,
+    method: Method,
+    path: String,
+    body: Option<Value>,
+    token: Option<String>,
+}
+
+struct Measured {
+    per_second: f64,
+    p50: f64,
+    p99: f64,
+}
+
+struct Pgbench {
+    per_second: f64,
+    mean_ms: f64,
+}
+
+async fn serve(app: &TestApp) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = app.api();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    addr
+}
+
+/// `CONCURRENCY` clients send `s` back to back for `seconds`.
+async fn load(base: &str, s: &Scenario, seconds: u64) -> Measured {
+    let client = reqwest::Client::new();
+    let until = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CONCURRENCY {
+        let client = client.clone();
+        let url = format!("{base}{}", s.path);
+        let (method, body, token) = (s.method.clone(), s.body.clone(), s.token.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < until {
+                let mut req = client.request(method.clone(), &url);
+                if let Some(body) = &body {
+                    req = req
+                        .header("content-type", "application/json")
+                        .body(body.to_string());
+                }
+                if let Some(token) = &token {
+                    req = req.bearer_auth(token);
+                }
+                let t = Instant::now();
+                let res = req.send().await.unwrap();
+                let status = res.status();
+                let _ = res.bytes().await.unwrap();
+                latencies.push(ms(t.elapsed()));
+                assert!(status.is_success(), "{url}: {status}");
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.unwrap());
+    }
+    Measured {
+        per_second: all.len() as f64 / started.elapsed().as_secs_f64(),
+        p50: percentile(&all, 0.5),
+        p99: percentile(&all, 0.99),
+    }
+}
+
+/// The private cluster's log: `server.log` beside its data folder.
+async fn server_log(app: &TestApp) -> PathBuf {
+    let data: String = sqlx::query_scalar("SELECT current_setting('data_directory')")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    PathBuf::from(data).parent().unwrap().join("server.log")
+}
+
+/// The statements one request of `s` runs, as PostgreSQL logged them, with
+/// their parameters written in. Taken from the second of two requests on a
+/// router whose connections log every statement: the first fills the
+/// per-container caches, as a warm container has.
+async fn captured_sql(api: &axum::Router, s: &Scenario, log: &PathBuf) -> Vec<String> {
+    call(
+        api,
+        s.method.clone(),
+        &s.path,
+        s.token.as_deref(),
+        s.body.clone(),
+    )
+    .await;
+    let from = std::fs::metadata(log).unwrap().len() as usize;
+    let r = call(
+        api,
+        s.method.clone(),
+        &s.path,
+        s.token.as_deref(),
+        s.body.clone(),
+    )
+    .await;
+    assert!(r.status.is_success(), "{}: {:?}", s.path, r.body);
+    // The server writes the log asynchronously to us; give it a moment.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let text = std::fs::read(log).unwrap();
+    statements(&String::from_utf8_lossy(&text[from..]))
+}
+
+/// Parses log entries (`%m [%p] ` prefix): each `execute …: SQL` or
+/// `statement: SQL`, and the `DETAIL:  parameters: $1 = '…', …` after it.
+fn statements(log: &str) -> Vec<String> {
+    let mut entries: Vec<String> = Vec::new();
+    for line in log.lines() {
+        let starts_entry = line.len() > 4 && line[..4].chars().all(|c| c.is_ascii_digit());
+        match entries.last_mut() {
+            Some(last) if !starts_entry => {
+                last.push(' ');
+                last.push_str(line.trim());
+            }
+            _ => entries.push(line.to_string()),
+        }
+    }
+    let mut out: Vec<String> = Vec::new();
+    // Parameters follow the `bind` and the `execute` of a statement; only
+    // the latter's are the ones to write in.
+    let mut after_execute = false;
+    for entry in entries {
+        if let Some((_, params)) = entry.split_once("DETAIL:  parameters: ") {
+            if let (true, Some(last)) = (after_execute, out.last_mut()) {
+                let mut values: Vec<(usize, String)> = split_params(params);
+                // $12 before $1, so one does not eat the other's prefix.
+                values.sort_by_key(|v| std::cmp::Reverse(v.0));
+                for (n, value) in values {
+                    *last = last.replace(&format!("${n}"), &value);
+                }
+            }
+            after_execute = false;
+        } else if let Some(sql) = entry
+            .split_once("  execute ")
+            .and_then(|(_, rest)| rest.split_once(": "))
+            .map(|(_, sql)| sql)
+        {
+            out.push(sql.trim().to_string());
+            after_execute = true;
+        } else if let Some((_, sql)) = entry.split_once("  statement: ") {
+            out.push(sql.trim().to_string());
+            after_execute = false;
+        } else {
+            after_execute = false;
+        }
+    }
+    out
+}
+
+/// `$1 = 'a', $2 = NULL` → `[(1, "'a'"), (2, "NULL")]`, quotes kept.
+fn split_params(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut rest = text.trim();
+    while let Some(after) = rest.strip_prefix('$') {
+        let (n, after) = after.split_once(" = ").unwrap();
+        let (value, next) = if let Some(quoted) = after.strip_prefix('\'') {
+            // A quote inside a literal is doubled.
+            let bytes = quoted.as_bytes();
+            let mut i = 0;
+            loop {
+                if bytes[i] == b'\'' {
+                    if bytes.get(i + 1) == Some(&b'\'') {
+                        i += 2;
+                        continue;
+                    }
+                    break;
+                }
+                i += 1;
+            }
+            (format!("'{}'", &quoted[..i]), &quoted[i + 1..])
+        } else {
+            let end = after.find(", $").unwrap_or(after.len());
+            (after[..end].to_string(), &after[end..])
+        };
+        out.push((n.parse().unwrap(), value));
+        rest = next.trim_start_matches(", ").trim();
+    }
+    out
+}
+
+/// pgbench over `sql` (rolled back each time, so its writes can repeat),
+/// `CONCURRENCY` clients. Simple protocol: pgbench's prepared mode takes
+/// every `:word` for one of its variables, and keys like `account:…` have
+/// them; the planning this adds makes pgbench's side a little slower, so
+/// the ratios lean in the API's favour by that much.
+fn pgbench(url: &str, sql: &[String], seconds: u64) -> Pgbench {
+    let dir = std::env::temp_dir().join(format!("loaf-pgbench-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut script = String::from("BEGIN;\n");
+    for statement in sql {
+        let upper = statement.to_ascii_uppercase();
+        if upper == "BEGIN" || upper == "COMMIT" {
+            continue;
+        }
+        script.push_str(&fresh_digests(statement));
+        script.push_str(";\n");
+    }
+    script.push_str("ROLLBACK;\n");
+    std::fs::write(dir.join("route.sql"), &script).unwrap();
+    let out = std::process::Command::new("pgbench")
+        .current_dir(&dir)
+        .args(["-n", "-M", "simple", "-f", "route.sql"])
+        .args([
+            "-c",
+            &CONCURRENCY.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &seconds.to_string(),
+        ])
+        .arg(url)
+        .output()
+        .expect("pgbench runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "pgbench failed: {}\n{script}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Its summary, not its per-transaction log: pgbench 15 logs many
+    // transactions as taking 0 µs, so percentiles from it would be wrong.
+    let figure = |label: &str| -> f64 {
+        report
+            .lines()
+            .find_map(|line| line.strip_prefix(label))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no {label:?} in pgbench's report:\n{report}"))
+    };
+    Pgbench {
+        per_second: figure("tps = "),
+        mean_ms: figure("latency average = "),
+    }
+}
+
+/// A 32-byte digest literal (`'\\x…'`, a token's hash) must be unique per
+/// row: each transaction draws its own, or concurrent clients would queue
+/// on one key.
+fn fresh_digests(statement: &str) -> String {
+    const RANDOM: &str = "decode(md5(random()::text) || md5(random()::text), 'hex')";
+    let mut out = String::new();
+    let mut rest = statement;
+    while let Some(at) = rest.find("'\\x") {
+        let candidate = &rest[at + 3..];
+        let hex = candidate.bytes().take_while(u8::is_ascii_hexdigit).count();
+        out.push_str(&rest[..at]);
+        if hex == 64 && candidate.as_bytes().get(64) == Some(&b'\'') {
+            out.push_str(RANDOM);
+            rest = &candidate[65..];
+        } else {
+            out.push_str("'\\x");
+            rest = candidate;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn peak_rss_mib() -> f64 {
+    // SAFETY: getrusage writes into the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    usage.ru_maxrss as f64 / 1024.0
+}
+
+#[tokio::main]
+async fn main() {
+    let seconds: u64 = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(5);
+    let app = spawn_app().await;
+    let api = app.api();
+    common::seed_members(&app.db).await;
+    common::seed_events(&app.db).await;
+
+    // A member who signs in with a password, and an admin to search with.
+    let r = call(
+        &api,
+        Method::POST,
+        "/api/auth/register",
+        None,
+        Some(registration("load@example.org")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let verify = app.token_mailed("load@example.org", "verify_email").await;
+    call(
+        &api,
+        Method::POST,
+        "/api/auth/verify-email",
+        None,
+        Some(json!({"token": verify})),
+    )
+    .await;
+    let member = app.user_with_role("member").await;
+    let admin = app.user_with_role("admin").await;
+
+    let scenarios = [
+        Scenario {
+            name: "GET /api/health (floor)",
+            function: "all",
+            method: Method::GET,
+            path: "/api/health".into(),
+            body: None,
+            token: None,
+        },
+        Scenario {
+            name: "GET /api/events",
+            function: "events",
+            method: Method::GET,
+            path: "/api/events".into(),
+            body: None,
+            token: Some(app.token_for(&member).await),
+        },
+        Scenario {
+            name: "GET /api/members?q=nunez1",
+            function: "members",
+            method: Method::GET,
+            path: "/api/members?q=nunez1".into(),
+            body: None,
+            token: Some(app.token_for(&admin).await),
+        },
+        Scenario {
+            name: "POST /api/auth/login",
+            function: "auth",
+            method: Method::POST,
+            path: "/api/auth/login".into(),
+            body: Some(json!({"email": "load@example.org", "password": PASSWORD})),
+            token: None,
+        },
+    ];
+
+    // Statements first, on connections that log them.
+    let log = server_log(&app).await;
+    let logging = PgPoolOptions::new().max_connections(1).connect_lazy_with(
+        app.db_url
+            .parse::<PgConnectOptions>()
+            .unwrap()
+            .options([("log_min_duration_statement", "0")]),
+    );
+    let mut logged_state = app.state.clone();
+    logged_state.db = logging;
+    let logged_api = loaf::gateway::router(logged_state);
+    let mut sql = Vec::new();
+    for s in &scenarios {
+        sql.push(captured_sql(&logged_api, s, &log).await);
+    }
+
+    let addr = serve(&app).await;
+    let base = format!("http://{addr}");
+    println!(
+        "{seconds} s per line, {CONCURRENCY} concurrent clients over HTTP (keep-alive), \
+         pgbench with the same clients; 100,000 members, 1,000 events"
+    );
+    println!(
+        "{:<28} {:<9} {:>8} {:>8} {:>8} {:>7} | {:>8} {:>8} {:>4} | {:>9} {:>9}",
+        "route",
+        "function",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "vs hlth",
+        "pgb tx/s",
+        "mean ms",
+        "SQL",
+        "vs pgb",
+        "heap MiB"
+    );
+    let mut floor = None;
+    for (s, statements) in scenarios.iter().zip(&sql) {
+        let (api_side, heap) = peak_growth(load(&base, s, seconds)).await;
+        let db_side = pgbench(&app.db_url, statements, seconds);
+        let floor_p50 = *floor.get_or_insert(api_side.p50);
+        println!(
+            "{:<28} {:<9} {:>8.0} {:>8.2} {:>8.2} {:>6.1}x | {:>8.0} {:>8.2} {:>4} | {:>8.1}x {:>9.1}",
+            s.name,
+            s.function,
+            api_side.per_second,
+            api_side.p50,
+            api_side.p99,
+            api_side.p50 / floor_p50,
+            db_side.per_second,
+            db_side.mean_ms,
+            statements.len(),
+            db_side.per_second / api_side.per_second,
+            heap
+        );
+    }
+    println!(
+        "peak RSS of the whole process (server, clients, data set-up): {:.0} MiB",
+        peak_rss_mib()
+    );
+    println!("the statements each route ran (what pgbench replayed):");
+    for (s, statements) in scenarios.iter().zip(&sql) {
+        println!("  {}:", s.name);
+        for statement in statements {
+            let short: String = statement.chars().take(150).collect();
+            println!("    {short}");
+        }
+    }
+}
