@@ -19,6 +19,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 #[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[schemars(rename = "InvitationPreview")]
 pub struct Invitation {
     email: String,
     first_name: Option<String>,

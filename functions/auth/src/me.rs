@@ -35,6 +35,7 @@ pub struct Me {
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[schemars(rename = "MyRole")]
 struct Role {
     id: Uuid,
     code: String,

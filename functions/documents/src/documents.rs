@@ -59,6 +59,7 @@ async fn load(conn: &mut PgConnection, kind: Kind, id: Uuid) -> ApiResult<Docume
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(rename = "DocumentFilter")]
 pub struct Filter {
     /// Title contains (case-insensitive).
     q: Option<String>,
@@ -133,6 +134,7 @@ pub async fn reserve(
 /// A new entry's or an edit's fields; each library takes its own.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DocumentFields")]
 pub struct Fields {
     /// A confirmed upload (creation only)...
     upload_id: Option<Uuid>,

@@ -76,6 +76,7 @@ pub async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Donation> {
 /// The filters of the list and the export.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(rename = "DonationFilter")]
 pub struct Filter {
     /// Donor name or email contains (case-insensitive).
     q: Option<String>,

@@ -100,6 +100,7 @@ async fn check(
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "NewDonationCheckout")]
 pub struct NewCheckout {
     amount_cents: i64,
     donor_name: Option<String>,
@@ -114,6 +115,7 @@ pub struct NewCheckout {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "DonationCheckout")]
 pub struct Checkout {
     donation_id: Uuid,
     checkout_url: String,

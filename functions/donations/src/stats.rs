@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
+#[schemars(rename = "DonationStats")]
 pub struct StatsQuery {
     /// The year on the organisation's calendar; the current one if absent.
     year: Option<i32>,

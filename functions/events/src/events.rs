@@ -85,6 +85,7 @@ pub async fn visible(conn: &mut PgConnection, id: Uuid, sight: Sight) -> ApiResu
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(rename = "EventFilter")]
 pub struct Filter {
     /// `upcoming` (default: not ended yet, soonest first) or `past`
     /// (latest first).
@@ -152,6 +153,7 @@ pub async fn show(
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "EventFields")]
 pub struct Fields {
     title: Option<String>,
     #[serde(default, deserialize_with = "present")]

@@ -10,6 +10,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 #[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[schemars(rename = "AuditEntry")]
 pub struct Entry {
     id: Uuid,
     action: String,

@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "NewMembershipCheckout")]
 pub struct NewCheckout {
     plan_id: Uuid,
     /// The membership part; the plan's suggested price, else its price for
@@ -31,6 +32,7 @@ pub struct NewCheckout {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "MembershipCheckout")]
 pub struct Checkout {
     checkout_id: Uuid,
     /// Where to send the member to pay.

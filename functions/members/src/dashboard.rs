@@ -14,6 +14,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 #[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "DashboardStats")]
 pub struct Stats {
     /// Accounts per status (every status present, zero included).
     members_by_status: Value,

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 #[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[schemars(rename = "DirectoryEntry")]
 pub struct Entry {
     id: Uuid,
     first_name: String,

@@ -215,6 +215,7 @@ pub async fn create(
 
 #[derive(Deserialize, Default, JsonSchema)]
 #[serde(default)]
+#[schemars(rename = "InvitationFilter")]
 pub struct Filter {
     /// `pending`, `accepted`, `expired` or `revoked`.
     status: Option<String>,

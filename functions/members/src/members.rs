@@ -46,6 +46,7 @@ pub const ACTIVE_SUBSCRIPTION: &str =
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(rename = "MemberFilter")]
 pub struct Filter {
     /// Part of a name or email; accents and case are ignored.
     q: Option<String>,

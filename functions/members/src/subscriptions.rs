@@ -77,6 +77,7 @@ async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Subscription> {
 /// The filters of the list and the export.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default)]
+#[schemars(rename = "SubscriptionFilter")]
 pub struct Filter {
     /// Member name or email contains (ignoring case and accents).
     q: Option<String>,
