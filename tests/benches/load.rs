@@ -430,6 +430,32 @@ async fn main() {
             heap
         );
     }
+    // What a cold start pays to build each function's router: its routes
+    // and, through aide, their documentation (schemas included).
+    type Build = fn(loaf_shared::AppState) -> axum::Router;
+    let builders: [(&str, Build); 5] = [
+        ("auth", loaf_auth::router),
+        ("members", loaf_members::router),
+        ("events", loaf_events::router),
+        ("donations", loaf_donations::router),
+        ("documents", loaf_documents::router),
+    ];
+    let built: Vec<String> = builders
+        .iter()
+        .map(|(name, build)| {
+            let mut times = Vec::new();
+            for _ in 0..20 {
+                let t = Instant::now();
+                drop(build(app.state.clone()));
+                times.push(ms(t.elapsed()));
+            }
+            format!("{name} {:.2}", percentile(&times, 0.5))
+        })
+        .collect();
+    println!(
+        "router built per cold start, ms (median of 20): {}",
+        built.join(", ")
+    );
     println!(
         "peak RSS of the whole process (server, clients, data set-up): {:.0} MiB",
         peak_rss_mib()
