@@ -10,6 +10,7 @@ use std::fmt;
 /// non-empty local part and a dotted domain.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, JsonSchema)]
 #[serde(transparent)]
+#[schemars(extend("format" = "email", "maxLength" = 254))]
 pub struct Email(String);
 
 /// Why a string is not an [`Email`].

@@ -450,7 +450,9 @@ fn text_fields(doc: &Value, schema: &Value) -> Vec<String> {
                 || p["type"]
                     .as_array()
                     .is_some_and(|t| t.contains(&json!("string")));
-            is_string && p.get("format").is_none() && p.get("enum").is_none()
+            // Emails are text to attack too; uuids and dates are parsed first.
+            let free = !matches!(p["format"].as_str(), Some("uuid" | "date" | "date-time"));
+            is_string && free && p.get("enum").is_none()
         })
         .map(|(name, _)| name.clone())
         .collect()
