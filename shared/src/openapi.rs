@@ -27,7 +27,7 @@ use serde_json::Value;
 
 /// The security scheme every signed-in route names: the access token from
 /// `POST /api/auth/login`, as `Authorization: Bearer …`.
-pub const BEARER: &str = "bearer";
+const BEARER: &str = "bearer";
 
 /// A path parameter whose name the extractor cannot know (`Path<Uuid>`);
 /// [`finish`] renames it after the route's template.
@@ -42,7 +42,7 @@ fn schema_object(json_schema: Schema) -> SchemaObject {
 }
 
 /// A JSON answer with `schema`.
-pub fn json_response(schema: Schema, description: &str) -> Response {
+fn json_response(schema: Schema, description: &str) -> Response {
     Response {
         description: description.to_string(),
         content: IndexMap::from_iter([(
@@ -72,7 +72,7 @@ pub fn text_response(media_type: &str, description: &str) -> Response {
 }
 
 /// The error shape every failure answers with.
-pub fn error_response(ctx: &mut GenContext, description: &str) -> Response {
+fn error_response(ctx: &mut GenContext, description: &str) -> Response {
     json_response(ctx.schema.subschema_for::<ErrorBody>(), description)
 }
 
@@ -283,6 +283,23 @@ impl OperationInput for PageParams {
     }
 }
 
+fn path_parameter(name: &str, schema: Schema) -> Parameter {
+    Parameter::Path {
+        parameter_data: ParameterData {
+            name: name.into(),
+            description: None,
+            required: true,
+            format: ParameterSchemaOrContent::Schema(schema_object(schema)),
+            extensions: IndexMap::new(),
+            deprecated: None,
+            example: None,
+            examples: IndexMap::new(),
+            explode: None,
+        },
+        style: PathStyle::Simple,
+    }
+}
+
 impl<T: JsonSchema> OperationInput for Path<T> {
     fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {
         let schema = ctx.schema.subschema_for::<T>();
@@ -291,21 +308,7 @@ impl<T: JsonSchema> OperationInput for Path<T> {
             add_parameters(ctx, operation, params);
             return;
         }
-        let param = Parameter::Path {
-            parameter_data: ParameterData {
-                name: UNNAMED_PATH.into(),
-                description: None,
-                required: true,
-                format: ParameterSchemaOrContent::Schema(schema_object(schema)),
-                extensions: IndexMap::new(),
-                deprecated: None,
-                example: None,
-                examples: IndexMap::new(),
-                explode: None,
-            },
-            style: PathStyle::Simple,
-        };
-        add_parameters(ctx, operation, [param]);
+        add_parameters(ctx, operation, [path_parameter(UNNAMED_PATH, schema)]);
     }
 }
 
