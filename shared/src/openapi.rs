@@ -452,6 +452,36 @@ pub fn summary_sign_in_optional(
     }
 }
 
+/// A summary and a required request header (the payment provider's
+/// signature on its webhook).
+pub fn summary_with_header(
+    text: &'static str,
+    header: &'static str,
+    description: &'static str,
+) -> impl for<'t> FnOnce(TransformOperation<'t>) -> TransformOperation<'t> {
+    move |mut op| {
+        op.inner_mut()
+            .parameters
+            .push(ReferenceOr::Item(Parameter::Header {
+                parameter_data: ParameterData {
+                    name: header.into(),
+                    description: Some(description.into()),
+                    required: true,
+                    format: ParameterSchemaOrContent::Schema(schema_object(
+                        json_schema!({"type": "string"}),
+                    )),
+                    extensions: IndexMap::new(),
+                    deprecated: None,
+                    example: None,
+                    examples: IndexMap::new(),
+                    explode: None,
+                },
+                style: aide::openapi::HeaderStyle::Simple,
+            }));
+        op.summary(text)
+    }
+}
+
 /// Puts every route of a function under its tag in the docs.
 pub fn tagged(api: ApiRouter<AppState>, tag: &'static str) -> ApiRouter<AppState> {
     api.with_path_items(|item| item.tag(tag))

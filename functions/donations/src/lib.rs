@@ -14,7 +14,7 @@ mod webhook;
 use aide::axum::routing::{get_with, post_with};
 use aide::axum::ApiRouter;
 use axum::Router;
-use loaf_shared::openapi::{summary, summary_and_errors, tagged};
+use loaf_shared::openapi::{summary, summary_and_errors, summary_with_header, tagged};
 use loaf_shared::AppState;
 
 /// Every route of this function with its documentation.
@@ -59,7 +59,14 @@ pub fn api() -> ApiRouter<AppState> {
         )
         .api_route(
             "/api/payments/webhook",
-            post_with(webhook::receive, summary("Payment provider events")),
+            post_with(
+                webhook::receive,
+                summary_with_header(
+                    "Payment provider events",
+                    "Stripe-Signature",
+                    "`t=<unix time>,v1=<HMAC-SHA256 of \"t.body\">` with the webhook secret.",
+                ),
+            ),
         );
     tagged(api, "donations")
 }

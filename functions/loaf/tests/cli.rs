@@ -271,6 +271,21 @@ fn a_newcomer_serves_migrates_and_creates_an_admin() {
 }
 
 #[test]
+fn openapi_writes_the_document_without_any_configuration() {
+    let dir = temp_project();
+    let out = loaf(&dir).args(["openapi", "api.json"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("api.json")).unwrap()).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/api/members/{id}"]["get"]["summary"].is_string());
+    // `-` is standard output, the same document.
+    let out = loaf(&dir).args(["openapi", "-"]).output().unwrap();
+    let printed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed, doc);
+}
+
+#[test]
 fn migrate_without_database_url_says_what_to_set() {
     let out = loaf(&temp_project()).arg("migrate").output().unwrap();
     let error = one_line_error(&out);
