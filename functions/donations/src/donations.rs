@@ -80,9 +80,12 @@ pub async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Donation> {
 pub struct Filter {
     /// Donor name or email contains (case-insensitive).
     q: Option<String>,
+    #[schemars(extend("enum" = ["pending", "completed", "failed"]))]
     status: Option<String>,
     #[serde(rename = "type")]
+    #[schemars(extend("enum" = ["member", "public"]))]
     kind: Option<String>,
+    #[schemars(extend("enum" = ["online", "cash", "cheque", "bank_transfer", "in_kind"]))]
     method: Option<String>,
     user_id: Option<Uuid>,
     /// Given from / up to these days (inclusive), on the organisation's calendar.
@@ -91,6 +94,7 @@ pub struct Filter {
     min_cents: Option<i64>,
     max_cents: Option<i64>,
     /// `-donated_at` (default), `donated_at`, `amount`, `-amount`, `donor`.
+    #[schemars(extend("enum" = ["-donated_at", "donated_at", "amount", "-amount", "donor"]))]
     sort: Option<String>,
 }
 

@@ -218,6 +218,7 @@ pub struct Offline {
     amount_cents: i64,
     /// `cash`, `cheque`, `bank_transfer` or `in_kind` (the amount is then
     /// the gift's value).
+    #[schemars(extend("enum" = ["cash", "cheque", "bank_transfer", "in_kind"]))]
     method: String,
     /// What an in-kind gift is; required for `in_kind`.
     in_kind_description: Option<String>,

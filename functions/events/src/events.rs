@@ -89,6 +89,7 @@ pub async fn visible(conn: &mut PgConnection, id: Uuid, sight: Sight) -> ApiResu
 pub struct Filter {
     /// `upcoming` (default: not ended yet, soonest first) or `past`
     /// (latest first).
+    #[schemars(extend("enum" = ["upcoming", "past"]))]
     when: Option<String>,
     /// Starting from / before these instants.
     from: Option<DateTime<Utc>>,
@@ -165,6 +166,8 @@ pub struct Fields {
     location: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     capacity: Option<Option<i64>>,
+    /// `public` or `members` (the default).
+    #[schemars(extend("enum" = ["public", "members"]))]
     visibility: Option<String>,
 }
 

@@ -218,6 +218,7 @@ pub async fn create(
 #[schemars(rename = "InvitationFilter")]
 pub struct Filter {
     /// `pending`, `accepted`, `expired` or `revoked`.
+    #[schemars(extend("enum" = ["pending", "accepted", "expired", "revoked"]))]
     status: Option<String>,
     /// Part of the address.
     q: Option<String>,

@@ -81,15 +81,18 @@ async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Subscription> {
 pub struct Filter {
     /// Member name or email contains (ignoring case and accents).
     q: Option<String>,
+    #[schemars(extend("enum" = ["active", "expired", "cancelled"]))]
     status: Option<String>,
     plan_id: Option<Uuid>,
     user_id: Option<Uuid>,
+    #[schemars(extend("enum" = ["online", "cash", "cheque", "bank_transfer"]))]
     method: Option<String>,
     /// Periods starting from / up to these days (inclusive).
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     /// `start_date` (default, newest first), `end_date`, `total`, `member`;
     /// `-` in front reverses.
+    #[schemars(extend("enum" = ["-start_date", "start_date", "end_date", "-end_date", "total", "-total", "member", "-member"]))]
     sort: Option<String>,
 }
 
@@ -306,6 +309,7 @@ pub struct ManualPayment {
     #[serde(default)]
     donation_cents: i64,
     /// `cash`, `cheque` or `bank_transfer`.
+    #[schemars(extend("enum" = ["cash", "cheque", "bank_transfer"]))]
     method: String,
     /// The day the money was received (the organisation's calendar);
     /// today when absent. The period starts then.
