@@ -102,6 +102,9 @@ def seed(base, admin, member_id):
                            {"user_id": member_id, "plan_id": plan["id"], "method": "cash"})
     donation = created(base, admin, "/api/donations/manual", {"amount_cents": 1500, "method": "cash"})
     imported = created(base, admin, "/api/imports", {"filename": "fuzz.csv", "size_bytes": 100})
+    newsletter = created(base, admin, "/api/documents/newsletters", {
+        "title": "Fuzz letter", "published_date": "2026-01-15",
+        "url": "https://example.org/fuzz-letter.pdf"})
     return {
         "events": [event["id"]],
         "plans": [plan["id"]],
@@ -111,6 +114,7 @@ def seed(base, admin, member_id):
         "donations": [donation["id"]],
         "imports": [imported["id"]],
         "members": [member_id],
+        "newsletters": [newsletter["id"]],
     }
 
 
@@ -122,18 +126,28 @@ def config_text(records):
     for name, values in records.items():
         lines += [f"[dictionaries.{name}]", f"values = {json.dumps(values)}", ""]
     for name in records:
-        if name == "kinds":
+        if name in ("kinds", "newsletters"):
             continue
         lines += [
             "[[operations]]",
             f'include-path-regex = "^/api/{name}/\\\\{{id\\\\}}"',
+            # Deletes do not draw from the seeded records, which so last
+            # longer (schemathesis may still delete ids it saw in answers).
+            'exclude-method = "DELETE"',
             f'parameters = {{ "path.id" = {{ dictionary = "{name}", probability = 0.8 }} }}',
             "",
         ]
     lines += [
         "[[operations]]",
-        'include-path-regex = "^/api/documents/\\\\{kind\\\\}"',
+        'include-path-regex = "^/api/documents/\\\\{kind\\\\}(/uploads)?$"',
         'parameters = { "path.kind" = { dictionary = "kinds", probability = 0.8 } }',
+        "",
+        # A document is found under its own library.
+        "[[operations]]",
+        'include-path-regex = "^/api/documents/\\\\{kind\\\\}/\\\\{id\\\\}"',
+        'exclude-method = "DELETE"',
+        'parameters = { "path.kind" = "newsletters", '
+        '"path.id" = { dictionary = "newsletters", probability = 0.8 } }',
         "",
     ]
     return "\n".join(lines)
