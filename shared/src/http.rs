@@ -1,5 +1,5 @@
 //! What every function's router has in common: `GET /api/health`, JSON 404s
-//! and 405s, a body limit and a request log line.
+//! and 405s, a body limit, a deadline and a request log line.
 
 use crate::error::ApiError;
 use crate::extract::Json;
