@@ -41,17 +41,42 @@ fn schema_object(json_schema: Schema) -> SchemaObject {
     }
 }
 
+/// A body (asked or answered) of `media_type` with `schema`.
+fn content(media_type: &str, schema: Schema) -> IndexMap<String, MediaType> {
+    IndexMap::from_iter([(
+        media_type.to_string(),
+        MediaType {
+            schema: Some(schema_object(schema)),
+            ..Default::default()
+        },
+    )])
+}
+
+/// A parameter's common part, whatever its location.
+fn parameter_data(
+    name: &str,
+    description: Option<&str>,
+    required: bool,
+    schema: Schema,
+) -> ParameterData {
+    ParameterData {
+        name: name.into(),
+        description: description.map(str::to_string),
+        required,
+        format: ParameterSchemaOrContent::Schema(schema_object(schema)),
+        extensions: IndexMap::new(),
+        deprecated: None,
+        example: None,
+        examples: IndexMap::new(),
+        explode: None,
+    }
+}
+
 /// A JSON answer with `schema`.
 fn json_response(schema: Schema, description: &str) -> Response {
     Response {
         description: description.to_string(),
-        content: IndexMap::from_iter([(
-            "application/json".to_string(),
-            MediaType {
-                schema: Some(schema_object(schema)),
-                ..Default::default()
-            },
-        )]),
+        content: content("application/json", schema),
         ..Default::default()
     }
 }
@@ -60,13 +85,7 @@ fn json_response(schema: Schema, description: &str) -> Response {
 pub fn text_response(media_type: &str, description: &str) -> Response {
     Response {
         description: description.to_string(),
-        content: IndexMap::from_iter([(
-            media_type.to_string(),
-            MediaType {
-                schema: Some(schema_object(json_schema!({"type": "string"}))),
-                ..Default::default()
-            },
-        )]),
+        content: content(media_type, json_schema!({"type": "string"})),
         ..Default::default()
     }
 }
@@ -101,13 +120,7 @@ impl<T: JsonSchema> OperationInput for Json<T> {
             ctx,
             operation,
             RequestBody {
-                content: IndexMap::from_iter([(
-                    "application/json".to_string(),
-                    MediaType {
-                        schema: Some(schema_object(schema)),
-                        ..Default::default()
-                    },
-                )]),
+                content: content("application/json", schema),
                 required: true,
                 ..Default::default()
             },
@@ -243,17 +256,7 @@ impl<T: JsonSchema> OperationInput for Query<T> {
 
 fn query_parameter(name: &str, description: &str, schema: Schema) -> Parameter {
     Parameter::Query {
-        parameter_data: ParameterData {
-            name: name.into(),
-            description: Some(description.into()),
-            required: false,
-            format: ParameterSchemaOrContent::Schema(schema_object(schema)),
-            extensions: IndexMap::new(),
-            deprecated: None,
-            example: None,
-            examples: IndexMap::new(),
-            explode: None,
-        },
+        parameter_data: parameter_data(name, Some(description), false, schema),
         allow_reserved: false,
         style: QueryStyle::Form,
         allow_empty_value: None,
@@ -285,17 +288,7 @@ impl OperationInput for PageParams {
 
 fn path_parameter(name: &str, schema: Schema) -> Parameter {
     Parameter::Path {
-        parameter_data: ParameterData {
-            name: name.into(),
-            description: None,
-            required: true,
-            format: ParameterSchemaOrContent::Schema(schema_object(schema)),
-            extensions: IndexMap::new(),
-            deprecated: None,
-            example: None,
-            examples: IndexMap::new(),
-            explode: None,
-        },
+        parameter_data: parameter_data(name, None, true, schema),
         style: PathStyle::Simple,
     }
 }
@@ -321,13 +314,7 @@ impl OperationInput for RawBody {
             operation,
             RequestBody {
                 description: Some("Read as sent: a signature covers its exact bytes.".into()),
-                content: IndexMap::from_iter([(
-                    "application/json".to_string(),
-                    MediaType {
-                        schema: Some(schema_object(json_schema!({"type": "object"}))),
-                        ..Default::default()
-                    },
-                )]),
+                content: content("application/json", json_schema!({"type": "object"})),
                 required: true,
                 ..Default::default()
             },
@@ -463,19 +450,12 @@ pub fn summary_with_header(
         op.inner_mut()
             .parameters
             .push(ReferenceOr::Item(Parameter::Header {
-                parameter_data: ParameterData {
-                    name: header.into(),
-                    description: Some(description.into()),
-                    required: true,
-                    format: ParameterSchemaOrContent::Schema(schema_object(
-                        json_schema!({"type": "string"}),
-                    )),
-                    extensions: IndexMap::new(),
-                    deprecated: None,
-                    example: None,
-                    examples: IndexMap::new(),
-                    explode: None,
-                },
+                parameter_data: parameter_data(
+                    header,
+                    Some(description),
+                    true,
+                    json_schema!({"type": "string"}),
+                ),
                 style: aide::openapi::HeaderStyle::Simple,
             }));
         op.summary(text)
@@ -572,20 +552,7 @@ fn name_path_parameters(names: &[String], operation: &mut Operation) {
     for (name, schema) in names.iter().zip(items) {
         operation
             .parameters
-            .push(ReferenceOr::Item(Parameter::Path {
-                parameter_data: ParameterData {
-                    name: name.clone(),
-                    description: None,
-                    required: true,
-                    format: ParameterSchemaOrContent::Schema(schema_object(schema)),
-                    extensions: IndexMap::new(),
-                    deprecated: None,
-                    example: None,
-                    examples: IndexMap::new(),
-                    explode: None,
-                },
-                style: PathStyle::Simple,
-            }));
+            .push(ReferenceOr::Item(path_parameter(name, schema)));
     }
 }
 

@@ -64,6 +64,12 @@ pub struct Sight {
 }
 
 impl Sight {
+    /// What event managers see: members-only events and drafts too.
+    pub const EVERYTHING: Sight = Sight {
+        members: true,
+        drafts: true,
+    };
+
     pub fn of(user: Option<&AuthUser>) -> Sight {
         Sight {
             members: user.is_some_and(|u| u.can("events.view")),
@@ -285,15 +291,7 @@ pub async fn create(
     let id = Uuid::new_v4();
     let mut tx = state.db.begin().await?;
     save(&mut tx, id, body, None, manager.user.id).await?;
-    let event = visible(
-        &mut tx,
-        id,
-        Sight {
-            members: true,
-            drafts: true,
-        },
-    )
-    .await?;
+    let event = visible(&mut tx, id, Sight::EVERYTHING).await?;
     tx.commit().await?;
     Ok(Created(event))
 }
@@ -306,18 +304,14 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Json(body): Json<Fields>,
 ) -> ApiResult<Json<Event>> {
-    let all = Sight {
-        members: true,
-        drafts: true,
-    };
     let mut tx = state.db.begin().await?;
     sqlx::query("SELECT 1 FROM events WHERE id = $1 FOR UPDATE")
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let current = visible(&mut tx, id, all).await?;
+    let current = visible(&mut tx, id, Sight::EVERYTHING).await?;
     save(&mut tx, id, body, Some(&current), manager.user.id).await?;
-    let event = visible(&mut tx, id, all).await?;
+    let event = visible(&mut tx, id, Sight::EVERYTHING).await?;
     tx.commit().await?;
     Ok(Json(event))
 }
@@ -351,15 +345,7 @@ pub async fn publish(
     if done.rows_affected() == 0 {
         return Err(ApiError::NotFound);
     }
-    let event = visible(
-        &mut tx,
-        id,
-        Sight {
-            members: true,
-            drafts: true,
-        },
-    )
-    .await?;
+    let event = visible(&mut tx, id, Sight::EVERYTHING).await?;
     tx.commit().await?;
     Ok(Json(event))
 }
