@@ -88,7 +88,7 @@ fn boolean(src: &dyn Source, var: &'static str, default: bool) -> Result<bool, C
 /// The database connection and its pool.
 #[derive(Debug, Clone)]
 pub struct DbConfig {
-    /// `postgres://user:pass@host:port/db?sslmode=require`; TLS follows `sslmode`.
+    /// `postgres://user:pass@host:port/db?sslmode=verify-full`; TLS follows `sslmode`.
     pub url: String,
     /// Connections per container. RDS Proxy multiplexes, so a Lambda
     /// container, which serves one request at a time, needs very few.
@@ -96,16 +96,11 @@ pub struct DbConfig {
     /// How long a request waits for a connection, including opening a new
     /// one (TCP, TLS, auth), before answering 503.
     pub acquire_timeout: Duration,
-    /// The longest one statement may run (PostgreSQL's `statement_timeout`,
-    /// lock waits included) before it is cancelled and the request answers
-    /// 503. `None` for migrations, whose DDL may legitimately take long.
-    pub statement_timeout: Option<Duration>,
 }
 
 impl DbConfig {
-    /// Reads `DATABASE_URL`, `DB_MAX_CONNECTIONS` (default 2),
-    /// `DB_ACQUIRE_TIMEOUT_SECS` (default 5) and `DB_STATEMENT_TIMEOUT_MS`
-    /// (default 5000).
+    /// Reads `DATABASE_URL`, `DB_MAX_CONNECTIONS` (default 2) and
+    /// `DB_ACQUIRE_TIMEOUT_SECS` (default 5).
     pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
         let url = required(
             src,
@@ -118,24 +113,96 @@ impl DbConfig {
                 problem: "must start with postgres:// or postgresql://".into(),
             });
         }
-        if let Err(e) = url.parse::<sqlx::postgres::PgConnectOptions>() {
-            return Err(ConfigError {
-                var: "DATABASE_URL",
-                problem: format!("cannot be parsed: {e}"),
-            });
+        match url.parse::<sqlx::postgres::PgConnectOptions>() {
+            Err(e) => {
+                return Err(ConfigError {
+                    var: "DATABASE_URL",
+                    problem: format!("cannot be parsed: {e}"),
+                })
+            }
+            // RDS Proxy refuses every startup option ("Feature not
+            // supported: RDS Proxy currently doesn't support command-line
+            // options"): a URL carrying one would fail every connection.
+            Ok(_) if url.contains("options=") => {
+                return Err(ConfigError {
+                    var: "DATABASE_URL",
+                    problem: "carries startup options (options=…), which RDS Proxy refuses: \
+                              set per-role settings in the database instead"
+                        .into(),
+                })
+            }
+            Ok(_) => {}
         }
         Ok(DbConfig {
             url,
             max_connections: number(src, "DB_MAX_CONNECTIONS", 2, 1, 100)?,
             acquire_timeout: Duration::from_secs(number(src, "DB_ACQUIRE_TIMEOUT_SECS", 5, 1, 60)?),
-            statement_timeout: Some(Duration::from_millis(number(
+        })
+    }
+}
+
+/// The application's own database role, which migrate creates and keeps:
+/// the route functions and the jobs connect as it, never as the owner.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AppRoleConfig {
+    /// The role's name (`loaf_app`).
+    pub name: String,
+    /// Its password; `None` leaves the password as it is (a local cluster
+    /// that trusts loopback connections needs none).
+    pub password: Option<String>,
+    /// The longest one statement of the role may run (PostgreSQL's
+    /// `statement_timeout`, lock waits included) before it is cancelled and
+    /// the request answers 503. Kept as the role's own setting, so no
+    /// connection has to send it: RDS Proxy refuses startup options and
+    /// pins sessions that `SET` it.
+    pub statement_timeout: Duration,
+}
+
+impl std::fmt::Debug for AppRoleConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppRoleConfig")
+            .field("name", &self.name)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("statement_timeout", &self.statement_timeout)
+            .finish()
+    }
+}
+
+/// The default name of the application's role.
+pub const DEFAULT_APP_ROLE: &str = "loaf_app";
+
+impl AppRoleConfig {
+    /// Reads `DB_APP_USER` (with it, migrate manages the role; without it,
+    /// nothing), `DB_APP_PASSWORD` and `DB_STATEMENT_TIMEOUT_MS` (default
+    /// 5000).
+    pub fn from_source(src: &dyn Source) -> Result<Option<Self>, ConfigError> {
+        let Some(name) = optional(src, "DB_APP_USER") else {
+            return Ok(None);
+        };
+        let valid = name.len() <= 63
+            && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !valid {
+            return Err(ConfigError {
+                var: "DB_APP_USER",
+                problem: format!(
+                    "is {name:?}: expected a lower-case role name such as {DEFAULT_APP_ROLE}"
+                ),
+            });
+        }
+        Ok(Some(AppRoleConfig {
+            name,
+            password: optional(src, "DB_APP_PASSWORD"),
+            statement_timeout: Duration::from_millis(number(
                 src,
                 "DB_STATEMENT_TIMEOUT_MS",
                 5_000,
                 100,
                 900_000,
-            )?)),
-        })
+            )?),
+        }))
     }
 }
 
@@ -599,6 +666,42 @@ mod tests {
         assert_eq!(cfg.auth.jwt_issuer, "loaf");
         assert!(!cfg.storage.force_path_style);
         assert!(cfg.storage.endpoint.is_none());
+    }
+
+    #[test]
+    fn a_url_with_startup_options_is_refused() {
+        let mut pairs: Vec<(&str, &str)> = GOOD[1..].to_vec();
+        pairs.push((
+            "DATABASE_URL",
+            "postgres://loaf@h/loaf?options=-c%20statement_timeout%3D5000",
+        ));
+        let err = Config::from_source(&env(&pairs)).unwrap_err();
+        assert_eq!(err.var, "DATABASE_URL");
+        assert!(err.problem.contains("RDS Proxy"), "{err}");
+    }
+
+    #[test]
+    fn the_app_role_is_managed_only_when_named() {
+        assert_eq!(AppRoleConfig::from_source(&env(GOOD)).unwrap(), None);
+        let role = AppRoleConfig::from_source(&env(&[
+            ("DB_APP_USER", "loaf_app"),
+            ("DB_APP_PASSWORD", "s3cret"),
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(role.name, "loaf_app");
+        assert_eq!(role.statement_timeout, Duration::from_secs(5));
+        assert!(!format!("{role:?}").contains("s3cret"));
+        for bad in ["Loaf", "loaf-app", "x; DROP ROLE loaf", "9lives"] {
+            let err = AppRoleConfig::from_source(&env(&[("DB_APP_USER", bad)])).unwrap_err();
+            assert_eq!(err.var, "DB_APP_USER", "{bad}");
+        }
+        let err = AppRoleConfig::from_source(&env(&[
+            ("DB_APP_USER", "loaf_app"),
+            ("DB_STATEMENT_TIMEOUT_MS", "10"),
+        ]))
+        .unwrap_err();
+        assert_eq!(err.var, "DB_STATEMENT_TIMEOUT_MS");
     }
 
     #[test]

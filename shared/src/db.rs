@@ -1,6 +1,24 @@
-//! The Postgres pool, built once per container.
+//! The Postgres pool, built once per container, and the credentials it
+//! connects with.
+//!
+//! In AWS every connection goes through RDS Proxy, which shapes three rules
+//! here:
+//!
+//! - **No startup options.** The proxy refuses any `options` parameter at
+//!   connect time, so nothing is set that way: the per-statement limit is
+//!   the application role's own setting (migrate keeps it), and no session
+//!   ever runs a plain `SET` (the proxy would pin the session to one
+//!   database connection; `SET LOCAL` ends with its transaction).
+//! - **Credentials rotate.** The database secret changes every week while
+//!   containers stay warm. Connections already open keep working; a new one
+//!   made with the old password is refused. [`Rotation`] re-reads the
+//!   secret when that happens, and [`ready`] makes it happen before a
+//!   request needs the connection, so no request sees the refusal.
+//! - **Small pools.** The proxy multiplexes; a container serves one request
+//!   at a time.
 
-use crate::config::DbConfig;
+use crate::config::{ConfigError, DbConfig};
+use crate::secrets::fetch_db_secret;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use std::time::Duration;
@@ -9,17 +27,16 @@ use std::time::Duration;
 /// and does not fail when the database is briefly unreachable; the first
 /// query connects, and an outage answers 503 instead of killing the container.
 ///
-/// TLS follows the URL's `sslmode` (`require` or `verify-full` against RDS
-/// Proxy, whose certificate chains to a public root). sqlx has no separate
-/// connect timeout: the acquire timeout bounds connecting too.
+/// TLS follows the URL's `sslmode` (`verify-full` against RDS Proxy, whose
+/// certificate chains to a public root). sqlx has no separate connect
+/// timeout: the acquire timeout bounds connecting too.
 pub fn connect_lazy(cfg: &DbConfig) -> Result<PgPool, sqlx::Error> {
-    let mut options: PgConnectOptions = cfg.url.parse()?;
-    if let Some(limit) = cfg.statement_timeout {
-        // A startup parameter, not a `SET`: RDS Proxy pins a session on
-        // `SET` but passes startup options through.
-        options = options.options([("statement_timeout", format!("{}ms", limit.as_millis()))]);
-    }
-    Ok(PgPoolOptions::new()
+    Ok(pool_options(cfg).connect_lazy_with(connect_options(cfg)?))
+}
+
+/// The pool's sizing and lifetimes for `cfg`.
+pub fn pool_options(cfg: &DbConfig) -> PgPoolOptions {
+    PgPoolOptions::new()
         .max_connections(cfg.max_connections)
         .min_connections(0)
         .acquire_timeout(cfg.acquire_timeout)
@@ -28,7 +45,17 @@ pub fn connect_lazy(cfg: &DbConfig) -> Result<PgPool, sqlx::Error> {
         // connection the proxy already closed while the container was frozen.
         .idle_timeout(Duration::from_secs(300))
         .max_lifetime(Duration::from_secs(1800))
-        .connect_lazy_with(options.application_name("loaf")))
+}
+
+/// What each connection of `cfg` says at startup: only the parameters RDS
+/// Proxy and PgBouncer both accept (sqlx's `DateStyle`, `client_encoding`
+/// and `TimeZone`, and `application_name`). sqlx would also send
+/// `extra_float_digits`, which PgBouncer refuses unless told to ignore it;
+/// PostgreSQL 12 and later send floats at full precision anyway (and the
+/// schema has none).
+pub fn connect_options(cfg: &DbConfig) -> Result<PgConnectOptions, sqlx::Error> {
+    let options: PgConnectOptions = cfg.url.parse()?;
+    Ok(options.application_name("loaf").extra_float_digits(None))
 }
 
 /// `true` when a trivial query succeeds: what `GET /api/health` reports.
@@ -37,6 +64,69 @@ pub async fn is_reachable(pool: &PgPool) -> bool {
         .fetch_one(pool)
         .await
         .is_ok()
+}
+
+/// `true` when the server refused the connection's credentials (SQLSTATE
+/// class 28: a wrong password, or a role that may not log in).
+pub fn is_authentication_failure(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(e) => e.code().is_some_and(|code| code.starts_with("28")),
+        _ => false,
+    }
+}
+
+/// Where a pool's credentials come from when they can change under it: an
+/// RDS secret (`{"username", "password", …}`) in Secrets Manager.
+#[derive(Clone)]
+pub struct Rotation {
+    arn: String,
+    client: aws_sdk_secretsmanager::Client,
+}
+
+impl Rotation {
+    /// Credentials read from the secret `arn` through `client`.
+    pub fn new(arn: String, client: aws_sdk_secretsmanager::Client) -> Self {
+        Rotation { arn, client }
+    }
+
+    /// Reads the secret again and gives its credentials to the pool's next
+    /// connections; connections already open are left alone (PostgreSQL
+    /// does not end them when a password changes).
+    pub async fn refresh(&self, pool: &PgPool) -> Result<(), ConfigError> {
+        let secret = fetch_db_secret(&self.client, "DB_SECRET_ARN", &self.arn).await?;
+        let options = (*pool.connect_options())
+            .clone()
+            .username(&secret.username)
+            .password(&secret.password);
+        pool.set_connect_options(options);
+        Ok(())
+    }
+}
+
+/// Makes sure the pool can hand out a connection before a request asks for
+/// one, when its credentials can rotate: takes one (an idle connection that
+/// still answers, or a new one) and gives it back for the request to use.
+/// A new connection refused for its password means the secret rotated: the
+/// secret is read again, and the request connects with the new password.
+/// Any other failure is left for the request to meet and answer (503).
+///
+/// The cost on a warm container is one round trip (sqlx checks an idle
+/// connection before handing it out); a cold one opens the connection it
+/// would have opened anyway.
+pub async fn ready(pool: &PgPool, rotation: &Rotation) {
+    match pool.acquire().await {
+        // Given back now, not by the drop handler's spawned task, which
+        // could run after the request asks for a connection and make the
+        // pool open another one.
+        Ok(mut conn) => conn.return_to_pool().await,
+        Err(e) if is_authentication_failure(&e) => {
+            tracing::warn!(error = %e, "the database refused the pool's credentials: reading the secret again");
+            if let Err(e) = rotation.refresh(pool).await {
+                tracing::error!("{e}");
+            }
+        }
+        Err(_) => {}
+    }
 }
 
 /// A `LIKE` pattern matching `term` anywhere, its wildcards escaped.

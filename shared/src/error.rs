@@ -238,9 +238,11 @@ impl From<sqlx::Error> for ApiError {
                 if matches!(
                     db.code().as_deref(),
                     // admin_shutdown (the server is restarting), a statement
-                    // cancelled by statement_timeout, a lock not granted.
-                    Some("57P01" | "57014" | "55P03")
-                ) =>
+                    // cancelled by statement_timeout, a lock not granted,
+                    // too many connections, the server starting up; or the
+                    // credentials refused (a rotation not yet caught up).
+                    Some("57P01" | "57014" | "55P03" | "53300" | "57P03")
+                ) || crate::db::is_authentication_failure(&err) =>
             {
                 ApiError::Unavailable(err.into())
             }

@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 /// Every request answers within this, 503 if its work is not done: well
 /// inside the route functions' 20 s Lambda timeout, so a slow dependency
 /// gives the client a clean, retryable error instead of a gateway timeout.
-/// Each statement is also limited (`DB_STATEMENT_TIMEOUT_MS`).
+/// Each statement is also limited (`DB_STATEMENT_TIMEOUT_MS`, the
+/// application role's own setting).
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(15);
 
 /// JSON bodies larger than this are refused with 413. Files never travel in
@@ -37,9 +38,19 @@ pub fn function_router(routes: ApiRouter<AppState>, state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn_with_state(state.clone(), db_ready))
         .layer(middleware::from_fn(deadline))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// Before a request, when the pool's credentials can rotate, makes sure it
+/// can connect (see [`crate::db::ready`]).
+async fn db_ready(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if let Some(rotation) = &state.db_rotation {
+        crate::db::ready(&state.db, rotation).await;
+    }
+    next.run(req).await
 }
 
 /// The routes every function answers: `GET /api/health`.

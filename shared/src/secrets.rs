@@ -5,7 +5,13 @@
 //!   (stands in for `JWT_SECRET`);
 //! - `DB_SECRET_ARN`: the database's `{"username", "password"}` secret, with
 //!   `DB_HOST` (the RDS Proxy endpoint), `DB_NAME`, `DB_PORT` (5432) and
-//!   `DB_SSLMODE` (`require`) (stands in for `DATABASE_URL`);
+//!   `DB_SSLMODE` (`verify-full`) (stands in for `DATABASE_URL`). The route
+//!   functions and the jobs get the application role's secret, migrate the
+//!   owner's. Both rotate: the pool re-reads the secret when the database
+//!   refuses its password (see [`crate::db::Rotation`]);
+//! - `DB_APP_SECRET_ARN` (migrate only): the application role's secret,
+//!   whose role migrate creates and keeps (stands in for `DB_APP_USER` and
+//!   `DB_APP_PASSWORD`);
 //! - `PAYMENT_SECRET_ARN`: the payment provider's `{"secret_key",
 //!   "webhook_secret"}` (stands in for `PAYMENT_SECRET_KEY` and
 //!   `PAYMENT_WEBHOOK_SECRET`; empty strings mean online payments are off).
@@ -13,12 +19,22 @@
 //! A plain variable, when set, wins: local runs and tests use them.
 
 use crate::config::{ConfigError, ProcessEnv, Source};
+use crate::db::Rotation;
 use crate::percent;
 use std::collections::HashMap;
 
 /// The process environment with secret-backed variables filled in.
 pub struct ResolvedEnv {
     resolved: HashMap<&'static str, String>,
+    rotation: Option<Rotation>,
+}
+
+impl ResolvedEnv {
+    /// How to re-read the database's credentials after a rotation, when they
+    /// came from `DB_SECRET_ARN`.
+    pub fn db_rotation(&self) -> Option<Rotation> {
+        self.rotation.clone()
+    }
 }
 
 impl Source for ResolvedEnv {
@@ -39,9 +55,12 @@ fn env(var: &str) -> Option<String> {
 pub enum Needs {
     /// The database and the JWT key: the route functions.
     DatabaseAndJwt,
-    /// The database only: migrate and the scheduled jobs, whose roles may
-    /// not read the JWT key.
+    /// The database only: the scheduled jobs, whose role may not read the
+    /// JWT key.
     Database,
+    /// The database (as its owner) and the application role's secret:
+    /// migrate.
+    Migrate,
 }
 
 /// Reads the secrets the environment points at, of those `needs` names.
@@ -53,8 +72,13 @@ pub async fn resolve_env(needs: Needs) -> Result<ResolvedEnv, ConfigError> {
     let db_arn = env("DB_SECRET_ARN").filter(|_| env("DATABASE_URL").is_none());
     let payment_arn = env("PAYMENT_SECRET_ARN")
         .filter(|_| needs == Needs::DatabaseAndJwt && env("PAYMENT_SECRET_KEY").is_none());
-    if jwt_arn.is_none() && db_arn.is_none() && payment_arn.is_none() {
-        return Ok(ResolvedEnv { resolved });
+    let app_arn = env("DB_APP_SECRET_ARN")
+        .filter(|_| needs == Needs::Migrate && env("DB_APP_USER").is_none());
+    if jwt_arn.is_none() && db_arn.is_none() && payment_arn.is_none() && app_arn.is_none() {
+        return Ok(ResolvedEnv {
+            resolved,
+            rotation: None,
+        });
     }
     let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let client = aws_sdk_secretsmanager::Client::new(&shared);
@@ -63,9 +87,16 @@ pub async fn resolve_env(needs: Needs) -> Result<ResolvedEnv, ConfigError> {
         let key = fetch(&client, "JWT_SECRET_ARN", &arn).await?;
         resolved.insert("JWT_SECRET", key);
     }
+    let mut rotation = None;
     if let Some(arn) = db_arn {
-        let text = fetch(&client, "DB_SECRET_ARN", &arn).await?;
-        resolved.insert("DATABASE_URL", database_url(&text)?);
+        let secret = fetch_db_secret(&client, "DB_SECRET_ARN", &arn).await?;
+        resolved.insert("DATABASE_URL", database_url(&secret)?);
+        rotation = Some(Rotation::new(arn, client.clone()));
+    }
+    if let Some(arn) = app_arn {
+        let secret = fetch_db_secret(&client, "DB_APP_SECRET_ARN", &arn).await?;
+        resolved.insert("DB_APP_USER", secret.username);
+        resolved.insert("DB_APP_PASSWORD", secret.password);
     }
     if let Some(arn) = payment_arn {
         let text = fetch(&client, "PAYMENT_SECRET_ARN", &arn).await?;
@@ -76,7 +107,7 @@ pub async fn resolve_env(needs: Needs) -> Result<ResolvedEnv, ConfigError> {
         resolved.insert("PAYMENT_SECRET_KEY", keys.secret_key);
         resolved.insert("PAYMENT_WEBHOOK_SECRET", keys.webhook_secret);
     }
-    Ok(ResolvedEnv { resolved })
+    Ok(ResolvedEnv { resolved, rotation })
 }
 
 async fn fetch(
@@ -110,18 +141,34 @@ struct PaymentSecret {
     webhook_secret: String,
 }
 
-/// `postgres://USER:PASSWORD@DB_HOST:DB_PORT/DB_NAME?sslmode=DB_SSLMODE` from
-/// the secret's JSON and the variables.
-fn database_url(secret: &str) -> Result<String, ConfigError> {
-    #[derive(serde::Deserialize)]
-    struct DbSecret {
-        username: String,
-        password: String,
-    }
-    let parsed: DbSecret = serde_json::from_str(secret).map_err(|_| ConfigError {
-        var: "DB_SECRET_ARN",
+/// A database role's credentials: the `username` and `password` of an RDS
+/// secret (other fields, such as the host a rotation function reads, are
+/// ignored).
+#[derive(serde::Deserialize)]
+pub(crate) struct DbSecret {
+    pub username: String,
+    pub password: String,
+}
+
+/// Reads the database secret `arn` (named by `var` in errors).
+pub(crate) async fn fetch_db_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    var: &'static str,
+    arn: &str,
+) -> Result<DbSecret, ConfigError> {
+    let text = fetch(client, var, arn).await?;
+    serde_json::from_str(&text).map_err(|_| ConfigError {
+        var,
         problem: "names a secret that is not JSON with username and password".into(),
-    })?;
+    })
+}
+
+/// `postgres://USER:PASSWORD@DB_HOST:DB_PORT/DB_NAME?sslmode=DB_SSLMODE` from
+/// the secret and the variables. `verify-full` by default: the RDS Proxy
+/// endpoint's certificate is issued by ACM and chains to Amazon's public
+/// roots, which the functions carry (webpki roots), so its name and chain
+/// are checked.
+fn database_url(secret: &DbSecret) -> Result<String, ConfigError> {
     let required = |var: &'static str| {
         env(var).ok_or_else(|| ConfigError {
             var,
@@ -131,11 +178,11 @@ fn database_url(secret: &str) -> Result<String, ConfigError> {
     let host = required("DB_HOST")?;
     let name = required("DB_NAME")?;
     let port = env("DB_PORT").unwrap_or_else(|| "5432".into());
-    let sslmode = env("DB_SSLMODE").unwrap_or_else(|| "require".into());
+    let sslmode = env("DB_SSLMODE").unwrap_or_else(|| "verify-full".into());
     Ok(format!(
         "postgres://{}:{}@{host}:{port}/{}?sslmode={sslmode}",
-        percent::encode(&parsed.username),
-        percent::encode(&parsed.password),
+        percent::encode(&secret.username),
+        percent::encode(&secret.password),
         percent::encode(&name),
     ))
 }

@@ -20,6 +20,9 @@ pub struct AppState {
     pub permissions: Arc<PermissionCache>,
     /// The payment provider's client; `None` when online payments are off.
     pub payments: Option<Provider>,
+    /// How the pool re-reads its credentials after a rotation (in AWS, where
+    /// they come from a secret); `None` when they cannot change.
+    pub db_rotation: Option<db::Rotation>,
 }
 
 impl AppState {
@@ -34,22 +37,28 @@ impl AppState {
             config: Arc::new(config),
             db,
             storage,
+            db_rotation: None,
         }
+    }
+
+    /// The same state, its pool following the credentials of `rotation`.
+    pub fn with_rotation(mut self, rotation: Option<db::Rotation>) -> Self {
+        self.db_rotation = rotation;
+        self
     }
 
     /// Reads the environment (and the secrets it points at), builds the
     /// (lazy) pool and the S3 client: what a Lambda container does once,
     /// before its first request.
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_source(
-            &crate::secrets::resolve_env(crate::secrets::Needs::DatabaseAndJwt).await?,
-        )?;
+        let env = crate::secrets::resolve_env(crate::secrets::Needs::DatabaseAndJwt).await?;
+        let config = Config::from_source(&env)?;
         let pool = db::connect_lazy(&config.db).map_err(|e| ConfigError {
             var: "DATABASE_URL",
             problem: format!("cannot be used: {e}"),
         })?;
         let storage = Storage::new(&config.storage).await;
         let mailer = Mailer::from_config(config.email.clone()).await;
-        Ok(AppState::new(config, pool, storage, mailer))
+        Ok(AppState::new(config, pool, storage, mailer).with_rotation(env.db_rotation()))
     }
 }

@@ -10,7 +10,7 @@
 
 use http::{Method, StatusCode};
 use loaf_tests::accounts::{registration, PASSWORD};
-use loaf_tests::{call, spawn_app, TestApp};
+use loaf_tests::{call, spawn_bench_app, TestApp};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -44,7 +44,7 @@ async fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(30);
-    let app = spawn_app().await;
+    let app = spawn_bench_app().await;
     let api = app.api();
 
     // An account that may sign in.

@@ -9,7 +9,7 @@
 //!     cargo bench -p loaf-tests --bench events_documents [-- RUNS]
 
 use http::{Method, StatusCode};
-use loaf_tests::{call, spawn_app, upload_to, TestApp};
+use loaf_tests::{call, spawn_bench_app, upload_to, TestApp};
 use serde_json::json;
 use std::time::Instant;
 use tower::ServiceExt;
@@ -41,7 +41,7 @@ async fn get_bytes(app: &TestApp, path: &str) -> usize {
 #[tokio::main]
 async fn main() {
     let runs = common::runs();
-    let app = spawn_app().await;
+    let app = spawn_bench_app().await;
     let api = app.api();
     let t = Instant::now();
     common::seed_events(&app.db).await;

@@ -14,7 +14,7 @@
 
 use http::{Method, StatusCode};
 use loaf_tests::accounts::{registration, PASSWORD};
-use loaf_tests::{call, spawn_app, TestApp};
+use loaf_tests::{call, spawn_bench_app, TestApp};
 use serde_json::{json, Value};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::net::SocketAddr;
@@ -312,7 +312,7 @@ async fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(5);
-    let app = spawn_app().await;
+    let app = spawn_bench_app().await;
     let api = app.api();
     common::seed_members(&app.db).await;
     common::seed_events(&app.db).await;
@@ -376,8 +376,9 @@ async fn main() {
 
     // Statements first, on connections that log them.
     let log = server_log(&app).await;
+    // As the owner: only a superuser may change what the server logs.
     let logging = PgPoolOptions::new().max_connections(1).connect_lazy_with(
-        app.db_url
+        app.owner_db_url
             .parse::<PgConnectOptions>()
             .unwrap()
             .options([("log_min_duration_statement", "0")]),

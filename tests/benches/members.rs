@@ -7,7 +7,7 @@
 //!     cargo bench -p loaf-tests --bench members [-- RUNS]
 
 use http::{Method, StatusCode};
-use loaf_tests::{call, spawn_app, TestApp};
+use loaf_tests::{call, spawn_bench_app, TestApp};
 use serde_json::json;
 use std::time::Instant;
 
@@ -37,7 +37,7 @@ async fn upload(app: &TestApp, token: &str, file: &[u8]) -> String {
 #[tokio::main]
 async fn main() {
     let runs = common::runs();
-    let app = spawn_app().await;
+    let app = spawn_bench_app().await;
     let api = app.api();
     let t = Instant::now();
     common::seed_members(&app.db).await;

@@ -11,7 +11,7 @@
 //!     cargo bench -p loaf-tests --bench payments [-- RUNS]
 
 use http::{Method, StatusCode};
-use loaf_tests::{call, post_webhook, spawn_app, TestApp};
+use loaf_tests::{call, post_webhook, spawn_bench_app, TestApp};
 use serde_json::json;
 use std::time::Instant;
 use uuid::Uuid;
@@ -46,7 +46,7 @@ async fn seed(app: &TestApp, plan: Uuid) {
 #[tokio::main]
 async fn main() {
     let runs = common::runs();
-    let app = spawn_app().await;
+    let app = spawn_bench_app().await;
     let api = app.api();
     let plan: Uuid = sqlx::query_scalar(
         "INSERT INTO subscription_plans (name, price_cents, minimum_price_cents) \

@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::put;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::sync::{Arc, Mutex};
 
 /// What the listener received: each PUT's content type and JSON body.
@@ -39,16 +39,14 @@ pub async fn response_listener() -> (String, Received) {
     (url, received)
 }
 
-/// A custom resource request of `request_type` answering to `response_url`.
-pub fn cfn_event(request_type: &str, response_url: &str) -> Value {
-    json!({
-        "RequestType": request_type,
-        "ResponseURL": response_url,
-        "StackId": "arn:aws:cloudformation:eu-west-1:123456789012:stack/loaf/abc",
-        "RequestId": "req-1",
-        "ResourceType": "Custom::DatabaseMigrations",
-        "LogicalResourceId": "DatabaseMigrations",
-        "ServiceToken": "arn:aws:lambda:eu-west-1:123456789012:function:migrate",
-        "ResourceProperties": {"ServiceToken": "arn:aws:lambda:...", "Version": "1"}
-    })
+/// The CloudFormation custom resource request in `tests/fixtures/cfn-<kind>.json`
+/// (`create`, `update`, `update-rollback`, `delete`: the events a deploy,
+/// a failed deploy's rollback and a stack deletion send, in their real
+/// format), answering to `response_url` instead of CloudFormation's bucket.
+pub fn cfn_event(kind: &str, response_url: &str) -> Value {
+    let path = format!("{}/fixtures/cfn-{kind}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut event: Value = serde_json::from_str(&text).expect("fixture JSON");
+    event["ResponseURL"] = Value::String(response_url.into());
+    event
 }

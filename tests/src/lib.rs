@@ -9,22 +9,32 @@
 //! With `DATABASE_URL` (a role allowed to CREATE DATABASE) that server is
 //! used instead. Each test gets its own database, copied from a template
 //! that was migrated and seeded once per set of migrations.
+//!
+//! On the private cluster, the application reaches its database as in AWS:
+//! as the application role `loaf_app` (which migrate creates, with its
+//! grants and statement limit), through a PgBouncer standing in for RDS
+//! Proxy (`loaf::local_pooler`), which refuses startup parameters the
+//! proxy refuses. Test set-up that needs the owner goes straight to the
+//! server.
 
 pub mod accounts;
 pub mod cfn_response;
 pub mod runtime_api;
 pub mod secrets_manager;
 pub mod ses;
+pub mod session_guard;
 
 use anyhow::Context;
 use axum::body::Body;
 use axum::Router;
 use http::{Method, Request, StatusCode};
 use loaf::local_payments::{self, LocalPayments};
+use loaf::local_pooler::Pooler;
 use loaf::local_postgres::{ensure_database, Cluster, Durability};
 use loaf::local_s3::{self, LocalS3};
 use loaf_shared::config::{
-    AuthConfig, Config, DbConfig, EmailConfig, PaymentsConfig, StaticCredentials, StorageConfig,
+    AppRoleConfig, AuthConfig, Config, DbConfig, EmailConfig, PaymentsConfig, StaticCredentials,
+    StorageConfig, DEFAULT_APP_ROLE,
 };
 use loaf_shared::email::Mailer;
 use loaf_shared::storage::Storage;
@@ -40,8 +50,17 @@ use tower::ServiceExt;
 /// The JWT secret of test apps.
 pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret!";
 
-static SERVER: OnceCell<String> = OnceCell::const_new();
+static SERVER: OnceCell<Server> = OnceCell::const_new();
 static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+
+/// The test server and how the application reaches it.
+struct Server {
+    /// A maintenance database, as a role allowed to create databases.
+    admin_url: String,
+    /// The pooler in front of the private cluster; `None` with an external
+    /// `DATABASE_URL`, whose role the application then uses directly.
+    pooler: Option<Pooler>,
+}
 
 fn harness_dir() -> PathBuf {
     // One cluster per checkout and user, in the temp folder: the postgres
@@ -55,13 +74,14 @@ fn harness_dir() -> PathBuf {
     std::env::temp_dir().join(format!("loaf-test-{uid}-{hash:016x}"))
 }
 
-/// The URL of a maintenance database on the test server, starting the
-/// private cluster if needed.
-pub async fn server_url() -> &'static str {
+async fn server() -> &'static Server {
     SERVER
         .get_or_init(|| async {
             if let Ok(url) = std::env::var("DATABASE_URL") {
-                return url;
+                return Server {
+                    admin_url: url,
+                    pooler: None,
+                };
             }
             let cluster = Cluster::new(&harness_dir().join("postgres"), Durability::Throwaway)
                 .expect("test cluster folder");
@@ -69,9 +89,72 @@ pub async fn server_url() -> &'static str {
                 .start()
                 .await
                 .expect("test PostgreSQL cluster starts");
-            cluster.url("postgres").expect("test cluster URL")
+            let pooler = Pooler::start(
+                &harness_dir().join("pgbouncer"),
+                cluster.port().expect("test cluster port"),
+            )
+            .await
+            .expect("the pooler in front of the test cluster starts");
+            Server {
+                admin_url: cluster.url("postgres").expect("test cluster URL"),
+                pooler: Some(pooler),
+            }
         })
         .await
+}
+
+/// The URL of a maintenance database on the test server, as its owner,
+/// starting the private cluster if needed.
+pub async fn server_url() -> &'static str {
+    &server().await.admin_url
+}
+
+/// The URL the application uses for database `name`: through the pooler as
+/// the application role on the private cluster, else as `DATABASE_URL`'s
+/// role.
+async fn app_url(name: &str) -> String {
+    let server = server().await;
+    match &server.pooler {
+        Some(pooler) => pooler.url_as(DEFAULT_APP_ROLE, name).expect("pooler URL"),
+        None => with_database(&server.admin_url, name),
+    }
+}
+
+/// The URL the application would use for database `name` without the
+/// pooler: straight to the server, as the application role.
+async fn direct_app_url(name: &str) -> String {
+    let server = server().await;
+    let direct = with_database(&server.admin_url, name);
+    match &server.pooler {
+        Some(_) => direct.replacen(
+            &format!("//{}@", loaf::local_postgres::SUPERUSER),
+            &format!("//{DEFAULT_APP_ROLE}@"),
+            1,
+        ),
+        None => direct,
+    }
+}
+
+/// The URL of database `name` as its owner, through the pooler when there
+/// is one (as migrate reaches it through RDS Proxy).
+async fn owner_url(name: &str) -> String {
+    let server = server().await;
+    match &server.pooler {
+        Some(pooler) => pooler
+            .url_as(loaf::local_postgres::SUPERUSER, name)
+            .expect("pooler URL"),
+        None => with_database(&server.admin_url, name),
+    }
+}
+
+/// The application role the template keeps, on the private cluster (an
+/// external server's role may not be allowed to create roles).
+async fn app_role() -> Option<AppRoleConfig> {
+    server().await.pooler.as_ref().map(|_| AppRoleConfig {
+        name: DEFAULT_APP_ROLE.into(),
+        password: None,
+        statement_timeout: Duration::from_secs(5),
+    })
 }
 
 fn with_database(server: &str, name: &str) -> String {
@@ -83,19 +166,25 @@ fn with_database(server: &str, name: &str) -> String {
     format!("{base}/{name}{query}")
 }
 
-/// A new, empty database (no schema): for tests of migrate itself.
+/// A new, empty database (no schema): for tests of migrate itself, which
+/// reach it as its owner.
 pub async fn empty_database() -> (PgPool, String) {
     let server = server_url().await;
     let name = new_db_name();
     ensure_database(server, &name)
         .await
         .expect("create database");
-    let url = with_database(server, &name);
+    let url = owner_url(&name).await;
     (pool(&url), url)
 }
 
-/// A new database holding the migrated, seeded schema and no users.
-pub async fn migrated_database() -> (PgPool, String) {
+/// A new database holding the migrated, seeded schema and no users: the
+/// application's pool and URL, and the owner's URL.
+pub async fn migrated_database() -> (PgPool, String, String) {
+    migrated_database_via(Route::Pooled).await
+}
+
+async fn migrated_database_via(route: Route) -> (PgPool, String, String) {
     let server = server_url().await;
     let template = template(server).await.expect("template database");
     let name = new_db_name();
@@ -118,18 +207,43 @@ pub async fn migrated_database() -> (PgPool, String) {
         }
     }
     let _ = conn.close().await;
-    let url = with_database(server, &name);
-    (pool(&url), url)
+    match route {
+        Route::Pooled => {
+            let url = app_url(&name).await;
+            (pool(&url), url, owner_url(&name).await)
+        }
+        Route::Direct => {
+            let url = direct_app_url(&name).await;
+            let config = DbConfig {
+                url: url.clone(),
+                max_connections: 5,
+                acquire_timeout: Duration::from_secs(10),
+            };
+            let pool = loaf_shared::db::connect_lazy(&config).expect("bench pool");
+            (pool, url, with_database(server, &name))
+        }
+    }
 }
 
 fn pool(url: &str) -> PgPool {
-    loaf_shared::db::connect_lazy(&DbConfig {
+    let config = DbConfig {
         url: url.into(),
         max_connections: 5,
         acquire_timeout: Duration::from_secs(10),
-        statement_timeout: None,
-    })
-    .expect("test pool")
+    };
+    session_guard::guarded(loaf_shared::db::pool_options(&config))
+        .connect_lazy_with(loaf_shared::db::connect_options(&config).expect("test pool URL"))
+}
+
+/// How an app reaches its database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// Through the pooler, every reused connection checked for session
+    /// state (the tests).
+    Pooled,
+    /// Straight to the server, unchecked: what pgbench, the benchmarks'
+    /// floor, measures too.
+    Direct,
 }
 
 /// `t_<pid>_<n>`: the pid lets later processes drop what finished tests left.
@@ -165,10 +279,16 @@ async fn template(server: &str) -> anyhow::Result<String> {
             hash = (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3);
         }
     }
-    // The seed is part of the template too: a change to the catalogue must
-    // rebuild it.
-    for p in loaf_shared::permissions::PERMISSIONS {
-        for b in p.code.bytes() {
+    // The seed and the application role are part of the template too: a
+    // change to the catalogue (or to how the role is kept: bump the tag)
+    // must rebuild it.
+    let role_tag = ["app-role-1"];
+    for code in loaf_shared::permissions::PERMISSIONS
+        .iter()
+        .map(|p| p.code)
+        .chain(role_tag)
+    {
+        for b in code.bytes() {
             hash = (hash ^ u64::from(b)).wrapping_mul(0x100000001b3);
         }
     }
@@ -197,9 +317,14 @@ async fn template(server: &str) -> anyhow::Result<String> {
             .execute(&mut conn)
             .await?;
         let pool = pool(&with_database(server, &building));
-        loaf_migrate::run(&pool, &loaf_migrate::MIGRATOR, None)
-            .await
-            .context("migrating the template")?;
+        loaf_migrate::run(
+            &pool,
+            &loaf_migrate::MIGRATOR,
+            None,
+            app_role().await.as_ref(),
+        )
+        .await
+        .context("migrating the template")?;
         pool.close().await;
         sqlx::query(&format!(
             "ALTER DATABASE \"{building}\" RENAME TO \"{name}\""
@@ -215,8 +340,12 @@ async fn template(server: &str) -> anyhow::Result<String> {
 /// mail folder of its own, and the state and routers built from them.
 pub struct TestApp {
     pub state: AppState,
+    /// The pool for the test's own statements: the application's pool (the
+    /// application role, through the pooler); a benchmark's is the owner's.
     pub db: PgPool,
     pub db_url: String,
+    /// The same database as its owner (what migrate connects as).
+    pub owner_db_url: String,
     pub s3_endpoint: String,
     /// Where delivered emails are written as `.eml` files.
     pub mail_dir: PathBuf,
@@ -247,7 +376,6 @@ pub fn test_config(db_url: &str, s3_endpoint: &str, mail_dir: &std::path::Path) 
             url: db_url.into(),
             max_connections: 5,
             acquire_timeout: Duration::from_secs(10),
-            statement_timeout: None,
         },
         auth: AuthConfig {
             jwt_secret: TEST_JWT_SECRET.as_bytes().to_vec(),
@@ -285,9 +413,20 @@ pub fn test_config(db_url: &str, s3_endpoint: &str, mail_dir: &std::path::Path) 
     }
 }
 
-/// Starts a test app on a fresh migrated database.
+/// Starts a test app on a fresh migrated database, reached through the
+/// pooler.
 pub async fn spawn_app() -> TestApp {
-    let (db, db_url) = migrated_database().await;
+    spawn_app_via(Route::Pooled).await
+}
+
+/// Starts an app for a benchmark: its database reached straight, as the
+/// floor it is measured against (pgbench) reaches it.
+pub async fn spawn_bench_app() -> TestApp {
+    spawn_app_via(Route::Direct).await
+}
+
+async fn spawn_app_via(route: Route) -> TestApp {
+    let (db, db_url, owner_db_url) = migrated_database_via(route).await;
     let dir = std::env::temp_dir().join(format!(
         "loaf-test-app-{}-{}",
         std::process::id(),
@@ -311,13 +450,25 @@ pub async fn spawn_app() -> TestApp {
     let storage = Storage::new(&config.storage).await;
     storage.ensure_bucket().await.expect("test bucket");
     let mailer = Mailer::from_config(config.email.clone()).await;
+    // Benchmarks seed 100,000 rows and vacuum: their own statements run as
+    // the owner, the application's as the application role.
+    let setup_db = match route {
+        Route::Pooled => db.clone(),
+        Route::Direct => loaf_shared::db::connect_lazy(&DbConfig {
+            url: owner_db_url.clone(),
+            max_connections: 2,
+            acquire_timeout: Duration::from_secs(10),
+        })
+        .expect("owner pool"),
+    };
     TestApp {
-        state: AppState::new(config, db.clone(), storage, mailer),
+        state: AppState::new(config, db, storage, mailer),
         s3_endpoint: s3.endpoint(),
         mail_dir,
         payments,
-        db,
+        db: setup_db,
         db_url,
+        owner_db_url,
         s3: Some(s3),
         dir,
     }

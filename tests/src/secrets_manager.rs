@@ -12,29 +12,59 @@ use axum::routing::post;
 use axum::Router;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
+
+type Secrets = Arc<RwLock<HashMap<String, String>>>;
 
 /// A running stand-in holding `secrets` (id or ARN → string).
 pub struct SecretsManager {
     endpoint: String,
+    secrets: Secrets,
 }
 
 impl SecretsManager {
     pub async fn start(secrets: HashMap<String, String>) -> Self {
+        let secrets: Secrets = Arc::new(RwLock::new(secrets));
         let app = Router::new()
             .route("/", post(get_secret_value))
-            .with_state(Arc::new(secrets));
+            .with_state(secrets.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind the secrets stand-in");
         let endpoint = format!("http://{}", listener.local_addr().expect("address"));
         tokio::spawn(async move { axum::serve(listener, app).await });
-        SecretsManager { endpoint }
+        SecretsManager { endpoint, secrets }
     }
 
     /// The value for `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// Gives secret `id` a new value, as a rotation does.
+    pub fn put(&self, id: &str, value: String) {
+        self.secrets
+            .write()
+            .expect("secrets lock")
+            .insert(id.to_string(), value);
+    }
+
+    /// An SDK client of this stand-in, for code that takes one.
+    pub fn client(&self) -> aws_sdk_secretsmanager::Client {
+        use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
+        let config = aws_sdk_secretsmanager::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .endpoint_url(&self.endpoint)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new(
+                "AKIDEXAMPLE",
+                "secret",
+                None,
+                None,
+                "test",
+            ))
+            .build();
+        aws_sdk_secretsmanager::Client::from_conf(config)
     }
 }
 
@@ -48,7 +78,7 @@ fn error(kind: &str, message: &str) -> Response {
 }
 
 async fn get_secret_value(
-    State(secrets): State<Arc<HashMap<String, String>>>,
+    State(secrets): State<Secrets>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -67,7 +97,8 @@ async fn get_secret_value(
     }
     let request: Value = serde_json::from_slice(&body).unwrap_or_default();
     let id = request["SecretId"].as_str().unwrap_or_default();
-    match secrets.get(id) {
+    let value = secrets.read().expect("secrets lock").get(id).cloned();
+    match value {
         Some(value) => (
             StatusCode::OK,
             [("content-type", "application/x-amz-json-1.1")],

@@ -13,10 +13,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let env = loaf_shared::secrets::resolve_env(loaf_shared::secrets::Needs::Database)
         .await
         .inspect_err(|e| tracing::error!("{e}"))?;
-    let mut config = DbConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
-    // Batch work over every member: bounded by the function's own timeout,
-    // not by the per-statement limit meant for requests.
-    config.statement_timeout = None;
+    // As the application role: its per-statement limit holds here too (each
+    // job is a statement or a short transaction over batches).
+    let config = DbConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
+    let rotation = env.db_rotation();
     let email = EmailConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
     let reminders = RemindersConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
     let storage = StorageConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
@@ -25,7 +25,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let mailer = Mailer::from_config(email).await;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let (pool, mailer, reminders, storage) = (&pool, &mailer, &reminders, &storage);
+        let rotation = &rotation;
         async move {
+            if let Some(rotation) = rotation {
+                loaf_shared::db::ready(pool, rotation).await;
+            }
             let summary = match Job::of(&event.payload) {
                 Job::SendEmail => serde_json::to_value(loaf_jobs::send_email(pool, mailer).await?)?,
                 Job::Daily => serde_json::to_value(

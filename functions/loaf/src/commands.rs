@@ -6,26 +6,29 @@ use crate::local_stack::LocalStack;
 use crate::serve::redact;
 use anyhow::Context;
 use loaf_migrate::{NewAdmin, Summary};
-use loaf_shared::config::{DbConfig, EmailConfig, RemindersConfig, StorageConfig};
+use loaf_shared::config::{AppRoleConfig, DbConfig, EmailConfig, RemindersConfig, StorageConfig};
 use loaf_shared::email::Mailer;
 use loaf_shared::secrets::{resolve_env, Needs};
 use loaf_shared::storage::Storage;
 use sqlx::PgPool;
 use std::io::{BufRead, IsTerminal, Write};
 
-/// The pool for `DATABASE_URL` (or `DB_SECRET_ARN` and friends, as in AWS).
-async fn pool_from_env() -> anyhow::Result<(PgPool, String)> {
-    let mut config = DbConfig::from_source(&resolve_env(Needs::Database).await?)?;
-    // Migrations and admin commands, not requests: no per-statement limit.
-    config.statement_timeout = None;
+/// The pool for `DATABASE_URL` (or `DB_SECRET_ARN` and friends, as in
+/// AWS), as the owner: migrations and admin commands, with no statement
+/// limit; and the application role to keep, if `DB_APP_USER` (or
+/// `DB_APP_SECRET_ARN`) names one.
+async fn pool_from_env() -> anyhow::Result<(PgPool, String, Option<AppRoleConfig>)> {
+    let env = resolve_env(Needs::Migrate).await?;
+    let config = DbConfig::from_source(&env)?;
     let pool = loaf_shared::db::connect_lazy(&config)?;
-    Ok((pool, redact(&config.url)))
+    Ok((pool, redact(&config.url), AppRoleConfig::from_source(&env)?))
 }
 
-/// Applies migrations and the seed; prints what changed.
+/// Applies migrations and the seed, and keeps the application role when
+/// one is named; prints what changed.
 pub async fn migrate(json: bool) -> anyhow::Result<()> {
-    let (pool, url) = pool_from_env().await?;
-    let summary = loaf_migrate::run(&pool, &loaf_migrate::MIGRATOR, None)
+    let (pool, url, app_role) = pool_from_env().await?;
+    let summary = loaf_migrate::run(&pool, &loaf_migrate::MIGRATOR, None, app_role.as_ref())
         .await
         .with_context(|| format!("migrating {url}"))?;
     if json {
@@ -53,6 +56,9 @@ fn print_summary(s: &Summary) {
         s.seed.grants_added,
         s.seed.users_linked_to_roles
     );
+    if let Some(role) = &s.app_role {
+        println!("application role {role}: grants, password and statement limit in place");
+    }
     println!(
         "users | permissions | roles | plans = {} | {} | {} | {}",
         s.counts.users, s.counts.permissions, s.counts.roles, s.counts.plans
@@ -126,7 +132,7 @@ pub async fn create_admin(args: AdminArgs) -> anyhow::Result<()> {
     };
     // Refuse bad input before touching the database.
     admin.validate()?;
-    let (pool, url) = pool_from_env().await?;
+    let (pool, url, _) = pool_from_env().await?;
     let mut conn = pool
         .acquire()
         .await
@@ -156,8 +162,7 @@ pub async fn run_jobs(job: JobChoice) -> anyhow::Result<()> {
         let resolved = resolve_env(Needs::Database).await?;
         let source =
             |var: &str| loaf_shared::config::Source::get(&resolved, var).or_else(|| local.get(var));
-        let mut db = DbConfig::from_source(&source)?;
-        db.statement_timeout = None; // batch work, like the jobs function
+        let db = DbConfig::from_source(&source)?;
         let email = EmailConfig::from_source(&source)?;
         let reminders = RemindersConfig::from_source(&source)?;
         let storage = Storage::new(&StorageConfig::from_source(&source)?).await;
@@ -194,8 +199,7 @@ pub async fn reconcile_storage() -> anyhow::Result<()> {
         let resolved = resolve_env(Needs::Database).await?;
         let source =
             |var: &str| loaf_shared::config::Source::get(&resolved, var).or_else(|| local.get(var));
-        let mut db = DbConfig::from_source(&source)?;
-        db.statement_timeout = None; // batch work, like the jobs function
+        let db = DbConfig::from_source(&source)?;
         let storage = Storage::new(&StorageConfig::from_source(&source)?).await;
         let pool = loaf_shared::db::connect_lazy(&db)?;
         let report = loaf_shared::uploads::reconcile(&pool, &storage)

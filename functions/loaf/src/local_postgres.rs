@@ -18,6 +18,14 @@ const SERVER_USER: &str = "postgres";
 /// The cluster's superuser; local connections are trusted (127.0.0.1 only).
 pub const SUPERUSER: &str = "loaf";
 
+/// Who may connect, and how: loopback only; the owner and the application
+/// role are trusted (development and tests have no secrets to keep), every
+/// other role gives its password, as in AWS (the rotation test's roles).
+const HBA: &str = "# Written by loaf: loopback only.\n\
+host all loaf 127.0.0.1/32 trust\n\
+host all loaf_app 127.0.0.1/32 trust\n\
+host all all 127.0.0.1/32 scram-sha-256\n";
+
 /// How the cluster trades durability for speed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Durability {
@@ -73,10 +81,15 @@ impl Cluster {
             .context("the local cluster's port file is corrupt")
     }
 
-    /// `postgres://loaf@127.0.0.1:PORT/DATABASE`.
+    /// `postgres://loaf@127.0.0.1:PORT/DATABASE`: the owner.
     pub fn url(&self, database: &str) -> anyhow::Result<String> {
+        self.url_as(SUPERUSER, database)
+    }
+
+    /// `postgres://USER@127.0.0.1:PORT/DATABASE`.
+    pub fn url_as(&self, user: &str, database: &str) -> anyhow::Result<String> {
         Ok(format!(
-            "postgres://{SUPERUSER}@127.0.0.1:{}/{database}",
+            "postgres://{user}@127.0.0.1:{}/{database}",
             self.port()?
         ))
     }
@@ -91,7 +104,11 @@ impl Cluster {
         if !self.data_dir().join("PG_VERSION").exists() {
             self.init().await?;
         }
+        let hba_changed = self.write_hba()?;
         if self.is_running().await? {
+            if hba_changed {
+                self.reload().await?;
+            }
             return Ok(());
         }
         let port = match self.port() {
@@ -117,6 +134,31 @@ impl Cluster {
                 self.log_file().display(),
                 tail(&self.log_file(), 3)
             );
+        }
+        Ok(())
+    }
+
+    /// Writes `pg_hba.conf` unless it already says what [`HBA`] says (a
+    /// cluster made by an older version trusted everyone); `true` if it did.
+    fn write_hba(&self) -> anyhow::Result<bool> {
+        let path = self.data_dir().join("pg_hba.conf");
+        if fs::read_to_string(&path).is_ok_and(|text| text == HBA) {
+            return Ok(false);
+        }
+        fs::write(&path, HBA)?;
+        Ok(true)
+    }
+
+    async fn reload(&self) -> anyhow::Result<()> {
+        let out = self
+            .server_cmd("pg_ctl")
+            .arg("reload")
+            .arg("-D")
+            .arg(self.data_dir())
+            .output()
+            .await?;
+        if !out.status.success() {
+            bail!("pg_ctl reload failed: {}", first_line(&out));
         }
         Ok(())
     }

@@ -7,7 +7,7 @@ use crate::local_s3::{self, LocalS3};
 use crate::project::{random_hex, write_private, Project};
 use anyhow::Context;
 use loaf_migrate::NewAdmin;
-use loaf_shared::config::Config;
+use loaf_shared::config::{AppRoleConfig, Config, DbConfig, DEFAULT_APP_ROLE};
 use loaf_shared::email::transport::Transport;
 use loaf_shared::email::Mailer;
 use loaf_shared::storage::Storage;
@@ -44,9 +44,14 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
         Some(cluster)
     };
     let result = async {
+        // The owner migrates; the API connects as the application role that
+        // migrate keeps, with its grants and statement limit, as in AWS.
+        let mut owner_url = None;
         if let Some(cluster) = &cluster {
             ensure_database(&cluster.url("postgres")?, "loaf").await?;
-            local.insert("DATABASE_URL", cluster.url("loaf")?);
+            owner_url = Some(cluster.url("loaf")?);
+            local.insert("DATABASE_URL", cluster.url_as(DEFAULT_APP_ROLE, "loaf")?);
+            local.insert("DB_APP_USER", DEFAULT_APP_ROLE.into());
             local.insert("DB_MAX_CONNECTIONS", "10".into());
         }
         let s3 = if env_is_set("S3_BUCKET") {
@@ -78,9 +83,29 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
         }
         let source = |var: &str| std::env::var(var).ok().or_else(|| local.get(var).cloned());
         let config = Config::from_source(&source)?;
+        let app_role = AppRoleConfig::from_source(&source)?;
         let pool = loaf_shared::db::connect_lazy(&config.db)?;
-        loaf_migrate::run(&pool, &loaf_migrate::MIGRATOR, None).await?;
-        let login = dev_admin(&project, &pool).await?;
+        // The banner names the owner's URL: what `loaf migrate` and
+        // `loaf create-admin` take.
+        let database = redact(owner_url.as_deref().unwrap_or(&config.db.url));
+        let login = match owner_url {
+            Some(url) => {
+                let owner = loaf_shared::db::connect_lazy(&DbConfig {
+                    url,
+                    ..config.db.clone()
+                })?;
+                loaf_migrate::run(&owner, &loaf_migrate::MIGRATOR, None, app_role.as_ref())
+                    .await?;
+                let login = dev_admin(&project, &owner).await;
+                owner.close().await;
+                login?
+            }
+            None => {
+                loaf_migrate::run(&pool, &loaf_migrate::MIGRATOR, None, app_role.as_ref())
+                    .await?;
+                dev_admin(&project, &pool).await?
+            }
+        };
         let storage = Storage::new(&config.storage).await;
         if s3.is_some() {
             storage
@@ -88,7 +113,6 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
                 .await
                 .context("cannot create the local bucket")?;
         }
-        let database = redact(&config.db.url);
         let bucket = config.storage.bucket.clone();
         let mailer = Mailer::from_config(config.email.clone()).await;
         let mail = mail_description(&mailer);
@@ -105,7 +129,7 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
         println!("  health      curl {url}/api/health");
         match &cluster {
             Some(c) => println!(
-                "  database    {database} (local cluster in {})",
+                "  database    {database} (local cluster in {}; the API connects as {DEFAULT_APP_ROLE})",
                 c.dir().display()
             ),
             None => println!("  database    {database}"),

@@ -5,10 +5,12 @@
 //! and at the start of `loaf serve` and of every test database.
 
 pub mod admin;
+mod app_role;
 mod baseline;
 pub mod invoke;
 mod rbac;
 
+use loaf_shared::config::AppRoleConfig;
 use serde::Serialize;
 use sqlx::migrate::{Migrate, MigrateError, Migrator};
 use sqlx::{Connection, PgConnection, PgPool};
@@ -47,6 +49,8 @@ pub enum Error {
     Legacy(String),
     #[error(transparent)]
     Admin(#[from] admin::AdminError),
+    #[error("cannot create or update the application role {0}: {1}")]
+    AppRole(String, #[source] sqlx::Error),
     #[error("password hashing failed: {0}")]
     Hashing(#[source] anyhow::Error),
 }
@@ -98,23 +102,27 @@ pub struct Summary {
     pub applied: Vec<Applied>,
     pub seed: SeedSummary,
     pub superadmin: SuperadminOutcome,
+    /// The application role brought in line, when one was asked for.
+    pub app_role: Option<String>,
     pub counts: Counts,
 }
 
 /// Runs everything under the advisory lock, on a connection of its own that
 /// is closed afterwards, so a failed run can never leave the lock held.
-/// `bootstrap` creates a superadmin only when the database has none.
+/// `bootstrap` creates a superadmin only when the database has none;
+/// `app_role` creates or updates the application's role.
 pub async fn run(
     pool: &PgPool,
     migrator: &Migrator,
     bootstrap: Option<&NewAdmin>,
+    app_role: Option<&AppRoleConfig>,
 ) -> Result<Summary, Error> {
     let mut conn = pool.acquire().await.map_err(Error::Connect)?.detach();
     sqlx::query("SELECT pg_advisory_lock($1)")
         .bind(LOCK_KEY)
         .execute(&mut conn)
         .await?;
-    let result = run_locked(&mut conn, migrator, bootstrap).await;
+    let result = run_locked(&mut conn, migrator, bootstrap, app_role).await;
     // Closing the session releases the lock even if unlocking fails.
     let _ = conn.close().await;
     result
@@ -124,10 +132,16 @@ async fn run_locked(
     conn: &mut PgConnection,
     migrator: &Migrator,
     bootstrap: Option<&NewAdmin>,
+    app_role: Option<&AppRoleConfig>,
 ) -> Result<Summary, Error> {
     let baseline_adopted = baseline::adopt_legacy_schema(conn, migrator).await?;
     let applied = apply_pending(conn, migrator).await?;
     let seed = rbac::seed(conn).await?;
+    if let Some(role) = app_role {
+        app_role::ensure(conn, role)
+            .await
+            .map_err(|e| Error::AppRole(role.name.clone(), e))?;
+    }
     let superadmin = match bootstrap {
         None => SuperadminOutcome::NotRequested,
         Some(_) if admin::superadmin_exists(conn).await? => SuperadminOutcome::AlreadyPresent,
@@ -141,6 +155,7 @@ async fn run_locked(
         applied,
         seed,
         superadmin,
+        app_role: app_role.map(|r| r.name.clone()),
         counts: counts(conn).await?,
     })
 }

@@ -2,27 +2,61 @@
 //! resource, or by hand (`aws lambda invoke`). See `invoke.rs` for the inputs.
 
 use lambda_runtime::{service_fn, LambdaEvent};
-use loaf_shared::config::DbConfig;
+use loaf_migrate::invoke::{self, Target};
+use loaf_shared::config::{AppRoleConfig, DbConfig};
+use loaf_shared::db::{self, Rotation};
 use serde_json::Value;
+use sqlx::PgPool;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Kept back from the Lambda deadline to send CloudFormation its answer.
 const RESPONSE_MARGIN: Duration = Duration::from_secs(10);
 
+/// What the container builds once.
+struct Setup {
+    pool: PgPool,
+    rotation: Option<Rotation>,
+    app_role: Option<AppRoleConfig>,
+}
+
+/// Reads the configuration and the secrets it points at. A failure is kept,
+/// not returned: the container must still take the invocation and answer
+/// CloudFormation, or the stack would wait out the service timeout.
+async fn setup() -> Result<Setup, String> {
+    let env = loaf_shared::secrets::resolve_env(loaf_shared::secrets::Needs::Migrate)
+        .await
+        .map_err(|e| e.to_string())?;
+    // As the owner, with no statement limit: migrations (index builds) may
+    // run long; the function's timeout bounds them.
+    let config = DbConfig::from_source(&env).map_err(|e| e.to_string())?;
+    let app_role = AppRoleConfig::from_source(&env).map_err(|e| e.to_string())?;
+    let pool = db::connect_lazy(&config).map_err(|e| e.to_string())?;
+    Ok(Setup {
+        pool,
+        rotation: env.db_rotation(),
+        app_role,
+    })
+}
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     loaf_shared::telemetry::init();
-    let env = loaf_shared::secrets::resolve_env(loaf_shared::secrets::Needs::Database)
-        .await
-        .inspect_err(|e| tracing::error!("{e}"))?;
-    let mut config = DbConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
-    // Migrations (index builds) may run long; the function's timeout bounds them.
-    config.statement_timeout = None;
-    let pool = loaf_shared::db::connect_lazy(&config)?;
+    let setup = setup().await.inspect_err(|e| tracing::error!("{e}"));
     let http = reqwest::Client::new();
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let (pool, http) = (&pool, &http);
+        let (setup, http) = (&setup, &http);
         async move {
+            let setup = match setup {
+                Ok(setup) => setup,
+                Err(reason) => {
+                    return invoke::fail_init(http, event.payload, reason)
+                        .await
+                        .map_err(lambda_runtime::Error::from)
+                }
+            };
+            if let Some(rotation) = &setup.rotation {
+                db::ready(&setup.pool, rotation).await;
+            }
             let now_ms = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map(|d| d.as_millis() as u64)
@@ -31,7 +65,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             let budget = left
                 .saturating_sub(RESPONSE_MARGIN)
                 .max(Duration::from_secs(1));
-            loaf_migrate::invoke::handle(pool, &loaf_migrate::MIGRATOR, http, event.payload, budget)
+            let target = Target {
+                pool: &setup.pool,
+                migrator: &loaf_migrate::MIGRATOR,
+                app_role: setup.app_role.as_ref(),
+            };
+            invoke::handle(&target, http, event.payload, budget)
                 .await
                 .map_err(lambda_runtime::Error::from)
         }

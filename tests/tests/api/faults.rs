@@ -9,6 +9,7 @@ use loaf_shared::storage::Storage;
 use loaf_shared::AppState;
 use loaf_tests::{call, spawn_app, test_config, upload_to, TestApp};
 use serde_json::json;
+use sqlx::Connection;
 use std::time::Duration;
 
 const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF\n";
@@ -35,7 +36,7 @@ async fn postgres_stopped_mid_run_answers_503_and_service_resumes_without_a_rest
     let mut config = test_config(&url, &app.s3_endpoint, &app.mail_dir);
     config.db.acquire_timeout = Duration::from_secs(2);
     let pool = loaf_shared::db::connect_lazy(&config.db).unwrap();
-    loaf_migrate::run(&pool, &loaf_migrate::MIGRATOR, None)
+    loaf_migrate::run(&pool, &loaf_migrate::MIGRATOR, None, None)
         .await
         .unwrap();
     let storage = Storage::new(&config.storage).await;
@@ -150,15 +151,24 @@ async fn s3_down_answers_503_and_no_row_claims_a_file() {
 #[tokio::test]
 async fn a_database_too_slow_to_answer_is_cut_off_with_a_503() {
     let app = spawn_app().await;
+    // The limit is the application role's own setting (5 s by default),
+    // never sent by the connection: shortened here for this database only,
+    // before any session of the role starts.
+    let options: sqlx::postgres::PgConnectOptions = app.db_url.parse().unwrap();
+    let mut owner = sqlx::PgConnection::connect(loaf_tests::server_url().await)
+        .await
+        .unwrap();
+    sqlx::query(&format!(
+        "ALTER ROLE \"{}\" IN DATABASE \"{}\" SET statement_timeout = '300ms'",
+        options.get_username(),
+        options.get_database().unwrap()
+    ))
+    .execute(&mut owner)
+    .await
+    .unwrap();
     let member = app.user_with_role("member").await;
     let token = app.token_for(&member).await;
-    // Routes run with a short statement limit here (5 s by default).
-    let mut config = test_config(&app.db_url, &app.s3_endpoint, &app.mail_dir);
-    config.db.statement_timeout = Some(Duration::from_millis(300));
-    let pool = loaf_shared::db::connect_lazy(&config.db).unwrap();
-    let storage = Storage::new(&config.storage).await;
-    let mailer = Mailer::from_config(config.email.clone()).await;
-    let api = loaf::gateway::router(AppState::new(config, pool, storage, mailer));
+    let api = app.api();
 
     // Another session holds the events table: reading it has to wait.
     let mut blocker = app.db.begin().await.unwrap();

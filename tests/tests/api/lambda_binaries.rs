@@ -268,7 +268,12 @@ async fn a_missing_variable_stops_the_container_naming_it() {
 async fn the_migrate_binary_answers_a_direct_invocation() {
     let app = spawn_app().await;
     let api = RuntimeApi::start().await;
-    let _function = start("migrate", &api, &app, &[]);
+    let _function = start(
+        "migrate",
+        &api,
+        &app,
+        &[("DATABASE_URL", Some(&app.owner_db_url))],
+    );
     let Outcome::Response(summary) = api.invoke(json!({})).await else {
         panic!("migrate failed");
     };
@@ -281,20 +286,25 @@ async fn the_migrate_binary_answers_a_direct_invocation() {
 }
 
 const JWT_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:loaf/jwt-AbCdEf";
-const DB_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!cluster-0123";
+/// The application role's secret (route functions, jobs).
+const DB_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:loaf/app-0123";
+/// The owner's secret, managed by RDS (migrate).
+const OWNER_ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-0123";
 
 /// The deployed shape: no JWT_SECRET or DATABASE_URL in the environment,
 /// only the ARNs of the secrets that hold them, read at container start.
+/// `db_arn` is the database secret the function is given.
 fn deployed_env<'a>(
     app: &'a TestApp,
     secrets: &'a SecretsManager,
+    db_arn: &str,
 ) -> Vec<(&'static str, Option<String>)> {
     let url: sqlx::postgres::PgConnectOptions = app.db_url.parse().unwrap();
     vec![
         ("JWT_SECRET", None),
         ("DATABASE_URL", None),
         ("JWT_SECRET_ARN", Some(JWT_ARN.into())),
-        ("DB_SECRET_ARN", Some(DB_ARN.into())),
+        ("DB_SECRET_ARN", Some(db_arn.into())),
         ("DB_HOST", Some(url.get_host().into())),
         ("DB_PORT", Some(url.get_port().to_string())),
         ("DB_NAME", Some(url.get_database().unwrap().into())),
@@ -317,18 +327,22 @@ async fn a_deployed_function_reads_its_secrets_at_start() {
     let secrets = SecretsManager::start(
         [
             (JWT_ARN.to_string(), TEST_JWT_SECRET.to_string()),
-            // A generated password full of URL metacharacters.
+            // Generated passwords full of URL metacharacters.
             (
                 DB_ARN.to_string(),
-                json!({"username": "loaf", "password": "p@s:s/w?rd#%"}).to_string(),
+                json!({"username": "loaf_app", "password": "p@s:s/w?rd#%"}).to_string(),
+            ),
+            (
+                OWNER_ARN.to_string(),
+                json!({"username": "loaf", "password": "o@w:n/e?r#%"}).to_string(),
             ),
         ]
         .into(),
     )
     .await;
-    for name in ["auth", "migrate"] {
+    for (name, arn) in [("auth", DB_ARN), ("migrate", OWNER_ARN)] {
         let api = RuntimeApi::start().await;
-        let env = deployed_env(&app, &secrets);
+        let env = deployed_env(&app, &secrets, arn);
         let overrides: Vec<(&str, Option<&str>)> =
             env.iter().map(|(k, v)| (*k, v.as_deref())).collect();
         let _function = start(name, &api, &app, &overrides);
@@ -353,7 +367,7 @@ async fn a_secret_that_cannot_be_read_stops_the_container_naming_it() {
     let app = spawn_app().await;
     let secrets = SecretsManager::start([(DB_ARN.to_string(), "{}".to_string())].into()).await;
     let api = RuntimeApi::start().await;
-    let env = deployed_env(&app, &secrets);
+    let env = deployed_env(&app, &secrets, DB_ARN);
     let overrides: Vec<(&str, Option<&str>)> =
         env.iter().map(|(k, v)| (*k, v.as_deref())).collect();
     let out = start("auth", &api, &app, &overrides).exit().await;
@@ -362,6 +376,33 @@ async fn a_secret_that_cannot_be_read_stops_the_container_naming_it() {
     assert!(
         stderr.contains("JWT_SECRET_ARN names a secret that cannot be read"),
         "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn the_migrate_binary_answers_cloudformation_even_when_it_cannot_start() {
+    let app = spawn_app().await;
+    // The owner's secret is missing: init fails, yet the stack must hear so.
+    let secrets = SecretsManager::start(Default::default()).await;
+    let api = RuntimeApi::start().await;
+    let env = deployed_env(&app, &secrets, OWNER_ARN);
+    let overrides: Vec<(&str, Option<&str>)> =
+        env.iter().map(|(k, v)| (*k, v.as_deref())).collect();
+    let _function = start("migrate", &api, &app, &overrides);
+    let (url, received) = loaf_tests::cfn_response::response_listener().await;
+
+    let Outcome::Response(_) = api
+        .invoke(loaf_tests::cfn_response::cfn_event("create", &url))
+        .await
+    else {
+        panic!("migrate: invocation error");
+    };
+    let answer = received.lock().unwrap()[0].1.clone();
+    assert_eq!(answer["Status"], "FAILED", "{answer}");
+    let reason = answer["Reason"].as_str().unwrap();
+    assert!(
+        reason.contains("could not start") && reason.contains("DB_SECRET_ARN"),
+        "{reason}"
     );
 }
 
@@ -422,10 +463,10 @@ async fn the_built_bootstraps_answer_fixture_events() {
         &dir.join("MigrateFunction").join("bootstrap"),
         &api,
         &app,
-        &[],
+        &[("DATABASE_URL", Some(&app.owner_db_url))],
     );
     let Outcome::Response(_) = api
-        .invoke(loaf_tests::cfn_response::cfn_event("Create", &url))
+        .invoke(loaf_tests::cfn_response::cfn_event("create", &url))
         .await
     else {
         panic!("migrate: invocation error");
@@ -447,23 +488,30 @@ async fn migrate_and_jobs_read_only_the_database_secret() {
     let app = spawn_app().await;
     // Their roles may not read the JWT key: the stand-in does not even hold it.
     let secrets = SecretsManager::start(
-        [(
-            DB_ARN.to_string(),
-            json!({"username": "loaf", "password": "x"}).to_string(),
-        )]
+        [
+            (
+                OWNER_ARN.to_string(),
+                json!({"username": "loaf", "password": "x"}).to_string(),
+            ),
+            (
+                DB_ARN.to_string(),
+                json!({"username": "loaf_app", "password": "y"}).to_string(),
+            ),
+        ]
         .into(),
     )
     .await;
-    for (name, event) in [
-        ("migrate", json!({})),
+    for (name, arn, event) in [
+        ("migrate", OWNER_ARN, json!({})),
         (
             "jobs",
+            DB_ARN,
             serde_json::from_str(include_str!("../../fixtures/eventbridge-scheduled.json"))
                 .unwrap(),
         ),
     ] {
         let api = RuntimeApi::start().await;
-        let env = deployed_env(&app, &secrets);
+        let env = deployed_env(&app, &secrets, arn);
         let overrides: Vec<(&str, Option<&str>)> =
             env.iter().map(|(k, v)| (*k, v.as_deref())).collect();
         let _function = start(name, &api, &app, &overrides);

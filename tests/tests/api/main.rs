@@ -27,6 +27,7 @@ mod migrate;
 mod openapi;
 mod payments;
 mod plans;
+mod pooler;
 mod roles;
 mod storage;
 mod subscriptions;

@@ -70,7 +70,7 @@ async fn fingerprint(pool: &PgPool) -> Vec<String> {
 #[tokio::test]
 async fn fresh_database_passes_the_seed_guides_verification() {
     let (pool, _) = empty_database().await;
-    let summary = loaf_migrate::run(&pool, &MIGRATOR, Some(&superadmin("ada@example.org")))
+    let summary = loaf_migrate::run(&pool, &MIGRATOR, Some(&superadmin("ada@example.org")), None)
         .await
         .unwrap();
     assert!(!summary.baseline_adopted);
@@ -137,9 +137,13 @@ async fn fresh_database_passes_the_seed_guides_verification() {
 #[tokio::test]
 async fn migrating_twice_changes_nothing_the_second_time() {
     let (pool, _) = empty_database().await;
-    loaf_migrate::run(&pool, &MIGRATOR, None).await.unwrap();
+    loaf_migrate::run(&pool, &MIGRATOR, None, None)
+        .await
+        .unwrap();
     let before = fingerprint(&pool).await;
-    let second = loaf_migrate::run(&pool, &MIGRATOR, None).await.unwrap();
+    let second = loaf_migrate::run(&pool, &MIGRATOR, None, None)
+        .await
+        .unwrap();
     assert!(second.applied.is_empty());
     assert_eq!(second.seed, loaf_migrate::SeedSummary::default());
     assert_eq!(fingerprint(&pool).await, before);
@@ -159,7 +163,9 @@ async fn the_old_platforms_database_is_adopted_not_rebuilt() {
     .await
     .unwrap();
 
-    let summary = loaf_migrate::run(&pool, &MIGRATOR, None).await.unwrap();
+    let summary = loaf_migrate::run(&pool, &MIGRATOR, None, None)
+        .await
+        .unwrap();
     assert!(summary.baseline_adopted);
     assert_eq!(
         summary
@@ -184,7 +190,9 @@ async fn the_old_platforms_database_is_adopted_not_rebuilt() {
         ("Old.Member@Example.org", "member")
     );
 
-    let again = loaf_migrate::run(&pool, &MIGRATOR, None).await.unwrap();
+    let again = loaf_migrate::run(&pool, &MIGRATOR, None, None)
+        .await
+        .unwrap();
     assert!(!again.baseline_adopted);
     assert!(again.applied.is_empty());
 }
@@ -197,7 +205,7 @@ async fn a_partial_old_schema_is_refused_with_what_is_missing() {
         .execute(&pool)
         .await
         .unwrap();
-    match loaf_migrate::run(&pool, &MIGRATOR, None).await {
+    match loaf_migrate::run(&pool, &MIGRATOR, None, None).await {
         Err(Error::Legacy(message)) => {
             assert!(message.contains("import_jobs"), "{message}");
             assert!(message.contains("importjobstatus"), "{message}");
@@ -227,7 +235,7 @@ async fn a_failing_migration_is_rolled_back_and_named() {
     let broken = Migrator::new(dir.as_path()).await.unwrap();
     let (pool, _) = empty_database().await;
 
-    match loaf_migrate::run(&pool, &broken, None).await {
+    match loaf_migrate::run(&pool, &broken, None, None).await {
         Err(Error::Migration {
             version,
             description,
@@ -253,14 +261,18 @@ async fn a_failing_migration_is_rolled_back_and_named() {
         .unwrap();
     assert_eq!(versions, all_versions(), "earlier migrations stay applied");
     // The lock was released: the real migrator runs straight after.
-    loaf_migrate::run(&pool, &MIGRATOR, None).await.unwrap();
+    loaf_migrate::run(&pool, &MIGRATOR, None, None)
+        .await
+        .unwrap();
     std::fs::remove_dir_all(&dir).ok();
 }
 
 #[tokio::test]
 async fn a_database_ahead_of_this_build_is_refused() {
     let (pool, _) = empty_database().await;
-    loaf_migrate::run(&pool, &MIGRATOR, None).await.unwrap();
+    loaf_migrate::run(&pool, &MIGRATOR, None, None)
+        .await
+        .unwrap();
     sqlx::query(
         "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
          VALUES (99999, 'from the future', TRUE, '\\x00', 0)",
@@ -269,7 +281,7 @@ async fn a_database_ahead_of_this_build_is_refused() {
     .await
     .unwrap();
     assert!(matches!(
-        loaf_migrate::run(&pool, &MIGRATOR, None).await,
+        loaf_migrate::run(&pool, &MIGRATOR, None, None).await,
         Err(Error::UnknownApplied(99999))
     ));
 }
@@ -277,7 +289,9 @@ async fn a_database_ahead_of_this_build_is_refused() {
 #[tokio::test]
 async fn reseeding_keeps_what_an_admin_changed() {
     let (pool, _) = empty_database().await;
-    loaf_migrate::run(&pool, &MIGRATOR, None).await.unwrap();
+    loaf_migrate::run(&pool, &MIGRATOR, None, None)
+        .await
+        .unwrap();
     // An admin takes a permission away from members, renames a system role
     // and creates a role of their own.
     sqlx::raw_sql(
@@ -293,7 +307,9 @@ async fn reseeding_keeps_what_an_admin_changed() {
     .unwrap();
     let before = fingerprint(&pool).await;
 
-    let summary = loaf_migrate::run(&pool, &MIGRATOR, None).await.unwrap();
+    let summary = loaf_migrate::run(&pool, &MIGRATOR, None, None)
+        .await
+        .unwrap();
     assert_eq!(summary.seed, loaf_migrate::SeedSummary::default());
     assert_eq!(fingerprint(&pool).await, before);
     assert_eq!(summary.counts.roles, 6);
@@ -302,14 +318,18 @@ async fn reseeding_keeps_what_an_admin_changed() {
 #[tokio::test]
 async fn a_new_permission_reaches_the_roles_that_should_hold_it() {
     let (pool, _) = empty_database().await;
-    loaf_migrate::run(&pool, &MIGRATOR, None).await.unwrap();
+    loaf_migrate::run(&pool, &MIGRATOR, None, None)
+        .await
+        .unwrap();
     // As if the previous release did not have `events.rsvp` yet.
     sqlx::query("DELETE FROM permissions WHERE code = 'events.rsvp'")
         .execute(&pool)
         .await
         .unwrap();
 
-    let summary = loaf_migrate::run(&pool, &MIGRATOR, None).await.unwrap();
+    let summary = loaf_migrate::run(&pool, &MIGRATOR, None, None)
+        .await
+        .unwrap();
     assert_eq!(summary.seed.permissions_added, 1);
     let holders: Vec<String> = sqlx::query_scalar(
         "SELECT r.code FROM role_permissions rp JOIN roles r ON r.id = rp.role_id \
@@ -324,13 +344,23 @@ async fn a_new_permission_reaches_the_roles_that_should_hold_it() {
 #[tokio::test]
 async fn bootstrap_creates_one_superadmin_only() {
     let (pool, _) = empty_database().await;
-    let first = loaf_migrate::run(&pool, &MIGRATOR, Some(&superadmin("first@example.org")))
-        .await
-        .unwrap();
+    let first = loaf_migrate::run(
+        &pool,
+        &MIGRATOR,
+        Some(&superadmin("first@example.org")),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(first.superadmin, SuperadminOutcome::Created);
-    let second = loaf_migrate::run(&pool, &MIGRATOR, Some(&superadmin("second@example.org")))
-        .await
-        .unwrap();
+    let second = loaf_migrate::run(
+        &pool,
+        &MIGRATOR,
+        Some(&superadmin("second@example.org")),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(second.superadmin, SuperadminOutcome::AlreadyPresent);
     assert_eq!(second.counts.users, 1);
 }
@@ -338,7 +368,9 @@ async fn bootstrap_creates_one_superadmin_only() {
 #[tokio::test]
 async fn create_superadmin_refuses_bad_input_and_existing_accounts() {
     let (pool, _) = empty_database().await;
-    loaf_migrate::run(&pool, &MIGRATOR, None).await.unwrap();
+    loaf_migrate::run(&pool, &MIGRATOR, None, None)
+        .await
+        .unwrap();
     let mut conn = pool.acquire().await.unwrap();
     let create = loaf_migrate::admin::create_superadmin;
 
@@ -369,8 +401,8 @@ async fn create_superadmin_refuses_bad_input_and_existing_accounts() {
 async fn concurrent_runs_take_turns() {
     let (pool, _) = empty_database().await;
     let (a, b) = tokio::join!(
-        loaf_migrate::run(&pool, &MIGRATOR, None),
-        loaf_migrate::run(&pool, &MIGRATOR, None)
+        loaf_migrate::run(&pool, &MIGRATOR, None, None),
+        loaf_migrate::run(&pool, &MIGRATOR, None, None)
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     let mut applied = [a.applied.len(), b.applied.len()];
@@ -381,4 +413,73 @@ async fn concurrent_runs_take_turns() {
         "one run applied everything, the other nothing"
     );
     assert_eq!(a.seed.permissions_added + b.seed.permissions_added, 59);
+}
+
+/// A connection as `role` with `password`, straight to the test server
+/// (which checks passwords of every role but the owner and `loaf_app`).
+async fn connect_as(
+    db_url: &str,
+    role: &str,
+    password: &str,
+) -> Result<sqlx::PgConnection, sqlx::Error> {
+    use sqlx::Connection;
+    let server: sqlx::postgres::PgConnectOptions = loaf_tests::server_url().await.parse().unwrap();
+    let db: sqlx::postgres::PgConnectOptions = db_url.parse().unwrap();
+    let options = server
+        .database(db.get_database().unwrap())
+        .username(role)
+        .password(password)
+        .extra_float_digits(None);
+    sqlx::PgConnection::connect_with(&options).await
+}
+
+#[tokio::test]
+async fn migrate_keeps_the_application_role_its_grants_password_and_limit() {
+    let (pool, url) = empty_database().await;
+    let name = format!("app_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let role = |password: &str| loaf_shared::config::AppRoleConfig {
+        name: name.clone(),
+        password: Some(password.into()),
+        statement_timeout: std::time::Duration::from_millis(2500),
+    };
+
+    let summary = loaf_migrate::run(&pool, &MIGRATOR, None, Some(&role("first secret")))
+        .await
+        .unwrap();
+    assert_eq!(summary.app_role.as_deref(), Some(name.as_str()));
+    let mut conn = connect_as(&url, &name, "first secret").await.unwrap();
+    let limit: String = sqlx::query_scalar("SELECT current_setting('statement_timeout')")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(limit, "2500ms");
+    sqlx::query("INSERT INTO subscription_plans (name, price_cents) VALUES ('Basic', 1000)")
+        .execute(&mut conn)
+        .await
+        .expect("the role writes data");
+    let refused = sqlx::query("CREATE TABLE mine (id int)")
+        .execute(&mut conn)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused
+            .as_database_error()
+            .and_then(|e| e.code())
+            .as_deref(),
+        Some("42501")
+    );
+    // The password travels as a SCRAM verifier, never in clear.
+    let stored: String = sqlx::query_scalar("SELECT rolpassword FROM pg_authid WHERE rolname = $1")
+        .bind(&name)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(stored.starts_with("SCRAM-SHA-256$4096:"), "{stored}");
+
+    // The next run (a deploy after the secret rotated) sets the new one.
+    loaf_migrate::run(&pool, &MIGRATOR, None, Some(&role("second secret")))
+        .await
+        .unwrap();
+    assert!(connect_as(&url, &name, "first secret").await.is_err());
+    connect_as(&url, &name, "second secret").await.unwrap();
 }
