@@ -464,9 +464,7 @@ pub const DEFAULT_MAX_PAYMENT_CENTS: i64 = 10_000_000;
 impl PaymentsConfig {
     /// Reads `PAYMENT_SECRET_KEY` and `PAYMENT_WEBHOOK_SECRET` (both or
     /// neither: without them online payments are off and the checkout
-    /// routes answer 503), `PAYMENT_API_URL` (default
-    /// `https://api.stripe.com`), `PAYMENT_MIN_CENTS` (default 50) and
-    /// `PAYMENT_MAX_CENTS` (default 10,000,000).
+    /// routes answer 503), and the rest as [`PaymentsConfig::without_keys`].
     pub fn from_source(src: &dyn Source) -> Result<Option<Self>, ConfigError> {
         let (secret_key, webhook_secret) = match (
             optional(src, "PAYMENT_SECRET_KEY"),
@@ -488,6 +486,18 @@ impl PaymentsConfig {
                 })
             }
         };
+        Ok(Some(PaymentsConfig {
+            secret_key,
+            webhook_secret,
+            ..Self::without_keys(src)?
+        }))
+    }
+
+    /// Everything but the keys: `PAYMENT_API_URL` (default
+    /// `https://api.stripe.com`), `PAYMENT_MIN_CENTS` (default 50) and
+    /// `PAYMENT_MAX_CENTS` (default 10,000,000). The keys are empty: for
+    /// keys read from a secret later (see `payments::Payments`).
+    pub fn without_keys(src: &dyn Source) -> Result<Self, ConfigError> {
         let api_url = optional(src, "PAYMENT_API_URL")
             .unwrap_or_else(|| "https://api.stripe.com".into())
             .trim_end_matches('/')
@@ -499,10 +509,10 @@ impl PaymentsConfig {
             });
         }
         let min_cents = number(src, "PAYMENT_MIN_CENTS", 50, 1, 1_000_000)?;
-        Ok(Some(PaymentsConfig {
+        Ok(PaymentsConfig {
             api_url,
-            secret_key,
-            webhook_secret,
+            secret_key: String::new(),
+            webhook_secret: String::new(),
             min_cents,
             max_cents: number(
                 src,
@@ -511,7 +521,7 @@ impl PaymentsConfig {
                 min_cents,
                 99_999_999,
             )?,
-        }))
+        })
     }
 }
 

@@ -14,7 +14,8 @@
 //!   `DB_APP_PASSWORD`);
 //! - `PAYMENT_SECRET_ARN`: the payment provider's `{"secret_key",
 //!   "webhook_secret"}` (stands in for `PAYMENT_SECRET_KEY` and
-//!   `PAYMENT_WEBHOOK_SECRET`; empty strings mean online payments are off).
+//!   `PAYMENT_WEBHOOK_SECRET`; empty strings mean online payments are off),
+//!   read again while the container runs (see `payments::Payments`).
 //!
 //! A plain variable, when set, wins: local runs and tests use them.
 
@@ -27,6 +28,7 @@ use std::collections::HashMap;
 pub struct ResolvedEnv {
     resolved: HashMap<&'static str, String>,
     rotation: Option<Rotation>,
+    payment_secret: Option<(String, aws_sdk_secretsmanager::Client)>,
 }
 
 impl ResolvedEnv {
@@ -34,6 +36,12 @@ impl ResolvedEnv {
     /// came from `DB_SECRET_ARN`.
     pub fn db_rotation(&self) -> Option<Rotation> {
         self.rotation.clone()
+    }
+
+    /// The payment keys' secret and a client to read it again, when they
+    /// came from `PAYMENT_SECRET_ARN`.
+    pub fn payment_secret(&self) -> Option<(String, aws_sdk_secretsmanager::Client)> {
+        self.payment_secret.clone()
     }
 }
 
@@ -78,6 +86,7 @@ pub async fn resolve_env(needs: Needs) -> Result<ResolvedEnv, ConfigError> {
         return Ok(ResolvedEnv {
             resolved,
             rotation: None,
+            payment_secret: None,
         });
     }
     let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
@@ -98,6 +107,7 @@ pub async fn resolve_env(needs: Needs) -> Result<ResolvedEnv, ConfigError> {
         resolved.insert("DB_APP_USER", secret.username);
         resolved.insert("DB_APP_PASSWORD", secret.password);
     }
+    let mut payment_secret = None;
     if let Some(arn) = payment_arn {
         let text = fetch(&client, "PAYMENT_SECRET_ARN", &arn).await?;
         let keys: PaymentSecret = serde_json::from_str(&text).map_err(|_| ConfigError {
@@ -106,11 +116,16 @@ pub async fn resolve_env(needs: Needs) -> Result<ResolvedEnv, ConfigError> {
         })?;
         resolved.insert("PAYMENT_SECRET_KEY", keys.secret_key);
         resolved.insert("PAYMENT_WEBHOOK_SECRET", keys.webhook_secret);
+        payment_secret = Some((arn, client.clone()));
     }
-    Ok(ResolvedEnv { resolved, rotation })
+    Ok(ResolvedEnv {
+        resolved,
+        rotation,
+        payment_secret,
+    })
 }
 
-async fn fetch(
+pub(crate) async fn fetch(
     client: &aws_sdk_secretsmanager::Client,
     var: &'static str,
     arn: &str,

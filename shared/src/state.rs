@@ -1,10 +1,11 @@
 //! What every handler shares, built once per container (per process locally).
 
 use crate::auth::{PermissionCache, TokenKeys};
+use crate::config::PaymentsConfig;
 use crate::config::{Config, ConfigError};
 use crate::db;
 use crate::email::Mailer;
-use crate::payments::Provider;
+use crate::payments::Payments;
 use crate::storage::Storage;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -18,8 +19,8 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     pub tokens: Arc<TokenKeys>,
     pub permissions: Arc<PermissionCache>,
-    /// The payment provider's client; `None` when online payments are off.
-    pub payments: Option<Provider>,
+    /// The payment provider's client, when online payments are on.
+    pub payments: Payments,
     /// How the pool re-reads its credentials after a rotation (in AWS, where
     /// they come from a secret); `None` when they cannot change.
     pub db_rotation: Option<db::Rotation>,
@@ -33,7 +34,10 @@ impl AppState {
             mailer: Arc::new(mailer),
             tokens: Arc::new(TokenKeys::new(&config.auth)),
             permissions: Arc::new(PermissionCache::new(config.auth.permission_cache_ttl)),
-            payments: config.payments.clone().map(Provider::new),
+            payments: Payments::fixed(
+                config.payments.clone(),
+                PaymentsConfig::without_keys(&|_: &str| None).expect("the defaults are valid"),
+            ),
             config: Arc::new(config),
             db,
             storage,
@@ -59,6 +63,17 @@ impl AppState {
         })?;
         let storage = Storage::new(&config.storage).await;
         let mailer = Mailer::from_config(config.email.clone()).await;
-        Ok(AppState::new(config, pool, storage, mailer).with_rotation(env.db_rotation()))
+        let mut state =
+            AppState::new(config, pool, storage, mailer).with_rotation(env.db_rotation());
+        if let Some((arn, client)) = env.payment_secret() {
+            state.payments = Payments::from_secret(
+                PaymentsConfig::without_keys(&env)?,
+                state.config.payments.clone(),
+                arn,
+                client,
+                crate::payments::FRESH_FOR,
+            );
+        }
+        Ok(state)
     }
 }

@@ -11,7 +11,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use loaf_shared::auth::{OptionalUser, Require};
-use loaf_shared::config::DEFAULT_MAX_PAYMENT_CENTS;
 use loaf_shared::domain::{money, Email};
 use loaf_shared::extract::Json;
 use loaf_shared::memberships::org_settings;
@@ -129,7 +128,7 @@ pub async fn checkout(
     OptionalUser(user): OptionalUser,
     Json(body): Json<NewCheckout>,
 ) -> ApiResult<Created<Checkout>> {
-    let provider = state.payments.as_ref().ok_or_else(|| {
+    let provider = state.payments.provider().await.ok_or_else(|| {
         ApiError::refused(
             StatusCode::SERVICE_UNAVAILABLE,
             "payments_unavailable",
@@ -271,11 +270,7 @@ pub async fn record(
         }
     }
     let notes = optional_long_text("notes", body.notes.as_deref(), 2000)?;
-    let max = state
-        .config
-        .payments
-        .as_ref()
-        .map_or(DEFAULT_MAX_PAYMENT_CENTS, |p| p.max_cents);
+    let max = state.payments.max_cents();
 
     let mut tx = state.db.begin().await?;
     let mut gift = check(&mut tx, body.amount_cents, (1, max), about!(body)).await?;

@@ -69,7 +69,7 @@ pub async fn receive(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> ApiResult<Json<Receipt>> {
-    let Some(payments) = &state.config.payments else {
+    let Some(provider) = state.payments.provider().await else {
         return Err(ApiError::refused(
             StatusCode::SERVICE_UNAVAILABLE,
             "payments_unavailable",
@@ -81,7 +81,7 @@ pub async fn receive(
         .and_then(|h| h.to_str().ok())
         .ok_or(signature_refused(SignatureError::Malformed))?;
     signature::verify(
-        &payments.webhook_secret,
+        &provider.config().webhook_secret,
         header,
         &body,
         Utc::now().timestamp(),

@@ -55,7 +55,7 @@ pub async fn create(
     user: AuthUser,
     Json(body): Json<NewCheckout>,
 ) -> ApiResult<Created<Checkout>> {
-    let provider = state.payments.as_ref().ok_or_else(|| {
+    let provider = state.payments.provider().await.ok_or_else(|| {
         ApiError::refused(
             StatusCode::SERVICE_UNAVAILABLE,
             "payments_unavailable",

@@ -336,13 +336,7 @@ pub async fn manual(
         }
     };
     let notes = optional_long_text("notes", body.notes.as_deref(), 2000)?;
-    let max = state
-        .config
-        .payments
-        .as_ref()
-        .map_or(loaf_shared::config::DEFAULT_MAX_PAYMENT_CENTS, |p| {
-            p.max_cents
-        });
+    let max = state.payments.max_cents();
 
     let mut tx = state.db.begin().await?;
     let status: UserStatus = sqlx::query_scalar("SELECT status FROM users WHERE id = $1")

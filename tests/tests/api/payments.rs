@@ -536,3 +536,43 @@ async fn without_a_provider_checkout_and_webhook_answer_503() {
         StatusCode::SERVICE_UNAVAILABLE
     );
 }
+
+#[tokio::test]
+async fn keys_put_in_the_secret_after_deploy_reach_a_warm_container() {
+    // In AWS the stack creates the keys' secret empty; the deployer fills
+    // it (`aws secretsmanager put-secret-value`) while containers run.
+    const ARN: &str = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:loaf/payments";
+    let empty = json!({"secret_key": "", "webhook_secret": ""}).to_string();
+    let secrets =
+        loaf_tests::secrets_manager::SecretsManager::start([(ARN.to_string(), empty)].into()).await;
+    let mut app = spawn_app().await;
+    let settings = app.state.config.payments.clone().unwrap();
+    app.state.payments = loaf_shared::payments::Payments::from_secret(
+        settings.clone(),
+        None,
+        ARN.into(),
+        secrets.client(),
+        std::time::Duration::ZERO,
+    );
+    let plan = yearly_plan(&app, None).await;
+    let (_, token) = payer(&app, "payment_pending").await;
+    let off = checkout(&app, &token, json!({"plan_id": plan})).await;
+    assert_eq!(
+        (off.status, off.error_code()),
+        (StatusCode::SERVICE_UNAVAILABLE, "payments_unavailable")
+    );
+
+    secrets.put(
+        ARN,
+        json!({"secret_key": settings.secret_key, "webhook_secret": settings.webhook_secret})
+            .to_string(),
+    );
+    let on = checkout(&app, &token, json!({"plan_id": plan})).await;
+    assert_eq!(on.status, StatusCode::CREATED, "{:?}", on.body);
+    let d = signed(
+        &json!({"id": "evt_1", "type": "ping", "data": {"object": {}}}),
+        local_payments::WEBHOOK_SECRET,
+        0,
+    );
+    assert_eq!(deliver(&app, &d).await.status, StatusCode::OK);
+}
