@@ -8,6 +8,7 @@ use aide::axum::routing::get_with;
 use aide::axum::ApiRouter;
 use aide::openapi::OpenApi;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
 use axum::response::IntoResponse;
 use axum::response::Response;
@@ -41,7 +42,25 @@ pub fn function_router(routes: ApiRouter<AppState>, state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), db_ready))
         .layer(middleware::from_fn(deadline))
         .layer(middleware::from_fn(log_request))
+        .layer(middleware::map_response(api_headers))
         .with_state(state)
+}
+
+/// Headers on every answer of the API: nothing is to be sniffed into
+/// another type (a download served as what it claims, a JSON error never
+/// run as a page), and nothing stored by a browser or a shared cache,
+/// since answers carry tokens and personal data (a route that may be cached
+/// sets its own `Cache-Control`).
+pub async fn api_headers(mut res: Response) -> Response {
+    let headers = res.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    res
 }
 
 /// Before a request, when the pool's credentials can rotate, makes sure it

@@ -20,6 +20,7 @@ pub mod payments;
 pub mod percent;
 pub mod permissions;
 pub mod profile;
+pub mod rate_limit;
 pub mod reply;
 pub mod secrets;
 pub mod state;

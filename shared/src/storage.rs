@@ -17,6 +17,9 @@ pub enum StorageError {
     Unavailable(anyhow::Error),
     #[error("storage request failed: {0}")]
     Failed(anyhow::Error),
+    /// A conditional request's object changed (its ETag no longer matches).
+    #[error("the object changed")]
+    Changed,
 }
 
 impl<E, R> From<SdkError<E, R>> for StorageError
@@ -39,6 +42,11 @@ impl From<StorageError> for ApiError {
         match err {
             StorageError::Unavailable(e) => ApiError::Unavailable(e),
             StorageError::Failed(e) => ApiError::Internal(e),
+            StorageError::Changed => ApiError::refused(
+                axum::http::StatusCode::CONFLICT,
+                "upload_changed",
+                "The file changed while it was being checked: upload it again.",
+            ),
         }
     }
 }
@@ -56,6 +64,8 @@ pub struct Presigned {
 pub struct ObjectInfo {
     pub size: i64,
     pub content_type: Option<String>,
+    /// Identifies this version of the bytes, for conditional requests.
+    pub e_tag: Option<String>,
 }
 
 /// The S3 client and the bucket, built once per container.
@@ -178,6 +188,7 @@ impl Storage {
             Ok(out) => Ok(Some(ObjectInfo {
                 size: out.content_length().unwrap_or(0),
                 content_type: out.content_type().map(str::to_string),
+                e_tag: out.e_tag().map(str::to_string),
             })),
             Err(SdkError::ServiceError(e))
                 if e.raw().status().as_u16() == 404 || e.err().code() == Some("NotFound") =>
@@ -227,10 +238,13 @@ impl Storage {
 
     /// The object's first `n` bytes (fewer when it is shorter), or `None`
     /// when there is no such object: enough to check a file's signature.
+    /// With `if_match`, only of that version of the object
+    /// ([`StorageError::Changed`] otherwise).
     pub async fn first_bytes(
         &self,
         key: &str,
         n: u64,
+        if_match: Option<&str>,
     ) -> Result<Option<bytes::Bytes>, StorageError> {
         let out = match self
             .client
@@ -238,6 +252,7 @@ impl Storage {
             .bucket(self.bucket())
             .key(key)
             .range(format!("bytes=0-{}", n.saturating_sub(1)))
+            .set_if_match(if_match.map(str::to_string))
             .send()
             .await
         {
@@ -246,6 +261,9 @@ impl Storage {
                 if e.raw().status().as_u16() == 404 || e.err().is_no_such_key() =>
             {
                 return Ok(None)
+            }
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 412 => {
+                return Err(StorageError::Changed)
             }
             Err(e) => return Err(e.into()),
         };
@@ -283,6 +301,36 @@ impl Storage {
     /// The client, for the streaming writers in this crate.
     pub(crate) fn client(&self) -> &aws_sdk_s3::Client {
         &self.client
+    }
+
+    /// Copies `from` to `to` as `content_type`, only if `from` is still the
+    /// version `if_match` ([`StorageError::Changed`] otherwise). Keys are
+    /// the server's own (letters, digits, `/ . -`), so the copy source needs
+    /// no encoding.
+    pub async fn copy(
+        &self,
+        from: &str,
+        to: &str,
+        content_type: &str,
+        if_match: &str,
+    ) -> Result<(), StorageError> {
+        self.client
+            .copy_object()
+            .bucket(self.bucket())
+            .copy_source(format!("{}/{from}", self.bucket()))
+            .copy_source_if_match(if_match)
+            .key(to)
+            .content_type(content_type)
+            .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+            .send()
+            .await
+            .map_err(|e| match e {
+                SdkError::ServiceError(e) if e.raw().status().as_u16() == 412 => {
+                    StorageError::Changed
+                }
+                e => e.into(),
+            })?;
+        Ok(())
     }
 
     /// Deletes the object; deleting a missing object succeeds.

@@ -2,10 +2,14 @@
 //! **Reserve**: the client declares the file (name, type, size); the type
 //! must be allowed, the size within the limit and the storage quota; the
 //! server chooses the key and answers a presigned PUT with the type and the
-//! exact length signed in, so S3 refuses anything else. **Claim**: after
-//! the upload, the object must exist with that size and its first bytes
-//! must match the declared type; the bytes are added to the storage usage
-//! in the caller's transaction, with the row that will own the file.
+//! exact length signed in, so S3 refuses anything else. The PUT goes to a
+//! staging key (`incoming/…`), never to where the file will live.
+//! **Claim**: after the upload, the staged object must exist with that
+//! size and its first bytes must match the declared type; that very
+//! version (by its ETag) is copied to the file's own key and the staged
+//! one deleted, so the upload URL, valid a while longer, can no longer
+//! change what was checked. The bytes are added to the storage usage in
+//! the caller's transaction, with the row that will own the file.
 
 use crate::error::{ApiError, ApiResult};
 use crate::storage::{Presigned, Storage};
@@ -135,6 +139,14 @@ pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "gif", "webp"];
 
 /// How many leading bytes the signature check reads.
 const SNIFF_BYTES: u64 = 512;
+
+/// Where uploads wait for their claim (the bucket expires what is left).
+pub const STAGING_PREFIX: &str = "incoming/";
+
+/// The staging key of the file that will live at `key`.
+pub fn staging_key(key: &str) -> String {
+    format!("{STAGING_PREFIX}{key}")
+}
 
 impl FileType {
     /// The type whose MIME type is `mime` (parameters ignored), if known.
@@ -284,7 +296,12 @@ pub async fn reserve(
     .execute(&mut *conn)
     .await?;
     let upload = storage
-        .presign_put(&key, file_type.mime, declared.size_bytes, UPLOAD_WINDOW)
+        .presign_put(
+            &staging_key(&key),
+            file_type.mime,
+            declared.size_bytes,
+            UPLOAD_WINDOW,
+        )
         .await?;
     Ok(Reserved {
         upload_id: id,
@@ -315,7 +332,8 @@ pub async fn claim(
     .await?;
     let (key, file_name, content_type, size) = row.ok_or_else(unknown)?;
     let file_type = FileType::by_mime(&content_type).ok_or_else(unknown)?;
-    let Some(info) = storage.head(&key).await? else {
+    let staged = staging_key(&key);
+    let Some(info) = storage.head(&staged).await? else {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
             "upload_missing",
@@ -331,8 +349,9 @@ pub async fn claim(
             ),
         ));
     }
+    let version = info.e_tag.as_deref();
     let head = storage
-        .first_bytes(&key, SNIFF_BYTES)
+        .first_bytes(&staged, SNIFF_BYTES, version)
         .await?
         .unwrap_or_default();
     if !file_type.matches(&head) {
@@ -346,6 +365,13 @@ pub async fn claim(
         });
     }
     check_quota(conn, size).await?;
+    // The version checked, and only it, becomes the file; a PUT to the
+    // upload URL from now on writes a staged object nobody reads.
+    let version = version.ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!("the storage gave no ETag for {staged}"))
+    })?;
+    storage.copy(&staged, &key, file_type.mime, version).await?;
+    queue_deletion(conn, &staged).await?;
     add_usage(conn, size).await?;
     Ok(Claimed {
         key,
@@ -361,6 +387,11 @@ pub async fn claim(
 /// until [`delete_now`] (or a later retry) removes it from S3.
 pub async fn forget(conn: &mut PgConnection, key: &str, size: i64) -> Result<(), sqlx::Error> {
     add_usage(conn, -size).await?;
+    queue_deletion(conn, key).await
+}
+
+/// Queues `key` for [`delete_now`], inside the caller's transaction.
+async fn queue_deletion(conn: &mut PgConnection, key: &str) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO storage_deletions (file_key) VALUES ($1) ON CONFLICT DO NOTHING")
         .bind(key)
         .execute(conn)

@@ -29,7 +29,10 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> ApiResult<
     bounded(field, value, max, false)
 }
 
-/// An optional multi-line text (a bio, a reason): newlines allowed.
+/// An optional multi-line text (a bio, a reason): newlines allowed, and
+/// stored as `\n` whatever the client sent (`\r\n`, or a bare `\r`,
+/// which some parsers, of calendar files for one, take for the end of a
+/// line: text that could forge what follows it).
 pub fn optional_long_text(
     field: &str,
     value: Option<&str>,
@@ -61,7 +64,16 @@ fn bounded(
             format!("{field} contains control characters"),
         ));
     }
-    Ok(Some(v.to_string()))
+    Ok(Some(if multiline {
+        normalise_line_ends(v)
+    } else {
+        v.to_string()
+    }))
+}
+
+/// `text` with every `\r\n` and bare `\r` made `\n`.
+pub fn normalise_line_ends(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
 /// An optional phone number: digits with the usual separators and an

@@ -63,7 +63,7 @@ async fn main() {
         Method::POST,
         "/api/auth/verify-email",
         None,
-        Some(json!({"token": token})),
+        Some(json!({"token": token, "password": PASSWORD})),
     )
     .await;
 

@@ -333,7 +333,7 @@ async fn main() {
         Method::POST,
         "/api/auth/verify-email",
         None,
-        Some(json!({"token": verify})),
+        Some(json!({"token": verify, "password": PASSWORD})),
     )
     .await;
     let member = app.user_with_role("member").await;

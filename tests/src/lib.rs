@@ -734,6 +734,9 @@ impl TestApp {
             .fetch_one(&self.db)
             .await
             .expect("token version");
-        self.state.tokens.issue(user.id, version).expect("token")
+        self.state
+            .tokens
+            .issue(user.id, version, None)
+            .expect("token")
     }
 }

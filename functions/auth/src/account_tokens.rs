@@ -18,54 +18,54 @@ const COOL_DOWN: Duration = Duration::from_secs(60);
 
 /// Emails a new link of `purpose` to the account at `email` when it exists,
 /// is in one of `statuses` and got no such link in the last minute; else
-/// does nothing. Either way the caller answers the same, and the mail is
-/// left to the scheduled sender, so neither the answer nor its timing says
-/// whether the address has an account.
+/// does nothing. Either way the caller answers the same, the mail is left
+/// to the scheduled sender, and the database sees the same two statements
+/// in one transaction (the link's, then the mail's, each writing a row or
+/// none), so neither the answer nor its timing says whether the address
+/// has an account.
 pub async fn mail_link_if_due(
     state: &loaf_shared::AppState,
     email: &loaf_shared::domain::Email,
     statuses: &[&str],
     purpose: Purpose,
 ) -> ApiResult<()> {
+    let (token, hash) = secret_token::generate();
     let mut tx = state.db.begin().await?;
-    let user: Option<(Uuid, String)> = sqlx::query_as(
-        "SELECT id, first_name FROM users WHERE lower(email) = $1 \
-         AND status::text = ANY($2) FOR UPDATE",
+    // The account, if it may have a link now; its older unused links of
+    // this purpose stop working; the new one is stored. One statement.
+    let first_name: Option<String> = sqlx::query_scalar(
+        "WITH target AS ( \
+           SELECT id, first_name FROM users WHERE lower(email) = $1 \
+             AND status::text = ANY($2) FOR UPDATE), \
+         due AS ( \
+           SELECT * FROM target t WHERE NOT EXISTS ( \
+             SELECT 1 FROM account_tokens a WHERE a.user_id = t.id AND a.purpose = $3 \
+               AND a.created_at > now() - make_interval(secs => $4))), \
+         spent AS ( \
+           DELETE FROM account_tokens a USING due \
+           WHERE a.user_id = due.id AND a.purpose = $3 AND a.used_at IS NULL), \
+         made AS ( \
+           INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at) \
+           SELECT $5, id, $3, now() + make_interval(secs => $6) FROM due RETURNING user_id) \
+         SELECT due.first_name FROM due JOIN made ON made.user_id = due.id",
     )
     .bind(email.as_str())
     .bind(statuses)
+    .bind(purpose.as_str())
+    .bind(COOL_DOWN.as_secs_f64())
+    .bind(hash)
+    .bind(purpose.lifetime().as_secs_f64())
     .fetch_optional(&mut *tx)
     .await?;
-    if let Some((id, first_name)) = user {
-        if !sent_within(&mut tx, id, purpose, COOL_DOWN).await? {
-            let token = issue(&mut tx, id, purpose).await?;
-            let mail = match purpose {
-                Purpose::VerifyEmail => Mail::VerifyEmail { first_name, token },
-                Purpose::ResetPassword => Mail::PasswordReset { first_name, token },
-            };
-            outbox::enqueue(&mut tx, &state.config.email, email.as_str(), &mail).await?;
-        }
-    }
+    let send = first_name.is_some();
+    let first_name = first_name.unwrap_or_default();
+    let mail = match purpose {
+        Purpose::VerifyEmail => Mail::VerifyEmail { first_name, token },
+        Purpose::ResetPassword => Mail::PasswordReset { first_name, token },
+    };
+    outbox::enqueue_if(&mut tx, &state.config.email, email.as_str(), &mail, send).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// `true` when a link of `purpose` was sent to `user_id` within `window`.
-async fn sent_within(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    purpose: Purpose,
-    window: Duration,
-) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM account_tokens WHERE user_id = $1 AND purpose = $2 \
-         AND created_at > now() - make_interval(secs => $3))",
-    )
-    .bind(user_id)
-    .bind(purpose.as_str())
-    .bind(window.as_secs_f64())
-    .fetch_one(conn)
-    .await
 }
 
 /// Uses up `token` inside the caller's transaction and answers its user,

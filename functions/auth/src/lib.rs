@@ -22,7 +22,16 @@ pub fn api() -> ApiRouter<AppState> {
     let api = ApiRouter::new()
         .api_route(
             "/api/auth/register",
-            post_with(registration::register, summary("Register an account")),
+            post_with(
+                registration::register,
+                summary_and_errors(
+                    "Register an account",
+                    &[(
+                        429,
+                        "Too many registrations from this address; see Retry-After.",
+                    )],
+                ),
+            ),
         )
         .api_route(
             "/api/auth/verify-email",
@@ -30,10 +39,13 @@ pub fn api() -> ApiRouter<AppState> {
                 registration::verify_email,
                 summary_and_errors(
                     "Verify an email address",
-                    &[(
-                        410,
-                        "The link was used, replaced or has expired; `code` says which.",
-                    )],
+                    &[
+                        (
+                            410,
+                            "The link was used, replaced or has expired; `code` says which.",
+                        ),
+                        (429, "Too many wrong passwords; see Retry-After."),
+                    ],
                 ),
             ),
         )

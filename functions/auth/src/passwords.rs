@@ -34,21 +34,21 @@ pub async fn change_password(
     // Guessing the current password with a stolen access token is throttled
     // like signing in.
     let keys = throttle::Keys::new(&user.email, address.as_deref());
-    throttle::check(&state.db, &keys).await?;
+    let claim = throttle::claim(&state.db, &keys).await?;
     let (stored, first_name): (String, String) =
         sqlx::query_as("SELECT password_hash, first_name FROM users WHERE id = $1")
             .bind(user.id)
             .fetch_one(&state.db)
             .await?;
     if body.current_password.chars().count() > password::MAX_LEN
-        || !password::verify(body.current_password, stored).await
+        || !password::verify_or_dummy(body.current_password, Some(stored)).await
     {
-        throttle::record_failure(&state.db, &keys).await?;
         return Err(ApiError::invalid(
             "current_password",
             "The current password is wrong.",
         ));
     }
+    claim.succeeded(&state.db).await?;
     check_password("new_password", &body.new_password, &user.email)?;
     let hash = password::hash(body.new_password).await?;
     let mut tx = state.db.begin().await?;
@@ -148,11 +148,10 @@ pub async fn reset_password(
     // Consumed under lock: of two concurrent resets with one link, one wins.
     account_tokens::consume(&mut tx, &body.token, Purpose::ResetPassword).await?;
     // The link came by email, so the address is proven (imported members
-    // set their first password this way).
-    sqlx::query("UPDATE users SET email_verified = true WHERE id = $1")
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+    // set their first password this way, and the owner of an address
+    // someone else registered takes it back: the stranger's password is
+    // gone and the registration goes on with the owner's).
+    crate::registration::confirm_address(&mut tx, user_id).await?;
     let mail = set_password(&state, &mut tx, user_id, &hash, &email, first_name).await?;
     tx.commit().await?;
     state.mailer.deliver_now(&state.db, &[mail]).await;

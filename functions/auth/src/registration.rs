@@ -1,17 +1,24 @@
 //! Registration and email verification.
 //!
 //! A registration for an address that already has an account answers
-//! exactly as a new one does (same status, same body, one email sent, the
-//! password hashed either way); the owner is emailed instead, so a stranger
-//! learns nothing.
+//! exactly as a new one does (same status, same body, the password hashed
+//! either way); the owner is emailed instead (at most once a day, so nobody
+//! can fill an inbox), so a stranger learns nothing. A source address may
+//! register ten times an hour.
+//!
+//! Confirming the address takes the password chosen at registration: the
+//! link alone would let an attacker who registered someone else's address
+//! (with a password of their own) get it activated by its owner's click.
 
 use crate::account_tokens::{self, Purpose};
+use crate::throttle;
 use axum::extract::State;
 use loaf_shared::auth::password;
 use loaf_shared::domain::{Email, UserStatus};
 use loaf_shared::email::{outbox, Mail};
-use loaf_shared::extract::Json;
+use loaf_shared::extract::{ClientAddress, Json};
 use loaf_shared::profile::Profile;
+use loaf_shared::rate_limit;
 use loaf_shared::reply::{Accepted, Message};
 use loaf_shared::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
@@ -60,8 +67,13 @@ pub fn check_password(field: &str, pw: &str, email: &str) -> ApiResult<()> {
 /// `POST /api/auth/register` → 202: the account waits in `pending_email`.
 pub async fn register(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     Json(body): Json<Registration>,
 ) -> ApiResult<Accepted<Message>> {
+    // Before any work (a password hash costs 19 MiB and tens of ms).
+    if let Some(address) = &address {
+        rate_limit::check(&state.db, &rate_limit::REGISTRATIONS_PER_SOURCE, address).await?;
+    }
     let profile = body.profile.validated("profile.")?;
     check_password("password", &body.password, body.email.as_str())?;
     check_terms(&state, body.accept_terms, &body.terms_version)?;
@@ -92,25 +104,34 @@ pub async fn register(
                 first_name: profile.first_name.clone(),
                 token,
             };
-            outbox::enqueue(&mut tx, &state.config.email, body.email.as_str(), &mail).await?
+            Some(outbox::enqueue(&mut tx, &state.config.email, body.email.as_str(), &mail).await?)
         }
         None => {
-            let first_name: String =
-                sqlx::query_scalar("SELECT first_name FROM users WHERE lower(email) = $1")
-                    .bind(body.email.as_str())
-                    .fetch_one(&mut *tx)
-                    .await?;
-            outbox::enqueue(
-                &mut tx,
-                &state.config.email,
-                body.email.as_str(),
-                &Mail::AlreadyRegistered { first_name },
-            )
-            .await?
+            let notice = &rate_limit::REGISTRATION_NOTICES_PER_ADDRESS;
+            if rate_limit::hit(&mut *tx, notice, body.email.as_str())
+                .await?
+                .is_none()
+            {
+                let first_name: String =
+                    sqlx::query_scalar("SELECT first_name FROM users WHERE lower(email) = $1")
+                        .bind(body.email.as_str())
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let mail = Mail::AlreadyRegistered { first_name };
+                Some(
+                    outbox::enqueue(&mut tx, &state.config.email, body.email.as_str(), &mail)
+                        .await?,
+                )
+            } else {
+                None
+            }
         }
     };
     tx.commit().await?;
-    state.mailer.deliver_now(&state.db, &[mail_id]).await;
+    state
+        .mailer
+        .deliver_now(&state.db, mail_id.as_slice())
+        .await;
     Ok(Accepted(Message {
         message:
             "Check your inbox: we sent a link to confirm your email address. It works for 48 hours.",
@@ -119,8 +140,11 @@ pub async fn register(
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct TokenBody {
+pub struct Confirmation {
+    /// The token of the emailed link.
     token: String,
+    /// The password chosen at registration.
+    password: String,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -130,27 +154,66 @@ pub struct Verified {
     message: &'static str,
 }
 
-/// `POST /api/auth/verify-email`: the account moves to `pending_validation`.
+/// `POST /api/auth/verify-email {token, password}`: the account moves to
+/// `pending_validation`. The password must be the one chosen at
+/// registration (a wrong one is counted like a failed sign-in and leaves
+/// the link usable); whoever does not know it (the owner of an address
+/// someone else registered) resets it instead, which confirms the address
+/// too.
 pub async fn verify_email(
     State(state): State<AppState>,
-    Json(body): Json<TokenBody>,
+    ClientAddress(address): ClientAddress,
+    Json(body): Json<Confirmation>,
 ) -> ApiResult<Json<Verified>> {
+    let user_id = {
+        let mut conn = state.db.acquire().await?;
+        account_tokens::peek(&mut conn, &body.token, Purpose::VerifyEmail).await?
+    };
+    let (email, stored): (String, String) =
+        sqlx::query_as("SELECT email, password_hash FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&state.db)
+            .await?;
+    let keys = throttle::Keys::new(&email, address.as_deref());
+    let claim = throttle::claim(&state.db, &keys).await?;
+    if body.password.chars().count() > password::MAX_LEN
+        || !password::verify_or_dummy(body.password, Some(stored)).await
+    {
+        return Err(ApiError::Validation {
+            field: "password".into(),
+            code: "wrong_password",
+            message: "This is not the password chosen at registration. Forgot it, or did not \
+                      register? Choose a new one with \"Forgot your password\": that confirms \
+                      the address too."
+                .into(),
+        });
+    }
+    claim.succeeded(&state.db).await?;
     let mut tx = state.db.begin().await?;
-    let user_id = account_tokens::consume(&mut tx, &body.token, Purpose::VerifyEmail).await?;
-    let status: UserStatus = sqlx::query_scalar(
+    account_tokens::consume(&mut tx, &body.token, Purpose::VerifyEmail).await?;
+    let status = confirm_address(&mut tx, user_id).await?;
+    tx.commit().await?;
+    Ok(Json(Verified {
+        status,
+        message: "Your email address is confirmed. You can sign in; an administrator will now review your application.",
+    }))
+}
+
+/// Marks the address of `user_id` proven (an emailed link was used):
+/// `pending_email` and `abandoned` move on to `pending_validation`.
+pub async fn confirm_address(
+    conn: &mut sqlx::PgConnection,
+    user_id: Uuid,
+) -> Result<UserStatus, sqlx::Error> {
+    sqlx::query_scalar(
         "UPDATE users SET email_verified = true, updated_at = now(), \
            status = CASE WHEN status IN ('pending_email', 'abandoned') \
                          THEN 'pending_validation'::userstatus ELSE status END \
          WHERE id = $1 RETURNING status",
     )
     .bind(user_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(Json(Verified {
-        status,
-        message: "Your email address is confirmed. You can sign in; an administrator will now review your application.",
-    }))
+    .fetch_one(conn)
+    .await
 }
 
 #[derive(Deserialize, JsonSchema)]

@@ -74,7 +74,7 @@ async fn issue(
     .await?;
     let access_token = state
         .tokens
-        .issue(user_id, version)
+        .issue(user_id, version, Some(family))
         .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Session {
         access_token,
@@ -152,7 +152,9 @@ pub async fn login(
         return Err(wrong_credentials());
     }
     let keys = throttle::Keys::new(&body.email, address.as_deref());
-    throttle::check(&state.db, &keys).await?;
+    // Claimed before the password is verified, so concurrent guesses
+    // cannot all slip past the limit.
+    let claim = throttle::claim(&state.db, &keys).await?;
     let user: Option<LoginRow> = sqlx::query_as(
         "SELECT id, password_hash, status FROM users WHERE lower(email) = lower($1)",
     )
@@ -161,11 +163,10 @@ pub async fn login(
     .await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     if !password::verify_or_dummy(body.password.clone(), stored).await {
-        throttle::record_failure(&state.db, &keys).await?;
         return Err(wrong_credentials());
     }
     let user = user.ok_or_else(wrong_credentials)?;
-    throttle::clear_account(&state.db, &keys).await?;
+    claim.succeeded(&state.db).await?;
     if let Some((code, message)) = user.status.sign_in_refusal() {
         return Err(ApiError::refused(StatusCode::FORBIDDEN, code, message));
     }

@@ -3,6 +3,13 @@
 //! threshold the key is locked for 30 s, doubling with each further failure
 //! up to 15 minutes; a quiet hour forgets the count.
 //!
+//! The limit holds however requests are timed: each attempt **claims** its
+//! place before the password is verified, counting itself as a failure in
+//! one statement that locks both keys' rows, so of forty guesses sent at
+//! once only as many as the threshold are verified; the rest are refused.
+//! A success gives its claim back. (Checking first and counting after the
+//! verification let every request in flight through.)
+//!
 //! Unknown emails are counted like known ones, so a lock says nothing about
 //! whether an account exists.
 
@@ -37,56 +44,86 @@ impl Keys {
     }
 }
 
-/// 429 with the seconds to wait when either key is locked.
-pub async fn check(db: &PgPool, keys: &Keys) -> ApiResult<()> {
+/// An attempt that may go on to verify a password. Give it back with
+/// [`Claim::succeeded`]; a failed attempt keeps it (it was counted).
+#[must_use = "a successful attempt gives its claim back"]
+pub struct Claim<'a> {
+    keys: &'a Keys,
+}
+
+/// Counts this attempt against both keys, locking those that reach their
+/// threshold, or answers 429 with the seconds to wait when either key is
+/// locked already (the attempt is then not counted). One transaction: the
+/// rows' locks make concurrent attempts on a key take turns.
+pub async fn claim<'a>(db: &PgPool, keys: &'a Keys) -> ApiResult<Claim<'a>> {
+    let names = keys.all();
+    let mut tx = db.begin().await?;
+    // A key that is locked is left as it is (the WHERE of the update), so
+    // it is missing from what the statement answers. Rows are taken in one
+    // order (account, then address), so two attempts never wait on each
+    // other in a cycle.
+    let claimed: Vec<String> = sqlx::query_scalar(
+        "INSERT INTO login_throttle AS t (key, failures, last_failure_at) \
+         SELECT key, 1, now() FROM unnest($1::text[]) AS key \
+         ON CONFLICT (key) DO UPDATE SET \
+           failures = CASE WHEN t.last_failure_at < now() - interval '1 hour' THEN 1 \
+                           ELSE t.failures + 1 END, \
+           last_failure_at = now(), \
+           locked_until = CASE \
+             WHEN t.last_failure_at < now() - interval '1 hour' THEN NULL \
+             WHEN t.failures + 1 >= (CASE WHEN t.key LIKE 'account:%' THEN $2 ELSE $3 END) \
+               THEN now() + make_interval(secs => least($4 * power(2, t.failures + 1 - \
+                    (CASE WHEN t.key LIKE 'account:%' THEN $2 ELSE $3 END)), $5)) \
+             ELSE NULL END \
+         WHERE t.locked_until IS NULL OR t.locked_until <= now() \
+         RETURNING t.key",
+    )
+    .bind(&names)
+    .bind(ACCOUNT_THRESHOLD)
+    .bind(ADDRESS_THRESHOLD)
+    .bind(FIRST_LOCK_SECS)
+    .bind(MAX_LOCK_SECS)
+    .fetch_all(&mut *tx)
+    .await?;
+    if claimed.len() == names.len() {
+        tx.commit().await?;
+        return Ok(Claim { keys });
+    }
     let wait: Option<f64> = sqlx::query_scalar(
         "SELECT max(EXTRACT(EPOCH FROM locked_until - now()))::float8 FROM login_throttle \
          WHERE key = ANY($1) AND locked_until > now()",
     )
-    .bind(keys.all())
-    .fetch_one(db)
+    .bind(&names)
+    .fetch_one(&mut *tx)
     .await?;
-    match wait {
-        Some(secs) => Err(ApiError::TooManyRequests {
-            retry_after_secs: secs.ceil().max(1.0) as u64,
-        }),
-        None => Ok(()),
-    }
+    // Nothing of a refused attempt is counted.
+    tx.rollback().await?;
+    Err(ApiError::TooManyRequests {
+        retry_after_secs: wait.unwrap_or(1.0).ceil().max(1.0) as u64,
+    })
 }
 
-/// Counts a failure against both keys, locking those past their threshold.
-pub async fn record_failure(db: &PgPool, keys: &Keys) -> ApiResult<()> {
-    let pairs = std::iter::once((&keys.account, ACCOUNT_THRESHOLD))
-        .chain(keys.address.as_ref().map(|a| (a, ADDRESS_THRESHOLD)));
-    for (key, threshold) in pairs {
-        sqlx::query(
-            "INSERT INTO login_throttle AS t (key, failures, last_failure_at) VALUES ($1, 1, now()) \
-             ON CONFLICT (key) DO UPDATE SET \
-               failures = CASE WHEN t.last_failure_at < now() - interval '1 hour' THEN 1 \
-                               ELSE t.failures + 1 END, \
-               last_failure_at = now(), \
-               locked_until = CASE \
-                 WHEN t.last_failure_at < now() - interval '1 hour' THEN NULL \
-                 WHEN t.failures + 1 >= $2 THEN now() + make_interval(secs => \
-                      least($3 * power(2, t.failures + 1 - $2), $4)) \
-                 ELSE t.locked_until END",
-        )
-        .bind(key)
-        .bind(threshold)
-        .bind(FIRST_LOCK_SECS)
-        .bind(MAX_LOCK_SECS)
-        .execute(db)
-        .await?;
+impl Claim<'_> {
+    /// The password was right: the account's failures are forgotten (a
+    /// successful sign-in ends its lock), and the address gets this
+    /// attempt back (only this one: an attacker signing in to their own
+    /// account must not reset the address's count).
+    pub async fn succeeded(self, db: &PgPool) -> ApiResult<()> {
+        sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+            .bind(&self.keys.account)
+            .execute(db)
+            .await?;
+        if let Some(address) = &self.keys.address {
+            sqlx::query(
+                "UPDATE login_throttle SET failures = greatest(failures - 1, 0), \
+                   locked_until = CASE WHEN failures - 1 >= $2 THEN locked_until END \
+                 WHERE key = $1",
+            )
+            .bind(address)
+            .bind(ADDRESS_THRESHOLD)
+            .execute(db)
+            .await?;
+        }
+        Ok(())
     }
-    Ok(())
-}
-
-/// A successful sign-in forgets the account's failures (not the address's:
-/// an attacker signing in to their own account must not reset it).
-pub async fn clear_account(db: &PgPool, keys: &Keys) -> ApiResult<()> {
-    sqlx::query("DELETE FROM login_throttle WHERE key = $1")
-        .bind(&keys.account)
-        .execute(db)
-        .await?;
-    Ok(())
 }

@@ -12,10 +12,11 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use loaf_shared::auth::{OptionalUser, Require};
 use loaf_shared::domain::{money, Email};
-use loaf_shared::extract::Json;
+use loaf_shared::extract::{ClientAddress, Json};
 use loaf_shared::memberships::org_settings;
 use loaf_shared::payments::{Bookkeeping, CheckoutRequest, LineItem};
 use loaf_shared::permissions::perm;
+use loaf_shared::rate_limit;
 use loaf_shared::reply::Created;
 use loaf_shared::validate::{optional_long_text, optional_text};
 use loaf_shared::{ApiError, ApiResult, AppState};
@@ -122,12 +123,20 @@ pub struct Checkout {
     currency: String,
 }
 
-/// `POST /api/donations/checkout`: open to anyone.
+/// `POST /api/donations/checkout`: open to anyone, so limited per source
+/// address and per donor address (each gift started is a row and a call to
+/// the provider); a gift left unpaid stays `pending`, out of the admins'
+/// default list, until the daily job marks it `failed`.
 pub async fn checkout(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     OptionalUser(user): OptionalUser,
     Json(body): Json<NewCheckout>,
 ) -> ApiResult<Created<Checkout>> {
+    // Every request from a source counts, before any work.
+    if let Some(address) = &address {
+        rate_limit::check(&state.db, &rate_limit::GIFTS_PER_SOURCE, address).await?;
+    }
     let provider = state.payments.provider().await.ok_or_else(|| {
         ApiError::refused(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -158,9 +167,12 @@ pub async fn checkout(
     if gift.donor_name.is_none() {
         return Err(ApiError::required("donor_name"));
     }
-    if gift.donor_email.is_none() {
+    let Some(donor_email) = gift.donor_email.as_deref() else {
         return Err(ApiError::required("donor_email"));
-    }
+    };
+    // A valid gift counts against its donor, in its own transaction: one
+    // over the limit rolls back with the rest.
+    rate_limit::check(&mut *tx, &rate_limit::GIFTS_PER_DONOR, donor_email).await?;
     let id: Uuid = sqlx::query_scalar(
         "INSERT INTO donations (amount_cents, currency, donation_type, status, user_id, donor_name, \
              donor_email, message, anonymous, dedication, payment_method) \

@@ -30,10 +30,16 @@ pub fn api() -> ApiRouter<AppState> {
                 gifts::checkout,
                 summary_and_errors(
                     "Give online",
-                    &[(
-                        502,
-                        "The payment provider refused or failed; nothing was charged.",
-                    )],
+                    &[
+                        (
+                            502,
+                            "The payment provider refused or failed; nothing was charged.",
+                        ),
+                        (
+                            429,
+                            "Too many gifts started from this address or for this donor; see Retry-After.",
+                        ),
+                    ],
                 ),
             ),
         )

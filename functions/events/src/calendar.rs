@@ -34,10 +34,38 @@ struct Cancelled {
     cancelled_at: DateTime<Utc>,
 }
 
+/// A calendar of this product named `name`. RFC 5545 TEXT values escape
+/// `,` `;` `\` and line breaks; the library does so for the properties it
+/// knows as text, not for `NAME`, so that one is escaped here.
+fn calendar(name: &str) -> Calendar {
+    let mut calendar = Calendar::empty();
+    calendar
+        .append_property(("VERSION", "2.0"))
+        .append_property(("PRODID", "-//LOAF//Membership platform//EN"))
+        .append_property(("CALSCALE", "GREGORIAN"))
+        .append_property(("NAME", escape_text(name).as_str()))
+        .append_property(("X-WR-CALNAME", name));
+    calendar
+}
+
+/// TEXT escaping (RFC 5545 section 3.3.11) of one line of text.
+fn escape_text(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace(',', "\\,")
+        .replace(';', "\\;")
+}
+
+/// Multi-line text as the library expects it: line breaks as `\n` only (it
+/// escapes those). Stored text is normalised already; this holds for rows
+/// older than that rule.
+fn ics_text(text: &str) -> String {
+    loaf_shared::validate::normalise_line_ends(text)
+}
+
 fn vevent(e: &Event, frontend: &str) -> icalendar::Event {
     let mut v = icalendar::Event::new();
     v.uid(&e.calendar_uid)
-        .summary(&e.title)
+        .summary(&ics_text(&e.title))
         .starts(e.start_at)
         .ends(e.end_at)
         .sequence(e.sequence.max(0) as u32)
@@ -46,10 +74,10 @@ fn vevent(e: &Event, frontend: &str) -> icalendar::Event {
         .status(EventStatus::Confirmed)
         .url(&format!("{frontend}/events/{}", e.id));
     if let Some(d) = &e.description {
-        v.description(d);
+        v.description(&ics_text(d));
     }
     if let Some(l) = &e.location {
-        v.location(l);
+        v.location(&ics_text(l));
     }
     v.done()
 }
@@ -57,7 +85,7 @@ fn vevent(e: &Event, frontend: &str) -> icalendar::Event {
 fn cancelled(c: &Cancelled) -> icalendar::Event {
     icalendar::Event::new()
         .uid(&c.calendar_uid)
-        .summary(&c.title)
+        .summary(&ics_text(&c.title))
         .starts(c.start_at)
         .ends(c.end_at)
         .sequence(c.sequence.max(0) as u32)
@@ -118,8 +146,7 @@ pub async fn event(
 ) -> ApiResult<Ics> {
     let mut conn = state.db.acquire().await?;
     let event = visible(&mut conn, id, Sight::of(user.as_ref())).await?;
-    let mut calendar = Calendar::new();
-    calendar.name(&event.title);
+    let mut calendar = calendar(&event.title);
     calendar.push(vevent(&event, &state.config.email.frontend_url));
     Ok(Ics {
         calendar: calendar.done(),
@@ -167,8 +194,7 @@ pub async fn feed(State(state): State<AppState>, Query(query): Query<FeedQuery>)
     )
     .fetch_all(&mut *conn)
     .await?;
-    let mut calendar = Calendar::new();
-    calendar.name(&state.config.email.org_name);
+    let mut calendar = calendar(&state.config.email.org_name);
     for e in &events {
         calendar.push(vevent(e, &state.config.email.frontend_url));
     }

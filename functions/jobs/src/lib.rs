@@ -63,11 +63,15 @@ pub struct Summary {
     pub verification_reminders: u64,
     /// Registrations whose address was never confirmed, now `abandoned`.
     pub registrations_abandoned: u64,
-    /// Spent tokens, stale throttle counters and old sent mail deleted.
+    /// Spent tokens, stale throttle and rate counters and old sent mail
+    /// deleted.
     pub rows_cleaned: u64,
     /// Upload reservations never confirmed, given up (their objects queued
     /// for deletion).
     pub uploads_abandoned: u64,
+    /// Online gifts started two days ago or more and never paid, now
+    /// `failed` (the provider's checkout expires after a day).
+    pub gifts_abandoned: u64,
     /// Queued objects deleted from S3 (failures stay queued).
     pub objects_deleted: u64,
 }
@@ -106,22 +110,38 @@ pub async fn run(
         .await?,
         rows_cleaned: clean_up(db).await?,
         uploads_abandoned: abandon_uploads(db, at).await?,
+        gifts_abandoned: abandon_gifts(db, at).await?,
         objects_deleted: uploads::delete_now(db, storage, None).await?,
     })
 }
 
+/// Gifts started online and left unpaid: the provider's checkout session
+/// lasts a day, so after two nothing can complete them.
+async fn abandon_gifts(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE donations SET status = 'failed', updated_at = now() \
+         WHERE status = 'pending' AND payment_method = 'online' \
+           AND created_at < $1 - interval '2 days'",
+    )
+    .bind(at)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Upload reservations an hour past their URL's expiry were never
-/// confirmed: the row goes, and the object (if the client uploaded it) is
-/// queued for deletion. Its bytes were never counted.
+/// confirmed: the row goes, and the staged object (if the client uploaded
+/// it) is queued for deletion. Its bytes were never counted.
 async fn abandon_uploads(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     let gone: i64 = sqlx::query_scalar(
         "WITH gone AS (DELETE FROM pending_uploads WHERE expires_at < $1 - interval '1 hour' \
                        RETURNING file_key), \
-              queued AS (INSERT INTO storage_deletions (file_key) SELECT file_key FROM gone \
-                         ON CONFLICT DO NOTHING) \
+              queued AS (INSERT INTO storage_deletions (file_key) \
+                         SELECT $2 || file_key FROM gone ON CONFLICT DO NOTHING) \
          SELECT count(*) FROM gone",
     )
     .bind(at)
+    .bind(uploads::STAGING_PREFIX)
     .fetch_one(db)
     .await?;
     Ok(gone as u64)
@@ -129,8 +149,9 @@ async fn abandon_uploads(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx::Er
 
 /// Deletes what no longer serves: refresh and account tokens a week past
 /// expiry (kept that long so a late click still gets "expired", not
-/// "unknown"), throttle counters quiet for a day, and mail sent more than
-/// 90 days ago. Failed mail stays for an admin to look at.
+/// "unknown"), throttle counters quiet for a day, rate windows two days
+/// past, and mail sent more than 90 days ago. Failed mail stays for an
+/// admin to look at.
 async fn clean_up(db: &PgPool) -> Result<u64, sqlx::Error> {
     let mut total = 0;
     for sql in [
@@ -138,6 +159,7 @@ async fn clean_up(db: &PgPool) -> Result<u64, sqlx::Error> {
         "DELETE FROM account_tokens WHERE expires_at < now() - interval '7 days'",
         "DELETE FROM login_throttle WHERE last_failure_at < now() - interval '1 day' \
          AND (locked_until IS NULL OR locked_until < now())",
+        "DELETE FROM rate_limits WHERE window_start < now() - interval '2 days'",
         "DELETE FROM email_outbox WHERE status = 'sent' AND sent_at < now() - interval '90 days'",
     ] {
         total += sqlx::query(sql).execute(db).await?.rows_affected();

@@ -76,10 +76,16 @@ pub fn router(state: AppState) -> Router {
         documents: loaf_documents::router(state),
         docs: loaf_docs::router(),
     };
-    Router::new().fallback(move |req: Request| {
-        let functions = functions.clone();
-        async move { dispatch(functions, req).await }
-    })
+    Router::new()
+        .fallback(move |req: Request| {
+            let functions = functions.clone();
+            async move { dispatch(functions, req).await }
+        })
+        // What no function owns gets the API's headers too (in AWS, API
+        // Gateway answers such paths itself).
+        .layer(axum::middleware::map_response(
+            loaf_shared::http::api_headers,
+        ))
 }
 
 async fn dispatch(functions: Functions, req: Request) -> Response {

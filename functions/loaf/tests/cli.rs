@@ -205,7 +205,7 @@ fn a_newcomer_serves_migrates_and_creates_an_admin() {
     let token = link.rsplit('=').next().unwrap().trim();
     let (status, body) = post(
         &format!("{url}/api/auth/verify-email"),
-        serde_json::json!({"token": token}),
+        serde_json::json!({"token": token, "password": "a walk in the park"}),
     );
     assert_eq!(status, 200, "{body}");
     let credentials =

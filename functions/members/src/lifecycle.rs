@@ -122,6 +122,12 @@ async fn move_to(
     .await?;
     if to.sign_in_refusal().is_some() {
         end_all_sessions(conn, id).await?;
+        // The personal calendar feed's link ends too: a member reactivated
+        // later asks for a new one.
+        sqlx::query("DELETE FROM calendar_tokens WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
     }
     audit::record(
         conn,

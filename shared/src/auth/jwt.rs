@@ -1,7 +1,9 @@
 //! Access tokens: HS256 JWTs with the algorithm pinned, an issuer, a subject,
-//! an expiry and the user's token version. Bumping `users.token_version`
-//! (password change, deactivation, logout everywhere) kills every token
-//! issued before it.
+//! an expiry, the user's token version and the session they belong to.
+//! Bumping `users.token_version` (password change, deactivation, logout
+//! everywhere) kills every token issued before it; ending one session (log
+//! out, or its refresh chain revoked because a used refresh token came back)
+//! kills that session's tokens.
 
 use crate::config::AuthConfig;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -19,6 +21,10 @@ pub struct Claims {
     pub exp: u64,
     /// `users.token_version` when the token was issued.
     pub ver: i32,
+    /// The session (refresh-token family) the token was issued for; a token
+    /// without one is not tied to a session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 /// Why a token was refused. All of them answer 401; the reason is logged.
@@ -56,8 +62,14 @@ impl TokenKeys {
         }
     }
 
-    /// Issues an access token for `user_id` at `token_version`.
-    pub fn issue(&self, user_id: Uuid, token_version: i32) -> Result<String, TokenError> {
+    /// Issues an access token for `user_id` at `token_version`, for the
+    /// session `session`.
+    pub fn issue(
+        &self,
+        user_id: Uuid,
+        token_version: i32,
+        session: Option<Uuid>,
+    ) -> Result<String, TokenError> {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_err(|e| TokenError::Invalid(e.to_string()))?
@@ -68,6 +80,7 @@ impl TokenKeys {
             iat: now,
             exp: now + self.ttl.as_secs(),
             ver: token_version,
+            sid: session,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| TokenError::Invalid(e.to_string()))
@@ -107,7 +120,7 @@ mod tests {
     fn round_trip() {
         let k = keys(SECRET, "loaf", 1800);
         let id = Uuid::new_v4();
-        let claims = k.verify(&k.issue(id, 3).unwrap()).unwrap();
+        let claims = k.verify(&k.issue(id, 3, None).unwrap()).unwrap();
         assert_eq!(
             (claims.sub, claims.ver, claims.iss.as_str()),
             (id, 3, "loaf")
@@ -118,7 +131,7 @@ mod tests {
     #[test]
     fn wrong_key_is_refused() {
         let token = keys("another-secret-another-secret-xx", "loaf", 1800)
-            .issue(Uuid::new_v4(), 0)
+            .issue(Uuid::new_v4(), 0, None)
             .unwrap();
         assert!(matches!(
             keys(SECRET, "loaf", 1800).verify(&token),
@@ -129,7 +142,7 @@ mod tests {
     #[test]
     fn wrong_issuer_is_refused() {
         let token = keys(SECRET, "someone-else", 1800)
-            .issue(Uuid::new_v4(), 0)
+            .issue(Uuid::new_v4(), 0, None)
             .unwrap();
         assert!(keys(SECRET, "loaf", 1800).verify(&token).is_err());
     }
@@ -143,6 +156,7 @@ mod tests {
             iat: 1_000,
             exp: 2_000,
             ver: 0,
+            sid: None,
         };
         let token =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &past, &k.encoding).unwrap();
@@ -152,7 +166,7 @@ mod tests {
     #[test]
     fn alg_none_is_refused() {
         let k = keys(SECRET, "loaf", 1800);
-        let good = k.issue(Uuid::new_v4(), 0).unwrap();
+        let good = k.issue(Uuid::new_v4(), 0, None).unwrap();
         let payload = good.split('.').nth(1).unwrap();
         let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .encode(br#"{"alg":"none","typ":"JWT"}"#);
@@ -168,6 +182,7 @@ mod tests {
             iat: 0,
             exp: u64::MAX / 2,
             ver: 0,
+            sid: None,
         };
         let token =
             jsonwebtoken::encode(&Header::new(Algorithm::HS512), &claims, &k.encoding).unwrap();

@@ -61,10 +61,13 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$bG9hZmR1bW15c2FsdDAx$\
                           TWlzc2luZ0FjY291bnREdW1teUhhc2hWYWx1ZTAwMDA";
 
 /// Verifies `password` against `stored`, or against a dummy hash with the
-/// same cost when there is no account: both take the same time.
+/// same cost when there is no account or its hash is unusable (an imported
+/// member who never chose a password has `!`): every path takes the time of
+/// one real verification, so the answer's timing tells nothing.
 pub async fn verify_or_dummy(password: String, stored: Option<String>) -> bool {
-    let real = stored.is_some();
-    let matched = verify(password, stored.unwrap_or_else(|| DUMMY_HASH.to_string())).await;
+    let usable = stored.filter(|s| PasswordHash::new(s).is_ok());
+    let real = usable.is_some();
+    let matched = verify(password, usable.unwrap_or_else(|| DUMMY_HASH.to_string())).await;
     real && matched
 }
 
@@ -142,6 +145,7 @@ mod tests {
         );
         assert!(!needs_rehash(DUMMY_HASH));
         assert!(!verify_or_dummy("anything at all".into(), None).await);
+        assert!(!verify_or_dummy("!".into(), Some("!".into())).await);
         let h = hash("correct horse battery staple".into()).await.unwrap();
         assert!(verify_or_dummy("correct horse battery staple".into(), Some(h.clone())).await);
         assert!(!needs_rehash(&h));

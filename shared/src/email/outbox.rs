@@ -36,6 +36,30 @@ pub async fn enqueue(
     .await
 }
 
+/// Queues `mail` to `to` when `send`, else writes nothing, by one and the
+/// same statement: for flows whose timing must not tell which happened.
+pub async fn enqueue_if(
+    conn: &mut PgConnection,
+    cfg: &EmailConfig,
+    to: &str,
+    mail: &Mail,
+    send: bool,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let r = mail.render(cfg);
+    sqlx::query_scalar(
+        "INSERT INTO email_outbox (kind, to_address, subject, text_body, html_body) \
+         SELECT $1, $2, $3, $4, $5 WHERE $6 RETURNING id",
+    )
+    .bind(r.kind)
+    .bind(to)
+    .bind(&r.subject)
+    .bind(&r.text)
+    .bind(&r.html)
+    .bind(send)
+    .fetch_optional(conn)
+    .await
+}
+
 /// Queues many emails in one statement inside the caller's transaction (an
 /// import's invitations); answers their ids.
 pub async fn enqueue_many(

@@ -198,7 +198,7 @@ async fn a_token_signed_with_another_key_is_refused() {
         invitation_ttl: std::time::Duration::from_secs(7 * 86_400),
         permission_cache_ttl: std::time::Duration::from_secs(30),
     });
-    let forged = other.issue(admin.id, 0).unwrap();
+    let forged = other.issue(admin.id, 0, None).unwrap();
     assert_eq!(
         get_as(&app, "/api/test/members", Some(&forged))
             .await

@@ -56,7 +56,7 @@ async fn an_applicant_registers_confirms_and_can_sign_in() {
         Method::POST,
         "/api/auth/verify-email",
         None,
-        Some(json!({"token": token})),
+        Some(json!({"token": token, "password": PASSWORD})),
     )
     .await;
     assert_eq!(verified.status, StatusCode::OK);
@@ -68,7 +68,7 @@ async fn an_applicant_registers_confirms_and_can_sign_in() {
         Method::POST,
         "/api/auth/verify-email",
         None,
-        Some(json!({"token": token})),
+        Some(json!({"token": token, "password": PASSWORD})),
     )
     .await;
     assert_eq!(
@@ -328,7 +328,7 @@ async fn verification_links_that_are_wrong_expired_or_replaced_are_refused_clear
             Method::POST,
             "/api/auth/verify-email",
             None,
-            Some(json!({"token": junk})),
+            Some(json!({"token": junk, "password": PASSWORD})),
         )
         .await;
         assert_eq!(
@@ -367,7 +367,7 @@ async fn verification_links_that_are_wrong_expired_or_replaced_are_refused_clear
         Method::POST,
         "/api/auth/verify-email",
         None,
-        Some(json!({"token": first})),
+        Some(json!({"token": first, "password": PASSWORD})),
     )
     .await;
     assert_eq!(replaced.error_code(), "token_invalid");
@@ -381,7 +381,7 @@ async fn verification_links_that_are_wrong_expired_or_replaced_are_refused_clear
         Method::POST,
         "/api/auth/verify-email",
         None,
-        Some(json!({"token": second})),
+        Some(json!({"token": second, "password": PASSWORD})),
     )
     .await;
     assert_eq!(

@@ -212,6 +212,9 @@ async fn logout_ends_one_session_or_every_session() {
     assert_eq!(dead.status, StatusCode::UNAUTHORIZED);
     let me_b = call(&api, Method::GET, "/api/auth/me", Some(&access_b), None).await;
     assert_eq!(me_b.status, StatusCode::OK, "the other session lives");
+    // The ended session's access token ends with it, at once.
+    let me_a = call(&api, Method::GET, "/api/auth/me", Some(&access_a), None).await;
+    assert_eq!(me_a.status, StatusCode::UNAUTHORIZED);
 
     let nothing = call(
         &api,
@@ -235,16 +238,17 @@ async fn logout_ends_one_session_or_every_session() {
     .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 
+    let (access_c, _) = session(&app, "ada@example.org", PASSWORD).await;
     let all = call(
         &api,
         Method::POST,
         "/api/auth/logout",
-        Some(&access_a),
+        Some(&access_c),
         Some(json!({"everywhere": true})),
     )
     .await;
     assert_eq!(all.status, StatusCode::NO_CONTENT);
-    for access in [&access_a, &access_b] {
+    for access in [&access_b, &access_c] {
         assert_eq!(
             call(&api, Method::GET, "/api/auth/me", Some(access), None)
                 .await

@@ -26,7 +26,7 @@ pub async fn verified_applicant(app: &TestApp, email: &str) {
         Method::POST,
         "/api/auth/verify-email",
         None,
-        Some(json!({"token": token})),
+        Some(json!({"token": token, "password": PASSWORD})),
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);

@@ -605,8 +605,10 @@ async fn a_failed_s3_delete_is_queued_and_retried_never_counted_twice() {
     .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
     assert_eq!(usage(&app).await, 0);
+    // (The upload's staged copy was queued at the claim, and deleted.)
     let (queued, attempts): (String, i32) =
-        sqlx::query_as("SELECT file_key, attempts FROM storage_deletions")
+        sqlx::query_as("SELECT file_key, attempts FROM storage_deletions WHERE file_key = $1")
+            .bind(&key)
             .fetch_one(&app.db)
             .await
             .unwrap();
@@ -615,7 +617,10 @@ async fn a_failed_s3_delete_is_queued_and_retried_never_counted_twice() {
 
     app.state = good;
     let summary = app.run_jobs(chrono::Utc::now()).await;
-    assert_eq!(summary.objects_deleted, 1);
+    assert_eq!(
+        summary.objects_deleted, 2,
+        "the document and the staged upload it was copied from"
+    );
     assert!(app.state.storage.head(&key).await.unwrap().is_none());
     assert_eq!(usage(&app).await, 0, "the bytes left once");
 }

@@ -233,13 +233,22 @@ async fn payment_and_verification_reminders_repeat_up_to_their_limit_then_regist
     );
     assert!(app.mail_to(&fresh.email).await.is_empty());
     let token = app.token_mailed(&unconfirmed.email, "verify_email").await;
-    // The fresh link works.
+    // The fresh link works, with the password chosen at registration.
+    let hash = loaf_shared::auth::password::hash("chosen at registration".into())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+        .bind(unconfirmed.id)
+        .bind(hash)
+        .execute(&app.db)
+        .await
+        .unwrap();
     let r = loaf_tests::call(
         &app.api(),
         http::Method::POST,
         "/api/auth/verify-email",
         None,
-        Some(serde_json::json!({"token": token})),
+        Some(serde_json::json!({"token": token, "password": "chosen at registration"})),
     )
     .await;
     assert_eq!(r.status, http::StatusCode::OK, "{:?}", r.body);

@@ -187,6 +187,7 @@ async fn the_jobs_binary_answers_a_scheduled_event() {
             "registrations_abandoned": 0,
             "rows_cleaned": 0,
             "uploads_abandoned": 0,
+            "gifts_abandoned": 0,
             "objects_deleted": 0
         })
     );

@@ -1,6 +1,7 @@
 //! Cross-function tests: each module reads as the story of one part of the
 //! foundation, against a real PostgreSQL and a real S3-protocol endpoint.
 
+mod abuse;
 mod access;
 mod attacks;
 mod auth_account;
