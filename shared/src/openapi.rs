@@ -4,6 +4,7 @@
 //! are registered through `aide`'s `ApiRouter`, which asks these impls; the
 //! docs function merges every function's routes and [`finish`]es the result.
 
+use crate::auth::session_cookie::{SessionMode, WithCookie, MODE_HEADER};
 use crate::auth::{AuthUser, OptionalUser, Require};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ClientAddress, Json, OptionalJson, Path, Query, RawBody};
@@ -306,6 +307,41 @@ impl<T: JsonSchema> OperationInput for Path<T> {
 }
 
 impl OperationInput for ClientAddress {}
+
+impl OperationInput for SessionMode {
+    fn operation_input(_ctx: &mut GenContext, operation: &mut Operation) {
+        operation
+            .parameters
+            .push(ReferenceOr::Item(Parameter::Header {
+                parameter_data: parameter_data(
+                    MODE_HEADER,
+                    Some(
+                        "`cookie` (the web app): the refresh token travels in an HttpOnly cookie \
+                     scoped to /api/auth instead of the body, and refresh and logout read it \
+                     from there.",
+                    ),
+                    false,
+                    json_schema!({"type": "string", "enum": ["cookie"]}),
+                ),
+                style: aide::openapi::HeaderStyle::Simple,
+            }));
+    }
+}
+
+impl<R: OperationOutput> OperationOutput for WithCookie<R> {
+    type Inner = R::Inner;
+
+    fn operation_response(ctx: &mut GenContext, operation: &mut Operation) -> Option<Response> {
+        R::operation_response(ctx, operation)
+    }
+
+    fn inferred_responses(
+        ctx: &mut GenContext,
+        operation: &mut Operation,
+    ) -> Vec<(Option<u16>, Response)> {
+        R::inferred_responses(ctx, operation)
+    }
+}
 
 impl OperationInput for RawBody {
     fn operation_input(ctx: &mut GenContext, operation: &mut Operation) {

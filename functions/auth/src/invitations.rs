@@ -8,6 +8,7 @@ use crate::sessions::{self, Session};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use loaf_shared::auth::session_cookie::{SessionMode, WithCookie};
 use loaf_shared::auth::{password, secret_token};
 use loaf_shared::extract::{Json, Path};
 use loaf_shared::profile::Profile;
@@ -105,8 +106,9 @@ pub struct Acceptance {
 pub async fn accept(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    mode: SessionMode,
     Json(body): Json<Acceptance>,
-) -> ApiResult<Created<Session>> {
+) -> ApiResult<WithCookie<Created<Session>>> {
     let profile = body.profile.validated("profile.")?;
     check_terms(&state, body.accept_terms, &body.terms_version)?;
     let email = {
@@ -150,5 +152,5 @@ pub async fn accept(
     .await?;
     let session = sessions::start(&state, &mut tx, user_id).await?;
     tx.commit().await?;
-    Ok(Created(session))
+    Ok(sessions::deliver(&state, &mode, session, Created))
 }

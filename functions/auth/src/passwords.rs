@@ -6,6 +6,7 @@ use crate::registration::check_password;
 use crate::sessions::{self, Session};
 use crate::throttle;
 use axum::extract::State;
+use loaf_shared::auth::session_cookie::{SessionMode, WithCookie};
 use loaf_shared::auth::{password, AuthUser};
 use loaf_shared::domain::Email;
 use loaf_shared::email::{outbox, Mail};
@@ -29,8 +30,9 @@ pub async fn change_password(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
     user: AuthUser,
+    mode: SessionMode,
     Json(body): Json<ChangePassword>,
-) -> ApiResult<Json<Session>> {
+) -> ApiResult<WithCookie<Json<Session>>> {
     // Guessing the current password with a stolen access token is throttled
     // like signing in.
     let keys = throttle::Keys::new(&user.email, address.as_deref());
@@ -56,7 +58,7 @@ pub async fn change_password(
     let session = sessions::start(&state, &mut tx, user.id).await?;
     tx.commit().await?;
     state.mailer.deliver_now(&state.db, &[mail]).await;
-    Ok(Json(session))
+    Ok(sessions::deliver(&state, &mode, session, Json))
 }
 
 /// Stores `hash`, ends every session and queues the "password changed"

@@ -6,6 +6,7 @@
 use crate::throttle;
 use axum::extract::State;
 use axum::http::StatusCode;
+use loaf_shared::auth::session_cookie::{SessionMode, WithCookie};
 use loaf_shared::auth::{password, secret_token, AuthUser};
 use loaf_shared::domain::UserStatus;
 use loaf_shared::extract::{ClientAddress, Json};
@@ -23,8 +24,32 @@ pub struct Session {
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: u64,
-    pub refresh_token: String,
+    /// Absent when the client asked for it as a cookie (`X-Loaf-Session:
+    /// cookie`, the web app): page scripts never see it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
     pub user: SessionUser,
+}
+
+/// A session answer as the client asked to keep it: the refresh token in
+/// the body, or moved into an HttpOnly cookie.
+pub fn deliver<R>(
+    state: &AppState,
+    mode: &SessionMode,
+    mut session: Session,
+    wrap: impl FnOnce(Session) -> R,
+) -> WithCookie<R> {
+    let set_cookie = match &session.refresh_token {
+        Some(token) => mode.keep(token, state.config.auth.refresh_token_ttl),
+        None => None,
+    };
+    if set_cookie.is_some() {
+        session.refresh_token = None;
+    }
+    WithCookie {
+        reply: wrap(session),
+        set_cookie,
+    }
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
@@ -80,7 +105,7 @@ async fn issue(
         access_token,
         token_type: "Bearer",
         expires_in: state.config.auth.access_token_ttl.as_secs(),
-        refresh_token,
+        refresh_token: Some(refresh_token),
         user,
     })
 }
@@ -138,8 +163,9 @@ struct LoginRow {
 pub async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
+    mode: SessionMode,
     Json(body): Json<Credentials>,
-) -> ApiResult<Json<Session>> {
+) -> ApiResult<WithCookie<Json<Session>>> {
     if body.email.trim().is_empty() || body.email.len() > 254 {
         return Err(ApiError::invalid(
             "email",
@@ -185,13 +211,15 @@ pub async fn login(
     .await?;
     let session = start(&state, &mut tx, user.id).await?;
     tx.commit().await?;
-    Ok(Json(session))
+    Ok(deliver(&state, &mode, session, Json))
 }
 
-#[derive(Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Deserialize, Default, JsonSchema)]
+#[serde(default, deny_unknown_fields)]
 pub struct RefreshRequest {
-    refresh_token: String,
+    /// Required unless the client keeps it as a cookie (`X-Loaf-Session:
+    /// cookie`).
+    refresh_token: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -213,17 +241,19 @@ fn session_ended(code: &'static str, message: &str) -> ApiError {
 /// `POST /api/auth/refresh`
 pub async fn refresh(
     State(state): State<AppState>,
+    mode: SessionMode,
     Json(body): Json<RefreshRequest>,
-) -> ApiResult<Json<Session>> {
+) -> ApiResult<WithCookie<Json<Session>>> {
     let invalid = || {
         session_ended(
             "invalid_refresh_token",
             "This session is not valid: sign in again.",
         )
     };
-    if !secret_token::looks_valid(&body.refresh_token) {
-        return Err(invalid());
-    }
+    let token = mode
+        .refresh_token(body.refresh_token)
+        .filter(|t| secret_token::looks_valid(t))
+        .ok_or_else(invalid)?;
     let mut tx = state.db.begin().await?;
     let row: Option<RefreshRow> = sqlx::query_as(
         "SELECT t.user_id, t.family_id, t.token_version, t.used_at IS NOT NULL AS used, \
@@ -232,7 +262,7 @@ pub async fn refresh(
          FROM refresh_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1 FOR UPDATE OF t",
     )
-    .bind(secret_token::hash(&body.refresh_token))
+    .bind(secret_token::hash(&token))
     .fetch_optional(&mut *tx)
     .await?;
     let row = row.ok_or_else(invalid)?;
@@ -266,12 +296,12 @@ pub async fn refresh(
         ));
     }
     sqlx::query("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1")
-        .bind(secret_token::hash(&body.refresh_token))
+        .bind(secret_token::hash(&token))
         .execute(&mut *tx)
         .await?;
     let session = issue(&state, &mut tx, row.user_id, row.family_id).await?;
     tx.commit().await?;
-    Ok(Json(session))
+    Ok(deliver(&state, &mode, session, Json))
 }
 
 #[derive(Deserialize, Default, JsonSchema)]
@@ -290,20 +320,35 @@ pub struct LogoutRequest {
 pub async fn logout(
     State(state): State<AppState>,
     user: Result<AuthUser, ApiError>,
+    mode: SessionMode,
     Json(body): Json<LogoutRequest>,
-) -> ApiResult<NoContent> {
+) -> ApiResult<WithCookie<NoContent>> {
+    let ended = WithCookie {
+        reply: NoContent,
+        set_cookie: mode.clear(),
+    };
     if body.everywhere {
         let user = user?;
         let mut tx = state.db.begin().await?;
         loaf_shared::auth::end_all_sessions(&mut tx, user.id).await?;
         tx.commit().await?;
-        return Ok(NoContent);
+        return Ok(ended);
     }
-    let token = body.refresh_token.ok_or_else(|| ApiError::Validation {
-        field: "refresh_token".into(),
-        code: "required",
-        message: "refresh_token is required (or send everywhere: true with an access token)".into(),
-    })?;
+    let token = mode.refresh_token(body.refresh_token);
+    let token = match token {
+        Some(token) => token,
+        // A browser whose cookie is already gone has nothing to end.
+        None if mode.is_cookie() => return Ok(ended),
+        None => {
+            return Err(ApiError::Validation {
+                field: "refresh_token".into(),
+                code: "required",
+                message:
+                    "refresh_token is required (or send everywhere: true with an access token)"
+                        .into(),
+            })
+        }
+    };
     if secret_token::looks_valid(&token) {
         sqlx::query(
             "UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = \
@@ -313,5 +358,5 @@ pub async fn logout(
         .execute(&state.db)
         .await?;
     }
-    Ok(NoContent)
+    Ok(ended)
 }

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use loaf_shared::auth::{OptionalUser, Require};
 use loaf_shared::domain::{money, Email};
-use loaf_shared::extract::{ClientAddress, Json};
+use loaf_shared::extract::{ClientAddress, Json, Path};
 use loaf_shared::memberships::org_settings;
 use loaf_shared::payments::{Bookkeeping, CheckoutRequest, LineItem};
 use loaf_shared::permissions::perm;
@@ -340,4 +340,37 @@ pub async fn record(
     let donation = donations::load(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Created(donation))
+}
+
+/// Where an online gift stands, for the page the provider sends the donor
+/// back to (anonymous donors included: the provider's session id, which
+/// only the donor's browser was given, finds the gift).
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[schemars(rename = "GiftStatus")]
+pub struct GiftStatus {
+    /// `pending` until the provider's webhook says the money came in.
+    #[schemars(extend("enum" = ["pending", "completed", "failed"]))]
+    status: String,
+    amount_cents: i64,
+    currency: Option<String>,
+    /// Once completed.
+    receipt_number: Option<String>,
+}
+
+/// `GET /api/donations/checkout/{session_id}`
+pub async fn checkout_status(
+    State(state): State<AppState>,
+    Path(session_id): Path<String>,
+) -> ApiResult<Json<GiftStatus>> {
+    if !loaf_shared::payments::looks_like_session_id(&session_id) {
+        return Err(ApiError::NotFound);
+    }
+    let found: Option<GiftStatus> = sqlx::query_as(
+        "SELECT status::text AS status, amount_cents::bigint AS amount_cents, currency, receipt_number \
+         FROM donations WHERE stripe_checkout_session_id = $1",
+    )
+    .bind(&session_id)
+    .fetch_optional(&state.db)
+    .await?;
+    found.map(Json).ok_or(ApiError::NotFound)
 }

@@ -56,6 +56,10 @@ pub fn api() -> ApiRouter<AppState> {
             get_with(donations::export, summary("Export donations as CSV")),
         )
         .api_route(
+            "/api/donations/checkout/{session_id}",
+            get_with(gifts::checkout_status, summary("An online gift, by its checkout")),
+        )
+        .api_route(
             "/api/donations/{id}",
             get_with(donations::show, summary("One donation")),
         )

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use loaf_shared::auth::AuthUser;
 use loaf_shared::domain::{money, UserStatus};
-use loaf_shared::extract::Json;
+use loaf_shared::extract::{Json, Path};
 use loaf_shared::memberships;
 use loaf_shared::payments::{Bookkeeping, CheckoutRequest, LineItem};
 use loaf_shared::reply::Created;
@@ -173,4 +173,45 @@ pub async fn create(
         starts_at: terms.starts_at,
         ends_at: terms.ends_at,
     }))
+}
+
+/// Where a membership checkout stands, for the page the provider sends the
+/// payer back to: it waits until the webhook has made the payment count.
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[schemars(rename = "MembershipCheckoutStatus")]
+pub struct CheckoutStatus {
+    /// `open` (not paid yet, or the provider has not told us), `paid`,
+    /// `failed`, `expired` or `refunded`.
+    #[schemars(extend("enum" = ["open", "paid", "failed", "expired", "refunded"]))]
+    status: String,
+    total_cents: i64,
+    currency: String,
+    /// The membership the payment made or extended, once paid.
+    subscription_id: Option<Uuid>,
+    /// Its period, once paid.
+    starts_at: Option<DateTime<Utc>>,
+    ends_at: Option<DateTime<Utc>>,
+}
+
+/// `GET /api/subscriptions/checkout/{session_id}`: one of the caller's own
+/// checkouts, by the provider's session id (the return URL carries it).
+pub async fn status(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(session_id): Path<String>,
+) -> ApiResult<Json<CheckoutStatus>> {
+    if !loaf_shared::payments::looks_like_session_id(&session_id) {
+        return Err(ApiError::NotFound);
+    }
+    let found: Option<CheckoutStatus> = sqlx::query_as(
+        "SELECT c.status, c.total_cents::bigint AS total_cents, c.currency, c.subscription_id, \
+                s.start_date AS starts_at, s.end_date AS ends_at \
+         FROM membership_checkouts c LEFT JOIN subscriptions s ON s.id = c.subscription_id \
+         WHERE c.provider_session_id = $1 AND c.user_id = $2",
+    )
+    .bind(&session_id)
+    .bind(user.id)
+    .fetch_optional(&state.db)
+    .await?;
+    found.map(Json).ok_or(ApiError::NotFound)
 }

@@ -152,6 +152,10 @@ pub fn api() -> ApiRouter<AppState> {
             ),
         )
         .api_route(
+            "/api/subscriptions/checkout/{session_id}",
+            get_with(checkout::status, summary("One of your online payments")),
+        )
+        .api_route(
             "/api/subscriptions/checkout",
             post_with(
                 checkout::create,

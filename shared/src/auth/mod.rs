@@ -7,6 +7,7 @@ pub mod jwt;
 pub mod password;
 mod permission_cache;
 pub mod secret_token;
+pub mod session_cookie;
 
 pub use extractor::{AuthUser, OptionalUser, Require};
 pub use jwt::{Claims, TokenError, TokenKeys};

@@ -9,3 +9,14 @@ pub mod signature;
 
 pub use keys::{Payments, FRESH_FOR};
 pub use provider::{Bookkeeping, CheckoutRequest, CheckoutSession, LineItem, Provider};
+
+/// `true` for what a provider's checkout session id can be (`cs_test_a1B2…`:
+/// letters, digits and underscores, at most 255): anything else names no
+/// session and is not worth a query.
+pub fn looks_like_session_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 255
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}

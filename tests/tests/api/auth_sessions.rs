@@ -418,3 +418,108 @@ async fn a_tampered_or_foreign_access_token_is_refused() {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{token}");
     }
 }
+
+/// A request through the API with `headers`, answering status, headers and
+/// JSON body.
+async fn send(
+    app: &loaf_tests::TestApp,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: serde_json::Value,
+) -> loaf_tests::Reply {
+    use tower::ServiceExt;
+    let mut req = http::Request::post(path).header("content-type", "application/json");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = app
+        .api()
+        .oneshot(req.body(axum::body::Body::from(body.to_string())).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    loaf_tests::Reply {
+        status,
+        headers,
+        body: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+/// The `name=value` part of a reply's `Set-Cookie`.
+fn cookie_of(reply: &loaf_tests::Reply) -> String {
+    let set = reply.headers["set-cookie"].to_str().unwrap();
+    set.split(';').next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_web_app_keeps_its_refresh_token_in_a_cookie_page_scripts_cannot_read() {
+    let app = spawn_app().await;
+    verified_applicant(&app, "ada@example.org").await;
+    let web = ("x-loaf-session", "cookie");
+    let signed_in = send(
+        &app,
+        "/api/auth/login",
+        &[web],
+        json!({"email": "ada@example.org", "password": PASSWORD}),
+    )
+    .await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{:?}", signed_in.body);
+    assert!(
+        signed_in.body.get("refresh_token").is_none(),
+        "not in the body"
+    );
+    let set = signed_in.headers["set-cookie"].to_str().unwrap();
+    for part in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/api/auth"] {
+        assert!(set.contains(part), "{set}");
+    }
+    let cookie = cookie_of(&signed_in);
+
+    // The cookie is read only with the header: a page of another site could
+    // make the browser send the cookie (it will not: SameSite) but cannot
+    // add the header without the API's leave.
+    let forged = send(&app, "/api/auth/refresh", &[("cookie", &cookie)], json!({})).await;
+    assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+    let refreshed = send(
+        &app,
+        "/api/auth/refresh",
+        &[web, ("cookie", &cookie)],
+        json!({}),
+    )
+    .await;
+    assert_eq!(refreshed.status, StatusCode::OK, "{:?}", refreshed.body);
+    assert!(refreshed.body.get("refresh_token").is_none());
+    let next = cookie_of(&refreshed);
+    assert_ne!(next, cookie, "each refresh rotates the cookie");
+    let access = refreshed.body["access_token"].as_str().unwrap().to_string();
+
+    // Signing out ends the session and clears the cookie.
+    let out = send(
+        &app,
+        "/api/auth/logout",
+        &[web, ("cookie", &next)],
+        json!({}),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert!(out.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    let again = send(
+        &app,
+        "/api/auth/refresh",
+        &[web, ("cookie", &next)],
+        json!({}),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+    let me = call(&app.api(), Method::GET, "/api/auth/me", Some(&access), None).await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED);
+    // A browser without the cookie signs out without an error.
+    let gone = send(&app, "/api/auth/logout", &[web], json!({})).await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+}

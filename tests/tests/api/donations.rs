@@ -81,6 +81,32 @@ async fn a_public_donation_completes_once_with_a_numbered_receipt() {
     assert_eq!(done.body["status"], "completed");
     let year = chrono::Utc::now().format("%Y").to_string();
     assert_eq!(done.body["receipt_number"], format!("{year}-000001"));
+    // The anonymous donor's return page finds the gift by its checkout.
+    let returned = call(
+        &app.api(),
+        Method::GET,
+        &format!("/api/donations/checkout/{}", session_id(&r)),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(returned.status, StatusCode::OK, "{:?}", returned.body);
+    assert_eq!(
+        (
+            returned.body["status"].as_str(),
+            returned.body["receipt_number"].as_str()
+        ),
+        (Some("completed"), Some(format!("{year}-000001").as_str()))
+    );
+    let unknown = call(
+        &app.api(),
+        Method::GET,
+        "/api/donations/checkout/cs_test_nothing",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     let mail = app.mail_to("grace@example.org").await;
     assert_eq!(mail.len(), 1, "one receipt, however often the event comes");
     assert_eq!(mail[0].kind, "donation_receipt");

@@ -102,12 +102,26 @@ async fn a_validated_member_pays_online_once_even_when_the_event_is_redelivered(
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("EUR 30.00"));
     assert_eq!(app.status_of(member.id).await, "payment_pending");
+    // The return page asks where the payment stands: not counted yet.
+    let returned = format!("/api/subscriptions/checkout/{}", session_id(&r));
+    let waiting = call(&app.api(), Method::GET, &returned, Some(&token), None).await;
+    assert_eq!(waiting.status, StatusCode::OK, "{:?}", waiting.body);
+    assert_eq!(waiting.body["status"], "open");
+    assert!(waiting.body["subscription_id"].is_null());
+    // Nobody else's checkout is found this way.
+    let (_, other) = payer(&app, "active").await;
+    let theirs = call(&app.api(), Method::GET, &returned, Some(&other), None).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
 
     let paid = app.payments.pay(&session_id(&r)).await.expect("paid");
     let first = deliver(&app, &paid).await;
     assert_eq!(first.status, StatusCode::OK, "{:?}", first.body);
     assert_eq!(first.body["outcome"], "membership_paid");
     assert_eq!(app.status_of(member.id).await, "active");
+    let counted = call(&app.api(), Method::GET, &returned, Some(&token), None).await;
+    assert_eq!(counted.body["status"], "paid");
+    assert_eq!(counted.body["total_cents"], 3000);
+    assert!(counted.body["ends_at"].is_string());
     let role: String = sqlx::query_scalar(
         "SELECT r.code FROM users u JOIN roles r ON r.id = u.role_id WHERE u.id = $1",
     )
