@@ -31,6 +31,8 @@ pub struct Settings {
     /// A long-lived (7-day) link to the logo; ask again for a fresh one.
     logo_url: Option<String>,
     logo_expires_at: Option<DateTime<Utc>>,
+    /// The version of the terms of service a registration must accept.
+    terms_version: String,
 }
 
 async fn read(conn: &mut PgConnection, state: &AppState) -> ApiResult<Settings> {
@@ -58,6 +60,7 @@ async fn read(conn: &mut PgConnection, state: &AppState) -> ApiResult<Settings> 
             .as_ref()
             .map(|_| Utc::now() + chrono::Duration::seconds(LOGO_LINK.as_secs() as i64)),
         logo_url,
+        terms_version: state.config.auth.terms_version.clone(),
     })
 }
 

@@ -33,7 +33,8 @@ pub fn api() -> ApiRouter<AppState> {
         )
         .api_route(
             "/api/events/{id}/rsvp",
-            put_with(rsvps::answer, summary("Answer an invitation to an event")),
+            put_with(rsvps::answer, summary("Answer an invitation to an event"))
+                .get_with(rsvps::mine, summary("Your answer to an event")),
         )
         .api_route(
             "/api/events/{id}/rsvps",

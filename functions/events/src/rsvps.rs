@@ -40,10 +40,30 @@ pub struct Rsvp {
     updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct MyAnswer {
     status: String,
     waitlisted: bool,
+}
+
+/// `GET /api/events/{id}/rsvp`: the caller's own answer to the event (404
+/// when they have not answered).
+pub async fn mine(
+    State(state): State<AppState>,
+    member: Require<perm::EventsRsvp>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<MyAnswer>> {
+    let mut conn = state.db.acquire().await?;
+    visible(&mut conn, id, Sight::of(Some(&member.user))).await?;
+    let answer: Option<MyAnswer> = sqlx::query_as(
+        "SELECT rsvp_status::text AS status, waitlisted FROM event_rsvps \
+         WHERE event_id = $1 AND user_id = $2",
+    )
+    .bind(id)
+    .bind(member.user.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    answer.map(Json).ok_or(ApiError::NotFound)
 }
 
 /// Promotes the earliest waiting "yes" answers into freed seats.

@@ -88,6 +88,25 @@ pub fn router(state: AppState) -> Router {
         ))
 }
 
+/// The API under `/api`, as [`router`] serves it, and the web app on every
+/// other path: one origin, as CloudFront gives them in AWS.
+pub fn with_web(api: Router, web: Router) -> Router {
+    Router::new().fallback(move |req: Request| {
+        let path = req.uri().path();
+        let target = if path == "/api" || path.starts_with("/api/") {
+            api.clone()
+        } else {
+            web.clone()
+        };
+        async move {
+            match target.oneshot(req).await {
+                Ok(res) => res,
+                Err(never) => match never {},
+            }
+        }
+    })
+}
+
 async fn dispatch(functions: Functions, req: Request) -> Response {
     let target = match owner(req.uri().path()) {
         Some(Function::Auth) => functions.auth,

@@ -26,6 +26,11 @@ impl Project {
         Ok(Project { root })
     }
 
+    /// The project's folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// `.loaf/`, created on demand.
     pub fn state_dir(&self) -> anyhow::Result<PathBuf> {
         let dir = self.root.join(".loaf");

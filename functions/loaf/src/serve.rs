@@ -5,6 +5,7 @@ use crate::local_payments::{self, LocalPayments};
 use crate::local_postgres::{self, ensure_database, Cluster, Durability};
 use crate::local_s3::{self, LocalS3};
 use crate::project::{random_hex, write_private, Project};
+use crate::web;
 use anyhow::Context;
 use loaf_migrate::NewAdmin;
 use loaf_shared::config::{AppRoleConfig, Config, DbConfig, DEFAULT_APP_ROLE};
@@ -77,6 +78,9 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
         if !env_is_set("JWT_SECRET") {
             local.insert("JWT_SECRET", project.secret("jwt-secret")?);
         }
+        // Links in emails open the web app this server serves.
+        let url = format!("http://{}", listener.local_addr()?);
+        local.insert("FRONTEND_URL", url.clone());
         if !env_is_set("EMAIL_FROM") && !env_is_set("MAIL_DIR") {
             let mail_dir = state_dir.join("mail");
             local.insert("MAIL_DIR", mail_dir.to_string_lossy().into_owned());
@@ -119,13 +123,25 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
         // What the jobs function's schedule does in AWS: deliver whatever
         // the handlers left in the outbox (retries, anonymous flows).
         let sender = tokio::spawn(send_mail_forever(pool.clone(), mailer.clone()));
-        let app = gateway::router(AppState::new(config, pool, storage, mailer));
+        let storage_origin = config
+            .storage
+            .endpoint
+            .clone()
+            .unwrap_or_else(|| format!("https://{}.s3.amazonaws.com", config.storage.bucket));
+        let api = gateway::router(AppState::new(config, pool, storage, mailer));
+        let (app, web_line) = match web::prepare(&web::source_dir(project.root())) {
+            web::Prepared::Ready(dist) => (
+                gateway::with_web(api, web::router(dist.clone(), &storage_origin)),
+                format!("{url}/ (built in {})", dist.display()),
+            ),
+            web::Prepared::Skipped(why) => (api, why),
+        };
 
-        let url = format!("http://{}", listener.local_addr()?);
         println!(
             "LOAF API ready on {url} ({:.1} s)",
             started.elapsed().as_secs_f64()
         );
+        println!("  web app     {web_line}");
         println!("  health      curl {url}/api/health");
         match &cluster {
             Some(c) => println!(

@@ -2,57 +2,12 @@
 //! an empty project folder, then `migrate` and `create-admin` against it,
 //! and the one-line errors for what can go wrong.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::path::Path;
+use std::process::Output;
 
-const LOAF: &str = env!("CARGO_BIN_EXE_loaf");
+mod common;
 
-/// A command with none of the variables that would bypass the defaults.
-fn loaf(dir: &Path) -> Command {
-    let mut cmd = Command::new(LOAF);
-    cmd.current_dir(dir)
-        .stdin(Stdio::null())
-        .env("RUST_LOG", "warn")
-        .env_remove("DATABASE_URL")
-        .env_remove("S3_BUCKET")
-        .env_remove("JWT_SECRET")
-        .env_remove("PORT")
-        .env_remove("ADMIN_EMAIL")
-        .env_remove("ADMIN_PASSWORD");
-    cmd
-}
-
-/// An empty project folder, removed when dropped.
-struct TempProject(PathBuf);
-
-impl std::ops::Deref for TempProject {
-    type Target = Path;
-    fn deref(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempProject {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn temp_project() -> TempProject {
-    let dir = std::env::temp_dir().join(format!(
-        "loaf-cli-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    TempProject(dir)
-}
+use common::{loaf, temp_project, Server};
 
 /// The single line a failing command printed, checked to be one line.
 fn one_line_error(out: &Output) -> String {
@@ -61,89 +16,6 @@ fn one_line_error(out: &Output) -> String {
     assert_eq!(stderr.lines().count(), 1, "one line, no trace: {stderr}");
     assert!(stderr.starts_with("error: "), "{stderr}");
     stderr
-}
-
-/// A running `loaf serve`; killed if the test fails half-way.
-struct Server {
-    child: Child,
-    banner: Vec<String>,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Server {
-    fn start(dir: &Path) -> Server {
-        let mut child = loaf(dir)
-            .args(["serve", "--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let mut banner = Vec::new();
-        while !banner.iter().any(|l: &String| l.starts_with("Ctrl-C")) {
-            let line = rx
-                .recv_timeout(Duration::from_secs(120))
-                .expect("serve prints its banner");
-            banner.push(line);
-        }
-        Server {
-            child,
-            banner,
-            lines: rx,
-        }
-    }
-
-    /// The next printed line containing `needle`.
-    fn wait_for(&self, needle: &str) -> String {
-        loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(30))
-                .unwrap_or_else(|_| panic!("serve prints a line with {needle}"));
-            if line.contains(needle) {
-                return line;
-            }
-        }
-    }
-
-    fn field(&self, prefix: &str) -> String {
-        self.banner
-            .iter()
-            .find_map(|l| l.trim().strip_prefix(prefix))
-            .unwrap_or_else(|| panic!("no {prefix} in {:?}", self.banner))
-            .trim()
-            .to_string()
-    }
-
-    fn url(&self) -> String {
-        let first = &self.banner[0];
-        let start = first.find("http://").unwrap();
-        first[start..]
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .to_string()
-    }
-
-    fn terminate(mut self) -> std::process::ExitStatus {
-        // SAFETY: sending a signal to our own child process.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let status = self.child.wait().unwrap();
-        std::mem::forget(self);
-        status
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
 }
 
 /// POSTs `body` to `url`; answers the status and JSON body.

@@ -291,6 +291,26 @@ async fn two_members_racing_for_the_last_seat_cannot_both_get_it() {
         .unwrap();
     let r = rsvp(&app, &members[seated_index].1, &id, "no").await;
     assert_eq!(r.body["status"], "no");
+    // Each member reads their own answer back; one who never answered has none.
+    let mine = call(
+        &app.api(),
+        Method::GET,
+        &format!("/api/events/{id}/rsvp"),
+        Some(&members[seated_index].1),
+        None,
+    )
+    .await;
+    assert_eq!(mine.body, json!({"status": "no", "waitlisted": false}));
+    let (_, silent) = member(&app).await;
+    let none = call(
+        &app.api(),
+        Method::GET,
+        &format!("/api/events/{id}/rsvp"),
+        Some(&silent),
+        None,
+    )
+    .await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND);
     let shown = call(
         &app.api(),
         Method::GET,

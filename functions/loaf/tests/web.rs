@@ -1,0 +1,83 @@
+//! The web app's journeys in a real browser, run by the README's test
+//! command: a `loaf serve` of its own in an empty project folder (which
+//! builds the web app if needed), then the Playwright suite of `web/`
+//! against it, in Debian's Chromium. Needs Node.js 20+ and Chromium
+//! (`apt-get install chromium`); says so if they are missing.
+
+mod common;
+
+use common::{temp_project, Server};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn web_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../web")
+        .canonicalize()
+        .expect("the web app's folder")
+}
+
+fn chromium() -> PathBuf {
+    std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
+}
+
+/// Installs the app's packages from the lockfile when they are missing or
+/// older than it.
+fn install(web: &Path) {
+    let installed = web.join("node_modules/.package-lock.json");
+    let fresh = match (
+        std::fs::metadata(&installed).and_then(|m| m.modified()),
+        std::fs::metadata(web.join("package-lock.json")).and_then(|m| m.modified()),
+    ) {
+        (Ok(installed), Ok(lock)) => installed >= lock,
+        _ => false,
+    };
+    if !fresh {
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(web)
+            .status()
+            .expect("npm runs");
+        assert!(status.success(), "npm ci failed in {}", web.display());
+    }
+}
+
+#[test]
+fn the_members_journeys_pass_in_a_real_browser() {
+    assert!(
+        Command::new("npx").arg("--version").output().is_ok(),
+        "the browser tests need Node.js 20 or later (npx on PATH)"
+    );
+    assert!(
+        chromium().is_file(),
+        "the browser tests need Chromium at {} (apt-get install chromium), or CHROMIUM naming it",
+        chromium().display()
+    );
+    let web = web_dir();
+    install(&web);
+    let dir = temp_project();
+    let server = Server::start_with(&dir, &[("LOAF_WEB_DIR", &web)]);
+    assert!(
+        server.field("web app").starts_with("http://"),
+        "serve built and serves the web app: {}",
+        server.field("web app")
+    );
+    let login = server.field("superadmin");
+    let (email, rest) = login.split_once(" / ").expect("the superadmin's login");
+    let password = rest.split_whitespace().next().expect("its password");
+
+    let status = Command::new("npx")
+        .args(["playwright", "test"])
+        .current_dir(&web)
+        .env("BASE_URL", server.url())
+        .env("LOAF_MAIL_DIR", dir.join(".loaf/mail"))
+        .env("LOAF_ADMIN_EMAIL", email)
+        .env("LOAF_ADMIN_PASSWORD", password)
+        .env("CHROMIUM", chromium())
+        .status()
+        .expect("Playwright runs");
+    assert!(status.success(), "the browser journeys failed (see above)");
+    server.terminate();
+}

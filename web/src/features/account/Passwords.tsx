@@ -1,0 +1,91 @@
+import { useLocation } from "preact-iso";
+import { useState } from "preact/hooks";
+import { api, unwrap } from "../../api/client";
+import { Submit, TextField } from "../../components/fields";
+import { useForm } from "../../components/form";
+import { Notice, Problem } from "../../components/Notice";
+import { Page } from "../../components/Page";
+import { t } from "../../i18n";
+
+export function ForgotPassword() {
+  const form = useForm({ email: "" });
+  const [sent, setSent] = useState(false);
+  return (
+    <Page title={t("forgot.title")}>
+      {sent ? (
+        <Notice>{t("forgot.sent")}</Notice>
+      ) : (
+        <>
+          <p>{t("forgot.intro")}</p>
+          <form
+            noValidate
+            onSubmit={form.submit(async (values) => {
+              await unwrap(
+                api.POST("/api/auth/forgot-password", { body: { email: values.email.trim() } }),
+              );
+              setSent(true);
+            })}
+          >
+            {form.problem && <Problem>{form.problem}</Problem>}
+            <TextField
+              field="email"
+              label={t("signIn.email")}
+              type="email"
+              autocomplete="email"
+              required
+              value={form.values.email}
+              error={form.error("email")}
+              onInput={(value) => form.set("email", value)}
+            />
+            <Submit busy={form.busy}>{t("forgot.submit")}</Submit>
+          </form>
+        </>
+      )}
+    </Page>
+  );
+}
+
+/** The page the reset email opens. */
+export function ResetPassword() {
+  const { query } = useLocation();
+  const form = useForm({ new_password: "" });
+  const [done, setDone] = useState(false);
+  return (
+    <Page title={t("reset.title")}>
+      {done ? (
+        <>
+          <Notice>{t("reset.done")}</Notice>
+          <p>
+            <a href="/login">{t("signIn.submit")}</a>
+          </p>
+        </>
+      ) : (
+        <form
+          noValidate
+          onSubmit={form.submit(async (values) => {
+            await unwrap(
+              api.POST("/api/auth/reset-password", {
+                body: { token: query.token ?? "", new_password: values.new_password },
+              }),
+            );
+            setDone(true);
+          })}
+        >
+          {form.problem && <Problem>{form.problem}</Problem>}
+          <TextField
+            field="new_password"
+            label={t("password.new")}
+            type="password"
+            autocomplete="new-password"
+            required
+            hint={t("register.passwordRules")}
+            value={form.values.new_password}
+            error={form.error("new_password") ?? form.error("token")}
+            onInput={(value) => form.set("new_password", value)}
+          />
+          <Submit busy={form.busy}>{t("reset.submit")}</Submit>
+        </form>
+      )}
+    </Page>
+  );
+}

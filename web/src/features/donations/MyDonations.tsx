@@ -1,0 +1,43 @@
+import { api, unwrap } from "../../api/client";
+import { useSettings } from "../../org/settings";
+import { Loaded, useLoad } from "../../components/Loaded";
+import { Page } from "../../components/Page";
+import { day, money } from "../../format";
+import { t } from "../../i18n";
+
+/** The member's own gifts, with their receipt numbers. */
+export function MyDonations() {
+  const { time_zone, currency } = useSettings();
+  const [donations, reload] = useLoad(
+    () => unwrap(api.GET("/api/donations", { params: { query: { per_page: 100 } } })),
+    [],
+  );
+  return (
+    <Page title={t("donations.title")}>
+      <Loaded
+        state={donations}
+        reload={reload}
+        empty={t("donations.none")}
+        isEmpty={(p) => p.items.length === 0}
+      >
+        {(p) => (
+          <ul class="cards">
+            {p.items.map((d) => (
+              <li key={d.id}>
+                <strong>{money(d.amount_cents, d.currency ?? currency)}</strong>
+                <span class="meta">
+                  {day(d.donated_at ?? d.created_at, time_zone)} ·{" "}
+                  {d.receipt_number
+                    ? t("donations.receipt", { number: d.receipt_number })
+                    : d.status === "pending"
+                      ? t("donations.pending")
+                      : t("donations.failed")}
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Loaded>
+    </Page>
+  );
+}

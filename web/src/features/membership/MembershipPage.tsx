@@ -1,0 +1,171 @@
+import { useState } from "preact/hooks";
+import { api, unwrap } from "../../api/client";
+import type { Me } from "../../auth/me";
+import { useSettings } from "../../org/settings";
+import { Submit, TextField } from "../../components/fields";
+import { useForm } from "../../components/form";
+import { Loaded, useLoad } from "../../components/Loaded";
+import { Problem } from "../../components/Notice";
+import { Page } from "../../components/Page";
+import { day, fromCents, money, toCents } from "../../format";
+import { t, type MessageKey } from "../../i18n";
+import { payWhatYouCan, startingAmount, type Plan } from "./plans";
+
+/** Statuses that may pay a membership. */
+const PAYING = ["payment_pending", "active", "expired"];
+
+/** Where the member stands, what to do next, the plans, the payments. */
+export function MembershipPage({ me }: { me: Me }) {
+  return (
+    <Page title={t("membership.title")}>
+      <p class={`status status-${me.status}`}>{t(`status.${me.status}` as MessageKey)}</p>
+      {me.status === "pending_email" && (
+        <p>
+          <a href="/verify-email">{t("verify.resend")}</a>
+        </p>
+      )}
+      {PAYING.includes(me.status) && <Plans />}
+      <History />
+    </Page>
+  );
+}
+
+function Plans() {
+  const [plans, reload] = useLoad(() => unwrap(api.GET("/api/plans")), []);
+  return (
+    <section aria-labelledby="plans">
+      <h2 id="plans">{t("membership.plans")}</h2>
+      <Loaded
+        state={plans}
+        reload={reload}
+        empty={t("membership.noPlans")}
+        isEmpty={(page) => page.items.length === 0}
+      >
+        {(page) => <Checkout plans={page.items} />}
+      </Loaded>
+    </section>
+  );
+}
+
+function Checkout({ plans }: { plans: Plan[] }) {
+  const { currency } = useSettings();
+  const [planId, setPlanId] = useState(plans[0]?.id ?? "");
+  const plan = plans.find((p) => p.id === planId) ?? plans[0];
+  const form = useForm({
+    amount: plan ? fromCents(startingAmount(plan)) : "",
+    donation: "",
+  });
+  if (!plan) return null;
+  const amount = payWhatYouCan(plan) ? toCents(form.values.amount) : plan.price_cents;
+  const donation = plan.allow_donation ? (toCents(form.values.donation || "0") ?? 0) : 0;
+  const total = (amount ?? 0) + donation;
+  return (
+    <form
+      noValidate
+      onSubmit={form.submit(async () => {
+        const checkout = await unwrap(
+          api.POST("/api/subscriptions/checkout", {
+            body: {
+              plan_id: plan.id,
+              amount_cents: payWhatYouCan(plan) ? (amount ?? -1) : null,
+              donation_cents: donation,
+            },
+          }),
+        );
+        window.location.assign(checkout.checkout_url);
+      })}
+    >
+      {form.problem && <Problem>{form.problem}</Problem>}
+      <fieldset>
+        <legend>{t("membership.plan")}</legend>
+        {plans.map((p) => (
+          <div class="field check" key={p.id}>
+            <input
+              type="radio"
+              id={`plan-${p.id}`}
+              name="plan"
+              value={p.id}
+              checked={p.id === plan.id}
+              onChange={() => {
+                setPlanId(p.id);
+                form.set("amount", fromCents(startingAmount(p)));
+              }}
+            />
+            <label htmlFor={`plan-${p.id}`}>
+              <strong>{p.name}</strong> ({t(`membership.cycle.${cycle(p)}` as MessageKey)}):{" "}
+              {payWhatYouCan(p)
+                ? t("membership.amountHint", {
+                    minimum: money(p.minimum_price_cents, currency),
+                    suggested: money(startingAmount(p), currency),
+                  })
+                : money(p.price_cents, currency)}
+              {p.description && <span class="hint"> {p.description}</span>}
+            </label>
+          </div>
+        ))}
+      </fieldset>
+      {payWhatYouCan(plan) && (
+        <TextField
+          field="amount_cents"
+          label={t("membership.amount", { currency })}
+          inputMode="decimal"
+          value={form.values.amount}
+          error={form.error("amount_cents")}
+          onInput={(value) => form.set("amount", value)}
+        />
+      )}
+      {plan.allow_donation && (
+        <TextField
+          field="donation_cents"
+          label={t("membership.donation", { currency })}
+          inputMode="decimal"
+          value={form.values.donation}
+          error={form.error("donation_cents")}
+          onInput={(value) => form.set("donation", value)}
+        />
+      )}
+      <Submit busy={form.busy}>{t("membership.pay", { total: money(total, currency) })}</Submit>
+    </form>
+  );
+}
+
+function cycle(plan: Plan): string {
+  return ["monthly", "quarterly", "yearly", "lifetime"].includes(plan.billing_cycle)
+    ? plan.billing_cycle
+    : "custom";
+}
+
+function History() {
+  const { time_zone, currency } = useSettings();
+  const [subscriptions, reload] = useLoad(() => unwrap(api.GET("/api/subscriptions/me")), []);
+  return (
+    <section aria-labelledby="history">
+      <h2 id="history">{t("membership.history")}</h2>
+      <Loaded
+        state={subscriptions}
+        reload={reload}
+        empty={t("membership.noHistory")}
+        isEmpty={(page) => page.items.length === 0}
+      >
+        {(page) => (
+          <ul class="cards">
+            {page.items.map((s) => (
+              <li key={s.id}>
+                <strong>{s.plan_name}</strong> — {money(s.total_cents, s.currency ?? currency)}
+                <span class="meta">
+                  {s.end_date
+                    ? t("membership.period", {
+                        start: day(s.start_date, time_zone),
+                        end: day(s.end_date, time_zone),
+                      })
+                    : t("membership.lifetime", { start: day(s.start_date, time_zone) })}{" "}
+                  · {s.status}
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Loaded>
+    </section>
+  );
+}
