@@ -47,14 +47,8 @@ pub fn prepare(dir: &Path) -> Prepared {
         );
     }
     eprintln!("Building the web app in {} …", dir.display());
-    if needs_install(dir) {
-        let installed = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(dir)
-            .status();
-        if !installed.is_ok_and(|s| s.success()) {
-            return Prepared::Skipped("npm ci failed (see above); serving the API only".into());
-        }
+    if !install(dir) {
+        return Prepared::Skipped("npm ci failed (see above); serving the API only".into());
     }
     let built = Command::new("npm")
         .args(["run", "build"])
@@ -107,13 +101,22 @@ fn is_stale(dir: &Path, dist: &Path) -> bool {
     }
 }
 
-fn needs_install(dir: &Path) -> bool {
-    match modified(&dir.join("node_modules/.package-lock.json")) {
-        None => true,
+/// Installs the app's packages from the lockfile (`npm ci`, its progress
+/// shown) when they are missing or older than the lockfile; false when that
+/// fails.
+pub fn install(dir: &Path) -> bool {
+    let fresh = match modified(&dir.join("node_modules/.package-lock.json")) {
+        None => false,
         Some(installed) => {
-            modified(&dir.join("package-lock.json")).is_some_and(|lock| lock > installed)
+            modified(&dir.join("package-lock.json")).is_none_or(|lock| lock <= installed)
         }
-    }
+    };
+    fresh
+        || Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(dir)
+            .status()
+            .is_ok_and(|s| s.success())
 }
 
 /// The app's files under `dist`, with the security headers of every page.

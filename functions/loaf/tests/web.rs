@@ -23,27 +23,6 @@ fn chromium() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
 }
 
-/// Installs the app's packages from the lockfile when they are missing or
-/// older than it.
-fn install(web: &Path) {
-    let installed = web.join("node_modules/.package-lock.json");
-    let fresh = match (
-        std::fs::metadata(&installed).and_then(|m| m.modified()),
-        std::fs::metadata(web.join("package-lock.json")).and_then(|m| m.modified()),
-    ) {
-        (Ok(installed), Ok(lock)) => installed >= lock,
-        _ => false,
-    };
-    if !fresh {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(web)
-            .status()
-            .expect("npm runs");
-        assert!(status.success(), "npm ci failed in {}", web.display());
-    }
-}
-
 #[test]
 fn the_members_journeys_pass_in_a_real_browser() {
     assert!(
@@ -56,7 +35,11 @@ fn the_members_journeys_pass_in_a_real_browser() {
         chromium().display()
     );
     let web = web_dir();
-    install(&web);
+    assert!(
+        loaf::web::install(&web),
+        "npm ci failed in {}",
+        web.display()
+    );
     let dir = temp_project();
     let server = Server::start_with(&dir, &[("LOAF_WEB_DIR", &web)]);
     assert!(

@@ -5,23 +5,35 @@ use loaf::gateway::{owner, ROUTES};
 
 const TEMPLATE: &str = include_str!("../../../template.yaml");
 
-/// `(path, function resource)` for every HttpApi event of the template.
+/// `(path, function resource)` for every route of the template's HTTP API.
 fn template_routes() -> Vec<(String, String)> {
-    let mut resource = String::new();
-    let mut routes = Vec::new();
-    for line in TEMPLATE.lines() {
-        // Resources sit at two spaces of indentation.
-        if let Some(name) = line.strip_prefix("  ").and_then(|l| l.strip_suffix(':')) {
-            if !name.starts_with(' ') {
-                resource = name.to_string();
-            }
-        }
-        if let Some(rest) = line.split("Path: \"").nth(1) {
-            let path = rest.split('"').next().unwrap().to_string();
-            routes.push((path, resource.clone()));
-        }
+    TEMPLATE
+        .lines()
+        .filter(|line| line.contains("Type: AWS::ApiGatewayV2::Route"))
+        .map(|line| {
+            let key = line.split("RouteKey: \"").nth(1).unwrap();
+            let path = key.split('"').next().unwrap().split(' ').nth(1).unwrap();
+            let target = line.split("integrations/${").nth(1).unwrap();
+            let function = target.split("Integration}").next().unwrap();
+            (path.to_string(), format!("{function}Function"))
+        })
+        .collect()
+}
+
+#[test]
+fn each_integration_calls_its_own_function_with_permission() {
+    for (_, function) in template_routes() {
+        let name = function.strip_suffix("Function").unwrap();
+        assert!(
+            resource(&format!("{name}Integration"))
+                .contains(&format!("IntegrationUri: !GetAtt {function}.Arn")),
+            "{name}"
+        );
+        assert!(
+            resource(&format!("{name}Invoke")).contains(&format!("FunctionName: !Ref {function}")),
+            "{name}"
+        );
     }
-    routes
 }
 
 #[test]
@@ -46,16 +58,16 @@ fn every_local_path_group_is_routed_by_the_template() {
     }
 }
 
-/// The text of resource `name` (its lines up to the next resource).
+/// The text of resource `name` (its lines up to the next line at the
+/// resources' indentation).
 fn resource(name: &str) -> String {
-    let mut lines = TEMPLATE.lines().skip_while(|l| *l != format!("  {name}:"));
+    let (block, flow) = (format!("  {name}:"), format!("  {name}: {{"));
+    let mut lines = TEMPLATE
+        .lines()
+        .skip_while(|l| *l != block && !l.starts_with(&flow));
     let first = lines.next().unwrap_or_else(|| panic!("no resource {name}"));
     std::iter::once(first)
-        .chain(
-            lines.take_while(|l| {
-                !(l.starts_with("  ") && !l.starts_with("   ") && l.ends_with(':'))
-            }),
-        )
+        .chain(lines.take_while(|l| !l.starts_with("  ") || l.starts_with("   ")))
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -106,14 +118,60 @@ fn a_first_deploy_has_no_traps() {
         .and_then(|n| n.parse().ok())
         .expect("a borrow timeout");
     assert!(borrow < 20, "{borrow} s");
-    // Browsers may read how long a throttled sign-in must wait.
-    assert!(resource("HttpApi").contains("ExposeHeaders: [retry-after]"));
     // Access logs name the route, never the path (invitation tokens).
-    let api = resource("HttpApi");
+    let api = resource("HttpApiStage");
     assert!(api.contains("$context.routeKey") && !api.contains("$context.path"));
     // CloudWatch cannot publish to a topic under the AWS-managed SNS key.
     assert!(!resource("AlarmTopic").contains("alias/aws/sns"));
     // The existing-VPC parameters are checked, and no second S3 endpoint.
     assert!(TEMPLATE.contains("Rules:"));
     assert!(resource("S3GatewayEndpoint").contains("Condition: CreateS3Endpoint"));
+}
+
+#[test]
+fn the_web_app_and_the_api_share_one_origin() {
+    // Email links open the distribution's pages, without a parameter.
+    let globals = TEMPLATE.split("Globals:").nth(1).unwrap();
+    assert!(globals.contains("FRONTEND_URL: !Sub \"https://${WebDistribution.DomainName}\""));
+    // /api/* goes to the HTTP API, never cached, every viewer header but
+    // Host (and, with caching off, Authorization) forwarded.
+    let distribution = resource("WebDistribution");
+    let api = distribution
+        .split("PathPattern: /api/*")
+        .nth(1)
+        .expect("an /api/* behaviour");
+    assert!(api.contains("TargetOriginId: api"));
+    assert!(api.contains("4135ea2d-6df8-44a3-9df3-4b5a84be39ad # Managed-CachingDisabled"));
+    assert!(
+        api.contains("b689b0a8-53d0-40ab-baf2-68738e2966ac # Managed-AllViewerExceptHostHeader")
+    );
+    assert!(api.contains("[GET, HEAD, OPTIONS, PUT, PATCH, POST, DELETE]"));
+    // Pages: the private bucket through origin access control, unknown
+    // paths answered with the app.
+    assert!(distribution.contains("OriginAccessControlId: !GetAtt WebOriginAccess.Id"));
+    assert!(distribution.contains("FunctionARN: !GetAtt WebPageRewrite.FunctionARN"));
+    assert!(resource("WebPageRewrite").contains("request.uri = '/index.html'"));
+    assert!(resource("WebBucket").contains("RestrictPublicBuckets: true"));
+}
+
+#[test]
+fn pages_in_aws_get_the_headers_loaf_serve_sends() {
+    let headers = resource("WebSecurityHeaders");
+    let policy =
+        loaf::web::content_security_policy("https://${DocumentsBucket.RegionalDomainName}");
+    assert!(
+        headers.contains(&format!("ContentSecurityPolicy: !Sub \"{policy}\"")),
+        "the template's CSP differs from loaf serve's: {policy}"
+    );
+    assert!(headers.contains("StrictTransportSecurity: {Override: true"));
+    assert!(headers.contains("FrameOption: DENY"));
+    assert!(headers.contains("ContentTypeOptions: {Override: true}"));
+    assert!(headers.contains("ReferrerPolicy: strict-origin-when-cross-origin"));
+    // Hashed assets a year, everything else revalidated: the publisher
+    // sets it, the cache policy follows it.
+    let publisher = resource("WebPublisher");
+    assert!(publisher.contains("IMMUTABLE = \"public, max-age=31536000, immutable\""));
+    assert!(publisher.contains("REVALIDATE = \"no-cache\""));
+    let cache = resource("WebCachePolicy");
+    assert!(cache.contains("DefaultTTL: 0") && cache.contains("MaxTTL: 31536000"));
 }
