@@ -223,6 +223,10 @@ pub struct AuthConfig {
     pub invitation_ttl: Duration,
     /// How long a role's permission set is cached in a container.
     pub permission_cache_ttl: Duration,
+    /// The token the CloudFront distribution adds to what it forwards:
+    /// with it, the viewer address it writes is the caller's address
+    /// (sign-in and registration limits count by it). `None` outside AWS.
+    pub edge_token: Option<String>,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -235,6 +239,10 @@ impl std::fmt::Debug for AuthConfig {
             .field("terms_version", &self.terms_version)
             .field("invitation_ttl", &self.invitation_ttl)
             .field("permission_cache_ttl", &self.permission_cache_ttl)
+            .field(
+                "edge_token",
+                &self.edge_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -243,8 +251,8 @@ impl AuthConfig {
     /// Reads `JWT_SECRET` (required, 32+ bytes), `JWT_ISSUER` (default `loaf`),
     /// `ACCESS_TOKEN_TTL_SECS` (default 1800), `REFRESH_TOKEN_TTL_SECS`
     /// (default 30 days), `TERMS_VERSION` (default `1`), `INVITATION_TTL_DAYS`
-    /// (default 7),
-    /// `PERMISSION_CACHE_TTL_SECS` (default 30).
+    /// (default 7), `PERMISSION_CACHE_TTL_SECS` (default 30), `EDGE_TOKEN`
+    /// (optional).
     pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
         let secret = required(
             src,
@@ -288,6 +296,7 @@ impl AuthConfig {
                 0,
                 3600,
             )?),
+            edge_token: optional(src, "EDGE_TOKEN"),
         })
     }
 }

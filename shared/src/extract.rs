@@ -3,13 +3,16 @@
 
 use crate::error::ApiError;
 use crate::pagination::{PageParams, RawPageParams};
+use crate::state::AppState;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use std::net::IpAddr;
 
 /// A JSON body. Wrong content type or broken JSON: 400; a value of the wrong
 /// shape: 422 naming the field (`address.city`, `interests[2]`).
@@ -343,19 +346,54 @@ mod tests {
     }
 }
 
-/// The caller's network address, as API Gateway saw it (its request
-/// context) or as the local server accepted it (the TCP peer). Never read
-/// from `X-Forwarded-For`, which any client can write. `None` when neither
-/// is known (a test calling the router directly).
+/// The header the distribution's function writes on every `/api/*`
+/// request: the viewer's address as CloudFront saw it.
+pub const VIEWER_ADDRESS_HEADER: &str = "x-loaf-viewer-address";
+/// The header the distribution adds to what it forwards, carrying the
+/// token (`EDGE_TOKEN`) that makes [`VIEWER_ADDRESS_HEADER`] believable.
+pub const EDGE_TOKEN_HEADER: &str = "x-loaf-edge";
+
+/// The caller's network address: behind the distribution, the viewer's
+/// (CloudFront's own header, believed only with the distribution's token,
+/// which a caller going straight to API Gateway does not have); else as
+/// API Gateway saw it (its request context) or as the local server
+/// accepted it (the TCP peer). Never read from `X-Forwarded-For`, which
+/// any client can write. `None` when none is known (a test calling the
+/// router directly).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientAddress(pub Option<String>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+impl<S> FromRequestParts<S> for ClientAddress
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        use lambda_http::request::RequestContext;
-        let from_gateway = parts
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        Ok(ClientAddress(client_address(
+            parts,
+            state.config.auth.edge_token.as_deref(),
+        )))
+    }
+}
+
+fn client_address(parts: &Parts, edge_token: Option<&str>) -> Option<String> {
+    use lambda_http::request::RequestContext;
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let from_edge = edge_token
+        .filter(|token| {
+            // Digests compared, so the comparison's time says nothing of
+            // the token.
+            header(EDGE_TOKEN_HEADER).is_some_and(|given| {
+                Sha256::digest(given.as_bytes()) == Sha256::digest(token.as_bytes())
+            })
+        })
+        .and_then(|_| header(VIEWER_ADDRESS_HEADER)?.parse::<IpAddr>().ok())
+        .map(|ip| ip.to_string());
+    let from_gateway = || {
+        parts
             .extensions
             .get::<RequestContext>()
             .and_then(|ctx| match ctx {
@@ -363,13 +401,76 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
                 RequestContext::ApiGatewayV1(c) => c.identity.source_ip.clone(),
                 #[allow(unreachable_patterns)]
                 _ => None,
-            });
-        let from_socket = || {
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|info| info.0.ip().to_string())
-        };
-        Ok(ClientAddress(from_gateway.or_else(from_socket)))
+            })
+    };
+    let from_socket = || {
+        parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip().to_string())
+    };
+    from_edge.or_else(from_gateway).or_else(from_socket)
+}
+
+#[cfg(test)]
+mod client_address_tests {
+    use super::*;
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+
+    fn parts(headers: &[(&str, &str)]) -> Parts {
+        let mut request = axum::http::Request::builder().uri("/api/auth/login");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let (mut parts, ()) = request.body(()).unwrap().into_parts();
+        let peer: SocketAddr = "198.51.100.7:443".parse().unwrap();
+        parts.extensions.insert(ConnectInfo(peer));
+        parts
+    }
+
+    #[test]
+    fn the_viewer_address_counts_only_with_the_edge_token() {
+        let viewer = [
+            (EDGE_TOKEN_HEADER, "the-stack-token"),
+            (VIEWER_ADDRESS_HEADER, "203.0.113.9"),
+        ];
+        assert_eq!(
+            client_address(&parts(&viewer), Some("the-stack-token")).as_deref(),
+            Some("203.0.113.9")
+        );
+        // A wrong token, no token, or no token configured: the peer.
+        let forged = [
+            (EDGE_TOKEN_HEADER, "a-guess"),
+            (VIEWER_ADDRESS_HEADER, "203.0.113.9"),
+        ];
+        let peer = Some("198.51.100.7");
+        assert_eq!(
+            client_address(&parts(&forged), Some("the-stack-token")).as_deref(),
+            peer
+        );
+        assert_eq!(
+            client_address(&parts(&viewer[1..]), Some("the-stack-token")).as_deref(),
+            peer
+        );
+        assert_eq!(client_address(&parts(&viewer), None).as_deref(), peer);
+        // Something that is not an address is not believed either.
+        let garbage = [
+            (EDGE_TOKEN_HEADER, "the-stack-token"),
+            (VIEWER_ADDRESS_HEADER, "203.0.113.9, 10.0.0.1"),
+        ];
+        assert_eq!(
+            client_address(&parts(&garbage), Some("the-stack-token")).as_deref(),
+            peer
+        );
+        // IPv6 viewers are normalised.
+        let v6 = [
+            (EDGE_TOKEN_HEADER, "the-stack-token"),
+            (VIEWER_ADDRESS_HEADER, "2001:DB8:0:0::1"),
+        ];
+        assert_eq!(
+            client_address(&parts(&v6), Some("the-stack-token")).as_deref(),
+            Some("2001:db8::1")
+        );
     }
 }

@@ -385,6 +385,7 @@ pub fn test_config(db_url: &str, s3_endpoint: &str, mail_dir: &std::path::Path) 
             terms_version: "2026-01".into(),
             invitation_ttl: std::time::Duration::from_secs(7 * 86_400),
             permission_cache_ttl: Duration::from_secs(30),
+            edge_token: None,
         },
         storage: StorageConfig {
             bucket: "loaf-test".into(),

@@ -111,6 +111,7 @@ mod tests {
             terms_version: "1".into(),
             invitation_ttl: std::time::Duration::from_secs(7 * 86_400),
             permission_cache_ttl: Duration::from_secs(30),
+            edge_token: None,
         })
     }
 

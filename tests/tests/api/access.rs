@@ -197,6 +197,7 @@ async fn a_token_signed_with_another_key_is_refused() {
         terms_version: "1".into(),
         invitation_ttl: std::time::Duration::from_secs(7 * 86_400),
         permission_cache_ttl: std::time::Duration::from_secs(30),
+        edge_token: None,
     });
     let forged = other.issue(admin.id, 0, None).unwrap();
     assert_eq!(

@@ -175,3 +175,23 @@ fn pages_in_aws_get_the_headers_loaf_serve_sends() {
     let cache = resource("WebCachePolicy");
     assert!(cache.contains("DefaultTTL: 0") && cache.contains("MaxTTL: 31536000"));
 }
+
+#[test]
+fn limits_count_the_viewer_behind_the_distribution() {
+    use loaf_shared::extract::{EDGE_TOKEN_HEADER, VIEWER_ADDRESS_HEADER};
+    // The distribution writes the viewer's address on every /api/* request
+    // and adds the token the functions are given; both under the names
+    // the extractor reads.
+    let token = "!Select [2, !Split [\"/\", !Ref AWS::StackId]]";
+    let globals = TEMPLATE.split("Globals:").nth(1).unwrap();
+    assert!(globals.contains(&format!("EDGE_TOKEN: {token}")));
+    let distribution = resource("WebDistribution");
+    assert!(distribution.contains(&format!(
+        "HeaderName: {EDGE_TOKEN_HEADER}, HeaderValue: {token}"
+    )));
+    let api = distribution.split("PathPattern: /api/*").nth(1).unwrap();
+    assert!(api.contains("FunctionARN: !GetAtt ApiViewerAddress.FunctionARN"));
+    assert!(resource("ApiViewerAddress").contains(&format!(
+        "event.request.headers['{VIEWER_ADDRESS_HEADER}'] = {{ value: event.viewer.ip }}"
+    )));
+}
