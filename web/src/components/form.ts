@@ -8,11 +8,24 @@ import { useState } from "preact/hooks";
 import { ApiError } from "../api/errors";
 import { t } from "../i18n";
 
+/** The keys of `T` whose values are text. */
+type TextKeys<T> = { [K in keyof T]: T[K] extends string ? K : never }[keyof T] & string;
+
+/** What a text input needs to show and change one value of a form. */
+export interface Bound {
+  field: string;
+  value: string;
+  error: string | undefined;
+  onInput: (value: string) => void;
+}
+
 export interface Form<T> {
   values: T;
   set: <K extends keyof T>(key: K, value: T[K]) => void;
   /** The API's message for `field` (a path such as `profile.address.city`). */
   error: (field: string) => string | undefined;
+  /** The props of the text input for `key` (`<TextField {...form.bind("email")} />`). */
+  bind: (key: TextKeys<T>) => Bound;
   /** A refusal that names no field. */
   problem: string | null;
   busy: boolean;
@@ -51,10 +64,18 @@ export function useForm<T extends object>(initial: T): Form<T> {
       .finally(() => setBusy(false));
   };
 
+  const set = <K extends keyof T>(key: K, value: T[K]) =>
+    setValues((current) => ({ ...current, [key]: value }));
   return {
     values,
-    set: (key, value) => setValues((current) => ({ ...current, [key]: value })),
+    set,
     error: (field) => errors[field],
+    bind: (key) => ({
+      field: key,
+      value: values[key] as string,
+      error: errors[key],
+      onInput: (value) => set(key, value as T[typeof key]),
+    }),
     problem,
     busy,
     submit,

@@ -241,6 +241,8 @@ export const en = {
   "donate.thanks.done":
     "Your gift of {amount} is received. Your receipt number is {number}; the receipt is on its way by email.",
   "donate.thanks.failed": "The payment did not go through. Nothing was charged.",
+  "donate.thanks.slow":
+    "The confirmation is taking longer than usual. Your receipt will come by email once the gift counts.",
   "donations.title": "My donations",
   "donations.none": "No donation yet.",
   "donations.receipt": "Receipt {number}",

@@ -124,9 +124,14 @@ impl Server {
     }
 
     pub fn url(&self) -> String {
-        let first = &self.banner[0];
-        let start = first.find("http://").unwrap();
-        first[start..]
+        // The web app's build, when serve runs it, prints before the banner.
+        let ready = self
+            .banner
+            .iter()
+            .find(|l| l.starts_with("LOAF API ready on "))
+            .unwrap_or_else(|| panic!("no ready line in {:?}", self.banner));
+        let start = ready.find("http://").unwrap();
+        ready[start..]
             .split_whitespace()
             .next()
             .unwrap()

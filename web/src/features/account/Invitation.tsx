@@ -80,15 +80,12 @@ function Accept({ token, invitation }: { token: string; invitation: Preview }) {
         {form.problem && <Problem>{form.problem}</Problem>}
         <Group legend={t("register.account")}>
           <TextField
-            field="password"
+            {...form.bind("password")}
             label={t("register.password")}
             type="password"
             autocomplete="new-password"
             required
             hint={t("register.passwordRules")}
-            value={form.values.password}
-            error={form.error("password")}
-            onInput={(value) => form.set("password", value)}
           />
         </Group>
         <ProfileFields form={form} prefix="profile." />

@@ -5,42 +5,18 @@ import { Submit, TextField } from "../../components/fields";
 import { useForm } from "../../components/form";
 import { Notice, Problem } from "../../components/Notice";
 import { Page } from "../../components/Page";
+import { EmailOnlyForm } from "./EmailOnlyForm";
 import { t } from "../../i18n";
 
 export function ForgotPassword() {
-  const form = useForm({ email: "" });
-  const [sent, setSent] = useState(false);
   return (
     <Page title={t("forgot.title")}>
-      {sent ? (
-        <Notice>{t("forgot.sent")}</Notice>
-      ) : (
-        <>
-          <p>{t("forgot.intro")}</p>
-          <form
-            noValidate
-            onSubmit={form.submit(async (values) => {
-              await unwrap(
-                api.POST("/api/auth/forgot-password", { body: { email: values.email.trim() } }),
-              );
-              setSent(true);
-            })}
-          >
-            {form.problem && <Problem>{form.problem}</Problem>}
-            <TextField
-              field="email"
-              label={t("signIn.email")}
-              type="email"
-              autocomplete="email"
-              required
-              value={form.values.email}
-              error={form.error("email")}
-              onInput={(value) => form.set("email", value)}
-            />
-            <Submit busy={form.busy}>{t("forgot.submit")}</Submit>
-          </form>
-        </>
-      )}
+      <p>{t("forgot.intro")}</p>
+      <EmailOnlyForm
+        send={(email) => unwrap(api.POST("/api/auth/forgot-password", { body: { email } }))}
+        submit={t("forgot.submit")}
+        sent={t("forgot.sent")}
+      />
     </Page>
   );
 }

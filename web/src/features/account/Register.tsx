@@ -52,25 +52,19 @@ export function Register() {
         {form.problem && <Problem>{form.problem}</Problem>}
         <Group legend={t("register.account")}>
           <TextField
-            field="email"
+            {...form.bind("email")}
             label={t("register.email")}
             type="email"
             autocomplete="email"
             required
-            value={v.email}
-            error={form.error("email")}
-            onInput={(value) => form.set("email", value)}
           />
           <TextField
-            field="password"
+            {...form.bind("password")}
             label={t("register.password")}
             type="password"
             autocomplete="new-password"
             required
             hint={t("register.passwordRules")}
-            value={v.password}
-            error={form.error("password")}
-            onInput={(value) => form.set("password", value)}
           />
         </Group>
         <ProfileFields form={form} prefix="profile." />

@@ -37,24 +37,18 @@ export function SignIn() {
       >
         {form.problem && <Problem>{form.problem}</Problem>}
         <TextField
-          field="email"
+          {...form.bind("email")}
           label={t("signIn.email")}
           type="email"
           autocomplete="username"
           required
-          value={form.values.email}
-          error={form.error("email")}
-          onInput={(value) => form.set("email", value)}
         />
         <TextField
-          field="password"
+          {...form.bind("password")}
           label={t("signIn.password")}
           type="password"
           autocomplete="current-password"
           required
-          value={form.values.password}
-          error={form.error("password")}
-          onInput={(value) => form.set("password", value)}
         />
         <Submit busy={form.busy}>{t("signIn.submit")}</Submit>
       </form>

@@ -5,6 +5,7 @@ import { Submit, TextField } from "../../components/fields";
 import { useForm } from "../../components/form";
 import { Notice, Problem } from "../../components/Notice";
 import { Page } from "../../components/Page";
+import { EmailOnlyForm } from "./EmailOnlyForm";
 import { t } from "../../i18n";
 
 /** The page the confirmation email opens: the link's token and the
@@ -61,37 +62,15 @@ export function VerifyEmail() {
 }
 
 function Resend() {
-  const form = useForm({ email: "" });
-  const [sent, setSent] = useState(false);
   return (
     <section aria-labelledby="resend">
       <h2 id="resend">{t("verify.resend")}</h2>
       <p>{t("verify.resendIntro")}</p>
-      {sent ? (
-        <Notice>{t("verify.resent")}</Notice>
-      ) : (
-        <form
-          noValidate
-          onSubmit={form.submit(async (values) => {
-            await unwrap(
-              api.POST("/api/auth/resend-verification", { body: { email: values.email.trim() } }),
-            );
-            setSent(true);
-          })}
-        >
-          {form.problem && <Problem>{form.problem}</Problem>}
-          <TextField
-            field="email"
-            label={t("signIn.email")}
-            type="email"
-            autocomplete="email"
-            value={form.values.email}
-            error={form.error("email")}
-            onInput={(value) => form.set("email", value)}
-          />
-          <Submit busy={form.busy}>{t("verify.resend")}</Submit>
-        </form>
-      )}
+      <EmailOnlyForm
+        send={(email) => unwrap(api.POST("/api/auth/resend-verification", { body: { email } }))}
+        submit={t("verify.resend")}
+        sent={t("verify.resent")}
+      />
     </section>
   );
 }

@@ -58,40 +58,22 @@ export function DonatePage() {
         {!signedIn && (
           <>
             <TextField
-              field="donor_name"
+              {...form.bind("donor_name")}
               label={t("donate.name")}
               autocomplete="name"
               required
-              value={v.donor_name}
-              error={form.error("donor_name")}
-              onInput={(value) => form.set("donor_name", value)}
             />
             <TextField
-              field="donor_email"
+              {...form.bind("donor_email")}
               label={t("donate.email")}
               type="email"
               autocomplete="email"
               required
-              value={v.donor_email}
-              error={form.error("donor_email")}
-              onInput={(value) => form.set("donor_email", value)}
             />
           </>
         )}
-        <TextField
-          field="dedication"
-          label={t("donate.dedication")}
-          value={v.dedication}
-          error={form.error("dedication")}
-          onInput={(value) => form.set("dedication", value)}
-        />
-        <TextArea
-          field="message"
-          label={t("donate.message")}
-          value={v.message}
-          error={form.error("message")}
-          onInput={(value) => form.set("message", value)}
-        />
+        <TextField {...form.bind("dedication")} label={t("donate.dedication")} />
+        <TextArea {...form.bind("message")} label={t("donate.message")} />
         <Checkbox
           field="anonymous"
           label={t("donate.anonymous")}

@@ -1,70 +1,59 @@
 import { useLocation } from "preact-iso";
-import { useEffect, useState } from "preact/hooks";
-import { api, unwrap, type Schemas } from "../../api/client";
+import { api, unwrap } from "../../api/client";
 import { reloadMe } from "../../auth/me";
 import { useSettings } from "../../org/settings";
 import { Notice, Problem } from "../../components/Notice";
 import { Page } from "../../components/Page";
+import { usePolled } from "../../components/polling";
 import { day } from "../../format";
 import { t } from "../../i18n";
-
-type Status = Schemas["MembershipCheckoutStatus"];
-
-/** How often, and how long, the page asks whether the payment counted. */
-const EVERY_MS = 1500;
-const GIVE_UP_AFTER = 40;
 
 /** The page the provider sends the member back to: it waits until the
  * provider's webhook has made the payment count, and says so. */
 export function MembershipComplete() {
   const { query } = useLocation();
   const { time_zone } = useSettings();
-  const [status, setStatus] = useState<Status | null>(null);
-  const [tries, setTries] = useState(0);
   const sessionId = query.session_id ?? "";
-
-  useEffect(() => {
-    if (status && status.status !== "open") return;
-    if (tries >= GIVE_UP_AFTER) return;
-    const timer = setTimeout(
-      async () => {
-        try {
-          const next = await unwrap(
-            api.GET("/api/subscriptions/checkout/{session_id}", {
-              params: { path: { session_id: sessionId } },
-            }),
-          );
-          if (next.status === "paid") await reloadMe();
-          setStatus(next);
-        } finally {
-          setTries((n) => n + 1);
-        }
-      },
-      tries === 0 ? 0 : EVERY_MS,
-    );
-    return () => clearTimeout(timer);
-  }, [tries, status, sessionId]);
+  const {
+    value: checkout,
+    error,
+    gaveUp,
+  } = usePolled(
+    async () => {
+      const next = await unwrap(
+        api.GET("/api/subscriptions/checkout/{session_id}", {
+          params: { path: { session_id: sessionId } },
+        }),
+      );
+      // The member's status changed with the payment: the header and the
+      // membership page show the new one.
+      if (next.status === "paid") await reloadMe();
+      return next;
+    },
+    (checkout) => checkout.status !== "open",
+  );
 
   let message;
-  if (!status || status.status === "open") {
-    message =
-      tries >= GIVE_UP_AFTER ? (
-        <Notice>{t("membership.complete.slow")}</Notice>
-      ) : (
-        <p role="status" aria-live="polite" class="loading">
-          {t("membership.complete.waiting")}
-        </p>
-      );
-  } else if (status.status === "paid") {
+  if (checkout?.status === "paid") {
     message = (
       <Notice>
-        {status.ends_at
-          ? t("membership.complete.paid", { end: day(status.ends_at, time_zone) })
+        {checkout.ends_at
+          ? t("membership.complete.paid", { end: day(checkout.ends_at, time_zone) })
           : t("membership.complete.paidLifetime")}
       </Notice>
     );
-  } else {
+  } else if (checkout && checkout.status !== "open") {
     message = <Problem>{t("membership.complete.failed")}</Problem>;
+  } else if (error && !error.retryable) {
+    message = <Problem>{error.explanation}</Problem>;
+  } else if (gaveUp) {
+    message = <Notice>{t("membership.complete.slow")}</Notice>;
+  } else {
+    message = (
+      <p role="status" aria-live="polite" class="loading">
+        {t("membership.complete.waiting")}
+      </p>
+    );
   }
   return (
     <Page title={t("membership.complete.title")}>

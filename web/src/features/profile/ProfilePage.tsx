@@ -58,25 +58,19 @@ export function ChangePassword() {
         >
           {form.problem && <Problem>{form.problem}</Problem>}
           <TextField
-            field="current_password"
+            {...form.bind("current_password")}
             label={t("password.current")}
             type="password"
             autocomplete="current-password"
             required
-            value={form.values.current_password}
-            error={form.error("current_password")}
-            onInput={(value) => form.set("current_password", value)}
           />
           <TextField
-            field="new_password"
+            {...form.bind("new_password")}
             label={t("password.new")}
             type="password"
             autocomplete="new-password"
             required
             hint={t("register.passwordRules")}
-            value={form.values.new_password}
-            error={form.error("new_password")}
-            onInput={(value) => form.set("new_password", value)}
           />
           <Submit busy={form.busy}>{t("password.submit")}</Submit>
         </form>
