@@ -3,12 +3,17 @@
 //! run the same storage code path as AWS.
 
 use anyhow::Context;
+use http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper::service::Service;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto::Builder as ConnBuilder;
 use s3s::auth::SimpleAuth;
-use s3s::service::S3ServiceBuilder;
+use s3s::service::{S3Service, S3ServiceBuilder};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::pin::Pin;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -36,7 +41,7 @@ impl LocalS3 {
         let service = {
             let mut builder = S3ServiceBuilder::new(fs);
             builder.set_auth(SimpleAuth::from_single(ACCESS_KEY_ID, SECRET_ACCESS_KEY));
-            builder.build()
+            WithCors(builder.build())
         };
         let listener = TcpListener::bind(("127.0.0.1", port))
             .await
@@ -76,6 +81,60 @@ impl LocalS3 {
     /// `http://127.0.0.1:PORT`, what `S3_ENDPOINT` should say.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
+    }
+}
+
+/// What the bucket's CORS rules do in AWS (template.yaml): a browser page may
+/// GET, PUT and HEAD by presigned URL and read the ETag. Any origin, since
+/// the endpoint listens on 127.0.0.1 only and the URL is the permission.
+#[derive(Clone)]
+struct WithCors(S3Service);
+
+type Answer = Result<Response<s3s::Body>, s3s::HttpError>;
+
+impl hyper::service::Service<Request<Incoming>> for WithCors {
+    type Response = Response<s3s::Body>;
+    type Error = s3s::HttpError;
+    type Future = Pin<Box<dyn Future<Output = Answer> + Send>>;
+
+    fn call(&self, request: Request<Incoming>) -> Self::Future {
+        let s3 = self.0.clone();
+        Box::pin(async move {
+            let Some(origin) = request.headers().get(header::ORIGIN).cloned() else {
+                return Service::call(&s3, request).await;
+            };
+            if request.method() == Method::OPTIONS {
+                let mut preflight = Response::new(s3s::Body::empty());
+                *preflight.status_mut() = StatusCode::NO_CONTENT;
+                let headers = preflight.headers_mut();
+                headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+                headers.insert(
+                    header::ACCESS_CONTROL_ALLOW_METHODS,
+                    HeaderValue::from_static("GET, PUT, HEAD"),
+                );
+                if let Some(asked) = request
+                    .headers()
+                    .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+                {
+                    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, asked.clone());
+                }
+                headers.insert(
+                    header::ACCESS_CONTROL_MAX_AGE,
+                    HeaderValue::from_static("3000"),
+                );
+                headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+                return Ok(preflight);
+            }
+            let mut answer = Service::call(&s3, request).await?;
+            let headers = answer.headers_mut();
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            headers.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static("ETag"),
+            );
+            headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+            Ok(answer)
+        })
     }
 }
 

@@ -29,6 +29,23 @@ pub struct Stats {
     #[serde(skip_serializing_if = "Option::is_none")]
     donations_this_year_cents: Option<i64>,
     upcoming_events: Vec<UpcomingEvent>,
+    /// The last twelve months on the organisation's calendar, oldest first.
+    monthly: Vec<Month>,
+}
+
+/// One month of the dashboard's charts.
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+pub struct Month {
+    /// `YYYY-MM`.
+    month: String,
+    /// Accounts that became members that month.
+    new_members: i64,
+    /// Membership payments, net of refunds; present with `subscriptions.stats`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    membership_cents: Option<i64>,
+    /// Completed donations, net of refunds; present with `donations.stats`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    donations_cents: Option<i64>,
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
@@ -84,15 +101,46 @@ pub async fn stats(
     )
     .fetch_all(&mut *conn)
     .await?;
+    let mut monthly: Vec<Month> = sqlx::query_as(
+        "WITH tz AS (SELECT time_zone AS zone, \
+                            date_trunc('month', now() AT TIME ZONE time_zone) - interval '11 months' AS first \
+                     FROM organisation_settings), \
+              months AS (SELECT generate_series(tz.first, tz.first + interval '11 months', interval '1 month') AS month \
+                         FROM tz), \
+              joined AS (SELECT date_trunc('month', u.member_since AT TIME ZONE tz.zone) AS month, count(*) AS n \
+                         FROM users u, tz WHERE u.member_since >= tz.first AT TIME ZONE tz.zone GROUP BY 1), \
+              paid AS (SELECT date_trunc('month', COALESCE(s.manual_payment_date, s.created_at) AT TIME ZONE tz.zone) AS month, \
+                              sum(COALESCE(s.amount_paid_cents, s.base_subscription_cents + s.donation_cents) - s.refunded_cents) AS cents \
+                       FROM subscriptions s, tz \
+                       WHERE COALESCE(s.manual_payment_date, s.created_at) >= tz.first AT TIME ZONE tz.zone GROUP BY 1), \
+              given AS (SELECT date_trunc('month', COALESCE(d.donated_at, d.created_at) AT TIME ZONE tz.zone) AS month, \
+                               sum(d.amount_cents - d.refunded_cents) AS cents \
+                        FROM donations d, tz \
+                        WHERE d.status = 'completed' AND COALESCE(d.donated_at, d.created_at) >= tz.first AT TIME ZONE tz.zone \
+                        GROUP BY 1) \
+         SELECT to_char(months.month, 'YYYY-MM') AS month, COALESCE(joined.n, 0)::bigint AS new_members, \
+                COALESCE(paid.cents, 0)::bigint AS membership_cents, COALESCE(given.cents, 0)::bigint AS donations_cents \
+         FROM months LEFT JOIN joined USING (month) LEFT JOIN paid USING (month) LEFT JOIN given USING (month) \
+         ORDER BY months.month",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let (see_revenue, see_gifts) = (
+        user.can(perm::SubscriptionsStats::CODE),
+        user.can(perm::DonationsStats::CODE),
+    );
+    for month in &mut monthly {
+        month.membership_cents = month.membership_cents.filter(|_| see_revenue);
+        month.donations_cents = month.donations_cents.filter(|_| see_gifts);
+    }
     Ok(Json(Stats {
         members_by_status: m.by_status,
         new_members_this_month: m.new_this_month,
         pending_validations: m.pending_validations,
         active_subscriptions: m.active_subscriptions,
-        subscription_revenue_this_year_cents: user
-            .can(perm::SubscriptionsStats::CODE)
-            .then_some(subscriptions),
-        donations_this_year_cents: user.can(perm::DonationsStats::CODE).then_some(donations),
+        subscription_revenue_this_year_cents: see_revenue.then_some(subscriptions),
+        donations_this_year_cents: see_gifts.then_some(donations),
         upcoming_events,
+        monthly,
     }))
 }

@@ -15,6 +15,7 @@ mod lifecycle;
 mod members;
 mod plans;
 mod roles;
+mod similar;
 mod subscriptions;
 
 use aide::axum::routing::{delete_with, get_with, post_with, put_with};
@@ -53,6 +54,13 @@ pub fn api() -> ApiRouter<AppState> {
             "/api/members/{id}",
             get_with(members::show, summary("One member"))
                 .patch_with(members::update, summary("Change a member")),
+        )
+        .api_route(
+            "/api/members/{id}/similar",
+            get_with(
+                similar::similar,
+                summary("Accounts that look like this one"),
+            ),
         )
         .api_route(
             "/api/members/{id}/audit",

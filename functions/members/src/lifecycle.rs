@@ -37,6 +37,15 @@ pub fn allowed(from: UserStatus, to: UserStatus) -> bool {
     )
 }
 
+/// Every status `from` may move to through `POST /api/members/{id}/status`,
+/// in the catalogue's order: what a member's page offers.
+pub fn moves_from(from: UserStatus) -> Vec<UserStatus> {
+    UserStatus::ALL
+        .into_iter()
+        .filter(|to| allowed(from, *to))
+        .collect()
+}
+
 /// Applicants an admin may validate or reject.
 fn is_applicant(status: UserStatus) -> bool {
     matches!(status, PendingValidation | PreValidated)

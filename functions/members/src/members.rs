@@ -213,6 +213,10 @@ pub struct Member {
     updated_at: DateTime<Utc>,
     #[sqlx(skip)]
     profile: Option<Profile>,
+    /// The statuses `POST /api/members/{id}/status` may move them to (its
+    /// transition table); validation and rejection have their own routes.
+    #[sqlx(skip)]
+    status_moves: Vec<UserStatus>,
 }
 
 /// Member `id` with their profile; 404 when there is none.
@@ -229,6 +233,7 @@ pub async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Member> {
     .await?
     .ok_or(ApiError::NotFound)?;
     member.profile = Some(Profile::load(conn, id).await?);
+    member.status_moves = crate::lifecycle::moves_from(member.status);
     Ok(member)
 }
 

@@ -152,6 +152,32 @@ async fn the_dashboard_counts_members_money_and_events_in_one_answer() {
     let events = b["upcoming_events"].as_array().unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["title"], "Picnic");
+    // Twelve months for the charts, oldest first, this month last.
+    let monthly = b["monthly"].as_array().unwrap();
+    assert_eq!(monthly.len(), 12);
+    let this_month: String = sqlx::query_scalar(
+        "SELECT to_char(now() AT TIME ZONE time_zone, 'YYYY-MM') FROM organisation_settings",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let last = &monthly[11];
+    assert_eq!(last["month"], this_month.as_str());
+    assert_eq!(last["new_members"], 1);
+    assert_eq!(last["membership_cents"], 3500);
+    assert_eq!(
+        last["donations_cents"], 2000,
+        "the pending gift is not counted"
+    );
+    assert!(monthly[..11]
+        .iter()
+        .all(|m| m["new_members"] == 0 && m["donations_cents"] == 0));
+    let mut months: Vec<&str> = monthly
+        .iter()
+        .map(|m| m["month"].as_str().unwrap())
+        .collect();
+    months.dedup();
+    assert_eq!(months.len(), 12, "{months:?}");
 
     // Someone who may see members but not money sees no money.
     let viewer_role: uuid::Uuid = sqlx::query_scalar(
@@ -183,4 +209,7 @@ async fn the_dashboard_counts_members_money_and_events_in_one_answer() {
         .is_none());
     assert!(reply.body.get("donations_this_year_cents").is_none());
     assert_eq!(reply.body["pending_validations"], 2);
+    let last = &reply.body["monthly"][11];
+    assert_eq!(last["new_members"], 1);
+    assert!(last.get("membership_cents").is_none() && last.get("donations_cents").is_none());
 }

@@ -231,12 +231,121 @@ async fn an_admin_reads_and_edits_a_member_and_the_trail_says_so() {
     );
 }
 
+#[tokio::test]
+async fn an_applicant_who_looks_like_a_member_is_shown_with_what_matches() {
+    let app = spawn_app().await;
+    let (token, people) = roster(&app).await;
+    let set = |id: uuid::Uuid, phone: &'static str, street: &'static str, zip: &'static str| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query("UPDATE users SET phone = $2, address = $3, zipcode = $4 WHERE id = $1")
+                .bind(id)
+                .bind(phone)
+                .bind(street)
+                .bind(zip)
+                .execute(&db)
+                .await
+                .unwrap();
+        }
+    };
+    // Zoë Ñúñez, a member; an applicant typed without accents and with a
+    // typo, another with Zoë's phone written differently, a third at
+    // Ada's address written differently, and a stranger.
+    let zoe = &people[0];
+    let ada = &people[2];
+    set(zoe.id, "+44 20 7946 0958", "1 Rue de l'Église", "75001").await;
+    set(
+        ada.id,
+        "+33 6 00 00 00 01",
+        "12 St James's Square",
+        "SW1Y 4JH",
+    )
+    .await;
+    let typo = app
+        .person(
+            "Zoe",
+            "Nunnez",
+            "zoe2@example.org",
+            "pending_validation",
+            "guest",
+        )
+        .await;
+    let phone = app
+        .person(
+            "Grace",
+            "Hopper",
+            "grace@example.org",
+            "pending_validation",
+            "guest",
+        )
+        .await;
+    set(phone.id, "020 7946 0958", "5 Elm Row", "EH7 4AA").await;
+    let address = app
+        .person(
+            "Mary",
+            "Somerville",
+            "mary@example.org",
+            "pending_validation",
+            "guest",
+        )
+        .await;
+    set(address.id, "", "12 ST. JAMES'S  SQUARE", "sw1y 4jh").await;
+    let stranger = app
+        .person(
+            "Charles",
+            "Babbage",
+            "charles@example.org",
+            "pending_validation",
+            "guest",
+        )
+        .await;
+    set(stranger.id, "0131 496 0000", "3 Pine Walk", "EH1 1AA").await;
+
+    let similar = |id: uuid::Uuid| {
+        let token = token.clone();
+        let app = &app;
+        async move { get(app, &format!("/api/members/{id}/similar"), &token).await }
+    };
+    let found = similar(typo.id).await;
+    assert_eq!(found.status, StatusCode::OK, "{:?}", found.body);
+    assert_eq!(found.body.as_array().unwrap().len(), 1, "{:?}", found.body);
+    assert_eq!(found.body[0]["email"], "zoe@example.org");
+    assert_eq!(found.body[0]["same_name"], true);
+    assert_eq!(found.body[0]["same_phone"], false);
+
+    let found = similar(phone.id).await;
+    assert_eq!(found.body.as_array().unwrap().len(), 1, "{:?}", found.body);
+    assert_eq!(found.body[0]["email"], "zoe@example.org");
+    assert_eq!(found.body[0]["same_phone"], true);
+    assert_eq!(found.body[0]["same_name"], false);
+
+    let found = similar(address.id).await;
+    assert_eq!(found.body.as_array().unwrap().len(), 1, "{:?}", found.body);
+    assert_eq!(found.body[0]["email"], "ada@example.org");
+    assert_eq!(found.body[0]["same_address"], true);
+
+    let found = similar(stranger.id).await;
+    assert_eq!(found.body, json!([]), "nobody looks like a stranger");
+    assert_eq!(
+        similar(uuid::Uuid::new_v4()).await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The member page offers the moves the transition table allows.
+    let shown = get(&app, &format!("/api/members/{}", typo.id), &token).await;
+    assert_eq!(
+        shown.body["status_moves"],
+        json!(["pre_validated", "inactive", "abandoned"])
+    );
+}
+
 /// Every members-function route that is not for everyone, with a body that
 /// would be valid.
 fn admin_routes(id: uuid::Uuid, role: uuid::Uuid) -> Vec<(Method, String, Option<Value>)> {
     vec![
         (Method::GET, "/api/members".into(), None),
         (Method::GET, format!("/api/members/{id}"), None),
+        (Method::GET, format!("/api/members/{id}/similar"), None),
         (
             Method::PATCH,
             format!("/api/members/{id}"),

@@ -127,3 +127,50 @@ async fn an_unreachable_endpoint_is_a_clean_503() {
         http::StatusCode::SERVICE_UNAVAILABLE
     );
 }
+
+/// The browser's side of an upload: the local endpoint answers the CORS
+/// preflight and lets the page read the ETag, as the bucket's rules do in AWS.
+#[tokio::test]
+async fn the_local_bucket_lets_a_web_page_upload_across_origins() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::new();
+    let origin = "http://127.0.0.1:5173";
+    let body = b"\x89PNG logo".to_vec();
+    let put = app
+        .state
+        .storage
+        .presign_put("staging/logo.png", "image/png", body.len() as i64, MINUTE)
+        .await
+        .unwrap();
+
+    let preflight = http
+        .request(reqwest::Method::OPTIONS, &put.url)
+        .header("origin", origin)
+        .header("access-control-request-method", "PUT")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let h = preflight.headers();
+    assert_eq!(h["access-control-allow-origin"], origin);
+    assert!(h["access-control-allow-methods"]
+        .to_str()
+        .unwrap()
+        .contains("PUT"));
+    assert_eq!(h["access-control-allow-headers"], "content-type");
+
+    let mut req = http.put(&put.url).header("origin", origin).body(body);
+    for (name, value) in &put.headers {
+        req = req.header(name, value);
+    }
+    let res = req.send().await.unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(res.headers()["access-control-allow-origin"], origin);
+    assert_eq!(res.headers()["access-control-expose-headers"], "ETag");
+    assert!(res.headers().contains_key("etag"));
+
+    // Without an Origin (the API's own calls) nothing changes.
+    let res = http.get(&put.url).send().await.unwrap();
+    assert!(!res.headers().contains_key("access-control-allow-origin"));
+}

@@ -2347,6 +2347,110 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/members/{id}/similar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Accounts that look like this one
+         * @description Requires the permission `users.view`.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SimilarMember"][];
+                    };
+                };
+                /** @description The request cannot be read. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No access token, or one that is invalid or expired. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Signed in without the permission this route requires. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or not one the caller may see. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A value is invalid; `field` names it. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (database, storage, provider) is unavailable; retry. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/members/{id}/audit": {
         parameters: {
             query?: never;
@@ -10237,6 +10341,8 @@ export interface components {
             donations_this_year_cents?: number | null;
             /** @description Accounts per status (every status present, zero included). */
             members_by_status: unknown;
+            /** @description The last twelve months on the organisation's calendar, oldest first. */
+            monthly: components["schemas"]["Month"][];
             /** Format: int64 */
             new_members_this_month: number;
             /** Format: int64 */
@@ -10804,6 +10910,11 @@ export interface components {
             role_id?: string | null;
             role_name?: string | null;
             status: components["schemas"]["UserStatus"];
+            /**
+             * @description The statuses `POST /api/members/{id}/status` may move them to (its
+             *      transition table); validation and rejection have their own routes.
+             */
+            status_moves: components["schemas"]["UserStatus"][];
             /** Format: date-time */
             tos_accepted_at?: string | null;
             tos_version?: string | null;
@@ -10918,6 +11029,26 @@ export interface components {
         Module: {
             module: string;
             permissions: components["schemas"]["Permission"][];
+        };
+        /** @description One month of the dashboard's charts. */
+        Month: {
+            /**
+             * Format: int64
+             * @description Completed donations, net of refunds; present with `donations.stats`.
+             */
+            donations_cents?: number | null;
+            /**
+             * Format: int64
+             * @description Membership payments, net of refunds; present with `subscriptions.stats`.
+             */
+            membership_cents?: number | null;
+            /** @description `YYYY-MM`. */
+            month: string;
+            /**
+             * Format: int64
+             * @description Accounts that became members that month.
+             */
+            new_members: number;
         };
         MyAnswer: {
             status: string;
@@ -11510,6 +11641,21 @@ export interface components {
             /** @description The version of the terms of service a registration must accept. */
             terms_version: string;
             time_zone: string;
+        };
+        /** @description Another account that looks like the one asked about. */
+        SimilarMember: {
+            email: string;
+            first_name: string;
+            /** Format: uuid */
+            id: string;
+            last_name: string;
+            /** @description The same street and zip code (accents, case and punctuation ignored). */
+            same_address: boolean;
+            /** @description The same or nearly the same name (accents and case ignored). */
+            same_name: boolean;
+            /** @description The same phone number (its last nine digits). */
+            same_phone: boolean;
+            status: components["schemas"]["UserStatus"];
         };
         SocialMedia: {
             /** @default null */

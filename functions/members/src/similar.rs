@@ -1,0 +1,86 @@
+//! Accounts that look like another: the validation queue's warning that an
+//! applicant may already be a member (a second registration, a typo in the
+//! name, a new address for the same phone). Each comparison reads one of
+//! three indexed keys (migration 0011), so it stays a handful of index
+//! lookups at 100,000 members.
+
+use axum::extract::State;
+use loaf_shared::auth::Require;
+use loaf_shared::domain::UserStatus;
+use loaf_shared::extract::{Json, Path};
+use loaf_shared::permissions::perm;
+use loaf_shared::{ApiError, ApiResult, AppState};
+use schemars::JsonSchema;
+use serde::Serialize;
+use uuid::Uuid;
+
+/// How alike two folded names must be (pg_trgm's similarity, 0 to 1) to be
+/// shown: "lovelace ada" and "lovelace adda" are 0.69, two different
+/// people's names seldom above 0.3.
+const NAME_SIMILARITY: f32 = 0.5;
+/// The most shown: a warning, not a search.
+const MOST: i64 = 10;
+
+/// Another account that looks like the one asked about.
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[schemars(rename = "SimilarMember")]
+pub struct Similar {
+    id: Uuid,
+    first_name: String,
+    last_name: String,
+    email: String,
+    status: UserStatus,
+    /// The same or nearly the same name (accents and case ignored).
+    same_name: bool,
+    /// The same phone number (its last nine digits).
+    same_phone: bool,
+    /// The same street and zip code (accents, case and punctuation ignored).
+    same_address: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct Keys {
+    name_key: String,
+    phone_key: Option<String>,
+    address_key: Option<String>,
+}
+
+/// `GET /api/members/{id}/similar`: up to ten other accounts with a
+/// similar name, or the same phone or address, the closest names first.
+pub async fn similar(
+    State(state): State<AppState>,
+    _: Require<perm::UsersView>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<Vec<Similar>>> {
+    let mut conn = state.db.acquire().await?;
+    let keys: Keys =
+        sqlx::query_as("SELECT name_key, phone_key, address_key FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(ApiError::NotFound)?;
+    // `%` finds candidates through the trigram index (pg_trgm's default
+    // threshold, 0.3); the similarity test keeps the close ones. Each
+    // branch of the OR has its own index.
+    let found = sqlx::query_as(
+        "SELECT id, first_name, last_name, email, status, \
+                (name_key % $2 AND similarity(name_key, $2) >= $5) AS same_name, \
+                COALESCE(phone_key = $3, false) AS same_phone, \
+                COALESCE(address_key = $4, false) AS same_address \
+         FROM users \
+         WHERE id <> $1 \
+           AND ((name_key % $2 AND similarity(name_key, $2) >= $5) \
+                OR phone_key = $3 OR address_key = $4) \
+         ORDER BY similarity(name_key, $2) DESC, id \
+         LIMIT $6",
+    )
+    .bind(id)
+    .bind(&keys.name_key)
+    .bind(&keys.phone_key)
+    .bind(&keys.address_key)
+    .bind(NAME_SIMILARITY)
+    .bind(MOST)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(Json(found))
+}
