@@ -24,7 +24,7 @@ fn chromium() -> PathBuf {
 }
 
 #[test]
-fn the_members_journeys_pass_in_a_real_browser() {
+fn the_members_and_admin_journeys_pass_in_a_real_browser() {
     assert!(
         Command::new("npx").arg("--version").output().is_ok(),
         "the browser tests need Node.js 20 or later (npx on PATH)"

@@ -1,5 +1,6 @@
-import { LocationProvider, Route, Router } from "preact-iso";
+import { lazy, LocationProvider, Route, Router } from "preact-iso";
 import { useEffect } from "preact/hooks";
+import { adminEntry } from "../admin/sections";
 import { resume } from "../auth/me";
 import { ForgotPassword, ResetPassword } from "../features/account/Passwords";
 import { Invitation } from "../features/account/Invitation";
@@ -19,6 +20,7 @@ import { MembershipPage } from "../features/membership/MembershipPage";
 import { ChangePassword, ProfilePage } from "../features/profile/ProfilePage";
 import { t } from "../i18n";
 import { Header } from "./Header";
+import { NotAllowed } from "./NotAllowed";
 import { NotFound } from "./NotFound";
 import { SignedIn } from "./SignedIn";
 
@@ -30,6 +32,13 @@ const password = () => <SignedIn>{() => <ChangePassword />}</SignedIn>;
 const documents = () => <SignedIn>{(me) => <DocumentsPage me={me} />}</SignedIn>;
 const donations = () => <SignedIn>{() => <MyDonations />}</SignedIn>;
 const directory = () => <SignedIn>{() => <DirectoryPage />}</SignedIn>;
+
+/** The administration's code, fetched the first time an account that may
+ * use it opens /admin: members never download it. */
+const AdminApp = lazy(() => import("../admin/AdminApp").then((module) => module.AdminApp));
+const admin = () => (
+  <SignedIn>{(me) => (adminEntry(me) ? <AdminApp me={me} /> : <NotAllowed />)}</SignedIn>
+);
 
 export function App() {
   useEffect(() => {
@@ -61,6 +70,8 @@ export function App() {
           <Route path="/donate/thanks" component={ThanksPage} />
           <Route path="/donations" component={donations} />
           <Route path="/directory" component={directory} />
+          <Route path="/admin" component={admin} />
+          <Route path="/admin/*" component={admin} />
           <Route default component={NotFound} />
         </Router>
       </main>

@@ -1,5 +1,6 @@
 import { useLocation } from "preact-iso";
 import { useState } from "preact/hooks";
+import { adminEntry } from "../admin/sections";
 import { can, signOut, useMe } from "../auth/me";
 import { t } from "../i18n";
 import { useSettings } from "../org/settings";
@@ -54,6 +55,17 @@ export function Header() {
               {can(me.me, "users.directory") && link("/directory", t("nav.directory"))}
               {link("/donations", t("nav.donations"))}
               {link("/profile", t("nav.profile"))}
+              {adminEntry(me.me) && (
+                <li>
+                  <a
+                    href={adminEntry(me.me)}
+                    aria-current={path.startsWith("/admin") ? "page" : undefined}
+                    onClick={() => setOpen(false)}
+                  >
+                    {t("nav.admin")}
+                  </a>
+                </li>
+              )}
             </>
           )}
           {link("/donate", t("nav.donate"))}

@@ -12,6 +12,9 @@ export const en = {
   "app.notFound.title": "Page not found",
   "app.notFound.body": "There is no page at this address.",
   "app.notFound.home": "Go to the home page",
+  "app.notAllowed.title": "Not allowed",
+  "app.notAllowed.body":
+    "Your account may not open this page. If you think it should, ask the association's administrators.",
   "app.signInFirst": "Sign in to see this page.",
   "app.sessionEnded": "Your session has ended: sign in again to continue.",
 
@@ -26,6 +29,7 @@ export const en = {
   "nav.donations": "My donations",
   "nav.signIn": "Sign in",
   "nav.register": "Join",
+  "nav.admin": "Administration",
   "nav.signOut": "Sign out",
   "nav.signOutEverywhere": "Sign out everywhere",
   "nav.menu": "Menu",

@@ -141,3 +141,33 @@ export async function newsletter(title: string, bytes: Uint8Array<ArrayBuffer>):
   });
   return created.id;
 }
+
+/** An applicant waiting for validation: registered and address confirmed,
+ * as the registration page does it. */
+export async function applicant(
+  first: string,
+  last: string,
+  profile: object = {},
+): Promise<{ email: string; password: string; name: string }> {
+  const email = `${unique(
+    first
+      .toLowerCase()
+      .normalize("NFD")
+      .replace(/[^a-z]/g, ""),
+  )}@example.org`;
+  const password = "a long and careful passphrase";
+  const settings = await call<{ terms_version: string }>("GET", "/api/settings");
+  await call("POST", "/api/auth/register", undefined, {
+    email,
+    password,
+    accept_terms: true,
+    terms_version: settings.terms_version,
+    profile: { first_name: first, last_name: last, ...profile },
+  });
+  const link = new URL(await linkIn(email, "/verify-email"));
+  await call("POST", "/api/auth/verify-email", undefined, {
+    token: link.searchParams.get("token"),
+    password,
+  });
+  return { email, password, name: `${first} ${last}` };
+}

@@ -1,0 +1,204 @@
+import { useEffect, useState } from "preact/hooks";
+import { api, unwrap, type Schemas } from "../../api/client";
+import type { paths } from "../../api/schema";
+import type { Me } from "../../auth/me";
+import { Select, TextField } from "../../components/fields";
+import { Loaded, useLoad } from "../../components/Loaded";
+import { Page } from "../../components/Page";
+import { day } from "../../format";
+import { useSettings } from "../../org/settings";
+import { ta } from "../i18n";
+import { Action } from "../ui/Action";
+import { Pager } from "../ui/Pager";
+import { useQueryState } from "../ui/query";
+import { statusLabel, STATUSES, type Status } from "./status";
+
+/** The list's filters, as the list and the export take them. */
+type Filter = Omit<
+  NonNullable<paths["/api/members"]["get"]["parameters"]["query"]>,
+  "page" | "per_page"
+>;
+
+const PER_PAGE = 25;
+/** How long typing must pause before the list follows it. */
+const TYPING_PAUSE_MS = 250;
+
+/** The filters the address holds, as the list and the export take them. */
+function filterOf(all: Record<string, string>): Filter {
+  const filter: Filter = {};
+  if (all.q) filter.q = all.q;
+  if (all.status && (STATUSES as string[]).includes(all.status)) {
+    filter.status = all.status as Status;
+  }
+  if (all.role) filter.role = all.role;
+  if (all.subscription === "yes") filter.has_active_subscription = true;
+  if (all.subscription === "no") filter.has_active_subscription = false;
+  if (all.sort) filter.sort = all.sort;
+  return filter;
+}
+
+/** Every member, a page at a time (the list never loads whole): search as
+ * you type (accents and case ignored), filters and sort, all kept in the
+ * address so a view can be bookmarked; export what the filters select. */
+export function MembersList({ me }: { me: Me }) {
+  const { time_zone } = useSettings();
+  const state = useQueryState();
+  const [typed, setTyped] = useState(state.get("q"));
+  const [exported, setExported] = useState<Schemas["ExportLink"] | null>(null);
+  const filter = filterOf(state.all);
+  const page = Math.max(1, Number(state.get("page")) || 1);
+  const key = JSON.stringify([filter, page]);
+
+  // The address follows the search box once typing pauses (replacing the
+  // history entry, so Back leaves the list rather than each keystroke).
+  useEffect(() => {
+    if (typed === state.get("q")) return undefined;
+    const timer = setTimeout(() => state.set({ q: typed }, true), TYPING_PAUSE_MS);
+    return () => clearTimeout(timer);
+  }, [typed]);
+
+  const [list, reload] = useLoad(
+    () =>
+      unwrap(
+        api.GET("/api/members", { params: { query: { ...filter, page, per_page: PER_PAGE } } }),
+      ),
+    [key],
+  );
+  const [roles] = useLoad(
+    () =>
+      me.permissions.includes("permissions.view")
+        ? unwrap(api.GET("/api/roles"))
+        : Promise.resolve([] as Schemas["Role"][]),
+    [],
+  );
+  const roleOptions = roles.phase === "ready" ? roles.data : [];
+
+  return (
+    <Page title={ta("members.title")}>
+      <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
+        <TextField
+          field="q"
+          type="search"
+          label={ta("members.search")}
+          hint={ta("members.searchHint")}
+          value={typed}
+          onInput={setTyped}
+        />
+        <Select
+          field="status"
+          label={ta("members.status")}
+          value={state.get("status")}
+          onChange={(status) => state.set({ status })}
+          options={[
+            { value: "", label: ta("members.any") },
+            ...STATUSES.map((s) => ({ value: s, label: statusLabel(s) })),
+          ]}
+        />
+        {roleOptions.length > 0 && (
+          <Select
+            field="role"
+            label={ta("members.role")}
+            value={state.get("role")}
+            onChange={(role) => state.set({ role })}
+            options={[
+              { value: "", label: ta("members.any") },
+              ...roleOptions.map((r) => ({ value: r.code, label: r.name })),
+            ]}
+          />
+        )}
+        <Select
+          field="subscription"
+          label={ta("members.subscription")}
+          value={state.get("subscription")}
+          onChange={(subscription) => state.set({ subscription })}
+          options={[
+            { value: "", label: ta("members.any") },
+            { value: "yes", label: ta("members.subscribed") },
+            { value: "no", label: ta("members.notSubscribed") },
+          ]}
+        />
+        <Select
+          field="sort"
+          label={ta("members.sort")}
+          value={state.get("sort")}
+          onChange={(sort) => state.set({ sort })}
+          options={[
+            { value: "", label: ta("members.sortName") },
+            { value: "email", label: ta("members.sortEmail") },
+            { value: "-created_at", label: ta("members.sortNewest") },
+            { value: "-member_since", label: ta("members.sortMemberSince") },
+            { value: "status", label: ta("members.sortStatus") },
+          ]}
+        />
+      </form>
+      {me.permissions.includes("users.export") && (
+        <div class="toolbar">
+          <Action
+            action={async () =>
+              setExported(
+                await unwrap(api.GET("/api/members/export", { params: { query: filter } })),
+              )
+            }
+          >
+            {ta("members.export")}
+          </Action>
+          {exported && (
+            <a href={exported.download_url} download>
+              {ta("members.download", { rows: exported.rows })}
+            </a>
+          )}
+        </div>
+      )}
+      <Loaded
+        state={list}
+        reload={reload}
+        empty={ta("members.none")}
+        isEmpty={(l) => l.items.length === 0}
+      >
+        {(l) => (
+          <>
+            <p aria-live="polite">{ta("members.count", { count: l.total })}</p>
+            <div class="table-scroll">
+              <table class="data">
+                <thead>
+                  <tr>
+                    <th scope="col">{ta("members.name")}</th>
+                    <th scope="col">{ta("members.email")}</th>
+                    <th scope="col">{ta("members.status")}</th>
+                    <th scope="col">{ta("members.role")}</th>
+                    <th scope="col">{ta("members.since")}</th>
+                    <th scope="col">{ta("members.subscription")}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {l.items.map((m) => (
+                    <tr key={m.id}>
+                      <th scope="row">
+                        <a href={`/admin/members/${m.id}`}>
+                          {m.last_name}, {m.first_name}
+                        </a>
+                      </th>
+                      <td>{m.email}</td>
+                      <td>
+                        <span class={`badge ${m.status}`}>{statusLabel(m.status)}</span>
+                      </td>
+                      <td>{m.role_name ?? ""}</td>
+                      <td>{m.member_since ? day(m.member_since, time_zone) : ""}</td>
+                      <td>{m.has_active_subscription ? ta("members.yes") : ta("members.no")}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+            <Pager
+              page={page}
+              perPage={PER_PAGE}
+              total={l.total}
+              onPage={(next) => state.set({ page: String(next) })}
+            />
+          </>
+        )}
+      </Loaded>
+    </Page>
+  );
+}
