@@ -4,7 +4,16 @@
  * page visited is checked with axe.
  */
 import { expect, test, type Page } from "@playwright/test";
-import { activeMember, admin, applicant, call, memberId, unique, validate } from "./support/api";
+import {
+  activeMember,
+  admin,
+  applicant,
+  call,
+  memberId,
+  plan,
+  unique,
+  validate,
+} from "./support/api";
 import { accessibilityChecks, expectAccessible, screenshots } from "./support/checks";
 import { subjectsTo } from "./support/mail";
 
@@ -175,4 +184,260 @@ test("a member typing an administration address is not allowed, and never loads 
   await expect(page.getByRole("heading", { level: 1, name: "Not allowed" })).toBeVisible();
   await expectAccessible(page, "not allowed");
   expect(fetched.filter(admin)).toEqual([]);
+});
+
+/** A 1×1 PNG, for the logo and the gallery. */
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+  "base64",
+);
+
+test("a spreadsheet with one bad line is previewed, then the rest imported", async ({ page }) => {
+  const first = `${unique("grace")}@example.org`;
+  const second = `${unique("alan")}@example.org`;
+  const csv = [
+    "Email,First name,Last name",
+    `${first},Grace,Hopper`,
+    "not an address,Bad,Line",
+    `${second},Alan,Turing`,
+  ].join("\n");
+
+  await signInAsAdmin(page);
+  await page.goto("/admin/imports");
+  await expect(page.getByRole("heading", { level: 1, name: "Import members" })).toBeVisible();
+  await page.getByLabel("The CSV file").setInputFiles({
+    name: "members.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from(csv),
+  });
+  await expect(page.getByText("2 of 3 lines can be imported; 1 would be refused.")).toBeVisible();
+  const refused = page.getByRole("table", { name: "Refused lines" });
+  await expect(refused.getByRole("row")).toHaveCount(2);
+  await expect(refused.getByRole("row").nth(1)).toContainText("3");
+  await expectAccessible(page, "import preview");
+  await screenshots(page, "admin-import");
+  await page.getByRole("button", { name: "Import the 2 good lines" }).click();
+  await expect(page.getByText("2 of 3 lines imported; 1 refused.")).toBeVisible();
+  await memberId(first);
+  await memberId(second);
+});
+
+test("a payment at the desk makes the member active", async ({ page }) => {
+  const planName = unique("Desk membership");
+  await plan(planName, 2000);
+  const last = unique("Franklin");
+  const rosalind = await applicant("Rosalind", last);
+  await validate(rosalind.email);
+
+  await signInAsAdmin(page);
+  await page.goto("/admin/subscriptions");
+  await expect(page.getByRole("heading", { level: 1, name: "Memberships" })).toBeVisible();
+  await page.getByLabel("Find the member").fill(last);
+  await expect(page.getByLabel("Member", { exact: true })).toHaveValue(
+    await memberId(rosalind.email),
+  );
+  await page.getByLabel("Plan", { exact: true }).first().selectOption({ label: planName });
+  await page.getByLabel("Paid by").first().selectOption("cash");
+  await page.getByRole("button", { name: "Record the payment" }).click();
+  await expect(page.getByText(`Rosalind ${last} is a member`)).toBeVisible();
+  await expectAccessible(page, "memberships");
+  await screenshots(page, "admin-memberships");
+  await page
+    .getByRole("link", { name: `Rosalind ${last}` })
+    .first()
+    .click();
+  await expect(page.locator("dl.facts")).toContainText("Active");
+});
+
+test("an event is created and published, answered, and attendance pre-validates the applicant", async ({
+  page,
+}) => {
+  const title = unique("Spring picnic");
+  const member = await activeMember("Dorothy");
+  const last = unique("Anning");
+  const guest = await applicant("Mary", last);
+
+  await signInAsAdmin(page);
+  await page.goto("/admin/events");
+  await page.getByLabel("Title").fill(title);
+  await page.getByLabel("Starts").fill("2031-05-17T12:00");
+  await page.getByLabel("Ends").fill("2031-05-17T16:00");
+  await page.getByLabel("Place", { exact: true }).fill("The park");
+  await page.getByRole("button", { name: "Create the event (as a draft)" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: title })).toBeVisible();
+  await expect(page.getByText(/draft, not published/)).toBeVisible();
+  await page.getByRole("button", { name: "Publish" }).click();
+  await expect(page.getByRole("button", { name: "Take back (unpublish)" })).toBeVisible();
+  const eventId = page.url().split("/").pop() ?? "";
+
+  // A member answers yes (as the event page does) and comes; so does an
+  // applicant who never answered.
+  await call("PUT", `/api/events/${eventId}/rsvp`, member.token, { status: "yes" });
+  await page.reload();
+  const row = page.getByRole("row").filter({ hasText: member.email });
+  await expect(row).toContainText("yes");
+  await row.getByRole("checkbox").check();
+  await page.getByRole("button", { name: "Mark the 1 picked as attended" }).click();
+  await expect(page.getByText("1 marked; 0 applicants are now pre-validated.")).toBeVisible();
+  await page.getByLabel("Find the member").fill(last);
+  await expect(page.getByLabel("Member", { exact: true })).toHaveValue(await memberId(guest.email));
+  await page.getByRole("button", { name: "Mark them as attended" }).click();
+  await expect(page.getByText("1 marked; 1 applicants are now pre-validated.")).toBeVisible();
+  await expect(page.getByRole("row").filter({ hasText: guest.email })).toContainText("Yes");
+  const applicantNow = await call<{ status: string }>(
+    "GET",
+    `/api/members/${await memberId(guest.email)}`,
+    await admin(),
+  );
+  expect(applicantNow.status).toBe("pre_validated");
+
+  // Two photos at once, straight to storage.
+  await page.getByLabel("Add photos (several at once)").setInputFiles([
+    { name: "one.png", mimeType: "image/png", buffer: PNG },
+    { name: "two.png", mimeType: "image/png", buffer: PNG },
+  ]);
+  await expect(page.locator("ul.gallery li")).toHaveCount(2);
+  await expectAccessible(page, "event administration");
+  await screenshots(page, "admin-event");
+
+  // Deleting says what goes.
+  await page.getByRole("button", { name: "Delete the event" }).click();
+  await expect(page.getByRole("dialog")).toContainText("2 answers and all its photos");
+  await page.getByRole("dialog").getByRole("button", { name: "Delete the event" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "Events" })).toBeVisible();
+});
+
+test("a newsletter and a logo are uploaded, and the logo is in the navigation at once", async ({
+  page,
+}) => {
+  const title = unique("Summer letter");
+  await signInAsAdmin(page);
+  await page.goto("/admin/documents");
+  await expect(page.getByRole("heading", { level: 1, name: "Documents" })).toBeVisible();
+  await page.getByLabel("The file").setInputFiles({
+    name: "summer.pdf",
+    mimeType: "application/pdf",
+    buffer: Buffer.from("%PDF-1.7 the summer letter"),
+  });
+  await page.getByLabel("Title").first().fill(title);
+  await page.getByRole("button", { name: "Upload" }).click();
+  await expect(page.getByText(`“${title}” is in the library.`)).toBeVisible();
+  await expect(page.getByRole("listitem").filter({ hasText: title })).toBeVisible();
+  await expectAccessible(page, "documents");
+
+  await page.goto("/admin/settings");
+  await expect(page.getByRole("heading", { level: 1, name: "Settings" })).toBeVisible();
+  await page.getByLabel(/Add a logo|Replace the logo/).setInputFiles({
+    name: "logo.png",
+    mimeType: "image/png",
+    buffer: PNG,
+  });
+  await expect(page.getByRole("img", { name: "The current logo" })).toBeVisible();
+  await expect(page.locator("header.site .brand img")).toHaveAttribute("src", /logo/);
+  await expectAccessible(page, "settings");
+  await screenshots(page, "admin-settings");
+});
+
+test("a custom role is given a permission, and one the admin lacks is not offered", async ({
+  page,
+}) => {
+  // A secretary who may edit roles but holds no donation permission.
+  const code = unique("secretary").replace(/-/g, "_");
+  const role = await call<{ id: string }>("POST", "/api/roles", await admin(), {
+    name: unique("Secretary"),
+    code,
+    permissions: [
+      "users.view",
+      "users.directory",
+      "permissions.view",
+      "permissions.create",
+      "permissions.edit",
+      "events.view",
+    ],
+  });
+  const secretary = await activeMember("Secretary");
+  await call("PUT", `/api/members/${await memberId(secretary.email)}/role`, await admin(), {
+    role_id: role.id,
+  });
+
+  await signIn(page, secretary.email, secretary.password);
+  await page.getByRole("link", { name: "Administration" }).click();
+  const nav = page.getByRole("navigation", { name: "Administration" });
+  await expect(nav.getByRole("link", { name: "Roles and permissions" })).toBeVisible();
+  await expect(nav.getByRole("link", { name: "Donations" })).toHaveCount(0);
+  await nav.getByRole("link", { name: "Roles and permissions" }).click();
+
+  const name = unique("Volunteers");
+  await page.getByLabel(/^Name/).fill(name);
+  await page.getByLabel(/^Code/).fill(unique("volunteers").replace(/-/g, "_"));
+  await page.getByRole("button", { name: "Create the role" }).click();
+  await expect(page.getByRole("heading", { name: `What “${name}” may do` })).toBeVisible();
+  await expect(page.getByRole("checkbox", { name: /View donations/ })).toBeDisabled();
+  await page.getByRole("checkbox", { name: /users\.view/ }).check();
+  await page.getByRole("button", { name: "Save the permissions" }).click();
+  await expect(page.getByText("The permissions are saved.")).toBeVisible();
+  await expectAccessible(page, "roles");
+  await screenshots(page, "admin-roles");
+  const roles = await call<{ name: string; permissions: string[] }[]>(
+    "GET",
+    "/api/roles",
+    await admin(),
+  );
+  expect(roles.find((r) => r.name === name)?.permissions).toEqual(["users.view"]);
+
+  // The donations module is not theirs, even by its address.
+  await page.goto("/admin/donations");
+  await expect(page.getByRole("heading", { level: 1, name: "Not allowed" })).toBeVisible();
+});
+
+test("an invitation is sent and revoked, a plan created and retired, a gift recorded at the desk", async ({
+  page,
+}) => {
+  await signInAsAdmin(page);
+
+  const invitee = `${unique("ida")}@example.org`;
+  await page.goto("/admin/invitations");
+  await page.getByLabel(/^Email address/).fill(invitee);
+  await page.getByLabel("First name").fill("Ida");
+  await page.getByRole("button", { name: "Send the invitation" }).click();
+  await expect(page.getByText(`An invitation is on its way to ${invitee}.`)).toBeVisible();
+  await expectMail(invitee, /invited to join/);
+  const sent = page.getByRole("listitem").filter({ hasText: invitee });
+  await expect(sent).toContainText("Waiting for an answer");
+  await expectAccessible(page, "invitations");
+  await sent.getByRole("button", { name: "Revoke" }).click();
+  await expect(page.getByRole("dialog")).toContainText("stops working");
+  await page.getByRole("dialog").getByRole("button", { name: "Revoke" }).click();
+  await expect(sent).toContainText("Revoked");
+
+  const planName = unique("Family membership");
+  await page.goto("/admin/plans");
+  const creating = page.locator("form").last();
+  await creating.getByLabel(/^Name/).fill(planName);
+  await creating.getByLabel(/^Price/).fill("twelve");
+  await creating.getByRole("button", { name: "Create the plan" }).click();
+  await expect(creating.getByText("Write an amount such as 25 or 25.50.")).toBeVisible();
+  await creating.getByLabel(/^Price/).fill("45.50");
+  await creating.getByRole("button", { name: "Create the plan" }).click();
+  const created = page.getByRole("listitem").filter({ hasText: planName });
+  await expect(created).toContainText("€45.50");
+  await expectAccessible(page, "plans");
+  await created.getByRole("button", { name: `Retire “${planName}”` }).click();
+  await expect(created).toContainText("retired");
+  await created.getByRole("button", { name: `Offer “${planName}” again` }).click();
+  await expect(created).not.toContainText("retired");
+
+  const donor = unique("Lady Bountiful");
+  await page.goto("/admin/donations");
+  await page.getByLabel("The donor is a member").uncheck();
+  await page.getByLabel("Donor's name", { exact: true }).fill(donor);
+  await page.getByLabel(/^Amount/).fill("120");
+  await page.getByLabel("Given by").first().selectOption("cheque");
+  await page.getByRole("button", { name: "Record the gift" }).click();
+  await expect(page.getByText(/Recorded: €120\.00, receipt /)).toBeVisible();
+  await expect(page.getByText(/from \d+ gifts/)).not.toHaveText("from 0 gifts, net of refunds");
+  await page.getByLabel("Donor's name or email").fill(donor);
+  await expect(page.getByRole("row").filter({ hasText: donor })).toContainText("€120.00");
+  await expectAccessible(page, "donations");
+  await screenshots(page, "admin-donations");
 });

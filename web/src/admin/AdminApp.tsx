@@ -13,6 +13,16 @@ import { AdminHome } from "./home/AdminHome";
 import { Applicants } from "./members/Applicants";
 import { MembersList } from "./members/MembersList";
 import { MemberPage } from "./members/MemberPage";
+import { Imports } from "./people/Imports";
+import { Invitations } from "./people/Invitations";
+import { Roles } from "./roles/Roles";
+import { Plans } from "./memberships/Plans";
+import { Subscriptions } from "./memberships/Subscriptions";
+import { AdminDonations } from "./donations/AdminDonations";
+import { AdminEvents } from "./events/AdminEvents";
+import { EventAdmin } from "./events/EventAdmin";
+import { AdminDocuments } from "./documents/AdminDocuments";
+import { AdminSettings } from "./settings/AdminSettings";
 import "./admin.css";
 
 /** The administration for `me`, whose permissions open some module of it
@@ -47,6 +57,16 @@ const pages = {
   applicants: guarded(Applicants),
   members: guarded(MembersList),
   member: guarded(MemberPage),
+  invitations: guarded(Invitations),
+  imports: guarded(Imports),
+  roles: guarded(Roles),
+  plans: guarded(Plans),
+  subscriptions: guarded(Subscriptions),
+  donations: guarded(AdminDonations),
+  events: guarded(AdminEvents),
+  event: guarded(EventAdmin),
+  documents: guarded(AdminDocuments),
+  settings: guarded(AdminSettings),
 };
 
 function Administration({ me }: { me: Me }) {
@@ -71,6 +91,16 @@ function Administration({ me }: { me: Me }) {
           <Route path="/applicants" component={pages.applicants} />
           <Route path="/members" component={pages.members} />
           <Route path="/members/:id" component={pages.member} />
+          <Route path="/invitations" component={pages.invitations} />
+          <Route path="/imports" component={pages.imports} />
+          <Route path="/roles" component={pages.roles} />
+          <Route path="/plans" component={pages.plans} />
+          <Route path="/subscriptions" component={pages.subscriptions} />
+          <Route path="/donations" component={pages.donations} />
+          <Route path="/events" component={pages.events} />
+          <Route path="/events/:id" component={pages.event} />
+          <Route path="/documents" component={pages.documents} />
+          <Route path="/settings" component={pages.settings} />
           <Route default component={NotAllowed} />
         </Router>
       </div>

@@ -17,6 +17,53 @@ export const SECTIONS: Section[] = [
   { path: "/admin", label: "nav.home", anyOf: ["users.view"] },
   { path: "/admin/applicants", label: "nav.applicants", anyOf: ["users.view"] },
   { path: "/admin/members", label: "nav.members", anyOf: ["users.view"] },
+  { path: "/admin/invitations", label: "nav.invitations", anyOf: ["users.invite"] },
+  { path: "/admin/imports", label: "nav.imports", anyOf: ["users.import"] },
+  { path: "/admin/roles", label: "nav.roles", anyOf: ["permissions.view"] },
+  { path: "/admin/plans", label: "nav.plans", anyOf: ["subscriptions.plans"] },
+  {
+    path: "/admin/subscriptions",
+    label: "nav.subscriptions",
+    anyOf: ["subscriptions.view", "subscriptions.manual_payment"],
+  },
+  {
+    path: "/admin/donations",
+    label: "nav.donations",
+    anyOf: ["donations.view", "donations.stats", "donations.create"],
+  },
+  {
+    path: "/admin/events",
+    label: "nav.events",
+    anyOf: [
+      "events.create",
+      "events.edit",
+      "events.publish",
+      "events.delete",
+      "events.rsvps",
+      "events.attendance",
+      "gallery.upload",
+    ],
+  },
+  {
+    path: "/admin/documents",
+    label: "nav.documents",
+    anyOf: [
+      "newsletters.create",
+      "newsletters.edit",
+      "newsletters.delete",
+      "financials.create",
+      "financials.edit",
+      "financials.delete",
+      "bylaws.create",
+      "bylaws.edit",
+      "bylaws.delete",
+    ],
+  },
+  {
+    path: "/admin/settings",
+    label: "nav.settings",
+    anyOf: ["settings.edit", "settings.logo", "settings.storage"],
+  },
 ];
 
 /** Whether `me` may open `section`. */

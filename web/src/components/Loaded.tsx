@@ -1,5 +1,5 @@
 import type { ComponentChildren } from "preact";
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { ApiError } from "../api/errors";
 import { t } from "../i18n";
 
@@ -7,13 +7,18 @@ import { t } from "../i18n";
 export type Load<T> =
   { phase: "loading" } | { phase: "ready"; data: T } | { phase: "failed"; error: ApiError };
 
-/** Runs `load` now and whenever `deps` change; `reload` runs it again. */
+/** Runs `load` now and whenever `deps` change; `reload` runs it again,
+ * keeping what is shown until the new answer replaces it (a page that
+ * refreshes after a change keeps its place and its messages). */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [Load<T>, () => void] {
   const [state, setState] = useState<Load<T>>({ phase: "loading" });
   const [round, setRound] = useState(0);
+  const refreshing = useRef(false);
   useEffect(() => {
     let live = true;
-    setState({ phase: "loading" });
+    const keep = refreshing.current;
+    refreshing.current = false;
+    setState((shown) => (keep && shown.phase === "ready" ? shown : { phase: "loading" }));
     load().then(
       (data) => live && setState({ phase: "ready", data }),
       (error: unknown) =>
@@ -27,7 +32,10 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [Load<T>, (
       live = false;
     };
   }, [...deps, round]);
-  const reload = useCallback(() => setRound((n) => n + 1), []);
+  const reload = useCallback(() => {
+    refreshing.current = true;
+    setRound((n) => n + 1);
+  }, []);
   return [state, reload];
 }
 

@@ -41,7 +41,7 @@ function describedBy({ field, error, hint }: Base): string | undefined {
 interface TextProps extends Base {
   value: string;
   onInput: (value: string) => void;
-  type?: "text" | "email" | "password" | "tel" | "date" | "url" | "search";
+  type?: "text" | "email" | "password" | "tel" | "date" | "datetime-local" | "url" | "search";
   autocomplete?: string;
   inputMode?: "decimal" | "numeric" | "text";
 }

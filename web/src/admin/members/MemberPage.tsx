@@ -37,7 +37,7 @@ export function MemberPage({ me, id = "" }: { me: Me; id?: string }) {
             </p>
           ) : null}
           {may("users.status") && m.status_moves.length > 0 && (
-            <StatusMove member={m} changed={reload} />
+            <StatusMove key={m.status} member={m} changed={reload} />
           )}
           {may("permissions.assign") && may("permissions.view") && (
             <RoleChoice member={m} changed={reload} />
@@ -47,7 +47,7 @@ export function MemberPage({ me, id = "" }: { me: Me; id?: string }) {
           )}
           {may("subscriptions.view") && <Subscriptions id={m.id} />}
           {may("donations.view") && <Donations id={m.id} />}
-          {may("users.audit") && <Timeline id={m.id} />}
+          {may("users.audit") && <Timeline id={m.id} changed={m.updated_at} />}
         </Page>
       )}
     </Loaded>
@@ -273,8 +273,9 @@ function Donations({ id }: { id: string }) {
 
 const TRAIL_PAGE = 20;
 
-/** What was done to the account, newest first, a page at a time. */
-function Timeline({ id }: { id: string }) {
+/** What was done to the account, newest first, a page at a time; read
+ * again whenever the account `changed`. */
+function Timeline({ id, changed }: { id: string; changed: string }) {
   const { time_zone } = useSettings();
   const [page, setPage] = useState(1);
   const [trail] = useLoad(
@@ -284,7 +285,7 @@ function Timeline({ id }: { id: string }) {
           params: { path: { id }, query: { page, per_page: TRAIL_PAGE } },
         }),
       ),
-    [id, page],
+    [id, page, changed],
   );
   return (
     <section aria-labelledby="timeline">

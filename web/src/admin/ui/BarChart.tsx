@@ -24,10 +24,13 @@ interface Props {
 const HEIGHT = 160;
 const COLUMN = 14;
 const GAP = 10;
+const MIN_WIDTH = 288;
 
 export function BarChart({ title, labels, series, format, tick = (label) => label }: Props) {
   const most = Math.max(1, ...series.flatMap((s) => s.values));
-  const group = series.length * COLUMN + GAP;
+  // A few groups get the room a year of months would take, so that their
+  // labels fit and the drawing is not magnified.
+  const group = Math.max(series.length * COLUMN + GAP, Math.floor(MIN_WIDTH / labels.length));
   // Half a gap either side, so the first and last labels are not cut.
   const width = labels.length * group + GAP;
   return (
@@ -43,7 +46,7 @@ export function BarChart({ title, labels, series, format, tick = (label) => labe
                 <rect
                   key={s.name}
                   class={`bar ${s.tone}`}
-                  x={j * COLUMN}
+                  x={(group - GAP - series.length * COLUMN) / 2 + j * COLUMN}
                   y={HEIGHT - h}
                   width={COLUMN - 2}
                   height={h}
@@ -52,7 +55,7 @@ export function BarChart({ title, labels, series, format, tick = (label) => labe
                 </rect>
               );
             })}
-            <text x={(series.length * COLUMN) / 2} y={HEIGHT + 14} text-anchor="middle">
+            <text x={(group - GAP) / 2} y={HEIGHT + 14} text-anchor="middle">
               {tick(label)}
             </text>
           </g>

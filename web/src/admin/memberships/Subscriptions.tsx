@@ -1,0 +1,293 @@
+import { useState } from "preact/hooks";
+import { api, unwrap, type Schemas } from "../../api/client";
+import type { paths } from "../../api/schema";
+import type { Me } from "../../auth/me";
+import { Select, Submit, TextArea, TextField } from "../../components/fields";
+import { useForm } from "../../components/form";
+import { Loaded, useLoad } from "../../components/Loaded";
+import { Notice, Problem } from "../../components/Notice";
+import { Page } from "../../components/Page";
+import { day, money } from "../../format";
+import { useSettings } from "../../org/settings";
+import { ta } from "../i18n";
+import { Action } from "../ui/Action";
+import { optionalAmount } from "../ui/amount";
+import { Confirm } from "../ui/Confirm";
+import { MemberPicker } from "../ui/MemberPicker";
+import { Pager } from "../ui/Pager";
+import { useQueryState } from "../ui/query";
+
+type Query = NonNullable<paths["/api/subscriptions"]["get"]["parameters"]["query"]>;
+type Filter = Omit<Query, "page" | "per_page">;
+type Subscription = Schemas["Subscription"];
+
+const PER_PAGE = 25;
+const STATES = ["active", "expired", "cancelled"] as const;
+const METHODS = ["online", "cash", "cheque", "bank_transfer"] as const;
+const OFFLINE = ["cash", "cheque", "bank_transfer"] as const;
+
+function filterOf(all: Record<string, string>): Filter {
+  const filter: Filter = {};
+  if (all.q) filter.q = all.q;
+  const status = STATES.find((s) => s === all.status);
+  if (status) filter.status = status;
+  const method = METHODS.find((m) => m === all.method);
+  if (method) filter.method = method;
+  if (all.plan) filter.plan_id = all.plan;
+  return filter;
+}
+
+/** Memberships: the list with filters, a payment at the desk (cash,
+ * cheque, bank transfer) that makes the member active, cancelling, and the
+ * export of what the filters select. */
+export function Subscriptions({ me }: { me: Me }) {
+  const { time_zone, currency } = useSettings();
+  const state = useQueryState();
+  const filter = filterOf(state.all);
+  const page = Math.max(1, Number(state.get("page")) || 1);
+  const [exported, setExported] = useState<Schemas["ExportLink"] | null>(null);
+  const may = (code: string) => me.permissions.includes(code);
+  const [list, reload] = useLoad(
+    () =>
+      may("subscriptions.view")
+        ? unwrap(
+            api.GET("/api/subscriptions", {
+              params: { query: { ...filter, page, per_page: PER_PAGE } },
+            }),
+          )
+        : Promise.resolve(null),
+    [JSON.stringify(filter), page],
+  );
+  const [plans] = useLoad(
+    () => unwrap(api.GET("/api/plans", { params: { query: { per_page: 100 } } })),
+    [],
+  );
+  const planList = plans.phase === "ready" ? plans.data.items : [];
+  return (
+    <Page title={ta("subscriptions.title")}>
+      {may("subscriptions.manual_payment") && planList.length > 0 && (
+        <ManualPayment plans={planList} done={reload} />
+      )}
+      {may("subscriptions.view") && (
+        <>
+          <h2>{ta("subscriptions.list")}</h2>
+          <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
+            <TextField
+              field="q"
+              type="search"
+              label={ta("subscriptions.search")}
+              value={state.get("q")}
+              onInput={(q) => state.set({ q }, true)}
+            />
+            <Select
+              field="status"
+              label={ta("subscriptions.status")}
+              value={state.get("status")}
+              onChange={(status) => state.set({ status })}
+              options={[
+                { value: "", label: ta("members.any") },
+                ...STATES.map((s) => ({ value: s, label: ta(`subscriptions.${s}`) })),
+              ]}
+            />
+            <Select
+              field="method"
+              label={ta("subscriptions.method")}
+              value={state.get("method")}
+              onChange={(method) => state.set({ method })}
+              options={[
+                { value: "", label: ta("members.any") },
+                ...METHODS.map((m) => ({ value: m, label: ta(`method.${m}`) })),
+              ]}
+            />
+            <Select
+              field="plan"
+              label={ta("subscriptions.plan")}
+              value={state.get("plan")}
+              onChange={(plan) => state.set({ plan })}
+              options={[
+                { value: "", label: ta("members.any") },
+                ...planList.map((p) => ({ value: p.id, label: p.name })),
+              ]}
+            />
+          </form>
+          {may("subscriptions.export") && (
+            <div class="toolbar">
+              <Action
+                action={async () =>
+                  setExported(
+                    await unwrap(
+                      api.GET("/api/subscriptions/export", { params: { query: filter } }),
+                    ),
+                  )
+                }
+              >
+                {ta("subscriptions.export")}
+              </Action>
+              {exported && (
+                <a href={exported.download_url} download>
+                  {ta("members.download", { rows: exported.rows })}
+                </a>
+              )}
+            </div>
+          )}
+          <Loaded
+            state={list}
+            reload={reload}
+            empty={ta("subscriptions.none")}
+            isEmpty={(l) => !l || l.items.length === 0}
+          >
+            {(l) =>
+              l && (
+                <>
+                  <p>{ta("members.count", { count: l.total })}</p>
+                  <div class="table-scroll">
+                    <table class="data">
+                      <thead>
+                        <tr>
+                          <th scope="col">{ta("subscriptions.member")}</th>
+                          <th scope="col">{ta("subscriptions.plan")}</th>
+                          <th scope="col">{ta("member.period")}</th>
+                          <th scope="col">{ta("member.paid")}</th>
+                          <th scope="col">{ta("subscriptions.method")}</th>
+                          <th scope="col">{ta("subscriptions.status")}</th>
+                          <th scope="col">{ta("subscriptions.actions")}</th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {l.items.map((s) => (
+                          <tr key={s.id}>
+                            <th scope="row">
+                              <a href={`/admin/members/${s.user_id}`}>{s.member_name}</a>
+                            </th>
+                            <td>{s.plan_name}</td>
+                            <td>
+                              {day(s.start_date, time_zone)} –{" "}
+                              {s.end_date ? day(s.end_date, time_zone) : ta("member.lifetime")}
+                            </td>
+                            <td>
+                              {money(s.total_cents - s.refunded_cents, s.currency ?? currency)}
+                            </td>
+                            <td>{s.payment_method ?? ""}</td>
+                            <td>{s.status}</td>
+                            <td>
+                              {s.status === "active" && may("subscriptions.cancel") && (
+                                <CancelOne subscription={s} done={reload} />
+                              )}
+                            </td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </div>
+                  <Pager
+                    page={page}
+                    perPage={PER_PAGE}
+                    total={l.total}
+                    onPage={(next) => state.set({ page: String(next) })}
+                  />
+                </>
+              )
+            }
+          </Loaded>
+        </>
+      )}
+    </Page>
+  );
+}
+
+function CancelOne({ subscription: s, done }: { subscription: Subscription; done: () => void }) {
+  return (
+    <Confirm
+      label={ta("subscriptions.cancel")}
+      warning={ta("subscriptions.cancelWarning", { name: s.member_name, plan: s.plan_name })}
+      action={() =>
+        unwrap(
+          api.POST("/api/subscriptions/{id}/cancel", {
+            params: { path: { id: s.id } },
+            body: { reason: null, when: null },
+          }),
+        )
+      }
+      done={done}
+    />
+  );
+}
+
+function ManualPayment({ plans, done }: { plans: Schemas["Plan"][]; done: () => void }) {
+  const [recorded, setRecorded] = useState<string | null>(null);
+  const form = useForm({
+    user_id: "",
+    plan_id: plans[0]?.id ?? "",
+    method: "cash" as (typeof OFFLINE)[number],
+    amount: "",
+    paid_on: "",
+    notes: "",
+  });
+  const v = form.values;
+  return (
+    <form
+      noValidate
+      onSubmit={form.submit(async (values) => {
+        setRecorded(null);
+        const created = await unwrap(
+          api.POST("/api/subscriptions/manual", {
+            body: {
+              user_id: values.user_id,
+              plan_id: values.plan_id,
+              method: values.method,
+              amount_cents: optionalAmount(values.amount, "amount_cents"),
+              donation_cents: 0,
+              paid_on: values.paid_on || null,
+              notes: values.notes.trim() || null,
+            },
+          }),
+        );
+        setRecorded(ta("subscriptions.recorded", { name: created.member_name }));
+        form.set("amount", "");
+        form.set("notes", "");
+        done();
+      })}
+    >
+      <h2>{ta("subscriptions.record")}</h2>
+      {form.problem && <Problem>{form.problem}</Problem>}
+      {recorded && <Notice>{recorded}</Notice>}
+      <MemberPicker
+        field="user_id"
+        error={form.error("user_id")}
+        value={v.user_id}
+        onChange={(id) => form.set("user_id", id)}
+      />
+      <Select
+        field="plan_id"
+        label={ta("subscriptions.plan")}
+        value={v.plan_id}
+        error={form.error("plan_id")}
+        onChange={(id) => form.set("plan_id", id)}
+        options={plans.map((p) => ({ value: p.id, label: p.name }))}
+      />
+      <Select
+        field="method"
+        label={ta("subscriptions.method")}
+        value={v.method}
+        error={form.error("method")}
+        onChange={(m) => form.set("method", OFFLINE.find((o) => o === m) ?? "cash")}
+        options={OFFLINE.map((m) => ({ value: m, label: ta(`method.${m}`) }))}
+      />
+      <TextField
+        {...form.bind("amount")}
+        error={form.error("amount_cents")}
+        label={ta("subscriptions.amount")}
+        hint={ta("subscriptions.amountHint")}
+        inputMode="decimal"
+      />
+      <TextField {...form.bind("paid_on")} type="date" label={ta("subscriptions.paidOn")} />
+      <TextArea
+        field="notes"
+        label={ta("subscriptions.notes")}
+        value={v.notes}
+        onInput={(notes) => form.set("notes", notes)}
+      />
+      <Submit busy={form.busy}>{ta("subscriptions.recordButton")}</Submit>
+    </form>
+  );
+}
