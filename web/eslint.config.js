@@ -24,6 +24,11 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
   },
   {
+    // The benchmark also runs code inside the page.
+    files: ["scripts/bench-*.mjs"],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
+  {
     // Pages stay thin: they use features, features never use pages.
     files: ["src/features/**/*.{ts,tsx}"],
     rules: {

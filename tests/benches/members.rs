@@ -48,6 +48,14 @@ async fn main() {
     let admin = app.user_with_role("admin").await;
     let token = app.token_for(&admin).await;
 
+    // The validation queue's look-alike check, for one of the 100,000
+    // (who shares a phone and a street with another).
+    let someone: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'member12345@example.org'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let similar = format!("/api/members/{someone}/similar");
     let requests: &[(&str, &str)] = &[
         ("GET /api/health (floor)", "/api/health"),
         ("list, page 1 by name", "/api/members"),
@@ -64,6 +72,7 @@ async fn main() {
             "/api/members?has_active_subscription=false",
         ),
         ("GET /api/dashboard/stats", "/api/dashboard/stats"),
+        ("similar members of one", &similar),
     ];
     let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(runs); requests.len()];
     for _ in 0..runs {

@@ -16,23 +16,7 @@ import {
 } from "./support/api";
 import { accessibilityChecks, expectAccessible, screenshots } from "./support/checks";
 import { subjectsTo } from "./support/mail";
-
-/** Signs in on the sign-in page; the superadmin the server made accepts
- * the terms the first time, as anyone would. */
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto("/login");
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  const membership = page.getByRole("heading", { level: 1, name: "My membership" });
-  const terms = page.getByRole("heading", { level: 1, name: "New terms of service" });
-  await expect(membership.or(terms)).toBeVisible();
-  if (await terms.isVisible()) {
-    await page.getByLabel(/I accept the terms of service/).check();
-    await page.getByRole("button", { name: "Continue" }).click();
-  }
-  await expect(membership).toBeVisible();
-}
+import { signIn } from "./support/pages";
 
 async function signInAsAdmin(page: Page) {
   await signIn(page, process.env.LOAF_ADMIN_EMAIL ?? "", process.env.LOAF_ADMIN_PASSWORD ?? "");

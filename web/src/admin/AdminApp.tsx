@@ -1,7 +1,8 @@
 /**
  * The administration: loaded only when an account that may use it opens
- * /admin (members never download it). Its navigation by module shows what the account's
- * permissions allow; an address it does not allow answers "not allowed".
+ * /admin (members never download it). Its navigation by module shows what
+ * the account's permissions allow; an address it does not allow answers
+ * "not allowed".
  */
 import type { ComponentType } from "preact";
 import { Route, Router, useLocation } from "preact-iso";
@@ -24,13 +25,6 @@ import { EventAdmin } from "./events/EventAdmin";
 import { AdminDocuments } from "./documents/AdminDocuments";
 import { AdminSettings } from "./settings/AdminSettings";
 import "./admin.css";
-
-/** The administration for `me`, whose permissions open some module of it
- * (`adminEntry`; anyone else is answered "not allowed" before this code is
- * loaded). */
-export function AdminApp({ me }: { me: Me }) {
-  return <Administration me={me} />;
-}
 
 /** Each admin page gets the signed-in account. */
 type AdminPage = ComponentType<{ me: Me; id?: string }>;
@@ -69,7 +63,10 @@ const pages = {
   settings: guarded(AdminSettings),
 };
 
-function Administration({ me }: { me: Me }) {
+/** The administration for `me`, whose permissions open some module of it
+ * (`adminEntry`; anyone else is answered "not allowed" before this code is
+ * loaded). */
+export function AdminApp({ me }: { me: Me }) {
   const { path } = useLocation();
   const current = sectionOf(path);
   return (

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { api, unwrap, type Schemas } from "../../api/client";
+import { api, unwrap } from "../../api/client";
 import type { paths } from "../../api/schema";
 import type { Me } from "../../auth/me";
 import { Checkbox, Select, Submit, TextArea, TextField } from "../../components/fields";
@@ -14,8 +14,10 @@ import { Action } from "../ui/Action";
 import { amount } from "../ui/amount";
 import { BarChart } from "../ui/BarChart";
 import { MemberPicker } from "../ui/MemberPicker";
+import { Export } from "../ui/Export";
 import { Pager } from "../ui/Pager";
 import { useQueryState } from "../ui/query";
+import { SearchBox } from "../ui/SearchBox";
 
 type Query = NonNullable<paths["/api/donations"]["get"]["parameters"]["query"]>;
 type Filter = Omit<Query, "page" | "per_page">;
@@ -264,8 +266,7 @@ function DonationList({ me, recorded }: { me: Me; recorded: number }) {
   const { time_zone, currency } = useSettings();
   const state = useQueryState();
   const filter = filterOf(state.all);
-  const page = Math.max(1, Number(state.get("page")) || 1);
-  const [exported, setExported] = useState<Schemas["ExportLink"] | null>(null);
+  const page = state.page;
   const [list, reload] = useLoad(
     () =>
       unwrap(
@@ -277,13 +278,7 @@ function DonationList({ me, recorded }: { me: Me; recorded: number }) {
     <section aria-labelledby="gifts">
       <h2 id="gifts">{ta("donations.list")}</h2>
       <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
-        <TextField
-          field="q"
-          type="search"
-          label={ta("donations.search")}
-          value={state.get("q")}
-          onInput={(q) => state.set({ q }, true)}
-        />
+        <SearchBox label={ta("donations.search")} state={state} />
         <Select
           field="type"
           label={ta("donations.type")}
@@ -330,22 +325,10 @@ function DonationList({ me, recorded }: { me: Me; recorded: number }) {
         />
       </form>
       {me.permissions.includes("donations.export") && (
-        <div class="toolbar">
-          <Action
-            action={async () =>
-              setExported(
-                await unwrap(api.GET("/api/donations/export", { params: { query: filter } })),
-              )
-            }
-          >
-            {ta("donations.export")}
-          </Action>
-          {exported && (
-            <a href={exported.download_url} download>
-              {ta("members.download", { rows: exported.rows })}
-            </a>
-          )}
-        </div>
+        <Export
+          label={ta("donations.export")}
+          run={() => unwrap(api.GET("/api/donations/export", { params: { query: filter } }))}
+        />
       )}
       <Loaded
         state={list}
@@ -398,12 +381,7 @@ function DonationList({ me, recorded }: { me: Me; recorded: number }) {
                 </tbody>
               </table>
             </div>
-            <Pager
-              page={page}
-              perPage={PER_PAGE}
-              total={l.total}
-              onPage={(next) => state.set({ page: String(next) })}
-            />
+            <Pager page={page} perPage={PER_PAGE} total={l.total} onPage={state.toPage} />
           </>
         )}
       </Loaded>

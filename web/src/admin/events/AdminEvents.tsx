@@ -16,7 +16,7 @@ export function AdminEvents({ me }: { me: Me }) {
   const { route } = useLocation();
   const state = useQueryState();
   const when = state.get("when") === "past" ? "past" : "upcoming";
-  const page = Math.max(1, Number(state.get("page")) || 1);
+  const page = state.page;
   const [list, reload] = useLoad(
     () => unwrap(api.GET("/api/events", { params: { query: { when, page, per_page: PER_PAGE } } })),
     [when, page],
@@ -51,12 +51,7 @@ export function AdminEvents({ me }: { me: Me }) {
                 </li>
               ))}
             </ul>
-            <Pager
-              page={page}
-              perPage={PER_PAGE}
-              total={l.total}
-              onPage={(next) => state.set({ page: String(next) })}
-            />
+            <Pager page={page} perPage={PER_PAGE} total={l.total} onPage={state.toPage} />
           </>
         )}
       </Loaded>

@@ -1,16 +1,16 @@
-import { useEffect, useState } from "preact/hooks";
 import { api, unwrap, type Schemas } from "../../api/client";
 import type { paths } from "../../api/schema";
 import type { Me } from "../../auth/me";
-import { Select, TextField } from "../../components/fields";
+import { Select } from "../../components/fields";
 import { Loaded, useLoad } from "../../components/Loaded";
 import { Page } from "../../components/Page";
 import { day } from "../../format";
 import { useSettings } from "../../org/settings";
 import { ta } from "../i18n";
-import { Action } from "../ui/Action";
+import { Export } from "../ui/Export";
 import { Pager } from "../ui/Pager";
 import { useQueryState } from "../ui/query";
+import { SearchBox } from "../ui/SearchBox";
 import { statusLabel, STATUSES, type Status } from "./status";
 
 /** The list's filters, as the list and the export take them. */
@@ -20,8 +20,6 @@ type Filter = Omit<
 >;
 
 const PER_PAGE = 25;
-/** How long typing must pause before the list follows it. */
-const TYPING_PAUSE_MS = 250;
 
 /** The filters the address holds, as the list and the export take them. */
 function filterOf(all: Record<string, string>): Filter {
@@ -43,19 +41,9 @@ function filterOf(all: Record<string, string>): Filter {
 export function MembersList({ me }: { me: Me }) {
   const { time_zone } = useSettings();
   const state = useQueryState();
-  const [typed, setTyped] = useState(state.get("q"));
-  const [exported, setExported] = useState<Schemas["ExportLink"] | null>(null);
   const filter = filterOf(state.all);
-  const page = Math.max(1, Number(state.get("page")) || 1);
+  const page = state.page;
   const key = JSON.stringify([filter, page]);
-
-  // The address follows the search box once typing pauses (replacing the
-  // history entry, so Back leaves the list rather than each keystroke).
-  useEffect(() => {
-    if (typed === state.get("q")) return undefined;
-    const timer = setTimeout(() => state.set({ q: typed }, true), TYPING_PAUSE_MS);
-    return () => clearTimeout(timer);
-  }, [typed]);
 
   const [list, reload] = useLoad(
     () =>
@@ -76,14 +64,7 @@ export function MembersList({ me }: { me: Me }) {
   return (
     <Page title={ta("members.title")}>
       <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
-        <TextField
-          field="q"
-          type="search"
-          label={ta("members.search")}
-          hint={ta("members.searchHint")}
-          value={typed}
-          onInput={setTyped}
-        />
+        <SearchBox label={ta("members.search")} hint={ta("members.searchHint")} state={state} />
         <Select
           field="status"
           label={ta("members.status")}
@@ -132,22 +113,10 @@ export function MembersList({ me }: { me: Me }) {
         />
       </form>
       {me.permissions.includes("users.export") && (
-        <div class="toolbar">
-          <Action
-            action={async () =>
-              setExported(
-                await unwrap(api.GET("/api/members/export", { params: { query: filter } })),
-              )
-            }
-          >
-            {ta("members.export")}
-          </Action>
-          {exported && (
-            <a href={exported.download_url} download>
-              {ta("members.download", { rows: exported.rows })}
-            </a>
-          )}
-        </div>
+        <Export
+          label={ta("members.export")}
+          run={() => unwrap(api.GET("/api/members/export", { params: { query: filter } }))}
+        />
       )}
       <Loaded
         state={list}
@@ -190,12 +159,7 @@ export function MembersList({ me }: { me: Me }) {
                 </tbody>
               </table>
             </div>
-            <Pager
-              page={page}
-              perPage={PER_PAGE}
-              total={l.total}
-              onPage={(next) => state.set({ page: String(next) })}
-            />
+            <Pager page={page} perPage={PER_PAGE} total={l.total} onPage={state.toPage} />
           </>
         )}
       </Loaded>

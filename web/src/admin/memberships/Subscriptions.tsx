@@ -10,12 +10,13 @@ import { Page } from "../../components/Page";
 import { day, money } from "../../format";
 import { useSettings } from "../../org/settings";
 import { ta } from "../i18n";
-import { Action } from "../ui/Action";
 import { optionalAmount } from "../ui/amount";
 import { Confirm } from "../ui/Confirm";
 import { MemberPicker } from "../ui/MemberPicker";
+import { Export } from "../ui/Export";
 import { Pager } from "../ui/Pager";
 import { useQueryState } from "../ui/query";
+import { SearchBox } from "../ui/SearchBox";
 
 type Query = NonNullable<paths["/api/subscriptions"]["get"]["parameters"]["query"]>;
 type Filter = Omit<Query, "page" | "per_page">;
@@ -44,8 +45,7 @@ export function Subscriptions({ me }: { me: Me }) {
   const { time_zone, currency } = useSettings();
   const state = useQueryState();
   const filter = filterOf(state.all);
-  const page = Math.max(1, Number(state.get("page")) || 1);
-  const [exported, setExported] = useState<Schemas["ExportLink"] | null>(null);
+  const page = state.page;
   const may = (code: string) => me.permissions.includes(code);
   const [list, reload] = useLoad(
     () =>
@@ -72,13 +72,7 @@ export function Subscriptions({ me }: { me: Me }) {
         <>
           <h2>{ta("subscriptions.list")}</h2>
           <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
-            <TextField
-              field="q"
-              type="search"
-              label={ta("subscriptions.search")}
-              value={state.get("q")}
-              onInput={(q) => state.set({ q }, true)}
-            />
+            <SearchBox label={ta("subscriptions.search")} state={state} />
             <Select
               field="status"
               label={ta("subscriptions.status")}
@@ -111,24 +105,12 @@ export function Subscriptions({ me }: { me: Me }) {
             />
           </form>
           {may("subscriptions.export") && (
-            <div class="toolbar">
-              <Action
-                action={async () =>
-                  setExported(
-                    await unwrap(
-                      api.GET("/api/subscriptions/export", { params: { query: filter } }),
-                    ),
-                  )
-                }
-              >
-                {ta("subscriptions.export")}
-              </Action>
-              {exported && (
-                <a href={exported.download_url} download>
-                  {ta("members.download", { rows: exported.rows })}
-                </a>
-              )}
-            </div>
+            <Export
+              label={ta("subscriptions.export")}
+              run={() =>
+                unwrap(api.GET("/api/subscriptions/export", { params: { query: filter } }))
+              }
+            />
           )}
           <Loaded
             state={list}
@@ -179,12 +161,7 @@ export function Subscriptions({ me }: { me: Me }) {
                       </tbody>
                     </table>
                   </div>
-                  <Pager
-                    page={page}
-                    perPage={PER_PAGE}
-                    total={l.total}
-                    onPage={(next) => state.set({ page: String(next) })}
-                  />
+                  <Pager page={page} perPage={PER_PAGE} total={l.total} onPage={state.toPage} />
                 </>
               )
             }

@@ -27,7 +27,7 @@ export function Invitations({ me }: { me: Me }) {
   const status = (STATES as readonly string[]).includes(state.get("status"))
     ? (state.get("status") as State)
     : undefined;
-  const page = Math.max(1, Number(state.get("page")) || 1);
+  const page = state.page;
   const [list, reload] = useLoad(
     () =>
       unwrap(
@@ -146,12 +146,7 @@ export function Invitations({ me }: { me: Me }) {
                 </li>
               ))}
             </ul>
-            <Pager
-              page={page}
-              perPage={PER_PAGE}
-              total={l.total}
-              onPage={(next) => state.set({ page: String(next) })}
-            />
+            <Pager page={page} perPage={PER_PAGE} total={l.total} onPage={state.toPage} />
           </>
         )}
       </Loaded>

@@ -12,24 +12,31 @@ export interface QueryState {
   set: (changes: Record<string, string>, replace?: boolean) => void;
   /** Every non-empty value, for the API's query. */
   all: Record<string, string>;
+  /** The page of the list, from 1. */
+  page: number;
+  /** Goes to page `page`, keeping the rest. */
+  toPage: (page: number) => void;
 }
 
 export function useQueryState(): QueryState {
   const { path, query, route } = useLocation();
   const all: Record<string, string> = {};
   for (const [key, value] of Object.entries(query)) if (value) all[key] = value;
+  const set = (changes: Record<string, string>, replace = false) => {
+    const next = new URLSearchParams(all);
+    if (!("page" in changes)) next.delete("page");
+    for (const [key, value] of Object.entries(changes)) {
+      if (value) next.set(key, value);
+      else next.delete(key);
+    }
+    const search = next.toString();
+    route(search ? `${path}?${search}` : path, replace);
+  };
   return {
     get: (key) => all[key] ?? "",
     all,
-    set: (changes, replace = false) => {
-      const next = new URLSearchParams(all);
-      if (!("page" in changes)) next.delete("page");
-      for (const [key, value] of Object.entries(changes)) {
-        if (value) next.set(key, value);
-        else next.delete(key);
-      }
-      const search = next.toString();
-      route(search ? `${path}?${search}` : path, replace);
-    },
+    set,
+    page: Math.max(1, Number(all.page) || 1),
+    toPage: (page) => set({ page: String(page) }),
   };
 }
