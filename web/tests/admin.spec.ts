@@ -16,7 +16,7 @@ import {
 } from "./support/api";
 import { accessibilityChecks, expectAccessible, screenshots } from "./support/checks";
 import { subjectsTo } from "./support/mail";
-import { signIn } from "./support/pages";
+import { signIn, tabTo } from "./support/pages";
 
 async function signInAsAdmin(page: Page) {
   await signIn(page, process.env.LOAF_ADMIN_EMAIL ?? "", process.env.LOAF_ADMIN_PASSWORD ?? "");
@@ -424,4 +424,32 @@ test("an invitation is sent and revoked, a plan created and retired, a gift reco
   await expect(page.getByRole("row").filter({ hasText: donor })).toContainText("€120.00");
   await expectAccessible(page, "donations");
   await screenshots(page, "admin-donations");
+});
+
+test("an invitation is sent and revoked with the keyboard alone, and Escape leaves it be", async ({
+  page,
+}) => {
+  const invitee = `${unique("kay")}@example.org`;
+  await signInAsAdmin(page);
+  await page.goto("/admin/invitations");
+  await expect(page.getByRole("heading", { level: 1, name: "Invitations" })).toBeFocused();
+  await tabTo(page, /^Email address/);
+  await page.keyboard.type(invitee);
+  await page.keyboard.press("Enter");
+  await expect(page.getByText(`An invitation is on its way to ${invitee}.`)).toBeVisible();
+  const sent = page.getByRole("listitem").filter({ hasText: invitee });
+
+  // The first "Revoke" after the form is this invitation's (newest first).
+  await tabTo(page, /^Revoke$/);
+  await page.keyboard.press("Enter");
+  const dialog = page.getByRole("dialog");
+  await expect(dialog).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(dialog).toBeHidden();
+  await expect(sent).toContainText("Waiting for an answer");
+  await page.keyboard.press("Enter");
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByRole("button", { name: "Revoke" })).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(sent).toContainText("Revoked");
 });

@@ -17,7 +17,7 @@ import {
 } from "./support/api";
 import { accessibilityChecks, expectAccessible, screenshots } from "./support/checks";
 import { linkIn } from "./support/mail";
-import { signIn } from "./support/pages";
+import { signIn, tabTo } from "./support/pages";
 
 /** Pays on the provider's (stand-in's) hosted page. */
 async function payOnProviderPage(page: Page) {
@@ -169,22 +169,6 @@ test("a guest donates and sees the receipt number", async ({ page }) => {
   await expect(page.getByText(/Your receipt number is \d{4}-\d{6}/)).toBeVisible();
   await expectAccessible(page, "thanks");
 });
-
-/** Presses Tab until the focused element's accessible name is `name`. */
-async function tabTo(page: Page, name: RegExp, limit = 80) {
-  for (let i = 0; i < limit; i++) {
-    await page.keyboard.press("Tab");
-    const focused = await page.evaluate(() => {
-      const el = document.activeElement as HTMLElement | null;
-      if (!el) return "";
-      const id = el.getAttribute("id");
-      const label = id ? document.querySelector(`label[for="${id}"]`)?.textContent : null;
-      return (label ?? el.getAttribute("aria-label") ?? el.textContent ?? "").trim();
-    });
-    if (name.test(focused)) return;
-  }
-  throw new Error(`nothing named ${name} reached with Tab`);
-}
 
 test("registration works with the keyboard alone", async ({ page }) => {
   const email = `${unique("keys")}@example.org`;

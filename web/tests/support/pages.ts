@@ -19,3 +19,19 @@ export async function signIn(page: Page, email: string, password: string) {
   }
   await expect(membership).toBeVisible();
 }
+
+/** Presses Tab until the focused element's accessible name is `name`. */
+export async function tabTo(page: Page, name: RegExp, limit = 80) {
+  for (let i = 0; i < limit; i++) {
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el) return "";
+      const id = el.getAttribute("id");
+      const label = id ? document.querySelector(`label[for="${id}"]`)?.textContent : null;
+      return (label ?? el.getAttribute("aria-label") ?? el.textContent ?? "").trim();
+    });
+    if (name.test(focused)) return;
+  }
+  throw new Error(`nothing named ${name} reached with Tab`);
+}
