@@ -1,7 +1,7 @@
 //! The auth function: registration, email verification, sign-in and
 //! sessions, passwords, the signed-in user's own account, and the invitee's
-//! side of invitations. Routes: the auth rows of the route contract
-//! (SPEC.md).
+//! side of invitations. Its routes are tabled in README.md, "Accounts and
+//! sign-in".
 
 mod account_tokens;
 mod invitations;

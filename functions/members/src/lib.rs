@@ -1,8 +1,9 @@
 //! The members function: member administration, roles and permissions,
 //! invitations, imports and exports, plans and subscriptions, dashboard.
-//! Its routes are listed in the route contract (SPEC.md): the member list
-//! and details, the lifecycle, roles, invitations, imports and exports, the
-//! directory, plans, subscriptions, checkout and the dashboard.
+//! Its routes are tabled in README.md ("Member administration",
+//! "Memberships and payments"): the member list and details, the
+//! lifecycle, roles, invitations, imports and exports, the directory,
+//! plans, subscriptions, checkout and the dashboard.
 
 mod audit;
 mod checkout;

@@ -20,8 +20,9 @@ const STATUSES: [&str; 10] = [
     "rejected",
 ];
 
-/// The moves `POST /api/members/{id}/status` accepts, as SPEC.md's
-/// lifecycle draws them; validation and rejection have their own routes.
+/// The moves `POST /api/members/{id}/status` accepts, as README.md's
+/// "Status moves" lists them; validation and rejection have their own
+/// routes.
 const ALLOWED: &[(&str, &str)] = &[
     ("pending_email", "pending_validation"),
     ("pending_email", "abandoned"),

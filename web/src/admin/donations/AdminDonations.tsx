@@ -10,12 +10,14 @@ import { Page } from "../../components/Page";
 import { day, money } from "../../format";
 import { useSettings } from "../../org/settings";
 import { ta } from "../i18n";
+import { DataTable } from "../ui/DataTable";
 import { Action } from "../ui/Action";
 import { amount } from "../ui/amount";
 import { BarChart } from "../ui/BarChart";
 import { MemberPicker } from "../ui/MemberPicker";
 import { Export } from "../ui/Export";
 import { Pager } from "../ui/Pager";
+import { FilterSelect } from "../ui/FilterSelect";
 import { useQueryState } from "../ui/query";
 import { SearchBox } from "../ui/SearchBox";
 
@@ -279,35 +281,24 @@ function DonationList({ me, recorded }: { me: Me; recorded: number }) {
       <h2 id="gifts">{ta("donations.list")}</h2>
       <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <SearchBox label={ta("donations.search")} state={state} />
-        <Select
-          field="type"
+        <FilterSelect
+          name="type"
           label={ta("donations.type")}
-          value={state.get("type")}
-          onChange={(type) => state.set({ type })}
-          options={[
-            { value: "", label: ta("members.any") },
-            ...TYPES.map((t) => ({ value: t, label: ta(`donations.type.${t}`) })),
-          ]}
+          state={state}
+          options={TYPES.map((t) => ({ value: t, label: ta(`donations.type.${t}`) }))}
         />
-        <Select
-          field="method_filter"
+        <FilterSelect
+          name="method"
           label={ta("donations.method")}
-          value={state.get("method")}
-          onChange={(method) => state.set({ method })}
-          options={[
-            { value: "", label: ta("members.any") },
-            ...METHODS.map((m) => ({ value: m, label: ta(`method.${m}`) })),
-          ]}
+          state={state}
+          options={METHODS.map((m) => ({ value: m, label: ta(`method.${m}`) }))}
         />
-        <Select
-          field="status"
+        <FilterSelect
+          name="status"
           label={ta("donations.status")}
-          value={state.get("status")}
-          onChange={(status) => state.set({ status })}
-          options={[
-            { value: "", label: ta("donations.settled") },
-            ...STATES.map((s) => ({ value: s, label: ta(`donations.status.${s}`) })),
-          ]}
+          state={state}
+          none={ta("donations.settled")}
+          options={STATES.map((s) => ({ value: s, label: ta(`donations.status.${s}`) }))}
         />
         <TextField
           field="from"
@@ -338,49 +329,44 @@ function DonationList({ me, recorded }: { me: Me; recorded: number }) {
       >
         {(l) => (
           <>
-            <div class="table-scroll">
-              <table class="data">
-                <thead>
-                  <tr>
-                    <th scope="col">{ta("donations.donor")}</th>
-                    <th scope="col">{ta("donations.amount")}</th>
-                    <th scope="col">{ta("donations.givenOn")}</th>
-                    <th scope="col">{ta("donations.method")}</th>
-                    <th scope="col">{ta("donations.receipt")}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {l.items.map((d) => (
-                    <tr key={d.id}>
-                      <th scope="row">
-                        {d.donor_name ?? d.donor_email ?? ta("donations.anonymous")}
-                        {d.anonymous ? ` (${ta("donations.anonymousGift")})` : ""}
-                      </th>
-                      <td>{money(d.amount_cents - d.refunded_cents, d.currency ?? currency)}</td>
-                      <td>{day(d.donated_at ?? d.created_at, time_zone)}</td>
-                      <td>{d.payment_method ?? ""}</td>
-                      <td>
-                        {d.receipt_number ?? ""}{" "}
-                        {d.receipt_number && me.permissions.includes("donations.receipts") && (
-                          <Action
-                            action={() =>
-                              unwrap(
-                                api.POST("/api/donations/{id}/receipt", {
-                                  params: { path: { id: d.id } },
-                                }),
-                              )
-                            }
-                            done={reload}
-                          >
-                            {ta("donations.resend", { receipt: d.receipt_number })}
-                          </Action>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              headers={[
+                ta("donations.donor"),
+                ta("donations.amount"),
+                ta("donations.givenOn"),
+                ta("donations.method"),
+                ta("donations.receipt"),
+              ]}
+            >
+              {l.items.map((d) => (
+                <tr key={d.id}>
+                  <th scope="row">
+                    {d.donor_name ?? d.donor_email ?? ta("donations.anonymous")}
+                    {d.anonymous ? ` (${ta("donations.anonymousGift")})` : ""}
+                  </th>
+                  <td>{money(d.amount_cents - d.refunded_cents, d.currency ?? currency)}</td>
+                  <td>{day(d.donated_at ?? d.created_at, time_zone)}</td>
+                  <td>{d.payment_method ?? ""}</td>
+                  <td>
+                    {d.receipt_number ?? ""}{" "}
+                    {d.receipt_number && me.permissions.includes("donations.receipts") && (
+                      <Action
+                        action={() =>
+                          unwrap(
+                            api.POST("/api/donations/{id}/receipt", {
+                              params: { path: { id: d.id } },
+                            }),
+                          )
+                        }
+                        done={reload}
+                      >
+                        {ta("donations.resend", { receipt: d.receipt_number })}
+                      </Action>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </DataTable>
             <Pager page={page} perPage={PER_PAGE} total={l.total} onPage={state.toPage} />
           </>
         )}

@@ -7,10 +7,12 @@ import { Notice } from "../../components/Notice";
 import { Page } from "../../components/Page";
 import { dateTime } from "../../format";
 import { ta } from "../i18n";
+import { DataTable } from "../ui/DataTable";
 import { Action } from "../ui/Action";
 import { Confirm } from "../ui/Confirm";
 import { MemberPicker } from "../ui/MemberPicker";
 import { Pager } from "../ui/Pager";
+import { toggled } from "../ui/toggled";
 import { EventForm } from "./EventForm";
 import { Gallery } from "./Gallery";
 
@@ -126,48 +128,38 @@ function Answers({
       <Loaded state={answers} empty={ta("events.noAnswers")} isEmpty={(a) => a.items.length === 0}>
         {(a) => (
           <>
-            <div class="table-scroll">
-              <table class="data">
-                <thead>
-                  <tr>
-                    {mayMark && <th scope="col">{ta("events.pick")}</th>}
-                    <th scope="col">{ta("members.name")}</th>
-                    <th scope="col">{ta("events.answer")}</th>
-                    <th scope="col">{ta("events.attended")}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {a.items.map((r) => (
-                    <tr key={r.user_id}>
-                      {mayMark && (
-                        <td>
-                          <input
-                            type="checkbox"
-                            aria-label={ta("queue.pick", { name: r.name })}
-                            checked={picked.has(r.user_id)}
-                            onChange={() => {
-                              const next = new Set(picked);
-                              if (next.has(r.user_id)) next.delete(r.user_id);
-                              else next.add(r.user_id);
-                              setPicked(next);
-                            }}
-                          />
-                        </td>
-                      )}
-                      <th scope="row">
-                        <a href={`/admin/members/${r.user_id}`}>{r.name}</a>
-                        <span class="meta"> {r.email}</span>
-                      </th>
-                      <td>
-                        {r.status}
-                        {r.waitlisted ? ` · ${ta("events.waitlisted")}` : ""}
-                      </td>
-                      <td>{r.attended ? ta("members.yes") : ta("members.no")}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              headers={[
+                ...(mayMark ? [ta("events.pick")] : []),
+                ta("members.name"),
+                ta("events.answer"),
+                ta("events.attended"),
+              ]}
+            >
+              {a.items.map((r) => (
+                <tr key={r.user_id}>
+                  {mayMark && (
+                    <td>
+                      <input
+                        type="checkbox"
+                        aria-label={ta("queue.pick", { name: r.name })}
+                        checked={picked.has(r.user_id)}
+                        onChange={() => setPicked(toggled(picked, r.user_id))}
+                      />
+                    </td>
+                  )}
+                  <th scope="row">
+                    <a href={`/admin/members/${r.user_id}`}>{r.name}</a>
+                    <span class="meta"> {r.email}</span>
+                  </th>
+                  <td>
+                    {r.status}
+                    {r.waitlisted ? ` · ${ta("events.waitlisted")}` : ""}
+                  </td>
+                  <td>{r.attended ? ta("members.yes") : ta("members.no")}</td>
+                </tr>
+              ))}
+            </DataTable>
             <Pager page={page} perPage={ANSWERS_PAGE} total={a.total} onPage={setPage} />
             {mayMark && (
               <div class="actions">

@@ -10,6 +10,7 @@ import { useSettings } from "../../org/settings";
 import { ta } from "../i18n";
 import { Action } from "../ui/Action";
 import { Confirm } from "../ui/Confirm";
+import { toggled } from "../ui/toggled";
 import { statusLabel } from "./status";
 
 type Applicant = Schemas["MemberSummary"];
@@ -38,12 +39,7 @@ export function Applicants({ me }: { me: Me }) {
     ]);
     return { items: [...pre.items, ...waiting.items], total: pre.total + waiting.total };
   }, []);
-  const toggle = (id: string) => {
-    const next = new Set(selected);
-    if (next.has(id)) next.delete(id);
-    else next.add(id);
-    setSelected(next);
-  };
+  const toggle = (id: string) => setSelected(toggled(selected, id));
   const finish = (what: "validated" | "rejected") => (result: Outcome) => {
     setOutcome(
       ta(what === "validated" ? "queue.validatedMany" : "queue.rejectedMany", {

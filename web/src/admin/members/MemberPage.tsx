@@ -11,6 +11,7 @@ import { fromProfile, toProfile } from "../../features/profile/values";
 import { dateTime, day, money } from "../../format";
 import { useSettings } from "../../org/settings";
 import { ta } from "../i18n";
+import { DataTable } from "../ui/DataTable";
 import { Confirm } from "../ui/Confirm";
 import { Pager } from "../ui/Pager";
 import { statusLabel } from "./status";
@@ -210,33 +211,28 @@ function Subscriptions({ id }: { id: string }) {
         isEmpty={(l) => l.items.length === 0}
       >
         {(l) => (
-          <div class="table-scroll">
-            <table class="data">
-              <thead>
-                <tr>
-                  <th scope="col">{ta("member.plan")}</th>
-                  <th scope="col">{ta("member.period")}</th>
-                  <th scope="col">{ta("member.paid")}</th>
-                  <th scope="col">{ta("member.method")}</th>
-                  <th scope="col">{ta("member.status")}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {l.items.map((s) => (
-                  <tr key={s.id}>
-                    <th scope="row">{s.plan_name}</th>
-                    <td>
-                      {day(s.start_date, time_zone)} –{" "}
-                      {s.end_date ? day(s.end_date, time_zone) : ta("member.lifetime")}
-                    </td>
-                    <td>{money(s.total_cents - s.refunded_cents, s.currency ?? currency)}</td>
-                    <td>{s.payment_method ?? ""}</td>
-                    <td>{s.status}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            headers={[
+              ta("member.plan"),
+              ta("member.period"),
+              ta("member.paid"),
+              ta("member.method"),
+              ta("member.status"),
+            ]}
+          >
+            {l.items.map((s) => (
+              <tr key={s.id}>
+                <th scope="row">{s.plan_name}</th>
+                <td>
+                  {day(s.start_date, time_zone)} –{" "}
+                  {s.end_date ? day(s.end_date, time_zone) : ta("member.lifetime")}
+                </td>
+                <td>{money(s.total_cents - s.refunded_cents, s.currency ?? currency)}</td>
+                <td>{s.payment_method ?? ""}</td>
+                <td>{s.status}</td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </Loaded>
     </section>

@@ -1,14 +1,15 @@
 import { api, unwrap, type Schemas } from "../../api/client";
 import type { paths } from "../../api/schema";
 import type { Me } from "../../auth/me";
-import { Select } from "../../components/fields";
 import { Loaded, useLoad } from "../../components/Loaded";
 import { Page } from "../../components/Page";
 import { day } from "../../format";
 import { useSettings } from "../../org/settings";
 import { ta } from "../i18n";
+import { DataTable } from "../ui/DataTable";
 import { Export } from "../ui/Export";
 import { Pager } from "../ui/Pager";
+import { FilterSelect } from "../ui/FilterSelect";
 import { useQueryState } from "../ui/query";
 import { SearchBox } from "../ui/SearchBox";
 import { statusLabel, STATUSES, type Status } from "./status";
@@ -65,46 +66,35 @@ export function MembersList({ me }: { me: Me }) {
     <Page title={ta("members.title")}>
       <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <SearchBox label={ta("members.search")} hint={ta("members.searchHint")} state={state} />
-        <Select
-          field="status"
+        <FilterSelect
+          name="status"
           label={ta("members.status")}
-          value={state.get("status")}
-          onChange={(status) => state.set({ status })}
-          options={[
-            { value: "", label: ta("members.any") },
-            ...STATUSES.map((s) => ({ value: s, label: statusLabel(s) })),
-          ]}
+          state={state}
+          options={STATUSES.map((s) => ({ value: s, label: statusLabel(s) }))}
         />
         {roleOptions.length > 0 && (
-          <Select
-            field="role"
+          <FilterSelect
+            name="role"
             label={ta("members.role")}
-            value={state.get("role")}
-            onChange={(role) => state.set({ role })}
-            options={[
-              { value: "", label: ta("members.any") },
-              ...roleOptions.map((r) => ({ value: r.code, label: r.name })),
-            ]}
+            state={state}
+            options={roleOptions.map((r) => ({ value: r.code, label: r.name }))}
           />
         )}
-        <Select
-          field="subscription"
+        <FilterSelect
+          name="subscription"
           label={ta("members.subscription")}
-          value={state.get("subscription")}
-          onChange={(subscription) => state.set({ subscription })}
+          state={state}
           options={[
-            { value: "", label: ta("members.any") },
             { value: "yes", label: ta("members.subscribed") },
             { value: "no", label: ta("members.notSubscribed") },
           ]}
         />
-        <Select
-          field="sort"
+        <FilterSelect
+          name="sort"
           label={ta("members.sort")}
-          value={state.get("sort")}
-          onChange={(sort) => state.set({ sort })}
+          state={state}
+          none={ta("members.sortName")}
           options={[
-            { value: "", label: ta("members.sortName") },
             { value: "email", label: ta("members.sortEmail") },
             { value: "-created_at", label: ta("members.sortNewest") },
             { value: "-member_since", label: ta("members.sortMemberSince") },
@@ -127,38 +117,33 @@ export function MembersList({ me }: { me: Me }) {
         {(l) => (
           <>
             <p aria-live="polite">{ta("members.count", { count: l.total })}</p>
-            <div class="table-scroll">
-              <table class="data">
-                <thead>
-                  <tr>
-                    <th scope="col">{ta("members.name")}</th>
-                    <th scope="col">{ta("members.email")}</th>
-                    <th scope="col">{ta("members.status")}</th>
-                    <th scope="col">{ta("members.role")}</th>
-                    <th scope="col">{ta("members.since")}</th>
-                    <th scope="col">{ta("members.subscription")}</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {l.items.map((m) => (
-                    <tr key={m.id}>
-                      <th scope="row">
-                        <a href={`/admin/members/${m.id}`}>
-                          {m.last_name}, {m.first_name}
-                        </a>
-                      </th>
-                      <td>{m.email}</td>
-                      <td>
-                        <span class={`badge ${m.status}`}>{statusLabel(m.status)}</span>
-                      </td>
-                      <td>{m.role_name ?? ""}</td>
-                      <td>{m.member_since ? day(m.member_since, time_zone) : ""}</td>
-                      <td>{m.has_active_subscription ? ta("members.yes") : ta("members.no")}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              headers={[
+                ta("members.name"),
+                ta("members.email"),
+                ta("members.status"),
+                ta("members.role"),
+                ta("members.since"),
+                ta("members.subscription"),
+              ]}
+            >
+              {l.items.map((m) => (
+                <tr key={m.id}>
+                  <th scope="row">
+                    <a href={`/admin/members/${m.id}`}>
+                      {m.last_name}, {m.first_name}
+                    </a>
+                  </th>
+                  <td>{m.email}</td>
+                  <td>
+                    <span class={`badge ${m.status}`}>{statusLabel(m.status)}</span>
+                  </td>
+                  <td>{m.role_name ?? ""}</td>
+                  <td>{m.member_since ? day(m.member_since, time_zone) : ""}</td>
+                  <td>{m.has_active_subscription ? ta("members.yes") : ta("members.no")}</td>
+                </tr>
+              ))}
+            </DataTable>
             <Pager page={page} perPage={PER_PAGE} total={l.total} onPage={state.toPage} />
           </>
         )}

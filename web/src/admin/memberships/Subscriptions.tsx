@@ -10,11 +10,13 @@ import { Page } from "../../components/Page";
 import { day, money } from "../../format";
 import { useSettings } from "../../org/settings";
 import { ta } from "../i18n";
+import { DataTable } from "../ui/DataTable";
 import { optionalAmount } from "../ui/amount";
 import { Confirm } from "../ui/Confirm";
 import { MemberPicker } from "../ui/MemberPicker";
 import { Export } from "../ui/Export";
 import { Pager } from "../ui/Pager";
+import { FilterSelect } from "../ui/FilterSelect";
 import { useQueryState } from "../ui/query";
 import { SearchBox } from "../ui/SearchBox";
 
@@ -73,35 +75,23 @@ export function Subscriptions({ me }: { me: Me }) {
           <h2>{ta("subscriptions.list")}</h2>
           <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
             <SearchBox label={ta("subscriptions.search")} state={state} />
-            <Select
-              field="status"
+            <FilterSelect
+              name="status"
               label={ta("subscriptions.status")}
-              value={state.get("status")}
-              onChange={(status) => state.set({ status })}
-              options={[
-                { value: "", label: ta("members.any") },
-                ...STATES.map((s) => ({ value: s, label: ta(`subscriptions.${s}`) })),
-              ]}
+              state={state}
+              options={STATES.map((s) => ({ value: s, label: ta(`subscriptions.${s}`) }))}
             />
-            <Select
-              field="method"
+            <FilterSelect
+              name="method"
               label={ta("subscriptions.method")}
-              value={state.get("method")}
-              onChange={(method) => state.set({ method })}
-              options={[
-                { value: "", label: ta("members.any") },
-                ...METHODS.map((m) => ({ value: m, label: ta(`method.${m}`) })),
-              ]}
+              state={state}
+              options={METHODS.map((m) => ({ value: m, label: ta(`method.${m}`) }))}
             />
-            <Select
-              field="plan"
+            <FilterSelect
+              name="plan"
               label={ta("subscriptions.plan")}
-              value={state.get("plan")}
-              onChange={(plan) => state.set({ plan })}
-              options={[
-                { value: "", label: ta("members.any") },
-                ...planList.map((p) => ({ value: p.id, label: p.name })),
-              ]}
+              state={state}
+              options={planList.map((p) => ({ value: p.id, label: p.name }))}
             />
           </form>
           {may("subscriptions.export") && (
@@ -122,45 +112,38 @@ export function Subscriptions({ me }: { me: Me }) {
               l && (
                 <>
                   <p>{ta("members.count", { count: l.total })}</p>
-                  <div class="table-scroll">
-                    <table class="data">
-                      <thead>
-                        <tr>
-                          <th scope="col">{ta("subscriptions.member")}</th>
-                          <th scope="col">{ta("subscriptions.plan")}</th>
-                          <th scope="col">{ta("member.period")}</th>
-                          <th scope="col">{ta("member.paid")}</th>
-                          <th scope="col">{ta("subscriptions.method")}</th>
-                          <th scope="col">{ta("subscriptions.status")}</th>
-                          <th scope="col">{ta("subscriptions.actions")}</th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {l.items.map((s) => (
-                          <tr key={s.id}>
-                            <th scope="row">
-                              <a href={`/admin/members/${s.user_id}`}>{s.member_name}</a>
-                            </th>
-                            <td>{s.plan_name}</td>
-                            <td>
-                              {day(s.start_date, time_zone)} –{" "}
-                              {s.end_date ? day(s.end_date, time_zone) : ta("member.lifetime")}
-                            </td>
-                            <td>
-                              {money(s.total_cents - s.refunded_cents, s.currency ?? currency)}
-                            </td>
-                            <td>{s.payment_method ?? ""}</td>
-                            <td>{s.status}</td>
-                            <td>
-                              {s.status === "active" && may("subscriptions.cancel") && (
-                                <CancelOne subscription={s} done={reload} />
-                              )}
-                            </td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  </div>
+                  <DataTable
+                    headers={[
+                      ta("subscriptions.member"),
+                      ta("subscriptions.plan"),
+                      ta("member.period"),
+                      ta("member.paid"),
+                      ta("subscriptions.method"),
+                      ta("subscriptions.status"),
+                      ta("subscriptions.actions"),
+                    ]}
+                  >
+                    {l.items.map((s) => (
+                      <tr key={s.id}>
+                        <th scope="row">
+                          <a href={`/admin/members/${s.user_id}`}>{s.member_name}</a>
+                        </th>
+                        <td>{s.plan_name}</td>
+                        <td>
+                          {day(s.start_date, time_zone)} –{" "}
+                          {s.end_date ? day(s.end_date, time_zone) : ta("member.lifetime")}
+                        </td>
+                        <td>{money(s.total_cents - s.refunded_cents, s.currency ?? currency)}</td>
+                        <td>{s.payment_method ?? ""}</td>
+                        <td>{s.status}</td>
+                        <td>
+                          {s.status === "active" && may("subscriptions.cancel") && (
+                            <CancelOne subscription={s} done={reload} />
+                          )}
+                        </td>
+                      </tr>
+                    ))}
+                  </DataTable>
                   <Pager page={page} perPage={PER_PAGE} total={l.total} onPage={state.toPage} />
                 </>
               )

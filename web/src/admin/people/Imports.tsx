@@ -9,6 +9,7 @@ import { dateTime } from "../../format";
 import { t } from "../../i18n";
 import { useSettings } from "../../org/settings";
 import { ta } from "../i18n";
+import { DataTable } from "../ui/DataTable";
 import { Action } from "../ui/Action";
 import { Progress } from "../ui/Progress";
 import { upload } from "../ui/upload";
@@ -168,27 +169,18 @@ function Report({ job }: { job: Job }) {
       </p>
       {ignored.length > 0 && <p>{ta("imports.ignored", { columns: ignored.join(", ") })}</p>}
       {errors.length > 0 && (
-        <div class="table-scroll">
-          <table class="data">
-            <caption>{ta("imports.refusedLines")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{ta("imports.line")}</th>
-                <th scope="col">{ta("imports.column")}</th>
-                <th scope="col">{ta("imports.problem")}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {errors.map((e) => (
-                <tr key={`${e.line}-${e.column ?? ""}-${e.code}`}>
-                  <th scope="row">{e.line}</th>
-                  <td>{e.column ?? ""}</td>
-                  <td>{e.message}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          caption={ta("imports.refusedLines")}
+          headers={[ta("imports.line"), ta("imports.column"), ta("imports.problem")]}
+        >
+          {errors.map((e) => (
+            <tr key={`${e.line}-${e.column ?? ""}-${e.code}`}>
+              <th scope="row">{e.line}</th>
+              <td>{e.column ?? ""}</td>
+              <td>{e.message}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </>
   );

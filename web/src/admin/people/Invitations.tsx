@@ -12,6 +12,7 @@ import { ta } from "../i18n";
 import { Action } from "../ui/Action";
 import { Confirm } from "../ui/Confirm";
 import { Pager } from "../ui/Pager";
+import { FilterSelect } from "../ui/FilterSelect";
 import { useQueryState } from "../ui/query";
 
 const PER_PAGE = 25;
@@ -90,15 +91,11 @@ export function Invitations({ me }: { me: Me }) {
       </form>
 
       <h2>{ta("invitations.list")}</h2>
-      <Select
-        field="status_filter"
+      <FilterSelect
+        name="status"
         label={ta("invitations.status")}
-        value={status ?? ""}
-        onChange={(value) => state.set({ status: value })}
-        options={[
-          { value: "", label: ta("members.any") },
-          ...STATES.map((s) => ({ value: s, label: ta(`invitations.${s}`) })),
-        ]}
+        state={state}
+        options={STATES.map((s) => ({ value: s, label: ta(`invitations.${s}`) }))}
       />
       <Loaded
         state={list}

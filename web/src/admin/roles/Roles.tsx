@@ -9,6 +9,7 @@ import { Page } from "../../components/Page";
 import { ta } from "../i18n";
 import { Action } from "../ui/Action";
 import { Confirm } from "../ui/Confirm";
+import { toggled } from "../ui/toggled";
 
 type Role = Schemas["Role"];
 type Module = Schemas["Module"];
@@ -96,10 +97,7 @@ function Matrix({
   const [saved, setSaved] = useState(false);
   const fixed = role.code === "superadmin" || !me.permissions.includes("permissions.edit");
   const toggle = (code: string) => {
-    const next = new Set(codes);
-    if (next.has(code)) next.delete(code);
-    else next.add(code);
-    setCodes(next);
+    setCodes(toggled(codes, code));
     setSaved(false);
   };
   return (
