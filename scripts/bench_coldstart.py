@@ -5,30 +5,43 @@ lambda_http binary built the same way in the same run, through a local
 Lambda Runtime API.
 
     CARGO_LAMBDA_COMPILER=cargo sam build --parameter-overrides Architecture=x86_64
-    python3 scripts/bench_coldstart.py [--runs N]
+    python3 scripts/bench_coldstart.py [--runs N] [--database-url URL]
 
-The event is an API Gateway HTTP API request for an unknown route: it runs
-the whole init (configuration, pool, S3 client) and the router without
-waiting on a database, so the numbers are the function's own. Prints a
-table; asserts nothing. Read the ratio: the milliseconds move with the
-machine's load.
+The first event is an API Gateway HTTP API request for an unknown route: it
+runs the whole init (configuration, pool, clients) and the router without
+waiting on a database, so the numbers are the function's own.
+
+With --database-url (for example the one `loaf serve` prints), the event is
+`GET /api/health` instead, whose `SELECT 1` makes the container's first
+connection: the first database request after a cold start. Its floor is the
+hello-world cold start plus a bare connection (TCP, authentication, the same
+`SELECT 1`) to the same server, made by this script in the same run.
+
+Prints a table; asserts nothing. Read the ratio: the milliseconds move with
+the machine's load.
 """
 import argparse
+import base64
+import hashlib
+import hmac
 import http.server
 import json
 import os
+import socket
 import statistics
+import struct
 import subprocess
 import threading
 import time
+import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FUNCTIONS = ["AuthFunction", "MembersFunction", "EventsFunction", "DonationsFunction",
              "DocumentsFunction", "DocsFunction"]
 
 
-def load_event():
-    with open(os.path.join(ROOT, "tests", "fixtures", "apigw-v2-get-unknown-route.json")) as f:
+def load_event(name):
+    with open(os.path.join(ROOT, "tests", "fixtures", name)) as f:
         return f.read().encode()
 
 
@@ -72,8 +85,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.server.answered.set()
 
 
-def cold_start(binary):
-    api = RuntimeApi(load_event())
+def cold_start(binary, event, database_url):
+    api = RuntimeApi(event)
     threading.Thread(target=api.serve_forever, daemon=True).start()
     env = {
         "PATH": os.environ.get("PATH", ""),
@@ -85,8 +98,9 @@ def cold_start(binary):
         "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
         "AWS_SECRET_ACCESS_KEY": "bench",
         "RUST_LOG": "warn",
-        # The pool is lazy and the event touches no table: nothing connects.
-        "DATABASE_URL": "postgres://loaf@127.0.0.1:9/loaf",
+        # The pool is lazy: nothing connects unless the event needs it. The
+        # URL has a password, as the one built from the secret in AWS has.
+        "DATABASE_URL": database_url or "postgres://loaf:bench@127.0.0.1:9/loaf",
         "JWT_SECRET": "bench-secret-bench-secret-bench-secret",
         "S3_BUCKET": "bench",
         "EMAIL_FROM": "LOAF <no-reply@example.org>",
@@ -111,30 +125,122 @@ def build_hello():
     return os.path.join(ROOT, "target", "lambda", "hello", "bootstrap")
 
 
+def pg_message(sock):
+    kind = sock.recv(1, socket.MSG_WAITALL)
+    (length,) = struct.unpack("!i", sock.recv(4, socket.MSG_WAITALL))
+    return kind, sock.recv(length - 4, socket.MSG_WAITALL)
+
+
+def pg_send(sock, kind, body):
+    sock.sendall(kind + struct.pack("!i", len(body) + 4) + body)
+
+
+def bare_connection(url):
+    """Connects to PostgreSQL (trust or SCRAM-SHA-256), runs `SELECT 1`,
+    and answers the seconds it took: the floor's one connection."""
+    u = urllib.parse.urlparse(url)
+    user, password = urllib.parse.unquote(u.username or ""), urllib.parse.unquote(u.password or "")
+    start = time.perf_counter()
+    sock = socket.create_connection((u.hostname, u.port or 5432))
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    params = b"user\0" + user.encode() + b"\0database\0" + u.path.lstrip("/").encode() + b"\0\0"
+    body = struct.pack("!i", 196608) + params
+    sock.sendall(struct.pack("!i", len(body) + 4) + body)
+    nonce = base64.b64encode(os.urandom(18)).decode()
+    client_first = f"n=,r={nonce}"
+    auth_message = None
+    salted = None
+    while True:
+        kind, data = pg_message(sock)
+        if kind == b"E":
+            raise SystemExit(f"PostgreSQL refused the bare connection: {data!r}")
+        if kind == b"R":
+            (code,) = struct.unpack("!i", data[:4])
+            if code == 10:  # SASL: start SCRAM-SHA-256
+                first = ("n,," + client_first).encode()
+                pg_send(sock, b"p", b"SCRAM-SHA-256\0" + struct.pack("!i", len(first)) + first)
+            elif code == 11:  # server-first: prove the password
+                server_first = data[4:].decode()
+                fields = dict(f.split("=", 1) for f in server_first.split(","))
+                salted = hashlib.pbkdf2_hmac("sha256", password.encode(),
+                                             base64.b64decode(fields["s"]), int(fields["i"]))
+                without_proof = f"c=biws,r={fields['r']}"
+                auth_message = f"{client_first},{server_first},{without_proof}".encode()
+                client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+                signature = hmac.new(hashlib.sha256(client_key).digest(), auth_message,
+                                     "sha256").digest()
+                proof = bytes(a ^ b for a, b in zip(client_key, signature))
+                pg_send(sock, b"p", f"{without_proof},p={base64.b64encode(proof).decode()}".encode())
+        elif kind == b"Z":
+            break
+    pg_send(sock, b"Q", b"SELECT 1\0")
+    while pg_message(sock)[0] != b"Z":
+        pass
+    elapsed = time.perf_counter() - start
+    pg_send(sock, b"X", b"")
+    sock.close()
+    return elapsed
+
+
+def median_ms(samples):
+    return statistics.median(samples) * 1000
+
+
+def p90_ms(samples):
+    ordered = sorted(samples)
+    return ordered[int(len(ordered) * 0.9) - 1] * 1000
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--build-dir", default=os.path.join(ROOT, ".aws-sam", "build"))
+    parser.add_argument("--hello", help="a hello bootstrap already built (default: build it)")
+    parser.add_argument("--database-url",
+                        help="time the first database request (GET /api/health) against this server")
     args = parser.parse_args()
-    binaries = {"hello (floor)": build_hello()}
+    binaries = {"hello (floor)": args.hello or build_hello()}
     for f in FUNCTIONS + ["MigrateFunction"]:
         binaries[f] = os.path.join(args.build_dir, f, "bootstrap")
-    print(f"{'bootstrap':<20}{'MiB':>8}{'cold p50 ms':>13}{'p90 ms':>9}{'vs hello':>10}")
-    floor = None
+    no_db = load_event("apigw-v2-get-unknown-route.json")
+    health = load_event("apigw-v2-get-health.json")
+    header = f"{'bootstrap':<20}{'MiB':>8}{'cold p50 ms':>13}{'p90 ms':>9}{'vs hello':>10}"
+    if args.database_url:
+        header += f"{'1st DB p50 ms':>15}{'vs floor':>10}"
+    print(header)
+    floor = db_floor = None
     for name, path in binaries.items():
+        if not os.path.exists(path):
+            print(f"{name:<20}   (not built: {path})")
+            continue
         size = os.path.getsize(path) / 1048576
         if name == "MigrateFunction":
-            print(f"{name:<20}{size:>8.2f}{'(custom resource: not an HTTP event)':>40}")
+            print(f"{name:<20}{size:>8.2f}   (custom resource: not an HTTP event)")
             continue
-        times = []
-        for _ in range(args.runs):
-            elapsed, status = cold_start(path)
-            times.append(elapsed * 1000)
-        times.sort()
-        p50 = statistics.median(times)
-        p90 = times[int(len(times) * 0.9) - 1]
-        floor = floor or p50
-        print(f"{name:<20}{size:>8.2f}{p50:>13.1f}{p90:>9.1f}{p50 / floor:>10.2f}")
+        cold = [cold_start(path, no_db, None)[0] for _ in range(args.runs)]
+        line = f"{name:<20}{size:>8.2f}{median_ms(cold):>13.1f}{p90_ms(cold):>9.1f}"
+        floor = floor or median_ms(cold)
+        line += f"{median_ms(cold) / floor:>10.2f}"
+        if name.startswith("hello"):
+            print(line)
+            if args.database_url:
+                connection = median_ms([bare_connection(args.database_url)
+                                        for _ in range(args.runs)])
+                db_floor = floor + connection
+                print(f"{'bare connection':<20}{'':>8}{connection:>13.1f}"
+                      f"   (first DB request's floor: hello + this = {db_floor:.1f} ms)")
+            continue
+        if args.database_url and name == "DocsFunction":
+            line += f"{'(no database)':>15}"
+        elif args.database_url:
+            first = []
+            for _ in range(args.runs):
+                elapsed, status = cold_start(path, health, args.database_url)
+                if status != 200:
+                    raise SystemExit(f"{name}: GET /api/health answered {status}")
+                first.append(elapsed)
+            line += f"{median_ms(first):>15.1f}{median_ms(first) / db_floor:>10.2f}"
+        print(line)
 
 
 if __name__ == "__main__":

@@ -163,7 +163,7 @@ impl<'a> CsvUpload<'a> {
 
     async fn send_part(&mut self) -> Result<(), StorageError> {
         let body = self.take_buffer();
-        let client = self.storage.client();
+        let client = self.storage.client().await;
         let upload_id = match &self.upload_id {
             Some(id) => id.clone(),
             None => {
@@ -213,6 +213,7 @@ impl<'a> CsvUpload<'a> {
             let _ = self
                 .storage
                 .client()
+                .await
                 .abort_multipart_upload()
                 .bucket(self.storage.bucket())
                 .key(&self.key)
@@ -225,7 +226,7 @@ impl<'a> CsvUpload<'a> {
     /// Sends what is left and completes the object; answers the number of
     /// rows written (the header not counted).
     pub async fn finish(mut self) -> Result<u64, StorageError> {
-        let client = self.storage.client();
+        let client = self.storage.client().await;
         if self.upload_id.is_none() {
             let body = self.take_buffer();
             client

@@ -3,10 +3,8 @@
 
 use crate::error::ApiError;
 use crate::extract::Json;
+use crate::routes::{Docs, Routes};
 use crate::state::AppState;
-use aide::axum::routing::get_with;
-use aide::axum::ApiRouter;
-use aide::openapi::OpenApi;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
@@ -29,13 +27,13 @@ pub const REQUEST_DEADLINE: Duration = Duration::from_secs(15);
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// Wraps a function's own routes with the common ones and the state. The
-/// result runs unchanged under `lambda_http` and in `loaf serve`. The
-/// routes' documentation is dropped here: the docs function builds the
-/// whole document from every function's routes.
-pub fn function_router(routes: ApiRouter<AppState>, state: AppState) -> Router {
+/// result runs unchanged under `lambda_http` and in `loaf serve`. Give it
+/// routes declared with [`Docs::Skip`]: the docs function builds the whole
+/// document from every function's routes.
+pub fn function_router(routes: Routes, state: AppState) -> Router {
     routes
-        .merge(common_routes())
-        .finish_api(&mut OpenApi::default())
+        .merge(common_routes(Docs::Skip))
+        .into_router()
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -73,10 +71,10 @@ async fn db_ready(State(state): State<AppState>, req: Request, next: Next) -> Re
 }
 
 /// The routes every function answers: `GET /api/health`.
-pub fn common_routes() -> ApiRouter<AppState> {
-    ApiRouter::new().api_route(
+pub fn common_routes(docs: Docs) -> Routes {
+    Routes::new(docs).api_route(
         "/api/health",
-        get_with(health, |op| {
+        docs.get_with(health, |op| {
             op.summary("Health check").tag("health").description(
                 "Whether this function is up and reaches its database. Every function answers it.",
             )

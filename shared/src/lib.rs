@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod aws;
 pub mod config;
 pub mod csv_export;
 pub mod db;
@@ -22,6 +23,7 @@ pub mod permissions;
 pub mod profile;
 pub mod rate_limit;
 pub mod reply;
+pub mod routes;
 pub mod secrets;
 pub mod state;
 pub mod storage;

@@ -11,8 +11,6 @@ use crate::extract::{ClientAddress, Json, OptionalJson, Path, Query, RawBody};
 use crate::pagination::{PageParams, DEFAULT_PER_PAGE, MAX_PER_PAGE};
 use crate::permissions::Permission;
 use crate::reply::{Accepted, Created, NoContent};
-use crate::state::AppState;
-use aide::axum::ApiRouter;
 use aide::generate::GenContext;
 use aide::openapi::{
     Components, Info, MediaType, OpenApi, Operation, Parameter, ParameterData,
@@ -496,11 +494,6 @@ pub fn summary_with_header(
             }));
         op.summary(text)
     }
-}
-
-/// Puts every route of a function under its tag in the docs.
-pub fn tagged(api: ApiRouter<AppState>, tag: &'static str) -> ApiRouter<AppState> {
-    api.with_path_items(|item| item.tag(tag))
 }
 
 /// Completes a document built from every function's routes: title, the

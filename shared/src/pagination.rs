@@ -79,16 +79,31 @@ pub struct Page<T> {
     pub items: Vec<T>,
     pub page: u32,
     pub per_page: u32,
+    /// How many items the whole list holds.
     pub total: i64,
+    /// `true` when `total` is the database's estimate rather than a count
+    /// (a member search matching more than a thousand people: counting them
+    /// all would cost more than the page itself). Show it as "about".
+    pub total_is_estimate: bool,
 }
 
 impl<T> Page<T> {
+    /// A page of a list whose items were counted.
     pub fn new(items: Vec<T>, params: PageParams, total: i64) -> Self {
         Page {
             items,
             page: params.page,
             per_page: params.per_page,
             total,
+            total_is_estimate: false,
+        }
+    }
+
+    /// A page of a list of about `total` items.
+    pub fn estimated(items: Vec<T>, params: PageParams, total: i64) -> Self {
+        Page {
+            total_is_estimate: true,
+            ..Page::new(items, params, total)
         }
     }
 }

@@ -89,7 +89,7 @@ pub async fn resolve_env(needs: Needs) -> Result<ResolvedEnv, ConfigError> {
             payment_secret: None,
         });
     }
-    let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let shared = crate::aws::defaults().load().await;
     let client = aws_sdk_secretsmanager::Client::new(&shared);
 
     if let Some(arn) = jwt_arn {

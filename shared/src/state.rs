@@ -61,8 +61,8 @@ impl AppState {
             var: "DATABASE_URL",
             problem: format!("cannot be used: {e}"),
         })?;
-        let storage = Storage::new(&config.storage).await;
-        let mailer = Mailer::from_config(config.email.clone()).await;
+        let storage = Storage::new(&config.storage);
+        let mailer = Mailer::from_config(config.email.clone());
         let mut state =
             AppState::new(config, pool, storage, mailer).with_rotation(env.db_rotation());
         if let Some((arn, client)) = env.payment_secret() {

@@ -2,6 +2,7 @@
 //! download with short-lived presigned URLs; the API only signs, checks and
 //! deletes. Locally the same code talks to an S3-compatible endpoint.
 
+use crate::aws::Lazy;
 use crate::config::StorageConfig;
 use crate::error::ApiError;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
@@ -68,42 +69,22 @@ pub struct ObjectInfo {
     pub e_tag: Option<String>,
 }
 
-/// The S3 client and the bucket, built once per container.
+/// The S3 client and the bucket: configured once per container, the
+/// client built on the first call that needs it.
 #[derive(Clone)]
 pub struct Storage {
-    client: aws_sdk_s3::Client,
+    client: Lazy<aws_sdk_s3::Client>,
     bucket: Arc<str>,
 }
 
 impl Storage {
-    /// Builds the client from the default AWS credential chain (the Lambda
-    /// role in AWS), or from `S3_ACCESS_KEY_ID`/`S3_SECRET_ACCESS_KEY` when an
-    /// S3-compatible endpoint is configured.
-    pub async fn new(cfg: &StorageConfig) -> Self {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(region) = &cfg.region {
-            loader = loader.region(aws_config::Region::new(region.clone()));
-        } else if cfg.endpoint.is_some() {
-            loader = loader.region(aws_config::Region::new("us-east-1"));
-        }
-        if let Some(creds) = &cfg.static_credentials {
-            loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
-                creds.access_key_id.clone(),
-                creds.secret_access_key.clone(),
-                None,
-                None,
-                "loaf-static",
-            ));
-        }
-        let shared = loader.load().await;
-        let mut builder =
-            aws_sdk_s3::config::Builder::from(&shared).force_path_style(cfg.force_path_style);
-        if let Some(endpoint) = &cfg.endpoint {
-            builder = builder.endpoint_url(endpoint);
-        }
+    /// Storage in `cfg`'s bucket; nothing is loaded until the first call.
+    pub fn new(cfg: &StorageConfig) -> Self {
+        let bucket = cfg.bucket.as_str().into();
+        let cfg = cfg.clone();
         Storage {
-            client: aws_sdk_s3::Client::from_conf(builder.build()),
-            bucket: cfg.bucket.as_str().into(),
+            client: Lazy::new(move || client(cfg.clone())),
+            bucket,
         }
     }
 
@@ -114,10 +95,18 @@ impl Storage {
     /// Creates the bucket when it does not exist (local endpoints only; in
     /// AWS the stack owns the bucket).
     pub async fn ensure_bucket(&self) -> Result<(), StorageError> {
-        match self.client.head_bucket().bucket(self.bucket()).send().await {
+        match self
+            .client()
+            .await
+            .head_bucket()
+            .bucket(self.bucket())
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => {
-                self.client
+                self.client()
+                    .await
                     .create_bucket()
                     .bucket(self.bucket())
                     .send()
@@ -139,7 +128,8 @@ impl Storage {
         expires_in: Duration,
     ) -> Result<Presigned, StorageError> {
         let req = self
-            .client
+            .client()
+            .await
             .put_object()
             .bucket(self.bucket())
             .key(key)
@@ -164,7 +154,12 @@ impl Storage {
         expires_in: Duration,
         download_name: Option<&str>,
     ) -> Result<String, StorageError> {
-        let mut req = self.client.get_object().bucket(self.bucket()).key(key);
+        let mut req = self
+            .client()
+            .await
+            .get_object()
+            .bucket(self.bucket())
+            .key(key);
         if let Some(name) = download_name {
             req = req.response_content_disposition(content_disposition(name));
         }
@@ -178,7 +173,8 @@ impl Storage {
     /// The object's size and type, or `None` when there is no such object.
     pub async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StorageError> {
         match self
-            .client
+            .client()
+            .await
             .head_object()
             .bucket(self.bucket())
             .key(key)
@@ -208,7 +204,8 @@ impl Storage {
         max_bytes: i64,
     ) -> Result<Option<bytes::Bytes>, StorageError> {
         let out = match self
-            .client
+            .client()
+            .await
             .get_object()
             .bucket(self.bucket())
             .key(key)
@@ -247,7 +244,8 @@ impl Storage {
         if_match: Option<&str>,
     ) -> Result<Option<bytes::Bytes>, StorageError> {
         let out = match self
-            .client
+            .client()
+            .await
             .get_object()
             .bucket(self.bucket())
             .key(key)
@@ -282,7 +280,8 @@ impl Storage {
     pub async fn list(&self, prefix: &str) -> Result<Vec<(String, i64)>, StorageError> {
         let mut objects = Vec::new();
         let mut pages = self
-            .client
+            .client()
+            .await
             .list_objects_v2()
             .bucket(self.bucket())
             .prefix(prefix)
@@ -299,8 +298,8 @@ impl Storage {
     }
 
     /// The client, for the streaming writers in this crate.
-    pub(crate) fn client(&self) -> &aws_sdk_s3::Client {
-        &self.client
+    pub(crate) async fn client(&self) -> &aws_sdk_s3::Client {
+        self.client.get().await
     }
 
     /// Copies `from` to `to` as `content_type`, only if `from` is still the
@@ -314,7 +313,8 @@ impl Storage {
         content_type: &str,
         if_match: &str,
     ) -> Result<(), StorageError> {
-        self.client
+        self.client()
+            .await
             .copy_object()
             .bucket(self.bucket())
             .copy_source(format!("{}/{from}", self.bucket()))
@@ -335,7 +335,8 @@ impl Storage {
 
     /// Deletes the object; deleting a missing object succeeds.
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
-        self.client
+        self.client()
+            .await
             .delete_object()
             .bucket(self.bucket())
             .key(key)
@@ -343,6 +344,34 @@ impl Storage {
             .await?;
         Ok(())
     }
+}
+
+/// The S3 client for `cfg`: the default AWS credential chain (the Lambda
+/// role in AWS), or `S3_ACCESS_KEY_ID`/`S3_SECRET_ACCESS_KEY` when an
+/// S3-compatible endpoint is configured.
+async fn client(cfg: StorageConfig) -> aws_sdk_s3::Client {
+    let mut loader = crate::aws::defaults();
+    if let Some(region) = &cfg.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    } else if cfg.endpoint.is_some() {
+        loader = loader.region(aws_config::Region::new("us-east-1"));
+    }
+    if let Some(creds) = &cfg.static_credentials {
+        loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
+            creds.access_key_id.clone(),
+            creds.secret_access_key.clone(),
+            None,
+            None,
+            "loaf-static",
+        ));
+    }
+    let shared = loader.load().await;
+    let mut builder =
+        aws_sdk_s3::config::Builder::from(&shared).force_path_style(cfg.force_path_style);
+    if let Some(endpoint) = &cfg.endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    aws_sdk_s3::Client::from_conf(builder.build())
 }
 
 fn presigning(expires_in: Duration) -> Result<PresigningConfig, StorageError> {

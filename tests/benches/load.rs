@@ -1,11 +1,13 @@
 //! Load benchmark: `GET /api/events`, `GET /api/members?q=` over 100,000
-//! members and `POST /api/auth/login`, each driven over real HTTP by a
+//! members (a rare term and a common one) and `POST /api/auth/login`, each driven over real HTTP by a
 //! local load generator (concurrent keep-alive clients for a fixed time),
 //! beside pgbench running the very statements that route ran, captured from
 //! PostgreSQL's own log, on the same database with the same concurrency.
-//! `GET /api/health` (one `SELECT 1`) is the floor of both. Also the heap's
-//! peak growth while each route is under load (the memory its function
-//! needs) and the process's peak RSS. Prints a table; asserts nothing.
+//! `GET /api/health` (one `SELECT 1`) is the floor of both. Each route runs
+//! with 4 and with 16 clients; beside each line, the heap's peak growth
+//! while the route is under load and the process's peak resident memory
+//! during it (the server's, plus the load generator's few MiB). Prints a
+//! table; asserts nothing.
 //!
 //!     cargo bench -p loaf-tests --bench load [-- SECONDS]
 //!
@@ -23,9 +25,11 @@ use std::time::{Duration, Instant};
 
 mod common;
 use common::{ms, peak_growth, percentile};
+use loaf_shared::routes::{Docs, Routes};
 
-/// Clients at once: a few Lambda containers' worth on two cores.
-const CONCURRENCY: usize = 4;
+/// Clients at once: a few Lambda containers' worth on two cores, then a
+/// burst (a long-lived `loaf serve` under many users at once).
+const CONCURRENCY: [usize; 2] = [4, 16];
 
 struct Scenario {
     name: &'static str,
@@ -62,13 +66,13 @@ async fn serve(app: &TestApp) -> SocketAddr {
     addr
 }
 
-/// `CONCURRENCY` clients send `s` back to back for `seconds`.
-async fn load(base: &str, s: &Scenario, seconds: u64) -> Measured {
+/// `clients` clients send `s` back to back for `seconds`.
+async fn load(base: &str, s: &Scenario, seconds: u64, clients: usize) -> Measured {
     let client = reqwest::Client::new();
     let until = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..CONCURRENCY {
+    for _ in 0..clients {
         let client = client.clone();
         let url = format!("{base}{}", s.path);
         let (method, body, token) = (s.method.clone(), s.body.clone(), s.token.clone());
@@ -221,11 +225,11 @@ fn split_params(text: &str) -> Vec<(usize, String)> {
 }
 
 /// pgbench over `sql` (rolled back each time, so its writes can repeat),
-/// `CONCURRENCY` clients. Simple protocol: pgbench's prepared mode takes
+/// `clients` clients. Simple protocol: pgbench's prepared mode takes
 /// every `:word` for one of its variables, and keys like `account:…` have
 /// them; the planning this adds makes pgbench's side a little slower, so
 /// the ratios lean in the API's favour by that much.
-fn pgbench(url: &str, sql: &[String], seconds: u64) -> Pgbench {
+fn pgbench(url: &str, sql: &[String], seconds: u64, clients: usize) -> Pgbench {
     let dir = std::env::temp_dir().join(format!("loaf-pgbench-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut script = String::from("BEGIN;\n");
@@ -244,7 +248,7 @@ fn pgbench(url: &str, sql: &[String], seconds: u64) -> Pgbench {
         .args(["-n", "-M", "simple", "-f", "route.sql"])
         .args([
             "-c",
-            &CONCURRENCY.to_string(),
+            &clients.to_string(),
             "-j",
             "2",
             "-T",
@@ -299,11 +303,22 @@ fn fresh_digests(statement: &str) -> String {
     out
 }
 
+/// Starts a new peak of resident memory (Linux: `clear_refs` 5 resets
+/// the high-water mark that `VmHWM` reports).
+fn reset_peak_rss() {
+    std::fs::write("/proc/self/clear_refs", "5").expect("/proc/self/clear_refs");
+}
+
+/// The resident memory's high-water mark since [`reset_peak_rss`], MiB.
 fn peak_rss_mib() -> f64 {
-    // SAFETY: getrusage writes into the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
-    usage.ru_maxrss as f64 / 1024.0
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let kib: f64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("VmHWM in /proc/self/status");
+    kib / 1024.0
 }
 
 #[tokio::main]
@@ -365,6 +380,14 @@ async fn main() {
             token: Some(app.token_for(&admin).await),
         },
         Scenario {
+            name: "GET /api/members?q=zoe",
+            function: "members",
+            method: Method::GET,
+            path: "/api/members?q=zoe".into(),
+            body: None,
+            token: Some(app.token_for(&admin).await),
+        },
+        Scenario {
             name: "POST /api/auth/login",
             function: "auth",
             method: Method::POST,
@@ -394,13 +417,14 @@ async fn main() {
     let addr = serve(&app).await;
     let base = format!("http://{addr}");
     println!(
-        "{seconds} s per line, {CONCURRENCY} concurrent clients over HTTP (keep-alive), \
-         pgbench with the same clients; 100,000 members, 1,000 events"
+        "{seconds} s per line, clients over HTTP (keep-alive), pgbench with as many clients; \
+         100,000 members, 1,000 events"
     );
     println!(
-        "{:<28} {:<9} {:>8} {:>8} {:>8} {:>7} | {:>8} {:>8} {:>4} | {:>9} {:>9}",
+        "{:<28} {:<9} {:>3} {:>8} {:>8} {:>8} {:>7} | {:>8} {:>8} {:>4} | {:>7} {:>8} {:>8}",
         "route",
         "function",
+        "cl",
         "req/s",
         "p50 ms",
         "p99 ms",
@@ -409,57 +433,67 @@ async fn main() {
         "mean ms",
         "SQL",
         "vs pgb",
-        "heap MiB"
+        "heap MiB",
+        "RSS MiB"
     );
-    let mut floor = None;
-    for (s, statements) in scenarios.iter().zip(&sql) {
-        let (api_side, heap) = peak_growth(load(&base, s, seconds)).await;
-        let db_side = pgbench(&app.db_url, statements, seconds);
-        let floor_p50 = *floor.get_or_insert(api_side.p50);
-        println!(
-            "{:<28} {:<9} {:>8.0} {:>8.2} {:>8.2} {:>6.1}x | {:>8.0} {:>8.2} {:>4} | {:>8.1}x {:>9.1}",
-            s.name,
-            s.function,
-            api_side.per_second,
-            api_side.p50,
-            api_side.p99,
-            api_side.p50 / floor_p50,
-            db_side.per_second,
-            db_side.mean_ms,
-            statements.len(),
-            db_side.per_second / api_side.per_second,
-            heap
-        );
+    for clients in CONCURRENCY {
+        let mut floor = None;
+        for (s, statements) in scenarios.iter().zip(&sql) {
+            reset_peak_rss();
+            let (api_side, heap) = peak_growth(load(&base, s, seconds, clients)).await;
+            let rss = peak_rss_mib();
+            let db_side = pgbench(&app.db_url, statements, seconds, clients);
+            let floor_p50 = *floor.get_or_insert(api_side.p50);
+            println!(
+                "{:<28} {:<9} {:>3} {:>8.0} {:>8.2} {:>8.2} {:>6.1}x | {:>8.0} {:>8.2} {:>4} | {:>6.1}x {:>8.1} {:>8.0}",
+                s.name,
+                s.function,
+                clients,
+                api_side.per_second,
+                api_side.p50,
+                api_side.p99,
+                api_side.p50 / floor_p50,
+                db_side.per_second,
+                db_side.mean_ms,
+                statements.len(),
+                db_side.per_second / api_side.per_second,
+                heap,
+                rss
+            );
+        }
     }
-    // What a cold start pays to build each function's router: its routes
-    // and, through aide, their documentation (schemas included).
+    // What a cold start pays to build each function's router (routes only,
+    // as served), beside the same routes described for the OpenAPI
+    // document (what the docs function builds on its first request).
     type Build = fn(loaf_shared::AppState) -> axum::Router;
-    let builders: [(&str, Build); 5] = [
-        ("auth", loaf_auth::router),
-        ("members", loaf_members::router),
-        ("events", loaf_events::router),
-        ("donations", loaf_donations::router),
-        ("documents", loaf_documents::router),
+    type Describe = fn(Docs) -> Routes;
+    let builders: [(&str, Build, Describe); 5] = [
+        ("auth", loaf_auth::router, loaf_auth::api),
+        ("members", loaf_members::router, loaf_members::api),
+        ("events", loaf_events::router, loaf_events::api),
+        ("donations", loaf_donations::router, loaf_donations::api),
+        ("documents", loaf_documents::router, loaf_documents::api),
     ];
+    let median_of_20 = |f: &dyn Fn()| {
+        let mut times = Vec::new();
+        for _ in 0..20 {
+            let t = Instant::now();
+            f();
+            times.push(ms(t.elapsed()));
+        }
+        percentile(&times, 0.5)
+    };
     let built: Vec<String> = builders
         .iter()
-        .map(|(name, build)| {
-            let mut times = Vec::new();
-            for _ in 0..20 {
-                let t = Instant::now();
-                drop(build(app.state.clone()));
-                times.push(ms(t.elapsed()));
-            }
-            format!("{name} {:.2}", percentile(&times, 0.5))
+        .map(|(name, build, describe)| {
+            let served = median_of_20(&|| drop(build(app.state.clone())));
+            let described = median_of_20(&|| drop(describe(Docs::Write)));
+            format!("{name} {served:.3} (described: {described:.2})")
         })
         .collect();
     println!(
         "router built per cold start, ms (median of 20): {}",
         built.join(", ")
-    );
-    println!(
-        "peak RSS of the whole process (server, clients, data set-up): {:.0} MiB",
-        peak_rss_mib()
     );
     println!("the statements each route ran (what pgbench replayed):");
     for (s, statements) in scenarios.iter().zip(&sql) {

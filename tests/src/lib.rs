@@ -448,9 +448,9 @@ async fn spawn_app_via(route: Route) -> TestApp {
         min_cents: 50,
         max_cents: 10_000_000,
     });
-    let storage = Storage::new(&config.storage).await;
+    let storage = Storage::new(&config.storage);
     storage.ensure_bucket().await.expect("test bucket");
-    let mailer = Mailer::from_config(config.email.clone()).await;
+    let mailer = Mailer::from_config(config.email.clone());
     // Benchmarks seed 100,000 rows and vacuum: their own statements run as
     // the owner, the application's as the application role.
     let setup_db = match route {

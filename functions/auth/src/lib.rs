@@ -11,18 +11,18 @@ mod registration;
 mod sessions;
 mod throttle;
 
-use aide::axum::routing::{get_with, post_with};
-use aide::axum::ApiRouter;
 use axum::Router;
-use loaf_shared::openapi::{summary, summary_and_errors, summary_sign_in_optional, tagged};
+use loaf_shared::openapi::{summary, summary_and_errors, summary_sign_in_optional};
+use loaf_shared::routes::{Docs, Routes};
 use loaf_shared::AppState;
 
-/// Every route of this function with its documentation.
-pub fn api() -> ApiRouter<AppState> {
-    let api = ApiRouter::new()
+/// Every route of this function, described for the OpenAPI document when
+/// `docs` asks.
+pub fn api(docs: Docs) -> Routes {
+    let api = Routes::new(docs)
         .api_route(
             "/api/auth/register",
-            post_with(
+            docs.post_with(
                 registration::register,
                 summary_and_errors(
                     "Register an account",
@@ -35,7 +35,7 @@ pub fn api() -> ApiRouter<AppState> {
         )
         .api_route(
             "/api/auth/verify-email",
-            post_with(
+            docs.post_with(
                 registration::verify_email,
                 summary_and_errors(
                     "Verify an email address",
@@ -51,14 +51,14 @@ pub fn api() -> ApiRouter<AppState> {
         )
         .api_route(
             "/api/auth/resend-verification",
-            post_with(
+            docs.post_with(
                 registration::resend_verification,
                 summary("Send the verification email again"),
             ),
         )
         .api_route(
             "/api/auth/login",
-            post_with(
+            docs.post_with(
                 sessions::login,
                 summary_and_errors(
                     "Sign in",
@@ -72,7 +72,7 @@ pub fn api() -> ApiRouter<AppState> {
         )
         .api_route(
             "/api/auth/refresh",
-            post_with(
+            docs.post_with(
                 sessions::refresh,
                 summary_and_errors(
                     "Exchange a refresh token",
@@ -82,20 +82,20 @@ pub fn api() -> ApiRouter<AppState> {
         )
         .api_route(
             "/api/auth/logout",
-            post_with(sessions::logout, summary_sign_in_optional("Sign out")),
+            docs.post_with(sessions::logout, summary_sign_in_optional("Sign out")),
         )
         .api_route(
             "/api/auth/me",
-            get_with(me::show, summary("Your account and profile"))
+            docs.get_with(me::show, summary("Your account and profile"))
                 .patch_with(me::update, summary("Change your profile")),
         )
         .api_route(
             "/api/auth/accept-tos",
-            post_with(me::accept_terms, summary("Accept the terms of service")),
+            docs.post_with(me::accept_terms, summary("Accept the terms of service")),
         )
         .api_route(
             "/api/auth/change-password",
-            post_with(
+            docs.post_with(
                 passwords::change_password,
                 summary_and_errors(
                     "Change your password",
@@ -105,14 +105,14 @@ pub fn api() -> ApiRouter<AppState> {
         )
         .api_route(
             "/api/auth/forgot-password",
-            post_with(
+            docs.post_with(
                 passwords::forgot_password,
                 summary("Ask for a password reset link"),
             ),
         )
         .api_route(
             "/api/auth/reset-password",
-            post_with(
+            docs.post_with(
                 passwords::reset_password,
                 summary_and_errors(
                     "Set a password from a link",
@@ -125,7 +125,7 @@ pub fn api() -> ApiRouter<AppState> {
         )
         .api_route(
             "/api/auth/invitations/{token}",
-            get_with(
+            docs.get_with(
                 invitations::show,
                 summary_and_errors(
                     "Look at an invitation",
@@ -138,7 +138,7 @@ pub fn api() -> ApiRouter<AppState> {
         )
         .api_route(
             "/api/auth/invitations/{token}/accept",
-            post_with(
+            docs.post_with(
                 invitations::accept,
                 summary_and_errors(
                     "Accept an invitation",
@@ -149,11 +149,11 @@ pub fn api() -> ApiRouter<AppState> {
                 ),
             ),
         );
-    tagged(api, "auth")
+    api.tagged("auth")
 }
 
 /// Every route of this function, mountable under `lambda_http` and in
 /// `loaf serve` alike.
 pub fn router(state: AppState) -> Router {
-    loaf_shared::http::function_router(api(), state)
+    loaf_shared::http::function_router(api(Docs::Skip), state)
 }

@@ -16,6 +16,7 @@ use axum::Router;
 use base64::Engine;
 use loaf_shared::extract::Json;
 use loaf_shared::openapi::{self, summary};
+use loaf_shared::routes::Docs;
 use loaf_shared::AppState;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -27,14 +28,15 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
 /// The whole API's document.
 pub fn openapi() -> OpenApi {
     let mut api = OpenApi::default();
-    let _ = ApiRouter::<AppState>::new()
-        .merge(loaf_shared::http::common_routes())
-        .merge(loaf_auth::api())
-        .merge(loaf_members::api())
-        .merge(loaf_events::api())
-        .merge(loaf_donations::api())
-        .merge(loaf_documents::api())
-        .merge(docs_api())
+    let docs = Docs::Write;
+    let _ = loaf_shared::http::common_routes(docs)
+        .merge(loaf_auth::api(docs))
+        .merge(loaf_members::api(docs))
+        .merge(loaf_events::api(docs))
+        .merge(loaf_donations::api(docs))
+        .merge(loaf_documents::api(docs))
+        .into_api()
+        .merge(docs_api::<AppState>())
         .finish_api(&mut api);
     openapi::finish(&mut api);
     api

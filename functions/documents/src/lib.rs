@@ -7,62 +7,62 @@ mod libraries;
 mod settings;
 mod usage;
 
-use aide::axum::routing::{get_with, patch_with, post_with, put_with};
-use aide::axum::ApiRouter;
 use axum::Router;
-use loaf_shared::openapi::{summary, tagged};
+use loaf_shared::openapi::summary;
+use loaf_shared::routes::{Docs, Routes};
 use loaf_shared::AppState;
 
-/// Every route of this function with its documentation.
-pub fn api() -> ApiRouter<AppState> {
-    let api = ApiRouter::new()
+/// Every route of this function, described for the OpenAPI document when
+/// `docs` asks.
+pub fn api(docs: Docs) -> Routes {
+    let api = Routes::new(docs)
         .api_route(
             "/api/documents/{kind}",
-            get_with(documents::list, summary("List a library's documents"))
+            docs.get_with(documents::list, summary("List a library's documents"))
                 .post_with(documents::create, summary("Add a document")),
         )
         .api_route(
             "/api/documents/{kind}/uploads",
-            post_with(
+            docs.post_with(
                 documents::reserve,
                 summary("Ask for a document upload link"),
             ),
         )
         .api_route(
             "/api/documents/{kind}/{id}",
-            patch_with(documents::update, summary("Change a document"))
+            docs.patch_with(documents::update, summary("Change a document"))
                 .delete_with(documents::delete, summary("Delete a document")),
         )
         .api_route(
             "/api/documents/{kind}/{id}/download",
-            get_with(documents::download, summary("A download link")),
+            docs.get_with(documents::download, summary("A download link")),
         )
         .api_route(
             "/api/storage/usage",
-            get_with(usage::show, summary("Storage used and quota")),
+            docs.get_with(usage::show, summary("Storage used and quota")),
         )
         .api_route(
             "/api/settings",
-            get_with(settings::show, summary("Organisation settings"))
+            docs.get_with(settings::show, summary("Organisation settings"))
                 .patch_with(settings::update, summary("Change organisation settings")),
         )
         .api_route(
             "/api/settings/logo/uploads",
-            post_with(
+            docs.post_with(
                 settings::reserve_logo,
                 summary("Ask for a logo upload link"),
             ),
         )
         .api_route(
             "/api/settings/logo",
-            put_with(settings::set_logo, summary("Use an uploaded logo"))
+            docs.put_with(settings::set_logo, summary("Use an uploaded logo"))
                 .delete_with(settings::remove_logo, summary("Remove the logo")),
         );
-    tagged(api, "documents")
+    api.tagged("documents")
 }
 
 /// Every route of this function, mountable under `lambda_http` and in
 /// `loaf serve` alike.
 pub fn router(state: AppState) -> Router {
-    loaf_shared::http::function_router(api(), state)
+    loaf_shared::http::function_router(api(Docs::Skip), state)
 }

@@ -11,22 +11,22 @@ mod receipts;
 mod stats;
 mod webhook;
 
-use aide::axum::routing::{get_with, post_with};
-use aide::axum::ApiRouter;
 use axum::Router;
-use loaf_shared::openapi::{summary, summary_and_errors, summary_with_header, tagged};
+use loaf_shared::openapi::{summary, summary_and_errors, summary_with_header};
+use loaf_shared::routes::{Docs, Routes};
 use loaf_shared::AppState;
 
-/// Every route of this function with its documentation.
-pub fn api() -> ApiRouter<AppState> {
-    let api = ApiRouter::new()
+/// Every route of this function, described for the OpenAPI document when
+/// `docs` asks.
+pub fn api(docs: Docs) -> Routes {
+    let api = Routes::new(docs)
         .api_route(
             "/api/donations",
-            get_with(donations::list, summary("List donations")),
+            docs.get_with(donations::list, summary("List donations")),
         )
         .api_route(
             "/api/donations/checkout",
-            post_with(
+            docs.post_with(
                 gifts::checkout,
                 summary_and_errors(
                     "Give online",
@@ -45,31 +45,31 @@ pub fn api() -> ApiRouter<AppState> {
         )
         .api_route(
             "/api/donations/manual",
-            post_with(gifts::record, summary("Record a gift by hand")),
+            docs.post_with(gifts::record, summary("Record a gift by hand")),
         )
         .api_route(
             "/api/donations/stats",
-            get_with(stats::stats, summary("Donation figures for a year")),
+            docs.get_with(stats::stats, summary("Donation figures for a year")),
         )
         .api_route(
             "/api/donations/export",
-            get_with(donations::export, summary("Export donations as CSV")),
+            docs.get_with(donations::export, summary("Export donations as CSV")),
         )
         .api_route(
             "/api/donations/checkout/{session_id}",
-            get_with(gifts::checkout_status, summary("An online gift, by its checkout")),
+            docs.get_with(gifts::checkout_status, summary("An online gift, by its checkout")),
         )
         .api_route(
             "/api/donations/{id}",
-            get_with(donations::show, summary("One donation")),
+            docs.get_with(donations::show, summary("One donation")),
         )
         .api_route(
             "/api/donations/{id}/receipt",
-            post_with(receipts::resend, summary("Send a receipt again")),
+            docs.post_with(receipts::resend, summary("Send a receipt again")),
         )
         .api_route(
             "/api/payments/webhook",
-            post_with(
+            docs.post_with(
                 webhook::receive,
                 summary_with_header(
                     "Payment provider events",
@@ -78,11 +78,11 @@ pub fn api() -> ApiRouter<AppState> {
                 ),
             ),
         );
-    tagged(api, "donations")
+    api.tagged("donations")
 }
 
 /// Every route of this function, mountable under `lambda_http` and in
 /// `loaf serve` alike.
 pub fn router(state: AppState) -> Router {
-    loaf_shared::http::function_router(api(), state)
+    loaf_shared::http::function_router(api(Docs::Skip), state)
 }

@@ -20,9 +20,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let email = EmailConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
     let reminders = RemindersConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
     let storage = StorageConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
-    let storage = loaf_shared::storage::Storage::new(&storage).await;
+    let storage = loaf_shared::storage::Storage::new(&storage);
     let pool = loaf_shared::db::connect_lazy(&config)?;
-    let mailer = Mailer::from_config(email).await;
+    let mailer = Mailer::from_config(email);
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let (pool, mailer, reminders, storage) = (&pool, &mailer, &reminders, &storage);
         let rotation = &rotation;

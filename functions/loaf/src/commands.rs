@@ -165,9 +165,9 @@ pub async fn run_jobs(job: JobChoice) -> anyhow::Result<()> {
         let db = DbConfig::from_source(&source)?;
         let email = EmailConfig::from_source(&source)?;
         let reminders = RemindersConfig::from_source(&source)?;
-        let storage = Storage::new(&StorageConfig::from_source(&source)?).await;
+        let storage = Storage::new(&StorageConfig::from_source(&source)?);
         let pool = loaf_shared::db::connect_lazy(&db)?;
-        let mailer = Mailer::from_config(email).await;
+        let mailer = Mailer::from_config(email);
         if job == JobChoice::Daily {
             let summary = loaf_jobs::run(
                 &pool,
@@ -200,7 +200,7 @@ pub async fn reconcile_storage() -> anyhow::Result<()> {
         let source =
             |var: &str| loaf_shared::config::Source::get(&resolved, var).or_else(|| local.get(var));
         let db = DbConfig::from_source(&source)?;
-        let storage = Storage::new(&StorageConfig::from_source(&source)?).await;
+        let storage = Storage::new(&StorageConfig::from_source(&source)?);
         let pool = loaf_shared::db::connect_lazy(&db)?;
         let report = loaf_shared::uploads::reconcile(&pool, &storage)
             .await

@@ -110,7 +110,7 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
                 dev_admin(&project, &pool).await?
             }
         };
-        let storage = Storage::new(&config.storage).await;
+        let storage = Storage::new(&config.storage);
         if s3.is_some() {
             storage
                 .ensure_bucket()
@@ -118,7 +118,7 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
                 .context("cannot create the local bucket")?;
         }
         let bucket = config.storage.bucket.clone();
-        let mailer = Mailer::from_config(config.email.clone()).await;
+        let mailer = Mailer::from_config(config.email.clone());
         let mail = mail_description(&mailer);
         // What the jobs function's schedule does in AWS: deliver whatever
         // the handlers left in the outbox (retries, anonymous flows).

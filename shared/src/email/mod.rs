@@ -27,13 +27,12 @@ pub struct Mailer {
 impl Mailer {
     /// Files under `MAIL_DIR` when it is set, else SES with the default AWS
     /// configuration (region and credentials of the function's role).
-    pub async fn from_config(config: EmailConfig) -> Self {
+    pub fn from_config(config: EmailConfig) -> Self {
         let transport = match &config.mail_dir {
             Some(dir) => Transport::Directory(dir.clone()),
-            None => {
-                let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-                Transport::Ses(aws_sdk_sesv2::Client::new(&sdk))
-            }
+            None => Transport::Ses(crate::aws::Lazy::new(|| async {
+                aws_sdk_sesv2::Client::new(&crate::aws::defaults().load().await)
+            })),
         };
         Mailer { config, transport }
     }

@@ -1,6 +1,7 @@
 //! How a message leaves: Amazon SES (API v2) in AWS, `.eml` files in a
 //! folder locally. Both take the same [`Outgoing`] message.
 
+use crate::aws::Lazy;
 use aws_sdk_sesv2::error::ProvideErrorMetadata;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use base64::Engine;
@@ -32,8 +33,9 @@ pub struct SendError {
 #[derive(Clone)]
 pub enum Transport {
     /// Amazon SES through its v2 API (`AWS_ENDPOINT_URL_SESV2` points it
-    /// elsewhere, as the SDK documents).
-    Ses(aws_sdk_sesv2::Client),
+    /// elsewhere, as the SDK documents); the client is built for the first
+    /// message.
+    Ses(Lazy<aws_sdk_sesv2::Client>),
     /// One `.eml` file per message in this folder; each delivery is also
     /// printed with its links, so a developer can click through.
     Directory(PathBuf),
@@ -43,7 +45,7 @@ impl Transport {
     /// Sends `msg` from `from`; answers the provider's message id.
     pub async fn send(&self, from: &str, msg: &Outgoing) -> Result<String, SendError> {
         match self {
-            Transport::Ses(client) => send_ses(client, from, msg).await,
+            Transport::Ses(client) => send_ses(client.get().await, from, msg).await,
             Transport::Directory(dir) => write_eml(dir, from, msg).await,
         }
     }

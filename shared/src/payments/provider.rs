@@ -7,6 +7,7 @@
 use crate::config::PaymentsConfig;
 use crate::error::ApiError;
 use axum::http::StatusCode;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -42,10 +43,11 @@ pub struct CheckoutSession {
     pub url: String,
 }
 
-/// A client for the provider; cheap to clone.
+/// A client for the provider; cheap to clone. Its HTTP client (TLS roots
+/// and all) is built for the first call, not at a container's start.
 #[derive(Clone)]
 pub struct Provider {
-    http: reqwest::Client,
+    http: Arc<OnceLock<reqwest::Client>>,
     config: PaymentsConfig,
 }
 
@@ -55,12 +57,20 @@ const TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Provider {
     pub fn new(config: PaymentsConfig) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(TIMEOUT)
-            .build()
-            .expect("the HTTP client's TLS setup is static");
-        Provider { http, config }
+        Provider {
+            http: Arc::new(OnceLock::new()),
+            config,
+        }
+    }
+
+    fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .timeout(TIMEOUT)
+                .build()
+                .expect("the HTTP client's TLS setup is static")
+        })
     }
 
     pub fn config(&self) -> &PaymentsConfig {
@@ -111,7 +121,7 @@ impl Provider {
             )
         };
         let response = self
-            .http
+            .http()
             .post(format!("{}/v1/checkout/sessions", self.config.api_url))
             .bearer_auth(&self.config.secret_key)
             .header("idempotency-key", req.reference.to_string())

@@ -1,7 +1,6 @@
 //! Who may call what: the extractors every route uses, driven through a
 //! small router built the way the functions build theirs.
 
-use aide::axum::ApiRouter;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::Router;
@@ -10,6 +9,7 @@ use loaf_shared::auth::{AuthUser, Require};
 use loaf_shared::extract::{Json, Path};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::perm;
+use loaf_shared::routes::Routes;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use loaf_tests::{call, spawn_app, TestApp};
 use serde::Deserialize;
@@ -69,12 +69,14 @@ async fn own_record(user: AuthUser, Path(id): Path<uuid::Uuid>) -> ApiResult<axu
 
 fn router(state: AppState) -> Router {
     loaf_shared::http::function_router(
-        ApiRouter::new()
-            .route("/api/test/me", get(whoami))
-            .route("/api/test/members", get(member_list))
-            .route("/api/test/members/{id}", get(own_record))
-            .route("/api/test/permissions", get(permission_list))
-            .route("/api/test/signup", post(signup)),
+        Routes::Plain(
+            Router::new()
+                .route("/api/test/me", get(whoami))
+                .route("/api/test/members", get(member_list))
+                .route("/api/test/members/{id}", get(own_record))
+                .route("/api/test/permissions", get(permission_list))
+                .route("/api/test/signup", post(signup)),
+        ),
         state,
     )
 }

@@ -592,7 +592,7 @@ async fn a_failed_s3_delete_is_queued_and_retried_never_counted_twice() {
     app.state = loaf_shared::AppState::new(
         config.clone(),
         app.db.clone(),
-        loaf_shared::storage::Storage::new(&config.storage).await,
+        loaf_shared::storage::Storage::new(&config.storage),
         (*app.state.mailer).clone(),
     );
     let r = call(

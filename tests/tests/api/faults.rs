@@ -39,8 +39,8 @@ async fn postgres_stopped_mid_run_answers_503_and_service_resumes_without_a_rest
     loaf_migrate::run(&pool, &loaf_migrate::MIGRATOR, None, None)
         .await
         .unwrap();
-    let storage = Storage::new(&config.storage).await;
-    let mailer = Mailer::from_config(config.email.clone()).await;
+    let storage = Storage::new(&config.storage);
+    let mailer = Mailer::from_config(config.email.clone());
     let api = loaf::gateway::router(AppState::new(config, pool, storage, mailer));
     let login = json!({"email": "nobody@example.org", "password": "not the password"});
 

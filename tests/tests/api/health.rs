@@ -38,8 +38,8 @@ async fn health_is_a_clean_503_when_the_database_is_down() {
     );
     config.db.acquire_timeout = Duration::from_secs(1);
     let pool = loaf_shared::db::connect_lazy(&config.db).unwrap();
-    let storage = Storage::new(&config.storage).await;
-    let mailer = loaf_shared::email::Mailer::from_config(config.email.clone()).await;
+    let storage = Storage::new(&config.storage);
+    let mailer = loaf_shared::email::Mailer::from_config(config.email.clone());
     let router = loaf_auth::router(AppState::new(config, pool, storage, mailer));
 
     let reply = call(&router, Method::GET, "/api/health", None, None).await;

@@ -144,8 +144,8 @@ async fn app_as(
     );
     let config = test_config(&url, &app.s3_endpoint, &app.mail_dir);
     let pool = loaf_shared::db::connect_lazy(&config.db).unwrap();
-    let storage = Storage::new(&config.storage).await;
-    let mailer = Mailer::from_config(config.email.clone()).await;
+    let storage = Storage::new(&config.storage);
+    let mailer = Mailer::from_config(config.email.clone());
     let state = AppState::new(config, pool, storage, mailer)
         .with_rotation(rotation.then(|| Rotation::new(SECRET_ARN.into(), secrets.client())));
     loaf::gateway::router(state)

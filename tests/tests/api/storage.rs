@@ -118,8 +118,7 @@ async fn an_unreachable_endpoint_is_a_clean_503() {
             access_key_id: "x".into(),
             secret_access_key: "y".into(),
         }),
-    })
-    .await;
+    });
     let err = storage.head("any").await.unwrap_err();
     assert!(matches!(err, StorageError::Unavailable(_)), "{err}");
     assert_eq!(

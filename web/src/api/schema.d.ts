@@ -11172,8 +11172,17 @@ export interface components {
             page: number;
             /** Format: uint32 */
             per_page: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description How many items the whole list holds.
+             */
             total: number;
+            /**
+             * @description `true` when `total` is the database's estimate rather than a count
+             *      (a member search matching more than a thousand people: counting them
+             *      all would cost more than the page itself). Show it as "about".
+             */
+            total_is_estimate: boolean;
         };
         /** @description One page of a list. */
         Page_for_DirectoryEntry: {
@@ -11182,8 +11191,17 @@ export interface components {
             page: number;
             /** Format: uint32 */
             per_page: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description How many items the whole list holds.
+             */
             total: number;
+            /**
+             * @description `true` when `total` is the database's estimate rather than a count
+             *      (a member search matching more than a thousand people: counting them
+             *      all would cost more than the page itself). Show it as "about".
+             */
+            total_is_estimate: boolean;
         };
         /** @description One page of a list. */
         Page_for_Document: {
@@ -11192,8 +11210,17 @@ export interface components {
             page: number;
             /** Format: uint32 */
             per_page: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description How many items the whole list holds.
+             */
             total: number;
+            /**
+             * @description `true` when `total` is the database's estimate rather than a count
+             *      (a member search matching more than a thousand people: counting them
+             *      all would cost more than the page itself). Show it as "about".
+             */
+            total_is_estimate: boolean;
         };
         /** @description One page of a list. */
         Page_for_Donation: {
@@ -11202,8 +11229,17 @@ export interface components {
             page: number;
             /** Format: uint32 */
             per_page: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description How many items the whole list holds.
+             */
             total: number;
+            /**
+             * @description `true` when `total` is the database's estimate rather than a count
+             *      (a member search matching more than a thousand people: counting them
+             *      all would cost more than the page itself). Show it as "about".
+             */
+            total_is_estimate: boolean;
         };
         /** @description One page of a list. */
         Page_for_Event: {
@@ -11212,8 +11248,17 @@ export interface components {
             page: number;
             /** Format: uint32 */
             per_page: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description How many items the whole list holds.
+             */
             total: number;
+            /**
+             * @description `true` when `total` is the database's estimate rather than a count
+             *      (a member search matching more than a thousand people: counting them
+             *      all would cost more than the page itself). Show it as "about".
+             */
+            total_is_estimate: boolean;
         };
         /** @description One page of a list. */
         Page_for_Invitation: {
@@ -11222,8 +11267,17 @@ export interface components {
             page: number;
             /** Format: uint32 */
             per_page: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description How many items the whole list holds.
+             */
             total: number;
+            /**
+             * @description `true` when `total` is the database's estimate rather than a count
+             *      (a member search matching more than a thousand people: counting them
+             *      all would cost more than the page itself). Show it as "about".
+             */
+            total_is_estimate: boolean;
         };
         /** @description One page of a list. */
         Page_for_Job: {
@@ -11232,8 +11286,17 @@ export interface components {
             page: number;
             /** Format: uint32 */
             per_page: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description How many items the whole list holds.
+             */
             total: number;
+            /**
+             * @description `true` when `total` is the database's estimate rather than a count
+             *      (a member search matching more than a thousand people: counting them
+             *      all would cost more than the page itself). Show it as "about".
+             */
+            total_is_estimate: boolean;
         };
         /** @description One page of a list. */
         Page_for_MemberSummary: {
@@ -11242,8 +11305,17 @@ export interface components {
             page: number;
             /** Format: uint32 */
             per_page: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description How many items the whole list holds.
+             */
             total: number;
+            /**
+             * @description `true` when `total` is the database's estimate rather than a count
+             *      (a member search matching more than a thousand people: counting them
+             *      all would cost more than the page itself). Show it as "about".
+             */
+            total_is_estimate: boolean;
         };
         /** @description One page of a list. */
         Page_for_Photo: {
@@ -11252,8 +11324,17 @@ export interface components {
             page: number;
             /** Format: uint32 */
             per_page: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description How many items the whole list holds.
+             */
             total: number;
+            /**
+             * @description `true` when `total` is the database's estimate rather than a count
+             *      (a member search matching more than a thousand people: counting them
+             *      all would cost more than the page itself). Show it as "about".
+             */
+            total_is_estimate: boolean;
         };
         /** @description One page of a list. */
         Page_for_Plan: {
@@ -11262,8 +11343,17 @@ export interface components {
             page: number;
             /** Format: uint32 */
             per_page: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description How many items the whole list holds.
+             */
             total: number;
+            /**
+             * @description `true` when `total` is the database's estimate rather than a count
+             *      (a member search matching more than a thousand people: counting them
+             *      all would cost more than the page itself). Show it as "about".
+             */
+            total_is_estimate: boolean;
         };
         /** @description One page of a list. */
         Page_for_Rsvp: {
@@ -11272,8 +11362,17 @@ export interface components {
             page: number;
             /** Format: uint32 */
             per_page: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description How many items the whole list holds.
+             */
             total: number;
+            /**
+             * @description `true` when `total` is the database's estimate rather than a count
+             *      (a member search matching more than a thousand people: counting them
+             *      all would cost more than the page itself). Show it as "about".
+             */
+            total_is_estimate: boolean;
         };
         /** @description One page of a list. */
         Page_for_Subscription: {
@@ -11282,8 +11381,17 @@ export interface components {
             page: number;
             /** Format: uint32 */
             per_page: number;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description How many items the whole list holds.
+             */
             total: number;
+            /**
+             * @description `true` when `total` is the database's estimate rather than a count
+             *      (a member search matching more than a thousand people: counting them
+             *      all would cost more than the page itself). Show it as "about".
+             */
+            total_is_estimate: boolean;
         };
         Partner: {
             /** @default null */

@@ -116,7 +116,9 @@ export function MembersList({ me }: { me: Me }) {
       >
         {(l) => (
           <>
-            <p aria-live="polite">{ta("members.count", { count: l.total })}</p>
+            <p aria-live="polite">
+              {ta(l.total_is_estimate ? "members.countAbout" : "members.count", { count: l.total })}
+            </p>
             <DataTable
               headers={[
                 ta("members.name"),
@@ -144,7 +146,13 @@ export function MembersList({ me }: { me: Me }) {
                 </tr>
               ))}
             </DataTable>
-            <Pager page={page} perPage={PER_PAGE} total={l.total} onPage={state.toPage} />
+            <Pager
+              page={page}
+              perPage={PER_PAGE}
+              total={l.total}
+              estimated={l.total_is_estimate}
+              onPage={state.toPage}
+            />
           </>
         )}
       </Loaded>
