@@ -82,8 +82,8 @@ pub struct Page<T> {
     /// How many items the whole list holds.
     pub total: i64,
     /// `true` when `total` is the database's estimate rather than a count
-    /// (a member search matching more than a thousand people: counting them
-    /// all would cost more than the page itself). Show it as "about".
+    /// (a member search it expects to match more than 5,000 people:
+    /// counting them all would cost more than the page). Show it as "about".
     pub total_is_estimate: bool,
 }
 

@@ -36,7 +36,9 @@ struct Scenario {
     function: &'static str,
     method: Method,
     path: String,
-    body: Option<Value>,
+    /// Client `i` sends `bodies[i % len]` (none when empty): sign-ins go
+    /// to several accounts, as many people signing in at once do.
+    bodies: Vec<Value>,
     token: Option<String>,
 }
 
@@ -72,10 +74,11 @@ async fn load(base: &str, s: &Scenario, seconds: u64, clients: usize) -> Measure
     let until = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..clients {
+    for i in 0..clients {
         let client = client.clone();
         let url = format!("{base}{}", s.path);
-        let (method, body, token) = (s.method.clone(), s.body.clone(), s.token.clone());
+        let body = s.bodies.get(i % s.bodies.len().max(1)).cloned();
+        let (method, token) = (s.method.clone(), s.token.clone());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             while Instant::now() < until {
@@ -128,7 +131,7 @@ async fn captured_sql(api: &axum::Router, s: &Scenario, log: &PathBuf) -> Vec<St
         s.method.clone(),
         &s.path,
         s.token.as_deref(),
-        s.body.clone(),
+        s.bodies.first().cloned(),
     )
     .await;
     let from = std::fs::metadata(log).unwrap().len() as usize;
@@ -137,7 +140,7 @@ async fn captured_sql(api: &axum::Router, s: &Scenario, log: &PathBuf) -> Vec<St
         s.method.clone(),
         &s.path,
         s.token.as_deref(),
-        s.body.clone(),
+        s.bodies.first().cloned(),
     )
     .await;
     assert!(r.status.is_success(), "{}: {:?}", s.path, r.body);
@@ -172,7 +175,7 @@ fn statements(log: &str) -> Vec<String> {
                 // $12 before $1, so one does not eat the other's prefix.
                 values.sort_by_key(|v| std::cmp::Reverse(v.0));
                 for (n, value) in values {
-                    *last = last.replace(&format!("${n}"), &value);
+                    *last = last.replace(&format!("${n}"), &as_literal(value));
                 }
             }
             after_execute = false;
@@ -191,6 +194,18 @@ fn statements(log: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// A logged parameter as a literal to write in: a whole number without its
+/// quotes, since the statement typed it from its context (`x >= $3`) and a
+/// quoted literal there, as in `CASE … THEN '5' END`, would be text.
+fn as_literal(value: String) -> String {
+    match value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')) {
+        Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            digits.to_string()
+        }
+        _ => value,
+    }
 }
 
 /// `$1 = 'a', $2 = NULL` → `[(1, "'a'"), (2, "NULL")]`, quotes kept.
@@ -353,6 +368,22 @@ async fn main() {
     .await;
     let member = app.user_with_role("member").await;
     let admin = app.user_with_role("admin").await;
+    // Sixteen accounts with that password: one account is throttled at
+    // five sign-ins in flight, by design.
+    let mut signing_in = vec![json!({"email": "load@example.org", "password": PASSWORD})];
+    for i in 1..16 {
+        let email = format!("load{i}@example.org");
+        app.person("Load", "Member", &email, "active", "member")
+            .await;
+        signing_in.push(json!({"email": email, "password": PASSWORD}));
+    }
+    sqlx::query(
+        "UPDATE users SET password_hash = (SELECT password_hash FROM users \
+         WHERE email = 'load@example.org') WHERE email LIKE 'load%@example.org'",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
 
     let scenarios = [
         Scenario {
@@ -360,7 +391,7 @@ async fn main() {
             function: "all",
             method: Method::GET,
             path: "/api/health".into(),
-            body: None,
+            bodies: Vec::new(),
             token: None,
         },
         Scenario {
@@ -368,7 +399,7 @@ async fn main() {
             function: "events",
             method: Method::GET,
             path: "/api/events".into(),
-            body: None,
+            bodies: Vec::new(),
             token: Some(app.token_for(&member).await),
         },
         Scenario {
@@ -376,7 +407,7 @@ async fn main() {
             function: "members",
             method: Method::GET,
             path: "/api/members?q=nunez1".into(),
-            body: None,
+            bodies: Vec::new(),
             token: Some(app.token_for(&admin).await),
         },
         Scenario {
@@ -384,7 +415,7 @@ async fn main() {
             function: "members",
             method: Method::GET,
             path: "/api/members?q=zoe".into(),
-            body: None,
+            bodies: Vec::new(),
             token: Some(app.token_for(&admin).await),
         },
         Scenario {
@@ -392,7 +423,7 @@ async fn main() {
             function: "auth",
             method: Method::POST,
             path: "/api/auth/login".into(),
-            body: Some(json!({"email": "load@example.org", "password": PASSWORD})),
+            bodies: signing_in,
             token: None,
         },
     ];

@@ -11179,8 +11179,8 @@ export interface components {
             total: number;
             /**
              * @description `true` when `total` is the database's estimate rather than a count
-             *      (a member search matching more than a thousand people: counting them
-             *      all would cost more than the page itself). Show it as "about".
+             *      (a member search it expects to match more than 5,000 people:
+             *      counting them all would cost more than the page). Show it as "about".
              */
             total_is_estimate: boolean;
         };
@@ -11198,8 +11198,8 @@ export interface components {
             total: number;
             /**
              * @description `true` when `total` is the database's estimate rather than a count
-             *      (a member search matching more than a thousand people: counting them
-             *      all would cost more than the page itself). Show it as "about".
+             *      (a member search it expects to match more than 5,000 people:
+             *      counting them all would cost more than the page). Show it as "about".
              */
             total_is_estimate: boolean;
         };
@@ -11217,8 +11217,8 @@ export interface components {
             total: number;
             /**
              * @description `true` when `total` is the database's estimate rather than a count
-             *      (a member search matching more than a thousand people: counting them
-             *      all would cost more than the page itself). Show it as "about".
+             *      (a member search it expects to match more than 5,000 people:
+             *      counting them all would cost more than the page). Show it as "about".
              */
             total_is_estimate: boolean;
         };
@@ -11236,8 +11236,8 @@ export interface components {
             total: number;
             /**
              * @description `true` when `total` is the database's estimate rather than a count
-             *      (a member search matching more than a thousand people: counting them
-             *      all would cost more than the page itself). Show it as "about".
+             *      (a member search it expects to match more than 5,000 people:
+             *      counting them all would cost more than the page). Show it as "about".
              */
             total_is_estimate: boolean;
         };
@@ -11255,8 +11255,8 @@ export interface components {
             total: number;
             /**
              * @description `true` when `total` is the database's estimate rather than a count
-             *      (a member search matching more than a thousand people: counting them
-             *      all would cost more than the page itself). Show it as "about".
+             *      (a member search it expects to match more than 5,000 people:
+             *      counting them all would cost more than the page). Show it as "about".
              */
             total_is_estimate: boolean;
         };
@@ -11274,8 +11274,8 @@ export interface components {
             total: number;
             /**
              * @description `true` when `total` is the database's estimate rather than a count
-             *      (a member search matching more than a thousand people: counting them
-             *      all would cost more than the page itself). Show it as "about".
+             *      (a member search it expects to match more than 5,000 people:
+             *      counting them all would cost more than the page). Show it as "about".
              */
             total_is_estimate: boolean;
         };
@@ -11293,8 +11293,8 @@ export interface components {
             total: number;
             /**
              * @description `true` when `total` is the database's estimate rather than a count
-             *      (a member search matching more than a thousand people: counting them
-             *      all would cost more than the page itself). Show it as "about".
+             *      (a member search it expects to match more than 5,000 people:
+             *      counting them all would cost more than the page). Show it as "about".
              */
             total_is_estimate: boolean;
         };
@@ -11312,8 +11312,8 @@ export interface components {
             total: number;
             /**
              * @description `true` when `total` is the database's estimate rather than a count
-             *      (a member search matching more than a thousand people: counting them
-             *      all would cost more than the page itself). Show it as "about".
+             *      (a member search it expects to match more than 5,000 people:
+             *      counting them all would cost more than the page). Show it as "about".
              */
             total_is_estimate: boolean;
         };
@@ -11331,8 +11331,8 @@ export interface components {
             total: number;
             /**
              * @description `true` when `total` is the database's estimate rather than a count
-             *      (a member search matching more than a thousand people: counting them
-             *      all would cost more than the page itself). Show it as "about".
+             *      (a member search it expects to match more than 5,000 people:
+             *      counting them all would cost more than the page). Show it as "about".
              */
             total_is_estimate: boolean;
         };
@@ -11350,8 +11350,8 @@ export interface components {
             total: number;
             /**
              * @description `true` when `total` is the database's estimate rather than a count
-             *      (a member search matching more than a thousand people: counting them
-             *      all would cost more than the page itself). Show it as "about".
+             *      (a member search it expects to match more than 5,000 people:
+             *      counting them all would cost more than the page). Show it as "about".
              */
             total_is_estimate: boolean;
         };
@@ -11369,8 +11369,8 @@ export interface components {
             total: number;
             /**
              * @description `true` when `total` is the database's estimate rather than a count
-             *      (a member search matching more than a thousand people: counting them
-             *      all would cost more than the page itself). Show it as "about".
+             *      (a member search it expects to match more than 5,000 people:
+             *      counting them all would cost more than the page). Show it as "about".
              */
             total_is_estimate: boolean;
         };
@@ -11388,8 +11388,8 @@ export interface components {
             total: number;
             /**
              * @description `true` when `total` is the database's estimate rather than a count
-             *      (a member search matching more than a thousand people: counting them
-             *      all would cost more than the page itself). Show it as "about".
+             *      (a member search it expects to match more than 5,000 people:
+             *      counting them all would cost more than the page). Show it as "about".
              */
             total_is_estimate: boolean;
         };
