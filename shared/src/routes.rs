@@ -16,12 +16,12 @@
 
 use crate::state::AppState;
 #[cfg(feature = "describe")]
-use aide::axum::{routing as described, routing::ApiMethodRouter, ApiRouter};
+use aide::axum::{routing::ApiMethodRouter, ApiRouter};
 use aide::operation::OperationHandler;
 use aide::transform::TransformOperation;
 use aide::{OperationInput, OperationOutput};
 use axum::handler::Handler;
-use axum::routing::{self as plain, MethodRouter};
+use axum::routing::MethodRouter;
 use axum::Router;
 
 /// Whether the routes being declared are also described.
@@ -48,6 +48,17 @@ pub enum Methods {
     Plain(MethodRouter<AppState>),
 }
 
+impl Methods {
+    /// No handler yet, described or not as `docs` says.
+    fn none(docs: Docs) -> Self {
+        match docs {
+            #[cfg(feature = "describe")]
+            Docs::Write => Methods::Described(ApiMethodRouter::new()),
+            Docs::Skip => Methods::Plain(MethodRouter::new()),
+        }
+    }
+}
+
 macro_rules! methods {
     ($($with:ident => $method:ident),*) => {
         impl Docs {
@@ -61,14 +72,7 @@ macro_rules! methods {
                     T: 'static,
                     F: FnOnce(TransformOperation<'_>) -> TransformOperation<'_>,
                 {
-                    match self {
-                        #[cfg(feature = "describe")]
-                        Docs::Write => Methods::Described(described::$with(handler, describe)),
-                        Docs::Skip => {
-                            let _ = describe;
-                            Methods::Plain(plain::$method(handler))
-                        }
-                    }
+                    Methods::none(self).$with(handler, describe)
                 }
             )*
         }

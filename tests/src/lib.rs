@@ -634,6 +634,35 @@ impl TestApp {
         loaf::gateway::router(self.state.clone())
     }
 
+    /// Runs a bulk `INSERT … SELECT` that sets a test's stage, then has the
+    /// table's statistics gathered, as autovacuum would after it. The insert
+    /// runs outside the application role's statement limit (every row keeps
+    /// the trigram and look-alike indexes up to date: seconds on a busy CI
+    /// machine); `ANALYZE` runs as the owner, the only role that may.
+    pub async fn bulk_load(&self, table: &str, insert: &str) {
+        let mut seed = self.db.begin().await.expect("begin");
+        sqlx::query("SET LOCAL statement_timeout = 0")
+            .execute(&mut *seed)
+            .await
+            .expect("no statement limit");
+        sqlx::query(insert)
+            .execute(&mut *seed)
+            .await
+            .expect("bulk insert");
+        seed.commit().await.expect("commit");
+        let owner = loaf_shared::db::connect_lazy(&DbConfig {
+            url: self.owner_db_url.clone(),
+            max_connections: 1,
+            acquire_timeout: Duration::from_secs(10),
+        })
+        .expect("owner pool");
+        sqlx::query(&format!("ANALYZE {table}"))
+            .execute(&owner)
+            .await
+            .expect("analyze");
+        owner.close().await;
+    }
+
     /// Inserts an active user holding the system role `role` (both the
     /// dynamic role and the legacy enum).
     pub async fn user_with_role(&self, role: &str) -> TestUser {

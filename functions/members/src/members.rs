@@ -266,9 +266,10 @@ fn walk_order(order: &str) -> Option<&'static str> {
 /// A common term's page found by walking the name index and testing each
 /// member until the page is full: when one member in ten matches, page one
 /// reads ~250 rows instead of checking and sorting all 10,000 matches. The
-/// walk is bounded (twenty times the rows the page needs, at least 2,000),
-/// so a term whose matches sort late (all of one surname) gives up early;
-/// `None` then, and the caller takes the matches through the trigram index.
+/// walk is bounded (twenty times the rows the page needs, from 2,000 to
+/// 20,000), so a term whose matches sort late (all of one surname), or a
+/// page deep in the list, gives up before costing more than the trigram
+/// path; `None` then, and the caller takes the matches through the index.
 async fn walk(
     conn: &mut PgConnection,
     filter: &Filter,
@@ -282,7 +283,9 @@ async fn walk(
         "{} FROM (SELECT u.* FROM (SELECT * FROM users s ORDER BY {index_order} LIMIT ",
         select_page_columns()
     ));
-    select.push_bind((needed * 20).max(2_000)).push(") u");
+    select
+        .push_bind((needed * 20).clamp(2_000, 20_000))
+        .push(") u");
     push_filters(&mut select, filter);
     select
         .push(" AND u.search_text LIKE loaf_fold(")

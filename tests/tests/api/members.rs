@@ -148,14 +148,8 @@ async fn a_common_term_estimates_its_total_but_not_its_page() {
     let app = spawn_app().await;
     let admin = app.user_with_role("admin").await;
     let token = app.token_for(&admin).await;
-    let mut seed = app.db.begin().await.unwrap();
-    // Seeding maintains the trigram and look-alike indexes of every row:
-    // outside the application role's statement limit on a busy machine.
-    sqlx::query("SET LOCAL statement_timeout = 0")
-        .execute(&mut *seed)
-        .await
-        .unwrap();
-    sqlx::query(
+    app.bulk_load(
+        "users",
         "INSERT INTO users (email, password_hash, first_name, last_name, status, role) \
          SELECT 'bulk' || i || '@example.org', '!', \
                 CASE WHEN i % 4 = 0 THEN 'Anne' ELSE 'Zoé' END, \
@@ -163,20 +157,7 @@ async fn a_common_term_estimates_its_total_but_not_its_page() {
                 CASE WHEN i % 5 = 0 THEN 'expired' ELSE 'active' END::userstatus, 'member' \
          FROM generate_series(1, 12000) AS i",
     )
-    .execute(&mut *seed)
-    .await
-    .unwrap();
-    seed.commit().await.unwrap();
-    // What autovacuum does after a bulk load, as the table's owner (the
-    // application role may not): the planner's estimates come from it.
-    let owner = loaf_shared::db::connect_lazy(&loaf_shared::config::DbConfig {
-        url: app.owner_db_url.clone(),
-        max_connections: 1,
-        acquire_timeout: std::time::Duration::from_secs(10),
-    })
-    .unwrap();
-    sqlx::query("ANALYZE users").execute(&owner).await.unwrap();
-    owner.close().await;
+    .await;
 
     for (query, term, status, order) in [
         ("q=zoe", "%zoe%", None, "name_key, id"),
