@@ -219,7 +219,9 @@ pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
     <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
 }
 
-/// A query string. A value of the wrong type: 422 naming the parameter.
+/// A query string. A value of the wrong type: 422 naming the parameter. A
+/// parameter given empty (`?status=`, what a form's blank choice sends) is
+/// taken as absent.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Query<T>(pub T);
 
@@ -236,6 +238,15 @@ where
         if let Some((name, _)) = pairs.clone().find(|(_, value)| value.contains('\0')) {
             return Err(ApiError::invalid(name, NUL_MESSAGE));
         }
+        let kept;
+        let pairs = if pairs.clone().any(|(_, value)| value.is_empty()) {
+            kept = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs.filter(|(_, value)| !value.is_empty()))
+                .finish();
+            form_urlencoded::parse(kept.as_bytes())
+        } else {
+            pairs
+        };
         let de = serde_urlencoded::Deserializer::new(pairs);
         serde_path_to_error::deserialize(de)
             .map(Query)

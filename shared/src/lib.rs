@@ -10,6 +10,7 @@ pub mod csv_export;
 pub mod db;
 pub mod domain;
 pub mod email;
+pub mod enums;
 pub mod error;
 pub mod extract;
 pub mod http;

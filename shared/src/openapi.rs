@@ -521,6 +521,13 @@ pub fn finish(api: &mut OpenApi) {
             extensions: IndexMap::new(),
         }),
     );
+    for schema in components.schemas.values_mut() {
+        if let Some(object) = schema.json_schema.as_object_mut() {
+            for value in object.values_mut() {
+                tuples_as_prefix_items(value);
+            }
+        }
+    }
     let Some(paths) = api.paths.as_mut() else {
         return;
     };
@@ -539,6 +546,27 @@ pub fn finish(api: &mut OpenApi) {
         for operation in operations.into_iter().flatten() {
             name_path_parameters(&names, operation);
         }
+    }
+}
+
+/// Rewrites tuples in OpenAPI 3.1's JSON Schema dialect: aide generates
+/// schemas with draft-07's settings, which write a tuple as an array of
+/// `items` (and `additionalItems`); 3.1 wants `prefixItems` (and `items`).
+fn tuples_as_prefix_items(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            if matches!(object.get("items"), Some(Value::Array(_))) {
+                if let Some(items) = object.remove("items") {
+                    object.insert("prefixItems".into(), items);
+                }
+                if let Some(rest) = object.remove("additionalItems") {
+                    object.insert("items".into(), rest);
+                }
+            }
+            object.values_mut().for_each(tuples_as_prefix_items);
+        }
+        Value::Array(items) => items.iter_mut().for_each(tuples_as_prefix_items),
+        _ => {}
     }
 }
 
@@ -596,5 +624,19 @@ mod tests {
             vec!["id", "photo"]
         );
         assert!(template_names("/api/events").is_empty());
+    }
+
+    #[test]
+    fn tuples_are_written_with_prefix_items() {
+        let mut pairs = serde_json::json!({"type": "array", "items": {
+            "type": "array", "items": [{"type": "string"}, {"type": "integer"}],
+            "additionalItems": false, "minItems": 2, "maxItems": 2}});
+        tuples_as_prefix_items(&mut pairs);
+        assert_eq!(
+            pairs,
+            serde_json::json!({"type": "array", "items": {
+                "type": "array", "prefixItems": [{"type": "string"}, {"type": "integer"}],
+                "items": false, "minItems": 2, "maxItems": 2}})
+        );
     }
 }

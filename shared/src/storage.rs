@@ -57,6 +57,7 @@ impl From<StorageError> for ApiError {
 pub struct Presigned {
     pub url: String,
     pub method: &'static str,
+    /// `[name, value]` pairs.
     pub headers: Vec<(String, String)>,
 }
 

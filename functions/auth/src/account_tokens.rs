@@ -5,6 +5,7 @@
 
 use axum::http::StatusCode;
 use loaf_shared::auth::secret_token;
+use loaf_shared::domain::UserStatus;
 use loaf_shared::email::{outbox, Mail};
 use loaf_shared::{ApiError, ApiResult};
 use sqlx::PgConnection;
@@ -26,7 +27,7 @@ const COOL_DOWN: Duration = Duration::from_secs(60);
 pub async fn mail_link_if_due(
     state: &loaf_shared::AppState,
     email: &loaf_shared::domain::Email,
-    statuses: &[&str],
+    statuses: &[UserStatus],
     purpose: Purpose,
 ) -> ApiResult<()> {
     let (token, hash) = secret_token::generate();
@@ -36,7 +37,7 @@ pub async fn mail_link_if_due(
     let first_name: Option<String> = sqlx::query_scalar(
         "WITH target AS ( \
            SELECT id, first_name FROM users WHERE lower(email) = $1 \
-             AND status::text = ANY($2) FOR UPDATE), \
+             AND status = ANY($2) FOR UPDATE), \
          due AS ( \
            SELECT * FROM target t WHERE NOT EXISTS ( \
              SELECT 1 FROM account_tokens a WHERE a.user_id = t.id AND a.purpose = $3 \

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use loaf_shared::auth::session_cookie::{SessionMode, WithCookie};
 use loaf_shared::auth::{password, secret_token};
+use loaf_shared::enums::InvitationStatus;
 use loaf_shared::extract::{Json, Path};
 use loaf_shared::profile::Profile;
 use loaf_shared::reply::Created;
@@ -38,7 +39,7 @@ pub struct Invitation {
     #[serde(skip)]
     inviter_id: Option<Uuid>,
     #[serde(skip)]
-    status: String,
+    status: InvitationStatus,
 }
 
 /// The pending invitation of `token`, or why it cannot be used.
@@ -47,7 +48,7 @@ async fn find(conn: &mut PgConnection, token: &str, lock: bool) -> ApiResult<Inv
         return Err(ApiError::NotFound);
     }
     let found: Option<Invitation> = sqlx::query_as(&format!(
-        "SELECT i.id, i.email, i.first_name, i.last_name, i.expires_at, i.status::text AS status, \
+        "SELECT i.id, i.email, i.first_name, i.last_name, i.expires_at, i.status, \
                 i.role::text AS legacy_role, i.invited_by AS inviter_id, \
                 r.id AS role_id, r.code AS role_code, r.name AS role_name, \
                 NULLIF(trim(concat_ws(' ', u.first_name, u.last_name)), '') AS invited_by \
@@ -62,16 +63,16 @@ async fn find(conn: &mut PgConnection, token: &str, lock: bool) -> ApiResult<Inv
     .await?;
     let invitation = found.ok_or(ApiError::NotFound)?;
     let gone = |code, message: &str| Err(ApiError::refused(StatusCode::GONE, code, message));
-    match invitation.status.as_str() {
-        "accepted" => gone(
+    match invitation.status {
+        InvitationStatus::Accepted => gone(
             "invitation_used",
             "This invitation was already used: sign in with the account it created.",
         ),
-        "revoked" => gone(
+        InvitationStatus::Revoked => gone(
             "invitation_revoked",
             "This invitation was withdrawn. Ask the organisation for a new one.",
         ),
-        "expired" => gone(
+        InvitationStatus::Expired => gone(
             "invitation_expired",
             "This invitation has expired. Ask the organisation for a new one.",
         ),

@@ -8,7 +8,7 @@ use crate::throttle;
 use axum::extract::State;
 use loaf_shared::auth::session_cookie::{SessionMode, WithCookie};
 use loaf_shared::auth::{password, AuthUser};
-use loaf_shared::domain::Email;
+use loaf_shared::domain::{Email, UserStatus};
 use loaf_shared::email::{outbox, Mail};
 use loaf_shared::extract::{ClientAddress, Json};
 use loaf_shared::reply::{Accepted, Message};
@@ -106,13 +106,13 @@ pub async fn forgot_password(
         &state,
         &body.email,
         &[
-            "pending_email",
-            "pending_validation",
-            "pre_validated",
-            "payment_pending",
-            "active",
-            "expired",
-            "abandoned",
+            UserStatus::PendingEmail,
+            UserStatus::PendingValidation,
+            UserStatus::PreValidated,
+            UserStatus::PaymentPending,
+            UserStatus::Active,
+            UserStatus::Expired,
+            UserStatus::Abandoned,
         ],
         Purpose::ResetPassword,
     )

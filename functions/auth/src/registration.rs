@@ -233,7 +233,7 @@ pub async fn resend_verification(
     account_tokens::mail_link_if_due(
         &state,
         &body.email,
-        &["pending_email", "abandoned"],
+        &[UserStatus::PendingEmail, UserStatus::Abandoned],
         Purpose::VerifyEmail,
     )
     .await?;

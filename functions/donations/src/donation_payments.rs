@@ -8,6 +8,7 @@
 use crate::receipts;
 use crate::webhook::Outcome;
 use loaf_shared::config::EmailConfig;
+use loaf_shared::enums::DonationStatus;
 use loaf_shared::payments::events::{self, Session};
 use loaf_shared::ApiResult;
 use sqlx::PgConnection;
@@ -29,8 +30,8 @@ pub async fn complete(
     else {
         return Ok(outcome("unknown_donation"));
     };
-    let found: Option<(String, i32, Option<String>)> = sqlx::query_as(
-        "SELECT status::text, amount_cents, currency::text FROM donations WHERE id = $1 FOR UPDATE",
+    let found: Option<(DonationStatus, i32, Option<String>)> = sqlx::query_as(
+        "SELECT status, amount_cents, currency::text FROM donations WHERE id = $1 FOR UPDATE",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -38,7 +39,7 @@ pub async fn complete(
     let Some((status, amount, currency)) = found else {
         return Ok(outcome("unknown_donation"));
     };
-    if status == "completed" {
+    if status == DonationStatus::Completed {
         return Ok(outcome("already_completed"));
     }
     let currency_matches = match (&session.currency, &currency) {

@@ -8,6 +8,7 @@ use loaf_shared::auth::{AuthUser, Require};
 use loaf_shared::csv_export::{self, ExportLink};
 use loaf_shared::db::like_contains;
 use loaf_shared::domain::money;
+use loaf_shared::enums::{DonationStatus, DonationType, PaymentMethod};
 use loaf_shared::extract::{Json, Path, Query};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::{perm, Permission};
@@ -23,10 +24,9 @@ pub struct Donation {
     pub id: Uuid,
     pub amount_cents: i32,
     pub currency: Option<String>,
-    /// `member` (given while signed in, or recorded for a member) or `public`.
-    pub donation_type: String,
-    /// `pending`, `completed` or `failed`.
-    pub status: String,
+    /// `member`: given while signed in, or recorded for a member.
+    pub donation_type: DonationType,
+    pub status: DonationStatus,
     pub user_id: Option<Uuid>,
     pub donor_name: Option<String>,
     pub donor_email: Option<String>,
@@ -34,8 +34,7 @@ pub struct Donation {
     /// The donor asked not to be named publicly.
     pub anonymous: bool,
     pub dedication: Option<String>,
-    /// `online`, `cash`, `cheque`, `bank_transfer` or `in_kind`.
-    pub payment_method: Option<String>,
+    pub payment_method: Option<PaymentMethod>,
     pub in_kind_description: Option<String>,
     pub donated_at: Option<DateTime<Utc>>,
     pub refunded_cents: i32,
@@ -49,7 +48,7 @@ pub struct Donation {
 }
 
 const SELECT: &str = "SELECT d.id, d.amount_cents, d.currency::text AS currency, \
-        d.donation_type::text AS donation_type, d.status::text AS status, d.user_id, d.donor_name, \
+        d.donation_type, d.status, d.user_id, d.donor_name, \
         d.donor_email, d.message, d.anonymous, d.dedication, d.payment_method, d.in_kind_description, \
         d.donated_at, d.refunded_cents, d.receipt_number, d.receipt_sent_at, d.notes, d.recorded_by, \
         NULLIF(trim(concat_ws(' ', a.first_name, a.last_name)), '') AS recorded_by_name, d.created_at \
@@ -84,32 +83,46 @@ pub struct Filter {
     /// one was started online and not (yet) paid, and most never are (the
     /// daily job marks them `failed` after two days). A member sees all of
     /// their own.
-    #[schemars(extend("enum" = ["pending", "completed", "failed"]))]
-    status: Option<String>,
+    status: Option<DonationStatus>,
     #[serde(rename = "type")]
-    #[schemars(extend("enum" = ["member", "public"]))]
-    kind: Option<String>,
-    #[schemars(extend("enum" = ["online", "cash", "cheque", "bank_transfer", "in_kind"]))]
-    method: Option<String>,
+    kind: Option<DonationType>,
+    method: Option<PaymentMethod>,
     user_id: Option<Uuid>,
     /// Given from / up to these days (inclusive), on the organisation's calendar.
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     min_cents: Option<i64>,
     max_cents: Option<i64>,
-    /// `-donated_at` (default), `donated_at`, `amount`, `-amount`, `donor`.
-    #[schemars(extend("enum" = ["-donated_at", "donated_at", "amount", "-amount", "donor"]))]
-    sort: Option<String>,
+    sort: Sort,
 }
 
-fn one_of(field: &str, value: Option<&str>, allowed: &[&str]) -> ApiResult<Option<String>> {
-    match value {
-        None | Some("") => Ok(None),
-        Some(v) if allowed.contains(&v) => Ok(Some(v.to_string())),
-        Some(_) => Err(ApiError::invalid(
-            field,
-            format!("{field} is one of {}", allowed.join(", ")),
-        )),
+/// The list's order: the newest gift first by default; `-` in front
+/// reverses; `donor` is by name.
+#[derive(Debug, Default, Clone, Copy, Deserialize, JsonSchema)]
+#[schemars(rename = "DonationSort")]
+enum Sort {
+    #[default]
+    #[serde(rename = "-donated_at")]
+    DonatedAtDesc,
+    #[serde(rename = "donated_at")]
+    DonatedAt,
+    #[serde(rename = "amount")]
+    Amount,
+    #[serde(rename = "-amount")]
+    AmountDesc,
+    #[serde(rename = "donor")]
+    Donor,
+}
+
+impl Sort {
+    fn order_by(self) -> &'static str {
+        match self {
+            Sort::DonatedAtDesc => "COALESCE(d.donated_at, d.created_at) DESC, d.id",
+            Sort::DonatedAt => "COALESCE(d.donated_at, d.created_at), d.id",
+            Sort::Amount => "d.amount_cents, d.id",
+            Sort::AmountDesc => "d.amount_cents DESC, d.id",
+            Sort::Donor => "lower(d.donor_name), d.id",
+        }
     }
 }
 
@@ -118,7 +131,7 @@ impl Filter {
     /// admins' default view (anyone may start a gift online, so they pile
     /// up).
     fn hide_pending(&self, qb: &mut QueryBuilder<'_, Postgres>) {
-        if self.status.as_deref().unwrap_or_default().is_empty() {
+        if self.status.is_none() {
             qb.push(" AND d.status <> 'pending'");
         }
     }
@@ -133,19 +146,14 @@ impl Filter {
             )
             .push_bind(like_contains(&q.to_lowercase()));
         }
-        if let Some(s) = one_of(
-            "status",
-            self.status.as_deref(),
-            &["pending", "completed", "failed"],
-        )? {
-            qb.push(" AND d.status::text = ").push_bind(s);
+        if let Some(status) = self.status {
+            qb.push(" AND d.status = ").push_bind(status);
         }
-        if let Some(t) = one_of("type", self.kind.as_deref(), &["member", "public"])? {
-            qb.push(" AND d.donation_type::text = ").push_bind(t);
+        if let Some(kind) = self.kind {
+            qb.push(" AND d.donation_type = ").push_bind(kind);
         }
-        let methods = ["online", "cash", "cheque", "bank_transfer", "in_kind"];
-        if let Some(m) = one_of("method", self.method.as_deref(), &methods)? {
-            qb.push(" AND d.payment_method = ").push_bind(m);
+        if let Some(method) = self.method {
+            qb.push(" AND d.payment_method = ").push_bind(method);
         }
         if let Some(user) = self.user_id {
             qb.push(" AND d.user_id = ").push_bind(user);
@@ -182,19 +190,7 @@ impl Filter {
         if let Some(max) = self.max_cents {
             qb.push(" AND d.amount_cents <= ").push_bind(max);
         }
-        Ok(match self.sort.as_deref().unwrap_or("-donated_at") {
-            "-donated_at" => "COALESCE(d.donated_at, d.created_at) DESC, d.id",
-            "donated_at" => "COALESCE(d.donated_at, d.created_at), d.id",
-            "amount" => "d.amount_cents, d.id",
-            "-amount" => "d.amount_cents DESC, d.id",
-            "donor" => "lower(d.donor_name), d.id",
-            _ => {
-                return Err(ApiError::invalid(
-                    "sort",
-                    "sort is one of donated_at, -donated_at, amount, -amount, donor",
-                ))
-            }
-        })
+        Ok(self.sort.order_by())
     }
 }
 
@@ -291,9 +287,11 @@ impl Donation {
             self.donated_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
             self.donor_name.unwrap_or_default(),
             self.donor_email.unwrap_or_default(),
-            self.donation_type,
-            self.status,
-            self.payment_method.unwrap_or_default(),
+            self.donation_type.to_string(),
+            self.status.to_string(),
+            self.payment_method
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
             cents(self.amount_cents),
             cents(self.refunded_cents),
             self.currency.unwrap_or_default(),

@@ -12,6 +12,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use loaf_shared::auth::{OptionalUser, Require};
 use loaf_shared::domain::{money, Email};
+use loaf_shared::enums::{DonationStatus, DonationType, GiftMethod, PaymentMethod};
 use loaf_shared::extract::{ClientAddress, Json, Path};
 use loaf_shared::memberships::org_settings;
 use loaf_shared::payments::{Bookkeeping, CheckoutRequest, LineItem};
@@ -176,11 +177,15 @@ pub async fn checkout(
     let id: Uuid = sqlx::query_scalar(
         "INSERT INTO donations (amount_cents, currency, donation_type, status, user_id, donor_name, \
              donor_email, message, anonymous, dedication, payment_method) \
-         VALUES ($1, $2, $3::donationtype, 'pending', $4, $5, $6, $7, $8, $9, 'online') RETURNING id",
+         VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, 'online') RETURNING id",
     )
     .bind(body.amount_cents as i32)
     .bind(&gift.currency)
-    .bind(if user.is_some() { "member" } else { "public" })
+    .bind(if user.is_some() {
+        DonationType::Member
+    } else {
+        DonationType::Public
+    })
     .bind(user.as_ref().map(|u| u.id))
     .bind(&gift.donor_name)
     .bind(&gift.donor_email)
@@ -227,10 +232,8 @@ pub async fn checkout(
 #[serde(deny_unknown_fields)]
 pub struct Offline {
     amount_cents: i64,
-    /// `cash`, `cheque`, `bank_transfer` or `in_kind` (the amount is then
-    /// the gift's value).
-    #[schemars(extend("enum" = ["cash", "cheque", "bank_transfer", "in_kind"]))]
-    method: String,
+    /// For `in_kind`, the amount is the gift's value.
+    method: GiftMethod,
     /// What an in-kind gift is; required for `in_kind`.
     in_kind_description: Option<String>,
     /// The day it was given (the organisation's calendar); today if absent.
@@ -254,26 +257,15 @@ pub async fn record(
     admin: Require<perm::DonationsCreate>,
     Json(body): Json<Offline>,
 ) -> ApiResult<Created<Donation>> {
-    let method: &'static str = match body.method.as_str() {
-        "cash" => "cash",
-        "cheque" => "cheque",
-        "bank_transfer" => "bank_transfer",
-        "in_kind" => "in_kind",
-        _ => {
-            return Err(ApiError::invalid(
-                "method",
-                "method is one of cash, cheque, bank_transfer, in_kind",
-            ))
-        }
-    };
+    let method = PaymentMethod::from(body.method);
     let in_kind = optional_long_text(
         "in_kind_description",
         body.in_kind_description.as_deref(),
         1000,
     )?;
-    match (method, &in_kind) {
-        ("in_kind", None) => return Err(ApiError::required("in_kind_description")),
-        ("in_kind", Some(_)) | (_, None) => {}
+    match (body.method, &in_kind) {
+        (GiftMethod::InKind, None) => return Err(ApiError::required("in_kind_description")),
+        (GiftMethod::InKind, Some(_)) | (_, None) => {}
         (_, Some(_)) => {
             return Err(ApiError::invalid(
                 "in_kind_description",
@@ -317,12 +309,16 @@ pub async fn record(
         "INSERT INTO donations (amount_cents, currency, donation_type, status, user_id, donor_name, \
              donor_email, message, anonymous, dedication, payment_method, in_kind_description, \
              notes, donated_at, recorded_by) \
-         VALUES ($1, $2, $3::donationtype, 'completed', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+         VALUES ($1, $2, $3, 'completed', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          RETURNING id",
     )
     .bind(body.amount_cents as i32)
     .bind(&gift.currency)
-    .bind(if body.user_id.is_some() { "member" } else { "public" })
+    .bind(if body.user_id.is_some() {
+        DonationType::Member
+    } else {
+        DonationType::Public
+    })
     .bind(body.user_id)
     .bind(&gift.donor_name)
     .bind(&gift.donor_email)
@@ -349,8 +345,7 @@ pub async fn record(
 #[schemars(rename = "GiftStatus")]
 pub struct GiftStatus {
     /// `pending` until the provider's webhook says the money came in.
-    #[schemars(extend("enum" = ["pending", "completed", "failed"]))]
-    status: String,
+    status: DonationStatus,
     amount_cents: i64,
     currency: Option<String>,
     /// Once completed.
@@ -366,7 +361,7 @@ pub async fn checkout_status(
         return Err(ApiError::NotFound);
     }
     let found: Option<GiftStatus> = sqlx::query_as(
-        "SELECT status::text AS status, amount_cents::bigint AS amount_cents, currency, receipt_number \
+        "SELECT status, amount_cents::bigint AS amount_cents, currency, receipt_number \
          FROM donations WHERE stripe_checkout_session_id = $1",
     )
     .bind(&session_id)

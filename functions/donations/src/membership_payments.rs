@@ -8,6 +8,7 @@ use crate::webhook::Outcome;
 use chrono::Utc;
 use loaf_shared::config::EmailConfig;
 use loaf_shared::domain::UserStatus;
+use loaf_shared::enums::CheckoutStatus;
 use loaf_shared::memberships::{self, PaidBy, Payment};
 use loaf_shared::payments::events::{self, Session};
 use loaf_shared::ApiResult;
@@ -24,7 +25,7 @@ struct Checkout {
     donation_cents: i32,
     total_cents: i32,
     currency: String,
-    status: String,
+    status: CheckoutStatus,
     subscription_id: Option<Uuid>,
 }
 
@@ -78,7 +79,10 @@ pub async fn complete(
         payment_intent: session.payment_intent.clone(),
         refunded_cents: None,
     };
-    if matches!(checkout.status.as_str(), "paid" | "refunded") {
+    if matches!(
+        checkout.status,
+        CheckoutStatus::Paid | CheckoutStatus::Refunded
+    ) {
         return Ok(outcome("already_paid"));
     }
     let currency_matches = session
@@ -127,7 +131,7 @@ pub async fn complete(
     if let Some(intent) = &session.payment_intent {
         if let Some(refunded) = crate::webhook::refunded_before(conn, intent).await? {
             let paid = Checkout {
-                status: "paid".into(),
+                status: CheckoutStatus::Paid,
                 subscription_id: Some(subscription_id),
                 ..checkout
             };
@@ -144,7 +148,7 @@ pub async fn close(
     conn: &mut PgConnection,
     metadata: &HashMap<String, String>,
     client_reference: Option<&str>,
-    to: &'static str,
+    to: CheckoutStatus,
 ) -> ApiResult<Outcome> {
     let Some(reference) = events::reference(metadata, client_reference) else {
         return Ok(Outcome::just("unknown_checkout"));
@@ -159,7 +163,7 @@ pub async fn close(
     .rows_affected();
     Ok(Outcome::just(match (closed, to) {
         (0, _) => "already_settled",
-        (_, "expired") => "checkout_expired",
+        (_, CheckoutStatus::Expired) => "checkout_expired",
         _ => "payment_failed",
     }))
 }
@@ -202,7 +206,7 @@ async fn apply_refund(
     if refunded < checkout.total_cents.into() {
         return Ok("partial_refund");
     }
-    if checkout.status == "refunded" {
+    if checkout.status == CheckoutStatus::Refunded {
         return Ok("already_refunded");
     }
     sqlx::query(

@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use chrono::Utc;
 use loaf_shared::config::EmailConfig;
+use loaf_shared::enums::CheckoutStatus;
 use loaf_shared::extract::{Json, RawBody};
 use loaf_shared::payments::events::{Charge, Event, PaymentIntent, Session};
 use loaf_shared::payments::signature::{self, SignatureError};
@@ -179,9 +180,9 @@ async fn dispatch(
             match kind(&session.metadata) {
                 Some("membership") => {
                     let to = if event.kind.ends_with("expired") {
-                        "expired"
+                        CheckoutStatus::Expired
                     } else {
-                        "failed"
+                        CheckoutStatus::Failed
                     };
                     membership_payments::close(conn, &session.metadata, reference, to).await?
                 }
@@ -197,7 +198,8 @@ async fn dispatch(
             };
             let mut outcome = match kind(&intent.metadata) {
                 Some("membership") => {
-                    membership_payments::close(conn, &intent.metadata, None, "failed").await?
+                    membership_payments::close(conn, &intent.metadata, None, CheckoutStatus::Failed)
+                        .await?
                 }
                 Some("donation") => donation_payments::close(conn, &intent.metadata, None).await?,
                 _ => Outcome::just("not_ours"),

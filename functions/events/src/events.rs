@@ -5,6 +5,7 @@
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use loaf_shared::auth::{AuthUser, OptionalUser, Require};
+use loaf_shared::enums::Visibility;
 use loaf_shared::extract::{present, Json, OptionalJson, Path, Query};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::perm;
@@ -29,8 +30,7 @@ pub struct Event {
     pub location: Option<String>,
     /// Seats for "yes" answers; `None`: no limit.
     pub capacity: Option<i32>,
-    /// `public` or `members`.
-    pub visibility: String,
+    pub visibility: Visibility,
     pub published: bool,
     pub published_at: Option<DateTime<Utc>>,
     pub calendar_uid: String,
@@ -93,13 +93,22 @@ pub async fn visible(conn: &mut PgConnection, id: Uuid, sight: Sight) -> ApiResu
 #[serde(default)]
 #[schemars(rename = "EventFilter")]
 pub struct Filter {
-    /// `upcoming` (default: not ended yet, soonest first) or `past`
-    /// (latest first).
-    #[schemars(extend("enum" = ["upcoming", "past"]))]
-    when: Option<String>,
+    when: When,
     /// Starting from / before these instants.
     from: Option<DateTime<Utc>>,
     to: Option<DateTime<Utc>>,
+}
+
+/// Which events a list shows.
+#[derive(Debug, Default, Clone, Copy, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(rename = "EventsWhen")]
+enum When {
+    /// Not ended yet, soonest first.
+    #[default]
+    Upcoming,
+    /// Ended, latest first.
+    Past,
 }
 
 /// `GET /api/events`
@@ -110,10 +119,9 @@ pub async fn list(
     Query(filter): Query<Filter>,
 ) -> ApiResult<Json<Page<Event>>> {
     let sight = Sight::of(user.as_ref());
-    let (when, order) = match filter.when.as_deref() {
-        None | Some("upcoming") => ("e.end_at >= now()", "e.start_at, e.id"),
-        Some("past") => ("e.end_at < now()", "e.start_at DESC, e.id"),
-        Some(_) => return Err(ApiError::invalid("when", "when is upcoming or past")),
+    let (when, order) = match filter.when {
+        When::Upcoming => ("e.end_at >= now()", "e.start_at, e.id"),
+        When::Past => ("e.end_at < now()", "e.start_at DESC, e.id"),
     };
     if let (Some(from), Some(to)) = (filter.from, filter.to) {
         if from > to {
@@ -172,9 +180,8 @@ pub struct Fields {
     location: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     capacity: Option<Option<i64>>,
-    /// `public` or `members` (the default).
-    #[schemars(extend("enum" = ["public", "members"]))]
-    visibility: Option<String>,
+    /// `members` when a new event leaves it out.
+    visibility: Option<Visibility>,
 }
 
 /// Checks `body` over `current` (a new event: `None`) and writes the row.
@@ -225,16 +232,10 @@ async fn save(
         (None, Some(e)) => e.capacity,
         (None, None) => None,
     };
-    let visibility = match (body.visibility.as_deref(), current) {
-        (Some(v @ ("public" | "members")), _) => v.to_string(),
-        (Some(_), _) => {
-            return Err(ApiError::invalid(
-                "visibility",
-                "visibility is public or members",
-            ))
-        }
-        (None, Some(c)) => c.visibility.clone(),
-        (None, None) => "members".into(),
+    let visibility = match (body.visibility, current) {
+        (Some(v), _) => v,
+        (None, Some(c)) => c.visibility,
+        (None, None) => Visibility::Members,
     };
     let time_zone = match (&body.time_zone, current) {
         (Some(z), _) => {
@@ -275,7 +276,7 @@ async fn save(
     .bind(&time_zone)
     .bind(&location)
     .bind(capacity)
-    .bind(&visibility)
+    .bind(visibility)
     .bind(user)
     .execute(conn)
     .await?;

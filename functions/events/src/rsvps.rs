@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use loaf_shared::auth::Require;
+use loaf_shared::enums::RsvpStatus;
 use loaf_shared::extract::{Json, Path};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::perm;
@@ -22,9 +23,7 @@ use uuid::Uuid;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Answer {
-    /// `yes`, `no` or `maybe`.
-    #[schemars(extend("enum" = ["yes", "no", "maybe"]))]
-    status: String,
+    status: RsvpStatus,
 }
 
 #[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
@@ -32,7 +31,7 @@ pub struct Rsvp {
     user_id: Uuid,
     name: String,
     email: String,
-    status: String,
+    status: RsvpStatus,
     /// A "yes" waiting for a seat.
     waitlisted: bool,
     attended: bool,
@@ -42,7 +41,7 @@ pub struct Rsvp {
 
 #[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct MyAnswer {
-    status: String,
+    status: RsvpStatus,
     waitlisted: bool,
 }
 
@@ -56,7 +55,7 @@ pub async fn mine(
     let mut conn = state.db.acquire().await?;
     visible(&mut conn, id, Sight::of(Some(&member.user))).await?;
     let answer: Option<MyAnswer> = sqlx::query_as(
-        "SELECT rsvp_status::text AS status, waitlisted FROM event_rsvps \
+        "SELECT rsvp_status AS status, waitlisted FROM event_rsvps \
          WHERE event_id = $1 AND user_id = $2",
     )
     .bind(id)
@@ -89,10 +88,7 @@ pub async fn answer(
     Path(id): Path<Uuid>,
     Json(body): Json<Answer>,
 ) -> ApiResult<Json<MyAnswer>> {
-    let status = match body.status.as_str() {
-        s @ ("yes" | "no" | "maybe") => s,
-        _ => return Err(ApiError::invalid("status", "status is yes, no or maybe")),
-    };
+    let status = body.status;
     let mut tx = state.db.begin().await?;
     let event = visible(&mut tx, id, Sight::of(Some(&member.user))).await?;
     // The lock every answer to this event takes first: seats are counted
@@ -116,16 +112,16 @@ pub async fn answer(
             "This event has started: answers can no longer change.",
         ));
     }
-    let current: Option<(String, bool)> = sqlx::query_as(
-        "SELECT rsvp_status::text, waitlisted FROM event_rsvps WHERE event_id = $1 AND user_id = $2",
+    let current: Option<(RsvpStatus, bool)> = sqlx::query_as(
+        "SELECT rsvp_status, waitlisted FROM event_rsvps WHERE event_id = $1 AND user_id = $2",
     )
     .bind(id)
     .bind(member.user.id)
     .fetch_optional(&mut *tx)
     .await?;
-    let waitlisted = if status != "yes" {
+    let waitlisted = if status != RsvpStatus::Yes {
         false
-    } else if let Some(("yes", w)) = current.as_ref().map(|(s, w)| (s.as_str(), *w)) {
+    } else if let Some((RsvpStatus::Yes, w)) = current {
         w // already answered yes: keep the seat, or the place in the queue
     } else {
         let taken: i64 = sqlx::query_scalar(
@@ -138,9 +134,9 @@ pub async fn answer(
     };
     sqlx::query(
         "INSERT INTO event_rsvps (event_id, user_id, rsvp_status, waitlisted) \
-         VALUES ($1, $2, $3::rsvpstatus, $4) \
-         ON CONFLICT (event_id, user_id) DO UPDATE SET rsvp_status = $3::rsvpstatus, waitlisted = $4, \
-             updated_at = CASE WHEN event_rsvps.rsvp_status = $3::rsvpstatus THEN event_rsvps.updated_at \
+         VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (event_id, user_id) DO UPDATE SET rsvp_status = $3, waitlisted = $4, \
+             updated_at = CASE WHEN event_rsvps.rsvp_status = $3 THEN event_rsvps.updated_at \
                                ELSE now() END",
     )
     .bind(id)
@@ -149,14 +145,11 @@ pub async fn answer(
     .bind(waitlisted)
     .execute(&mut *tx)
     .await?;
-    if current.is_some_and(|(s, w)| s == "yes" && !w) && status != "yes" {
+    if current == Some((RsvpStatus::Yes, false)) && status != RsvpStatus::Yes {
         promote(&mut tx, id, capacity).await?;
     }
     tx.commit().await?;
-    Ok(Json(MyAnswer {
-        status: status.to_string(),
-        waitlisted,
-    }))
+    Ok(Json(MyAnswer { status, waitlisted }))
 }
 
 /// `GET /api/events/{id}/rsvps`: every answer, seats first.
@@ -174,7 +167,7 @@ pub async fn list(
         .await?;
     let items = sqlx::query_as(
         "SELECT r.user_id, trim(concat_ws(' ', u.first_name, u.last_name)) AS name, u.email, \
-                r.rsvp_status::text AS status, r.waitlisted, r.attended, r.attended_at, r.updated_at \
+                r.rsvp_status AS status, r.waitlisted, r.attended, r.attended_at, r.updated_at \
          FROM event_rsvps r JOIN users u ON u.id = r.user_id WHERE r.event_id = $1 \
          ORDER BY r.rsvp_status, r.waitlisted, r.updated_at, r.id LIMIT $2 OFFSET $3",
     )

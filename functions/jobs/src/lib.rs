@@ -200,7 +200,7 @@ async fn expire_subscriptions(db: &PgPool, at: DateTime<Utc>) -> Result<(u64, u6
              RETURNING u.id, u.status), \
          audited AS ( \
              INSERT INTO member_audit_log (user_id, action, from_value, to_value, reason) \
-             SELECT id, 'status', 'active', status::text, 'membership period ended' FROM lapsed) \
+             SELECT id, 'status', 'active', status, 'membership period ended' FROM lapsed) \
          SELECT (SELECT count(*) FROM ended), (SELECT count(*) FROM lapsed)"
     ))
     .bind(at)

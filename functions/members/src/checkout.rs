@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use loaf_shared::auth::AuthUser;
 use loaf_shared::domain::{money, UserStatus};
+use loaf_shared::enums;
 use loaf_shared::extract::{Json, Path};
 use loaf_shared::memberships;
 use loaf_shared::payments::{Bookkeeping, CheckoutRequest, LineItem};
@@ -180,10 +181,8 @@ pub async fn create(
 #[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 #[schemars(rename = "MembershipCheckoutStatus")]
 pub struct CheckoutStatus {
-    /// `open` (not paid yet, or the provider has not told us), `paid`,
-    /// `failed`, `expired` or `refunded`.
-    #[schemars(extend("enum" = ["open", "paid", "failed", "expired", "refunded"]))]
-    status: String,
+    /// `open` while not paid yet (or the provider has not told us).
+    status: enums::CheckoutStatus,
     total_cents: i64,
     currency: String,
     /// The membership the payment made or extended, once paid.

@@ -7,6 +7,7 @@ use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use loaf_shared::auth::Require;
 use loaf_shared::csv_export::{self, ExportLink};
+use loaf_shared::domain::UserStatus;
 use loaf_shared::extract::{Json, Query};
 use loaf_shared::permissions::perm;
 use loaf_shared::{ApiResult, AppState};
@@ -39,7 +40,7 @@ struct Row {
     email: String,
     first_name: String,
     last_name: String,
-    status: String,
+    status: UserStatus,
     role_code: Option<String>,
     phone: Option<String>,
     address: Option<String>,
@@ -67,7 +68,7 @@ impl Row {
             self.email,
             self.first_name,
             self.last_name,
-            self.status,
+            self.status.as_str().to_string(),
             self.role_code.unwrap_or_default(),
             self.phone.unwrap_or_default(),
             self.address.unwrap_or_default(),
@@ -94,7 +95,7 @@ pub async fn members(
 ) -> ApiResult<Json<ExportLink>> {
     let (q, order) = filter.prepare()?;
     let mut select = QueryBuilder::new(format!(
-        "SELECT u.id, u.email, u.first_name, u.last_name, u.status::text AS status, r.code AS role_code, \
+        "SELECT u.id, u.email, u.first_name, u.last_name, u.status, r.code AS role_code, \
                 u.phone, u.address, u.city, u.state, u.zipcode, u.date_of_birth, u.member_since, u.created_at, \
                 {ACTIVE_SUBSCRIPTION} AS has_active_subscription, \
                 u.newsletter_subscribed, u.show_in_directory \

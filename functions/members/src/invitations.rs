@@ -10,6 +10,7 @@ use loaf_shared::auth::{secret_token, AuthUser, Require};
 use loaf_shared::db::like_contains;
 use loaf_shared::domain::Email;
 use loaf_shared::email::{outbox, Mail};
+use loaf_shared::enums::InvitationStatus;
 use loaf_shared::extract::{Json, Path, Query};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::perm;
@@ -31,8 +32,7 @@ pub struct Invitation {
     role_id: Option<Uuid>,
     role_code: Option<String>,
     role_name: Option<String>,
-    /// `pending`, `accepted`, `expired` (also a pending one past its date) or `revoked`.
-    status: String,
+    status: InvitationStatus,
     invited_by: Option<Uuid>,
     invited_by_name: Option<String>,
     invited_at: DateTime<Utc>,
@@ -43,7 +43,7 @@ pub struct Invitation {
 const SELECT: &str = "SELECT i.id, i.email, i.first_name, i.last_name, i.phone, \
         r.id AS role_id, r.code AS role_code, r.name AS role_name, \
         CASE WHEN i.status = 'pending' AND i.expires_at < now() THEN 'expired' \
-             ELSE i.status::text END AS status, \
+             ELSE i.status END AS status, \
         i.invited_by, NULLIF(trim(concat_ws(' ', u.first_name, u.last_name)), '') AS invited_by_name, \
         i.invited_at, i.expires_at, i.accepted_at \
     FROM user_invitations i \
@@ -217,9 +217,7 @@ pub async fn create(
 #[serde(default)]
 #[schemars(rename = "InvitationFilter")]
 pub struct Filter {
-    /// `pending`, `accepted`, `expired` or `revoked`.
-    #[schemars(extend("enum" = ["pending", "accepted", "expired", "revoked"]))]
-    status: Option<String>,
+    status: Option<InvitationStatus>,
     /// Part of the address.
     q: Option<String>,
 }
@@ -231,31 +229,22 @@ pub async fn list(
     page: PageParams,
     Query(filter): Query<Filter>,
 ) -> ApiResult<Json<Page<Invitation>>> {
-    let status = match filter.status.as_deref() {
-        None | Some("") => None,
-        Some(s @ ("pending" | "accepted" | "expired" | "revoked")) => Some(s.to_string()),
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "status",
-                "status is one of pending, accepted, expired, revoked",
-            ))
-        }
-    };
+    let status = filter.status;
     let q = optional_text("q", filter.q.as_deref(), 254)?.map(|q| like_contains(&q.to_lowercase()));
     let filtered = format!(
-        "SELECT * FROM ({SELECT}) x WHERE ($1::text IS NULL OR x.status = $1) \
+        "SELECT * FROM ({SELECT}) x WHERE ($1::invitationstatus IS NULL OR x.status = $1) \
          AND ($2::text IS NULL OR lower(x.email) LIKE $2)"
     );
     let mut conn = state.db.acquire().await?;
     let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM ({filtered}) c"))
-        .bind(&status)
+        .bind(status)
         .bind(&q)
         .fetch_one(&mut *conn)
         .await?;
     let items: Vec<Invitation> = sqlx::query_as(&format!(
         "{filtered} ORDER BY x.invited_at DESC, x.id LIMIT $3 OFFSET $4"
     ))
-    .bind(&status)
+    .bind(status)
     .bind(&q)
     .bind(page.limit())
     .bind(page.offset())
@@ -265,8 +254,8 @@ pub async fn list(
 }
 
 /// Locks invitation `id` and answers its stored status.
-async fn lock(conn: &mut PgConnection, id: Uuid) -> ApiResult<String> {
-    sqlx::query_scalar("SELECT status::text FROM user_invitations WHERE id = $1 FOR UPDATE")
+async fn lock(conn: &mut PgConnection, id: Uuid) -> ApiResult<InvitationStatus> {
+    sqlx::query_scalar("SELECT status FROM user_invitations WHERE id = $1 FOR UPDATE")
         .bind(id)
         .fetch_optional(conn)
         .await?
@@ -281,15 +270,15 @@ pub async fn resend(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Invitation>> {
     let mut tx = state.db.begin().await?;
-    match lock(&mut tx, id).await?.as_str() {
-        "pending" | "expired" => {}
-        "accepted" => {
+    match lock(&mut tx, id).await? {
+        InvitationStatus::Pending | InvitationStatus::Expired => {}
+        InvitationStatus::Accepted => {
             return Err(ApiError::conflict(
                 "status",
                 "This invitation was accepted: the account exists.",
             ))
         }
-        _ => {
+        InvitationStatus::Revoked => {
             return Err(ApiError::conflict(
                 "status",
                 "This invitation was revoked: send a new one.",
@@ -310,15 +299,15 @@ pub async fn revoke(
     Path(id): Path<Uuid>,
 ) -> ApiResult<NoContent> {
     let mut tx = state.db.begin().await?;
-    match lock(&mut tx, id).await?.as_str() {
-        "accepted" => {
+    match lock(&mut tx, id).await? {
+        InvitationStatus::Accepted => {
             return Err(ApiError::conflict(
                 "status",
                 "This invitation was accepted: deactivate the account instead.",
             ))
         }
-        "revoked" => return Ok(NoContent),
-        _ => {}
+        InvitationStatus::Revoked => return Ok(NoContent),
+        InvitationStatus::Pending | InvitationStatus::Expired => {}
     }
     sqlx::query("UPDATE user_invitations SET status = 'revoked' WHERE id = $1")
         .bind(id)

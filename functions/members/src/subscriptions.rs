@@ -9,6 +9,7 @@ use loaf_shared::auth::{AuthUser, Require};
 use loaf_shared::csv_export::{self, ExportLink};
 use loaf_shared::db::like_contains;
 use loaf_shared::domain::{money, UserStatus};
+use loaf_shared::enums::{OfflineMethod, PaymentMethod, SubscriptionStatus};
 use loaf_shared::extract::{Json, Path, Query};
 use loaf_shared::memberships::{self, PaidBy, Payment};
 use loaf_shared::pagination::{Page, PageParams};
@@ -29,8 +30,7 @@ pub struct Subscription {
     member_email: String,
     plan_id: Uuid,
     plan_name: String,
-    /// `active`, `expired` or `cancelled`.
-    status: String,
+    status: SubscriptionStatus,
     start_date: DateTime<Utc>,
     /// `None` for lifetime.
     end_date: Option<DateTime<Utc>>,
@@ -39,8 +39,7 @@ pub struct Subscription {
     total_cents: i32,
     refunded_cents: i32,
     currency: Option<String>,
-    /// `online`, `cash`, `cheque` or `bank_transfer`.
-    payment_method: Option<String>,
+    payment_method: Option<PaymentMethod>,
     manual_payment: bool,
     manual_payment_date: Option<DateTime<Utc>>,
     /// Admin-only details, left out of a member's own history.
@@ -55,7 +54,7 @@ pub struct Subscription {
 
 const SELECT: &str = "SELECT s.id, s.user_id, \
         trim(concat_ws(' ', u.first_name, u.last_name)) AS member_name, u.email AS member_email, \
-        s.plan_id, p.name AS plan_name, s.status::text AS status, s.start_date, s.end_date, \
+        s.plan_id, p.name AS plan_name, s.status, s.start_date, s.end_date, \
         s.base_subscription_cents AS base_cents, s.donation_cents, \
         COALESCE(s.amount_paid_cents, s.base_subscription_cents + s.donation_cents) AS total_cents, \
         s.refunded_cents, s.currency::text AS currency, s.payment_method, s.manual_payment, \
@@ -81,19 +80,52 @@ async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Subscription> {
 pub struct Filter {
     /// Member name or email contains (ignoring case and accents).
     q: Option<String>,
-    #[schemars(extend("enum" = ["active", "expired", "cancelled"]))]
-    status: Option<String>,
+    status: Option<SubscriptionStatus>,
     plan_id: Option<Uuid>,
     user_id: Option<Uuid>,
-    #[schemars(extend("enum" = ["online", "cash", "cheque", "bank_transfer"]))]
-    method: Option<String>,
+    method: Option<PaymentMethod>,
     /// Periods starting from / up to these days (inclusive).
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-    /// `start_date` (default, newest first), `end_date`, `total`, `member`;
-    /// `-` in front reverses.
-    #[schemars(extend("enum" = ["-start_date", "start_date", "end_date", "-end_date", "total", "-total", "member", "-member"]))]
-    sort: Option<String>,
+    sort: Sort,
+}
+
+/// The list's order: newest period first by default; `-` in front reverses.
+#[derive(Debug, Default, Clone, Copy, Deserialize, JsonSchema)]
+#[schemars(rename = "SubscriptionSort")]
+enum Sort {
+    #[default]
+    #[serde(rename = "-start_date")]
+    StartDateDesc,
+    #[serde(rename = "start_date")]
+    StartDate,
+    #[serde(rename = "end_date")]
+    EndDate,
+    #[serde(rename = "-end_date")]
+    EndDateDesc,
+    #[serde(rename = "total")]
+    Total,
+    #[serde(rename = "-total")]
+    TotalDesc,
+    #[serde(rename = "member")]
+    Member,
+    #[serde(rename = "-member")]
+    MemberDesc,
+}
+
+impl Sort {
+    fn order_by(self) -> &'static str {
+        match self {
+            Sort::StartDateDesc => "s.start_date DESC, s.id",
+            Sort::StartDate => "s.start_date, s.id",
+            Sort::EndDate => "s.end_date NULLS LAST, s.id",
+            Sort::EndDateDesc => "s.end_date DESC NULLS FIRST, s.id",
+            Sort::Total => "total_cents, s.id",
+            Sort::TotalDesc => "total_cents DESC, s.id",
+            Sort::Member => "u.last_name, u.first_name, s.start_date DESC, s.id",
+            Sort::MemberDesc => "u.last_name DESC, u.first_name DESC, s.start_date DESC, s.id",
+        }
+    }
 }
 
 impl Filter {
@@ -109,29 +141,11 @@ impl Filter {
             .push_bind(like_contains(&q))
             .push("))");
         }
-        match self.status.as_deref() {
-            None | Some("") => {}
-            Some(s @ ("active" | "expired" | "cancelled")) => {
-                qb.push(" AND s.status::text = ").push_bind(s.to_string());
-            }
-            Some(_) => {
-                return Err(ApiError::invalid(
-                    "status",
-                    "status is one of active, expired, cancelled",
-                ))
-            }
+        if let Some(status) = self.status {
+            qb.push(" AND s.status = ").push_bind(status);
         }
-        match self.method.as_deref() {
-            None | Some("") => {}
-            Some(m @ ("online" | "cash" | "cheque" | "bank_transfer")) => {
-                qb.push(" AND s.payment_method = ").push_bind(m.to_string());
-            }
-            Some(_) => {
-                return Err(ApiError::invalid(
-                    "method",
-                    "method is one of online, cash, cheque, bank_transfer",
-                ))
-            }
+        if let Some(method) = self.method {
+            qb.push(" AND s.payment_method = ").push_bind(method);
         }
         if let Some(plan) = self.plan_id {
             qb.push(" AND s.plan_id = ").push_bind(plan);
@@ -152,22 +166,7 @@ impl Filter {
                 .push_bind(to)
                 .push("::date + 1");
         }
-        Ok(match self.sort.as_deref().unwrap_or("-start_date") {
-            "-start_date" => "s.start_date DESC, s.id",
-            "start_date" => "s.start_date, s.id",
-            "end_date" => "s.end_date NULLS LAST, s.id",
-            "-end_date" => "s.end_date DESC NULLS FIRST, s.id",
-            "total" => "total_cents, s.id",
-            "-total" => "total_cents DESC, s.id",
-            "member" => "u.last_name, u.first_name, s.start_date DESC, s.id",
-            "-member" => "u.last_name DESC, u.first_name DESC, s.start_date DESC, s.id",
-            _ => {
-                return Err(ApiError::invalid(
-                    "sort",
-                    "sort is one of start_date, end_date, total, member, each with an optional leading -",
-                ))
-            }
-        })
+        Ok(self.sort.order_by())
     }
 }
 
@@ -258,7 +257,7 @@ impl Subscription {
             self.member_email,
             self.member_name,
             self.plan_name,
-            self.status,
+            self.status.to_string(),
             day(Some(self.start_date)),
             day(self.end_date),
             cents(self.base_cents),
@@ -266,7 +265,9 @@ impl Subscription {
             cents(self.total_cents),
             cents(self.refunded_cents),
             self.currency.unwrap_or_default(),
-            self.payment_method.unwrap_or_default(),
+            self.payment_method
+                .map(|m| m.to_string())
+                .unwrap_or_default(),
             self.recorded_by_name.unwrap_or_default(),
             day(self.manual_payment_date),
             self.manual_payment_notes.unwrap_or_default(),
@@ -308,9 +309,7 @@ pub struct ManualPayment {
     amount_cents: Option<i64>,
     #[serde(default)]
     donation_cents: i64,
-    /// `cash`, `cheque` or `bank_transfer`.
-    #[schemars(extend("enum" = ["cash", "cheque", "bank_transfer"]))]
-    method: String,
+    method: OfflineMethod,
     /// The day the money was received (the organisation's calendar);
     /// today when absent. The period starts then.
     paid_on: Option<NaiveDate>,
@@ -324,17 +323,6 @@ pub async fn manual(
     admin: Require<perm::SubscriptionsManualPayment>,
     Json(body): Json<ManualPayment>,
 ) -> ApiResult<Created<Subscription>> {
-    let method: &'static str = match body.method.as_str() {
-        "cash" => "cash",
-        "cheque" => "cheque",
-        "bank_transfer" => "bank_transfer",
-        _ => {
-            return Err(ApiError::invalid(
-                "method",
-                "method is one of cash, cheque, bank_transfer",
-            ))
-        }
-    };
     let notes = optional_long_text("notes", body.notes.as_deref(), 2000)?;
     let max = state.payments.max_cents();
 
@@ -398,7 +386,7 @@ pub async fn manual(
             currency: &settings.currency,
             paid_at,
             by: PaidBy::Manual {
-                method,
+                method: body.method,
                 admin_id: admin.user.id,
                 notes,
             },
@@ -432,11 +420,21 @@ pub async fn plan_for_payment(conn: &mut PgConnection, id: Uuid) -> ApiResult<me
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Cancel {
-    /// `period_end` (the default): the membership runs to the end of what
-    /// was paid, then ends; `now`: it ends immediately.
+    /// `period_end` when absent.
     #[serde(default)]
-    when: Option<String>,
+    when: Option<CancelWhen>,
     reason: Option<String>,
+}
+
+/// When a cancelled subscription ends.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+enum CancelWhen {
+    /// The membership runs to the end of what was paid, then ends.
+    #[default]
+    PeriodEnd,
+    /// It ends immediately.
+    Now,
 }
 
 /// `POST /api/subscriptions/{id}/cancel`
@@ -446,21 +444,17 @@ pub async fn cancel(
     Path(id): Path<Uuid>,
     Json(body): Json<Cancel>,
 ) -> ApiResult<Json<Subscription>> {
-    let now = match body.when.as_deref() {
-        None | Some("period_end") => false,
-        Some("now") => true,
-        Some(_) => return Err(ApiError::invalid("when", "when is period_end or now")),
-    };
+    let now = body.when.unwrap_or_default() == CancelWhen::Now;
     let reason = optional_long_text("reason", body.reason.as_deref(), 2000)?;
     let mut tx = state.db.begin().await?;
-    let found: Option<(Uuid, String, Option<DateTime<Utc>>)> = sqlx::query_as(
-        "SELECT user_id, status::text, end_date FROM subscriptions WHERE id = $1 FOR UPDATE",
+    let found: Option<(Uuid, SubscriptionStatus, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "SELECT user_id, status, end_date FROM subscriptions WHERE id = $1 FOR UPDATE",
     )
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?;
     let (user_id, status, end_date) = found.ok_or(ApiError::NotFound)?;
-    if status != "active" {
+    if status != SubscriptionStatus::Active {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
             "not_active",

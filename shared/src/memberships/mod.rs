@@ -9,6 +9,7 @@ pub mod periods;
 use crate::config::EmailConfig;
 use crate::domain::{money, UserStatus};
 use crate::email::{outbox, Mail};
+use crate::enums::{OfflineMethod, PaymentMethod};
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use periods::{Coverage, Cycle, FixedPeriod, MonthDay};
@@ -219,9 +220,9 @@ pub enum PaidBy {
     /// Through the provider's checkout (`membership_checkouts` links the
     /// session to the subscription).
     Online { customer_id: Option<String> },
-    /// Recorded by an admin: `method` is cash, cheque or bank_transfer.
+    /// Recorded by an admin.
     Manual {
-        method: &'static str,
+        method: OfflineMethod,
         admin_id: Uuid,
         notes: Option<String>,
     },
@@ -269,12 +270,12 @@ pub async fn record_payment(
             .fetch_one(&mut *conn)
             .await?;
     let (method, customer, manual) = match &payment.by {
-        PaidBy::Online { customer_id } => ("online", customer_id.as_deref(), None),
+        PaidBy::Online { customer_id } => (PaymentMethod::Online, customer_id.as_deref(), None),
         PaidBy::Manual {
             method,
             admin_id,
             notes,
-        } => (*method, None, Some((*admin_id, notes.as_deref()))),
+        } => ((*method).into(), None, Some((*admin_id, notes.as_deref()))),
     };
     let subscription_id: Uuid = sqlx::query_scalar(
         "INSERT INTO subscriptions (user_id, plan_id, status, start_date, end_date, \

@@ -162,6 +162,14 @@ async fn the_old_platforms_database_is_adopted_not_rebuilt() {
     .execute(&pool)
     .await
     .unwrap();
+    sqlx::query(
+        "INSERT INTO donations (amount_cents, status, payment_method, notes) VALUES \
+         (100, 'completed', 'Stripe', NULL), (200, 'completed', 'check', NULL), \
+         (300, 'completed', 'paypal', 'from the fair'), (400, 'completed', NULL, NULL)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
 
     let summary = loaf_migrate::run(&pool, &MIGRATOR, None, None)
         .await
@@ -188,6 +196,27 @@ async fn the_old_platforms_database_is_adopted_not_rebuilt() {
     assert_eq!(
         (email.as_str(), role.as_str()),
         ("Old.Member@Example.org", "member")
+    );
+
+    // Its payment methods are brought into the known set; one with no
+    // known meaning is kept in the notes.
+    let methods: Vec<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT payment_method, notes FROM donations ORDER BY amount_cents")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let note = |n: &str| Some(n.to_string());
+    assert_eq!(
+        methods,
+        [
+            (note("online"), None),
+            (note("cheque"), None),
+            (
+                None,
+                note("from the fair\nPayment method on the old platform: paypal")
+            ),
+            (None, None),
+        ]
     );
 
     let again = loaf_migrate::run(&pool, &MIGRATOR, None, None)
@@ -482,4 +511,101 @@ async fn migrate_keeps_the_application_role_its_grants_password_and_limit() {
         .unwrap();
     assert!(connect_as(&url, &name, "first secret").await.is_err());
     connect_as(&url, &name, "second secret").await.unwrap();
+}
+
+/// Values of the CHECK constraint `name` (`... IN ('a', 'b')`), in order.
+async fn checked_values(pool: &PgPool, name: &str) -> Vec<String> {
+    let definition: String = sqlx::query_scalar(
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = $1",
+    )
+    .bind(name)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    definition
+        .split('\'')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect()
+}
+
+async fn enum_labels(pool: &PgPool, type_name: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT e.enumlabel::text FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid \
+         WHERE t.typname = $1 ORDER BY e.enumsortorder",
+    )
+    .bind(type_name)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<String> {
+    all.iter().map(|v| name(*v).to_string()).collect()
+}
+
+#[tokio::test]
+async fn the_rust_enums_name_what_the_database_holds() {
+    use loaf_shared::domain::UserStatus;
+    use loaf_shared::enums::*;
+    let (pool, _) = empty_database().await;
+    loaf_migrate::run(&pool, &MIGRATOR, None, None)
+        .await
+        .unwrap();
+    let pairs = [
+        ("userstatus", names(&UserStatus::ALL, UserStatus::as_str)),
+        (
+            "subscriptionstatus",
+            names(SubscriptionStatus::ALL, SubscriptionStatus::as_str),
+        ),
+        (
+            "donationstatus",
+            names(DonationStatus::ALL, DonationStatus::as_str),
+        ),
+        (
+            "donationtype",
+            names(DonationType::ALL, DonationType::as_str),
+        ),
+        (
+            "invitationstatus",
+            names(InvitationStatus::ALL, InvitationStatus::as_str),
+        ),
+        ("rsvpstatus", names(RsvpStatus::ALL, RsvpStatus::as_str)),
+        (
+            "importjobstatus",
+            names(ImportJobStatus::ALL, ImportJobStatus::as_str),
+        ),
+    ];
+    for (type_name, rust) in pairs {
+        assert_eq!(enum_labels(&pool, type_name).await, rust, "{type_name}");
+    }
+    let checks = [
+        (
+            "membership_checkouts_status_check",
+            names(CheckoutStatus::ALL, CheckoutStatus::as_str),
+        ),
+        (
+            "events_visibility_check",
+            names(Visibility::ALL, Visibility::as_str),
+        ),
+        (
+            "donations_payment_method_check",
+            names(PaymentMethod::ALL, PaymentMethod::as_str),
+        ),
+    ];
+    for (constraint, rust) in checks {
+        assert_eq!(
+            checked_values(&pool, constraint).await,
+            rust,
+            "{constraint}"
+        );
+    }
+    // A membership is not paid in kind; every other method is allowed.
+    let mut membership = names(PaymentMethod::ALL, PaymentMethod::as_str);
+    membership.retain(|m| m != PaymentMethod::InKind.as_str());
+    assert_eq!(
+        checked_values(&pool, "subscriptions_payment_method_check").await,
+        membership
+    );
 }

@@ -3746,8 +3746,7 @@ export interface paths {
                     per_page?: number;
                     /** @description Part of the address. */
                     q?: string | null;
-                    /** @description `pending`, `accepted`, `expired` or `revoked`. */
-                    status?: "pending" | "accepted" | "expired" | "revoked" | null;
+                    status?: components["schemas"]["InvitationStatus"] | null;
                 };
                 header?: never;
                 path?: never;
@@ -5082,16 +5081,12 @@ export interface paths {
                     per_page?: number;
                     /** @description Periods starting from / up to these days (inclusive). */
                     from?: string | null;
-                    method?: "online" | "cash" | "cheque" | "bank_transfer" | null;
+                    method?: components["schemas"]["PaymentMethod"] | null;
                     plan_id?: string | null;
                     /** @description Member name or email contains (ignoring case and accents). */
                     q?: string | null;
-                    /**
-                     * @description `start_date` (default, newest first), `end_date`, `total`, `member`;
-                     *      `-` in front reverses.
-                     */
-                    sort?: "-start_date" | "start_date" | "end_date" | "-end_date" | "total" | "-total" | "member" | "-member" | null;
-                    status?: "active" | "expired" | "cancelled" | null;
+                    sort?: components["schemas"]["SubscriptionSort"];
+                    status?: components["schemas"]["SubscriptionStatus"] | null;
                     to?: string | null;
                     user_id?: string | null;
                 };
@@ -5303,16 +5298,12 @@ export interface paths {
                 query?: {
                     /** @description Periods starting from / up to these days (inclusive). */
                     from?: string | null;
-                    method?: "online" | "cash" | "cheque" | "bank_transfer" | null;
+                    method?: components["schemas"]["PaymentMethod"] | null;
                     plan_id?: string | null;
                     /** @description Member name or email contains (ignoring case and accents). */
                     q?: string | null;
-                    /**
-                     * @description `start_date` (default, newest first), `end_date`, `total`, `member`;
-                     *      `-` in front reverses.
-                     */
-                    sort?: "-start_date" | "start_date" | "end_date" | "-end_date" | "total" | "-total" | "member" | "-member" | null;
-                    status?: "active" | "expired" | "cancelled" | null;
+                    sort?: components["schemas"]["SubscriptionSort"];
+                    status?: components["schemas"]["SubscriptionStatus"] | null;
                     to?: string | null;
                     user_id?: string | null;
                 };
@@ -5978,11 +5969,7 @@ export interface paths {
                     /** @description Starting from / before these instants. */
                     from?: string | null;
                     to?: string | null;
-                    /**
-                     * @description `upcoming` (default: not ended yet, soonest first) or `past`
-                     *      (latest first).
-                     */
-                    when?: "upcoming" | "past" | null;
+                    when?: components["schemas"]["EventsWhen"];
                 };
                 header?: never;
                 path?: never;
@@ -7921,21 +7908,20 @@ export interface paths {
                     /** @description Given from / up to these days (inclusive), on the organisation's calendar. */
                     from?: string | null;
                     max_cents?: number | null;
-                    method?: "online" | "cash" | "cheque" | "bank_transfer" | "in_kind" | null;
+                    method?: components["schemas"]["PaymentMethod"] | null;
                     min_cents?: number | null;
                     /** @description Donor name or email contains (case-insensitive). */
                     q?: string | null;
-                    /** @description `-donated_at` (default), `donated_at`, `amount`, `-amount`, `donor`. */
-                    sort?: "-donated_at" | "donated_at" | "amount" | "-amount" | "donor" | null;
+                    sort?: components["schemas"]["DonationSort"];
                     /**
                      * @description Without it, an admin sees completed and failed gifts: a `pending`
                      *      one was started online and not (yet) paid, and most never are (the
                      *      daily job marks them `failed` after two days). A member sees all of
                      *      their own.
                      */
-                    status?: "pending" | "completed" | "failed" | null;
+                    status?: components["schemas"]["DonationStatus"] | null;
                     to?: string | null;
-                    type?: "member" | "public" | null;
+                    type?: components["schemas"]["DonationType"] | null;
                     user_id?: string | null;
                 };
                 header?: never;
@@ -8393,21 +8379,20 @@ export interface paths {
                     /** @description Given from / up to these days (inclusive), on the organisation's calendar. */
                     from?: string | null;
                     max_cents?: number | null;
-                    method?: "online" | "cash" | "cheque" | "bank_transfer" | "in_kind" | null;
+                    method?: components["schemas"]["PaymentMethod"] | null;
                     min_cents?: number | null;
                     /** @description Donor name or email contains (case-insensitive). */
                     q?: string | null;
-                    /** @description `-donated_at` (default), `donated_at`, `amount`, `-amount`, `donor`. */
-                    sort?: "-donated_at" | "donated_at" | "amount" | "-amount" | "donor" | null;
+                    sort?: components["schemas"]["DonationSort"];
                     /**
                      * @description Without it, an admin sees completed and failed gifts: a `pending`
                      *      one was started online and not (yet) paid, and most never are (the
                      *      daily job marks them `failed` after two days). A member sees all of
                      *      their own.
                      */
-                    status?: "pending" | "completed" | "failed" | null;
+                    status?: components["schemas"]["DonationStatus"] | null;
                     to?: string | null;
-                    type?: "member" | "public" | null;
+                    type?: components["schemas"]["DonationType"] | null;
                     user_id?: string | null;
                 };
                 header?: never;
@@ -10199,11 +10184,7 @@ export interface components {
             zipcode: string | null;
         };
         Answer: {
-            /**
-             * @description `yes`, `no` or `maybe`.
-             * @enum {string}
-             */
-            status: "yes" | "no" | "maybe";
+            status: components["schemas"]["RsvpStatus"];
         };
         Attendance: {
             attended: boolean;
@@ -10241,13 +10222,11 @@ export interface components {
         };
         Cancel: {
             reason?: string | null;
-            /**
-             * @description `period_end` (the default): the membership runs to the end of what
-             *      was paid, then ends; `now`: it ends immediately.
-             * @default null
-             */
-            when: string | null;
+            /** @description `period_end` when absent. */
+            when?: components["schemas"]["CancelWhen"] | null;
         };
+        /** @description When a cancelled subscription ends. */
+        CancelWhen: "period_end" | "now";
         Caption: {
             caption?: string | null;
         };
@@ -10255,6 +10234,12 @@ export interface components {
             current_password: string;
             new_password: string;
         };
+        /**
+         * @description A membership checkout's state at the payment provider: `open` until
+         *      paid, failed or expired; `refunded` when its money went back.
+         * @enum {string}
+         */
+        CheckoutStatus: "open" | "paid" | "failed" | "expired" | "refunded";
         Confirm: {
             caption?: string | null;
             /** Format: uuid */
@@ -10295,13 +10280,7 @@ export interface components {
             size_bytes?: number | null;
             /** Format: date-time */
             started_at?: string | null;
-            /**
-             * @description `awaiting_upload` until first started, then `processing`,
-             *      `completed`, `partial` (some lines refused) or `failed`; a run cut
-             *      off before it finished is `interrupted`, wrote nothing, and may be
-             *      started again.
-             */
-            status: string;
+            status: components["schemas"]["ImportState"];
             /** Format: int32 */
             successful_rows: number;
             /** Format: int32 */
@@ -10454,8 +10433,8 @@ export interface components {
             dedication?: string | null;
             /** Format: date-time */
             donated_at?: string | null;
-            /** @description `member` (given while signed in, or recorded for a member) or `public`. */
-            donation_type: string;
+            /** @description `member`: given while signed in, or recorded for a member. */
+            donation_type: components["schemas"]["DonationType"];
             donor_email?: string | null;
             donor_name?: string | null;
             /** Format: uuid */
@@ -10464,8 +10443,7 @@ export interface components {
             message?: string | null;
             /** @description Admin-only: left out of a donor's own view. */
             notes?: string | null;
-            /** @description `online`, `cash`, `cheque`, `bank_transfer` or `in_kind`. */
-            payment_method?: string | null;
+            payment_method?: components["schemas"]["PaymentMethod"] | null;
             receipt_number?: string | null;
             /** Format: date-time */
             receipt_sent_at?: string | null;
@@ -10474,8 +10452,7 @@ export interface components {
             recorded_by_name?: string | null;
             /** Format: int32 */
             refunded_cents: number;
-            /** @description `pending`, `completed` or `failed`. */
-            status: string;
+            status: components["schemas"]["DonationStatus"];
             /** Format: uuid */
             user_id?: string | null;
         };
@@ -10489,11 +10466,8 @@ export interface components {
         };
         /** @description The filters of the list and the export. */
         DonationFilter: {
-            /**
-             * @default null
-             * @enum {string|null}
-             */
-            type: "member" | "public" | null;
+            /** @default null */
+            type: components["schemas"]["DonationType"] | null;
             /**
              * Format: date
              * @description Given from / up to these days (inclusive), on the organisation's calendar.
@@ -10505,11 +10479,8 @@ export interface components {
              * @default null
              */
             max_cents: number | null;
-            /**
-             * @default null
-             * @enum {string|null}
-             */
-            method: "online" | "cash" | "cheque" | "bank_transfer" | "in_kind" | null;
+            /** @default null */
+            method: components["schemas"]["PaymentMethod"] | null;
             /**
              * Format: int64
              * @default null
@@ -10520,21 +10491,15 @@ export interface components {
              * @default null
              */
             q: string | null;
-            /**
-             * @description `-donated_at` (default), `donated_at`, `amount`, `-amount`, `donor`.
-             * @default null
-             * @enum {string|null}
-             */
-            sort: "-donated_at" | "donated_at" | "amount" | "-amount" | "donor" | null;
+            sort?: components["schemas"]["DonationSort"];
             /**
              * @description Without it, an admin sees completed and failed gifts: a `pending`
              *      one was started online and not (yet) paid, and most never are (the
              *      daily job marks them `failed` after two days). A member sees all of
              *      their own.
              * @default null
-             * @enum {string|null}
              */
-            status: "pending" | "completed" | "failed" | null;
+            status: components["schemas"]["DonationStatus"] | null;
             /**
              * Format: date
              * @default null
@@ -10546,6 +10511,12 @@ export interface components {
              */
             user_id: string | null;
         };
+        /**
+         * @description The list's order: the newest gift first by default; `-` in front
+         *      reverses; `donor` is by name.
+         * @enum {string}
+         */
+        DonationSort: "-donated_at" | "donated_at" | "amount" | "-amount" | "donor";
         DonationStats: {
             /**
              * Format: int32
@@ -10554,6 +10525,17 @@ export interface components {
              */
             year: number | null;
         };
+        /**
+         * @description A donation's state: `pending` until the provider confirms an online
+         *      one; recorded gifts are `completed` at once.
+         * @enum {string}
+         */
+        DonationStatus: "pending" | "completed" | "failed";
+        /**
+         * @description Who gave: a signed-in member, or the public (a name and an email).
+         * @enum {string}
+         */
+        DonationType: "member" | "public";
         Donor: {
             /** Format: int64 */
             count: number;
@@ -10632,8 +10614,7 @@ export interface components {
             time_zone: string;
             /** Format: date-time */
             updated_at: string;
-            /** @description `public` or `members`. */
-            visibility: string;
+            visibility: components["schemas"]["Visibility"];
             /** Format: int64 */
             waitlisted: number;
         };
@@ -10653,11 +10634,8 @@ export interface components {
             /** Format: date-time */
             start_at?: string | null;
             time_zone?: string | null;
-            /**
-             * @description `public` or `members` (the default).
-             * @enum {string|null}
-             */
-            visibility?: "public" | "members" | null;
+            /** @description `members` when a new event leaves it out. */
+            visibility?: components["schemas"]["Visibility"] | null;
         };
         EventFilter: {
             /**
@@ -10671,14 +10649,10 @@ export interface components {
              * @default null
              */
             to: string | null;
-            /**
-             * @description `upcoming` (default: not ended yet, soonest first) or `past`
-             *      (latest first).
-             * @default null
-             * @enum {string|null}
-             */
-            when: "upcoming" | "past" | null;
+            when?: components["schemas"]["EventsWhen"];
         };
+        /** @description Which events a list shows. */
+        EventsWhen: "upcoming" | "past";
         /** @description What an export route answers. */
         ExportLink: {
             download_url: string;
@@ -10701,6 +10675,12 @@ export interface components {
             email: string;
         };
         /**
+         * @description A gift an admin records: money that did not come through the provider,
+         *      or goods and services (`in_kind`, described).
+         * @enum {string}
+         */
+        GiftMethod: "cash" | "cheque" | "bank_transfer" | "in_kind";
+        /**
          * @description Where an online gift stands, for the page the provider sends the donor
          *      back to (anonymous donors included: the provider's session id, which
          *      only the donor's browser was given, finds the gift).
@@ -10711,11 +10691,8 @@ export interface components {
             currency?: string | null;
             /** @description Once completed. */
             receipt_number?: string | null;
-            /**
-             * @description `pending` until the provider's webhook says the money came in.
-             * @enum {string}
-             */
-            status: "pending" | "completed" | "failed";
+            /** @description `pending` until the provider's webhook says the money came in. */
+            status: components["schemas"]["DonationStatus"];
         };
         Health: {
             /** @description `reachable`. */
@@ -10723,6 +10700,14 @@ export interface components {
             /** @description `ok`. */
             status: string;
         };
+        /**
+         * @description Where a member import stands, as the API reports it: the stored
+         *      status, or `awaiting_upload` until first started, or `interrupted`
+         *      for a run cut off before it finished (it wrote nothing and may be
+         *      started again). Computed by the query that reads the job.
+         * @enum {string}
+         */
+        ImportState: "awaiting_upload" | "processing" | "completed" | "partial" | "failed" | "interrupted";
         Invitation: {
             /** Format: date-time */
             accepted_at?: string | null;
@@ -10743,8 +10728,7 @@ export interface components {
             /** Format: uuid */
             role_id?: string | null;
             role_name?: string | null;
-            /** @description `pending`, `accepted`, `expired` (also a pending one past its date) or `revoked`. */
-            status: string;
+            status: components["schemas"]["InvitationStatus"];
         };
         InvitationFilter: {
             /**
@@ -10752,12 +10736,8 @@ export interface components {
              * @default null
              */
             q: string | null;
-            /**
-             * @description `pending`, `accepted`, `expired` or `revoked`.
-             * @default null
-             * @enum {string|null}
-             */
-            status: "pending" | "accepted" | "expired" | "revoked" | null;
+            /** @default null */
+            status: components["schemas"]["InvitationStatus"] | null;
         };
         InvitationPreview: {
             email: string;
@@ -10769,6 +10749,12 @@ export interface components {
             role_code?: string | null;
             role_name?: string | null;
         };
+        /**
+         * @description An invitation's state. A pending one past its expiry is reported as
+         *      `expired`.
+         * @enum {string}
+         */
+        InvitationStatus: "pending" | "accepted" | "expired" | "revoked";
         Job: {
             /** Format: date-time */
             completed_at?: string | null;
@@ -10798,13 +10784,7 @@ export interface components {
             size_bytes?: number | null;
             /** Format: date-time */
             started_at?: string | null;
-            /**
-             * @description `awaiting_upload` until first started, then `processing`,
-             *      `completed`, `partial` (some lines refused) or `failed`; a run cut
-             *      off before it finished is `interrupted`, wrote nothing, and may be
-             *      started again.
-             */
-            status: string;
+            status: components["schemas"]["ImportState"];
             /** Format: int32 */
             successful_rows: number;
             /** Format: int32 */
@@ -10837,11 +10817,7 @@ export interface components {
              * @default 0
              */
             donation_cents: number;
-            /**
-             * @description `cash`, `cheque` or `bank_transfer`.
-             * @enum {string}
-             */
-            method: "cash" | "cheque" | "bank_transfer";
+            method: components["schemas"]["OfflineMethod"];
             notes?: string | null;
             /**
              * Format: date
@@ -11008,12 +10984,8 @@ export interface components {
              * @description Its period, once paid.
              */
             starts_at?: string | null;
-            /**
-             * @description `open` (not paid yet, or the provider has not told us), `paid`,
-             *      `failed`, `expired` or `refunded`.
-             * @enum {string}
-             */
-            status: "open" | "paid" | "failed" | "expired" | "refunded";
+            /** @description `open` while not paid yet (or the provider has not told us). */
+            status: components["schemas"]["CheckoutStatus"];
             /**
              * Format: uuid
              * @description The membership the payment made or extended, once paid.
@@ -11051,7 +11023,7 @@ export interface components {
             new_members: number;
         };
         MyAnswer: {
-            status: string;
+            status: components["schemas"]["RsvpStatus"];
             waitlisted: boolean;
         };
         MyRole: {
@@ -11151,12 +11123,8 @@ export interface components {
             /** @description What an in-kind gift is; required for `in_kind`. */
             in_kind_description?: string | null;
             message?: string | null;
-            /**
-             * @description `cash`, `cheque`, `bank_transfer` or `in_kind` (the amount is then
-             *      the gift's value).
-             * @enum {string}
-             */
-            method: "cash" | "cheque" | "bank_transfer" | "in_kind";
+            /** @description For `in_kind`, the amount is the gift's value. */
+            method: components["schemas"]["GiftMethod"];
             notes?: string | null;
             /**
              * Format: uuid
@@ -11165,6 +11133,12 @@ export interface components {
              */
             user_id?: string | null;
         };
+        /**
+         * @description A payment an admin records for a membership: money that did not come
+         *      through the provider.
+         * @enum {string}
+         */
+        OfflineMethod: "cash" | "cheque" | "bank_transfer";
         /** @description One page of a list. */
         Page_for_AuditEntry: {
             items: components["schemas"]["AuditEntry"][];
@@ -11411,6 +11385,12 @@ export interface components {
             /** @description An IANA zone such as `Europe/Paris`. */
             time_zone?: string | null;
         };
+        /**
+         * @description How money arrived: online through the payment provider, or recorded
+         *      by an admin (`in_kind`: goods or services, donations only).
+         * @enum {string}
+         */
+        PaymentMethod: "online" | "cash" | "cheque" | "bank_transfer" | "in_kind";
         Permission: {
             description?: string | null;
             code: string;
@@ -11483,6 +11463,7 @@ export interface components {
         };
         /** @description A presigned request: the URL and the headers the client must send with it. */
         Presigned: {
+            /** @description `[name, value]` pairs. */
             headers: [
                 string,
                 string
@@ -11701,7 +11682,7 @@ export interface components {
             attended_at?: string | null;
             email: string;
             name: string;
-            status: string;
+            status: components["schemas"]["RsvpStatus"];
             /** Format: date-time */
             updated_at: string;
             /** Format: uuid */
@@ -11709,6 +11690,11 @@ export interface components {
             /** @description A "yes" waiting for a seat. */
             waitlisted: boolean;
         };
+        /**
+         * @description An answer to an event: only `yes` takes a seat.
+         * @enum {string}
+         */
+        RsvpStatus: "yes" | "no" | "maybe";
         Search: {
             /** @default null */
             q: string | null;
@@ -11834,8 +11820,7 @@ export interface components {
             manual_payment_notes?: string | null;
             member_email: string;
             member_name: string;
-            /** @description `online`, `cash`, `cheque` or `bank_transfer`. */
-            payment_method?: string | null;
+            payment_method?: components["schemas"]["PaymentMethod"] | null;
             /** Format: uuid */
             plan_id: string;
             plan_name: string;
@@ -11846,8 +11831,7 @@ export interface components {
             refunded_cents: number;
             /** Format: date-time */
             start_date: string;
-            /** @description `active`, `expired` or `cancelled`. */
-            status: string;
+            status: components["schemas"]["SubscriptionStatus"];
             /** Format: int32 */
             total_cents: number;
             /** Format: uuid */
@@ -11861,11 +11845,8 @@ export interface components {
              * @default null
              */
             from: string | null;
-            /**
-             * @default null
-             * @enum {string|null}
-             */
-            method: "online" | "cash" | "cheque" | "bank_transfer" | null;
+            /** @default null */
+            method: components["schemas"]["PaymentMethod"] | null;
             /**
              * Format: uuid
              * @default null
@@ -11876,18 +11857,9 @@ export interface components {
              * @default null
              */
             q: string | null;
-            /**
-             * @description `start_date` (default, newest first), `end_date`, `total`, `member`;
-             *      `-` in front reverses.
-             * @default null
-             * @enum {string|null}
-             */
-            sort: "-start_date" | "start_date" | "end_date" | "-end_date" | "total" | "-total" | "member" | "-member" | null;
-            /**
-             * @default null
-             * @enum {string|null}
-             */
-            status: "active" | "expired" | "cancelled" | null;
+            sort?: components["schemas"]["SubscriptionSort"];
+            /** @default null */
+            status: components["schemas"]["SubscriptionStatus"] | null;
             /**
              * Format: date
              * @default null
@@ -11899,6 +11871,17 @@ export interface components {
              */
             user_id: string | null;
         };
+        /**
+         * @description The list's order: newest period first by default; `-` in front reverses.
+         * @enum {string}
+         */
+        SubscriptionSort: "-start_date" | "start_date" | "end_date" | "-end_date" | "total" | "-total" | "member" | "-member";
+        /**
+         * @description A subscription period's state: paid and running, over, or cancelled
+         *      by an admin.
+         * @enum {string}
+         */
+        SubscriptionStatus: "active" | "expired" | "cancelled";
         Terms: {
             /** Format: date-time */
             accepted_at?: string | null;
@@ -11949,6 +11932,11 @@ export interface components {
             /** @description The account's status now, normally `pending_validation`. */
             status: components["schemas"]["UserStatus"];
         };
+        /**
+         * @description Who may see an event: anyone, or signed-in members.
+         * @enum {string}
+         */
+        Visibility: "public" | "members";
     };
     responses: never;
     parameters: never;

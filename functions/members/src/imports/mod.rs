@@ -13,6 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use loaf_shared::auth::Require;
+use loaf_shared::enums::ImportState;
 use loaf_shared::extract::{Json, OptionalJson, Path};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::perm;
@@ -41,11 +42,7 @@ const UPLOAD_WINDOW: Duration = Duration::from_secs(15 * 60);
 pub struct Job {
     id: Uuid,
     filename: String,
-    /// `awaiting_upload` until first started, then `processing`,
-    /// `completed`, `partial` (some lines refused) or `failed`; a run cut
-    /// off before it finished is `interrupted`, wrote nothing, and may be
-    /// started again.
-    status: String,
+    status: ImportState,
     /// The latest run was a preview: nothing was written.
     dry_run: bool,
     send_invitations: bool,
@@ -242,7 +239,7 @@ pub async fn start(
     };
     // The report is written in the run's transaction; a preview then
     // rolls back everything but the report, which it writes on its own.
-    let finish = "UPDATE import_jobs SET status = $2::importjobstatus, total_rows = $3, processed_rows = $3, \
+    let finish = "UPDATE import_jobs SET status = $2, total_rows = $3, processed_rows = $3, \
                   successful_rows = $4, failed_rows = $5, invitations_sent = $6, errors = $7, \
                   ignored_columns = $8, completed_at = now() WHERE id = $1";
     let errors = serde_json::to_value(&outcome.errors).map_err(|e| ApiError::Internal(e.into()))?;

@@ -10,6 +10,7 @@ use super::rows::{self, ImportRow, RowError};
 use chrono::{DateTime, Utc};
 use loaf_shared::auth::secret_token;
 use loaf_shared::email::{outbox, Mail};
+use loaf_shared::enums::ImportJobStatus;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use sqlx::PgConnection;
 use std::collections::{HashMap, HashSet};
@@ -63,13 +64,13 @@ impl Outcome {
     }
 
     /// The job status this outcome gives.
-    pub fn status(&self) -> &'static str {
+    pub fn status(&self) -> ImportJobStatus {
         if self.unreadable || self.successful == 0 {
-            "failed"
+            ImportJobStatus::Failed
         } else if self.failed > 0 {
-            "partial"
+            ImportJobStatus::Partial
         } else {
-            "completed"
+            ImportJobStatus::Completed
         }
     }
 }
@@ -404,7 +405,7 @@ impl Batch<'_> {
         let ids: Vec<Uuid> = inserted.iter().map(|(id, _, _)| *id).collect();
         sqlx::query(
             "INSERT INTO member_audit_log (user_id, actor_id, action, from_value, to_value, reason) \
-             SELECT u.id, $2, 'status', NULL, u.status::text, 'Imported from a file (job ' || $3 || ')' \
+             SELECT u.id, $2, 'status', NULL, u.status, 'Imported from a file (job ' || $3 || ')' \
              FROM users u WHERE u.id = ANY($1)",
         )
         .bind(&ids)
