@@ -663,8 +663,7 @@ impl TestApp {
         owner.close().await;
     }
 
-    /// Inserts an active user holding the system role `role` (both the
-    /// dynamic role and the legacy enum).
+    /// Inserts an active user holding the system role `role`.
     pub async fn user_with_role(&self, role: &str) -> TestUser {
         let email = format!("{role}-{}@example.org", uuid::Uuid::new_v4().simple());
         self.person("Test", "User", &email, "active", role).await
@@ -681,8 +680,8 @@ impl TestApp {
         role: &str,
     ) -> TestUser {
         let id = sqlx::query_scalar(
-            "INSERT INTO users (email, password_hash, first_name, last_name, status, role, role_id) \
-             SELECT $1, 'not-a-hash', $2, $3, $4::userstatus, $5::userrole, r.id \
+            "INSERT INTO users (email, password_hash, first_name, last_name, status, role_id) \
+             SELECT $1, 'not-a-hash', $2, $3, $4::userstatus, r.id \
              FROM roles r WHERE r.code = $5 RETURNING id",
         )
         .bind(email)

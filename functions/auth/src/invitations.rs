@@ -35,8 +35,6 @@ pub struct Invitation {
     #[serde(skip)]
     role_id: Option<Uuid>,
     #[serde(skip)]
-    legacy_role: String,
-    #[serde(skip)]
     inviter_id: Option<Uuid>,
     #[serde(skip)]
     status: InvitationStatus,
@@ -49,11 +47,11 @@ async fn find(conn: &mut PgConnection, token: &str, lock: bool) -> ApiResult<Inv
     }
     let found: Option<Invitation> = sqlx::query_as(&format!(
         "SELECT i.id, i.email, i.first_name, i.last_name, i.expires_at, i.status, \
-                i.role::text AS legacy_role, i.invited_by AS inviter_id, \
+                i.invited_by AS inviter_id, \
                 r.id AS role_id, r.code AS role_code, r.name AS role_name, \
                 NULLIF(trim(concat_ws(' ', u.first_name, u.last_name)), '') AS invited_by \
          FROM user_invitations i \
-         LEFT JOIN roles r ON r.id = COALESCE(i.role_id, (SELECT id FROM roles WHERE code = i.role::text)) \
+         LEFT JOIN roles r ON r.id = i.role_id \
          LEFT JOIN users u ON u.id = i.invited_by \
          WHERE i.token = $1{}",
         if lock { " FOR UPDATE OF i" } else { "" }
@@ -122,16 +120,15 @@ pub async fn accept(
     let mut tx = state.db.begin().await?;
     let inv = find(&mut tx, &token, true).await?;
     let user_id: Option<Uuid> = sqlx::query_scalar(
-        "INSERT INTO users (email, password_hash, first_name, last_name, status, role, role_id, \
+        "INSERT INTO users (email, password_hash, first_name, last_name, status, role_id, \
                             email_verified, validated_at, validated_by, accepts_tos, tos_accepted_at, tos_version) \
-         VALUES (lower($1), $2, $3, $4, 'payment_pending', $5::userrole, $6, true, now(), $7, true, now(), $8) \
+         VALUES (lower($1), $2, $3, $4, 'payment_pending', $5, true, now(), $6, true, now(), $7) \
          ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(&inv.email)
     .bind(&hash)
     .bind(&profile.first_name)
     .bind(&profile.last_name)
-    .bind(&inv.legacy_role)
     .bind(inv.role_id)
     .bind(inv.inviter_id)
     .bind(&state.config.auth.terms_version)

@@ -83,9 +83,9 @@ pub async fn register(
 
     let mut tx = state.db.begin().await?;
     let created: Option<Uuid> = sqlx::query_scalar(
-        "INSERT INTO users (email, password_hash, first_name, last_name, status, role, role_id, \
+        "INSERT INTO users (email, password_hash, first_name, last_name, status, role_id, \
                             accepts_tos, tos_accepted_at, tos_version) \
-         SELECT $1, $2, $3, $4, 'pending_email', 'guest', (SELECT id FROM roles WHERE code = 'guest'), \
+         SELECT $1, $2, $3, $4, 'pending_email', (SELECT id FROM roles WHERE code = 'guest'), \
                 true, now(), $5 \
          ON CONFLICT DO NOTHING RETURNING id",
     )

@@ -77,7 +77,7 @@ async fn issue(
     let (user, version): (SessionUser, i32) = {
         let row: SessionRow = sqlx::query_as(
             "SELECT u.id, u.email, u.first_name, u.last_name, u.status, u.token_version, \
-                    COALESCE(r.code, u.role::text) AS role \
+                    r.code AS role \
              FROM users u LEFT JOIN roles r ON r.id = u.role_id WHERE u.id = $1",
         )
         .bind(user_id)

@@ -169,8 +169,8 @@ pub async fn feed(State(state): State<AppState>, Query(query): Query<FeedQuery>)
     let mut conn = state.db.acquire().await?;
     // The holder must still be someone who may sign in and see events.
     let holder: Option<(Uuid, loaf_shared::domain::UserStatus, Option<Uuid>)> = sqlx::query_as(
-        "SELECT u.id, u.status, COALESCE(u.role_id, r.id) FROM calendar_tokens t \
-         JOIN users u ON u.id = t.user_id LEFT JOIN roles r ON r.code = u.role::text \
+        "SELECT u.id, u.status, u.role_id FROM calendar_tokens t \
+         JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1",
     )
     .bind(secret_token::hash(&token))

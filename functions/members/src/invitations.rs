@@ -47,7 +47,7 @@ const SELECT: &str = "SELECT i.id, i.email, i.first_name, i.last_name, i.phone, 
         i.invited_by, NULLIF(trim(concat_ws(' ', u.first_name, u.last_name)), '') AS invited_by_name, \
         i.invited_at, i.expires_at, i.accepted_at \
     FROM user_invitations i \
-    LEFT JOIN roles r ON r.id = COALESCE(i.role_id, (SELECT id FROM roles WHERE code = i.role::text)) \
+    LEFT JOIN roles r ON r.id = i.role_id \
     LEFT JOIN users u ON u.id = i.invited_by";
 
 async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Invitation> {
@@ -73,25 +73,15 @@ pub struct NewInvitation {
     phone: Option<String>,
 }
 
-/// The role's id, code, name and the legacy enum value kept in step with
-/// it (`member` for a custom role).
-async fn role(
-    conn: &mut PgConnection,
-    id: Option<Uuid>,
-) -> ApiResult<(Uuid, String, String, String)> {
-    let found: Option<(Uuid, String, String)> = match id {
-        Some(id) => sqlx::query_as("SELECT id, code, name FROM roles WHERE id = $1").bind(id),
-        None => sqlx::query_as("SELECT id, code, name FROM roles WHERE code = 'member'"),
-    }
+/// The id of role `id`, or of the system `member` role.
+async fn role(conn: &mut PgConnection, id: Option<Uuid>) -> ApiResult<Uuid> {
+    sqlx::query_scalar(
+        "SELECT id FROM roles WHERE ($1::uuid IS NULL AND code = 'member') OR id = $1",
+    )
+    .bind(id)
     .fetch_optional(&mut *conn)
-    .await?;
-    let (id, code, name) =
-        found.ok_or_else(|| ApiError::invalid("role_id", "No role has this id."))?;
-    let legacy = match code.as_str() {
-        "guest" | "member" | "admin" | "superadmin" | "finance" => code.clone(),
-        _ => "member".to_string(),
-    };
-    Ok((id, code, name, legacy))
+    .await?
+    .ok_or_else(|| ApiError::invalid("role_id", "No role has this id."))
 }
 
 /// Nobody hands out permissions they do not hold: every permission of
@@ -131,8 +121,7 @@ async fn send_link(
                 expires_at = now() + make_interval(secs => $3) \
          WHERE i.id = $1 \
          RETURNING i.email, i.expires_at, \
-                   (SELECT name FROM roles r WHERE r.id = COALESCE(i.role_id, \
-                       (SELECT id FROM roles WHERE code = i.role::text)))",
+                   (SELECT name FROM roles r WHERE r.id = i.role_id)",
     )
     .bind(id)
     .bind(secret_token::hash_hex(&token))
@@ -164,7 +153,7 @@ pub async fn create(
     let last_name = optional_text("last_name", body.last_name.as_deref(), 100)?;
     let phone = optional_phone("phone", body.phone.as_deref())?;
     let mut tx = state.db.begin().await?;
-    let (role_id, _, _, legacy) = role(&mut tx, body.role_id).await?;
+    let role_id = role(&mut tx, body.role_id).await?;
     check_grantable(&mut tx, &user, role_id).await?;
     let taken: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = $1)")
@@ -186,13 +175,12 @@ pub async fn create(
     .execute(&mut *tx)
     .await?;
     let id: Option<Uuid> = sqlx::query_scalar(
-        "INSERT INTO user_invitations (email, token, role, role_id, first_name, last_name, phone, \
+        "INSERT INTO user_invitations (email, token, role_id, first_name, last_name, phone, \
                                        invited_by, expires_at) \
-         VALUES ($1, gen_random_uuid()::text, $2::userrole, $3, $4, $5, $6, $7, now()) \
+         VALUES ($1, gen_random_uuid()::text, $2, $3, $4, $5, $6, now()) \
          ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(body.email.as_str())
-    .bind(&legacy)
     .bind(role_id)
     .bind(first_name)
     .bind(last_name)

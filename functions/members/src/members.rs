@@ -34,10 +34,9 @@ pub struct MemberSummary {
     has_active_subscription: bool,
 }
 
-/// The role a user holds: the dynamic role, or for an account from the old
-/// platform the system role named like its legacy enum.
-pub const ROLE_JOIN: &str =
-    "LEFT JOIN roles r ON r.id = COALESCE(u.role_id, (SELECT id FROM roles WHERE code = u.role::text))";
+/// The role a user holds (`role_id`: the legacy `role` column is only kept
+/// in step with it, migration 0013).
+pub const ROLE_JOIN: &str = "LEFT JOIN roles r ON r.id = u.role_id";
 
 /// A subscription that is active now.
 pub const ACTIVE_SUBSCRIPTION: &str =

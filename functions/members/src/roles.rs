@@ -348,8 +348,8 @@ pub struct RoleAssignment {
     role_id: Uuid,
 }
 
-/// `PUT /api/members/{id}/role {role_id}`: the member's role, with the
-/// legacy role column kept in step (custom roles map to `member`).
+/// `PUT /api/members/{id}/role {role_id}`: the member's role (the database
+/// keeps the legacy role column in step, migration 0013).
 pub async fn assign(
     State(state): State<AppState>,
     Require { user, .. }: Require<perm::PermissionsAssign>,
@@ -377,18 +377,11 @@ pub async fn assign(
     if current.as_deref() == Some("superadmin") && role.code != "superadmin" {
         keep_a_superadmin(&mut tx, id).await?;
     }
-    let legacy = match role.code.as_str() {
-        "guest" | "member" | "admin" | "superadmin" | "finance" => role.code.as_str(),
-        _ => "member",
-    };
-    sqlx::query(
-        "UPDATE users SET role_id = $2, role = $3::userrole, updated_at = now() WHERE id = $1",
-    )
-    .bind(id)
-    .bind(role.id)
-    .bind(legacy)
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query("UPDATE users SET role_id = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(role.id)
+        .execute(&mut *tx)
+        .await?;
     audit::record(
         &mut tx,
         id,

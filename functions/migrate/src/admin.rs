@@ -96,8 +96,8 @@ impl NewAdmin {
 /// `true` when some user holds the superadmin role.
 pub async fn superadmin_exists(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM users u LEFT JOIN roles r ON r.id = u.role_id \
-         WHERE u.role = 'superadmin' OR r.code = 'superadmin')",
+        "SELECT EXISTS (SELECT 1 FROM users u JOIN roles r ON r.id = u.role_id \
+         WHERE r.code = 'superadmin')",
     )
     .fetch_one(conn)
     .await
@@ -119,9 +119,9 @@ pub async fn create_superadmin(
             .await?;
     let role_id = role_id.ok_or(AdminError::NoRole)?;
     let inserted = sqlx::query(
-        "INSERT INTO users (email, password_hash, first_name, last_name, status, role, role_id, \
+        "INSERT INTO users (email, password_hash, first_name, last_name, status, role_id, \
                             email_verified, member_since, validated_at) \
-         VALUES ($1, $2, $3, $4, 'active', 'superadmin', $5, TRUE, now(), now()) \
+         VALUES ($1, $2, $3, $4, 'active', $5, TRUE, now(), now()) \
          ON CONFLICT DO NOTHING",
     )
     .bind(admin.email.as_str())

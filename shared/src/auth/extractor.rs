@@ -64,14 +64,11 @@ where
         })?;
         // One indexed lookup per request: it is what makes a password change
         // or deactivation (token_version bump) end every session at once.
-        // Users from the old platform may have only the legacy role enum;
-        // their dynamic role is the system role of the same code.
         // A token of a session that has ended (logged out, or revoked when
         // one of its used refresh tokens came back) dies with it.
         let row: Option<Row> = sqlx::query_as(
-            "SELECT u.id, u.email, u.status, u.token_version, \
-                    COALESCE(u.role_id, r.id) AS role_id \
-             FROM users u LEFT JOIN roles r ON r.code = u.role::text \
+            "SELECT u.id, u.email, u.status, u.token_version, u.role_id \
+             FROM users u \
              WHERE u.id = $1 AND ($2::uuid IS NULL OR NOT EXISTS ( \
                SELECT 1 FROM refresh_tokens t \
                WHERE t.family_id = $2 AND t.revoked_at IS NOT NULL))",

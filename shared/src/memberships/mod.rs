@@ -320,9 +320,8 @@ pub async fn record_payment(
     // roles are an admin's choice and stay.
     let promoted = status_after == UserStatus::Active
         && sqlx::query(
-            "UPDATE users SET role = 'member', role_id = (SELECT id FROM roles WHERE code = 'member') \
-             WHERE id = $1 AND role = 'guest' \
-               AND (role_id IS NULL OR role_id = (SELECT id FROM roles WHERE code = 'guest'))",
+            "UPDATE users SET role_id = (SELECT id FROM roles WHERE code = 'member') \
+             WHERE id = $1 AND role_id = (SELECT id FROM roles WHERE code = 'guest')",
         )
         .bind(payment.user_id)
         .execute(&mut *conn)

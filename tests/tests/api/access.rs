@@ -211,21 +211,40 @@ async fn a_token_signed_with_another_key_is_refused() {
 }
 
 #[tokio::test]
-async fn a_user_of_the_old_platform_with_only_a_legacy_role_gets_its_permissions() {
+async fn the_old_platform_writing_its_role_column_moves_the_role_itself() {
     let app = spawn_app().await;
-    let admin = app.user_with_role("admin").await;
-    sqlx::query("UPDATE users SET role_id = NULL WHERE id = $1")
-        .bind(admin.id)
+    let member = app.user_with_role("member").await;
+    let token = app.token_for(&member).await;
+    assert_eq!(
+        get_as(&app, "/api/test/members", Some(&token)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // The old platform knows only its enum column; the database keeps
+    // `role_id`, the one the API reads, in step.
+    sqlx::query("UPDATE users SET role = 'admin' WHERE id = $1")
+        .bind(member.id)
         .execute(&app.db)
         .await
         .unwrap();
-    let reply = get_as(
-        &app,
-        "/api/test/members",
-        Some(&app.token_for(&admin).await),
+    assert_eq!(
+        get_as(&app, "/api/test/members", Some(&token)).await.status,
+        StatusCode::OK
+    );
+    let old: uuid::Uuid = sqlx::query_scalar(
+        "INSERT INTO users (email, password_hash, first_name, last_name, status, role) \
+         VALUES ('old@example.org', 'legacy-hash', 'Old', 'Admin', 'active', 'finance') RETURNING id",
     )
-    .await;
-    assert_eq!(reply.status, StatusCode::OK);
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let role: String = sqlx::query_scalar(
+        "SELECT r.code FROM users u JOIN roles r ON r.id = u.role_id WHERE u.id = $1",
+    )
+    .bind(old)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(role, "finance");
 }
 
 #[tokio::test]

@@ -380,8 +380,8 @@ impl Batch<'_> {
         // choose a password through an emailed link.
         let inserted: Vec<(Uuid, String, String)> = sqlx::query_as(
             "INSERT INTO users (email, password_hash, first_name, last_name, phone, address, city, state, \
-                                zipcode, date_of_birth, member_since, status, newsletter_subscribed, role, role_id) \
-             SELECT e, '!', f, l, p, a, c, s, z, d, m::timestamptz, st::userstatus, n, 'member', $13 \
+                                zipcode, date_of_birth, member_since, status, newsletter_subscribed, role_id) \
+             SELECT e, '!', f, l, p, a, c, s, z, d, m::timestamptz, st::userstatus, n, $13 \
              FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
                          $8::text[], $9::date[], $10::date[], $11::text[], $12::bool[]) \
                   AS t(e, f, l, p, a, c, s, z, d, m, st, n) \
