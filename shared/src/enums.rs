@@ -129,6 +129,18 @@ stored_enum! {
 }
 
 stored_enum! {
+    /// How long a plan's payment covers: a month, three, a year, for life,
+    /// or a fixed calendar period (`custom`, with its days).
+    BillingCycle in text {
+        Monthly = "monthly",
+        Quarterly = "quarterly",
+        Yearly = "yearly",
+        Lifetime = "lifetime",
+        Custom = "custom",
+    }
+}
+
+stored_enum! {
     /// A donation's state: `pending` until the provider confirms an online
     /// one; recorded gifts are `completed` at once.
     DonationStatus in "donationstatus" {

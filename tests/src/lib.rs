@@ -699,7 +699,7 @@ impl TestApp {
     }
 
     /// Inserts an active subscription plan; answers its id.
-    pub async fn plan(&self, name: &str, price_cents: i32) -> uuid::Uuid {
+    pub async fn plan(&self, name: &str, price_cents: i64) -> uuid::Uuid {
         sqlx::query_scalar(
             "INSERT INTO subscription_plans (name, price_cents) VALUES ($1, $2) RETURNING id",
         )

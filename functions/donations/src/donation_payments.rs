@@ -30,7 +30,7 @@ pub async fn complete(
     else {
         return Ok(outcome("unknown_donation"));
     };
-    let found: Option<(DonationStatus, i32, Option<String>)> = sqlx::query_as(
+    let found: Option<(DonationStatus, i64, Option<String>)> = sqlx::query_as(
         "SELECT status, amount_cents, currency::text FROM donations WHERE id = $1 FOR UPDATE",
     )
     .bind(id)
@@ -46,7 +46,7 @@ pub async fn complete(
         (Some(paid), Some(ours)) => paid.eq_ignore_ascii_case(ours),
         _ => false,
     };
-    if session.amount_total != Some(amount.into()) || !currency_matches {
+    if session.amount_total != Some(amount) || !currency_matches {
         tracing::error!(donation = %id, expected = amount, got = ?session.amount_total,
             currency = ?session.currency,
             "paid amount differs from the donation's: not applied, look at it in the provider's dashboard");
@@ -123,7 +123,7 @@ async fn record_refund(conn: &mut PgConnection, id: Uuid, refunded: i64) -> ApiR
              updated_at = now() WHERE id = $1",
     )
     .bind(id)
-    .bind(refunded.min(i64::from(i32::MAX)) as i32)
+    .bind(refunded)
     .execute(conn)
     .await?;
     Ok(())

@@ -22,7 +22,7 @@ use uuid::Uuid;
 #[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
 pub struct Donation {
     pub id: Uuid,
-    pub amount_cents: i32,
+    pub amount_cents: i64,
     pub currency: Option<String>,
     /// `member`: given while signed in, or recorded for a member.
     pub donation_type: DonationType,
@@ -37,7 +37,7 @@ pub struct Donation {
     pub payment_method: Option<PaymentMethod>,
     pub in_kind_description: Option<String>,
     pub donated_at: Option<DateTime<Utc>>,
-    pub refunded_cents: i32,
+    pub refunded_cents: i64,
     pub receipt_number: Option<String>,
     pub receipt_sent_at: Option<DateTime<Utc>>,
     /// Admin-only: left out of a donor's own view.
@@ -280,7 +280,6 @@ const HEADER: &[&str] = &[
 
 impl Donation {
     fn cells(self) -> [String; 17] {
-        let cents = |c: i32| money(c.into());
         [
             self.id.to_string(),
             self.receipt_number.unwrap_or_default(),
@@ -292,8 +291,8 @@ impl Donation {
             self.payment_method
                 .map(|m| m.to_string())
                 .unwrap_or_default(),
-            cents(self.amount_cents),
-            cents(self.refunded_cents),
+            money(self.amount_cents),
+            money(self.refunded_cents),
             self.currency.unwrap_or_default(),
             if self.anonymous { "yes" } else { "no" }.into(),
             self.dedication.unwrap_or_default(),

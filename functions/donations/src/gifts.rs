@@ -179,7 +179,7 @@ pub async fn checkout(
              donor_email, message, anonymous, dedication, payment_method) \
          VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, 'online') RETURNING id",
     )
-    .bind(body.amount_cents as i32)
+    .bind(body.amount_cents)
     .bind(&gift.currency)
     .bind(if user.is_some() {
         DonationType::Member
@@ -312,7 +312,7 @@ pub async fn record(
          VALUES ($1, $2, $3, 'completed', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          RETURNING id",
     )
-    .bind(body.amount_cents as i32)
+    .bind(body.amount_cents)
     .bind(&gift.currency)
     .bind(if body.user_id.is_some() {
         DonationType::Member
@@ -361,7 +361,7 @@ pub async fn checkout_status(
         return Err(ApiError::NotFound);
     }
     let found: Option<GiftStatus> = sqlx::query_as(
-        "SELECT status, amount_cents::bigint AS amount_cents, currency, receipt_number \
+        "SELECT status, amount_cents, currency, receipt_number \
          FROM donations WHERE stripe_checkout_session_id = $1",
     )
     .bind(&session_id)

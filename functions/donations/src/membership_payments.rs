@@ -21,9 +21,9 @@ struct Checkout {
     id: Uuid,
     user_id: Uuid,
     plan_id: Uuid,
-    base_cents: i32,
-    donation_cents: i32,
-    total_cents: i32,
+    base_cents: i64,
+    donation_cents: i64,
+    total_cents: i64,
     currency: String,
     status: CheckoutStatus,
     subscription_id: Option<Uuid>,
@@ -89,7 +89,7 @@ pub async fn complete(
         .currency
         .as_deref()
         .is_some_and(|c| c.eq_ignore_ascii_case(&checkout.currency));
-    if session.amount_total != Some(checkout.total_cents.into()) || !currency_matches {
+    if session.amount_total != Some(checkout.total_cents) || !currency_matches {
         tracing::error!(checkout = %checkout.id, expected = checkout.total_cents,
             got = ?session.amount_total, currency = ?session.currency,
             "paid amount differs from the checkout's: not applied, look at it in the provider's dashboard");
@@ -107,8 +107,8 @@ pub async fn complete(
             user_id: checkout.user_id,
             plan: &plan,
             terms: &terms,
-            base_cents: checkout.base_cents.into(),
-            donation_cents: checkout.donation_cents.into(),
+            base_cents: checkout.base_cents,
+            donation_cents: checkout.donation_cents,
             currency: &checkout.currency,
             paid_at: now,
             by: PaidBy::Online {
@@ -200,10 +200,10 @@ async fn apply_refund(
          WHERE id = $1",
     )
     .bind(subscription)
-    .bind(refunded.min(i64::from(checkout.total_cents)) as i32)
+    .bind(refunded.min(checkout.total_cents))
     .execute(&mut *conn)
     .await?;
-    if refunded < checkout.total_cents.into() {
+    if refunded < checkout.total_cents {
         return Ok("partial_refund");
     }
     if checkout.status == CheckoutStatus::Refunded {

@@ -58,7 +58,7 @@ async fn send(
     let mail = Mail::DonationReceipt {
         donor_name: d.donor_name.clone().unwrap_or_else(|| "friend".into()),
         number: number.clone(),
-        amount_cents: d.amount_cents.into(),
+        amount_cents: d.amount_cents,
         currency: d.currency.clone().unwrap_or_default(),
         given_on,
         in_kind: d.in_kind_description.clone(),

@@ -120,7 +120,7 @@ pub async fn receive(
     .bind(&event.id)
     .bind(outcome.label)
     .bind(&outcome.payment_intent)
-    .bind(outcome.refunded_cents.map(|c| c as i32))
+    .bind(outcome.refunded_cents)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -135,14 +135,14 @@ pub async fn receive(
 /// How much of payment `intent` a `charge.refunded` event handled before
 /// the payment itself said was refunded: refunds may arrive first.
 pub async fn refunded_before(conn: &mut PgConnection, intent: &str) -> ApiResult<Option<i64>> {
-    let refunded: Option<i32> = sqlx::query_scalar(
+    let refunded: Option<i64> = sqlx::query_scalar(
         "SELECT max(refunded_cents) FROM payment_events \
          WHERE payment_intent_id = $1 AND type = 'charge.refunded'",
     )
     .bind(intent)
     .fetch_one(conn)
     .await?;
-    Ok(refunded.map(i64::from))
+    Ok(refunded)
 }
 
 /// The kind of checkout an event's metadata names.

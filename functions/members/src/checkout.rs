@@ -101,7 +101,7 @@ pub async fn create(
     let amount = body
         .amount_cents
         .unwrap_or_else(|| match plan.suggested_price_cents {
-            Some(s) if plan.pay_what_you_can() => i64::from(s).max(terms.minimum_cents),
+            Some(s) if plan.pay_what_you_can() => s.max(terms.minimum_cents),
             _ => terms.price_cents,
         });
     let limits = provider.config();
@@ -123,9 +123,9 @@ pub async fn create(
     )
     .bind(user.id)
     .bind(plan.id)
-    .bind(amount as i32)
-    .bind(body.donation_cents as i32)
-    .bind(total as i32)
+    .bind(amount)
+    .bind(body.donation_cents)
+    .bind(total)
     .bind(&settings.currency)
     .fetch_one(&mut *tx)
     .await?;
@@ -203,7 +203,7 @@ pub async fn status(
         return Err(ApiError::NotFound);
     }
     let found: Option<CheckoutStatus> = sqlx::query_as(
-        "SELECT c.status, c.total_cents::bigint AS total_cents, c.currency, c.subscription_id, \
+        "SELECT c.status, c.total_cents, c.currency, c.subscription_id, \
                 s.start_date AS starts_at, s.end_date AS ends_at \
          FROM membership_checkouts c LEFT JOIN subscriptions s ON s.id = c.subscription_id \
          WHERE c.provider_session_id = $1 AND c.user_id = $2",

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use loaf_shared::auth::{OptionalUser, Require};
 use loaf_shared::config::DEFAULT_MAX_PAYMENT_CENTS;
+use loaf_shared::enums::BillingCycle;
 use loaf_shared::extract::{present, Json, Path, Query};
 use loaf_shared::memberships::periods::MonthDay;
 use loaf_shared::memberships::{find_plan, Plan, PLAN_COLUMNS};
@@ -80,7 +81,7 @@ pub struct PlanFields {
     #[serde(default, deserialize_with = "present")]
     description: Option<Option<String>>,
     price_cents: Option<i64>,
-    billing_cycle: Option<String>,
+    billing_cycle: Option<BillingCycle>,
     minimum_price_cents: Option<i64>,
     #[serde(default, deserialize_with = "present")]
     suggested_price_cents: Option<Option<i64>>,
@@ -95,23 +96,23 @@ pub struct PlanFields {
 struct Checked {
     name: String,
     description: Option<String>,
-    price_cents: i32,
-    billing_cycle: String,
-    minimum_price_cents: i32,
-    suggested_price_cents: Option<i32>,
+    price_cents: i64,
+    billing_cycle: BillingCycle,
+    minimum_price_cents: i64,
+    suggested_price_cents: Option<i64>,
     allow_donation: bool,
     custom: Option<(MonthDay, MonthDay, bool)>,
     active: bool,
 }
 
-fn cents(field: &str, value: i64) -> ApiResult<i32> {
+fn cents(field: &str, value: i64) -> ApiResult<i64> {
     if !(0..=DEFAULT_MAX_PAYMENT_CENTS).contains(&value) {
         return Err(ApiError::invalid(
             field,
             format!("{field} is a whole number of cents from 0 to {DEFAULT_MAX_PAYMENT_CENTS}"),
         ));
     }
-    Ok(value as i32)
+    Ok(value)
 }
 
 impl PlanFields {
@@ -135,17 +136,9 @@ impl PlanFields {
             (None, None) => return Err(ApiError::required("price_cents")),
         };
         let billing_cycle = match (self.billing_cycle, current) {
-            (Some(b), _) => match b.as_str() {
-                "monthly" | "quarterly" | "yearly" | "lifetime" | "custom" => b,
-                _ => {
-                    return Err(ApiError::invalid(
-                        "billing_cycle",
-                        "billing_cycle is one of monthly, quarterly, yearly, lifetime, custom",
-                    ))
-                }
-            },
-            (None, Some(c)) => c.billing_cycle.clone(),
-            (None, None) => "yearly".into(),
+            (Some(b), _) => b,
+            (None, Some(c)) => c.billing_cycle,
+            (None, None) => BillingCycle::Yearly,
         };
         let custom = match (self.custom_period, current) {
             (Some(Some(p)), _) => {
@@ -172,12 +165,12 @@ impl PlanFields {
             }
         };
         let custom =
-            match (billing_cycle.as_str(), custom) {
-                ("custom", None) => return Err(ApiError::invalid(
+            match (billing_cycle, custom) {
+                (BillingCycle::Custom, None) => return Err(ApiError::invalid(
                     "custom_period",
                     "a custom cycle needs its period: start_month, start_day, end_month, end_day",
                 )),
-                ("custom", some) => some,
+                (BillingCycle::Custom, some) => some,
                 // Another cycle drops a period the plan had.
                 _ => None,
             };
@@ -262,7 +255,7 @@ async fn save(
         .bind(&plan.name)
         .bind(&plan.description)
         .bind(plan.price_cents)
-        .bind(&plan.billing_cycle)
+        .bind(plan.billing_cycle)
         .bind(plan.minimum_price_cents)
         .bind(plan.suggested_price_cents)
         .bind(plan.allow_donation)

@@ -34,10 +34,10 @@ pub struct Subscription {
     start_date: DateTime<Utc>,
     /// `None` for lifetime.
     end_date: Option<DateTime<Utc>>,
-    base_cents: i32,
-    donation_cents: i32,
-    total_cents: i32,
-    refunded_cents: i32,
+    base_cents: i64,
+    donation_cents: i64,
+    total_cents: i64,
+    refunded_cents: i64,
     currency: Option<String>,
     payment_method: Option<PaymentMethod>,
     manual_payment: bool,
@@ -250,7 +250,6 @@ const HEADER: &[&str] = &[
 
 impl Subscription {
     fn cells(self) -> [String; 17] {
-        let cents = |c: i32| money(c.into());
         let day = |d: Option<DateTime<Utc>>| d.map(|d| d.to_rfc3339()).unwrap_or_default();
         [
             self.id.to_string(),
@@ -260,10 +259,10 @@ impl Subscription {
             self.status.to_string(),
             day(Some(self.start_date)),
             day(self.end_date),
-            cents(self.base_cents),
-            cents(self.donation_cents),
-            cents(self.total_cents),
-            cents(self.refunded_cents),
+            money(self.base_cents),
+            money(self.donation_cents),
+            money(self.total_cents),
+            money(self.refunded_cents),
             self.currency.unwrap_or_default(),
             self.payment_method
                 .map(|m| m.to_string())

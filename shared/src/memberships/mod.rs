@@ -9,7 +9,7 @@ pub mod periods;
 use crate::config::EmailConfig;
 use crate::domain::{money, UserStatus};
 use crate::email::{outbox, Mail};
-use crate::enums::{OfflineMethod, PaymentMethod};
+use crate::enums::{BillingCycle, OfflineMethod, PaymentMethod};
 use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use periods::{Coverage, Cycle, FixedPeriod, MonthDay};
@@ -39,10 +39,10 @@ pub struct Plan {
     pub id: Uuid,
     pub name: String,
     pub description: Option<String>,
-    pub price_cents: i32,
-    pub billing_cycle: String,
-    pub minimum_price_cents: i32,
-    pub suggested_price_cents: Option<i32>,
+    pub price_cents: i64,
+    pub billing_cycle: BillingCycle,
+    pub minimum_price_cents: i64,
+    pub suggested_price_cents: Option<i64>,
     pub allow_donation: bool,
     pub active: bool,
     pub custom_cycle_start_month: Option<i16>,
@@ -65,11 +65,12 @@ impl Plan {
     /// written otherwise with incomplete custom days counts as yearly.
     pub fn cycle(&self) -> Cycle {
         let day = |m: Option<i16>, d: Option<i16>| MonthDay::new(m? as u32, d? as u32);
-        match self.billing_cycle.as_str() {
-            "monthly" => Cycle::Monthly,
-            "quarterly" => Cycle::Quarterly,
-            "lifetime" => Cycle::Lifetime,
-            "custom" => match (
+        match self.billing_cycle {
+            BillingCycle::Monthly => Cycle::Monthly,
+            BillingCycle::Quarterly => Cycle::Quarterly,
+            BillingCycle::Yearly => Cycle::Yearly,
+            BillingCycle::Lifetime => Cycle::Lifetime,
+            BillingCycle::Custom => match (
                 day(self.custom_cycle_start_month, self.custom_cycle_start_day),
                 day(self.custom_cycle_end_month, self.custom_cycle_end_day),
             ) {
@@ -80,7 +81,6 @@ impl Plan {
                 }),
                 _ => Cycle::Yearly,
             },
-            _ => Cycle::Yearly,
         }
     }
 
@@ -159,8 +159,8 @@ pub async fn terms(
     Ok(Terms {
         starts_at,
         ends_at,
-        price_cents: coverage.price(plan.price_cents.into()),
-        minimum_cents: coverage.price(plan.minimum_price_cents.into()),
+        price_cents: coverage.price(plan.price_cents),
+        minimum_cents: coverage.price(plan.minimum_price_cents),
     })
 }
 
@@ -290,8 +290,8 @@ pub async fn record_payment(
     .bind(payment.plan.id)
     .bind(payment.terms.starts_at)
     .bind(payment.terms.ends_at)
-    .bind(payment.base_cents as i32)
-    .bind(payment.donation_cents as i32)
+    .bind(payment.base_cents)
+    .bind(payment.donation_cents)
     .bind(payment.currency)
     .bind(method)
     .bind(customer)

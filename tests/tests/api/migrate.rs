@@ -586,6 +586,10 @@ async fn the_rust_enums_name_what_the_database_holds() {
             names(CheckoutStatus::ALL, CheckoutStatus::as_str),
         ),
         (
+            "subscription_plans_billing_cycle_check",
+            names(BillingCycle::ALL, BillingCycle::as_str),
+        ),
+        (
             "events_visibility_check",
             names(Visibility::ALL, Visibility::as_str),
         ),

@@ -316,7 +316,7 @@ async fn events_in_any_order_end_in_the_right_state() {
         deliver(&app, &paid).await.body["outcome"],
         "membership_paid_then_refunded"
     );
-    let (status, refunded_cents): (String, i32) =
+    let (status, refunded_cents): (String, i64) =
         sqlx::query_as("SELECT status::text, refunded_cents FROM subscriptions WHERE user_id = $1")
             .bind(second.id)
             .fetch_one(&app.db)

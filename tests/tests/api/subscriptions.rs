@@ -7,7 +7,7 @@ use loaf_tests::{call, spawn_app, Reply, TestApp, TestUser};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-async fn fixed_plan(app: &TestApp, name: &str, cycle: &str, price: i32) -> Uuid {
+async fn fixed_plan(app: &TestApp, name: &str, cycle: &str, price: i64) -> Uuid {
     sqlx::query_scalar(
         "INSERT INTO subscription_plans (name, price_cents, minimum_price_cents, billing_cycle) \
          VALUES ($1, $2, $2, $3) RETURNING id",

@@ -10203,6 +10203,12 @@ export interface components {
             reason?: string | null;
             to_value?: string | null;
         };
+        /**
+         * @description How long a plan's payment covers: a month, three, a year, for life,
+         *      or a fixed calendar period (`custom`, with its days).
+         * @enum {string}
+         */
+        BillingCycle: "monthly" | "quarterly" | "yearly" | "lifetime" | "custom";
         Bucket: {
             /** Format: int64 */
             count: number;
@@ -10423,7 +10429,7 @@ export interface components {
             q: string | null;
         };
         Donation: {
-            /** Format: int32 */
+            /** Format: int64 */
             amount_cents: number;
             /** @description The donor asked not to be named publicly. */
             anonymous: boolean;
@@ -10450,7 +10456,7 @@ export interface components {
             /** Format: uuid */
             recorded_by?: string | null;
             recorded_by_name?: string | null;
-            /** Format: int32 */
+            /** Format: int64 */
             refunded_cents: number;
             status: components["schemas"]["DonationStatus"];
             /** Format: uuid */
@@ -11417,7 +11423,7 @@ export interface components {
             description?: string | null;
             active: boolean;
             allow_donation: boolean;
-            billing_cycle: string;
+            billing_cycle: components["schemas"]["BillingCycle"];
             /** Format: date-time */
             created_at: string;
             /** Format: int16 */
@@ -11431,12 +11437,12 @@ export interface components {
             custom_cycle_start_month?: number | null;
             /** Format: uuid */
             id: string;
-            /** Format: int32 */
+            /** Format: int64 */
             minimum_price_cents: number;
             name: string;
-            /** Format: int32 */
+            /** Format: int64 */
             price_cents: number;
-            /** Format: int32 */
+            /** Format: int64 */
             suggested_price_cents?: number | null;
             /** Format: date-time */
             updated_at: string;
@@ -11448,7 +11454,7 @@ export interface components {
             /** @description `false` retires the plan (no new payments), `true` reinstates it. */
             active?: boolean | null;
             allow_donation?: boolean | null;
-            billing_cycle?: string | null;
+            billing_cycle?: components["schemas"]["BillingCycle"] | null;
             custom_period?: components["schemas"]["CustomPeriod"] | null;
             /** Format: int64 */
             minimum_price_cents?: number | null;
@@ -11795,7 +11801,7 @@ export interface components {
             status: components["schemas"]["UserStatus"];
         };
         Subscription: {
-            /** Format: int32 */
+            /** Format: int64 */
             base_cents: number;
             cancel_at_period_end: boolean;
             cancellation_reason?: string | null;
@@ -11804,7 +11810,7 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             currency?: string | null;
-            /** Format: int32 */
+            /** Format: int64 */
             donation_cents: number;
             /**
              * Format: date-time
@@ -11827,12 +11833,12 @@ export interface components {
             /** Format: uuid */
             recorded_by?: string | null;
             recorded_by_name?: string | null;
-            /** Format: int32 */
+            /** Format: int64 */
             refunded_cents: number;
             /** Format: date-time */
             start_date: string;
             status: components["schemas"]["SubscriptionStatus"];
-            /** Format: int32 */
+            /** Format: int64 */
             total_cents: number;
             /** Format: uuid */
             user_id: string;

@@ -13,8 +13,8 @@ import { amount, optionalAmount } from "../ui/amount";
 
 type Plan = Schemas["Plan"];
 
-const CYCLES = ["monthly", "quarterly", "yearly", "lifetime", "custom"] as const;
-type Cycle = (typeof CYCLES)[number];
+type Cycle = Schemas["BillingCycle"];
+const CYCLES: readonly Cycle[] = ["monthly", "quarterly", "yearly", "lifetime", "custom"];
 
 interface PlanValues {
   name: string;
@@ -22,7 +22,7 @@ interface PlanValues {
   price: string;
   minimum: string;
   suggested: string;
-  billing_cycle: string;
+  billing_cycle: Cycle;
   allow_donation: boolean;
   start_month: string;
   start_day: string;
@@ -112,7 +112,7 @@ export function Plans() {
                 <strong>{p.name}</strong>
                 {!p.active && ` · ${ta("plans.retired")}`}
                 <span class="meta">
-                  {money(p.price_cents, currency)} · {ta(`plans.cycle.${p.billing_cycle as Cycle}`)}
+                  {money(p.price_cents, currency)} · {ta(`plans.cycle.${p.billing_cycle}`)}
                 </span>
                 <details class="edit">
                   <summary>{ta("plans.edit", { name: p.name })}</summary>
@@ -199,7 +199,7 @@ function PlanForm({ plan, done }: { plan?: Plan; done: () => void }) {
         label={ta("plans.cycle")}
         value={v.billing_cycle}
         error={form.error("billing_cycle")}
-        onChange={(value) => form.set("billing_cycle", value)}
+        onChange={(value) => form.set("billing_cycle", CYCLES.find((c) => c === value) ?? "yearly")}
         options={CYCLES.map((c) => ({ value: c, label: ta(`plans.cycle.${c}`) }))}
       />
       {v.billing_cycle === "custom" && (
