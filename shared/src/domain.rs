@@ -1,6 +1,7 @@
 //! Types that carry the rules: a value of these types is valid by
 //! construction, so handlers never re-check.
 
+use crate::ErrorCode;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -129,19 +130,19 @@ impl UserStatus {
     /// Why a user in this status may not sign in (an error code and what to
     /// do), or `None` when they may. Applicants and lapsed members sign in
     /// to follow their application or renew.
-    pub fn sign_in_refusal(self) -> Option<(&'static str, &'static str)> {
+    pub fn sign_in_refusal(self) -> Option<(ErrorCode, &'static str)> {
         match self {
             UserStatus::PendingEmail | UserStatus::Abandoned => Some((
-                "email_not_verified",
+                ErrorCode::EmailNotVerified,
                 "Confirm your email address first: follow the link we emailed you, \
                  or ask for a new one at POST /api/auth/resend-verification.",
             )),
             UserStatus::Rejected => Some((
-                "account_rejected",
+                ErrorCode::AccountRejected,
                 "Your application was not accepted. Contact the organisation if you think this is a mistake.",
             )),
             UserStatus::Inactive | UserStatus::Canceled => Some((
-                "account_inactive",
+                ErrorCode::AccountInactive,
                 "This account is deactivated. Contact the organisation to reactivate it.",
             )),
             UserStatus::PendingValidation

@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
 use serde::Serialize;
 
+pub use crate::error_code::ErrorCode;
+
 /// An error a handler returns; `IntoResponse` turns it into the JSON form.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -17,7 +19,7 @@ pub enum ApiError {
     #[error("{field}: {message}")]
     Validation {
         field: String,
-        code: &'static str,
+        code: ErrorCode,
         message: String,
     },
     /// 400: the request as a whole cannot be read (bad JSON, wrong content type).
@@ -51,7 +53,7 @@ pub enum ApiError {
     #[error("{code}: {message}")]
     Refused {
         status: StatusCode,
-        code: &'static str,
+        code: ErrorCode,
         message: String,
     },
     /// 429: too many attempts; the client may retry after this many seconds
@@ -71,7 +73,7 @@ impl ApiError {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::Validation {
             field: field.into(),
-            code: "invalid",
+            code: ErrorCode::Invalid,
             message: message.into(),
         }
     }
@@ -82,7 +84,7 @@ impl ApiError {
         ApiError::Validation {
             message: format!("{field} is required"),
             field,
-            code: "required",
+            code: ErrorCode::Required,
         }
     }
 
@@ -95,7 +97,7 @@ impl ApiError {
     }
 
     /// A refusal with its own status and code (see [`ApiError::Refused`]).
-    pub fn refused(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn refused(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError::Refused {
             status,
             code,
@@ -122,56 +124,56 @@ impl ApiError {
     }
 
     /// The stable code and the human message the client would receive.
-    pub fn code_and_message(&self) -> (String, String) {
+    pub fn code_and_message(&self) -> (ErrorCode, String) {
         let body = self.body();
-        (body.error.code.to_string(), body.error.message)
+        (body.error.code, body.error.message)
     }
 
     fn body(&self) -> ErrorBody<'_> {
-        let (code, message, field): (&str, String, Option<&str>) = match self {
+        let (code, message, field): (ErrorCode, String, Option<&str>) = match self {
             ApiError::Validation {
                 field,
                 code,
                 message,
-            } => (code, message.clone(), Some(field)),
-            ApiError::BadRequest(message) => ("bad_request", message.clone(), None),
+            } => (*code, message.clone(), Some(field)),
+            ApiError::BadRequest(message) => (ErrorCode::BadRequest, message.clone(), None),
             ApiError::Unauthorized => (
-                "unauthorized",
+                ErrorCode::Unauthorized,
                 "Sign in to continue: the access token is missing, invalid or expired.".into(),
                 None,
             ),
             ApiError::Forbidden => (
-                "forbidden",
+                ErrorCode::Forbidden,
                 "You do not have permission to do this.".into(),
                 None,
             ),
-            ApiError::NotFound => ("not_found", "Not found.".into(), None),
+            ApiError::NotFound => (ErrorCode::NotFound, "Not found.".into(), None),
             ApiError::MethodNotAllowed => (
-                "method_not_allowed",
+                ErrorCode::MethodNotAllowed,
                 "This path does not accept this method.".into(),
                 None,
             ),
             ApiError::Conflict { field, message } => {
-                ("conflict", message.clone(), field.as_deref())
+                (ErrorCode::Conflict, message.clone(), field.as_deref())
             }
             ApiError::PayloadTooLarge => (
-                "payload_too_large",
+                ErrorCode::PayloadTooLarge,
                 "The request body is too large.".into(),
                 None,
             ),
-            ApiError::Refused { code, message, .. } => (code, message.clone(), None),
+            ApiError::Refused { code, message, .. } => (*code, message.clone(), None),
             ApiError::TooManyRequests { retry_after_secs } => (
-                "too_many_attempts",
+                ErrorCode::TooManyAttempts,
                 format!("Too many attempts: wait {retry_after_secs} seconds, then try again."),
                 None,
             ),
             ApiError::Unavailable(_) => (
-                "service_unavailable",
+                ErrorCode::ServiceUnavailable,
                 "The service is temporarily unavailable; please try again shortly.".into(),
                 None,
             ),
             ApiError::Internal(_) => (
-                "internal_error",
+                ErrorCode::InternalError,
                 "Something went wrong on our side; it has been logged.".into(),
                 None,
             ),
@@ -195,8 +197,7 @@ pub(crate) struct ErrorBody<'a> {
 
 #[derive(Serialize, JsonSchema)]
 struct ErrorDetail<'a> {
-    /// Stable, for programs: `not_found`, `invalid`, `required`, `conflict`…
-    code: &'a str,
+    code: ErrorCode,
     /// For people.
     message: String,
     /// The offending field, when one is to blame (`address.city`).

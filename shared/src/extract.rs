@@ -4,6 +4,7 @@
 use crate::error::ApiError;
 use crate::pagination::{PageParams, RawPageParams};
 use crate::state::AppState;
+use crate::ErrorCode;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
@@ -196,7 +197,7 @@ fn field_error(path: &str, message: &str) -> ApiError {
         return ApiError::Validation {
             message: format!("{field} is required"),
             field,
-            code: "required",
+            code: ErrorCode::Required,
         };
     }
     let field = if path == "." {
@@ -206,7 +207,7 @@ fn field_error(path: &str, message: &str) -> ApiError {
     };
     ApiError::Validation {
         field,
-        code: "invalid",
+        code: ErrorCode::Invalid,
         message,
     }
 }
@@ -307,7 +308,7 @@ mod tests {
 
     fn field_of(json: &str) -> (String, &'static str) {
         match parse_json::<Body>(json.as_bytes()) {
-            Err(ApiError::Validation { field, code, .. }) => (field, code),
+            Err(ApiError::Validation { field, code, .. }) => (field, code.as_str()),
             other => panic!("{json}: {other:?}"),
         }
     }

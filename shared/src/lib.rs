@@ -12,6 +12,7 @@ pub mod domain;
 pub mod email;
 pub mod enums;
 pub mod error;
+pub mod error_code;
 pub mod extract;
 pub mod http;
 pub mod lambda;
@@ -33,4 +34,5 @@ pub mod uploads;
 pub mod validate;
 
 pub use error::{ApiError, ApiResult};
+pub use error_code::ErrorCode;
 pub use state::AppState;

@@ -5,6 +5,7 @@
 use crate::aws::Lazy;
 use crate::config::StorageConfig;
 use crate::error::ApiError;
+use crate::ErrorCode;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use std::sync::Arc;
@@ -45,7 +46,7 @@ impl From<StorageError> for ApiError {
             StorageError::Failed(e) => ApiError::Internal(e),
             StorageError::Changed => ApiError::refused(
                 axum::http::StatusCode::CONFLICT,
-                "upload_changed",
+                ErrorCode::UploadChanged,
                 "The file changed while it was being checked: upload it again.",
             ),
         }

@@ -14,6 +14,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::storage::{Presigned, Storage};
 use crate::validate::text;
+use crate::ErrorCode;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -204,7 +205,7 @@ fn quota_exceeded(used: i64, size: i64, max: i64) -> ApiError {
     let mib = |b: i64| b as f64 / (1024.0 * 1024.0);
     ApiError::refused(
         StatusCode::CONFLICT,
-        "quota_exceeded",
+        ErrorCode::QuotaExceeded,
         format!(
             "Storage is full: {:.1} MiB used of {:.1} MiB, and this file needs {:.1} MiB. Delete files or raise the quota.",
             mib(used),
@@ -272,7 +273,7 @@ pub async fn reserve(
     if declared.size_bytes > max_bytes {
         return Err(ApiError::Validation {
             field: "size_bytes".into(),
-            code: "too_large",
+            code: ErrorCode::TooLarge,
             message: format!("files here are at most {} MiB", max_bytes / (1024 * 1024)),
         });
     }
@@ -336,7 +337,7 @@ pub async fn claim(
     let Some(info) = storage.head(&staged).await? else {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
-            "upload_missing",
+            ErrorCode::UploadMissing,
             "The file has not been uploaded yet: PUT it to the upload URL first.",
         ));
     };
@@ -357,7 +358,7 @@ pub async fn claim(
     if !file_type.matches(&head) {
         return Err(ApiError::Validation {
             field: "upload_id".into(),
-            code: "content_mismatch",
+            code: ErrorCode::ContentMismatch,
             message: format!(
                 "the uploaded file is not a {} file, as it was declared",
                 file_type.extension

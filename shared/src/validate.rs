@@ -2,10 +2,10 @@
 //! cleaned value or a 422 naming the field, so a handler validates a whole
 //! request before it touches the database.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use chrono::{Datelike, NaiveDate, Utc};
 
-fn refuse(field: &str, code: &'static str, message: String) -> ApiError {
+fn refuse(field: &str, code: ErrorCode, message: String) -> ApiError {
     ApiError::Validation {
         field: field.to_string(),
         code,
@@ -21,7 +21,7 @@ fn has_control(s: &str, allow_newlines: bool) -> bool {
 /// A required single-line text: trimmed, 1..=`max` characters.
 pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
     optional_text(field, Some(value), max)?
-        .ok_or_else(|| refuse(field, "required", format!("{field} is required")))
+        .ok_or_else(|| refuse(field, ErrorCode::Required, format!("{field} is required")))
 }
 
 /// An optional single-line text: trimmed, empty becomes `None`.
@@ -53,14 +53,14 @@ fn bounded(
     if v.chars().count() > max {
         return Err(refuse(
             field,
-            "too_long",
+            ErrorCode::TooLong,
             format!("{field} has at most {max} characters"),
         ));
     }
     if has_control(v, multiline) {
         return Err(refuse(
             field,
-            "invalid",
+            ErrorCode::Invalid,
             format!("{field} contains control characters"),
         ));
     }
@@ -90,7 +90,7 @@ pub fn optional_phone(field: &str, value: Option<&str>) -> ApiResult<Option<Stri
     if !shape_ok || !(5..=20).contains(&digits) {
         return Err(refuse(
             field,
-            "invalid",
+            ErrorCode::Invalid,
             format!("{field} must be a phone number such as +1 555 010 0199"),
         ));
     }
@@ -104,7 +104,7 @@ pub fn optional_birth_date(field: &str, value: Option<NaiveDate>) -> ApiResult<O
     if date >= today || today.year() - date.year() > 120 {
         return Err(refuse(
             field,
-            "invalid",
+            ErrorCode::Invalid,
             format!("{field} must be a past date within the last 120 years"),
         ));
     }
@@ -129,7 +129,7 @@ pub fn labels(
     if out.len() > max_items {
         return Err(refuse(
             field,
-            "too_long",
+            ErrorCode::TooLong,
             format!("{field} has at most {max_items} entries"),
         ));
     }
@@ -142,7 +142,7 @@ mod tests {
 
     fn code(e: ApiError) -> (&'static str, String) {
         match e {
-            ApiError::Validation { code, field, .. } => (code, field),
+            ApiError::Validation { code, field, .. } => (code.as_str(), field),
             other => panic!("{other:?}"),
         }
     }

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use loaf_shared::auth::secret_token;
 use loaf_shared::domain::UserStatus;
 use loaf_shared::email::{outbox, Mail};
+use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult};
 use sqlx::PgConnection;
 use std::time::Duration;
@@ -95,7 +96,7 @@ async fn check(
     let invalid = || {
         ApiError::refused(
             StatusCode::BAD_REQUEST,
-            "token_invalid",
+            ErrorCode::TokenInvalid,
             format!(
                 "This link is not valid (it may have been replaced by a newer one): {}.",
                 purpose.ask_again()
@@ -118,7 +119,7 @@ async fn check(
         None => Err(invalid()),
         Some((_, true, _)) => Err(ApiError::refused(
             StatusCode::GONE,
-            "token_used",
+            ErrorCode::TokenUsed,
             match purpose {
                 Purpose::VerifyEmail => {
                     "This link was already used: your address is confirmed, so you can sign in."
@@ -132,7 +133,7 @@ async fn check(
         )),
         Some((_, false, true)) => Err(ApiError::refused(
             StatusCode::GONE,
-            "token_expired",
+            ErrorCode::TokenExpired,
             format!("This link has expired: {}.", purpose.ask_again()),
         )),
         Some((user_id, false, false)) => Ok(user_id),

@@ -14,6 +14,7 @@ use loaf_shared::enums::InvitationStatus;
 use loaf_shared::extract::{Json, Path};
 use loaf_shared::profile::Profile;
 use loaf_shared::reply::Created;
+use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -60,22 +61,23 @@ async fn find(conn: &mut PgConnection, token: &str, lock: bool) -> ApiResult<Inv
     .fetch_optional(conn)
     .await?;
     let invitation = found.ok_or(ApiError::NotFound)?;
-    let gone = |code, message: &str| Err(ApiError::refused(StatusCode::GONE, code, message));
+    let gone =
+        |code: ErrorCode, message: &str| Err(ApiError::refused(StatusCode::GONE, code, message));
     match invitation.status {
         InvitationStatus::Accepted => gone(
-            "invitation_used",
+            ErrorCode::InvitationUsed,
             "This invitation was already used: sign in with the account it created.",
         ),
         InvitationStatus::Revoked => gone(
-            "invitation_revoked",
+            ErrorCode::InvitationRevoked,
             "This invitation was withdrawn. Ask the organisation for a new one.",
         ),
         InvitationStatus::Expired => gone(
-            "invitation_expired",
+            ErrorCode::InvitationExpired,
             "This invitation has expired. Ask the organisation for a new one.",
         ),
         _ if invitation.expires_at < Utc::now() => gone(
-            "invitation_expired",
+            ErrorCode::InvitationExpired,
             "This invitation has expired. Ask the organisation for a new one.",
         ),
         _ => Ok(invitation),

@@ -20,6 +20,7 @@ use loaf_shared::extract::{ClientAddress, Json};
 use loaf_shared::profile::Profile;
 use loaf_shared::rate_limit;
 use loaf_shared::reply::{Accepted, Message};
+use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -59,7 +60,7 @@ pub fn check_terms(state: &AppState, accepted: bool, version: &str) -> ApiResult
 pub fn check_password(field: &str, pw: &str, email: &str) -> ApiResult<()> {
     password::check_policy(pw, email).map_err(|e| ApiError::Validation {
         field: field.into(),
-        code: "weak_password",
+        code: ErrorCode::WeakPassword,
         message: e.to_string(),
     })
 }
@@ -181,7 +182,7 @@ pub async fn verify_email(
     {
         return Err(ApiError::Validation {
             field: "password".into(),
-            code: "wrong_password",
+            code: ErrorCode::WrongPassword,
             message: "This is not the password chosen at registration. Forgot it, or did not \
                       register? Choose a new one with \"Forgot your password\": that confirms \
                       the address too."

@@ -11,6 +11,7 @@ use loaf_shared::auth::{password, secret_token, AuthUser};
 use loaf_shared::domain::UserStatus;
 use loaf_shared::extract::{ClientAddress, Json};
 use loaf_shared::reply::NoContent;
+use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -147,7 +148,7 @@ pub struct Credentials {
 fn wrong_credentials() -> ApiError {
     ApiError::refused(
         StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
+        ErrorCode::InvalidCredentials,
         "The email or password is wrong.",
     )
 }
@@ -234,7 +235,7 @@ struct RefreshRow {
     status: UserStatus,
 }
 
-fn session_ended(code: &'static str, message: &str) -> ApiError {
+fn session_ended(code: ErrorCode, message: &str) -> ApiError {
     ApiError::refused(StatusCode::UNAUTHORIZED, code, message)
 }
 
@@ -246,7 +247,7 @@ pub async fn refresh(
 ) -> ApiResult<WithCookie<Json<Session>>> {
     let invalid = || {
         session_ended(
-            "invalid_refresh_token",
+            ErrorCode::InvalidRefreshToken,
             "This session is not valid: sign in again.",
         )
     };
@@ -275,7 +276,7 @@ pub async fn refresh(
         tx.commit().await?;
         tracing::warn!(user = %row.user_id, family = %row.family_id, "refresh token reused; session revoked");
         return Err(session_ended(
-            "refresh_token_reused",
+            ErrorCode::RefreshTokenReused,
             "This session was ended for your safety because an old token was used again: sign in again.",
         ));
     }
@@ -285,13 +286,13 @@ pub async fn refresh(
         || row.status.sign_in_refusal().is_some()
     {
         return Err(session_ended(
-            "session_ended",
+            ErrorCode::SessionEnded,
             "This session has ended: sign in again.",
         ));
     }
     if row.expired {
         return Err(session_ended(
-            "session_expired",
+            ErrorCode::SessionExpired,
             "This session has expired: sign in again.",
         ));
     }
@@ -342,7 +343,7 @@ pub async fn logout(
         None => {
             return Err(ApiError::Validation {
                 field: "refresh_token".into(),
-                code: "required",
+                code: ErrorCode::Required,
                 message:
                     "refresh_token is required (or send everywhere: true with an access token)"
                         .into(),

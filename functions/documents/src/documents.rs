@@ -13,6 +13,7 @@ use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::reply::{Created, NoContent};
 use loaf_shared::uploads::{self, Claimed, Declared, Reserved};
 use loaf_shared::validate::{optional_long_text, optional_text, text};
+use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -424,7 +425,7 @@ pub async fn update(
     if body.is_current == Some(false) && current.is_current == Some(true) {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
-            "keep_a_current_version",
+            ErrorCode::KeepACurrentVersion,
             "Mark another version of the bylaws current instead: one version is always current.",
         ));
     }

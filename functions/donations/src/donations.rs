@@ -19,8 +19,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+/// A donation as its donor sees it.
 #[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
-pub struct Donation {
+pub struct OwnDonation {
     pub id: Uuid,
     pub amount_cents: i64,
     pub currency: Option<String>,
@@ -40,11 +41,30 @@ pub struct Donation {
     pub refunded_cents: i64,
     pub receipt_number: Option<String>,
     pub receipt_sent_at: Option<DateTime<Utc>>,
-    /// Admin-only: left out of a donor's own view.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A donation as those holding `donations.view` see it: the donor's view,
+/// and the admins' notes and who recorded it (a type of its own, so a
+/// donor's view cannot carry them).
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+pub struct Donation {
+    #[serde(flatten)]
+    #[sqlx(flatten)]
+    pub own: OwnDonation,
     pub notes: Option<String>,
     pub recorded_by: Option<Uuid>,
     pub recorded_by_name: Option<String>,
-    pub created_at: DateTime<Utc>,
+}
+
+/// A donation in the list: the whole of it with `donations.view`, the
+/// donor's view of one's own gifts otherwise.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(rename = "ListedDonation")]
+pub enum Listed {
+    Whole(Donation),
+    Own(OwnDonation),
 }
 
 const SELECT: &str = "SELECT d.id, d.amount_cents, d.currency::text AS currency, \
@@ -53,16 +73,6 @@ const SELECT: &str = "SELECT d.id, d.amount_cents, d.currency::text AS currency,
         d.donated_at, d.refunded_cents, d.receipt_number, d.receipt_sent_at, d.notes, d.recorded_by, \
         NULLIF(trim(concat_ws(' ', a.first_name, a.last_name)), '') AS recorded_by_name, d.created_at \
     FROM donations d LEFT JOIN users a ON a.id = d.recorded_by";
-
-impl Donation {
-    /// The donor's own view: without the admins' notes.
-    fn for_donor(mut self) -> Self {
-        self.notes = None;
-        self.recorded_by = None;
-        self.recorded_by_name = None;
-        self
-    }
-}
 
 pub async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Donation> {
     sqlx::query_as(&format!("{SELECT} WHERE d.id = $1"))
@@ -201,7 +211,7 @@ pub async fn list(
     user: AuthUser,
     page: PageParams,
     Query(filter): Query<Filter>,
-) -> ApiResult<Json<Page<Donation>>> {
+) -> ApiResult<Json<Page<Listed>>> {
     let admin = user.can(perm::DonationsView::CODE);
     let own = |qb: &mut QueryBuilder<'_, Postgres>| {
         if admin {
@@ -232,11 +242,16 @@ pub async fn list(
         .persistent(false)
         .fetch_all(&mut *conn)
         .await?;
-    let items = if admin {
-        items
-    } else {
-        items.into_iter().map(Donation::for_donor).collect()
-    };
+    let items = items
+        .into_iter()
+        .map(|d| {
+            if admin {
+                Listed::Whole(d)
+            } else {
+                Listed::Own(d.own)
+            }
+        })
+        .collect();
     Ok(Json(Page::new(items, page, total)))
 }
 
@@ -245,17 +260,17 @@ pub async fn show(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<Uuid>,
-) -> ApiResult<Json<Donation>> {
+) -> ApiResult<Json<Listed>> {
     let mut conn = state.db.acquire().await?;
     let donation = load(&mut conn, id).await?;
     if user.can(perm::DonationsView::CODE) {
-        return Ok(Json(donation));
+        return Ok(Json(Listed::Whole(donation)));
     }
-    if donation.user_id != Some(user.id) {
+    if donation.own.user_id != Some(user.id) {
         // Not "forbidden": whether it exists is none of the caller's business.
         return Err(ApiError::NotFound);
     }
-    Ok(Json(donation.for_donor()))
+    Ok(Json(Listed::Own(donation.own)))
 }
 
 const HEADER: &[&str] = &[
@@ -280,24 +295,25 @@ const HEADER: &[&str] = &[
 
 impl Donation {
     fn cells(self) -> [String; 17] {
+        let own = self.own;
         [
-            self.id.to_string(),
-            self.receipt_number.unwrap_or_default(),
-            self.donated_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
-            self.donor_name.unwrap_or_default(),
-            self.donor_email.unwrap_or_default(),
-            self.donation_type.to_string(),
-            self.status.to_string(),
-            self.payment_method
+            own.id.to_string(),
+            own.receipt_number.unwrap_or_default(),
+            own.donated_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
+            own.donor_name.unwrap_or_default(),
+            own.donor_email.unwrap_or_default(),
+            own.donation_type.to_string(),
+            own.status.to_string(),
+            own.payment_method
                 .map(|m| m.to_string())
                 .unwrap_or_default(),
-            money(self.amount_cents),
-            money(self.refunded_cents),
-            self.currency.unwrap_or_default(),
-            if self.anonymous { "yes" } else { "no" }.into(),
-            self.dedication.unwrap_or_default(),
-            self.message.unwrap_or_default(),
-            self.in_kind_description.unwrap_or_default(),
+            money(own.amount_cents),
+            money(own.refunded_cents),
+            own.currency.unwrap_or_default(),
+            if own.anonymous { "yes" } else { "no" }.into(),
+            own.dedication.unwrap_or_default(),
+            own.message.unwrap_or_default(),
+            own.in_kind_description.unwrap_or_default(),
             self.notes.unwrap_or_default(),
             self.recorded_by_name.unwrap_or_default(),
         ]

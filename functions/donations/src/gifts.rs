@@ -20,6 +20,7 @@ use loaf_shared::permissions::perm;
 use loaf_shared::rate_limit;
 use loaf_shared::reply::Created;
 use loaf_shared::validate::{optional_long_text, optional_text};
+use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -141,7 +142,7 @@ pub async fn checkout(
     let provider = state.payments.provider().await.ok_or_else(|| {
         ApiError::refused(
             StatusCode::SERVICE_UNAVAILABLE,
-            "payments_unavailable",
+            ErrorCode::PaymentsUnavailable,
             "Online giving is not available: contact the organisation to give another way.",
         )
     })?;

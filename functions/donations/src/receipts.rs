@@ -4,7 +4,7 @@
 //! and, when the donor left an address, an email through the outbox. An
 //! admin with `donations.receipts` can send it again.
 
-use crate::donations::{self, Donation};
+use crate::donations::{self, Donation, OwnDonation};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
@@ -13,6 +13,7 @@ use loaf_shared::config::EmailConfig;
 use loaf_shared::email::{outbox, Mail};
 use loaf_shared::extract::{Json, Path};
 use loaf_shared::permissions::perm;
+use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -42,14 +43,14 @@ pub async fn issue(conn: &mut PgConnection, email: &EmailConfig, id: Uuid) -> Ap
         .execute(&mut *conn)
         .await?;
     let donation = donations::load(conn, id).await?;
-    send(conn, email, &donation, day).await
+    send(conn, email, &donation.own, day).await
 }
 
 /// Queues the receipt email of a numbered donation, when it has an address.
 async fn send(
     conn: &mut PgConnection,
     email: &EmailConfig,
-    d: &Donation,
+    d: &OwnDonation,
     given_on: NaiveDate,
 ) -> ApiResult<()> {
     let (Some(to), Some(number)) = (&d.donor_email, &d.receipt_number) else {
@@ -80,17 +81,17 @@ pub async fn resend(
 ) -> ApiResult<Json<Donation>> {
     let mut tx = state.db.begin().await?;
     let donation = donations::load(&mut tx, id).await?;
-    if donation.receipt_number.is_none() {
+    if donation.own.receipt_number.is_none() {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
-            "no_receipt",
+            ErrorCode::NoReceipt,
             "This donation is not completed, so it has no receipt yet.",
         ));
     }
-    if donation.donor_email.is_none() {
+    if donation.own.donor_email.is_none() {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
-            "no_email",
+            ErrorCode::NoEmail,
             "This donation has no donor email to send the receipt to.",
         ));
     }
@@ -101,7 +102,7 @@ pub async fn resend(
     .bind(id)
     .fetch_one(&mut *tx)
     .await?;
-    send(&mut tx, &state.config.email, &donation, day).await?;
+    send(&mut tx, &state.config.email, &donation.own, day).await?;
     let donation = donations::load(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(donation))

@@ -16,6 +16,7 @@ use loaf_shared::enums::CheckoutStatus;
 use loaf_shared::extract::{Json, RawBody};
 use loaf_shared::payments::events::{Charge, Event, PaymentIntent, Session};
 use loaf_shared::payments::signature::{self, SignatureError};
+use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -54,11 +55,11 @@ pub struct Receipt {
 fn signature_refused(e: SignatureError) -> ApiError {
     let (code, message) = match e {
         SignatureError::Stale => (
-            "stale_signature",
+            ErrorCode::StaleSignature,
             "The signature's timestamp is more than five minutes away from now.",
         ),
         SignatureError::Malformed | SignatureError::Mismatch => (
-            "invalid_signature",
+            ErrorCode::InvalidSignature,
             "The Stripe-Signature header does not sign this body with our secret.",
         ),
     };
@@ -73,7 +74,7 @@ pub async fn receive(
     let Some(provider) = state.payments.provider().await else {
         return Err(ApiError::refused(
             StatusCode::SERVICE_UNAVAILABLE,
-            "payments_unavailable",
+            ErrorCode::PaymentsUnavailable,
             "Online payments are not configured.",
         ));
     };

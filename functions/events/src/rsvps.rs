@@ -14,6 +14,7 @@ use loaf_shared::enums::RsvpStatus;
 use loaf_shared::extract::{Json, Path};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::perm;
+use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -101,14 +102,14 @@ pub async fn answer(
     if !event.published {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
-            "not_published",
+            ErrorCode::NotPublished,
             "This event is not published yet.",
         ));
     }
     if started {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
-            "event_started",
+            ErrorCode::EventStarted,
             "This event has started: answers can no longer change.",
         ));
     }

@@ -15,6 +15,7 @@ use loaf_shared::extract::{Json, Path};
 use loaf_shared::memberships;
 use loaf_shared::payments::{Bookkeeping, CheckoutRequest, LineItem};
 use loaf_shared::reply::Created;
+use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -47,7 +48,7 @@ pub struct Checkout {
     ends_at: Option<DateTime<Utc>>,
 }
 
-fn refused(code: &'static str, message: impl Into<String>) -> ApiError {
+fn refused(code: ErrorCode, message: impl Into<String>) -> ApiError {
     ApiError::refused(StatusCode::CONFLICT, code, message)
 }
 
@@ -59,7 +60,7 @@ pub async fn create(
     let provider = state.payments.provider().await.ok_or_else(|| {
         ApiError::refused(
             StatusCode::SERVICE_UNAVAILABLE,
-            "payments_unavailable",
+            ErrorCode::PaymentsUnavailable,
             "Online payment is not available: contact the organisation to pay another way.",
         )
     })?;
@@ -67,13 +68,13 @@ pub async fn create(
         UserStatus::PaymentPending | UserStatus::Active | UserStatus::Expired => {}
         UserStatus::PendingValidation | UserStatus::PreValidated => {
             return Err(refused(
-                "not_validated",
+                ErrorCode::NotValidated,
                 "Your application has not been validated yet: you can pay once it is.",
             ))
         }
         other => {
             return Err(refused(
-                "not_payable",
+                ErrorCode::NotPayable,
                 format!(
                     "An account in status {} cannot pay a membership.",
                     other.as_str()
@@ -93,7 +94,7 @@ pub async fn create(
     .await?;
     if lifetime {
         return Err(refused(
-            "already_lifetime",
+            ErrorCode::AlreadyLifetime,
             "You hold a lifetime membership: there is nothing to renew.",
         ));
     }

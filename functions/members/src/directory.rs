@@ -9,6 +9,7 @@ use loaf_shared::extract::{Json, Query};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::{perm, Permission};
 use loaf_shared::validate::optional_text;
+use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -53,7 +54,7 @@ pub async fn list(
     if !listed && !user.can(perm::UsersView::CODE) {
         return Err(ApiError::refused(
             StatusCode::FORBIDDEN,
-            "not_listed",
+            ErrorCode::NotListed,
             "The directory is shared among the members who appear in it: choose to be listed in your profile to see it.",
         ));
     }

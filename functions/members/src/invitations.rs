@@ -16,6 +16,7 @@ use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::perm;
 use loaf_shared::reply::{Created, NoContent};
 use loaf_shared::validate::{optional_phone, optional_text};
+use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -101,7 +102,7 @@ async fn check_grantable(
     if let Some(missing) = codes.iter().find(|c| !inviter.can(c)) {
         return Err(ApiError::refused(
             StatusCode::FORBIDDEN,
-            "cannot_grant",
+            ErrorCode::CannotGrant,
             format!("This role holds {missing}, which you do not hold: you cannot invite someone into it."),
         ));
     }

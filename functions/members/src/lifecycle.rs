@@ -12,6 +12,7 @@ use loaf_shared::email::{outbox, Mail};
 use loaf_shared::extract::{Json, Path};
 use loaf_shared::permissions::perm;
 use loaf_shared::validate::optional_long_text;
+use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -54,7 +55,7 @@ fn is_applicant(status: UserStatus) -> bool {
 fn illegal(from: UserStatus, to: &str) -> ApiError {
     ApiError::refused(
         StatusCode::CONFLICT,
-        "illegal_transition",
+        ErrorCode::IllegalTransition,
         format!("A member in status {} cannot move to {to}.", from.as_str()),
     )
 }
@@ -93,7 +94,7 @@ pub async fn keep_a_superadmin(conn: &mut PgConnection, id: Uuid) -> ApiResult<(
     if others == 0 {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
-            "last_superadmin",
+            ErrorCode::LastSuperadmin,
             "This is the last superadmin who can sign in: make another superadmin first.",
         ));
     }
@@ -228,7 +229,7 @@ pub struct Rejection {
 fn required_reason(reason: &str) -> ApiResult<String> {
     optional_long_text("reason", Some(reason), 1000)?.ok_or_else(|| ApiError::Validation {
         field: "reason".into(),
-        code: "required",
+        code: ErrorCode::Required,
         message: "Give the reason: it is sent to the applicant.".into(),
     })
 }
@@ -284,7 +285,7 @@ pub struct BulkOutcome {
 #[derive(Debug, Serialize, JsonSchema)]
 struct Refusal {
     id: Uuid,
-    code: String,
+    code: ErrorCode,
     message: String,
 }
 

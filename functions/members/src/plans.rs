@@ -14,6 +14,7 @@ use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::perm;
 use loaf_shared::reply::{Created, NoContent};
 use loaf_shared::validate::{optional_long_text, text};
+use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -345,7 +346,7 @@ pub async fn delete(
     if uses > 0 {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
-            "plan_in_use",
+            ErrorCode::PlanInUse,
             format!(
                 "This plan has {uses} subscriptions or checkouts and cannot be deleted: retire it with PATCH {{\"active\": false}}."
             ),

@@ -15,6 +15,7 @@ use loaf_shared::extract::{Json, Path};
 use loaf_shared::permissions::perm;
 use loaf_shared::reply::{Created, NoContent};
 use loaf_shared::validate::{optional_long_text, text};
+use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -148,7 +149,7 @@ async fn permission_ids(
 fn cannot_grant(code: &str) -> ApiError {
     ApiError::refused(
         StatusCode::FORBIDDEN,
-        "cannot_grant",
+        ErrorCode::CannotGrant,
         format!("You do not hold {code}, so you cannot grant it."),
     )
 }
@@ -156,7 +157,7 @@ fn cannot_grant(code: &str) -> ApiError {
 fn system_role(what: &str) -> ApiError {
     ApiError::refused(
         StatusCode::CONFLICT,
-        "system_role",
+        ErrorCode::SystemRole,
         format!("System roles cannot be {what}."),
     )
 }
@@ -329,7 +330,7 @@ pub async fn replace_permissions(
     if role.code == "superadmin" {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
-            "system_role",
+            ErrorCode::SystemRole,
             "The superadmin role always holds every permission.",
         ));
     }

@@ -16,14 +16,16 @@ use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::perm;
 use loaf_shared::reply::Created;
 use loaf_shared::validate::{optional_long_text, optional_text};
+use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 use uuid::Uuid;
 
+/// A subscription as its member sees it (their own history).
 #[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
-pub struct Subscription {
+pub struct OwnSubscription {
     id: Uuid,
     user_id: Uuid,
     member_name: String,
@@ -42,28 +44,57 @@ pub struct Subscription {
     payment_method: Option<PaymentMethod>,
     manual_payment: bool,
     manual_payment_date: Option<DateTime<Utc>>,
-    /// Admin-only details, left out of a member's own history.
-    manual_payment_notes: Option<String>,
-    recorded_by: Option<Uuid>,
-    recorded_by_name: Option<String>,
     cancel_at_period_end: bool,
     cancelled_at: Option<DateTime<Utc>>,
     cancellation_reason: Option<String>,
     created_at: DateTime<Utc>,
 }
 
-const SELECT: &str = "SELECT s.id, s.user_id, \
+/// A subscription as admins see it: the member's view, and who recorded a
+/// manual payment with their notes (a type of its own, so a member's
+/// history cannot carry them).
+#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+pub struct Subscription {
+    #[serde(flatten)]
+    #[sqlx(flatten)]
+    own: OwnSubscription,
+    manual_payment_notes: Option<String>,
+    recorded_by: Option<Uuid>,
+    recorded_by_name: Option<String>,
+}
+
+/// The columns of [`OwnSubscription`], over `subscriptions s` joined to
+/// its member `u` and plan `p` ([`FROM`]).
+macro_rules! own_columns {
+    () => {
+        "s.id, s.user_id, \
         trim(concat_ws(' ', u.first_name, u.last_name)) AS member_name, u.email AS member_email, \
         s.plan_id, p.name AS plan_name, s.status, s.start_date, s.end_date, \
         s.base_subscription_cents AS base_cents, s.donation_cents, \
         COALESCE(s.amount_paid_cents, s.base_subscription_cents + s.donation_cents) AS total_cents, \
         s.refunded_cents, s.currency::text AS currency, s.payment_method, s.manual_payment, \
-        s.manual_payment_date, s.manual_payment_notes, s.manual_payment_admin_id AS recorded_by, \
-        NULLIF(trim(concat_ws(' ', a.first_name, a.last_name)), '') AS recorded_by_name, \
-        s.cancel_at_period_end, s.cancelled_at, s.cancellation_reason, s.created_at \
-    FROM subscriptions s JOIN users u ON u.id = s.user_id \
-    JOIN subscription_plans p ON p.id = s.plan_id \
-    LEFT JOIN users a ON a.id = s.manual_payment_admin_id";
+        s.manual_payment_date, s.cancel_at_period_end, s.cancelled_at, s.cancellation_reason, \
+        s.created_at"
+    };
+}
+
+macro_rules! from {
+    () => {
+        " FROM subscriptions s JOIN users u ON u.id = s.user_id \
+        JOIN subscription_plans p ON p.id = s.plan_id"
+    };
+}
+
+const OWN: &str = concat!("SELECT ", own_columns!(), from!());
+
+const SELECT: &str = concat!(
+    "SELECT ",
+    own_columns!(),
+    ", s.manual_payment_notes, s.manual_payment_admin_id AS recorded_by, \
+    NULLIF(trim(concat_ws(' ', a.first_name, a.last_name)), '') AS recorded_by_name",
+    from!(),
+    " LEFT JOIN users a ON a.id = s.manual_payment_admin_id"
+);
 
 async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Subscription> {
     sqlx::query_as(&format!("{SELECT} WHERE s.id = $1"))
@@ -200,31 +231,25 @@ pub async fn list(
     Ok(Json(Page::new(items, page, total)))
 }
 
-/// `GET /api/subscriptions/me`: the caller's own history, newest first,
-/// without the admins' notes.
+/// `GET /api/subscriptions/me`: the caller's own history, newest first.
 pub async fn mine(
     State(state): State<AppState>,
     user: AuthUser,
     page: PageParams,
-) -> ApiResult<Json<Page<Subscription>>> {
+) -> ApiResult<Json<Page<OwnSubscription>>> {
     let mut conn = state.db.acquire().await?;
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions WHERE user_id = $1")
         .bind(user.id)
         .fetch_one(&mut *conn)
         .await?;
-    let mut items: Vec<Subscription> = sqlx::query_as(&format!(
-        "{SELECT} WHERE s.user_id = $1 ORDER BY s.start_date DESC, s.id LIMIT $2 OFFSET $3"
+    let items: Vec<OwnSubscription> = sqlx::query_as(&format!(
+        "{OWN} WHERE s.user_id = $1 ORDER BY s.start_date DESC, s.id LIMIT $2 OFFSET $3"
     ))
     .bind(user.id)
     .bind(page.limit())
     .bind(page.offset())
     .fetch_all(&mut *conn)
     .await?;
-    for s in &mut items {
-        s.manual_payment_notes = None;
-        s.recorded_by = None;
-        s.recorded_by_name = None;
-    }
     Ok(Json(Page::new(items, page, total)))
 }
 
@@ -251,26 +276,27 @@ const HEADER: &[&str] = &[
 impl Subscription {
     fn cells(self) -> [String; 17] {
         let day = |d: Option<DateTime<Utc>>| d.map(|d| d.to_rfc3339()).unwrap_or_default();
+        let own = self.own;
         [
-            self.id.to_string(),
-            self.member_email,
-            self.member_name,
-            self.plan_name,
-            self.status.to_string(),
-            day(Some(self.start_date)),
-            day(self.end_date),
-            money(self.base_cents),
-            money(self.donation_cents),
-            money(self.total_cents),
-            money(self.refunded_cents),
-            self.currency.unwrap_or_default(),
-            self.payment_method
+            own.id.to_string(),
+            own.member_email,
+            own.member_name,
+            own.plan_name,
+            own.status.to_string(),
+            day(Some(own.start_date)),
+            day(own.end_date),
+            money(own.base_cents),
+            money(own.donation_cents),
+            money(own.total_cents),
+            money(own.refunded_cents),
+            own.currency.unwrap_or_default(),
+            own.payment_method
                 .map(|m| m.to_string())
                 .unwrap_or_default(),
             self.recorded_by_name.unwrap_or_default(),
-            day(self.manual_payment_date),
+            day(own.manual_payment_date),
             self.manual_payment_notes.unwrap_or_default(),
-            day(self.cancelled_at),
+            day(own.cancelled_at),
         ]
     }
 }
@@ -341,7 +367,7 @@ pub async fn manual(
     ) {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
-            "not_payable",
+            ErrorCode::NotPayable,
             format!(
                 "This member is {}: only a validated member's payment can be recorded.",
                 status.as_str()
@@ -409,7 +435,7 @@ pub async fn plan_for_payment(conn: &mut PgConnection, id: Uuid) -> ApiResult<me
     if !plan.active {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
-            "plan_retired",
+            ErrorCode::PlanRetired,
             "This plan is retired and takes no new payments: choose an active plan.",
         ));
     }
@@ -456,7 +482,7 @@ pub async fn cancel(
     if status != SubscriptionStatus::Active {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
-            "not_active",
+            ErrorCode::NotActive,
             format!("This subscription is {status}: only an active one can be cancelled."),
         ));
     }

@@ -6,6 +6,7 @@
 
 use crate::config::PaymentsConfig;
 use crate::error::ApiError;
+use crate::ErrorCode;
 use axum::http::StatusCode;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -116,7 +117,7 @@ impl Provider {
             tracing::error!(reference = %req.reference, %detail, "payment provider call failed");
             ApiError::refused(
                 StatusCode::BAD_GATEWAY,
-                "payment_provider_error",
+                ErrorCode::PaymentProviderError,
                 "The payment provider could not start the checkout; nothing was charged. Try again in a moment.",
             )
         };

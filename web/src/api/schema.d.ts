@@ -5206,7 +5206,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Page_for_Subscription"];
+                        "application/json": components["schemas"]["Page_for_OwnSubscription"];
                     };
                 };
                 /** @description The request cannot be read. */
@@ -7936,7 +7936,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Page_for_Donation"];
+                        "application/json": components["schemas"]["Page_for_ListedDonation"];
                     };
                 };
                 /** @description The request cannot be read. */
@@ -8591,7 +8591,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Donation"];
+                        "application/json": components["schemas"]["ListedDonation"];
                     };
                 };
                 /** @description The request cannot be read. */
@@ -10428,6 +10428,11 @@ export interface components {
              */
             q: string | null;
         };
+        /**
+         * @description A donation as those holding `donations.view` see it: the donor's view,
+         *      and the admins' notes and who recorded it (a type of its own, so a
+         *      donor's view cannot carry them).
+         */
         Donation: {
             /** Format: int64 */
             amount_cents: number;
@@ -10447,7 +10452,6 @@ export interface components {
             id: string;
             in_kind_description?: string | null;
             message?: string | null;
-            /** @description Admin-only: left out of a donor's own view. */
             notes?: string | null;
             payment_method?: components["schemas"]["PaymentMethod"] | null;
             receipt_number?: string | null;
@@ -10575,9 +10579,10 @@ export interface components {
         Error: {
             error: components["schemas"]["ErrorDetail"];
         };
+        /** @description Every `code` an error answer carries. */
+        ErrorCode: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "too_many_attempts" | "service_unavailable" | "internal_error" | "invalid" | "required" | "too_long" | "weak_password" | "wrong_password" | "too_large" | "content_mismatch" | "invalid_credentials" | "email_not_verified" | "account_rejected" | "account_inactive" | "invalid_refresh_token" | "session_ended" | "refresh_token_reused" | "session_expired" | "token_used" | "token_expired" | "token_invalid" | "invitation_used" | "invitation_revoked" | "invitation_expired" | "illegal_transition" | "last_superadmin" | "cannot_grant" | "system_role" | "not_listed" | "import_running" | "import_finished" | "not_validated" | "not_payable" | "plan_retired" | "plan_in_use" | "already_lifetime" | "not_active" | "payments_unavailable" | "payment_provider_error" | "stale_signature" | "invalid_signature" | "no_receipt" | "no_email" | "not_published" | "event_started" | "upload_missing" | "upload_changed" | "quota_exceeded" | "keep_a_current_version";
         ErrorDetail: {
-            /** @description Stable, for programs: `not_found`, `invalid`, `required`, `conflict`… */
-            code: string;
+            code: components["schemas"]["ErrorCode"];
             /** @description The offending field, when one is to blame (`address.city`). */
             field?: string | null;
             /** @description For people. */
@@ -10803,6 +10808,11 @@ export interface components {
              */
             include_retired: boolean;
         };
+        /**
+         * @description A donation in the list: the whole of it with `donations.view`, the
+         *      donor's view of one's own gifts otherwise.
+         */
+        ListedDonation: components["schemas"]["Donation"] | components["schemas"]["OwnDonation"];
         LogoutRequest: {
             /**
              * @description End every session of the signed-in user, on every device.
@@ -11145,6 +11155,75 @@ export interface components {
          * @enum {string}
          */
         OfflineMethod: "cash" | "cheque" | "bank_transfer";
+        /** @description A donation as its donor sees it. */
+        OwnDonation: {
+            /** Format: int64 */
+            amount_cents: number;
+            /** @description The donor asked not to be named publicly. */
+            anonymous: boolean;
+            /** Format: date-time */
+            created_at: string;
+            currency?: string | null;
+            dedication?: string | null;
+            /** Format: date-time */
+            donated_at?: string | null;
+            /** @description `member`: given while signed in, or recorded for a member. */
+            donation_type: components["schemas"]["DonationType"];
+            donor_email?: string | null;
+            donor_name?: string | null;
+            /** Format: uuid */
+            id: string;
+            in_kind_description?: string | null;
+            message?: string | null;
+            payment_method?: components["schemas"]["PaymentMethod"] | null;
+            receipt_number?: string | null;
+            /** Format: date-time */
+            receipt_sent_at?: string | null;
+            /** Format: int64 */
+            refunded_cents: number;
+            status: components["schemas"]["DonationStatus"];
+            /** Format: uuid */
+            user_id?: string | null;
+        };
+        /** @description A subscription as its member sees it (their own history). */
+        OwnSubscription: {
+            /** Format: int64 */
+            base_cents: number;
+            cancel_at_period_end: boolean;
+            cancellation_reason?: string | null;
+            /** Format: date-time */
+            cancelled_at?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            currency?: string | null;
+            /** Format: int64 */
+            donation_cents: number;
+            /**
+             * Format: date-time
+             * @description `None` for lifetime.
+             */
+            end_date?: string | null;
+            /** Format: uuid */
+            id: string;
+            manual_payment: boolean;
+            /** Format: date-time */
+            manual_payment_date?: string | null;
+            member_email: string;
+            member_name: string;
+            payment_method?: components["schemas"]["PaymentMethod"] | null;
+            /** Format: uuid */
+            plan_id: string;
+            plan_name: string;
+            /** Format: int64 */
+            refunded_cents: number;
+            /** Format: date-time */
+            start_date: string;
+            status: components["schemas"]["SubscriptionStatus"];
+            /** Format: int64 */
+            total_cents: number;
+            /** Format: uuid */
+            user_id: string;
+        };
         /** @description One page of a list. */
         Page_for_AuditEntry: {
             items: components["schemas"]["AuditEntry"][];
@@ -11186,25 +11265,6 @@ export interface components {
         /** @description One page of a list. */
         Page_for_Document: {
             items: components["schemas"]["Document"][];
-            /** Format: uint32 */
-            page: number;
-            /** Format: uint32 */
-            per_page: number;
-            /**
-             * Format: int64
-             * @description How many items the whole list holds.
-             */
-            total: number;
-            /**
-             * @description `true` when `total` is the database's estimate rather than a count
-             *      (a member search it expects to match more than 5,000 people:
-             *      counting them all would cost more than the page). Show it as "about".
-             */
-            total_is_estimate: boolean;
-        };
-        /** @description One page of a list. */
-        Page_for_Donation: {
-            items: components["schemas"]["Donation"][];
             /** Format: uint32 */
             page: number;
             /** Format: uint32 */
@@ -11279,8 +11339,46 @@ export interface components {
             total_is_estimate: boolean;
         };
         /** @description One page of a list. */
+        Page_for_ListedDonation: {
+            items: components["schemas"]["ListedDonation"][];
+            /** Format: uint32 */
+            page: number;
+            /** Format: uint32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description How many items the whole list holds.
+             */
+            total: number;
+            /**
+             * @description `true` when `total` is the database's estimate rather than a count
+             *      (a member search it expects to match more than 5,000 people:
+             *      counting them all would cost more than the page). Show it as "about".
+             */
+            total_is_estimate: boolean;
+        };
+        /** @description One page of a list. */
         Page_for_MemberSummary: {
             items: components["schemas"]["MemberSummary"][];
+            /** Format: uint32 */
+            page: number;
+            /** Format: uint32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description How many items the whole list holds.
+             */
+            total: number;
+            /**
+             * @description `true` when `total` is the database's estimate rather than a count
+             *      (a member search it expects to match more than 5,000 people:
+             *      counting them all would cost more than the page). Show it as "about".
+             */
+            total_is_estimate: boolean;
+        };
+        /** @description One page of a list. */
+        Page_for_OwnSubscription: {
+            items: components["schemas"]["OwnSubscription"][];
             /** Format: uint32 */
             page: number;
             /** Format: uint32 */
@@ -11623,7 +11721,7 @@ export interface components {
             refresh_token: string | null;
         };
         Refusal: {
-            code: string;
+            code: components["schemas"]["ErrorCode"];
             /** Format: uuid */
             id: string;
             message: string;
@@ -11800,6 +11898,11 @@ export interface components {
             reason: string | null;
             status: components["schemas"]["UserStatus"];
         };
+        /**
+         * @description A subscription as admins see it: the member's view, and who recorded a
+         *      manual payment with their notes (a type of its own, so a member's
+         *      history cannot carry them).
+         */
         Subscription: {
             /** Format: int64 */
             base_cents: number;
@@ -11822,7 +11925,6 @@ export interface components {
             manual_payment: boolean;
             /** Format: date-time */
             manual_payment_date?: string | null;
-            /** @description Admin-only details, left out of a member's own history. */
             manual_payment_notes?: string | null;
             member_email: string;
             member_name: string;

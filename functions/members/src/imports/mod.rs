@@ -20,6 +20,7 @@ use loaf_shared::permissions::perm;
 use loaf_shared::reply;
 use loaf_shared::storage::Presigned;
 use loaf_shared::validate::text;
+use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -189,7 +190,7 @@ struct Claim {
     final_run: bool,
 }
 
-fn refused(code: &'static str, message: &str) -> ApiError {
+fn refused(code: ErrorCode, message: &str) -> ApiError {
     ApiError::refused(StatusCode::CONFLICT, code, message)
 }
 
@@ -219,7 +220,7 @@ pub async fn start(
         Ok(None) => {
             unclaim(&state, id).await;
             return Err(refused(
-                "upload_missing",
+                ErrorCode::UploadMissing,
                 "Upload the file to the job's upload URL first.",
             ));
         }
@@ -279,13 +280,13 @@ async fn claim(state: &AppState, id: Uuid, opts: run::Options) -> ApiResult<Stri
     .ok_or(ApiError::NotFound)?;
     if job.running {
         return Err(refused(
-            "import_running",
+            ErrorCode::ImportRunning,
             "This import is running: follow its progress at GET /api/imports/{id}.",
         ));
     }
     if job.final_run {
         return Err(refused(
-            "import_finished",
+            ErrorCode::ImportFinished,
             "This import has run: create a new job to import another file.",
         ));
     }

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use loaf_shared::domain::Email;
 use loaf_shared::validate::{optional_birth_date, optional_phone, optional_text};
 use loaf_shared::ApiError;
+use loaf_shared::ErrorCode;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -76,7 +77,7 @@ impl Line<'_> {
     /// A validator's refusal, reported against the file's column.
     fn refused(&self, field: Field, err: ApiError) -> RowError {
         let (code, message) = err.code_and_message();
-        let code = if code == "too_long" {
+        let code = if code == ErrorCode::TooLong {
             "too_long"
         } else {
             "invalid"
