@@ -228,7 +228,9 @@ impl IntoResponse for ApiError {
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
         match err {
-            sqlx::Error::RowNotFound => ApiError::NotFound,
+            // No `RowNotFound => 404`: a statement that may find nothing is
+            // read with `fetch_optional` and its handler answers 404 itself;
+            // `fetch_one` finding nothing is a bug, answered 500 and logged.
             // The pool could not hand out a connection in time, or the
             // server went away: the database is down or overloaded, which
             // the client should retry rather than report as a bug.
@@ -330,8 +332,9 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn missing_row_is_not_found() {
-        let (status, _) = body_of(sqlx::Error::RowNotFound.into()).await;
-        assert_eq!(status, StatusCode::NOT_FOUND);
+    async fn a_row_expected_and_missing_is_a_fault_not_a_404() {
+        let (status, body) = body_of(sqlx::Error::RowNotFound.into()).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["error"]["code"], "internal_error");
     }
 }
