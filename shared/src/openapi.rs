@@ -523,9 +523,7 @@ pub fn finish(api: &mut OpenApi) {
     );
     for schema in components.schemas.values_mut() {
         if let Some(object) = schema.json_schema.as_object_mut() {
-            for value in object.values_mut() {
-                tuples_as_prefix_items(value);
-            }
+            prefix_items_in(object);
         }
     }
     let Some(paths) = api.paths.as_mut() else {
@@ -554,20 +552,23 @@ pub fn finish(api: &mut OpenApi) {
 /// `items` (and `additionalItems`); 3.1 wants `prefixItems` (and `items`).
 fn tuples_as_prefix_items(value: &mut Value) {
     match value {
-        Value::Object(object) => {
-            if matches!(object.get("items"), Some(Value::Array(_))) {
-                if let Some(items) = object.remove("items") {
-                    object.insert("prefixItems".into(), items);
-                }
-                if let Some(rest) = object.remove("additionalItems") {
-                    object.insert("items".into(), rest);
-                }
-            }
-            object.values_mut().for_each(tuples_as_prefix_items);
-        }
+        Value::Object(object) => prefix_items_in(object),
         Value::Array(items) => items.iter_mut().for_each(tuples_as_prefix_items),
         _ => {}
     }
+}
+
+/// [`tuples_as_prefix_items`] for a schema object and all it holds.
+fn prefix_items_in(object: &mut serde_json::Map<String, Value>) {
+    if matches!(object.get("items"), Some(Value::Array(_))) {
+        if let Some(items) = object.remove("items") {
+            object.insert("prefixItems".into(), items);
+        }
+        if let Some(rest) = object.remove("additionalItems") {
+            object.insert("items".into(), rest);
+        }
+    }
+    object.values_mut().for_each(tuples_as_prefix_items);
 }
 
 /// `/api/events/{id}/photos/{photo}` → `["id", "photo"]`.
