@@ -16,16 +16,16 @@ pub async fn record(
     to: Option<&str>,
     reason: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO member_audit_log (user_id, actor_id, action, from_value, to_value, reason) \
          VALUES ($1, $2, $3, $4, $5, $6)",
+        user_id,
+        actor_id,
+        action,
+        from,
+        to,
+        reason,
     )
-    .bind(user_id)
-    .bind(actor_id)
-    .bind(action)
-    .bind(from)
-    .bind(to)
-    .bind(reason)
     .execute(conn)
     .await?;
     Ok(())

@@ -60,7 +60,7 @@ pub fn connect_options(cfg: &DbConfig) -> Result<PgConnectOptions, sqlx::Error> 
 
 /// `true` when a trivial query succeeds: what `GET /api/health` reports.
 pub async fn is_reachable(pool: &PgPool) -> bool {
-    sqlx::query_scalar::<_, i32>("SELECT 1")
+    sqlx::query_scalar!("SELECT 1 AS one")
         .fetch_one(pool)
         .await
         .is_ok()

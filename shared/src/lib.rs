@@ -2,6 +2,10 @@
 //! functions need. Each function builds an [`AppState`] once per container
 //! and hands it to its router; handlers extract what they need from it.
 
+// The query macros' type overrides name types by path (`loaf_shared::…`),
+// which must resolve inside this crate too.
+extern crate self as loaf_shared;
+
 pub mod audit;
 pub mod auth;
 pub mod aws;

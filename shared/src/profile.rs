@@ -280,80 +280,89 @@ impl Profile {
 
     /// Reads the profile of user `id`.
     pub async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Profile, sqlx::Error> {
-        let r: Row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM users WHERE id = $1"))
-            .bind(id)
-            .fetch_one(conn)
-            .await?;
+        let r = sqlx::query_as!(
+            Row,
+            r#"SELECT first_name, last_name, phone, address, city, state, zipcode, date_of_birth,
+                emergency_contact_name, emergency_contact_phone, emergency_contact_relationship,
+                lead_sources AS "lead_sources: Jsonb<Vec<String>>", referred_by_member_name,
+                partner_first_name, partner_last_name, partner_is_member,
+                partner_plan_to_become_member, interests AS "interests: Jsonb<Vec<String>>",
+                volunteer_interests AS "volunteer_interests: Jsonb<Vec<String>>",
+                scholarship_requested, scholarship_reason, newsletter_subscribed,
+                newsletter_publish_name, newsletter_publish_photo, newsletter_publish_birthday,
+                show_in_directory, directory_email, directory_phone, directory_address,
+                directory_bio, directory_partner_name, social_media_facebook,
+                social_media_instagram, social_media_twitter, social_media_linkedin
+            FROM users WHERE id = $1"#,
+            id,
+        )
+        .fetch_one(conn)
+        .await?;
         Ok(r.into())
     }
 
     /// Writes every profile column of user `id` (a validated profile).
     pub async fn store(&self, conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
-        let sets: Vec<String> = COLUMNS
-            .split(", ")
-            .enumerate()
-            .map(|(i, c)| format!("{c} = ${}", i + 2))
-            .collect();
-        let sql = format!(
-            "UPDATE users SET {}, updated_at = now() WHERE id = $1",
-            sets.join(", ")
-        );
         let p = self;
-        sqlx::query(&sql)
-            .bind(id)
-            .bind(&p.first_name)
-            .bind(&p.last_name)
-            .bind(&p.phone)
-            .bind(&p.address.street)
-            .bind(&p.address.city)
-            .bind(&p.address.state)
-            .bind(&p.address.zipcode)
-            .bind(p.date_of_birth)
-            .bind(&p.emergency_contact.name)
-            .bind(&p.emergency_contact.phone)
-            .bind(&p.emergency_contact.relationship)
-            .bind(Jsonb(&p.lead_sources))
-            .bind(&p.referred_by_member_name)
-            .bind(&p.partner.first_name)
-            .bind(&p.partner.last_name)
-            .bind(p.partner.is_member)
-            .bind(p.partner.plan_to_become_member)
-            .bind(Jsonb(&p.interests))
-            .bind(Jsonb(&p.volunteer_interests))
-            .bind(p.scholarship_requested)
-            .bind(&p.scholarship_reason)
-            .bind(p.newsletter.subscribed)
-            .bind(p.newsletter.publish_name)
-            .bind(p.newsletter.publish_photo)
-            .bind(p.newsletter.publish_birthday)
-            .bind(p.directory.listed)
-            .bind(&p.directory.email)
-            .bind(&p.directory.phone)
-            .bind(&p.directory.address)
-            .bind(&p.directory.bio)
-            .bind(&p.directory.partner_name)
-            .bind(&p.social_media.facebook)
-            .bind(&p.social_media.instagram)
-            .bind(&p.social_media.twitter)
-            .bind(&p.social_media.linkedin)
-            .execute(conn)
-            .await?;
+        sqlx::query!(
+            "UPDATE users SET first_name = $2, last_name = $3, phone = $4, address = $5, \
+                city = $6, state = $7, zipcode = $8, date_of_birth = $9, \
+                emergency_contact_name = $10, emergency_contact_phone = $11, \
+                emergency_contact_relationship = $12, lead_sources = $13, \
+                referred_by_member_name = $14, partner_first_name = $15, partner_last_name = $16, \
+                partner_is_member = $17, partner_plan_to_become_member = $18, interests = $19, \
+                volunteer_interests = $20, scholarship_requested = $21, scholarship_reason = $22, \
+                newsletter_subscribed = $23, newsletter_publish_name = $24, \
+                newsletter_publish_photo = $25, newsletter_publish_birthday = $26, \
+                show_in_directory = $27, directory_email = $28, directory_phone = $29, \
+                directory_address = $30, directory_bio = $31, directory_partner_name = $32, \
+                social_media_facebook = $33, social_media_instagram = $34, \
+                social_media_twitter = $35, social_media_linkedin = $36, updated_at = now() \
+             WHERE id = $1",
+            id,
+            p.first_name,
+            p.last_name,
+            p.phone,
+            p.address.street,
+            p.address.city,
+            p.address.state,
+            p.address.zipcode,
+            p.date_of_birth,
+            p.emergency_contact.name,
+            p.emergency_contact.phone,
+            p.emergency_contact.relationship,
+            Jsonb(&p.lead_sources) as _,
+            p.referred_by_member_name,
+            p.partner.first_name,
+            p.partner.last_name,
+            p.partner.is_member,
+            p.partner.plan_to_become_member,
+            Jsonb(&p.interests) as _,
+            Jsonb(&p.volunteer_interests) as _,
+            p.scholarship_requested,
+            p.scholarship_reason,
+            p.newsletter.subscribed,
+            p.newsletter.publish_name,
+            p.newsletter.publish_photo,
+            p.newsletter.publish_birthday,
+            p.directory.listed,
+            p.directory.email,
+            p.directory.phone,
+            p.directory.address,
+            p.directory.bio,
+            p.directory.partner_name,
+            p.social_media.facebook,
+            p.social_media.instagram,
+            p.social_media.twitter,
+            p.social_media.linkedin,
+        )
+        .execute(conn)
+        .await?;
         Ok(())
     }
 }
 
-/// The profile's columns, in the order [`Profile::store`] binds them.
-const COLUMNS: &str =
-    "first_name, last_name, phone, address, city, state, zipcode, date_of_birth, \
-    emergency_contact_name, emergency_contact_phone, emergency_contact_relationship, lead_sources, \
-    referred_by_member_name, partner_first_name, partner_last_name, partner_is_member, \
-    partner_plan_to_become_member, interests, volunteer_interests, scholarship_requested, \
-    scholarship_reason, newsletter_subscribed, newsletter_publish_name, newsletter_publish_photo, \
-    newsletter_publish_birthday, show_in_directory, directory_email, directory_phone, \
-    directory_address, directory_bio, directory_partner_name, social_media_facebook, \
-    social_media_instagram, social_media_twitter, social_media_linkedin";
-
-#[derive(sqlx::FromRow)]
+/// A user's profile columns as stored.
 struct Row {
     first_name: String,
     last_name: String,

@@ -57,7 +57,7 @@ pub async fn hit<'e>(
     subject: &str,
 ) -> Result<Option<u64>, sqlx::Error> {
     let key = format!("{}:{}", limit.name, subject.trim().to_lowercase());
-    let (hits, left): (i32, f64) = sqlx::query_as(
+    let row = sqlx::query!(
         "INSERT INTO rate_limits AS r (key, window_start, hits) VALUES ($1, now(), 1) \
          ON CONFLICT (key) DO UPDATE SET \
            hits = CASE WHEN r.window_start <= now() - make_interval(secs => $2) THEN 1 \
@@ -65,12 +65,13 @@ pub async fn hit<'e>(
            window_start = CASE WHEN r.window_start <= now() - make_interval(secs => $2) \
                                THEN now() ELSE r.window_start END \
          RETURNING hits, \
-           EXTRACT(EPOCH FROM window_start + make_interval(secs => $2) - now())::float8",
+           EXTRACT(EPOCH FROM window_start + make_interval(secs => $2) - now())::float8 AS \"left!\"",
+        key,
+        limit.window.as_secs_f64(),
     )
-    .bind(key)
-    .bind(limit.window.as_secs_f64())
     .fetch_one(db)
     .await?;
+    let (hits, left) = (row.hits, row.left);
     Ok((hits > limit.max).then(|| left.ceil().max(1.0) as u64))
 }
 

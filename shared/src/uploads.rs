@@ -218,10 +218,11 @@ fn quota_exceeded(used: i64, size: i64, max: i64) -> ApiError {
 /// Checks that `size` more bytes fit in the quota, locking the usage row
 /// so concurrent checks take turns; answers the bytes used.
 async fn check_quota(conn: &mut PgConnection, size: i64) -> ApiResult<i64> {
-    let (used, max): (i64, i64) = sqlx::query_as(
+    let (used, max): (i64, i64) = sqlx::query!(
         "SELECT total_bytes_used, max_bytes_allowed FROM storage_usage \
          ORDER BY last_updated LIMIT 1 FOR UPDATE",
     )
+    .map(|r| (r.total_bytes_used, r.max_bytes_allowed))
     .fetch_one(conn)
     .await?;
     if used + size > max {
@@ -233,12 +234,12 @@ async fn check_quota(conn: &mut PgConnection, size: i64) -> ApiResult<i64> {
 /// Adds `delta` bytes (negative to free) to the storage usage, inside the
 /// caller's transaction.
 pub async fn add_usage(conn: &mut PgConnection, delta: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE storage_usage SET total_bytes_used = GREATEST(total_bytes_used + $1, 0), \
              last_updated = now() \
          WHERE id = (SELECT id FROM storage_usage ORDER BY last_updated LIMIT 1)",
+        delta,
     )
-    .bind(delta)
     .execute(conn)
     .await?;
     Ok(())
@@ -281,19 +282,19 @@ pub async fn reserve(
     let id = Uuid::new_v4();
     let key = format!("{prefix}/{id}.{}", file_type.extension);
     let expires_at = Utc::now() + chrono::Duration::seconds(UPLOAD_WINDOW.as_secs() as i64);
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO pending_uploads (id, purpose, file_key, file_name, content_type, size_bytes, \
              created_by, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        id,
+        purpose,
+        &key,
+        &file_name,
+        file_type.mime,
+        declared.size_bytes,
+        user,
+        expires_at,
     )
-    .bind(id)
-    .bind(purpose)
-    .bind(&key)
-    .bind(&file_name)
-    .bind(file_type.mime)
-    .bind(declared.size_bytes)
-    .bind(user)
-    .bind(expires_at)
     .execute(&mut *conn)
     .await?;
     let upload = storage
@@ -323,12 +324,13 @@ pub async fn claim(
     id: Uuid,
 ) -> ApiResult<Claimed> {
     let unknown = || ApiError::invalid("upload_id", "No upload with this id is waiting here.");
-    let row: Option<(String, String, String, i64)> = sqlx::query_as(
+    let row: Option<(String, String, String, i64)> = sqlx::query!(
         "DELETE FROM pending_uploads WHERE id = $1 AND purpose = $2 \
          RETURNING file_key, file_name, content_type, size_bytes",
+        id,
+        purpose,
     )
-    .bind(id)
-    .bind(purpose)
+    .map(|r| (r.file_key, r.file_name, r.content_type, r.size_bytes))
     .fetch_optional(&mut *conn)
     .await?;
     let (key, file_name, content_type, size) = row.ok_or_else(unknown)?;
@@ -393,10 +395,12 @@ pub async fn forget(conn: &mut PgConnection, key: &str, size: i64) -> Result<(),
 
 /// Queues `key` for [`delete_now`], inside the caller's transaction.
 async fn queue_deletion(conn: &mut PgConnection, key: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO storage_deletions (file_key) VALUES ($1) ON CONFLICT DO NOTHING")
-        .bind(key)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO storage_deletions (file_key) VALUES ($1) ON CONFLICT DO NOTHING",
+        key,
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -408,31 +412,30 @@ pub async fn delete_now(
     storage: &Storage,
     only: Option<&[String]>,
 ) -> Result<u64, sqlx::Error> {
-    let keys: Vec<String> = sqlx::query_scalar(
+    let keys: Vec<String> = sqlx::query_scalar!(
         "SELECT file_key FROM storage_deletions WHERE $1::text[] IS NULL OR file_key = ANY($1) \
          ORDER BY created_at LIMIT 1000",
+        only,
     )
-    .bind(only)
     .fetch_all(db)
     .await?;
     let mut deleted = 0;
     for key in keys {
         match storage.delete(&key).await {
             Ok(()) => {
-                sqlx::query("DELETE FROM storage_deletions WHERE file_key = $1")
-                    .bind(&key)
+                sqlx::query!("DELETE FROM storage_deletions WHERE file_key = $1", &key,)
                     .execute(db)
                     .await?;
                 deleted += 1;
             }
             Err(e) => {
                 tracing::warn!(%key, error = %e, "S3 delete failed; kept for a retry");
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE storage_deletions SET attempts = attempts + 1, last_error = $2 \
                      WHERE file_key = $1",
+                    &key,
+                    e.to_string(),
                 )
-                .bind(&key)
-                .bind(e.to_string())
                 .execute(db)
                 .await?;
             }
@@ -469,8 +472,8 @@ pub async fn reconcile(db: &sqlx::PgPool, storage: &Storage) -> Result<Reconcile
     for prefix in MANAGED_PREFIXES {
         objects.extend(storage.list(prefix).await?);
     }
-    let owned: Vec<String> = sqlx::query_scalar(
-        "SELECT file_key FROM newsletter_archives WHERE file_key IS NOT NULL \
+    let owned: Vec<String> = sqlx::query_scalar!(
+        "SELECT file_key AS \"file_key!\" FROM newsletter_archives WHERE file_key IS NOT NULL \
          UNION ALL SELECT file_key FROM financial_reports WHERE file_key IS NOT NULL \
          UNION ALL SELECT file_key FROM bylaws_documents WHERE file_key IS NOT NULL \
          UNION ALL SELECT image_key FROM event_galleries \
@@ -478,9 +481,9 @@ pub async fn reconcile(db: &sqlx::PgPool, storage: &Storage) -> Result<Reconcile
     )
     .fetch_all(db)
     .await?;
-    let waiting: std::collections::HashSet<String> = sqlx::query_scalar(
-        "SELECT file_key FROM pending_uploads UNION SELECT file_key FROM storage_deletions",
-    )
+    let waiting: std::collections::HashSet<String> = sqlx::query_scalar!(
+r#"SELECT file_key AS "file_key!" FROM pending_uploads UNION SELECT file_key FROM storage_deletions"#,
+)
     .fetch_all(db)
     .await?
     .into_iter()
@@ -500,7 +503,7 @@ pub async fn reconcile(db: &sqlx::PgPool, storage: &Storage) -> Result<Reconcile
     missing.sort();
     orphans.sort();
     let mut tx = db.begin().await?;
-    let usage_before: i64 = sqlx::query_scalar(
+    let usage_before: i64 = sqlx::query_scalar!(
         "SELECT total_bytes_used FROM storage_usage ORDER BY last_updated LIMIT 1 FOR UPDATE",
     )
     .fetch_one(&mut *tx)

@@ -15,7 +15,7 @@ use loaf_shared::domain::{money, Email};
 use loaf_shared::enums::{DonationStatus, DonationType, GiftMethod, PaymentMethod};
 use loaf_shared::extract::{ClientAddress, Json, Path};
 use loaf_shared::memberships::org_settings;
-use loaf_shared::payments::{Bookkeeping, CheckoutRequest, LineItem};
+use loaf_shared::payments::{CheckoutKind, CheckoutRequest, LineItem};
 use loaf_shared::permissions::perm;
 use loaf_shared::rate_limit;
 use loaf_shared::reply::Created;
@@ -205,7 +205,7 @@ pub async fn checkout(
             &state.db,
             &CheckoutRequest {
                 reference: id,
-                kind: "donation",
+                kind: CheckoutKind::Donation,
                 currency: gift.currency.clone(),
                 items: vec![LineItem {
                     name: format!("Donation to {}", state.config.email.org_name),
@@ -214,10 +214,6 @@ pub async fn checkout(
                 customer_email: gift.donor_email.clone(),
                 success_url: format!("{frontend}/donate/thanks?session_id={{CHECKOUT_SESSION_ID}}"),
                 cancel_url: format!("{frontend}/donate"),
-            },
-            Bookkeeping {
-                failed: "UPDATE donations SET status = 'failed', updated_at = now() WHERE id = $1",
-                opened: "UPDATE donations SET stripe_checkout_session_id = $2 WHERE id = $1",
             },
         )
         .await?;

@@ -16,12 +16,12 @@ use loaf_shared::enums::CheckoutStatus;
 use loaf_shared::extract::{Json, RawBody};
 use loaf_shared::payments::events::{Charge, Event, PaymentIntent, Session};
 use loaf_shared::payments::signature::{self, SignatureError};
+use loaf_shared::payments::CheckoutKind;
 use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::Serialize;
 use sqlx::PgConnection;
-use std::collections::HashMap;
 
 /// What handling an event did, recorded with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,11 +146,6 @@ pub async fn refunded_before(conn: &mut PgConnection, intent: &str) -> ApiResult
     Ok(refunded)
 }
 
-/// The kind of checkout an event's metadata names.
-fn kind(metadata: &HashMap<String, String>) -> Option<&str> {
-    metadata.get("kind").map(String::as_str)
-}
-
 /// The events we act on; any other type is recorded as `ignored`.
 async fn dispatch(
     conn: &mut PgConnection,
@@ -167,9 +162,13 @@ async fn dispatch(
                 // Paid later by a delayed method: async_payment_* follows.
                 return Ok(Outcome::just("awaiting_payment"));
             }
-            match kind(&session.metadata) {
-                Some("membership") => membership_payments::complete(conn, email, &session).await?,
-                Some("donation") => donation_payments::complete(conn, email, &session).await?,
+            match CheckoutKind::of(&session.metadata) {
+                Some(CheckoutKind::Membership) => {
+                    membership_payments::complete(conn, email, &session).await?
+                }
+                Some(CheckoutKind::Donation) => {
+                    donation_payments::complete(conn, email, &session).await?
+                }
                 _ => Outcome::just("not_ours"),
             }
         }
@@ -178,8 +177,8 @@ async fn dispatch(
                 return Ok(malformed());
             };
             let reference = session.client_reference_id.as_deref();
-            match kind(&session.metadata) {
-                Some("membership") => {
+            match CheckoutKind::of(&session.metadata) {
+                Some(CheckoutKind::Membership) => {
                     let to = if event.kind.ends_with("expired") {
                         CheckoutStatus::Expired
                     } else {
@@ -187,7 +186,7 @@ async fn dispatch(
                     };
                     membership_payments::close(conn, &session.metadata, reference, to).await?
                 }
-                Some("donation") => {
+                Some(CheckoutKind::Donation) => {
                     donation_payments::close(conn, &session.metadata, reference).await?
                 }
                 _ => Outcome::just("not_ours"),
@@ -197,12 +196,14 @@ async fn dispatch(
             let Some(intent) = event.object::<PaymentIntent>() else {
                 return Ok(malformed());
             };
-            let mut outcome = match kind(&intent.metadata) {
-                Some("membership") => {
+            let mut outcome = match CheckoutKind::of(&intent.metadata) {
+                Some(CheckoutKind::Membership) => {
                     membership_payments::close(conn, &intent.metadata, None, CheckoutStatus::Failed)
                         .await?
                 }
-                Some("donation") => donation_payments::close(conn, &intent.metadata, None).await?,
+                Some(CheckoutKind::Donation) => {
+                    donation_payments::close(conn, &intent.metadata, None).await?
+                }
                 _ => Outcome::just("not_ours"),
             };
             outcome.payment_intent = Some(intent.id);

@@ -11,7 +11,6 @@ mod reminders;
 use chrono::{DateTime, Utc};
 use loaf_shared::config::{EmailConfig, RemindersConfig};
 use loaf_shared::email::{outbox::Delivery, Mailer};
-use loaf_shared::memberships::COVERED_AT_1;
 use loaf_shared::storage::Storage;
 use loaf_shared::uploads;
 use reminders::Reason;
@@ -118,12 +117,12 @@ pub async fn run(
 /// Gifts started online and left unpaid: the provider's checkout session
 /// lasts a day, so after two nothing can complete them.
 async fn abandon_gifts(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE donations SET status = 'failed', updated_at = now() \
          WHERE status = 'pending' AND payment_method = 'online' \
-           AND created_at < $1 - interval '2 days'",
+           AND created_at < $1::timestamptz - interval '2 days'",
+        at,
     )
-    .bind(at)
     .execute(db)
     .await?;
     Ok(done.rows_affected())
@@ -133,15 +132,15 @@ async fn abandon_gifts(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx::Erro
 /// confirmed: the row goes, and the staged object (if the client uploaded
 /// it) is queued for deletion. Its bytes were never counted.
 async fn abandon_uploads(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    let gone: i64 = sqlx::query_scalar(
-        "WITH gone AS (DELETE FROM pending_uploads WHERE expires_at < $1 - interval '1 hour' \
+    let gone: i64 = sqlx::query_scalar!(
+"WITH gone AS (DELETE FROM pending_uploads WHERE expires_at < $1::timestamptz - interval '1 hour' \
                        RETURNING file_key), \
               queued AS (INSERT INTO storage_deletions (file_key) \
                          SELECT $2 || file_key FROM gone ON CONFLICT DO NOTHING) \
-         SELECT count(*) FROM gone",
-    )
-    .bind(at)
-    .bind(uploads::STAGING_PREFIX)
+         SELECT count(*) AS \"n!\" FROM gone",
+at,
+uploads::STAGING_PREFIX,
+)
     .fetch_one(db)
     .await?;
     Ok(gone as u64)
@@ -154,25 +153,29 @@ async fn abandon_uploads(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx::Er
 /// admin to look at.
 async fn clean_up(db: &PgPool) -> Result<u64, sqlx::Error> {
     let mut total = 0;
-    for sql in [
-        "DELETE FROM refresh_tokens WHERE expires_at < now() - interval '7 days'",
-        "DELETE FROM account_tokens WHERE expires_at < now() - interval '7 days'",
-        "DELETE FROM login_throttle WHERE last_failure_at < now() - interval '1 day' \
-         AND (locked_until IS NULL OR locked_until < now())",
-        "DELETE FROM rate_limits WHERE window_start < now() - interval '2 days'",
-        "DELETE FROM email_outbox WHERE status = 'sent' AND sent_at < now() - interval '90 days'",
+    for statement in [
+        sqlx::query!("DELETE FROM refresh_tokens WHERE expires_at < now() - interval '7 days'"),
+        sqlx::query!("DELETE FROM account_tokens WHERE expires_at < now() - interval '7 days'"),
+        sqlx::query!(
+            "DELETE FROM login_throttle WHERE last_failure_at < now() - interval '1 day' \
+             AND (locked_until IS NULL OR locked_until < now())"
+        ),
+        sqlx::query!("DELETE FROM rate_limits WHERE window_start < now() - interval '2 days'"),
+        sqlx::query!(
+            "DELETE FROM email_outbox WHERE status = 'sent' AND sent_at < now() - interval '90 days'"
+        ),
     ] {
-        total += sqlx::query(sql).execute(db).await?.rows_affected();
+        total += statement.execute(db).await?.rows_affected();
     }
     Ok(total)
 }
 
 async fn expire_invitations(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE user_invitations SET status = 'expired' \
          WHERE status = 'pending' AND expires_at < $1",
+        at,
     )
-    .bind(at)
     .execute(db)
     .await?;
     Ok(done.rows_affected())
@@ -184,7 +187,8 @@ async fn expire_invitations(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx:
 /// members' check reads the state before the statement, where the ended
 /// subscriptions still end at or before `at` and so cover nobody.
 async fn expire_subscriptions(db: &PgPool, at: DateTime<Utc>) -> Result<(u64, u64), sqlx::Error> {
-    let (ended, lapsed): (i64, i64) = sqlx::query_as(&format!(
+    // loaf_covered: migrations/0015_covered_function.sql.
+    let counts = sqlx::query!(
         "WITH ended AS ( \
              UPDATE subscriptions SET updated_at = now(), \
                  status = CASE WHEN cancel_at_period_end THEN 'cancelled' ELSE 'expired' END::subscriptionstatus, \
@@ -196,17 +200,17 @@ async fn expire_subscriptions(db: &PgPool, at: DateTime<Utc>) -> Result<(u64, u6
                  status = CASE WHEN e.cancelled THEN 'canceled' ELSE 'expired' END::userstatus \
              FROM (SELECT user_id, bool_and(cancel_at_period_end) AS cancelled \
                    FROM ended GROUP BY user_id) e \
-             WHERE u.id = e.user_id AND u.status = 'active' AND NOT {COVERED_AT_1} \
+             WHERE u.id = e.user_id AND u.status = 'active' AND NOT loaf_covered(u.id, $1) \
              RETURNING u.id, u.status), \
          audited AS ( \
              INSERT INTO member_audit_log (user_id, action, from_value, to_value, reason) \
              SELECT id, 'status', 'active', status, 'membership period ended' FROM lapsed) \
-         SELECT (SELECT count(*) FROM ended), (SELECT count(*) FROM lapsed)"
-    ))
-    .bind(at)
+         SELECT (SELECT count(*) FROM ended) AS \"ended!\", (SELECT count(*) FROM lapsed) AS \"lapsed!\"",
+        at,
+    )
     .fetch_one(db)
     .await?;
-    Ok((ended as u64, lapsed as u64))
+    Ok((counts.ended as u64, counts.lapsed as u64))
 }
 
 /// Gives up on registrations whose address was not confirmed within
@@ -216,18 +220,18 @@ async fn abandon_registrations(
     at: DateTime<Utc>,
     days: i32,
 ) -> Result<u64, sqlx::Error> {
-    let gone: i64 = sqlx::query_scalar(
-        "WITH gone AS ( \
+    let gone: i64 = sqlx::query_scalar!(
+"WITH gone AS ( \
              UPDATE users SET status = 'abandoned', updated_at = now() \
-             WHERE status = 'pending_email' AND created_at <= $1 - make_interval(days => $2) \
+             WHERE status = 'pending_email' AND created_at <= $1::timestamptz - make_interval(days => $2) \
              RETURNING id), \
          audited AS ( \
              INSERT INTO member_audit_log (user_id, action, from_value, to_value, reason) \
              SELECT id, 'status', 'pending_email', 'abandoned', 'email address never confirmed' FROM gone) \
-         SELECT count(*) FROM gone",
-    )
-    .bind(at)
-    .bind(days)
+         SELECT count(*) AS \"n!\" FROM gone",
+at,
+days,
+)
     .fetch_one(db)
     .await?;
     Ok(gone as u64)

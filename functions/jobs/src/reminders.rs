@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use loaf_shared::auth::account_tokens::{self, Purpose};
 use loaf_shared::config::EmailConfig;
 use loaf_shared::email::{outbox, Mail};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// Why a member is reminded.
@@ -28,7 +28,6 @@ pub enum Reason {
 /// Members per transaction.
 const BATCH: i64 = 500;
 
-#[derive(sqlx::FromRow)]
 struct Due {
     id: Uuid,
     email: String,
@@ -39,12 +38,20 @@ struct Due {
 }
 
 impl Reason {
-    /// Members due, locked: `$1` the run's time, `$2` days, `$3` the most
-    /// reminders of this kind.
-    fn due(self) -> &'static str {
+    /// Members due, locked: at `at`, every `days`, up to `max` reminders of
+    /// this kind, at most `BATCH`.
+    async fn due(
+        self,
+        conn: &mut PgConnection,
+        at: DateTime<Utc>,
+        days: i32,
+        max: i32,
+    ) -> Result<Vec<Due>, sqlx::Error> {
         match self {
             Reason::Renewal => {
-                "SELECT u.id, u.email, u.first_name, p.name AS plan, \
+                sqlx::query_as!(
+                    Due,
+                    "SELECT u.id, u.email, u.first_name, p.name AS plan, \
                         ((c.end_date AT TIME ZONE o.time_zone)::date - 1) AS last_day \
                  FROM users u \
                  JOIN LATERAL (SELECT s.end_date, s.plan_id, s.cancel_at_period_end FROM subscriptions s \
@@ -53,44 +60,71 @@ impl Reason {
                  JOIN subscription_plans p ON p.id = c.plan_id \
                  CROSS JOIN organisation_settings o \
                  WHERE u.status = 'active' AND $3 > 0 AND NOT c.cancel_at_period_end \
-                   AND c.end_date > $1 AND c.end_date <= $1 + make_interval(days => $2) \
+                   AND c.end_date > $1 AND c.end_date <= $1::timestamptz + make_interval(days => $2) \
                    AND (u.last_renewal_reminder_at IS NULL \
                         OR u.last_renewal_reminder_at < c.end_date - make_interval(days => $2)) \
-                 ORDER BY u.id LIMIT $4 FOR UPDATE OF u SKIP LOCKED"
+                 ORDER BY u.id LIMIT $4 FOR UPDATE OF u SKIP LOCKED",
+                    at,
+                    days,
+                    max,
+                    BATCH,
+                )
+                .fetch_all(conn)
+                .await
             }
             Reason::Payment => {
-                "SELECT id, email, first_name, NULL::text AS plan, NULL::date AS last_day FROM users \
+                sqlx::query_as!(
+                    Due,
+                    "SELECT id, email, first_name, NULL::text AS plan, NULL::date AS last_day FROM users \
                  WHERE status = 'payment_pending' AND payment_reminders_sent < $3 \
                    AND COALESCE(last_payment_reminder_at, validated_at, created_at) \
-                       <= $1 - make_interval(days => $2) \
-                 ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED"
+                       <= $1::timestamptz - make_interval(days => $2) \
+                 ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED",
+                    at,
+                    days,
+                    max,
+                    BATCH,
+                )
+                .fetch_all(conn)
+                .await
             }
             Reason::Verification => {
-                "SELECT id, email, first_name, NULL::text AS plan, NULL::date AS last_day FROM users \
+                sqlx::query_as!(
+                    Due,
+                    "SELECT id, email, first_name, NULL::text AS plan, NULL::date AS last_day FROM users \
                  WHERE status = 'pending_email' AND email_verification_reminders_sent < $3 \
                    AND COALESCE(last_email_verification_reminder_at, created_at) \
-                       <= $1 - make_interval(days => $2) \
-                 ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED"
+                       <= $1::timestamptz - make_interval(days => $2) \
+                 ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED",
+                    at,
+                    days,
+                    max,
+                    BATCH,
+                )
+                .fetch_all(conn)
+                .await
             }
         }
     }
 
-    /// Counts the reminder in the member's columns.
-    fn mark(self) -> &'static str {
+    /// Counts the reminder in the members' columns.
+    async fn mark(
+        self,
+        conn: &mut PgConnection,
+        ids: &[Uuid],
+        at: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
         match self {
-            Reason::Renewal => {
-                "UPDATE users SET renewal_reminders_sent = renewal_reminders_sent + 1, \
-                 last_renewal_reminder_at = $2 WHERE id = ANY($1)"
-            }
-            Reason::Payment => {
-                "UPDATE users SET payment_reminders_sent = payment_reminders_sent + 1, \
-                 last_payment_reminder_at = $2 WHERE id = ANY($1)"
-            }
-            Reason::Verification => {
-                "UPDATE users SET email_verification_reminders_sent = email_verification_reminders_sent + 1, \
-                 last_email_verification_reminder_at = $2 WHERE id = ANY($1)"
-            }
+            Reason::Renewal => sqlx::query!("UPDATE users SET renewal_reminders_sent = renewal_reminders_sent + 1, \
+                 last_renewal_reminder_at = $2 WHERE id = ANY($1)", ids, at),
+            Reason::Payment => sqlx::query!("UPDATE users SET payment_reminders_sent = payment_reminders_sent + 1, \
+                 last_payment_reminder_at = $2 WHERE id = ANY($1)", ids, at),
+            Reason::Verification => sqlx::query!("UPDATE users SET email_verification_reminders_sent = email_verification_reminders_sent + 1, \
+                 last_email_verification_reminder_at = $2 WHERE id = ANY($1)", ids, at),
         }
+        .execute(conn)
+        .await
+        .map(drop)
     }
 }
 
@@ -106,13 +140,7 @@ pub async fn send(
     let mut sent = 0;
     loop {
         let mut tx = db.begin().await?;
-        let due: Vec<Due> = sqlx::query_as(reason.due())
-            .bind(at)
-            .bind(days)
-            .bind(max)
-            .bind(BATCH)
-            .fetch_all(&mut *tx)
-            .await?;
+        let due = reason.due(&mut tx, at, days, max).await?;
         let mut mails = Vec::with_capacity(due.len());
         for member in &due {
             let mail = match reason {
@@ -132,11 +160,7 @@ pub async fn send(
             mails.push((member.email.clone(), mail));
         }
         let ids: Vec<Uuid> = due.iter().map(|m| m.id).collect();
-        sqlx::query(reason.mark())
-            .bind(&ids)
-            .bind(at)
-            .execute(&mut *tx)
-            .await?;
+        reason.mark(&mut tx, &ids, at).await?;
         outbox::enqueue_many(&mut tx, email, &mails).await?;
         tx.commit().await?;
         sent += due.len() as u64;

@@ -13,7 +13,7 @@ use loaf_shared::domain::{money, UserStatus};
 use loaf_shared::enums;
 use loaf_shared::extract::{Json, Path};
 use loaf_shared::memberships;
-use loaf_shared::payments::{Bookkeeping, CheckoutRequest, LineItem};
+use loaf_shared::payments::{CheckoutKind, CheckoutRequest, LineItem};
 use loaf_shared::reply::Created;
 use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult, AppState};
@@ -150,7 +150,7 @@ pub async fn create(
             &state.db,
             &CheckoutRequest {
                 reference: checkout_id,
-                kind: "membership",
+                kind: CheckoutKind::Membership,
                 currency: settings.currency.clone(),
                 items,
                 customer_email: Some(user.email.clone()),
@@ -158,10 +158,6 @@ pub async fn create(
                     "{frontend}/membership/complete?session_id={{CHECKOUT_SESSION_ID}}"
                 ),
                 cancel_url: format!("{frontend}/membership"),
-            },
-            Bookkeeping {
-                failed: "UPDATE membership_checkouts SET status = 'failed' WHERE id = $1 AND status = 'open'",
-                opened: "UPDATE membership_checkouts SET provider_session_id = $2 WHERE id = $1",
             },
         )
         .await?;

@@ -9,9 +9,10 @@ use loaf_shared::config::DEFAULT_MAX_PAYMENT_CENTS;
 use loaf_shared::enums::BillingCycle;
 use loaf_shared::extract::{present, Json, Path, Query};
 use loaf_shared::memberships::periods::MonthDay;
-use loaf_shared::memberships::{find_plan, Plan, PLAN_COLUMNS};
+use loaf_shared::memberships::{find_plan, Plan};
 use loaf_shared::pagination::{Page, PageParams};
 use loaf_shared::permissions::perm;
+use loaf_shared::plan_query;
 use loaf_shared::reply::{Created, NoContent};
 use loaf_shared::validate::{optional_long_text, text};
 use loaf_shared::ErrorCode;
@@ -44,18 +45,20 @@ pub async fn list(
     }
     let only_active = !filter.include_retired;
     let mut conn = state.db.acquire().await?;
-    let total: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM subscription_plans WHERE active OR NOT $1")
-            .bind(only_active)
-            .fetch_one(&mut *conn)
-            .await?;
-    let items = sqlx::query_as(&format!(
-        "SELECT {PLAN_COLUMNS} FROM subscription_plans WHERE active OR NOT $1 \
-         ORDER BY active DESC, price_cents, name, id LIMIT $2 OFFSET $3"
-    ))
-    .bind(only_active)
-    .bind(page.limit())
-    .bind(page.offset())
+    let total: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM subscription_plans WHERE active OR NOT $1"#,
+        only_active,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let items = plan_query!(
+        "SELECT",
+        "FROM subscription_plans WHERE active OR NOT $1 \
+         ORDER BY active DESC, price_cents, name, id LIMIT $2 OFFSET $3",
+        only_active,
+        page.limit(),
+        page.offset(),
+    )
     .fetch_all(&mut *conn)
     .await?;
     Ok(Json(Page::new(items, page, total)))
@@ -231,44 +234,66 @@ async fn save(
     };
     let part =
         |d: Option<MonthDay>, month: bool| d.map(|d| if month { d.month } else { d.day } as i16);
-    let sql = if insert {
-        format!(
+    let (start_month, start_day) = (part(start, true), part(start, false));
+    let (end_month, end_day) = (part(end, true), part(end, false));
+    let custom = plan.custom.is_some();
+    let saved = if insert {
+        plan_query!(
             "INSERT INTO subscription_plans (id, name, description, price_cents, billing_cycle, \
                  minimum_price_cents, suggested_price_cents, allow_donation, custom_cycle_enabled, \
                  custom_cycle_start_month, custom_cycle_start_day, custom_cycle_end_month, \
                  custom_cycle_end_day, custom_cycle_prorate, active) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-             RETURNING {PLAN_COLUMNS}"
+             RETURNING",
+            "",
+            id,
+            plan.name,
+            plan.description,
+            plan.price_cents,
+            plan.billing_cycle as _,
+            plan.minimum_price_cents,
+            plan.suggested_price_cents,
+            plan.allow_donation,
+            custom,
+            start_month,
+            start_day,
+            end_month,
+            end_day,
+            prorate,
+            plan.active,
         )
+        .fetch_one(conn)
+        .await?
     } else {
-        format!(
+        plan_query!(
             "UPDATE subscription_plans SET name = $2, description = $3, price_cents = $4, \
                  billing_cycle = $5, minimum_price_cents = $6, suggested_price_cents = $7, \
                  allow_donation = $8, custom_cycle_enabled = $9, custom_cycle_start_month = $10, \
                  custom_cycle_start_day = $11, custom_cycle_end_month = $12, \
                  custom_cycle_end_day = $13, custom_cycle_prorate = $14, active = $15, \
                  updated_at = now() \
-             WHERE id = $1 RETURNING {PLAN_COLUMNS}"
+             WHERE id = $1 RETURNING",
+            "",
+            id,
+            plan.name,
+            plan.description,
+            plan.price_cents,
+            plan.billing_cycle as _,
+            plan.minimum_price_cents,
+            plan.suggested_price_cents,
+            plan.allow_donation,
+            custom,
+            start_month,
+            start_day,
+            end_month,
+            end_day,
+            prorate,
+            plan.active,
         )
-    };
-    Ok(sqlx::query_as(&sql)
-        .bind(id)
-        .bind(&plan.name)
-        .bind(&plan.description)
-        .bind(plan.price_cents)
-        .bind(plan.billing_cycle)
-        .bind(plan.minimum_price_cents)
-        .bind(plan.suggested_price_cents)
-        .bind(plan.allow_donation)
-        .bind(plan.custom.is_some())
-        .bind(part(start, true))
-        .bind(part(start, false))
-        .bind(part(end, true))
-        .bind(part(end, false))
-        .bind(prorate)
-        .bind(plan.active)
         .fetch_one(conn)
-        .await?)
+        .await?
+    };
+    Ok(saved)
 }
 
 /// `POST /api/plans`
@@ -307,10 +332,11 @@ pub async fn update(
     Json(body): Json<PlanFields>,
 ) -> ApiResult<Json<Plan>> {
     let mut tx = state.db.begin().await?;
-    let current: Plan = sqlx::query_as(&format!(
-        "SELECT {PLAN_COLUMNS} FROM subscription_plans WHERE id = $1 FOR UPDATE"
-    ))
-    .bind(id)
+    let current = plan_query!(
+        "SELECT",
+        "FROM subscription_plans WHERE id = $1 FOR UPDATE",
+        id
+    )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(ApiError::NotFound)?;
@@ -328,19 +354,20 @@ pub async fn delete(
     Path(id): Path<Uuid>,
 ) -> ApiResult<NoContent> {
     let mut tx = state.db.begin().await?;
-    let exists: Option<bool> =
-        sqlx::query_scalar("SELECT true FROM subscription_plans WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let exists: Option<bool> = sqlx::query_scalar!(
+        r#"SELECT true AS "found!" FROM subscription_plans WHERE id = $1 FOR UPDATE"#,
+        id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     if exists.is_none() {
         return Err(ApiError::NotFound);
     }
-    let uses: i64 = sqlx::query_scalar(
+    let uses: i64 = sqlx::query_scalar!(
         "SELECT (SELECT count(*) FROM subscriptions WHERE plan_id = $1) \
-              + (SELECT count(*) FROM membership_checkouts WHERE plan_id = $1)",
+              + (SELECT count(*) FROM membership_checkouts WHERE plan_id = $1) AS \"n!\"",
+        id,
     )
-    .bind(id)
     .fetch_one(&mut *tx)
     .await?;
     if uses > 0 {
@@ -352,8 +379,7 @@ pub async fn delete(
             ),
         ));
     }
-    sqlx::query("DELETE FROM subscription_plans WHERE id = $1")
-        .bind(id)
+    sqlx::query!("DELETE FROM subscription_plans WHERE id = $1", id,)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;

@@ -46,22 +46,22 @@ pub async fn issue(
     user_id: Uuid,
     purpose: Purpose,
 ) -> Result<String, sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+        user_id,
+        purpose.as_str(),
     )
-    .bind(user_id)
-    .bind(purpose.as_str())
     .execute(&mut *conn)
     .await?;
     let (token, hash) = secret_token::generate();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at) \
          VALUES ($1, $2, $3, now() + make_interval(secs => $4))",
+        hash,
+        user_id,
+        purpose.as_str(),
+        purpose.lifetime().as_secs_f64(),
     )
-    .bind(hash)
-    .bind(user_id)
-    .bind(purpose.as_str())
-    .bind(purpose.lifetime().as_secs_f64())
     .execute(conn)
     .await?;
     Ok(token)

@@ -30,7 +30,6 @@ impl AuthUser {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct Row {
     id: Uuid,
     email: String,
@@ -66,15 +65,16 @@ where
         // or deactivation (token_version bump) end every session at once.
         // A token of a session that has ended (logged out, or revoked when
         // one of its used refresh tokens came back) dies with it.
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT u.id, u.email, u.status, u.token_version, u.role_id \
+        let row = sqlx::query_as!(
+            Row,
+            "SELECT u.id, u.email, u.status AS \"status: UserStatus\", u.token_version, u.role_id \
              FROM users u \
              WHERE u.id = $1 AND ($2::uuid IS NULL OR NOT EXISTS ( \
                SELECT 1 FROM refresh_tokens t \
                WHERE t.family_id = $2 AND t.revoked_at IS NOT NULL))",
+            claims.sub,
+            claims.sid,
         )
-        .bind(claims.sub)
-        .bind(claims.sid)
         .fetch_optional(&state.db)
         .await?;
         // A deactivated account's sessions end even if its token version

@@ -20,16 +20,16 @@ pub async fn end_all_sessions(
     conn: &mut sqlx::PgConnection,
     user_id: uuid::Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE users SET token_version = token_version + 1, updated_at = now() WHERE id = $1",
+        user_id,
     )
-    .bind(user_id)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+        user_id,
     )
-    .bind(user_id)
     .execute(conn)
     .await?;
     Ok(())

@@ -30,12 +30,12 @@ impl PermissionCache {
         if let Some(codes) = self.fresh(role_id) {
             return Ok(codes);
         }
-        let rows: Vec<String> = sqlx::query_scalar(
+        let rows: Vec<String> = sqlx::query_scalar!(
             "SELECT p.code FROM role_permissions rp \
              JOIN permissions p ON p.id = rp.permission_id \
              WHERE rp.role_id = $1",
+            role_id,
         )
-        .bind(role_id)
         .fetch_all(db)
         .await?;
         let codes: Codes = Arc::new(rows.into_iter().collect());

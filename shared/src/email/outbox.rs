@@ -23,15 +23,15 @@ pub async fn enqueue(
     mail: &Mail,
 ) -> Result<Uuid, sqlx::Error> {
     let r = mail.render(cfg);
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO email_outbox (kind, to_address, subject, text_body, html_body) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        r.kind,
+        to,
+        &r.subject,
+        &r.text,
+        &r.html,
     )
-    .bind(r.kind)
-    .bind(to)
-    .bind(&r.subject)
-    .bind(&r.text)
-    .bind(&r.html)
     .fetch_one(conn)
     .await
 }
@@ -46,16 +46,16 @@ pub async fn enqueue_if(
     send: bool,
 ) -> Result<Option<Uuid>, sqlx::Error> {
     let r = mail.render(cfg);
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO email_outbox (kind, to_address, subject, text_body, html_body) \
          SELECT $1, $2, $3, $4, $5 WHERE $6 RETURNING id",
+        r.kind,
+        to,
+        &r.subject,
+        &r.text,
+        &r.html,
+        send,
     )
-    .bind(r.kind)
-    .bind(to)
-    .bind(&r.subject)
-    .bind(&r.text)
-    .bind(&r.html)
-    .bind(send)
     .fetch_optional(conn)
     .await
 }
@@ -77,16 +77,16 @@ pub async fn enqueue_many(
         columns[4].push(r.html);
     }
     let [kinds, tos, subjects, texts, htmls] = columns;
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO email_outbox (kind, to_address, subject, text_body, html_body) \
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) \
          RETURNING id",
+        &kinds,
+        &tos,
+        &subjects,
+        &texts,
+        &htmls,
     )
-    .bind(kinds)
-    .bind(tos)
-    .bind(subjects)
-    .bind(texts)
-    .bind(htmls)
     .fetch_all(conn)
     .await
 }
@@ -107,7 +107,6 @@ pub fn backoff(attempts: i32) -> Duration {
     Duration::from_secs((30u64 << exp).min(7200))
 }
 
-#[derive(sqlx::FromRow)]
 struct Claimed {
     id: Uuid,
     kind: String,
@@ -128,7 +127,8 @@ pub async fn deliver_due(
     only: Option<&[Uuid]>,
     limit: i64,
 ) -> Result<Delivery, sqlx::Error> {
-    let claimed: Vec<Claimed> = sqlx::query_as(
+    let claimed: Vec<Claimed> = sqlx::query_as!(
+        Claimed,
         "UPDATE email_outbox o \
          SET attempts = o.attempts + 1, next_attempt_at = now() + make_interval(secs => $3) \
          FROM (SELECT id FROM email_outbox \
@@ -137,10 +137,10 @@ pub async fn deliver_due(
                ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) due \
          WHERE o.id = due.id \
          RETURNING o.id, o.kind, o.to_address, o.subject, o.text_body, o.html_body, o.attempts",
+        only,
+        limit,
+        LEASE.as_secs_f64(),
     )
-    .bind(only)
-    .bind(limit)
-    .bind(LEASE.as_secs_f64())
     .fetch_all(db)
     .await?;
     let mut done = Delivery::default();
@@ -155,12 +155,12 @@ pub async fn deliver_due(
         };
         match transport.send(from, &msg).await {
             Ok(provider_id) => {
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE email_outbox SET status = 'sent', sent_at = now(), \
                      provider_message_id = $2, last_error = NULL WHERE id = $1",
+                    msg.id,
+                    provider_id,
                 )
-                .bind(msg.id)
-                .bind(provider_id)
                 .execute(db)
                 .await?;
                 done.sent += 1;
@@ -168,15 +168,15 @@ pub async fn deliver_due(
             Err(err) => {
                 let give_up = err.permanent || row.attempts >= MAX_ATTEMPTS;
                 tracing::warn!(id = %msg.id, kind = %msg.kind, attempts = row.attempts, give_up, error = %err, "email not sent");
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE email_outbox SET last_error = $2, \
                      status = CASE WHEN $3 THEN 'failed' ELSE status END, \
                      next_attempt_at = now() + make_interval(secs => $4) WHERE id = $1",
+                    msg.id,
+                    err.message.chars().take(2000).collect::<String>(),
+                    give_up,
+                    backoff(row.attempts).as_secs_f64(),
                 )
-                .bind(msg.id)
-                .bind(err.message.chars().take(2000).collect::<String>())
-                .bind(give_up)
-                .bind(backoff(row.attempts).as_secs_f64())
                 .execute(db)
                 .await?;
                 if give_up {

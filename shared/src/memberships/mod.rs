@@ -19,7 +19,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 /// The organisation's settings payments need.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct OrgSettings {
     /// An IANA zone (`Europe/Paris`): periods end at its local midnight.
     pub time_zone: String,
@@ -28,13 +28,16 @@ pub struct OrgSettings {
 }
 
 pub async fn org_settings(conn: &mut PgConnection) -> Result<OrgSettings, sqlx::Error> {
-    sqlx::query_as("SELECT time_zone, currency::text AS currency FROM organisation_settings")
-        .fetch_one(conn)
-        .await
+    sqlx::query_as!(
+        OrgSettings,
+        r#"SELECT time_zone, currency::text AS "currency!" FROM organisation_settings"#
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// A subscription plan as stored and as the API shows it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, JsonSchema)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Plan {
     pub id: Uuid,
     pub name: String,
@@ -54,11 +57,26 @@ pub struct Plan {
     pub updated_at: DateTime<Utc>,
 }
 
-/// The columns of [`Plan`], for `SELECT {PLAN_COLUMNS} FROM subscription_plans`.
-pub const PLAN_COLUMNS: &str = "id, name, description, price_cents, billing_cycle, \
-    minimum_price_cents, suggested_price_cents, allow_donation, active, \
-    custom_cycle_start_month, custom_cycle_start_day, custom_cycle_end_month, \
-    custom_cycle_end_day, custom_cycle_prorate, created_at, updated_at";
+/// `sqlx::query_as!(Plan, …)` with [`Plan`]'s columns between `$head` and
+/// `$tail`: `plan_query!("SELECT", "FROM subscription_plans WHERE id = $1", id)`
+/// or `plan_query!("UPDATE … RETURNING", "", …)`. The one place the plan's
+/// column list (and its billing cycle's Rust type) is written.
+#[macro_export]
+macro_rules! plan_query {
+    ($head:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            $crate::memberships::Plan,
+            $head
+                + " id, name, description, price_cents, \
+                  billing_cycle AS \"billing_cycle: loaf_shared::enums::BillingCycle\", \
+                  minimum_price_cents, suggested_price_cents, allow_donation, active, \
+                  custom_cycle_start_month, custom_cycle_start_day, custom_cycle_end_month, \
+                  custom_cycle_end_day, custom_cycle_prorate, created_at, updated_at "
+                + $tail
+            $(, $arg)*
+        )
+    };
+}
 
 impl Plan {
     /// The plan's cycle. The write routes keep the custom days valid; a row
@@ -93,20 +111,21 @@ impl Plan {
 
 /// Plan `id`, locked against a concurrent edit when `lock`.
 pub async fn find_plan(conn: &mut PgConnection, id: Uuid, lock: bool) -> ApiResult<Plan> {
-    sqlx::query_as(&format!(
-        "SELECT {PLAN_COLUMNS} FROM subscription_plans WHERE id = $1{}",
-        if lock { " FOR SHARE" } else { "" }
-    ))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?
-    .ok_or(ApiError::NotFound)
+    let plan = if lock {
+        plan_query!(
+            "SELECT",
+            "FROM subscription_plans WHERE id = $1 FOR SHARE",
+            id
+        )
+        .fetch_optional(conn)
+        .await?
+    } else {
+        plan_query!("SELECT", "FROM subscription_plans WHERE id = $1", id)
+            .fetch_optional(conn)
+            .await?
+    };
+    plan.ok_or(ApiError::NotFound)
 }
-
-/// Whether a member holds a subscription covering instant `$1`: the SQL
-/// condition over `users u`.
-pub const COVERED_AT_1: &str = "EXISTS (SELECT 1 FROM subscriptions c WHERE c.user_id = u.id \
-     AND c.status = 'active' AND c.start_date <= $1 AND (c.end_date IS NULL OR c.end_date > $1))";
 
 /// What a payment starting at an instant would cover and cost.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -131,28 +150,29 @@ pub async fn terms(
     user_id: Uuid,
     at: DateTime<Utc>,
 ) -> Result<Terms, sqlx::Error> {
-    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
-        .bind(user_id)
-        .execute(&mut *conn)
+    sqlx::query!("SELECT id FROM users WHERE id = $1 FOR UPDATE", user_id,)
+        .fetch_optional(&mut *conn)
         .await?;
-    let (starts_at, local_day, time_zone): (DateTime<Utc>, NaiveDate, String) = sqlx::query_as(
-        "WITH s AS (SELECT GREATEST($2, (SELECT max(end_date) FROM subscriptions \
+    let (starts_at, local_day, time_zone): (DateTime<Utc>, NaiveDate, String) = sqlx::query!(
+"WITH s AS (SELECT GREATEST($2, (SELECT max(end_date) FROM subscriptions \
                 WHERE user_id = $1 AND status = 'active')) AS at) \
-         SELECT s.at, (s.at AT TIME ZONE o.time_zone)::date, o.time_zone \
+         SELECT s.at AS \"at!\", (s.at AT TIME ZONE o.time_zone)::date AS \"local_day!\", o.time_zone \
          FROM s, organisation_settings o",
-    )
-    .bind(user_id)
-    .bind(at)
+user_id,
+at,
+).map(|r| (r.at, r.local_day, r.time_zone))
     .fetch_one(&mut *conn)
     .await?;
     let coverage: Coverage = periods::coverage(plan.cycle(), local_day);
     let ends_at = match coverage.ends_before {
         Some(day) => Some(
-            sqlx::query_scalar("SELECT ($1::date::timestamp AT TIME ZONE $2)")
-                .bind(day)
-                .bind(&time_zone)
-                .fetch_one(&mut *conn)
-                .await?,
+            sqlx::query_scalar!(
+                r#"SELECT ($1::date::timestamp AT TIME ZONE $2) AS "at!""#,
+                day,
+                &time_zone,
+            )
+            .fetch_one(&mut *conn)
+            .await?,
         ),
         None => None,
     };
@@ -265,8 +285,10 @@ pub async fn record_payment(
     payment: Payment<'_>,
 ) -> Result<Uuid, sqlx::Error> {
     let (status_before, email, first_name): (UserStatus, String, String) =
-        sqlx::query_as("SELECT status, email, first_name FROM users WHERE id = $1 FOR UPDATE")
-            .bind(payment.user_id)
+        sqlx::query!(
+r#"SELECT status AS "status: UserStatus", email, first_name FROM users WHERE id = $1 FOR UPDATE"#,
+payment.user_id,
+).map(|r| (r.status, r.email, r.first_name))
             .fetch_one(&mut *conn)
             .await?;
     let (method, customer, manual) = match &payment.by {
@@ -277,28 +299,28 @@ pub async fn record_payment(
             notes,
         } => ((*method).into(), None, Some((*admin_id, notes.as_deref()))),
     };
-    let subscription_id: Uuid = sqlx::query_scalar(
-        "INSERT INTO subscriptions (user_id, plan_id, status, start_date, end_date, \
+    let subscription_id: Uuid = sqlx::query_scalar!(
+"INSERT INTO subscriptions (user_id, plan_id, status, start_date, end_date, \
              base_subscription_cents, donation_cents, amount_paid_cents, currency, payment_method, \
              stripe_customer_id, manual_payment, manual_payment_admin_id, manual_payment_notes, \
              manual_payment_date) \
-         VALUES ($1, $2, 'active', $3, $4, $5, $6, $5 + $6, $7, $8, $9, $10, $11, $12, \
+         VALUES ($1, $2, 'active', $3, $4, $5, $6, $5::bigint + $6::bigint, $7, $8, $9, $10, $11, $12, \
              CASE WHEN $10 THEN $13::timestamptz END) \
          RETURNING id",
-    )
-    .bind(payment.user_id)
-    .bind(payment.plan.id)
-    .bind(payment.terms.starts_at)
-    .bind(payment.terms.ends_at)
-    .bind(payment.base_cents)
-    .bind(payment.donation_cents)
-    .bind(payment.currency)
-    .bind(method)
-    .bind(customer)
-    .bind(manual.is_some())
-    .bind(manual.map(|(admin, _)| admin))
-    .bind(manual.and_then(|(_, notes)| notes))
-    .bind(payment.paid_at)
+payment.user_id,
+payment.plan.id,
+payment.terms.starts_at,
+payment.terms.ends_at,
+payment.base_cents,
+payment.donation_cents,
+payment.currency,
+method as _,
+customer,
+manual.is_some(),
+manual.map(|(admin, _)| admin),
+manual.and_then(|(_, notes)| notes),
+payment.paid_at,
+)
     .fetch_one(&mut *conn)
     .await?;
 
@@ -307,23 +329,23 @@ pub async fn record_payment(
     } else {
         status_before
     };
-    sqlx::query(
+    sqlx::query!(
         "UPDATE users SET status = $2, member_since = COALESCE(member_since, $3), \
              updated_at = now() WHERE id = $1",
+        payment.user_id,
+        status_after as _,
+        payment.paid_at,
     )
-    .bind(payment.user_id)
-    .bind(status_after)
-    .bind(payment.paid_at)
     .execute(&mut *conn)
     .await?;
     // Paying makes a guest (the role registration gives) a member; other
     // roles are an admin's choice and stay.
     let promoted = status_after == UserStatus::Active
-        && sqlx::query(
+        && sqlx::query!(
             "UPDATE users SET role_id = (SELECT id FROM roles WHERE code = 'member') \
              WHERE id = $1 AND role_id = (SELECT id FROM roles WHERE code = 'guest')",
+            payment.user_id,
         )
-        .bind(payment.user_id)
         .execute(&mut *conn)
         .await?
         .rows_affected()
@@ -355,11 +377,11 @@ pub async fn record_payment(
         tracing::warn!(user = %payment.user_id, status = status_before.as_str(),
             "payment recorded for a member it does not activate; an admin decides");
     }
-    let last_day: Option<NaiveDate> = sqlx::query_scalar(
+    let last_day: Option<NaiveDate> = sqlx::query_scalar!(
         "SELECT (s.end_date AT TIME ZONE o.time_zone)::date - 1 \
          FROM subscriptions s, organisation_settings o WHERE s.id = $1",
+        subscription_id,
     )
-    .bind(subscription_id)
     .fetch_one(&mut *conn)
     .await?;
     let paid = Mail::MembershipPaid {
@@ -384,13 +406,14 @@ pub async fn lapse_if_uncovered(
     actor: Option<Uuid>,
     reason: &str,
 ) -> Result<bool, sqlx::Error> {
-    let moved = sqlx::query(&format!(
+    // loaf_covered: migrations/0015_covered_function.sql.
+    let moved = sqlx::query!(
         "UPDATE users u SET status = $3, updated_at = now() \
-         WHERE u.id = $2 AND u.status = 'active' AND NOT {COVERED_AT_1}"
-    ))
-    .bind(at)
-    .bind(user_id)
-    .bind(to)
+         WHERE u.id = $2 AND u.status = 'active' AND NOT loaf_covered(u.id, $1)",
+        at,
+        user_id,
+        to as _,
+    )
     .execute(&mut *conn)
     .await?
     .rows_affected()

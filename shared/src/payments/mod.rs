@@ -8,7 +8,7 @@ pub mod provider;
 pub mod signature;
 
 pub use keys::{Payments, FRESH_FOR};
-pub use provider::{Bookkeeping, CheckoutRequest, CheckoutSession, LineItem, Provider};
+pub use provider::{CheckoutKind, CheckoutRequest, CheckoutSession, LineItem, Provider};
 
 /// `true` for what a provider's checkout session id can be (`cs_test_a1B2…`:
 /// letters, digits and underscores, at most 255): anything else names no

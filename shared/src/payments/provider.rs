@@ -19,6 +19,72 @@ pub struct LineItem {
     pub amount_cents: i64,
 }
 
+/// What a checkout pays for: it names the table whose row started it, and
+/// travels in the session's metadata so the webhook knows which handler an
+/// event is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckoutKind {
+    /// A row of `membership_checkouts`.
+    Membership,
+    /// A row of `donations`.
+    Donation,
+}
+
+impl CheckoutKind {
+    /// The metadata value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckoutKind::Membership => "membership",
+            CheckoutKind::Donation => "donation",
+        }
+    }
+
+    /// The kind a provider object's metadata names, if it is one of ours.
+    pub fn of(metadata: &std::collections::HashMap<String, String>) -> Option<CheckoutKind> {
+        match metadata.get("kind").map(String::as_str) {
+            Some("membership") => Some(CheckoutKind::Membership),
+            Some("donation") => Some(CheckoutKind::Donation),
+            _ => None,
+        }
+    }
+
+    /// Records on the row `reference` the session the provider opened.
+    async fn opened(self, db: &sqlx::PgPool, reference: Uuid, session: &str) -> sqlx::Result<()> {
+        match self {
+            CheckoutKind::Membership => sqlx::query!(
+                "UPDATE membership_checkouts SET provider_session_id = $2 WHERE id = $1",
+                reference,
+                session,
+            ),
+            CheckoutKind::Donation => sqlx::query!(
+                "UPDATE donations SET stripe_checkout_session_id = $2 WHERE id = $1",
+                reference,
+                session,
+            ),
+        }
+        .execute(db)
+        .await
+        .map(drop)
+    }
+
+    /// Marks the row `reference` failed: the provider refused to open it.
+    async fn failed(self, db: &sqlx::PgPool, reference: Uuid) -> sqlx::Result<()> {
+        match self {
+            CheckoutKind::Membership => sqlx::query!(
+                "UPDATE membership_checkouts SET status = 'failed' WHERE id = $1 AND status = 'open'",
+                reference,
+            ),
+            CheckoutKind::Donation => sqlx::query!(
+                "UPDATE donations SET status = 'failed', updated_at = now() WHERE id = $1",
+                reference,
+            ),
+        }
+        .execute(db)
+        .await
+        .map(drop)
+    }
+}
+
 /// What a checkout session is for.
 #[derive(Debug, Clone)]
 pub struct CheckoutRequest {
@@ -26,8 +92,7 @@ pub struct CheckoutRequest {
     /// the payment's metadata), so every event about it finds it; also the
     /// idempotency key, so a retried call makes no second session.
     pub reference: Uuid,
-    /// `membership` or `donation`: which handler the webhook calls.
-    pub kind: &'static str,
+    pub kind: CheckoutKind,
     /// ISO 4217, upper case as we store it (sent lower case).
     pub currency: String,
     pub items: Vec<LineItem>,
@@ -86,9 +151,9 @@ impl Provider {
             .append_pair("success_url", &req.success_url)
             .append_pair("cancel_url", &req.cancel_url)
             .append_pair("client_reference_id", &reference)
-            .append_pair("metadata[kind]", req.kind)
+            .append_pair("metadata[kind]", req.kind.as_str())
             .append_pair("metadata[reference]", &reference)
-            .append_pair("payment_intent_data[metadata][kind]", req.kind)
+            .append_pair("payment_intent_data[metadata][kind]", req.kind.as_str())
             .append_pair("payment_intent_data[metadata][reference]", &reference);
         if let Some(email) = &req.customer_email {
             form.append_pair("customer_email", email);
@@ -143,15 +208,6 @@ impl Provider {
     }
 }
 
-/// The SQL that records a checkout's fate on the row that started it:
-/// `failed` with `$1` the row's id, `opened` with `$1` the id and `$2` the
-/// provider's session id.
-#[derive(Debug, Clone, Copy)]
-pub struct Bookkeeping {
-    pub failed: &'static str,
-    pub opened: &'static str,
-}
-
 impl Provider {
     /// Opens a checkout for the committed row `req.reference` and records the
     /// outcome on it: the session id, or the row marked failed (and the
@@ -160,22 +216,14 @@ impl Provider {
         &self,
         db: &sqlx::PgPool,
         req: &CheckoutRequest,
-        book: Bookkeeping,
     ) -> Result<CheckoutSession, ApiError> {
         match self.create_checkout(req).await {
             Ok(session) => {
-                sqlx::query(book.opened)
-                    .bind(req.reference)
-                    .bind(&session.id)
-                    .execute(db)
-                    .await?;
+                req.kind.opened(db, req.reference, &session.id).await?;
                 Ok(session)
             }
             Err(e) => {
-                sqlx::query(book.failed)
-                    .bind(req.reference)
-                    .execute(db)
-                    .await?;
+                req.kind.failed(db, req.reference).await?;
                 Err(e)
             }
         }
@@ -191,7 +239,7 @@ mod tests {
         let reference = Uuid::new_v4();
         let form = Provider::form(&CheckoutRequest {
             reference,
-            kind: "membership",
+            kind: CheckoutKind::Membership,
             currency: "EUR".into(),
             items: vec![
                 LineItem {
