@@ -35,7 +35,7 @@ pub async fn mail_link_if_due(
     let mut tx = state.db.begin().await?;
     // The account, if it may have a link now; its older unused links of
     // this purpose stop working; the new one is stored. One statement.
-    let first_name: Option<String> = sqlx::query_scalar(
+    let first_name: Option<String> = sqlx::query_scalar!(
         "WITH target AS ( \
            SELECT id, first_name FROM users WHERE lower(email) = $1 \
              AND status = ANY($2) FOR UPDATE), \
@@ -50,13 +50,13 @@ pub async fn mail_link_if_due(
            INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at) \
            SELECT $5, id, $3, now() + make_interval(secs => $6) FROM due RETURNING user_id) \
          SELECT due.first_name FROM due JOIN made ON made.user_id = due.id",
+        email.as_str(),
+        statuses as _,
+        purpose.as_str(),
+        COOL_DOWN.as_secs_f64(),
+        hash,
+        purpose.lifetime().as_secs_f64(),
     )
-    .bind(email.as_str())
-    .bind(statuses)
-    .bind(purpose.as_str())
-    .bind(COOL_DOWN.as_secs_f64())
-    .bind(hash)
-    .bind(purpose.lifetime().as_secs_f64())
     .fetch_optional(&mut *tx)
     .await?;
     let send = first_name.is_some();
@@ -75,10 +75,12 @@ pub async fn mail_link_if_due(
 /// `token_used`), expired (410 `token_expired`).
 pub async fn consume(conn: &mut PgConnection, token: &str, purpose: Purpose) -> ApiResult<Uuid> {
     let user_id = check(conn, token, purpose, true).await?;
-    sqlx::query("UPDATE account_tokens SET used_at = now() WHERE token_hash = $1")
-        .bind(secret_token::hash(token))
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE account_tokens SET used_at = now() WHERE token_hash = $1",
+        secret_token::hash(token),
+    )
+    .execute(conn)
+    .await?;
     Ok(user_id)
 }
 
@@ -106,15 +108,28 @@ async fn check(
     if !secret_token::looks_valid(token) {
         return Err(invalid());
     }
-    let row: Option<(Uuid, bool, bool)> = sqlx::query_as(&format!(
-        "SELECT user_id, used_at IS NOT NULL, expires_at < now() FROM account_tokens \
-         WHERE token_hash = $1 AND purpose = $2{}",
-        if lock { " FOR UPDATE" } else { "" }
-    ))
-    .bind(secret_token::hash(token))
-    .bind(purpose.as_str())
-    .fetch_optional(conn)
-    .await?;
+    let (hash, purpose_text) = (secret_token::hash(token), purpose.as_str());
+    let row: Option<(Uuid, bool, bool)> = if lock {
+        sqlx::query!(
+            r#"SELECT user_id, used_at IS NOT NULL AS "used!", expires_at < now() AS "expired!"
+               FROM account_tokens WHERE token_hash = $1 AND purpose = $2 FOR UPDATE"#,
+            hash,
+            purpose_text,
+        )
+        .map(|r| (r.user_id, r.used, r.expired))
+        .fetch_optional(conn)
+        .await?
+    } else {
+        sqlx::query!(
+            r#"SELECT user_id, used_at IS NOT NULL AS "used!", expires_at < now() AS "expired!"
+               FROM account_tokens WHERE token_hash = $1 AND purpose = $2"#,
+            hash,
+            purpose_text,
+        )
+        .map(|r| (r.user_id, r.used, r.expired))
+        .fetch_optional(conn)
+        .await?
+    };
     match row {
         None => Err(invalid()),
         Some((_, true, _)) => Err(ApiError::refused(

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "InvitationPreview")]
 pub struct Invitation {
     email: String,
@@ -46,20 +46,39 @@ async fn find(conn: &mut PgConnection, token: &str, lock: bool) -> ApiResult<Inv
     if !secret_token::looks_valid(token) {
         return Err(ApiError::NotFound);
     }
-    let found: Option<Invitation> = sqlx::query_as(&format!(
-        "SELECT i.id, i.email, i.first_name, i.last_name, i.expires_at, i.status, \
-                i.invited_by AS inviter_id, \
-                r.id AS role_id, r.code AS role_code, r.name AS role_name, \
-                NULLIF(trim(concat_ws(' ', u.first_name, u.last_name)), '') AS invited_by \
-         FROM user_invitations i \
-         LEFT JOIN roles r ON r.id = i.role_id \
-         LEFT JOIN users u ON u.id = i.invited_by \
-         WHERE i.token = $1{}",
-        if lock { " FOR UPDATE OF i" } else { "" }
-    ))
-    .bind(secret_token::hash_hex(token))
-    .fetch_optional(conn)
-    .await?;
+    // One statement each way: whether it locks is part of the SQL.
+    let hash = secret_token::hash_hex(token);
+    let found = if lock {
+        sqlx::query_as!(
+            Invitation,
+            r#"SELECT i.id, i.email, i.first_name, i.last_name, i.expires_at,
+                      i.status AS "status: InvitationStatus", i.invited_by AS inviter_id,
+                      r.id AS "role_id?", r.code AS "role_code?", r.name AS "role_name?",
+                      NULLIF(trim(concat_ws(' ', u.first_name, u.last_name)), '') AS invited_by
+               FROM user_invitations i
+               LEFT JOIN roles r ON r.id = i.role_id
+               LEFT JOIN users u ON u.id = i.invited_by
+               WHERE i.token = $1 FOR UPDATE OF i"#,
+            hash,
+        )
+        .fetch_optional(conn)
+        .await?
+    } else {
+        sqlx::query_as!(
+            Invitation,
+            r#"SELECT i.id, i.email, i.first_name, i.last_name, i.expires_at,
+                      i.status AS "status: InvitationStatus", i.invited_by AS inviter_id,
+                      r.id AS "role_id?", r.code AS "role_code?", r.name AS "role_name?",
+                      NULLIF(trim(concat_ws(' ', u.first_name, u.last_name)), '') AS invited_by
+               FROM user_invitations i
+               LEFT JOIN roles r ON r.id = i.role_id
+               LEFT JOIN users u ON u.id = i.invited_by
+               WHERE i.token = $1"#,
+            hash,
+        )
+        .fetch_optional(conn)
+        .await?
+    };
     let invitation = found.ok_or(ApiError::NotFound)?;
     let gone =
         |code: ErrorCode, message: &str| Err(ApiError::refused(StatusCode::GONE, code, message));
@@ -121,19 +140,19 @@ pub async fn accept(
 
     let mut tx = state.db.begin().await?;
     let inv = find(&mut tx, &token, true).await?;
-    let user_id: Option<Uuid> = sqlx::query_scalar(
-        "INSERT INTO users (email, password_hash, first_name, last_name, status, role_id, \
+    let user_id: Option<Uuid> = sqlx::query_scalar!(
+"INSERT INTO users (email, password_hash, first_name, last_name, status, role_id, \
                             email_verified, validated_at, validated_by, accepts_tos, tos_accepted_at, tos_version) \
          VALUES (lower($1), $2, $3, $4, 'payment_pending', $5, true, now(), $6, true, now(), $7) \
          ON CONFLICT DO NOTHING RETURNING id",
-    )
-    .bind(&inv.email)
-    .bind(&hash)
-    .bind(&profile.first_name)
-    .bind(&profile.last_name)
-    .bind(inv.role_id)
-    .bind(inv.inviter_id)
-    .bind(&state.config.auth.terms_version)
+inv.email,
+hash,
+profile.first_name,
+profile.last_name,
+inv.role_id,
+inv.inviter_id,
+state.config.auth.terms_version,
+)
     .fetch_optional(&mut *tx)
     .await?;
     let user_id = user_id.ok_or_else(|| {
@@ -143,11 +162,11 @@ pub async fn accept(
         )
     })?;
     profile.store(&mut tx, user_id).await?;
-    sqlx::query(
-        "UPDATE user_invitations SET status = 'accepted', accepted_at = now(), accepted_by = $2 WHERE id = $1",
-    )
-    .bind(inv.id)
-    .bind(user_id)
+    sqlx::query!(
+"UPDATE user_invitations SET status = 'accepted', accepted_at = now(), accepted_by = $2 WHERE id = $1",
+inv.id,
+user_id,
+)
     .execute(&mut *tx)
     .await?;
     let session = sessions::start(&state, &mut tx, user_id).await?;

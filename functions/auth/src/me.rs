@@ -34,7 +34,7 @@ pub struct Me {
     profile: Profile,
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "MyRole")]
 struct Role {
     id: Uuid,
@@ -51,7 +51,6 @@ struct Terms {
     must_accept: bool,
 }
 
-#[derive(sqlx::FromRow)]
 struct Account {
     email: String,
     status: UserStatus,
@@ -79,18 +78,18 @@ fn status_message(status: UserStatus) -> &'static str {
 }
 
 async fn load(state: &AppState, conn: &mut PgConnection, user: &AuthUser) -> ApiResult<Me> {
-    let a: Account = sqlx::query_as(
-        "SELECT email, status, email_verified, member_since, validated_at, tos_version, \
+    let a: Account = sqlx::query_as!(
+Account,
+"SELECT email, status AS \"status: loaf_shared::domain::UserStatus\", email_verified, member_since, validated_at, tos_version, \
                 tos_accepted_at, force_password_change, last_login_at, created_at \
          FROM users WHERE id = $1",
-    )
-    .bind(user.id)
+user.id,
+)
     .fetch_one(&mut *conn)
     .await?;
     let role: Option<Role> = match user.role_id {
         Some(id) => {
-            sqlx::query_as("SELECT id, code, name FROM roles WHERE id = $1")
-                .bind(id)
+            sqlx::query_as!(Role, "SELECT id, code, name FROM roles WHERE id = $1", id)
                 .fetch_optional(&mut *conn)
                 .await?
         }
@@ -136,10 +135,12 @@ pub async fn update(
     Json(patch): Json<ProfilePatch>,
 ) -> ApiResult<Json<Me>> {
     let mut tx = state.db.begin().await?;
-    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
-        .bind(user.id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "SELECT 1 AS locked FROM users WHERE id = $1 FOR UPDATE",
+        user.id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     let current = Profile::load(&mut tx, user.id).await?;
     let profile = patch.apply(current).validated("")?;
     profile.store(&mut tx, user.id).await?;
@@ -162,12 +163,12 @@ pub async fn accept_terms(
 ) -> ApiResult<Json<Me>> {
     check_terms(&state, true, &body.version)?;
     let mut tx = state.db.begin().await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE users SET accepts_tos = true, tos_version = $2, tos_accepted_at = now(), \
          updated_at = now() WHERE id = $1",
+        user.id,
+        state.config.auth.terms_version,
     )
-    .bind(user.id)
-    .bind(&state.config.auth.terms_version)
     .execute(&mut *tx)
     .await?;
     let me = load(&state, &mut tx, &user).await?;

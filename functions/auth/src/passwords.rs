@@ -37,11 +37,13 @@ pub async fn change_password(
     // like signing in.
     let keys = throttle::Keys::new(&user.email, address.as_deref());
     let claim = throttle::claim(&state.db, &keys).await?;
-    let (stored, first_name): (String, String) =
-        sqlx::query_as("SELECT password_hash, first_name FROM users WHERE id = $1")
-            .bind(user.id)
-            .fetch_one(&state.db)
-            .await?;
+    let (stored, first_name): (String, String) = sqlx::query!(
+        "SELECT password_hash, first_name FROM users WHERE id = $1",
+        user.id,
+    )
+    .map(|r| (r.password_hash, r.first_name))
+    .fetch_one(&state.db)
+    .await?;
     if body.current_password.chars().count() > password::MAX_LEN
         || !password::verify_or_dummy(body.current_password, Some(stored)).await
     {
@@ -71,12 +73,12 @@ async fn set_password(
     email: &str,
     first_name: String,
 ) -> ApiResult<Uuid> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE users SET password_hash = $2, force_password_change = false, updated_at = now() \
          WHERE id = $1",
+        user_id,
+        hash,
     )
-    .bind(user_id)
-    .bind(hash)
     .execute(&mut *conn)
     .await?;
     loaf_shared::auth::end_all_sessions(conn, user_id).await?;
@@ -140,8 +142,8 @@ pub async fn reset_password(
         account_tokens::peek(&mut conn, &body.token, Purpose::ResetPassword).await?
     };
     let (email, first_name): (String, String) =
-        sqlx::query_as("SELECT email, first_name FROM users WHERE id = $1")
-            .bind(user_id)
+        sqlx::query!("SELECT email, first_name FROM users WHERE id = $1", user_id,)
+            .map(|r| (r.email, r.first_name))
             .fetch_one(&state.db)
             .await?;
     check_password("new_password", &body.new_password, &email)?;

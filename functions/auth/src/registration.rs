@@ -83,18 +83,18 @@ pub async fn register(
     let hash = password::hash(body.password).await?;
 
     let mut tx = state.db.begin().await?;
-    let created: Option<Uuid> = sqlx::query_scalar(
+    let created: Option<Uuid> = sqlx::query_scalar!(
         "INSERT INTO users (email, password_hash, first_name, last_name, status, role_id, \
                             accepts_tos, tos_accepted_at, tos_version) \
          SELECT $1, $2, $3, $4, 'pending_email', (SELECT id FROM roles WHERE code = 'guest'), \
                 true, now(), $5 \
          ON CONFLICT DO NOTHING RETURNING id",
+        body.email.as_str(),
+        hash,
+        profile.first_name,
+        profile.last_name,
+        state.config.auth.terms_version,
     )
-    .bind(body.email.as_str())
-    .bind(&hash)
-    .bind(&profile.first_name)
-    .bind(&profile.last_name)
-    .bind(&state.config.auth.terms_version)
     .fetch_optional(&mut *tx)
     .await?;
     let mail_id = match created {
@@ -113,11 +113,12 @@ pub async fn register(
                 .await?
                 .is_none()
             {
-                let first_name: String =
-                    sqlx::query_scalar("SELECT first_name FROM users WHERE lower(email) = $1")
-                        .bind(body.email.as_str())
-                        .fetch_one(&mut *tx)
-                        .await?;
+                let first_name: String = sqlx::query_scalar!(
+                    "SELECT first_name FROM users WHERE lower(email) = $1",
+                    body.email.as_str(),
+                )
+                .fetch_one(&mut *tx)
+                .await?;
                 let mail = Mail::AlreadyRegistered { first_name };
                 Some(
                     outbox::enqueue(&mut tx, &state.config.email, body.email.as_str(), &mail)
@@ -170,11 +171,13 @@ pub async fn verify_email(
         let mut conn = state.db.acquire().await?;
         account_tokens::peek(&mut conn, &body.token, Purpose::VerifyEmail).await?
     };
-    let (email, stored): (String, String) =
-        sqlx::query_as("SELECT email, password_hash FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_one(&state.db)
-            .await?;
+    let (email, stored): (String, String) = sqlx::query!(
+        "SELECT email, password_hash FROM users WHERE id = $1",
+        user_id,
+    )
+    .map(|r| (r.email, r.password_hash))
+    .fetch_one(&state.db)
+    .await?;
     let keys = throttle::Keys::new(&email, address.as_deref());
     let claim = throttle::claim(&state.db, &keys).await?;
     if body.password.chars().count() > password::MAX_LEN
@@ -206,13 +209,13 @@ pub async fn confirm_address(
     conn: &mut sqlx::PgConnection,
     user_id: Uuid,
 ) -> Result<UserStatus, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "UPDATE users SET email_verified = true, updated_at = now(), \
            status = CASE WHEN status IN ('pending_email', 'abandoned') \
                          THEN 'pending_validation'::userstatus ELSE status END \
-         WHERE id = $1 RETURNING status",
+         WHERE id = $1 RETURNING status AS \"status: loaf_shared::domain::UserStatus\"",
+        user_id,
     )
-    .bind(user_id)
     .fetch_one(conn)
     .await
 }

@@ -53,7 +53,7 @@ pub fn deliver<R>(
     }
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct SessionUser {
     pub id: Uuid,
     pub email: String,
@@ -76,26 +76,27 @@ async fn issue(
     family: Uuid,
 ) -> ApiResult<Session> {
     let (user, version): (SessionUser, i32) = {
-        let row: SessionRow = sqlx::query_as(
-            "SELECT u.id, u.email, u.first_name, u.last_name, u.status, u.token_version, \
+        let row: SessionRow = sqlx::query_as!(
+SessionRow,
+"SELECT u.id, u.email, u.first_name, u.last_name, u.status AS \"status: loaf_shared::domain::UserStatus\", u.token_version, \
                     r.code AS role \
              FROM users u LEFT JOIN roles r ON r.id = u.role_id WHERE u.id = $1",
-        )
-        .bind(user_id)
+user_id,
+)
         .fetch_one(&mut *conn)
         .await?;
         row.split()
     };
     let (refresh_token, hash) = secret_token::generate();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO refresh_tokens (token_hash, user_id, family_id, token_version, expires_at) \
          VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))",
+        hash,
+        user_id,
+        family,
+        version,
+        state.config.auth.refresh_token_ttl.as_secs_f64(),
     )
-    .bind(hash)
-    .bind(user_id)
-    .bind(family)
-    .bind(version)
-    .bind(state.config.auth.refresh_token_ttl.as_secs_f64())
     .execute(&mut *conn)
     .await?;
     let access_token = state
@@ -111,7 +112,6 @@ async fn issue(
     })
 }
 
-#[derive(sqlx::FromRow)]
 struct SessionRow {
     id: Uuid,
     email: String,
@@ -153,7 +153,6 @@ fn wrong_credentials() -> ApiError {
     )
 }
 
-#[derive(sqlx::FromRow)]
 struct LoginRow {
     id: Uuid,
     password_hash: String,
@@ -182,10 +181,11 @@ pub async fn login(
     // Claimed before the password is verified, so concurrent guesses
     // cannot all slip past the limit.
     let claim = throttle::claim(&state.db, &keys).await?;
-    let user: Option<LoginRow> = sqlx::query_as(
-        "SELECT id, password_hash, status FROM users WHERE lower(email) = lower($1)",
-    )
-    .bind(body.email.trim())
+    let user: Option<LoginRow> = sqlx::query_as!(
+LoginRow,
+"SELECT id, password_hash, status AS \"status: loaf_shared::domain::UserStatus\" FROM users WHERE lower(email) = lower($1)",
+body.email.trim(),
+)
     .fetch_optional(&state.db)
     .await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
@@ -203,11 +203,11 @@ pub async fn login(
         None
     };
     let mut tx = state.db.begin().await?;
-    sqlx::query(
-        "UPDATE users SET last_login_at = now(), password_hash = COALESCE($2, password_hash) WHERE id = $1",
-    )
-    .bind(user.id)
-    .bind(new_hash)
+    sqlx::query!(
+"UPDATE users SET last_login_at = now(), password_hash = COALESCE($2, password_hash) WHERE id = $1",
+user.id,
+new_hash,
+)
     .execute(&mut *tx)
     .await?;
     let session = start(&state, &mut tx, user.id).await?;
@@ -223,7 +223,6 @@ pub struct RefreshRequest {
     refresh_token: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
 struct RefreshRow {
     user_id: Uuid,
     family_id: Uuid,
@@ -256,23 +255,26 @@ pub async fn refresh(
         .filter(|t| secret_token::looks_valid(t))
         .ok_or_else(invalid)?;
     let mut tx = state.db.begin().await?;
-    let row: Option<RefreshRow> = sqlx::query_as(
-        "SELECT t.user_id, t.family_id, t.token_version, t.used_at IS NOT NULL AS used, \
-                t.revoked_at IS NOT NULL AS revoked, t.expires_at < now() AS expired, \
-                u.token_version AS current_version, u.status \
+    let row: Option<RefreshRow> = sqlx::query_as!(
+RefreshRow,
+"SELECT t.user_id, t.family_id, t.token_version, t.used_at IS NOT NULL AS \"used!\", \
+                t.revoked_at IS NOT NULL AS \"revoked!\", t.expires_at < now() AS \"expired!\", \
+                u.token_version AS current_version, u.status AS \"status: loaf_shared::domain::UserStatus\" \
          FROM refresh_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1 FOR UPDATE OF t",
-    )
-    .bind(secret_token::hash(&token))
+secret_token::hash(&token),
+)
     .fetch_optional(&mut *tx)
     .await?;
     let row = row.ok_or_else(invalid)?;
     if row.used && !row.revoked {
         // Reuse of a rotated token: someone else holds this chain.
-        sqlx::query("UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL")
-            .bind(row.family_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+"UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
+row.family_id,
+)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         tracing::warn!(user = %row.user_id, family = %row.family_id, "refresh token reused; session revoked");
         return Err(session_ended(
@@ -296,10 +298,12 @@ pub async fn refresh(
             "This session has expired: sign in again.",
         ));
     }
-    sqlx::query("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1")
-        .bind(secret_token::hash(&token))
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1",
+        secret_token::hash(&token),
+    )
+    .execute(&mut *tx)
+    .await?;
     let session = issue(&state, &mut tx, row.user_id, row.family_id).await?;
     tx.commit().await?;
     Ok(deliver(&state, &mode, session, Json))
@@ -351,11 +355,11 @@ pub async fn logout(
         }
     };
     if secret_token::looks_valid(&token) {
-        sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = \
+        sqlx::query!(
+"UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = \
              (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)",
-        )
-        .bind(secret_token::hash(&token))
+secret_token::hash(&token),
+)
         .execute(&state.db)
         .await?;
     }

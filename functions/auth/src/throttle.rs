@@ -62,8 +62,8 @@ pub async fn claim<'a>(db: &PgPool, keys: &'a Keys) -> ApiResult<Claim<'a>> {
     // it is missing from what the statement answers. Rows are taken in one
     // order (account, then address), so two attempts never wait on each
     // other in a cycle.
-    let claimed: Vec<String> = sqlx::query_scalar(
-        "INSERT INTO login_throttle AS t (key, failures, last_failure_at) \
+    let claimed: Vec<String> = sqlx::query_scalar!(
+"INSERT INTO login_throttle AS t (key, failures, last_failure_at) \
          SELECT key, 1, now() FROM unnest($1::text[]) AS key \
          ON CONFLICT (key) DO UPDATE SET \
            failures = CASE WHEN t.last_failure_at < now() - interval '1 hour' THEN 1 \
@@ -71,29 +71,29 @@ pub async fn claim<'a>(db: &PgPool, keys: &'a Keys) -> ApiResult<Claim<'a>> {
            last_failure_at = now(), \
            locked_until = CASE \
              WHEN t.last_failure_at < now() - interval '1 hour' THEN NULL \
-             WHEN t.failures + 1 >= (CASE WHEN t.key LIKE 'account:%' THEN $2 ELSE $3 END) \
-               THEN now() + make_interval(secs => least($4 * power(2, t.failures + 1 - \
-                    (CASE WHEN t.key LIKE 'account:%' THEN $2 ELSE $3 END)), $5)) \
+             WHEN t.failures + 1 >= (CASE WHEN t.key LIKE 'account:%' THEN $2::int ELSE $3::int END) \
+               THEN now() + make_interval(secs => least($4::float8 * power(2, t.failures + 1 - \
+                    (CASE WHEN t.key LIKE 'account:%' THEN $2::int ELSE $3::int END)), $5::float8)) \
              ELSE NULL END \
          WHERE t.locked_until IS NULL OR t.locked_until <= now() \
          RETURNING t.key",
-    )
-    .bind(&names)
-    .bind(ACCOUNT_THRESHOLD)
-    .bind(ADDRESS_THRESHOLD)
-    .bind(FIRST_LOCK_SECS)
-    .bind(MAX_LOCK_SECS)
+&names,
+ACCOUNT_THRESHOLD,
+ADDRESS_THRESHOLD,
+FIRST_LOCK_SECS,
+MAX_LOCK_SECS,
+)
     .fetch_all(&mut *tx)
     .await?;
     if claimed.len() == names.len() {
         tx.commit().await?;
         return Ok(Claim { keys });
     }
-    let wait: Option<f64> = sqlx::query_scalar(
+    let wait: Option<f64> = sqlx::query_scalar!(
         "SELECT max(EXTRACT(EPOCH FROM locked_until - now()))::float8 FROM login_throttle \
          WHERE key = ANY($1) AND locked_until > now()",
+        &names,
     )
-    .bind(&names)
     .fetch_one(&mut *tx)
     .await?;
     // Nothing of a refused attempt is counted.
@@ -109,18 +109,20 @@ impl Claim<'_> {
     /// attempt back (only this one: an attacker signing in to their own
     /// account must not reset the address's count).
     pub async fn succeeded(self, db: &PgPool) -> ApiResult<()> {
-        sqlx::query("DELETE FROM login_throttle WHERE key = $1")
-            .bind(&self.keys.account)
-            .execute(db)
-            .await?;
+        sqlx::query!(
+            "DELETE FROM login_throttle WHERE key = $1",
+            self.keys.account,
+        )
+        .execute(db)
+        .await?;
         if let Some(address) = &self.keys.address {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE login_throttle SET failures = greatest(failures - 1, 0), \
                    locked_until = CASE WHEN failures - 1 >= $2 THEN locked_until END \
                  WHERE key = $1",
+                address,
+                ADDRESS_THRESHOLD,
             )
-            .bind(address)
-            .bind(ADDRESS_THRESHOLD)
             .execute(db)
             .await?;
         }

@@ -21,7 +21,7 @@ use sqlx::PgConnection;
 use std::time::Duration;
 use uuid::Uuid;
 
-#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Document {
     id: Uuid,
     kind: String,
@@ -50,9 +50,24 @@ pub struct Document {
     updated_at: DateTime<Utc>,
 }
 
+/// `sqlx::query_as!(Document, …)` over the view of the three libraries
+/// (`migrations/0016_library_documents.sql`), followed by `$tail`.
+macro_rules! document_query {
+    ($tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Document,
+            r#"SELECT id AS "id!", kind AS "kind!", title AS "title!", description,
+                   published_date, year, version, effective_date, is_current, link, file_key,
+                   file_name, content_type, size_bytes, created_by,
+                   created_at AS "created_at!", updated_at AS "updated_at!"
+               FROM library_documents "# + $tail
+            $(, $arg)*
+        )
+    };
+}
+
 async fn load(conn: &mut PgConnection, kind: Kind, id: Uuid) -> ApiResult<Document> {
-    sqlx::query_as(&format!("{} WHERE id = $1", kind.select()))
-        .bind(id)
+    document_query!("WHERE kind = $1 AND id = $2", kind.as_str(), id)
         .fetch_optional(conn)
         .await?
         .ok_or(ApiError::NotFound)
@@ -79,21 +94,27 @@ pub async fn list(
     let q = optional_text("q", filter.q.as_deref(), 200)?
         .map(|q| loaf_shared::db::like_contains(&q.to_lowercase()));
     let mut conn = state.db.acquire().await?;
-    let total: i64 = sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM {} WHERE $1::text IS NULL OR lower(title) LIKE $1",
-        kind.table()
-    ))
-    .bind(&q)
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM library_documents
+           WHERE kind = $1 AND ($2::text IS NULL OR lower(title) LIKE $2)"#,
+        kind.as_str(),
+        q,
+    )
     .fetch_one(&mut *conn)
     .await?;
-    let items = sqlx::query_as(&format!(
-        "{} WHERE $1::text IS NULL OR lower(title) LIKE $1 ORDER BY {} LIMIT $2 OFFSET $3",
-        kind.select(),
-        kind.order()
-    ))
-    .bind(&q)
-    .bind(page.limit())
-    .bind(page.offset())
+    // Newest first by the library's own date (the others' are NULL):
+    // bylaws current first, then by effective date; newsletters by
+    // published date; reports by year; then the latest added.
+    let items = document_query!(
+        "WHERE kind = $1 AND ($2::text IS NULL OR lower(title) LIKE $2) \
+         ORDER BY is_current DESC, COALESCE(published_date, effective_date) DESC, year DESC, \
+             CASE WHEN kind = 'bylaws' THEN NULL ELSE created_at END DESC, id \
+         LIMIT $3 OFFSET $4",
+        kind.as_str(),
+        q,
+        page.limit(),
+        page.offset(),
+    )
     .fetch_all(&mut *conn)
     .await?;
     Ok(Json(Page::new(items, page, total)))
@@ -212,7 +233,7 @@ async fn lock_if_making_current(
     body: &Fields,
 ) -> ApiResult<()> {
     if kind == Kind::Bylaws && body.is_current == Some(true) {
-        sqlx::query("LOCK TABLE bylaws_documents IN SHARE ROW EXCLUSIVE MODE")
+        sqlx::query!("LOCK TABLE bylaws_documents IN SHARE ROW EXCLUSIVE MODE",)
             .execute(conn)
             .await?;
     }
@@ -222,17 +243,19 @@ async fn lock_if_making_current(
 /// Marks bylaws `id` the current version, un-marking the others, in a
 /// transaction that holds the lock of [`lock_if_making_current`].
 async fn make_current(conn: &mut PgConnection, id: Uuid) -> ApiResult<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE bylaws_documents SET is_current = false, updated_at = now() \
          WHERE is_current AND id <> $1",
+        id,
     )
-    .bind(id)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE bylaws_documents SET is_current = true, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE bylaws_documents SET is_current = true, updated_at = now() WHERE id = $1",
+        id,
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -292,37 +315,64 @@ pub async fn create(
         (None, Some(l)) => (l.clone(), None, None, None, None, "link".to_string()),
         (None, None) => unreachable!("checked above"),
     };
-    // The library's own columns first, then the file's. Dates are days on
-    // the organisation's calendar, stored as its midnight.
-    let local = "::date::timestamp AT TIME ZONE (SELECT time_zone FROM organisation_settings)";
-    let (columns, values) = match kind {
-        Kind::Newsletters => ("description, published_date", format!("$3, $4{local}")),
-        // A report has no date: $4 is bound (NULL) and unused.
-        Kind::FinancialReports => ("year", "$3".to_string()),
-        Kind::Bylaws => ("version, effective_date", format!("$3, $4{local}")),
-    };
-    let insert = format!(
-        "INSERT INTO {} (id, title, {columns}, document_url, document_type, file_size_bytes, \
-             file_key, file_name, content_type, created_by) \
-         VALUES ($1, $2, {values}, $5, $6, $7, $8, $9, $10, $11)",
-        kind.table()
-    );
-    let query = sqlx::query(&insert).bind(id).bind(&title);
-    let query = match kind {
-        Kind::Newsletters => query.bind(&description).bind(body.published_date),
-        Kind::FinancialReports => query.bind(body.year).bind(None::<NaiveDate>),
-        Kind::Bylaws => query.bind(&version).bind(body.effective_date),
-    };
-    query
-        .bind(&url)
-        .bind(&doc_type)
-        .bind(size)
-        .bind(&key)
-        .bind(&name)
-        .bind(&content_type)
-        .bind(user.id)
-        .execute(&mut *tx)
-        .await?;
+    // Dates are days on the organisation's calendar, stored as its midnight.
+    match kind {
+        Kind::Newsletters => sqlx::query!(
+            "INSERT INTO newsletter_archives (id, title, description, published_date, \
+                 document_url, document_type, file_size_bytes, file_key, file_name, content_type, \
+                 created_by) \
+             VALUES ($1, $2, $3, \
+                 $4::date::timestamp AT TIME ZONE (SELECT time_zone FROM organisation_settings), \
+                 $5, $6, $7, $8, $9, $10, $11)",
+            id,
+            title,
+            description,
+            body.published_date,
+            url,
+            doc_type,
+            size,
+            key,
+            name,
+            content_type,
+            user.id,
+        ),
+        Kind::FinancialReports => sqlx::query!(
+            "INSERT INTO financial_reports (id, title, year, document_url, document_type, \
+                 file_size_bytes, file_key, file_name, content_type, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            id,
+            title,
+            body.year,
+            url,
+            doc_type,
+            size,
+            key,
+            name,
+            content_type,
+            user.id,
+        ),
+        Kind::Bylaws => sqlx::query!(
+            "INSERT INTO bylaws_documents (id, title, version, effective_date, \
+                 document_url, document_type, file_size_bytes, file_key, file_name, content_type, \
+                 created_by) \
+             VALUES ($1, $2, $3, \
+                 $4::date::timestamp AT TIME ZONE (SELECT time_zone FROM organisation_settings), \
+                 $5, $6, $7, $8, $9, $10, $11)",
+            id,
+            title,
+            version,
+            body.effective_date,
+            url,
+            doc_type,
+            size,
+            key,
+            name,
+            content_type,
+            user.id,
+        ),
+    }
+    .execute(&mut *tx)
+    .await?;
     if kind == Kind::Bylaws && body.is_current == Some(true) {
         make_current(&mut tx, id).await?;
     }
@@ -429,46 +479,75 @@ pub async fn update(
             "Mark another version of the bylaws current instead: one version is always current.",
         ));
     }
-    let local = "::date::timestamp AT TIME ZONE (SELECT time_zone FROM organisation_settings)";
-    let table = kind.table();
-    sqlx::query(&format!(
-        "UPDATE {table} SET title = COALESCE($2, title), updated_at = now(), \
-             document_url = CASE WHEN file_key IS NULL THEN COALESCE($3, document_url) ELSE document_url END \
-         WHERE id = $1"
-    ))
-    .bind(id)
-    .bind(&title)
-    .bind(&url)
+    // A title, and an external link's address; then the library's own
+    // fields. Dates are days on the organisation's calendar, stored as its
+    // midnight.
+    match kind {
+        Kind::Newsletters => sqlx::query!(
+            "UPDATE newsletter_archives SET title = COALESCE($2, title), updated_at = now(), \
+                 document_url = CASE WHEN file_key IS NULL THEN COALESCE($3, document_url) \
+                                ELSE document_url END \
+             WHERE id = $1",
+            id,
+            title,
+            url,
+        ),
+        Kind::FinancialReports => sqlx::query!(
+            "UPDATE financial_reports SET title = COALESCE($2, title), updated_at = now(), \
+                 document_url = CASE WHEN file_key IS NULL THEN COALESCE($3, document_url) \
+                                ELSE document_url END \
+             WHERE id = $1",
+            id,
+            title,
+            url,
+        ),
+        Kind::Bylaws => sqlx::query!(
+            "UPDATE bylaws_documents SET title = COALESCE($2, title), updated_at = now(), \
+                 document_url = CASE WHEN file_key IS NULL THEN COALESCE($3, document_url) \
+                                ELSE document_url END \
+             WHERE id = $1",
+            id,
+            title,
+            url,
+        ),
+    }
     .execute(&mut *tx)
     .await?;
     match kind {
         Kind::Newsletters => {
-            sqlx::query(&format!(
-                "UPDATE newsletter_archives SET description = CASE WHEN $2 THEN $3 ELSE description END, \
-                     published_date = COALESCE($4{local}, published_date) WHERE id = $1"
-            ))
-            .bind(id)
-            .bind(body.description.is_some())
-            .bind(&description)
-            .bind(body.published_date)
+            sqlx::query!(
+                "UPDATE newsletter_archives \
+                 SET description = CASE WHEN $2 THEN $3 ELSE description END, \
+                     published_date = COALESCE($4::date::timestamp \
+                         AT TIME ZONE (SELECT time_zone FROM organisation_settings), published_date) \
+                 WHERE id = $1",
+                id,
+                body.description.is_some(),
+                description,
+                body.published_date,
+            )
             .execute(&mut *tx)
             .await?;
         }
         Kind::FinancialReports => {
-            sqlx::query("UPDATE financial_reports SET year = COALESCE($2, year) WHERE id = $1")
-                .bind(id)
-                .bind(body.year)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query!(
+                "UPDATE financial_reports SET year = COALESCE($2, year) WHERE id = $1",
+                id,
+                body.year,
+            )
+            .execute(&mut *tx)
+            .await?;
         }
         Kind::Bylaws => {
-            sqlx::query(&format!(
+            sqlx::query!(
                 "UPDATE bylaws_documents SET version = COALESCE($2, version), \
-                     effective_date = COALESCE($3{local}, effective_date) WHERE id = $1"
-            ))
-            .bind(id)
-            .bind(&version)
-            .bind(body.effective_date)
+                     effective_date = COALESCE($3::date::timestamp \
+                         AT TIME ZONE (SELECT time_zone FROM organisation_settings), effective_date) \
+                 WHERE id = $1",
+                id,
+                version,
+                body.effective_date,
+            )
             .execute(&mut *tx)
             .await?;
             if body.is_current == Some(true) {
@@ -492,13 +571,35 @@ pub async fn delete(
     let kind = Kind::from_path(&kind)?;
     kind.require(&user, Action::Delete)?;
     let mut tx = state.db.begin().await?;
-    let gone: Option<(Option<String>, Option<i64>)> = sqlx::query_as(&format!(
-        "DELETE FROM {} WHERE id = $1 RETURNING file_key, file_size_bytes",
-        kind.table()
-    ))
-    .bind(id)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let gone: Option<(Option<String>, Option<i64>)> = match kind {
+        Kind::Newsletters => {
+            sqlx::query!(
+                "DELETE FROM newsletter_archives WHERE id = $1 RETURNING file_key, file_size_bytes",
+                id,
+            )
+            .map(|r| (r.file_key, r.file_size_bytes))
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+        Kind::FinancialReports => {
+            sqlx::query!(
+                "DELETE FROM financial_reports WHERE id = $1 RETURNING file_key, file_size_bytes",
+                id,
+            )
+            .map(|r| (r.file_key, r.file_size_bytes))
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+        Kind::Bylaws => {
+            sqlx::query!(
+                "DELETE FROM bylaws_documents WHERE id = $1 RETURNING file_key, file_size_bytes",
+                id,
+            )
+            .map(|r| (r.file_key, r.file_size_bytes))
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+    };
     let (key, size) = gone.ok_or(ApiError::NotFound)?;
     if let Some(key) = &key {
         uploads::forget(&mut tx, key, size.unwrap_or(0)).await?;

@@ -43,14 +43,6 @@ impl Kind {
         }
     }
 
-    pub fn table(self) -> &'static str {
-        match self {
-            Kind::Newsletters => "newsletter_archives",
-            Kind::FinancialReports => "financial_reports",
-            Kind::Bylaws => "bylaws_documents",
-        }
-    }
-
     /// The permission `action` needs here: `newsletters.*`, `financials.*`
     /// (financial reports can be kept to some roles), `bylaws.*`.
     pub fn permission(self, action: Action) -> &'static str {
@@ -76,46 +68,6 @@ impl Kind {
             Ok(())
         } else {
             Err(ApiError::Forbidden)
-        }
-    }
-
-    /// The row's columns in the one shape every library answers with;
-    /// fields a library does not have are NULL (and left out of the JSON).
-    pub fn select(self) -> String {
-        let specific = match self {
-            Kind::Newsletters => {
-                "description, (published_date AT TIME ZONE o.time_zone)::date AS published_date, \
-                 NULL::int AS year, NULL::text AS version, NULL::date AS effective_date, \
-                 NULL::boolean AS is_current, updated_at"
-            }
-            Kind::FinancialReports => {
-                "NULL::text AS description, NULL::date AS published_date, year, \
-                 NULL::text AS version, NULL::date AS effective_date, NULL::boolean AS is_current, \
-                 updated_at"
-            }
-            Kind::Bylaws => {
-                "NULL::text AS description, NULL::date AS published_date, NULL::int AS year, \
-                 version, (effective_date AT TIME ZONE o.time_zone)::date AS effective_date, \
-                 is_current, updated_at"
-            }
-        };
-        format!(
-            "SELECT id, '{kind}' AS kind, title, {specific}, \
-                 CASE WHEN file_key IS NULL THEN document_url END AS link, \
-                 file_key, file_name, COALESCE(content_type, document_type) AS content_type, \
-                 file_size_bytes AS size_bytes, created_by, created_at \
-             FROM {table} CROSS JOIN (SELECT time_zone FROM organisation_settings) o",
-            kind = self.as_str(),
-            table = self.table()
-        )
-    }
-
-    /// The list's order: newest first by the library's own date.
-    pub fn order(self) -> &'static str {
-        match self {
-            Kind::Newsletters => "published_date DESC, created_at DESC, id",
-            Kind::FinancialReports => "year DESC, created_at DESC, id",
-            Kind::Bylaws => "is_current DESC, effective_date DESC, id",
         }
     }
 }

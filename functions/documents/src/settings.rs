@@ -42,9 +42,9 @@ async fn read(conn: &mut PgConnection, state: &AppState) -> ApiResult<Settings> 
         String,
         String,
         Option<String>,
-    ) = sqlx::query_as(
-        "SELECT name, contact_email, time_zone, currency::text, logo_key FROM organisation_settings",
-    )
+    ) = sqlx::query!(
+"SELECT name, contact_email, time_zone, currency::text AS \"currency!\", logo_key FROM organisation_settings",
+).map(|r| (r.name, r.contact_email, r.time_zone, r.currency, r.logo_key))
     .fetch_one(conn)
     .await?;
     let logo_url = match &logo_key {
@@ -106,11 +106,12 @@ pub async fn update(
     };
     let mut tx = state.db.begin().await?;
     if let Some(zone) = &body.time_zone {
-        let known: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)")
-                .bind(zone)
-                .fetch_one(&mut *tx)
-                .await?;
+        let known: bool = sqlx::query_scalar!(
+            "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1) AS \"n!\"",
+            zone,
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         if !known {
             return Err(ApiError::invalid(
                 "time_zone",
@@ -118,16 +119,16 @@ pub async fn update(
             ));
         }
     }
-    sqlx::query(
+    sqlx::query!(
         "UPDATE organisation_settings SET name = COALESCE($1, name), \
              contact_email = COALESCE($2, contact_email), time_zone = COALESCE($3, time_zone), \
              currency = COALESCE($4, currency), updated_at = now(), updated_by = $5",
+        name,
+        body.contact_email.as_ref().map(Email::as_str),
+        body.time_zone,
+        currency,
+        admin.user.id,
     )
-    .bind(&name)
-    .bind(body.contact_email.as_ref().map(Email::as_str))
-    .bind(&body.time_zone)
-    .bind(&currency)
-    .bind(admin.user.id)
     .execute(&mut *tx)
     .await?;
     let settings = read(&mut tx, &state).await?;
@@ -172,19 +173,20 @@ async fn swap_logo(
     admin: Uuid,
 ) -> ApiResult<Option<String>> {
     let (old_key, old_size): (Option<String>, i64) =
-        sqlx::query_as("SELECT logo_key, logo_size FROM organisation_settings FOR UPDATE")
+        sqlx::query!("SELECT logo_key, logo_size FROM organisation_settings FOR UPDATE",)
+            .map(|r| (r.logo_key, r.logo_size))
             .fetch_one(&mut *conn)
             .await?;
     if let Some(old) = &old_key {
         uploads::forget(conn, old, old_size).await?;
     }
-    sqlx::query(
+    sqlx::query!(
         "UPDATE organisation_settings SET logo_key = $1, logo_size = $2, updated_at = now(), \
              updated_by = $3",
+        new.map(|(key, _)| key),
+        new.map_or(0, |(_, size)| size),
+        admin,
     )
-    .bind(new.map(|(key, _)| key))
-    .bind(new.map_or(0, |(_, size)| size))
-    .bind(admin)
     .execute(&mut *conn)
     .await?;
     Ok(old_key)

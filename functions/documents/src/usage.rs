@@ -10,7 +10,7 @@ use loaf_shared::{ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::Serialize;
 
-#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Usage {
     total_bytes_used: i64,
     max_bytes_allowed: i64,
@@ -28,14 +28,15 @@ pub async fn show(
     State(state): State<AppState>,
     _: Require<perm::SettingsStorage>,
 ) -> ApiResult<Json<Usage>> {
-    let usage = sqlx::query_as(
+    let usage = sqlx::query_as!(
+        Usage,
         "SELECT u.total_bytes_used, u.max_bytes_allowed, u.last_updated, \
-            (SELECT COALESCE(sum(file_size_bytes), 0) FROM newsletter_archives WHERE file_key IS NOT NULL)::bigint AS newsletters_bytes, \
-            (SELECT COALESCE(sum(file_size_bytes), 0) FROM financial_reports WHERE file_key IS NOT NULL)::bigint AS financial_reports_bytes, \
-            (SELECT COALESCE(sum(file_size_bytes), 0) FROM bylaws_documents WHERE file_key IS NOT NULL)::bigint AS bylaws_bytes, \
-            (SELECT COALESCE(sum(file_size_bytes), 0) FROM event_galleries)::bigint AS galleries_bytes, \
-            (SELECT logo_size FROM organisation_settings) AS logo_bytes, \
-            (SELECT count(*) FROM storage_deletions) AS pending_deletions \
+            (SELECT COALESCE(sum(file_size_bytes), 0) FROM newsletter_archives WHERE file_key IS NOT NULL)::bigint AS \"newsletters_bytes!\", \
+            (SELECT COALESCE(sum(file_size_bytes), 0) FROM financial_reports WHERE file_key IS NOT NULL)::bigint AS \"financial_reports_bytes!\", \
+            (SELECT COALESCE(sum(file_size_bytes), 0) FROM bylaws_documents WHERE file_key IS NOT NULL)::bigint AS \"bylaws_bytes!\", \
+            (SELECT COALESCE(sum(file_size_bytes), 0) FROM event_galleries)::bigint AS \"galleries_bytes!\", \
+            (SELECT logo_size FROM organisation_settings) AS \"logo_bytes!\", \
+            (SELECT count(*) FROM storage_deletions) AS \"pending_deletions!\" \
          FROM storage_usage u ORDER BY u.last_updated LIMIT 1",
     )
     .fetch_one(&state.db)

@@ -5,7 +5,7 @@
 //! deleted ones come back as STATUS:CANCELLED for 30 days, so subscribed
 //! apps drop them. Times are written in UTC, which every app places right.
 
-use crate::events::{visible, Event, Sight, SELECT};
+use crate::events::{event_query, visible, Event, Sight};
 use aide::generate::GenContext;
 use aide::openapi::Operation;
 use aide::OperationOutput;
@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// A cancelled event, as feeds keep it.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 struct Cancelled {
     calendar_uid: String,
     title: String,
@@ -168,12 +168,12 @@ pub async fn feed(State(state): State<AppState>, Query(query): Query<FeedQuery>)
         .ok_or(ApiError::NotFound)?;
     let mut conn = state.db.acquire().await?;
     // The holder must still be someone who may sign in and see events.
-    let holder: Option<(Uuid, loaf_shared::domain::UserStatus, Option<Uuid>)> = sqlx::query_as(
-        "SELECT u.id, u.status, u.role_id FROM calendar_tokens t \
+    let holder: Option<(Uuid, loaf_shared::domain::UserStatus, Option<Uuid>)> = sqlx::query!(
+"SELECT u.id, u.status AS \"status: loaf_shared::domain::UserStatus\", u.role_id FROM calendar_tokens t \
          JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1",
-    )
-    .bind(secret_token::hash(&token))
+secret_token::hash(&token),
+).map(|r| (r.id, r.status, r.role_id))
     .fetch_optional(&mut *conn)
     .await?;
     let Some((_, status, Some(role))) = holder else {
@@ -183,15 +183,17 @@ pub async fn feed(State(state): State<AppState>, Query(query): Query<FeedQuery>)
     if status.sign_in_refusal().is_some() || !codes.contains("events.view") {
         return Err(ApiError::NotFound);
     }
-    let events: Vec<Event> = sqlx::query_as(&format!(
-        "{SELECT} WHERE e.published AND e.end_at > now() - interval '90 days' ORDER BY e.start_at"
-    ))
+    let events = event_query!(
+        "e.published AND e.end_at > now() - interval '90 days'",
+        "ORDER BY e.start_at"
+    )
     .fetch_all(&mut *conn)
     .await?;
-    let gone: Vec<Cancelled> = sqlx::query_as(
-        "SELECT calendar_uid, title, start_at, end_at, sequence, cancelled_at FROM event_cancellations \
+    let gone: Vec<Cancelled> = sqlx::query_as!(
+Cancelled,
+"SELECT calendar_uid, title, start_at, end_at, sequence, cancelled_at FROM event_cancellations \
          WHERE cancelled_at > now() - interval '30 days' ORDER BY start_at",
-    )
+)
     .fetch_all(&mut *conn)
     .await?;
     let mut calendar = calendar(&state.config.email.org_name);
@@ -227,12 +229,12 @@ pub async fn rotate(
         return Err(ApiError::Forbidden);
     }
     let (token, hash) = secret_token::generate();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO calendar_tokens (user_id, token_hash) VALUES ($1, $2) \
          ON CONFLICT (user_id) DO UPDATE SET token_hash = $2, created_at = now()",
+        user.id,
+        hash,
     )
-    .bind(user.id)
-    .bind(&hash)
     .execute(&state.db)
     .await?;
     let host = headers
@@ -259,8 +261,7 @@ pub async fn rotate(
 
 /// `DELETE /api/calendar/token`: the feed stops working.
 pub async fn revoke(State(state): State<AppState>, user: AuthUser) -> ApiResult<NoContent> {
-    sqlx::query("DELETE FROM calendar_tokens WHERE user_id = $1")
-        .bind(user.id)
+    sqlx::query!("DELETE FROM calendar_tokens WHERE user_id = $1", user.id,)
         .execute(&state.db)
         .await?;
     Ok(NoContent)

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, JsonSchema)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Event {
     pub id: Uuid,
     pub title: String,
@@ -44,17 +44,39 @@ pub struct Event {
     pub updated_at: DateTime<Utc>,
 }
 
-pub const SELECT: &str = "SELECT e.id, e.title, e.description, e.start_at, e.end_at, e.time_zone, \
-        e.location, e.capacity, e.visibility, e.published, e.published_at, \
-        COALESCE(e.calendar_uid, e.id::text || '@loaf') AS calendar_uid, e.sequence, \
-        (SELECT count(*) FROM event_rsvps r WHERE r.event_id = e.id AND r.rsvp_status = 'yes' \
-            AND NOT r.waitlisted) AS attending, \
-        (SELECT count(*) FROM event_rsvps r WHERE r.event_id = e.id AND r.waitlisted) AS waitlisted, \
-        e.created_by, e.created_at, e.updated_at \
-    FROM events e";
-
-/// What a caller may see: `$1` members-only events, `$2` drafts.
-pub const VISIBLE: &str = "((e.published AND (e.visibility = 'public' OR $1)) OR $2)";
+/// `sqlx::query_as!(Event, …)`: the events of `events e` where `$where`
+/// holds, then `$tail` (order, limit). With `visible_to`, only those the
+/// caller may see: `$1` members-only events, `$2` drafts.
+macro_rules! event_query {
+    (visible_to $where:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        event_query!(
+            @query "((e.published AND (e.visibility = 'public' OR $1)) OR $2) AND ",
+            $where,
+            $tail
+            $(, $arg)*
+        )
+    };
+    ($where:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
+        event_query!(@query "", $where, $tail $(, $arg)*)
+    };
+    (@query $visible:literal, $where:literal, $tail:literal $(, $arg:expr)*) => {
+        sqlx::query_as!(
+            $crate::events::Event,
+            "SELECT e.id, e.title, e.description, e.start_at, e.end_at, e.time_zone, \
+                e.location, e.capacity, e.visibility AS \"visibility: loaf_shared::enums::Visibility\", \
+                e.published, e.published_at, \
+                COALESCE(e.calendar_uid, e.id::text || '@loaf') AS \"calendar_uid!\", e.sequence, \
+                (SELECT count(*) FROM event_rsvps r WHERE r.event_id = e.id \
+                    AND r.rsvp_status = 'yes' AND NOT r.waitlisted) AS \"attending!\", \
+                (SELECT count(*) FROM event_rsvps r WHERE r.event_id = e.id AND r.waitlisted) \
+                    AS \"waitlisted!\", \
+                e.created_by, e.created_at, e.updated_at \
+             FROM events e WHERE " + $visible + $where + " " + $tail
+            $(, $arg)*
+        )
+    };
+}
+pub(crate) use event_query;
 
 /// Who is looking.
 #[derive(Debug, Clone, Copy)]
@@ -80,10 +102,7 @@ impl Sight {
 
 /// Event `id` if `sight` may see it; 404 otherwise.
 pub async fn visible(conn: &mut PgConnection, id: Uuid, sight: Sight) -> ApiResult<Event> {
-    sqlx::query_as(&format!("{SELECT} WHERE e.id = $3 AND {VISIBLE}"))
-        .bind(sight.members)
-        .bind(sight.drafts)
-        .bind(id)
+    event_query!(visible_to "e.id = $3", "", sight.members, sight.drafts, id)
         .fetch_optional(conn)
         .await?
         .ok_or(ApiError::NotFound)
@@ -119,38 +138,72 @@ pub async fn list(
     Query(filter): Query<Filter>,
 ) -> ApiResult<Json<Page<Event>>> {
     let sight = Sight::of(user.as_ref());
-    let (when, order) = match filter.when {
-        When::Upcoming => ("e.end_at >= now()", "e.start_at, e.id"),
-        When::Past => ("e.end_at < now()", "e.start_at DESC, e.id"),
-    };
     if let (Some(from), Some(to)) = (filter.from, filter.to) {
         if from > to {
             return Err(ApiError::invalid("from", "from must not be after to"));
         }
     }
-    let filtered = format!(
-        "{VISIBLE} AND {when} AND ($3::timestamptz IS NULL OR e.start_at >= $3) \
-         AND ($4::timestamptz IS NULL OR e.start_at < $4)"
-    );
+    let (members, drafts, from, to) = (sight.members, sight.drafts, filter.from, filter.to);
     let mut conn = state.db.acquire().await?;
-    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM events e WHERE {filtered}"))
-        .bind(sight.members)
-        .bind(sight.drafts)
-        .bind(filter.from)
-        .bind(filter.to)
-        .fetch_one(&mut *conn)
-        .await?;
-    let items = sqlx::query_as(&format!(
-        "{SELECT} WHERE {filtered} ORDER BY {order} LIMIT $5 OFFSET $6"
-    ))
-    .bind(sight.members)
-    .bind(sight.drafts)
-    .bind(filter.from)
-    .bind(filter.to)
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(&mut *conn)
-    .await?;
+    // One statement per direction: the order is part of the SQL, not a value.
+    let (total, items) = match filter.when {
+        When::Upcoming => (
+            sqlx::query_scalar!(
+                r#"SELECT count(*) AS "n!" FROM events e
+                   WHERE ((e.published AND (e.visibility = 'public' OR $1)) OR $2)
+                     AND e.end_at >= now()
+                     AND ($3::timestamptz IS NULL OR e.start_at >= $3)
+                     AND ($4::timestamptz IS NULL OR e.start_at < $4)"#,
+                members,
+                drafts,
+                from,
+                to,
+            )
+            .fetch_one(&mut *conn)
+            .await?,
+            event_query!(
+                visible_to "e.end_at >= now() AND ($3::timestamptz IS NULL OR e.start_at >= $3) \
+                    AND ($4::timestamptz IS NULL OR e.start_at < $4)",
+                "ORDER BY e.start_at, e.id LIMIT $5 OFFSET $6",
+                members,
+                drafts,
+                from,
+                to,
+                page.limit(),
+                page.offset(),
+            )
+            .fetch_all(&mut *conn)
+            .await?,
+        ),
+        When::Past => (
+            sqlx::query_scalar!(
+                r#"SELECT count(*) AS "n!" FROM events e
+                   WHERE ((e.published AND (e.visibility = 'public' OR $1)) OR $2)
+                     AND e.end_at < now()
+                     AND ($3::timestamptz IS NULL OR e.start_at >= $3)
+                     AND ($4::timestamptz IS NULL OR e.start_at < $4)"#,
+                members,
+                drafts,
+                from,
+                to,
+            )
+            .fetch_one(&mut *conn)
+            .await?,
+            event_query!(
+                visible_to "e.end_at < now() AND ($3::timestamptz IS NULL OR e.start_at >= $3) \
+                    AND ($4::timestamptz IS NULL OR e.start_at < $4)",
+                "ORDER BY e.start_at DESC, e.id LIMIT $5 OFFSET $6",
+                members,
+                drafts,
+                from,
+                to,
+                page.limit(),
+                page.offset(),
+            )
+            .fetch_all(&mut *conn)
+            .await?,
+        ),
+    };
     Ok(Json(Page::new(items, page, total)))
 }
 
@@ -239,10 +292,10 @@ async fn save(
     };
     let time_zone = match (&body.time_zone, current) {
         (Some(z), _) => {
-            let known: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1)",
+            let known: bool = sqlx::query_scalar!(
+                "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1) AS \"n!\"",
+                z,
             )
-            .bind(z)
             .fetch_one(&mut *conn)
             .await?;
             if !known {
@@ -255,29 +308,29 @@ async fn save(
         }
         (None, Some(c)) => c.time_zone.clone(),
         (None, None) => {
-            sqlx::query_scalar("SELECT time_zone FROM organisation_settings")
+            sqlx::query_scalar!("SELECT time_zone FROM organisation_settings",)
                 .fetch_one(&mut *conn)
                 .await?
         }
     };
-    sqlx::query(
-        "INSERT INTO events (id, title, description, start_at, end_at, time_zone, location, capacity, \
+    sqlx::query!(
+"INSERT INTO events (id, title, description, start_at, end_at, time_zone, location, capacity, \
              visibility, calendar_uid, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $1::text || '@loaf', $10) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $1::uuid::text || '@loaf', $10) \
          ON CONFLICT (id) DO UPDATE SET title = $2, description = $3, start_at = $4, end_at = $5, \
              time_zone = $6, location = $7, capacity = $8, visibility = $9, updated_at = now(), \
              sequence = events.sequence + CASE WHEN events.published THEN 1 ELSE 0 END",
-    )
-    .bind(id)
-    .bind(&title)
-    .bind(&description)
-    .bind(start_at)
-    .bind(end_at)
-    .bind(&time_zone)
-    .bind(&location)
-    .bind(capacity)
-    .bind(visibility)
-    .bind(user)
+id,
+title,
+description,
+start_at,
+end_at,
+time_zone,
+location,
+capacity,
+visibility as _,
+user,
+)
     .execute(conn)
     .await?;
     Ok(())
@@ -306,10 +359,12 @@ pub async fn update(
     Json(body): Json<Fields>,
 ) -> ApiResult<Json<Event>> {
     let mut tx = state.db.begin().await?;
-    sqlx::query("SELECT 1 FROM events WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "SELECT 1 AS locked FROM events WHERE id = $1 FOR UPDATE",
+        id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     let current = visible(&mut tx, id, Sight::EVERYTHING).await?;
     save(&mut tx, id, body, Some(&current), manager.user.id).await?;
     let event = visible(&mut tx, id, Sight::EVERYTHING).await?;
@@ -334,13 +389,13 @@ pub async fn publish(
 ) -> ApiResult<Json<Event>> {
     let published = body.published.unwrap_or(true);
     let mut tx = state.db.begin().await?;
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE events SET published = $2, updated_at = now(), sequence = sequence + 1, \
              published_at = CASE WHEN $2 THEN COALESCE(published_at, now()) ELSE published_at END \
          WHERE id = $1",
+        id,
+        published,
     )
-    .bind(id)
-    .bind(published)
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
@@ -361,22 +416,23 @@ pub async fn delete(
     Path(id): Path<Uuid>,
 ) -> ApiResult<NoContent> {
     let mut tx = state.db.begin().await?;
-    let photos: Vec<(String, i64)> = sqlx::query_as(
+    let photos: Vec<(String, i64)> = sqlx::query!(
         "SELECT image_key, file_size_bytes FROM event_galleries WHERE event_id = $1",
+        id,
     )
-    .bind(id)
+    .map(|r| (r.image_key, r.file_size_bytes))
     .fetch_all(&mut *tx)
     .await?;
-    let gone: Option<bool> = sqlx::query_scalar(
-        "WITH gone AS (DELETE FROM events WHERE id = $1 \
+    let gone: Option<bool> = sqlx::query_scalar!(
+"WITH gone AS (DELETE FROM events WHERE id = $1 \
              RETURNING COALESCE(calendar_uid, id::text || '@loaf') AS uid, title, start_at, end_at, \
                        visibility, sequence, published), \
               kept AS (INSERT INTO event_cancellations (calendar_uid, title, start_at, end_at, visibility, sequence) \
                        SELECT uid, title, start_at, end_at, visibility, sequence + 1 FROM gone WHERE published \
                        ON CONFLICT (calendar_uid) DO NOTHING) \
-         SELECT true FROM gone",
-    )
-    .bind(id)
+         SELECT true AS \"n!\" FROM gone",
+id,
+)
     .fetch_optional(&mut *tx)
     .await?;
     if gone.is_none() {

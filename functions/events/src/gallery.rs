@@ -22,22 +22,26 @@ use uuid::Uuid;
 /// How long a photo's view link works.
 const VIEW_WINDOW: Duration = Duration::from_secs(15 * 60);
 
-#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Photo {
     id: Uuid,
     caption: Option<String>,
     size_bytes: i64,
     uploaded_by: Option<Uuid>,
     created_at: DateTime<Utc>,
-    #[serde(skip)]
-    image_key: String,
     /// A short-lived link to the image.
-    #[sqlx(skip)]
     url: String,
 }
 
-const SELECT: &str = "SELECT id, caption, file_size_bytes AS size_bytes, uploaded_by, created_at, \
-    image_key FROM event_galleries";
+/// A photo as stored: where its image is rather than a link to it.
+struct Stored {
+    id: Uuid,
+    caption: Option<String>,
+    size_bytes: i64,
+    uploaded_by: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    image_key: String,
+}
 
 /// The upload purpose of event `id`'s gallery: an upload reserved for one
 /// event cannot be confirmed in another's.
@@ -54,24 +58,26 @@ pub async fn list(
 ) -> ApiResult<Json<Page<Photo>>> {
     let mut conn = state.db.acquire().await?;
     visible(&mut conn, id, Sight::of(Some(&viewer.user))).await?;
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM event_galleries WHERE event_id = $1")
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let mut items: Vec<Photo> = sqlx::query_as(&format!(
-        "{SELECT} WHERE event_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3"
-    ))
-    .bind(id)
-    .bind(page.limit())
-    .bind(page.offset())
+    let total: i64 = sqlx::query_scalar!(
+        "SELECT count(*) AS \"n!\" FROM event_galleries WHERE event_id = $1",
+        id,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let stored = sqlx::query_as!(
+        Stored,
+        "SELECT id, caption, file_size_bytes AS size_bytes, uploaded_by, created_at, image_key \
+         FROM event_galleries WHERE event_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3",
+        id,
+        page.limit(),
+        page.offset(),
+    )
     .fetch_all(&mut *conn)
     .await?;
     drop(conn);
-    for photo in &mut items {
-        photo.url = state
-            .storage
-            .presign_get(&photo.image_key, VIEW_WINDOW, None)
-            .await?;
+    let mut items = Vec::with_capacity(stored.len());
+    for photo in stored {
+        items.push(presigned(&state, photo).await?);
     }
     Ok(Json(Page::new(items, page, total)))
 }
@@ -107,12 +113,18 @@ pub struct Confirm {
     caption: Option<String>,
 }
 
-async fn presigned(state: &AppState, mut photo: Photo) -> ApiResult<Photo> {
-    photo.url = state
-        .storage
-        .presign_get(&photo.image_key, VIEW_WINDOW, None)
-        .await?;
-    Ok(photo)
+async fn presigned(state: &AppState, photo: Stored) -> ApiResult<Photo> {
+    Ok(Photo {
+        url: state
+            .storage
+            .presign_get(&photo.image_key, VIEW_WINDOW, None)
+            .await?,
+        id: photo.id,
+        caption: photo.caption,
+        size_bytes: photo.size_bytes,
+        uploaded_by: photo.uploaded_by,
+        created_at: photo.created_at,
+    })
 }
 
 /// `POST /api/events/{id}/gallery`: the uploaded image joins the gallery.
@@ -126,16 +138,17 @@ pub async fn confirm(
     let mut tx = state.db.begin().await?;
     visible(&mut tx, id, Sight::of(Some(&uploader.user))).await?;
     let file = uploads::claim(&mut tx, &state.storage, &purpose(id), body.upload_id).await?;
-    let photo: Photo = sqlx::query_as(
-        "INSERT INTO event_galleries (event_id, image_url, image_key, caption, uploaded_by, file_size_bytes) \
+    let photo = sqlx::query_as!(
+Stored,
+"INSERT INTO event_galleries (event_id, image_url, image_key, caption, uploaded_by, file_size_bytes) \
          VALUES ($1, $2, $2, $3, $4, $5) \
          RETURNING id, caption, file_size_bytes AS size_bytes, uploaded_by, created_at, image_key",
-    )
-    .bind(id)
-    .bind(&file.key)
-    .bind(&caption)
-    .bind(uploader.user.id)
-    .bind(file.size_bytes)
+id,
+file.key,
+caption,
+uploader.user.id,
+file.size_bytes,
+)
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -156,13 +169,14 @@ pub async fn caption(
     Json(body): Json<Caption>,
 ) -> ApiResult<Json<Photo>> {
     let caption = optional_long_text("caption", body.caption.as_deref(), 1000)?;
-    let photo: Photo = sqlx::query_as(
+    let photo = sqlx::query_as!(
+        Stored,
         "UPDATE event_galleries SET caption = $3 WHERE id = $2 AND event_id = $1 \
          RETURNING id, caption, file_size_bytes AS size_bytes, uploaded_by, created_at, image_key",
+        id,
+        image,
+        caption,
     )
-    .bind(id)
-    .bind(image)
-    .bind(&caption)
     .fetch_optional(&state.db)
     .await?
     .ok_or(ApiError::NotFound)?;
@@ -176,11 +190,12 @@ pub async fn delete(
     Path((id, image)): Path<(Uuid, Uuid)>,
 ) -> ApiResult<NoContent> {
     let mut tx = state.db.begin().await?;
-    let gone: Option<(String, i64)> = sqlx::query_as(
-        "DELETE FROM event_galleries WHERE id = $2 AND event_id = $1 RETURNING image_key, file_size_bytes",
-    )
-    .bind(id)
-    .bind(image)
+    let gone: Option<(String, i64)> = sqlx::query!(
+"DELETE FROM event_galleries WHERE id = $2 AND event_id = $1 RETURNING image_key, file_size_bytes",
+id,
+image,
+)
+    .map(|r| (r.image_key, r.file_size_bytes))
     .fetch_optional(&mut *tx)
     .await?;
     let (key, size) = gone.ok_or(ApiError::NotFound)?;

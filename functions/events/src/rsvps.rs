@@ -27,7 +27,7 @@ pub struct Answer {
     status: RsvpStatus,
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Rsvp {
     user_id: Uuid,
     name: String,
@@ -40,7 +40,7 @@ pub struct Rsvp {
     updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct MyAnswer {
     status: RsvpStatus,
     waitlisted: bool,
@@ -55,12 +55,13 @@ pub async fn mine(
 ) -> ApiResult<Json<MyAnswer>> {
     let mut conn = state.db.acquire().await?;
     visible(&mut conn, id, Sight::of(Some(&member.user))).await?;
-    let answer: Option<MyAnswer> = sqlx::query_as(
-        "SELECT rsvp_status AS status, waitlisted FROM event_rsvps \
+    let answer: Option<MyAnswer> = sqlx::query_as!(
+MyAnswer,
+"SELECT rsvp_status AS \"status: loaf_shared::enums::RsvpStatus\", waitlisted FROM event_rsvps \
          WHERE event_id = $1 AND user_id = $2",
-    )
-    .bind(id)
-    .bind(member.user.id)
+id,
+member.user.id,
+)
     .fetch_optional(&mut *conn)
     .await?;
     answer.map(Json).ok_or(ApiError::NotFound)
@@ -68,15 +69,15 @@ pub async fn mine(
 
 /// Promotes the earliest waiting "yes" answers into freed seats.
 async fn promote(conn: &mut PgConnection, event: Uuid, capacity: Option<i32>) -> ApiResult<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE event_rsvps SET waitlisted = false, updated_at = now() WHERE id IN ( \
              SELECT id FROM event_rsvps WHERE event_id = $1 AND waitlisted \
              ORDER BY updated_at, id \
              LIMIT GREATEST(COALESCE($2::bigint, 1000000) - (SELECT count(*) FROM event_rsvps \
                  WHERE event_id = $1 AND rsvp_status = 'yes' AND NOT waitlisted), 0))",
+        event,
+        capacity.map(i64::from),
     )
-    .bind(event)
-    .bind(capacity.map(i64::from))
     .execute(conn)
     .await?;
     Ok(())
@@ -94,11 +95,13 @@ pub async fn answer(
     let event = visible(&mut tx, id, Sight::of(Some(&member.user))).await?;
     // The lock every answer to this event takes first: seats are counted
     // one request at a time.
-    let (capacity, started): (Option<i32>, bool) =
-        sqlx::query_as("SELECT capacity, start_at <= now() FROM events WHERE id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let (capacity, started): (Option<i32>, bool) = sqlx::query!(
+        "SELECT capacity, start_at <= now() AS \"started!\" FROM events WHERE id = $1 FOR UPDATE",
+        id,
+    )
+    .map(|r| (r.capacity, r.started))
+    .fetch_one(&mut *tx)
+    .await?;
     if !event.published {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
@@ -113,11 +116,11 @@ pub async fn answer(
             "This event has started: answers can no longer change.",
         ));
     }
-    let current: Option<(RsvpStatus, bool)> = sqlx::query_as(
-        "SELECT rsvp_status, waitlisted FROM event_rsvps WHERE event_id = $1 AND user_id = $2",
-    )
-    .bind(id)
-    .bind(member.user.id)
+    let current: Option<(RsvpStatus, bool)> = sqlx::query!(
+"SELECT rsvp_status AS \"rsvp_status: loaf_shared::enums::RsvpStatus\", waitlisted FROM event_rsvps WHERE event_id = $1 AND user_id = $2",
+id,
+member.user.id,
+).map(|r| (r.rsvp_status, r.waitlisted))
     .fetch_optional(&mut *tx)
     .await?;
     let waitlisted = if status != RsvpStatus::Yes {
@@ -125,25 +128,25 @@ pub async fn answer(
     } else if let Some((RsvpStatus::Yes, w)) = current {
         w // already answered yes: keep the seat, or the place in the queue
     } else {
-        let taken: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM event_rsvps WHERE event_id = $1 AND rsvp_status = 'yes' AND NOT waitlisted",
-        )
-        .bind(id)
+        let taken: i64 = sqlx::query_scalar!(
+"SELECT count(*) AS \"n!\" FROM event_rsvps WHERE event_id = $1 AND rsvp_status = 'yes' AND NOT waitlisted",
+id,
+)
         .fetch_one(&mut *tx)
         .await?;
         capacity.is_some_and(|c| taken >= i64::from(c))
     };
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO event_rsvps (event_id, user_id, rsvp_status, waitlisted) \
          VALUES ($1, $2, $3, $4) \
          ON CONFLICT (event_id, user_id) DO UPDATE SET rsvp_status = $3, waitlisted = $4, \
              updated_at = CASE WHEN event_rsvps.rsvp_status = $3 THEN event_rsvps.updated_at \
                                ELSE now() END",
+        id,
+        member.user.id,
+        status as _,
+        waitlisted,
     )
-    .bind(id)
-    .bind(member.user.id)
-    .bind(status)
-    .bind(waitlisted)
     .execute(&mut *tx)
     .await?;
     if current == Some((RsvpStatus::Yes, false)) && status != RsvpStatus::Yes {
@@ -162,19 +165,22 @@ pub async fn list(
 ) -> ApiResult<Json<Page<Rsvp>>> {
     let mut conn = state.db.acquire().await?;
     visible(&mut conn, id, Sight::of(Some(&host.user))).await?;
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM event_rsvps WHERE event_id = $1")
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let items = sqlx::query_as(
-        "SELECT r.user_id, trim(concat_ws(' ', u.first_name, u.last_name)) AS name, u.email, \
-                r.rsvp_status AS status, r.waitlisted, r.attended, r.attended_at, r.updated_at \
+    let total: i64 = sqlx::query_scalar!(
+        "SELECT count(*) AS \"n!\" FROM event_rsvps WHERE event_id = $1",
+        id,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let items = sqlx::query_as!(
+        Rsvp,
+        "SELECT r.user_id, trim(concat_ws(' ', u.first_name, u.last_name)) AS \"name!\", u.email, \
+                r.rsvp_status AS \"status: RsvpStatus\", r.waitlisted, r.attended, r.attended_at, r.updated_at \
          FROM event_rsvps r JOIN users u ON u.id = r.user_id WHERE r.event_id = $1 \
          ORDER BY r.rsvp_status, r.waitlisted, r.updated_at, r.id LIMIT $2 OFFSET $3",
+        id,
+        page.limit(),
+        page.offset(),
     )
-    .bind(id)
-    .bind(page.limit())
-    .bind(page.offset())
     .fetch_all(&mut *conn)
     .await?;
     Ok(Json(Page::new(items, page, total)))
@@ -210,10 +216,12 @@ pub async fn mark(
     }
     let mut tx = state.db.begin().await?;
     visible(&mut tx, id, Sight::of(Some(&host.user))).await?;
-    let known: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE id = ANY($1)")
-        .bind(&body.user_ids)
-        .fetch_one(&mut *tx)
-        .await?;
+    let known: i64 = sqlx::query_scalar!(
+        "SELECT count(*) AS \"n!\" FROM users WHERE id = ANY($1)",
+        &body.user_ids,
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     let mut unique = body.user_ids.clone();
     unique.sort();
     unique.dedup();
@@ -223,25 +231,25 @@ pub async fn mark(
             "some of these ids are no member's",
         ));
     }
-    let marked = sqlx::query(
+    let marked = sqlx::query!(
         "INSERT INTO event_rsvps (event_id, user_id, rsvp_status, attended, attended_at) \
          SELECT $1, u, 'yes', $2, CASE WHEN $2 THEN now() END FROM unnest($3::uuid[]) AS u \
          ON CONFLICT (event_id, user_id) DO UPDATE SET attended = $2, \
              attended_at = CASE WHEN $2 THEN COALESCE(event_rsvps.attended_at, now()) END, \
              updated_at = now()",
+        id,
+        body.attended,
+        &unique,
     )
-    .bind(id)
-    .bind(body.attended)
-    .bind(&unique)
     .execute(&mut *tx)
     .await?
     .rows_affected();
     let pre_validated = if body.attended {
-        let moved: Vec<Uuid> = sqlx::query_scalar(
+        let moved: Vec<Uuid> = sqlx::query_scalar!(
             "UPDATE users SET status = 'pre_validated', updated_at = now() \
              WHERE id = ANY($1) AND status = 'pending_validation' RETURNING id",
+            &unique,
         )
-        .bind(&unique)
         .fetch_all(&mut *tx)
         .await?;
         for user in &moved {
