@@ -137,3 +137,19 @@ pub fn like_contains(term: &str) -> String {
         .replace('_', "\\_");
     format!("%{escaped}%")
 }
+
+/// `sqlx::query_as!($out, $sql, args…)`, checked when it compiles like any
+/// other, but run as an unprepared statement (`persistent(false)`), which
+/// the checked macros' own type cannot be: for searches whose best plan
+/// depends on the term (a trigram `LIKE`), where a cached generic plan
+/// would be the wrong one for most terms. `$out` derives `sqlx::FromRow`.
+#[macro_export]
+macro_rules! query_as_unprepared {
+    ($out:ty, $sql:literal $(, $arg:expr)* $(,)?) => {{
+        if false {
+            // Never runs: it is here to be checked against the schema.
+            let _ = sqlx::query_as!($out, $sql $(, $arg)*);
+        }
+        sqlx::query_as::<_, $out>($sql)$(.bind($arg))*.persistent(false)
+    }};
+}

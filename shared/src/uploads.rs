@@ -482,8 +482,8 @@ pub async fn reconcile(db: &sqlx::PgPool, storage: &Storage) -> Result<Reconcile
     .fetch_all(db)
     .await?;
     let waiting: std::collections::HashSet<String> = sqlx::query_scalar!(
-r#"SELECT file_key AS "file_key!" FROM pending_uploads UNION SELECT file_key FROM storage_deletions"#,
-)
+        r#"SELECT file_key AS "file_key!" FROM pending_uploads UNION SELECT file_key FROM storage_deletions"#,
+    )
     .fetch_all(db)
     .await?
     .into_iter()

@@ -141,18 +141,18 @@ pub async fn accept(
     let mut tx = state.db.begin().await?;
     let inv = find(&mut tx, &token, true).await?;
     let user_id: Option<Uuid> = sqlx::query_scalar!(
-"INSERT INTO users (email, password_hash, first_name, last_name, status, role_id, \
+        "INSERT INTO users (email, password_hash, first_name, last_name, status, role_id, \
                             email_verified, validated_at, validated_by, accepts_tos, tos_accepted_at, tos_version) \
          VALUES (lower($1), $2, $3, $4, 'payment_pending', $5, true, now(), $6, true, now(), $7) \
          ON CONFLICT DO NOTHING RETURNING id",
-inv.email,
-hash,
-profile.first_name,
-profile.last_name,
-inv.role_id,
-inv.inviter_id,
-state.config.auth.terms_version,
-)
+        inv.email,
+        hash,
+        profile.first_name,
+        profile.last_name,
+        inv.role_id,
+        inv.inviter_id,
+        state.config.auth.terms_version,
+    )
     .fetch_optional(&mut *tx)
     .await?;
     let user_id = user_id.ok_or_else(|| {
@@ -163,10 +163,10 @@ state.config.auth.terms_version,
     })?;
     profile.store(&mut tx, user_id).await?;
     sqlx::query!(
-"UPDATE user_invitations SET status = 'accepted', accepted_at = now(), accepted_by = $2 WHERE id = $1",
-inv.id,
-user_id,
-)
+        "UPDATE user_invitations SET status = 'accepted', accepted_at = now(), accepted_by = $2 WHERE id = $1",
+        inv.id,
+        user_id,
+    )
     .execute(&mut *tx)
     .await?;
     let session = sessions::start(&state, &mut tx, user_id).await?;

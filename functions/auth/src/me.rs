@@ -79,12 +79,12 @@ fn status_message(status: UserStatus) -> &'static str {
 
 async fn load(state: &AppState, conn: &mut PgConnection, user: &AuthUser) -> ApiResult<Me> {
     let a: Account = sqlx::query_as!(
-Account,
-"SELECT email, status AS \"status: loaf_shared::domain::UserStatus\", email_verified, member_since, validated_at, tos_version, \
+        Account,
+        "SELECT email, status AS \"status: loaf_shared::domain::UserStatus\", email_verified, member_since, validated_at, tos_version, \
                 tos_accepted_at, force_password_change, last_login_at, created_at \
          FROM users WHERE id = $1",
-user.id,
-)
+        user.id,
+    )
     .fetch_one(&mut *conn)
     .await?;
     let role: Option<Role> = match user.role_id {

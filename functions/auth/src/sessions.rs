@@ -77,12 +77,12 @@ async fn issue(
 ) -> ApiResult<Session> {
     let (user, version): (SessionUser, i32) = {
         let row: SessionRow = sqlx::query_as!(
-SessionRow,
-"SELECT u.id, u.email, u.first_name, u.last_name, u.status AS \"status: loaf_shared::domain::UserStatus\", u.token_version, \
-                    r.code AS role \
+            SessionRow,
+            "SELECT u.id, u.email, u.first_name, u.last_name, u.status AS \"status: loaf_shared::domain::UserStatus\", u.token_version, \
+                    r.code AS \"role?\" \
              FROM users u LEFT JOIN roles r ON r.id = u.role_id WHERE u.id = $1",
-user_id,
-)
+            user_id,
+        )
         .fetch_one(&mut *conn)
         .await?;
         row.split()
@@ -182,10 +182,10 @@ pub async fn login(
     // cannot all slip past the limit.
     let claim = throttle::claim(&state.db, &keys).await?;
     let user: Option<LoginRow> = sqlx::query_as!(
-LoginRow,
-"SELECT id, password_hash, status AS \"status: loaf_shared::domain::UserStatus\" FROM users WHERE lower(email) = lower($1)",
-body.email.trim(),
-)
+        LoginRow,
+        "SELECT id, password_hash, status AS \"status: loaf_shared::domain::UserStatus\" FROM users WHERE lower(email) = lower($1)",
+        body.email.trim(),
+    )
     .fetch_optional(&state.db)
     .await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
@@ -204,10 +204,10 @@ body.email.trim(),
     };
     let mut tx = state.db.begin().await?;
     sqlx::query!(
-"UPDATE users SET last_login_at = now(), password_hash = COALESCE($2, password_hash) WHERE id = $1",
-user.id,
-new_hash,
-)
+        "UPDATE users SET last_login_at = now(), password_hash = COALESCE($2, password_hash) WHERE id = $1",
+        user.id,
+        new_hash,
+    )
     .execute(&mut *tx)
     .await?;
     let session = start(&state, &mut tx, user.id).await?;
@@ -256,23 +256,23 @@ pub async fn refresh(
         .ok_or_else(invalid)?;
     let mut tx = state.db.begin().await?;
     let row: Option<RefreshRow> = sqlx::query_as!(
-RefreshRow,
-"SELECT t.user_id, t.family_id, t.token_version, t.used_at IS NOT NULL AS \"used!\", \
+        RefreshRow,
+        "SELECT t.user_id, t.family_id, t.token_version, t.used_at IS NOT NULL AS \"used!\", \
                 t.revoked_at IS NOT NULL AS \"revoked!\", t.expires_at < now() AS \"expired!\", \
                 u.token_version AS current_version, u.status AS \"status: loaf_shared::domain::UserStatus\" \
          FROM refresh_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1 FOR UPDATE OF t",
-secret_token::hash(&token),
-)
+        secret_token::hash(&token),
+    )
     .fetch_optional(&mut *tx)
     .await?;
     let row = row.ok_or_else(invalid)?;
     if row.used && !row.revoked {
         // Reuse of a rotated token: someone else holds this chain.
         sqlx::query!(
-"UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
-row.family_id,
-)
+            "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
+            row.family_id,
+        )
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -356,10 +356,10 @@ pub async fn logout(
     };
     if secret_token::looks_valid(&token) {
         sqlx::query!(
-"UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = \
+            "UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = \
              (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)",
-secret_token::hash(&token),
-)
+            secret_token::hash(&token),
+        )
         .execute(&state.db)
         .await?;
     }

@@ -63,7 +63,7 @@ pub async fn claim<'a>(db: &PgPool, keys: &'a Keys) -> ApiResult<Claim<'a>> {
     // order (account, then address), so two attempts never wait on each
     // other in a cycle.
     let claimed: Vec<String> = sqlx::query_scalar!(
-"INSERT INTO login_throttle AS t (key, failures, last_failure_at) \
+        "INSERT INTO login_throttle AS t (key, failures, last_failure_at) \
          SELECT key, 1, now() FROM unnest($1::text[]) AS key \
          ON CONFLICT (key) DO UPDATE SET \
            failures = CASE WHEN t.last_failure_at < now() - interval '1 hour' THEN 1 \
@@ -77,12 +77,12 @@ pub async fn claim<'a>(db: &PgPool, keys: &'a Keys) -> ApiResult<Claim<'a>> {
              ELSE NULL END \
          WHERE t.locked_until IS NULL OR t.locked_until <= now() \
          RETURNING t.key",
-&names,
-ACCOUNT_THRESHOLD,
-ADDRESS_THRESHOLD,
-FIRST_LOCK_SECS,
-MAX_LOCK_SECS,
-)
+        &names,
+        ACCOUNT_THRESHOLD,
+        ADDRESS_THRESHOLD,
+        FIRST_LOCK_SECS,
+        MAX_LOCK_SECS,
+    )
     .fetch_all(&mut *tx)
     .await?;
     if claimed.len() == names.len() {

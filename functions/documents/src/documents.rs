@@ -64,7 +64,7 @@ macro_rules! document_query {
             $(, $arg)*
         )
     };
-}
+            }
 
 async fn load(conn: &mut PgConnection, kind: Kind, id: Uuid) -> ApiResult<Document> {
     document_query!("WHERE kind = $1 AND id = $2", kind.as_str(), id)

@@ -43,8 +43,8 @@ async fn read(conn: &mut PgConnection, state: &AppState) -> ApiResult<Settings> 
         String,
         Option<String>,
     ) = sqlx::query!(
-"SELECT name, contact_email, time_zone, currency::text AS \"currency!\", logo_key FROM organisation_settings",
-).map(|r| (r.name, r.contact_email, r.time_zone, r.currency, r.logo_key))
+        "SELECT name, contact_email, time_zone, currency::text AS \"currency!\", logo_key FROM organisation_settings",
+    ).map(|r| (r.name, r.contact_email, r.time_zone, r.currency, r.logo_key))
     .fetch_one(conn)
     .await?;
     let logo_url = match &logo_key {

@@ -30,10 +30,10 @@ pub async fn complete(
     else {
         return Ok(outcome("unknown_donation"));
     };
-    let found: Option<(DonationStatus, i64, Option<String>)> = sqlx::query_as(
-        "SELECT status, amount_cents, currency::text FROM donations WHERE id = $1 FOR UPDATE",
-    )
-    .bind(id)
+    let found: Option<(DonationStatus, i64, Option<String>)> = sqlx::query!(
+        "SELECT status AS \"status: loaf_shared::enums::DonationStatus\", amount_cents, currency::text FROM donations WHERE id = $1 FOR UPDATE",
+        id,
+    ).map(|r| (r.status, r.amount_cents, r.currency))
     .fetch_optional(&mut *conn)
     .await?;
     let Some((status, amount, currency)) = found else {
@@ -52,15 +52,15 @@ pub async fn complete(
             "paid amount differs from the donation's: not applied, look at it in the provider's dashboard");
         return Ok(outcome("amount_mismatch"));
     }
-    sqlx::query(
+    sqlx::query!(
         "UPDATE donations SET status = 'completed', donated_at = now(), updated_at = now(), \
              stripe_payment_intent_id = $2, \
              stripe_checkout_session_id = COALESCE(stripe_checkout_session_id, $3) \
          WHERE id = $1",
+        id,
+        session.payment_intent,
+        session.id,
     )
-    .bind(id)
-    .bind(&session.payment_intent)
-    .bind(&session.id)
     .execute(&mut *conn)
     .await?;
     receipts::issue(conn, email, id).await?;
@@ -82,10 +82,10 @@ pub async fn close(
     let Some(id) = events::reference(metadata, client_reference) else {
         return Ok(Outcome::just("unknown_donation"));
     };
-    let failed = sqlx::query(
+    let failed = sqlx::query!(
         "UPDATE donations SET status = 'failed', updated_at = now() WHERE id = $1 AND status = 'pending'",
+        id,
     )
-    .bind(id)
     .execute(conn)
     .await?
     .rows_affected();
@@ -102,10 +102,10 @@ pub async fn refund(
     intent: &str,
     refunded: i64,
 ) -> ApiResult<Option<&'static str>> {
-    let id: Option<Uuid> = sqlx::query_scalar(
+    let id: Option<Uuid> = sqlx::query_scalar!(
         "SELECT id FROM donations WHERE stripe_payment_intent_id = $1 FOR UPDATE",
+        intent,
     )
-    .bind(intent)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(id) = id else {
@@ -118,12 +118,12 @@ pub async fn refund(
 /// Records how much of donation `id` is refunded so far. The donation
 /// stays `completed` (it was given); totals count it net of refunds.
 async fn record_refund(conn: &mut PgConnection, id: Uuid, refunded: i64) -> ApiResult<()> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE donations SET refunded_cents = GREATEST(refunded_cents, LEAST($2, amount_cents)), \
              updated_at = now() WHERE id = $1",
+        id,
+        refunded,
     )
-    .bind(id)
-    .bind(refunded)
     .execute(conn)
     .await?;
     Ok(())

@@ -67,6 +67,8 @@ pub enum Listed {
     Own(OwnDonation),
 }
 
+/// The columns of [`Donation`], for the lists' `QueryBuilder` (their
+/// filters and order vary); [`load`] reads the same columns, checked.
 const SELECT: &str = "SELECT d.id, d.amount_cents, d.currency::text AS currency, \
         d.donation_type, d.status, d.user_id, d.donor_name, \
         d.donor_email, d.message, d.anonymous, d.dedication, d.payment_method, d.in_kind_description, \
@@ -75,11 +77,48 @@ const SELECT: &str = "SELECT d.id, d.amount_cents, d.currency::text AS currency,
     FROM donations d LEFT JOIN users a ON a.id = d.recorded_by";
 
 pub async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Donation> {
-    sqlx::query_as(&format!("{SELECT} WHERE d.id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or(ApiError::NotFound)
+    sqlx::query!(
+        r#"SELECT d.id, d.amount_cents, d.currency::text AS currency,
+               d.donation_type AS "donation_type: DonationType",
+               d.status AS "status: DonationStatus", d.user_id, d.donor_name, d.donor_email,
+               d.message, d.anonymous, d.dedication,
+               d.payment_method AS "payment_method: PaymentMethod", d.in_kind_description,
+               d.donated_at, d.refunded_cents, d.receipt_number, d.receipt_sent_at, d.notes,
+               d.recorded_by,
+               NULLIF(trim(concat_ws(' ', a.first_name, a.last_name)), '') AS recorded_by_name,
+               d.created_at
+           FROM donations d LEFT JOIN users a ON a.id = d.recorded_by
+           WHERE d.id = $1"#,
+        id,
+    )
+    .map(|r| Donation {
+        own: OwnDonation {
+            id: r.id,
+            amount_cents: r.amount_cents,
+            currency: r.currency,
+            donation_type: r.donation_type,
+            status: r.status,
+            user_id: r.user_id,
+            donor_name: r.donor_name,
+            donor_email: r.donor_email,
+            message: r.message,
+            anonymous: r.anonymous,
+            dedication: r.dedication,
+            payment_method: r.payment_method,
+            in_kind_description: r.in_kind_description,
+            donated_at: r.donated_at,
+            refunded_cents: r.refunded_cents,
+            receipt_number: r.receipt_number,
+            receipt_sent_at: r.receipt_sent_at,
+            created_at: r.created_at,
+        },
+        notes: r.notes,
+        recorded_by: r.recorded_by,
+        recorded_by_name: r.recorded_by_name,
+    })
+    .fetch_optional(conn)
+    .await?
+    .ok_or(ApiError::NotFound)
 }
 
 /// The filters of the list and the export.

@@ -157,10 +157,11 @@ pub async fn checkout(
     .await?;
     // A member gives as themselves: the receipt goes to their account's address.
     if let Some(user) = &user {
-        let (name, email): (String, String) = sqlx::query_as(
-            "SELECT trim(concat_ws(' ', first_name, last_name)), email FROM users WHERE id = $1",
+        let (name, email): (String, String) = sqlx::query!(
+            "SELECT trim(concat_ws(' ', first_name, last_name)) AS \"name!\", email FROM users WHERE id = $1",
+            user.id,
         )
-        .bind(user.id)
+        .map(|r| (r.name, r.email))
         .fetch_one(&mut *tx)
         .await?;
         gift.donor_name = gift.donor_name.or(Some(name));
@@ -175,24 +176,24 @@ pub async fn checkout(
     // A valid gift counts against its donor, in its own transaction: one
     // over the limit rolls back with the rest.
     rate_limit::check(&mut *tx, &rate_limit::GIFTS_PER_DONOR, donor_email).await?;
-    let id: Uuid = sqlx::query_scalar(
+    let id: Uuid = sqlx::query_scalar!(
         "INSERT INTO donations (amount_cents, currency, donation_type, status, user_id, donor_name, \
              donor_email, message, anonymous, dedication, payment_method) \
          VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, 'online') RETURNING id",
-    )
-    .bind(body.amount_cents)
-    .bind(&gift.currency)
-    .bind(if user.is_some() {
+        body.amount_cents,
+        gift.currency,
+        if user.is_some() {
         DonationType::Member
     } else {
         DonationType::Public
-    })
-    .bind(user.as_ref().map(|u| u.id))
-    .bind(&gift.donor_name)
-    .bind(&gift.donor_email)
-    .bind(&gift.message)
-    .bind(gift.anonymous)
-    .bind(&gift.dedication)
+    } as _,
+        user.as_ref().map(|u| u.id),
+        gift.donor_name,
+        gift.donor_email,
+        gift.message,
+        gift.anonymous,
+        gift.dedication,
+    )
     .fetch_one(&mut *tx)
     .await?;
     // Committed before the provider is called: no transaction stays open
@@ -276,10 +277,11 @@ pub async fn record(
     let mut tx = state.db.begin().await?;
     let mut gift = check(&mut tx, body.amount_cents, (1, max), about!(body)).await?;
     if let Some(user_id) = body.user_id {
-        let found: Option<(String, String)> = sqlx::query_as(
-            "SELECT trim(concat_ws(' ', first_name, last_name)), email FROM users WHERE id = $1",
+        let found: Option<(String, String)> = sqlx::query!(
+            "SELECT trim(concat_ws(' ', first_name, last_name)) AS \"name!\", email FROM users WHERE id = $1",
+            user_id,
         )
-        .bind(user_id)
+        .map(|r| (r.name, r.email))
         .fetch_optional(&mut *tx)
         .await?;
         let (name, email) =
@@ -287,13 +289,14 @@ pub async fn record(
         gift.donor_name = gift.donor_name.or(Some(name));
         gift.donor_email = gift.donor_email.or(Some(email));
     }
-    let (today, donated_at): (NaiveDate, DateTime<Utc>) = sqlx::query_as(
-        "SELECT (now() AT TIME ZONE o.time_zone)::date, \
+    let (today, donated_at): (NaiveDate, DateTime<Utc>) = sqlx::query!(
+        "SELECT (now() AT TIME ZONE o.time_zone)::date AS \"today!\", \
                 CASE WHEN $1::date IS NULL THEN now() \
-                     ELSE $1::date::timestamp AT TIME ZONE o.time_zone END \
+                     ELSE $1::date::timestamp AT TIME ZONE o.time_zone END AS \"donated_at!\" \
          FROM organisation_settings o",
+        body.donated_on,
     )
-    .bind(body.donated_on)
+    .map(|r| (r.today, r.donated_at))
     .fetch_one(&mut *tx)
     .await?;
     if body.donated_on.is_some_and(|d| d > today) {
@@ -302,31 +305,31 @@ pub async fn record(
             "donated_on may not be in the future",
         ));
     }
-    let id: Uuid = sqlx::query_scalar(
+    let id: Uuid = sqlx::query_scalar!(
         "INSERT INTO donations (amount_cents, currency, donation_type, status, user_id, donor_name, \
              donor_email, message, anonymous, dedication, payment_method, in_kind_description, \
              notes, donated_at, recorded_by) \
          VALUES ($1, $2, $3, 'completed', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          RETURNING id",
-    )
-    .bind(body.amount_cents)
-    .bind(&gift.currency)
-    .bind(if body.user_id.is_some() {
+        body.amount_cents,
+        gift.currency,
+        if body.user_id.is_some() {
         DonationType::Member
     } else {
         DonationType::Public
-    })
-    .bind(body.user_id)
-    .bind(&gift.donor_name)
-    .bind(&gift.donor_email)
-    .bind(&gift.message)
-    .bind(gift.anonymous)
-    .bind(&gift.dedication)
-    .bind(method)
-    .bind(&in_kind)
-    .bind(&notes)
-    .bind(donated_at)
-    .bind(admin.user.id)
+    } as _,
+        body.user_id,
+        gift.donor_name,
+        gift.donor_email,
+        gift.message,
+        gift.anonymous,
+        gift.dedication,
+        method as _,
+        in_kind,
+        notes,
+        donated_at,
+        admin.user.id,
+    )
     .fetch_one(&mut *tx)
     .await?;
     receipts::issue(&mut tx, &state.config.email, id).await?;
@@ -357,11 +360,12 @@ pub async fn checkout_status(
     if !loaf_shared::payments::looks_like_session_id(&session_id) {
         return Err(ApiError::NotFound);
     }
-    let found: Option<GiftStatus> = sqlx::query_as(
-        "SELECT status, amount_cents, currency, receipt_number \
+    let found: Option<GiftStatus> = sqlx::query_as!(
+        GiftStatus,
+        "SELECT status AS \"status: loaf_shared::enums::DonationStatus\", amount_cents, currency, receipt_number \
          FROM donations WHERE stripe_checkout_session_id = $1",
+        session_id,
     )
-    .bind(&session_id)
     .fetch_optional(&state.db)
     .await?;
     found.map(Json).ok_or(ApiError::NotFound)

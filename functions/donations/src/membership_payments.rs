@@ -16,7 +16,6 @@ use sqlx::PgConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
 
-#[derive(sqlx::FromRow)]
 struct Checkout {
     id: Uuid,
     user_id: Uuid,
@@ -36,25 +35,30 @@ enum By<'a> {
 }
 
 async fn lock(conn: &mut PgConnection, by: By<'_>) -> ApiResult<Option<Checkout>> {
-    let select = |column: &str| {
-        format!(
-            "SELECT id, user_id, plan_id, base_cents, donation_cents, total_cents, \
-                    currency::text AS currency, status, subscription_id \
-             FROM membership_checkouts WHERE {column} = $1 FOR UPDATE"
-        )
-    };
     let found = match by {
         By::Id(id) => {
-            sqlx::query_as(&select("id"))
-                .bind(id)
-                .fetch_optional(conn)
-                .await?
+            sqlx::query_as!(
+                Checkout,
+                r#"SELECT id, user_id, plan_id, base_cents, donation_cents, total_cents,
+                      currency::text AS "currency!", status AS "status: CheckoutStatus",
+                      subscription_id
+               FROM membership_checkouts WHERE id = $1 FOR UPDATE"#,
+                id,
+            )
+            .fetch_optional(conn)
+            .await?
         }
         By::PaymentIntent(intent) => {
-            sqlx::query_as(&select("payment_intent_id"))
-                .bind(intent)
-                .fetch_optional(conn)
-                .await?
+            sqlx::query_as!(
+                Checkout,
+                r#"SELECT id, user_id, plan_id, base_cents, donation_cents, total_cents,
+                      currency::text AS "currency!", status AS "status: CheckoutStatus",
+                      subscription_id
+               FROM membership_checkouts WHERE payment_intent_id = $1 FOR UPDATE"#,
+                intent,
+            )
+            .fetch_optional(conn)
+            .await?
         }
     };
     Ok(found)
@@ -117,15 +121,15 @@ pub async fn complete(
         },
     )
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE membership_checkouts SET status = 'paid', completed_at = now(), subscription_id = $2, \
              payment_intent_id = $3, provider_session_id = COALESCE(provider_session_id, $4) \
          WHERE id = $1",
+        checkout.id,
+        subscription_id,
+        session.payment_intent,
+        session.id,
     )
-    .bind(checkout.id)
-    .bind(subscription_id)
-    .bind(&session.payment_intent)
-    .bind(&session.id)
     .execute(&mut *conn)
     .await?;
     if let Some(intent) = &session.payment_intent {
@@ -153,11 +157,11 @@ pub async fn close(
     let Some(reference) = events::reference(metadata, client_reference) else {
         return Ok(Outcome::just("unknown_checkout"));
     };
-    let closed = sqlx::query(
+    let closed = sqlx::query!(
         "UPDATE membership_checkouts SET status = $2 WHERE id = $1 AND status IN ('open', 'failed')",
+        reference,
+        to as _,
     )
-    .bind(reference)
-    .bind(to)
     .execute(conn)
     .await?
     .rows_affected();
@@ -195,12 +199,12 @@ async fn apply_refund(
     let Some(subscription) = checkout.subscription_id else {
         return Ok("refund_before_payment");
     };
-    sqlx::query(
+    sqlx::query!(
         "UPDATE subscriptions SET refunded_cents = GREATEST(refunded_cents, $2), updated_at = now() \
          WHERE id = $1",
+        subscription,
+        refunded.min(checkout.total_cents),
     )
-    .bind(subscription)
-    .bind(refunded.min(checkout.total_cents))
     .execute(&mut *conn)
     .await?;
     if refunded < checkout.total_cents {
@@ -209,19 +213,21 @@ async fn apply_refund(
     if checkout.status == CheckoutStatus::Refunded {
         return Ok("already_refunded");
     }
-    sqlx::query(
+    sqlx::query!(
         "UPDATE subscriptions SET status = 'cancelled', cancelled_at = now(), \
              cancellation_reason = 'payment refunded', \
              end_date = LEAST(COALESCE(end_date, now()), now()), updated_at = now() \
          WHERE id = $1 AND status = 'active'",
+        subscription,
     )
-    .bind(subscription)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE membership_checkouts SET status = 'refunded' WHERE id = $1")
-        .bind(checkout.id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE membership_checkouts SET status = 'refunded' WHERE id = $1",
+        checkout.id,
+    )
+    .execute(&mut *conn)
+    .await?;
     memberships::lapse_if_uncovered(
         conn,
         checkout.user_id,

@@ -21,27 +21,30 @@ use uuid::Uuid;
 /// Numbers donation `id` (completed, `donated_at` set) and queues its
 /// receipt. Inside the completing transaction.
 pub async fn issue(conn: &mut PgConnection, email: &EmailConfig, id: Uuid) -> ApiResult<()> {
-    let (year, day): (i32, NaiveDate) = sqlx::query_as(
-        "SELECT extract(year FROM d.donated_at AT TIME ZONE o.time_zone)::int, \
-                (d.donated_at AT TIME ZONE o.time_zone)::date \
+    let (year, day): (i32, NaiveDate) = sqlx::query!(
+        "SELECT extract(year FROM d.donated_at AT TIME ZONE o.time_zone)::int AS \"year!\", \
+                (d.donated_at AT TIME ZONE o.time_zone)::date AS \"day!\" \
          FROM donations d, organisation_settings o WHERE d.id = $1",
+        id,
     )
-    .bind(id)
+    .map(|r| (r.year, r.day))
     .fetch_one(&mut *conn)
     .await?;
-    let n: i32 = sqlx::query_scalar(
+    let n: i32 = sqlx::query_scalar!(
         "INSERT INTO donation_receipt_counters (year, last_number) VALUES ($1, 1) \
          ON CONFLICT (year) DO UPDATE SET last_number = donation_receipt_counters.last_number + 1 \
          RETURNING last_number",
+        year,
     )
-    .bind(year)
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query("UPDATE donations SET receipt_number = $2 WHERE id = $1")
-        .bind(id)
-        .bind(format!("{year}-{n:06}"))
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE donations SET receipt_number = $2 WHERE id = $1",
+        id,
+        format!("{year}-{n:06}"),
+    )
+    .execute(&mut *conn)
+    .await?;
     let donation = donations::load(conn, id).await?;
     send(conn, email, &donation.own, day).await
 }
@@ -66,10 +69,12 @@ async fn send(
         dedication: d.dedication.clone(),
     };
     outbox::enqueue(conn, email, to, &mail).await?;
-    sqlx::query("UPDATE donations SET receipt_sent_at = now() WHERE id = $1")
-        .bind(d.id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE donations SET receipt_sent_at = now() WHERE id = $1",
+        d.id,
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -95,11 +100,11 @@ pub async fn resend(
             "This donation has no donor email to send the receipt to.",
         ));
     }
-    let day: NaiveDate = sqlx::query_scalar(
-        "SELECT (d.donated_at AT TIME ZONE o.time_zone)::date \
+    let day: NaiveDate = sqlx::query_scalar!(
+        "SELECT (d.donated_at AT TIME ZONE o.time_zone)::date AS \"day!\" \
          FROM donations d, organisation_settings o WHERE d.id = $1",
+        id,
     )
-    .bind(id)
     .fetch_one(&mut *tx)
     .await?;
     send(&mut tx, &state.config.email, &donation.own, day).await?;

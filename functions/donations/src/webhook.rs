@@ -93,18 +93,17 @@ pub async fn receive(
         .map_err(|e| ApiError::BadRequest(format!("not a provider event: {e}")))?;
 
     let mut tx = state.db.begin().await?;
-    let fresh: Option<bool> = sqlx::query_scalar(
+    let fresh: Option<bool> = sqlx::query_scalar!(
         "INSERT INTO payment_events (id, type, outcome) VALUES ($1, $2, 'handling') \
-         ON CONFLICT (id) DO NOTHING RETURNING true",
+         ON CONFLICT (id) DO NOTHING RETURNING true AS \"fresh!\"",
+        event.id,
+        event.kind,
     )
-    .bind(&event.id)
-    .bind(&event.kind)
     .fetch_optional(&mut *tx)
     .await?;
     if fresh.is_none() {
         let outcome: String =
-            sqlx::query_scalar("SELECT outcome FROM payment_events WHERE id = $1")
-                .bind(&event.id)
+            sqlx::query_scalar!("SELECT outcome FROM payment_events WHERE id = $1", event.id,)
                 .fetch_one(&mut *tx)
                 .await?;
         return Ok(Json(Receipt {
@@ -114,14 +113,14 @@ pub async fn receive(
         }));
     }
     let outcome = dispatch(&mut tx, &state.config.email, &event).await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE payment_events SET outcome = $2, payment_intent_id = $3, refunded_cents = $4 \
          WHERE id = $1",
+        event.id,
+        outcome.label,
+        outcome.payment_intent,
+        outcome.refunded_cents,
     )
-    .bind(&event.id)
-    .bind(outcome.label)
-    .bind(&outcome.payment_intent)
-    .bind(outcome.refunded_cents)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -136,11 +135,11 @@ pub async fn receive(
 /// How much of payment `intent` a `charge.refunded` event handled before
 /// the payment itself said was refunded: refunds may arrive first.
 pub async fn refunded_before(conn: &mut PgConnection, intent: &str) -> ApiResult<Option<i64>> {
-    let refunded: Option<i64> = sqlx::query_scalar(
+    let refunded: Option<i64> = sqlx::query_scalar!(
         "SELECT max(refunded_cents) FROM payment_events \
          WHERE payment_intent_id = $1 AND type = 'charge.refunded'",
+        intent,
     )
-    .bind(intent)
     .fetch_one(conn)
     .await?;
     Ok(refunded)

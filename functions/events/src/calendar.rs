@@ -169,11 +169,11 @@ pub async fn feed(State(state): State<AppState>, Query(query): Query<FeedQuery>)
     let mut conn = state.db.acquire().await?;
     // The holder must still be someone who may sign in and see events.
     let holder: Option<(Uuid, loaf_shared::domain::UserStatus, Option<Uuid>)> = sqlx::query!(
-"SELECT u.id, u.status AS \"status: loaf_shared::domain::UserStatus\", u.role_id FROM calendar_tokens t \
+        "SELECT u.id, u.status AS \"status: loaf_shared::domain::UserStatus\", u.role_id FROM calendar_tokens t \
          JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1",
-secret_token::hash(&token),
-).map(|r| (r.id, r.status, r.role_id))
+        secret_token::hash(&token),
+    ).map(|r| (r.id, r.status, r.role_id))
     .fetch_optional(&mut *conn)
     .await?;
     let Some((_, status, Some(role))) = holder else {
@@ -190,10 +190,10 @@ secret_token::hash(&token),
     .fetch_all(&mut *conn)
     .await?;
     let gone: Vec<Cancelled> = sqlx::query_as!(
-Cancelled,
-"SELECT calendar_uid, title, start_at, end_at, sequence, cancelled_at FROM event_cancellations \
+        Cancelled,
+        "SELECT calendar_uid, title, start_at, end_at, sequence, cancelled_at FROM event_cancellations \
          WHERE cancelled_at > now() - interval '30 days' ORDER BY start_at",
-)
+    )
     .fetch_all(&mut *conn)
     .await?;
     let mut calendar = calendar(&state.config.email.org_name);

@@ -75,7 +75,7 @@ macro_rules! event_query {
             $(, $arg)*
         )
     };
-}
+            }
 pub(crate) use event_query;
 
 /// Who is looking.
@@ -314,23 +314,23 @@ async fn save(
         }
     };
     sqlx::query!(
-"INSERT INTO events (id, title, description, start_at, end_at, time_zone, location, capacity, \
+                "INSERT INTO events (id, title, description, start_at, end_at, time_zone, location, capacity, \
              visibility, calendar_uid, created_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $1::uuid::text || '@loaf', $10) \
          ON CONFLICT (id) DO UPDATE SET title = $2, description = $3, start_at = $4, end_at = $5, \
              time_zone = $6, location = $7, capacity = $8, visibility = $9, updated_at = now(), \
              sequence = events.sequence + CASE WHEN events.published THEN 1 ELSE 0 END",
-id,
-title,
-description,
-start_at,
-end_at,
-time_zone,
-location,
-capacity,
-visibility as _,
-user,
-)
+                id,
+                title,
+                description,
+                start_at,
+                end_at,
+                time_zone,
+                location,
+                capacity,
+                visibility as _,
+                user,
+            )
     .execute(conn)
     .await?;
     Ok(())
@@ -424,15 +424,15 @@ pub async fn delete(
     .fetch_all(&mut *tx)
     .await?;
     let gone: Option<bool> = sqlx::query_scalar!(
-"WITH gone AS (DELETE FROM events WHERE id = $1 \
+        "WITH gone AS (DELETE FROM events WHERE id = $1 \
              RETURNING COALESCE(calendar_uid, id::text || '@loaf') AS uid, title, start_at, end_at, \
                        visibility, sequence, published), \
               kept AS (INSERT INTO event_cancellations (calendar_uid, title, start_at, end_at, visibility, sequence) \
                        SELECT uid, title, start_at, end_at, visibility, sequence + 1 FROM gone WHERE published \
                        ON CONFLICT (calendar_uid) DO NOTHING) \
          SELECT true AS \"n!\" FROM gone",
-id,
-)
+        id,
+    )
     .fetch_optional(&mut *tx)
     .await?;
     if gone.is_none() {

@@ -139,16 +139,16 @@ pub async fn confirm(
     visible(&mut tx, id, Sight::of(Some(&uploader.user))).await?;
     let file = uploads::claim(&mut tx, &state.storage, &purpose(id), body.upload_id).await?;
     let photo = sqlx::query_as!(
-Stored,
-"INSERT INTO event_galleries (event_id, image_url, image_key, caption, uploaded_by, file_size_bytes) \
+        Stored,
+        "INSERT INTO event_galleries (event_id, image_url, image_key, caption, uploaded_by, file_size_bytes) \
          VALUES ($1, $2, $2, $3, $4, $5) \
          RETURNING id, caption, file_size_bytes AS size_bytes, uploaded_by, created_at, image_key",
-id,
-file.key,
-caption,
-uploader.user.id,
-file.size_bytes,
-)
+        id,
+        file.key,
+        caption,
+        uploader.user.id,
+        file.size_bytes,
+    )
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -191,10 +191,10 @@ pub async fn delete(
 ) -> ApiResult<NoContent> {
     let mut tx = state.db.begin().await?;
     let gone: Option<(String, i64)> = sqlx::query!(
-"DELETE FROM event_galleries WHERE id = $2 AND event_id = $1 RETURNING image_key, file_size_bytes",
-id,
-image,
-)
+        "DELETE FROM event_galleries WHERE id = $2 AND event_id = $1 RETURNING image_key, file_size_bytes",
+        id,
+        image,
+    )
     .map(|r| (r.image_key, r.file_size_bytes))
     .fetch_optional(&mut *tx)
     .await?;

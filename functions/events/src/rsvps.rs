@@ -56,12 +56,12 @@ pub async fn mine(
     let mut conn = state.db.acquire().await?;
     visible(&mut conn, id, Sight::of(Some(&member.user))).await?;
     let answer: Option<MyAnswer> = sqlx::query_as!(
-MyAnswer,
-"SELECT rsvp_status AS \"status: loaf_shared::enums::RsvpStatus\", waitlisted FROM event_rsvps \
+        MyAnswer,
+        "SELECT rsvp_status AS \"status: loaf_shared::enums::RsvpStatus\", waitlisted FROM event_rsvps \
          WHERE event_id = $1 AND user_id = $2",
-id,
-member.user.id,
-)
+        id,
+        member.user.id,
+    )
     .fetch_optional(&mut *conn)
     .await?;
     answer.map(Json).ok_or(ApiError::NotFound)
@@ -117,10 +117,10 @@ pub async fn answer(
         ));
     }
     let current: Option<(RsvpStatus, bool)> = sqlx::query!(
-"SELECT rsvp_status AS \"rsvp_status: loaf_shared::enums::RsvpStatus\", waitlisted FROM event_rsvps WHERE event_id = $1 AND user_id = $2",
-id,
-member.user.id,
-).map(|r| (r.rsvp_status, r.waitlisted))
+        "SELECT rsvp_status AS \"rsvp_status: loaf_shared::enums::RsvpStatus\", waitlisted FROM event_rsvps WHERE event_id = $1 AND user_id = $2",
+        id,
+        member.user.id,
+    ).map(|r| (r.rsvp_status, r.waitlisted))
     .fetch_optional(&mut *tx)
     .await?;
     let waitlisted = if status != RsvpStatus::Yes {
@@ -129,9 +129,9 @@ member.user.id,
         w // already answered yes: keep the seat, or the place in the queue
     } else {
         let taken: i64 = sqlx::query_scalar!(
-"SELECT count(*) AS \"n!\" FROM event_rsvps WHERE event_id = $1 AND rsvp_status = 'yes' AND NOT waitlisted",
-id,
-)
+            "SELECT count(*) AS \"n!\" FROM event_rsvps WHERE event_id = $1 AND rsvp_status = 'yes' AND NOT waitlisted",
+            id,
+        )
         .fetch_one(&mut *tx)
         .await?;
         capacity.is_some_and(|c| taken >= i64::from(c))

@@ -133,14 +133,14 @@ async fn abandon_gifts(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx::Erro
 /// it) is queued for deletion. Its bytes were never counted.
 async fn abandon_uploads(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     let gone: i64 = sqlx::query_scalar!(
-"WITH gone AS (DELETE FROM pending_uploads WHERE expires_at < $1::timestamptz - interval '1 hour' \
+        "WITH gone AS (DELETE FROM pending_uploads WHERE expires_at < $1::timestamptz - interval '1 hour' \
                        RETURNING file_key), \
               queued AS (INSERT INTO storage_deletions (file_key) \
                          SELECT $2 || file_key FROM gone ON CONFLICT DO NOTHING) \
          SELECT count(*) AS \"n!\" FROM gone",
-at,
-uploads::STAGING_PREFIX,
-)
+        at,
+        uploads::STAGING_PREFIX,
+    )
     .fetch_one(db)
     .await?;
     Ok(gone as u64)
@@ -221,7 +221,7 @@ async fn abandon_registrations(
     days: i32,
 ) -> Result<u64, sqlx::Error> {
     let gone: i64 = sqlx::query_scalar!(
-"WITH gone AS ( \
+        "WITH gone AS ( \
              UPDATE users SET status = 'abandoned', updated_at = now() \
              WHERE status = 'pending_email' AND created_at <= $1::timestamptz - make_interval(days => $2) \
              RETURNING id), \
@@ -229,9 +229,9 @@ async fn abandon_registrations(
              INSERT INTO member_audit_log (user_id, action, from_value, to_value, reason) \
              SELECT id, 'status', 'pending_email', 'abandoned', 'email address never confirmed' FROM gone) \
          SELECT count(*) AS \"n!\" FROM gone",
-at,
-days,
-)
+        at,
+        days,
+    )
     .fetch_one(db)
     .await?;
     Ok(gone as u64)

@@ -28,19 +28,22 @@ pub async fn page(
     user_id: Uuid,
     page: PageParams,
 ) -> Result<Page<Entry>, sqlx::Error> {
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM member_audit_log WHERE user_id = $1")
-        .bind(user_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let items = sqlx::query_as(
+    let total: i64 = sqlx::query_scalar!(
+        "SELECT count(*) AS \"n!\" FROM member_audit_log WHERE user_id = $1",
+        user_id,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let items = sqlx::query_as!(
+        Entry,
         "SELECT a.id, a.action, a.from_value, a.to_value, a.reason, a.actor_id, \
                 NULLIF(trim(concat_ws(' ', u.first_name, u.last_name)), '') AS actor_name, a.created_at \
          FROM member_audit_log a LEFT JOIN users u ON u.id = a.actor_id \
          WHERE a.user_id = $1 ORDER BY a.created_at DESC, a.id LIMIT $2 OFFSET $3",
+        user_id,
+        page.limit(),
+        page.offset(),
     )
-    .bind(user_id)
-    .bind(page.limit())
-    .bind(page.offset())
     .fetch_all(conn)
     .await?;
     Ok(Page::new(items, page, total))

@@ -85,11 +85,11 @@ pub async fn create(
 
     let mut tx = state.db.begin().await?;
     let plan = plan_for_payment(&mut tx, body.plan_id).await?;
-    let lifetime: bool = sqlx::query_scalar(
+    let lifetime: bool = sqlx::query_scalar!(
         "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE user_id = $1 \
-         AND status = 'active' AND end_date IS NULL)",
+         AND status = 'active' AND end_date IS NULL) AS \"n!\"",
+        user.id,
     )
-    .bind(user.id)
     .fetch_one(&mut *tx)
     .await?;
     if lifetime {
@@ -118,16 +118,16 @@ pub async fn create(
         ));
     }
     let settings = memberships::org_settings(&mut tx).await?;
-    let checkout_id: Uuid = sqlx::query_scalar(
+    let checkout_id: Uuid = sqlx::query_scalar!(
         "INSERT INTO membership_checkouts (user_id, plan_id, base_cents, donation_cents, total_cents, currency) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        user.id,
+        plan.id,
+        amount,
+        body.donation_cents,
+        total,
+        settings.currency,
     )
-    .bind(user.id)
-    .bind(plan.id)
-    .bind(amount)
-    .bind(body.donation_cents)
-    .bind(total)
-    .bind(&settings.currency)
     .fetch_one(&mut *tx)
     .await?;
     // Committed before the provider is called: no transaction stays open
@@ -199,14 +199,15 @@ pub async fn status(
     if !loaf_shared::payments::looks_like_session_id(&session_id) {
         return Err(ApiError::NotFound);
     }
-    let found: Option<CheckoutStatus> = sqlx::query_as(
-        "SELECT c.status, c.total_cents, c.currency, c.subscription_id, \
-                s.start_date AS starts_at, s.end_date AS ends_at \
+    let found: Option<CheckoutStatus> = sqlx::query_as!(
+        CheckoutStatus,
+        "SELECT c.status AS \"status: enums::CheckoutStatus\", c.total_cents, c.currency, c.subscription_id, \
+                s.start_date AS \"starts_at?\", s.end_date AS \"ends_at?\" \
          FROM membership_checkouts c LEFT JOIN subscriptions s ON s.id = c.subscription_id \
          WHERE c.provider_session_id = $1 AND c.user_id = $2",
+        session_id,
+        user.id,
     )
-    .bind(&session_id)
-    .bind(user.id)
     .fetch_optional(&state.db)
     .await?;
     found.map(Json).ok_or(ApiError::NotFound)

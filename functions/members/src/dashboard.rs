@@ -70,38 +70,42 @@ pub async fn stats(
     Require { user, .. }: Require<perm::UsersView>,
 ) -> ApiResult<Json<Stats>> {
     let mut conn = state.db.acquire().await?;
-    let m: MemberFigures = sqlx::query_as(
+    let m: MemberFigures = sqlx::query_as!(
+        MemberFigures,
         "SELECT \
            (SELECT jsonb_object_agg(s.status, COALESCE(c.n, 0)) \
               FROM unnest(enum_range(NULL::userstatus)) AS s(status) \
-              LEFT JOIN (SELECT status, count(*) AS n FROM users GROUP BY status) c ON c.status = s.status) AS by_status, \
-           (SELECT count(*) FROM users WHERE member_since >= date_trunc('month', now())) AS new_this_month, \
-           (SELECT count(*) FROM users WHERE status IN ('pending_validation', 'pre_validated')) AS pending_validations, \
+              LEFT JOIN (SELECT status, count(*) AS n FROM users GROUP BY status) c ON c.status = s.status) AS \"by_status!\", \
+           (SELECT count(*) FROM users WHERE member_since >= date_trunc('month', now())) AS \"new_this_month!\", \
+           (SELECT count(*) FROM users WHERE status IN ('pending_validation', 'pre_validated')) AS \"pending_validations!\", \
            (SELECT count(*) FROM subscriptions WHERE status = 'active' \
-              AND (end_date IS NULL OR end_date > now())) AS active_subscriptions",
+              AND (end_date IS NULL OR end_date > now())) AS \"active_subscriptions!\"",
     )
     .fetch_one(&mut *conn)
     .await?;
-    let (subscriptions, donations): (i64, i64) = sqlx::query_as(
+    let (subscriptions, donations): (i64, i64) = sqlx::query!(
         "WITH y AS (SELECT date_trunc('year', now() AT TIME ZONE time_zone) AT TIME ZONE time_zone AS start \
                    FROM organisation_settings) \
          SELECT \
            (SELECT COALESCE(sum(COALESCE(amount_paid_cents, base_subscription_cents + donation_cents) \
                  - refunded_cents), 0)::bigint \
-              FROM subscriptions, y WHERE COALESCE(manual_payment_date, created_at) >= y.start), \
+              FROM subscriptions, y WHERE COALESCE(manual_payment_date, created_at) >= y.start) AS \"subscriptions!\", \
            (SELECT COALESCE(sum(amount_cents - refunded_cents), 0)::bigint FROM donations, y \
-              WHERE status = 'completed' AND COALESCE(donated_at, created_at) >= y.start)",
-    )
+              WHERE status = 'completed' AND COALESCE(donated_at, created_at) >= y.start) AS \"donations!\"",
+    ).map(|r| (r.subscriptions, r.donations))
     .fetch_one(&mut *conn)
     .await?;
-    let upcoming_events = sqlx::query_as(
+    let upcoming_events = sqlx::query_as!(
+        UpcomingEvent,
         "SELECT e.id, e.title, e.start_at, \
-                (SELECT count(*) FROM event_rsvps r WHERE r.event_id = e.id AND r.rsvp_status = 'yes') AS attending \
+                (SELECT count(*) FROM event_rsvps r WHERE r.event_id = e.id AND r.rsvp_status = 'yes') \
+                    AS \"attending!\" \
          FROM events e WHERE e.published AND e.start_at > now() ORDER BY e.start_at LIMIT 5",
     )
     .fetch_all(&mut *conn)
     .await?;
-    let mut monthly: Vec<Month> = sqlx::query_as(
+    let mut monthly: Vec<Month> = sqlx::query_as!(
+        Month,
         "WITH tz AS (SELECT time_zone AS zone, \
                             date_trunc('month', now() AT TIME ZONE time_zone) - interval '11 months' AS first \
                      FROM organisation_settings), \
@@ -118,8 +122,8 @@ pub async fn stats(
                         FROM donations d, tz \
                         WHERE d.status = 'completed' AND COALESCE(d.donated_at, d.created_at) >= tz.first AT TIME ZONE tz.zone \
                         GROUP BY 1) \
-         SELECT to_char(months.month, 'YYYY-MM') AS month, COALESCE(joined.n, 0)::bigint AS new_members, \
-                COALESCE(paid.cents, 0)::bigint AS membership_cents, COALESCE(given.cents, 0)::bigint AS donations_cents \
+         SELECT to_char(months.month, 'YYYY-MM') AS \"month!\", COALESCE(joined.n, 0)::bigint AS \"new_members!\", \
+                COALESCE(paid.cents, 0)::bigint AS \"membership_cents!\", COALESCE(given.cents, 0)::bigint AS \"donations_cents!\" \
          FROM months LEFT JOIN joined USING (month) LEFT JOIN paid USING (month) LEFT JOIN given USING (month) \
          ORDER BY months.month",
     )

@@ -35,8 +35,6 @@ pub struct Search {
     q: Option<String>,
 }
 
-const LISTED: &str = "FROM users u WHERE u.show_in_directory AND u.status = 'active'";
-
 /// `GET /api/members/directory?q=`: for members who are listed themselves
 /// (the directory is an exchange) and for those who may see the member list.
 pub async fn list(
@@ -47,10 +45,10 @@ pub async fn list(
 ) -> ApiResult<Json<Page<Entry>>> {
     let q = optional_text("q", search.q.as_deref(), 200)?.map(|q| like_contains(&q));
     let mut conn = state.db.acquire().await?;
-    let listed: bool = sqlx::query_scalar("SELECT show_in_directory FROM users WHERE id = $1")
-        .bind(user.id)
-        .fetch_one(&mut *conn)
-        .await?;
+    let listed: bool =
+        sqlx::query_scalar!("SELECT show_in_directory FROM users WHERE id = $1", user.id,)
+            .fetch_one(&mut *conn)
+            .await?;
     if !listed && !user.can(perm::UsersView::CODE) {
         return Err(ApiError::refused(
             StatusCode::FORBIDDEN,
@@ -58,27 +56,33 @@ pub async fn list(
             "The directory is shared among the members who appear in it: choose to be listed in your profile to see it.",
         ));
     }
-    // `search_text` is name and email folded (migration 0004), the term
-    // folded the same way.
-    let filter = format!("{LISTED} AND ($1::text IS NULL OR u.search_text LIKE loaf_fold($1))");
-    // Planned per term, as the member list is (see members::list).
-    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) {filter}"))
-        .bind(&q)
-        .persistent(false)
-        .fetch_one(&mut *conn)
-        .await?;
+    // Listed, active members; `search_text` is name and email folded
+    // (migration 0004), the term folded the same way. Planned per term, as
+    // the member list is (see members::list).
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM users u
+           WHERE u.show_in_directory AND u.status = 'active'
+             AND ($1::text IS NULL OR u.search_text LIKE loaf_fold($1))"#,
+        q,
+    )
+    .persistent(false)
+    .fetch_one(&mut *conn)
+    .await?;
     // Only the directory_* fields: the account's own email, phone and
     // address stay private unless the member copied them here.
-    let items = sqlx::query_as(&format!(
+    let items = loaf_shared::query_as_unprepared!(
+        Entry,
         "SELECT u.id, u.first_name, u.last_name, u.directory_email AS email, \
                 u.directory_phone AS phone, u.directory_address AS address, u.directory_bio AS bio, \
                 u.directory_partner_name AS partner_name, u.profile_photo_url AS photo_url \
-         {filter} ORDER BY u.name_key, u.id LIMIT $2 OFFSET $3"
-    ))
-    .bind(&q)
-    .bind(page.limit())
-    .bind(page.offset())
-    .persistent(false)
+         FROM users u \
+         WHERE u.show_in_directory AND u.status = 'active' \
+           AND ($1::text IS NULL OR u.search_text LIKE loaf_fold($1)) \
+         ORDER BY u.name_key, u.id LIMIT $2 OFFSET $3",
+        q,
+        page.limit(),
+        page.offset(),
+    )
     .fetch_all(&mut *conn)
     .await?;
     Ok(Json(Page::new(items, page, total)))

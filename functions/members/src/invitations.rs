@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Invitation {
     id: Uuid,
     email: String,
@@ -41,19 +41,35 @@ pub struct Invitation {
     accepted_at: Option<DateTime<Utc>>,
 }
 
-const SELECT: &str = "SELECT i.id, i.email, i.first_name, i.last_name, i.phone, \
-        r.id AS role_id, r.code AS role_code, r.name AS role_name, \
-        CASE WHEN i.status = 'pending' AND i.expires_at < now() THEN 'expired' \
-             ELSE i.status END AS status, \
-        i.invited_by, NULLIF(trim(concat_ws(' ', u.first_name, u.last_name)), '') AS invited_by_name, \
-        i.invited_at, i.expires_at, i.accepted_at \
-    FROM user_invitations i \
-    LEFT JOIN roles r ON r.id = i.role_id \
-    LEFT JOIN users u ON u.id = i.invited_by";
+/// `sqlx::query_as!(Invitation, …)` over the invitations as `x`, then
+/// `$tail`. A pending invitation past its time reads `expired` before the
+/// nightly job writes it.
+macro_rules! invitation_query {
+    ($tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Invitation,
+            r#"SELECT x.id AS "id!", x.email AS "email!", x.first_name, x.last_name, x.phone,
+                   x.role_id, x.role_code, x.role_name, x.status AS "status!: InvitationStatus",
+                   x.invited_by, x.invited_by_name, x.invited_at AS "invited_at!",
+                   x.expires_at AS "expires_at!", x.accepted_at
+               FROM (SELECT i.id, i.email, i.first_name, i.last_name, i.phone,
+                         r.id AS role_id, r.code AS role_code, r.name AS role_name,
+                         CASE WHEN i.status = 'pending' AND i.expires_at < now() THEN 'expired'
+                              ELSE i.status END AS status,
+                         i.invited_by,
+                         NULLIF(trim(concat_ws(' ', u.first_name, u.last_name)), '')
+                             AS invited_by_name,
+                         i.invited_at, i.expires_at, i.accepted_at
+                     FROM user_invitations i
+                     LEFT JOIN roles r ON r.id = i.role_id
+                     LEFT JOIN users u ON u.id = i.invited_by) x "# + $tail
+            $(, $arg)*
+        )
+    };
+            }
 
 async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Invitation> {
-    sqlx::query_as(&format!("{SELECT} WHERE i.id = $1"))
-        .bind(id)
+    invitation_query!("WHERE x.id = $1", id)
         .fetch_optional(conn)
         .await?
         .ok_or(ApiError::NotFound)
@@ -76,10 +92,10 @@ pub struct NewInvitation {
 
 /// The id of role `id`, or of the system `member` role.
 async fn role(conn: &mut PgConnection, id: Option<Uuid>) -> ApiResult<Uuid> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT id FROM roles WHERE ($1::uuid IS NULL AND code = 'member') OR id = $1",
+        id,
     )
-    .bind(id)
     .fetch_optional(&mut *conn)
     .await?
     .ok_or_else(|| ApiError::invalid("role_id", "No role has this id."))
@@ -92,11 +108,11 @@ async fn check_grantable(
     inviter: &AuthUser,
     role_id: Uuid,
 ) -> ApiResult<()> {
-    let codes: Vec<String> = sqlx::query_scalar(
+    let codes: Vec<String> = sqlx::query_scalar!(
         "SELECT p.code FROM role_permissions rp JOIN permissions p ON p.id = rp.permission_id \
          WHERE rp.role_id = $1",
+        role_id,
     )
-    .bind(role_id)
     .fetch_all(conn)
     .await?;
     if let Some(missing) = codes.iter().find(|c| !inviter.can(c)) {
@@ -117,22 +133,23 @@ async fn send_link(
     inviter: Uuid,
 ) -> ApiResult<Uuid> {
     let (token, _) = secret_token::generate();
-    let (email, expires_at, role_name): (String, DateTime<Utc>, Option<String>) = sqlx::query_as(
+    let (email, expires_at, role_name): (String, DateTime<Utc>, Option<String>) = sqlx::query!(
         "UPDATE user_invitations i SET token = $2, status = 'pending', \
                 expires_at = now() + make_interval(secs => $3) \
          WHERE i.id = $1 \
          RETURNING i.email, i.expires_at, \
-                   (SELECT name FROM roles r WHERE r.id = i.role_id)",
+                   (SELECT name FROM roles r WHERE r.id = i.role_id) AS role_name",
+        id,
+        secret_token::hash_hex(&token),
+        state.config.auth.invitation_ttl.as_secs_f64(),
     )
-    .bind(id)
-    .bind(secret_token::hash_hex(&token))
-    .bind(state.config.auth.invitation_ttl.as_secs_f64())
+    .map(|r| (r.email, r.expires_at, r.role_name))
     .fetch_one(&mut *conn)
     .await?;
-    let inviter: String = sqlx::query_scalar(
-        "SELECT trim(concat_ws(' ', first_name, last_name)) FROM users WHERE id = $1",
+    let inviter: String = sqlx::query_scalar!(
+        "SELECT trim(concat_ws(' ', first_name, last_name)) AS \"name!\" FROM users WHERE id = $1",
+        inviter,
     )
-    .bind(inviter)
     .fetch_one(&mut *conn)
     .await?;
     let mail = Mail::Invitation {
@@ -156,11 +173,12 @@ pub async fn create(
     let mut tx = state.db.begin().await?;
     let role_id = role(&mut tx, body.role_id).await?;
     check_grantable(&mut tx, &user, role_id).await?;
-    let taken: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = $1)")
-            .bind(body.email.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
+    let taken: bool = sqlx::query_scalar!(
+        "SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = $1) AS \"n!\"",
+        body.email.as_str(),
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     if taken {
         return Err(ApiError::conflict(
             "email",
@@ -168,25 +186,25 @@ pub async fn create(
         ));
     }
     // A pending invitation past its date is expired now, freeing the address.
-    sqlx::query(
+    sqlx::query!(
         "UPDATE user_invitations SET status = 'expired' \
          WHERE lower(email) = $1 AND status = 'pending' AND expires_at < now()",
+        body.email.as_str(),
     )
-    .bind(body.email.as_str())
     .execute(&mut *tx)
     .await?;
-    let id: Option<Uuid> = sqlx::query_scalar(
+    let id: Option<Uuid> = sqlx::query_scalar!(
         "INSERT INTO user_invitations (email, token, role_id, first_name, last_name, phone, \
                                        invited_by, expires_at) \
          VALUES ($1, gen_random_uuid()::text, $2, $3, $4, $5, $6, now()) \
          ON CONFLICT DO NOTHING RETURNING id",
+        body.email.as_str(),
+        role_id,
+        first_name,
+        last_name,
+        phone,
+        user.id,
     )
-    .bind(body.email.as_str())
-    .bind(role_id)
-    .bind(first_name)
-    .bind(last_name)
-    .bind(phone)
-    .bind(user.id)
     .fetch_optional(&mut *tx)
     .await?;
     let id = id.ok_or_else(|| {
@@ -220,23 +238,27 @@ pub async fn list(
 ) -> ApiResult<Json<Page<Invitation>>> {
     let status = filter.status;
     let q = optional_text("q", filter.q.as_deref(), 254)?.map(|q| like_contains(&q.to_lowercase()));
-    let filtered = format!(
-        "SELECT * FROM ({SELECT}) x WHERE ($1::invitationstatus IS NULL OR x.status = $1) \
-         AND ($2::text IS NULL OR lower(x.email) LIKE $2)"
-    );
     let mut conn = state.db.acquire().await?;
-    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM ({filtered}) c"))
-        .bind(status)
-        .bind(&q)
-        .fetch_one(&mut *conn)
-        .await?;
-    let items: Vec<Invitation> = sqlx::query_as(&format!(
-        "{filtered} ORDER BY x.invited_at DESC, x.id LIMIT $3 OFFSET $4"
-    ))
-    .bind(status)
-    .bind(&q)
-    .bind(page.limit())
-    .bind(page.offset())
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM user_invitations i
+           WHERE ($1::invitationstatus IS NULL
+                  OR CASE WHEN i.status = 'pending' AND i.expires_at < now() THEN 'expired'
+                          ELSE i.status END = $1)
+             AND ($2::text IS NULL OR lower(i.email) LIKE $2)"#,
+        status as _,
+        q,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let items = invitation_query!(
+        "WHERE ($1::invitationstatus IS NULL OR x.status = $1) \
+           AND ($2::text IS NULL OR lower(x.email) LIKE $2) \
+         ORDER BY x.invited_at DESC, x.id LIMIT $3 OFFSET $4",
+        status as _,
+        q,
+        page.limit(),
+        page.offset(),
+    )
     .fetch_all(&mut *conn)
     .await?;
     Ok(Json(Page::new(items, page, total)))
@@ -244,8 +266,10 @@ pub async fn list(
 
 /// Locks invitation `id` and answers its stored status.
 async fn lock(conn: &mut PgConnection, id: Uuid) -> ApiResult<InvitationStatus> {
-    sqlx::query_scalar("SELECT status FROM user_invitations WHERE id = $1 FOR UPDATE")
-        .bind(id)
+    sqlx::query_scalar!(
+        "SELECT status AS \"status: loaf_shared::enums::InvitationStatus\" FROM user_invitations WHERE id = $1 FOR UPDATE",
+        id,
+    )
         .fetch_optional(conn)
         .await?
         .ok_or(ApiError::NotFound)
@@ -298,10 +322,12 @@ pub async fn revoke(
         InvitationStatus::Revoked => return Ok(NoContent),
         InvitationStatus::Pending | InvitationStatus::Expired => {}
     }
-    sqlx::query("UPDATE user_invitations SET status = 'revoked' WHERE id = $1")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE user_invitations SET status = 'revoked' WHERE id = $1",
+        id,
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(NoContent)
 }

@@ -60,7 +60,6 @@ fn illegal(from: UserStatus, to: &str) -> ApiError {
     )
 }
 
-#[derive(sqlx::FromRow)]
 struct Target {
     status: UserStatus,
     email: String,
@@ -70,12 +69,14 @@ struct Target {
 
 /// Locks member `id` and reads what a status change needs.
 async fn lock(conn: &mut PgConnection, id: Uuid) -> ApiResult<Target> {
-    sqlx::query_as(&format!(
-        "SELECT u.status, u.email, u.first_name, COALESCE(r.code = 'superadmin', false) AS is_superadmin \
-         FROM users u {} WHERE u.id = $1 FOR UPDATE OF u",
-        members::ROLE_JOIN
-    ))
-    .bind(id)
+    sqlx::query_as!(
+        Target,
+        r#"SELECT u.status AS "status: UserStatus", u.email, u.first_name,
+                  COALESCE(r.code = 'superadmin', false) AS "is_superadmin!"
+           FROM users u LEFT JOIN roles r ON r.id = u.role_id
+           WHERE u.id = $1 FOR UPDATE OF u"#,
+        id,
+    )
     .fetch_optional(conn)
     .await?
     .ok_or(ApiError::NotFound)
@@ -83,12 +84,12 @@ async fn lock(conn: &mut PgConnection, id: Uuid) -> ApiResult<Target> {
 
 /// Refuses to leave the organisation without a superadmin able to sign in.
 pub async fn keep_a_superadmin(conn: &mut PgConnection, id: Uuid) -> ApiResult<()> {
-    let others: i64 = sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM users u {} WHERE r.code = 'superadmin' AND u.id <> $1 \
-         AND u.status NOT IN ('pending_email', 'abandoned', 'rejected', 'inactive', 'canceled')",
-        members::ROLE_JOIN
-    ))
-    .bind(id)
+    let others = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM users u JOIN roles r ON r.id = u.role_id
+           WHERE r.code = 'superadmin' AND u.id <> $1
+             AND u.status NOT IN ('pending_email', 'abandoned', 'rejected', 'inactive', 'canceled')"#,
+        id,
+    )
     .fetch_one(conn)
     .await?;
     if others == 0 {
@@ -114,28 +115,38 @@ async fn move_to(
     if target.is_superadmin && to.sign_in_refusal().is_some() {
         keep_a_superadmin(conn, id).await?;
     }
-    let stamp = match to {
-        PaymentPending if is_applicant(target.status) => {
-            ", validated_at = now(), validated_by = $3"
-        }
-        Rejected => ", rejected_at = now(), rejected_by = $3, rejection_reason = $4",
-        _ => "",
-    };
-    sqlx::query(&format!(
-        "UPDATE users SET status = $2, updated_at = now(){stamp} WHERE id = $1"
-    ))
-    .bind(id)
-    .bind(to)
-    .bind(actor.id)
-    .bind(reason)
+    // Validating an applicant and rejecting one are stamped with who and when.
+    match to {
+        PaymentPending if is_applicant(target.status) => sqlx::query!(
+            "UPDATE users SET status = $2, updated_at = now(), validated_at = now(), \
+                 validated_by = $3 \
+             WHERE id = $1",
+            id,
+            to as _,
+            actor.id,
+        ),
+        Rejected => sqlx::query!(
+            "UPDATE users SET status = $2, updated_at = now(), rejected_at = now(), \
+                 rejected_by = $3, rejection_reason = $4 \
+             WHERE id = $1",
+            id,
+            to as _,
+            actor.id,
+            reason,
+        ),
+        _ => sqlx::query!(
+            "UPDATE users SET status = $2, updated_at = now() WHERE id = $1",
+            id,
+            to as _,
+        ),
+    }
     .execute(&mut *conn)
     .await?;
     if to.sign_in_refusal().is_some() {
         end_all_sessions(conn, id).await?;
         // The personal calendar feed's link ends too: a member reactivated
         // later asks for a new one.
-        sqlx::query("DELETE FROM calendar_tokens WHERE user_id = $1")
-            .bind(id)
+        sqlx::query!("DELETE FROM calendar_tokens WHERE user_id = $1", id,)
             .execute(&mut *conn)
             .await?;
     }

@@ -303,7 +303,7 @@ async fn walk(
 }
 
 /// A member as an admin sees them.
-#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Member {
     id: Uuid,
     email: String,
@@ -324,30 +324,53 @@ pub struct Member {
     last_login_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
-    #[sqlx(skip)]
     profile: Option<Profile>,
     /// The statuses `POST /api/members/{id}/status` may move them to (its
     /// transition table); validation and rejection have their own routes.
-    #[sqlx(skip)]
     status_moves: Vec<UserStatus>,
 }
 
 /// Member `id` with their profile; 404 when there is none.
 pub async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Member> {
-    let mut member: Member = sqlx::query_as(&format!(
-        "SELECT u.id, u.email, u.status, r.id AS role_id, r.code AS role_code, r.name AS role_name, \
-                u.email_verified, u.member_since, u.validated_at, u.validated_by, u.rejection_reason, \
-                u.rejected_at, u.rejected_by, u.tos_version, u.tos_accepted_at, \
-                {ACTIVE_SUBSCRIPTION} AS has_active_subscription, u.last_login_at, u.created_at, u.updated_at \
-         FROM users u {ROLE_JOIN} WHERE u.id = $1"
-    ))
-    .bind(id)
+    // The subscription test is ACTIVE_SUBSCRIPTION, which the lists share.
+    let found = sqlx::query!(
+        r#"SELECT u.id, u.email, u.status AS "status: UserStatus", r.id AS "role_id?",
+                  r.code AS "role_code?", r.name AS "role_name?", u.email_verified,
+                  u.member_since, u.validated_at, u.validated_by, u.rejection_reason,
+                  u.rejected_at, u.rejected_by, u.tos_version, u.tos_accepted_at,
+                  EXISTS (SELECT 1 FROM subscriptions s WHERE s.user_id = u.id
+                          AND s.status = 'active' AND (s.end_date IS NULL OR s.end_date > now()))
+                      AS "has_active_subscription!",
+                  u.last_login_at, u.created_at, u.updated_at
+           FROM users u LEFT JOIN roles r ON r.id = u.role_id WHERE u.id = $1"#,
+        id,
+    )
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(ApiError::NotFound)?;
-    member.profile = Some(Profile::load(conn, id).await?);
-    member.status_moves = crate::lifecycle::moves_from(member.status);
-    Ok(member)
+    Ok(Member {
+        profile: Some(Profile::load(conn, id).await?),
+        status_moves: crate::lifecycle::moves_from(found.status),
+        id: found.id,
+        email: found.email,
+        status: found.status,
+        role_id: found.role_id,
+        role_code: found.role_code,
+        role_name: found.role_name,
+        email_verified: found.email_verified,
+        member_since: found.member_since,
+        validated_at: found.validated_at,
+        validated_by: found.validated_by,
+        rejection_reason: found.rejection_reason,
+        rejected_at: found.rejected_at,
+        rejected_by: found.rejected_by,
+        tos_version: found.tos_version,
+        tos_accepted_at: found.tos_accepted_at,
+        has_active_subscription: found.has_active_subscription,
+        last_login_at: found.last_login_at,
+        created_at: found.created_at,
+        updated_at: found.updated_at,
+    })
 }
 
 /// `GET /api/members/{id}`
@@ -370,8 +393,7 @@ pub async fn update(
     Json(patch): Json<ProfilePatch>,
 ) -> ApiResult<Json<Member>> {
     let mut tx = state.db.begin().await?;
-    sqlx::query_scalar::<_, Uuid>("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-        .bind(id)
+    sqlx::query_scalar!("SELECT id FROM users WHERE id = $1 FOR UPDATE", id,)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -420,8 +442,7 @@ pub async fn audit_trail(
     page: PageParams,
 ) -> ApiResult<Json<Page<audit::Entry>>> {
     let mut conn = state.db.acquire().await?;
-    sqlx::query_scalar::<_, Uuid>("SELECT id FROM users WHERE id = $1")
-        .bind(id)
+    sqlx::query_scalar!("SELECT id FROM users WHERE id = $1", id,)
         .fetch_optional(&mut *conn)
         .await?
         .ok_or(ApiError::NotFound)?;

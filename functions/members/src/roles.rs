@@ -43,7 +43,8 @@ pub async fn permissions(
     State(state): State<AppState>,
     _: Require<perm::PermissionsView>,
 ) -> ApiResult<Json<Vec<Module>>> {
-    let all: Vec<Permission> = sqlx::query_as(
+    let all: Vec<Permission> = sqlx::query_as!(
+        Permission,
         "SELECT code, name, description, module FROM permissions ORDER BY module, code",
     )
     .fetch_all(&state.db)
@@ -63,7 +64,7 @@ pub async fn permissions(
     ))
 }
 
-#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Role {
     id: Uuid,
     code: String,
@@ -78,16 +79,25 @@ pub struct Role {
     updated_at: DateTime<Utc>,
 }
 
-const SELECT_ROLE: &str = "SELECT r.id, r.code, r.name, r.description, r.is_system_role, \
-        COALESCE((SELECT array_agg(p.code ORDER BY p.code) FROM role_permissions rp \
-                  JOIN permissions p ON p.id = rp.permission_id WHERE rp.role_id = r.id), '{}') AS permissions, \
-        (SELECT count(*) FROM users u WHERE u.role_id = r.id) AS members, \
-        r.created_at, r.updated_at \
-    FROM roles r";
+/// `sqlx::query_as!(Role, …)` over `roles r`, then `$tail`.
+macro_rules! role_query {
+    ($tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Role,
+            r#"SELECT r.id, r.code, r.name, r.description, r.is_system_role,
+                   COALESCE((SELECT array_agg(p.code ORDER BY p.code) FROM role_permissions rp
+                             JOIN permissions p ON p.id = rp.permission_id
+                             WHERE rp.role_id = r.id), '{}') AS "permissions!",
+                   (SELECT count(*) FROM users u WHERE u.role_id = r.id) AS "members!",
+                   r.created_at, r.updated_at
+               FROM roles r "# + $tail
+            $(, $arg)*
+        )
+    };
+        }
 
 async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Role> {
-    sqlx::query_as(&format!("{SELECT_ROLE} WHERE r.id = $1"))
-        .bind(id)
+    role_query!("WHERE r.id = $1", id)
         .fetch_optional(conn)
         .await?
         .ok_or(ApiError::NotFound)
@@ -98,11 +108,9 @@ pub async fn list(
     State(state): State<AppState>,
     _: Require<perm::PermissionsView>,
 ) -> ApiResult<Json<Vec<Role>>> {
-    let roles = sqlx::query_as(&format!(
-        "{SELECT_ROLE} ORDER BY r.is_system_role DESC, r.name"
-    ))
-    .fetch_all(&state.db)
-    .await?;
+    let roles = role_query!("ORDER BY r.is_system_role DESC, r.name")
+        .fetch_all(&state.db)
+        .await?;
     Ok(Json(roles))
 }
 
@@ -128,10 +136,10 @@ async fn permission_ids(
 ) -> ApiResult<Vec<Uuid>> {
     let mut ids = Vec::with_capacity(codes.len());
     for (i, code) in codes.iter().enumerate() {
-        let id: Option<Uuid> = sqlx::query_scalar("SELECT id FROM permissions WHERE code = $1")
-            .bind(code)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let id: Option<Uuid> =
+            sqlx::query_scalar!("SELECT id FROM permissions WHERE code = $1", code,)
+                .fetch_optional(&mut *conn)
+                .await?;
         let id = id.ok_or_else(|| {
             ApiError::invalid(
                 format!("{field}[{i}]"),
@@ -167,21 +175,22 @@ async fn set_permissions(
     role_id: Uuid,
     ids: &[Uuid],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM role_permissions WHERE role_id = $1 AND NOT permission_id = ANY($2)")
-        .bind(role_id)
-        .bind(ids)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(
-        "INSERT INTO role_permissions (role_id, permission_id) SELECT $1, unnest($2::uuid[]) \
-         ON CONFLICT DO NOTHING",
+    sqlx::query!(
+        "DELETE FROM role_permissions WHERE role_id = $1 AND NOT permission_id = ANY($2)",
+        role_id,
+        ids,
     )
-    .bind(role_id)
-    .bind(ids)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE roles SET updated_at = now() WHERE id = $1")
-        .bind(role_id)
+    sqlx::query!(
+        "INSERT INTO role_permissions (role_id, permission_id) SELECT $1, unnest($2::uuid[]) \
+         ON CONFLICT DO NOTHING",
+        role_id,
+        ids,
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!("UPDATE roles SET updated_at = now() WHERE id = $1", role_id,)
         .execute(conn)
         .await?;
     Ok(())
@@ -226,14 +235,14 @@ pub async fn create(
     let description = optional_long_text("description", body.description.as_deref(), 1000)?;
     let mut tx = state.db.begin().await?;
     let ids = permission_ids(&mut tx, &user, "permissions", &body.permissions, &[]).await?;
-    let id: Uuid = sqlx::query_scalar(
+    let id: Uuid = sqlx::query_scalar!(
         "INSERT INTO roles (code, name, description, is_system_role, created_by) \
          VALUES ($1, $2, $3, false, $4) RETURNING id",
+        code,
+        name,
+        description,
+        user.id,
     )
-    .bind(&code)
-    .bind(&name)
-    .bind(&description)
-    .bind(user.id)
     .fetch_one(&mut *tx)
     .await?;
     set_permissions(&mut tx, id, &ids).await?;
@@ -268,13 +277,13 @@ pub async fn update(
     if load(&mut tx, id).await?.is_system_role {
         return Err(system_role("renamed"));
     }
-    sqlx::query(
+    sqlx::query!(
         "UPDATE roles SET name = COALESCE($2, name), description = COALESCE($3, description), \
          updated_at = now() WHERE id = $1",
+        id,
+        name,
+        description,
     )
-    .bind(id)
-    .bind(name)
-    .bind(description)
     .execute(&mut *tx)
     .await?;
     let role = load(&mut tx, id).await?;
@@ -302,8 +311,7 @@ pub async fn delete(
             ),
         ));
     }
-    sqlx::query("DELETE FROM roles WHERE id = $1")
-        .bind(id)
+    sqlx::query!("DELETE FROM roles WHERE id = $1", id,)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -367,22 +375,24 @@ pub async fn assign(
     if let Some(code) = role.permissions.iter().find(|c| !user.can(c)) {
         return Err(cannot_grant(code));
     }
-    let current: Option<String> = sqlx::query_scalar(&format!(
-        "SELECT r.code FROM users u {} WHERE u.id = $1 FOR UPDATE OF u",
-        members::ROLE_JOIN
-    ))
-    .bind(id)
+    let current: Option<String> = sqlx::query_scalar!(
+        r#"SELECT r.code AS "code?" FROM users u LEFT JOIN roles r ON r.id = u.role_id
+           WHERE u.id = $1 FOR UPDATE OF u"#,
+        id,
+    )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(ApiError::NotFound)?;
     if current.as_deref() == Some("superadmin") && role.code != "superadmin" {
         keep_a_superadmin(&mut tx, id).await?;
     }
-    sqlx::query("UPDATE users SET role_id = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(role.id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET role_id = $2, updated_at = now() WHERE id = $1",
+        id,
+        role.id,
+    )
+    .execute(&mut *tx)
+    .await?;
     audit::record(
         &mut tx,
         id,

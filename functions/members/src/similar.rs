@@ -22,7 +22,7 @@ const NAME_SIMILARITY: f32 = 0.5;
 const MOST: i64 = 10;
 
 /// Another account that looks like the one asked about.
-#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "SimilarMember")]
 pub struct Similar {
     id: Uuid,
@@ -38,7 +38,6 @@ pub struct Similar {
     same_address: bool,
 }
 
-#[derive(sqlx::FromRow)]
 struct Keys {
     name_key: String,
     phone_key: Option<String>,
@@ -56,35 +55,40 @@ pub async fn similar(
     // LOCAL, but a function call: nothing for a pooler to pin on) ends
     // with it.
     let mut tx = state.db.begin().await?;
-    let keys: Keys =
-        sqlx::query_as("SELECT name_key, phone_key, address_key FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(ApiError::NotFound)?;
+    let keys: Keys = sqlx::query_as!(
+        Keys,
+        "SELECT name_key AS \"name_key!\", phone_key, address_key FROM users WHERE id = $1",
+        id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ApiError::NotFound)?;
     // `%` compares with pg_trgm's threshold, and the trigram index hands
     // over only the names above it: at the default 0.3 it is ten times as
     // many rows to read again, at 100,000 members 100 ms instead of 30.
-    sqlx::query("SELECT set_config('pg_trgm.similarity_threshold', $1, true)")
-        .bind(NAME_SIMILARITY.to_string())
-        .execute(&mut *tx)
-        .await?;
-    // Each branch of the OR has its own index.
-    let found = sqlx::query_as(
-        "SELECT id, first_name, last_name, email, status, \
-                name_key % $2 AS same_name, \
-                COALESCE(phone_key = $3, false) AS same_phone, \
-                COALESCE(address_key = $4, false) AS same_address \
-         FROM users \
-         WHERE id <> $1 AND (name_key % $2 OR phone_key = $3 OR address_key = $4) \
-         ORDER BY similarity(name_key, $2) DESC, id \
-         LIMIT $5",
+    sqlx::query!(
+        "SELECT set_config('pg_trgm.similarity_threshold', $1, true)",
+        NAME_SIMILARITY.to_string(),
     )
-    .bind(id)
-    .bind(&keys.name_key)
-    .bind(&keys.phone_key)
-    .bind(&keys.address_key)
-    .bind(MOST)
+    .fetch_optional(&mut *tx)
+    .await?;
+    // Each branch of the OR has its own index.
+    let found = sqlx::query_as!(
+        Similar,
+        r#"SELECT id, first_name, last_name, email, status AS "status: UserStatus",
+                  name_key % $2 AS "same_name!",
+                  COALESCE(phone_key = $3, false) AS "same_phone!",
+                  COALESCE(address_key = $4, false) AS "same_address!"
+           FROM users
+           WHERE id <> $1 AND (name_key % $2 OR phone_key = $3 OR address_key = $4)
+           ORDER BY similarity(name_key, $2) DESC, id
+           LIMIT $5"#,
+        id,
+        keys.name_key,
+        keys.phone_key,
+        keys.address_key,
+        MOST,
+    )
     .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -64,7 +64,7 @@ pub struct Subscription {
 }
 
 /// The columns of [`OwnSubscription`], over `subscriptions s` joined to
-/// its member `u` and plan `p` ([`FROM`]).
+/// its member `u` and plan `p` (`from!`).
 macro_rules! own_columns {
     () => {
         "s.id, s.user_id, \
@@ -85,8 +85,8 @@ macro_rules! from {
     };
 }
 
-const OWN: &str = concat!("SELECT ", own_columns!(), from!());
-
+/// [`Subscription`]'s columns, for the lists' `QueryBuilder` (their
+/// filters and order vary); [`load`] and [`mine`] read the same, checked.
 const SELECT: &str = concat!(
     "SELECT ",
     own_columns!(),
@@ -96,12 +96,77 @@ const SELECT: &str = concat!(
     " LEFT JOIN users a ON a.id = s.manual_payment_admin_id"
 );
 
+/// `sqlx::query!` over a subscription `s` with its member `u`, its plan
+/// `p` and who recorded it `a`: [`Subscription`]'s columns, then `$tail`,
+/// mapped by `$map` (a closure of the record).
+macro_rules! subscription_query {
+    ($tail:literal, $map:expr $(, $arg:expr)* $(,)?) => {
+        sqlx::query!(
+            r#"SELECT s.id, s.user_id,
+                   trim(concat_ws(' ', u.first_name, u.last_name)) AS "member_name!",
+                   u.email AS member_email, s.plan_id, p.name AS plan_name,
+                   s.status AS "status: SubscriptionStatus", s.start_date, s.end_date,
+                   s.base_subscription_cents AS base_cents, s.donation_cents,
+                   COALESCE(s.amount_paid_cents, s.base_subscription_cents + s.donation_cents)
+                       AS "total_cents!",
+                   s.refunded_cents, s.currency::text AS currency,
+                   s.payment_method AS "payment_method: PaymentMethod", s.manual_payment,
+                   s.manual_payment_date, s.cancel_at_period_end, s.cancelled_at,
+                   s.cancellation_reason, s.created_at, s.manual_payment_notes,
+                   s.manual_payment_admin_id AS recorded_by,
+                   NULLIF(trim(concat_ws(' ', a.first_name, a.last_name)), '') AS recorded_by_name
+               FROM subscriptions s JOIN users u ON u.id = s.user_id
+               JOIN subscription_plans p ON p.id = s.plan_id
+               LEFT JOIN users a ON a.id = s.manual_payment_admin_id "# + $tail
+            $(, $arg)*
+        )
+        .map($map)
+    };
+            }
+
+/// The member's view of a [`subscription_query!`] record.
+macro_rules! own {
+    ($r:expr) => {
+        OwnSubscription {
+            id: $r.id,
+            user_id: $r.user_id,
+            member_name: $r.member_name,
+            member_email: $r.member_email,
+            plan_id: $r.plan_id,
+            plan_name: $r.plan_name,
+            status: $r.status,
+            start_date: $r.start_date,
+            end_date: $r.end_date,
+            base_cents: $r.base_cents,
+            donation_cents: $r.donation_cents,
+            total_cents: $r.total_cents,
+            refunded_cents: $r.refunded_cents,
+            currency: $r.currency,
+            payment_method: $r.payment_method,
+            manual_payment: $r.manual_payment,
+            manual_payment_date: $r.manual_payment_date,
+            cancel_at_period_end: $r.cancel_at_period_end,
+            cancelled_at: $r.cancelled_at,
+            cancellation_reason: $r.cancellation_reason,
+            created_at: $r.created_at,
+        }
+    };
+}
+
 async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Subscription> {
-    sqlx::query_as(&format!("{SELECT} WHERE s.id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or(ApiError::NotFound)
+    subscription_query!(
+        "WHERE s.id = $1",
+        |r| Subscription {
+            manual_payment_notes: r.manual_payment_notes,
+            recorded_by: r.recorded_by,
+            recorded_by_name: r.recorded_by_name,
+            own: own!(r),
+        },
+        id,
+    )
+    .fetch_optional(conn)
+    .await?
+    .ok_or(ApiError::NotFound)
 }
 
 /// The filters of the list and the export.
@@ -238,16 +303,19 @@ pub async fn mine(
     page: PageParams,
 ) -> ApiResult<Json<Page<OwnSubscription>>> {
     let mut conn = state.db.acquire().await?;
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions WHERE user_id = $1")
-        .bind(user.id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let items: Vec<OwnSubscription> = sqlx::query_as(&format!(
-        "{OWN} WHERE s.user_id = $1 ORDER BY s.start_date DESC, s.id LIMIT $2 OFFSET $3"
-    ))
-    .bind(user.id)
-    .bind(page.limit())
-    .bind(page.offset())
+    let total: i64 = sqlx::query_scalar!(
+        "SELECT count(*) AS \"n!\" FROM subscriptions WHERE user_id = $1",
+        user.id,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let items = subscription_query!(
+        "WHERE s.user_id = $1 ORDER BY s.start_date DESC, s.id LIMIT $2 OFFSET $3",
+        |r| own!(r),
+        user.id,
+        page.limit(),
+        page.offset(),
+    )
     .fetch_all(&mut *conn)
     .await?;
     Ok(Json(Page::new(items, page, total)))
@@ -352,11 +420,13 @@ pub async fn manual(
     let max = state.payments.max_cents();
 
     let mut tx = state.db.begin().await?;
-    let status: UserStatus = sqlx::query_scalar("SELECT status FROM users WHERE id = $1")
-        .bind(body.user_id)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| ApiError::invalid("user_id", "No member has this id."))?;
+    let status: UserStatus = sqlx::query_scalar!(
+        "SELECT status AS \"status: loaf_shared::domain::UserStatus\" FROM users WHERE id = $1",
+        body.user_id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(|| ApiError::invalid("user_id", "No member has this id."))?;
     if matches!(
         status,
         UserStatus::PendingEmail
@@ -375,12 +445,13 @@ pub async fn manual(
         ));
     }
     let plan = plan_for_payment(&mut tx, body.plan_id).await?;
-    let (today, paid_at): (NaiveDate, DateTime<Utc>) = sqlx::query_as(
-        "SELECT (now() AT TIME ZONE o.time_zone)::date, \
+    let (today, paid_at): (NaiveDate, DateTime<Utc>) = sqlx::query!(
+        "SELECT (now() AT TIME ZONE o.time_zone)::date AS \"today!\", \
                 (COALESCE($1, (now() AT TIME ZONE o.time_zone)::date)::timestamp AT TIME ZONE o.time_zone) \
+                    AS \"paid_at!\" \
          FROM organisation_settings o",
-    )
-    .bind(body.paid_on)
+        body.paid_on,
+    ).map(|r| (r.today, r.paid_at))
     .fetch_one(&mut *tx)
     .await?;
     if body.paid_on.is_some_and(|d| d > today) {
@@ -472,10 +543,10 @@ pub async fn cancel(
     let now = body.when.unwrap_or_default() == CancelWhen::Now;
     let reason = optional_long_text("reason", body.reason.as_deref(), 2000)?;
     let mut tx = state.db.begin().await?;
-    let found: Option<(Uuid, SubscriptionStatus, Option<DateTime<Utc>>)> = sqlx::query_as(
-        "SELECT user_id, status, end_date FROM subscriptions WHERE id = $1 FOR UPDATE",
-    )
-    .bind(id)
+    let found: Option<(Uuid, SubscriptionStatus, Option<DateTime<Utc>>)> = sqlx::query!(
+        "SELECT user_id, status AS \"status: loaf_shared::enums::SubscriptionStatus\", end_date FROM subscriptions WHERE id = $1 FOR UPDATE",
+        id,
+    ).map(|r| (r.user_id, r.status, r.end_date))
     .fetch_optional(&mut *tx)
     .await?;
     let (user_id, status, end_date) = found.ok_or(ApiError::NotFound)?;
@@ -487,15 +558,15 @@ pub async fn cancel(
         ));
     }
     if now {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE subscriptions SET status = 'cancelled', cancelled_at = now(), cancelled_by = $2, \
                  cancellation_reason = $3, end_date = LEAST(COALESCE(end_date, now()), now()), \
                  updated_at = now() \
              WHERE id = $1",
+            id,
+            admin.user.id,
+            reason,
         )
-        .bind(id)
-        .bind(admin.user.id)
-        .bind(&reason)
         .execute(&mut *tx)
         .await?;
         memberships::lapse_if_uncovered(
@@ -514,14 +585,14 @@ pub async fn cancel(
                 "a lifetime subscription has no period end: cancel it now",
             ));
         }
-        sqlx::query(
+        sqlx::query!(
             "UPDATE subscriptions SET cancel_at_period_end = true, cancelled_by = $2, \
                  cancellation_reason = $3, updated_at = now() \
              WHERE id = $1",
+            id,
+            admin.user.id,
+            reason,
         )
-        .bind(id)
-        .bind(admin.user.id)
-        .bind(&reason)
         .execute(&mut *tx)
         .await?;
     }

@@ -76,7 +76,7 @@ macro_rules! plan_query {
             $(, $arg)*
         )
     };
-}
+        }
 
 impl Plan {
     /// The plan's cycle. The write routes keep the custom days valid; a row
@@ -154,13 +154,13 @@ pub async fn terms(
         .fetch_optional(&mut *conn)
         .await?;
     let (starts_at, local_day, time_zone): (DateTime<Utc>, NaiveDate, String) = sqlx::query!(
-"WITH s AS (SELECT GREATEST($2, (SELECT max(end_date) FROM subscriptions \
+        "WITH s AS (SELECT GREATEST($2, (SELECT max(end_date) FROM subscriptions \
                 WHERE user_id = $1 AND status = 'active')) AS at) \
          SELECT s.at AS \"at!\", (s.at AT TIME ZONE o.time_zone)::date AS \"local_day!\", o.time_zone \
          FROM s, organisation_settings o",
-user_id,
-at,
-).map(|r| (r.at, r.local_day, r.time_zone))
+        user_id,
+        at,
+    ).map(|r| (r.at, r.local_day, r.time_zone))
     .fetch_one(&mut *conn)
     .await?;
     let coverage: Coverage = periods::coverage(plan.cycle(), local_day);
@@ -286,9 +286,9 @@ pub async fn record_payment(
 ) -> Result<Uuid, sqlx::Error> {
     let (status_before, email, first_name): (UserStatus, String, String) =
         sqlx::query!(
-r#"SELECT status AS "status: UserStatus", email, first_name FROM users WHERE id = $1 FOR UPDATE"#,
-payment.user_id,
-).map(|r| (r.status, r.email, r.first_name))
+            r#"SELECT status AS "status: UserStatus", email, first_name FROM users WHERE id = $1 FOR UPDATE"#,
+            payment.user_id,
+        ).map(|r| (r.status, r.email, r.first_name))
             .fetch_one(&mut *conn)
             .await?;
     let (method, customer, manual) = match &payment.by {
@@ -300,27 +300,27 @@ payment.user_id,
         } => ((*method).into(), None, Some((*admin_id, notes.as_deref()))),
     };
     let subscription_id: Uuid = sqlx::query_scalar!(
-"INSERT INTO subscriptions (user_id, plan_id, status, start_date, end_date, \
+        "INSERT INTO subscriptions (user_id, plan_id, status, start_date, end_date, \
              base_subscription_cents, donation_cents, amount_paid_cents, currency, payment_method, \
              stripe_customer_id, manual_payment, manual_payment_admin_id, manual_payment_notes, \
              manual_payment_date) \
          VALUES ($1, $2, 'active', $3, $4, $5, $6, $5::bigint + $6::bigint, $7, $8, $9, $10, $11, $12, \
              CASE WHEN $10 THEN $13::timestamptz END) \
          RETURNING id",
-payment.user_id,
-payment.plan.id,
-payment.terms.starts_at,
-payment.terms.ends_at,
-payment.base_cents,
-payment.donation_cents,
-payment.currency,
-method as _,
-customer,
-manual.is_some(),
-manual.map(|(admin, _)| admin),
-manual.and_then(|(_, notes)| notes),
-payment.paid_at,
-)
+        payment.user_id,
+        payment.plan.id,
+        payment.terms.starts_at,
+        payment.terms.ends_at,
+        payment.base_cents,
+        payment.donation_cents,
+        payment.currency,
+        method as _,
+        customer,
+        manual.is_some(),
+        manual.map(|(admin, _)| admin),
+        manual.and_then(|(_, notes)| notes),
+        payment.paid_at,
+    )
     .fetch_one(&mut *conn)
     .await?;
 

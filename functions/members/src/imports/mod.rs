@@ -30,16 +30,12 @@ use uuid::Uuid;
 
 /// A run that began longer ago than this and never finished was cut off
 /// (the function's timeout is far shorter): it may be started again.
-macro_rules! stale_run {
-    () => {
-        "2 minutes"
-    };
-}
+const STALE_RUN: Duration = Duration::from_secs(2 * 60);
 
 /// How long the upload URL works.
 const UPLOAD_WINDOW: Duration = Duration::from_secs(15 * 60);
 
-#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct Job {
     id: Uuid,
     filename: String,
@@ -63,21 +59,30 @@ pub struct Job {
     completed_at: Option<DateTime<Utc>>,
 }
 
-const SELECT_JOB: &str = concat!(
-    "SELECT id, filename, \
-        CASE WHEN queued_at IS NULL THEN 'awaiting_upload' \
-             WHEN status = 'processing' AND queued_at < now() - interval '",
-    stale_run!(),
-    "' THEN 'interrupted' \
-             ELSE status::text END AS status, \
-        dry_run, send_invitations, size_bytes, total_rows, processed_rows, successful_rows, failed_rows, \
-        invitations_sent, ignored_columns, errors, imported_by, created_at, queued_at AS started_at, completed_at \
-    FROM import_jobs"
-);
+/// `sqlx::query_as!(Job, …)` over `import_jobs`, then `$tail`; `$1` is
+/// [`STALE_RUN`] in seconds. A job's state is computed: no upload queued
+/// yet, or a run cut off, reads as such.
+macro_rules! job_query {
+    ($tail:literal $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            Job,
+            r#"SELECT id, filename,
+                   CASE WHEN queued_at IS NULL THEN 'awaiting_upload'
+                        WHEN status = 'processing'
+                             AND queued_at < now() - make_interval(secs => $1) THEN 'interrupted'
+                        ELSE status::text END AS "status!: ImportState",
+                   dry_run, send_invitations, size_bytes, total_rows, processed_rows,
+                   successful_rows, failed_rows, invitations_sent, ignored_columns, errors,
+                   imported_by, created_at, queued_at AS started_at, completed_at
+               FROM import_jobs "# + $tail,
+            STALE_RUN.as_secs_f64()
+            $(, $arg)*
+        )
+    };
+            }
 
 async fn load(db: &sqlx::PgPool, id: Uuid) -> ApiResult<Job> {
-    sqlx::query_as(&format!("{SELECT_JOB} WHERE id = $1"))
-        .bind(id)
+    job_query!("WHERE id = $2", id)
         .fetch_optional(db)
         .await?
         .ok_or(ApiError::NotFound)
@@ -128,14 +133,14 @@ pub async fn create(
         .storage
         .presign_put(&key, "text/csv", body.size_bytes, UPLOAD_WINDOW)
         .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO import_jobs (id, filename, file_key, size_bytes, imported_by) VALUES ($1, $2, $3, $4, $5)",
+        id,
+        filename,
+        key,
+        body.size_bytes,
+        user.id,
     )
-    .bind(id)
-    .bind(&filename)
-    .bind(&key)
-    .bind(body.size_bytes)
-    .bind(user.id)
     .execute(&state.db)
     .await?;
     let job = load(&state.db, id).await?;
@@ -153,14 +158,14 @@ pub async fn list(
     _: Require<perm::UsersImport>,
     page: PageParams,
 ) -> ApiResult<Json<Page<Job>>> {
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM import_jobs")
+    let total: i64 = sqlx::query_scalar!("SELECT count(*) AS \"n!\" FROM import_jobs",)
         .fetch_one(&state.db)
         .await?;
-    let items = sqlx::query_as(&format!(
-        "{SELECT_JOB} ORDER BY created_at DESC, id LIMIT $1 OFFSET $2"
-    ))
-    .bind(page.limit())
-    .bind(page.offset())
+    let items = job_query!(
+        "ORDER BY created_at DESC, id LIMIT $2 OFFSET $3",
+        page.limit(),
+        page.offset(),
+    )
     .fetch_all(&state.db)
     .await?;
     Ok(Json(Page::new(items, page, total)))
@@ -182,7 +187,6 @@ pub struct Start {
     send_invitations: bool,
 }
 
-#[derive(sqlx::FromRow)]
 struct Claim {
     file_key: Option<String>,
     running: bool,
@@ -240,19 +244,20 @@ pub async fn start(
     };
     // The report is written in the run's transaction; a preview then
     // rolls back everything but the report, which it writes on its own.
-    let finish = "UPDATE import_jobs SET status = $2, total_rows = $3, processed_rows = $3, \
-                  successful_rows = $4, failed_rows = $5, invitations_sent = $6, errors = $7, \
-                  ignored_columns = $8, completed_at = now() WHERE id = $1";
     let errors = serde_json::to_value(&outcome.errors).map_err(|e| ApiError::Internal(e.into()))?;
-    let finish = sqlx::query(finish)
-        .bind(id)
-        .bind(outcome.status())
-        .bind(outcome.total)
-        .bind(outcome.successful)
-        .bind(outcome.failed)
-        .bind(outcome.invitations_sent)
-        .bind(errors)
-        .bind(serde_json::json!(outcome.ignored_columns));
+    let finish = sqlx::query!(
+        "UPDATE import_jobs SET status = $2, total_rows = $3, processed_rows = $3, \
+             successful_rows = $4, failed_rows = $5, invitations_sent = $6, errors = $7, \
+             ignored_columns = $8, completed_at = now() WHERE id = $1",
+        id,
+        outcome.status() as _,
+        outcome.total,
+        outcome.successful,
+        outcome.failed,
+        outcome.invitations_sent,
+        errors,
+        serde_json::json!(outcome.ignored_columns),
+    );
     if opts.dry_run || outcome.unreadable {
         tx.rollback().await?;
         finish.execute(&state.db).await?;
@@ -267,14 +272,16 @@ pub async fn start(
 /// Answers the file's key.
 async fn claim(state: &AppState, id: Uuid, opts: run::Options) -> ApiResult<String> {
     let mut tx = state.db.begin().await?;
-    let job: Claim = sqlx::query_as(&format!(
-        "SELECT file_key, \
-                COALESCE(status = 'processing' AND queued_at > now() - interval '{}', false) AS running, \
-                (NOT dry_run AND completed_at IS NOT NULL) AS final_run \
-         FROM import_jobs WHERE id = $1 FOR UPDATE",
-        stale_run!()
-    ))
-    .bind(id)
+    let job = sqlx::query_as!(
+        Claim,
+        r#"SELECT file_key,
+                  COALESCE(status = 'processing'
+                           AND queued_at > now() - make_interval(secs => $2), false) AS "running!",
+                  (NOT dry_run AND completed_at IS NOT NULL) AS "final_run!"
+           FROM import_jobs WHERE id = $1 FOR UPDATE"#,
+        id,
+        STALE_RUN.as_secs_f64(),
+    )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(ApiError::NotFound)?;
@@ -291,14 +298,14 @@ async fn claim(state: &AppState, id: Uuid, opts: run::Options) -> ApiResult<Stri
         ));
     }
     let key = job.file_key.ok_or(ApiError::NotFound)?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE import_jobs SET status = 'processing', queued_at = now(), started_at = now(), completed_at = NULL, \
          dry_run = $2, send_invitations = $3, total_rows = 0, processed_rows = 0, successful_rows = 0, \
          failed_rows = 0, invitations_sent = 0, errors = '[]' WHERE id = $1",
+        id,
+        opts.dry_run,
+        opts.send_invitations,
     )
-    .bind(id)
-    .bind(opts.dry_run)
-    .bind(opts.send_invitations)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -309,8 +316,10 @@ async fn claim(state: &AppState, id: Uuid, opts: run::Options) -> ApiResult<Stri
 /// can start it again at once. Best effort: a failure here only delays the
 /// retry until the run counts as stale.
 async fn unclaim(state: &AppState, id: Uuid) {
-    let _ = sqlx::query("UPDATE import_jobs SET queued_at = NULL, status = 'processing' WHERE id = $1 AND completed_at IS NULL")
-        .bind(id)
+    let _ = sqlx::query!(
+        "UPDATE import_jobs SET queued_at = NULL, status = 'processing' WHERE id = $1 AND completed_at IS NULL",
+        id,
+    )
         .execute(&state.db)
         .await;
 }

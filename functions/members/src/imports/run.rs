@@ -191,7 +191,7 @@ pub async fn run(
             )))
         }
     };
-    let member_role: Uuid = sqlx::query_scalar("SELECT id FROM roles WHERE code = 'member'")
+    let member_role: Uuid = sqlx::query_scalar!("SELECT id FROM roles WHERE code = 'member'",)
         .fetch_one(&mut *tx)
         .await?;
     let mut batch = Batch {
@@ -308,13 +308,14 @@ impl Batch<'_> {
         }
         let rows = std::mem::take(&mut self.rows);
         let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
-        let existing: HashSet<String> =
-            sqlx::query_scalar("SELECT lower(email) FROM users WHERE lower(email) = ANY($1)")
-                .bind(&emails)
-                .fetch_all(&mut *tx)
-                .await?
-                .into_iter()
-                .collect();
+        let existing: HashSet<String> = sqlx::query_scalar!(
+            "SELECT lower(email) AS \"email!\" FROM users WHERE lower(email) = ANY($1)",
+            &emails as _,
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
         let email_column = cols.header(super::columns::Field::Email);
         let already = |row: &ImportRow| RowError {
             line: row.line,
@@ -341,14 +342,14 @@ impl Batch<'_> {
                 out.invitations_sent += self.invite(tx, &inserted).await? as i32;
             }
         }
-        sqlx::query(
+        sqlx::query!(
             "UPDATE import_jobs SET total_rows = $2, processed_rows = $2, successful_rows = $3, \
              failed_rows = $4 WHERE id = $1",
+            self.job,
+            out.total,
+            out.successful,
+            out.failed,
         )
-        .bind(self.job)
-        .bind(out.total)
-        .bind(out.successful)
-        .bind(out.failed)
         .execute(&self.state.db)
         .await?;
         Ok(())
@@ -378,7 +379,7 @@ impl Batch<'_> {
         }
         // '!' is no password hash at all: nobody can sign in until they
         // choose a password through an emailed link.
-        let inserted: Vec<(Uuid, String, String)> = sqlx::query_as(
+        let inserted: Vec<(Uuid, String, String)> = sqlx::query!(
             "INSERT INTO users (email, password_hash, first_name, last_name, phone, address, city, state, \
                                 zipcode, date_of_birth, member_since, status, newsletter_subscribed, role_id) \
              SELECT e, '!', f, l, p, a, c, s, z, d, m::timestamptz, st::userstatus, n, $13 \
@@ -386,31 +387,31 @@ impl Batch<'_> {
                          $8::text[], $9::date[], $10::date[], $11::text[], $12::bool[]) \
                   AS t(e, f, l, p, a, c, s, z, d, m, st, n) \
              ON CONFLICT DO NOTHING RETURNING id, email, first_name",
-        )
-        .bind(&c.email)
-        .bind(&c.first_name)
-        .bind(&c.last_name)
-        .bind(&c.phone)
-        .bind(&c.address)
-        .bind(&c.city)
-        .bind(&c.state)
-        .bind(&c.zipcode)
-        .bind(&c.date_of_birth)
-        .bind(&c.member_since)
-        .bind(&c.status)
-        .bind(&c.newsletter)
-        .bind(self.member_role)
+            &c.email,
+            &c.first_name,
+            &c.last_name,
+            &c.phone as _,
+            &c.address as _,
+            &c.city as _,
+            &c.state as _,
+            &c.zipcode as _,
+            &c.date_of_birth as _,
+            &c.member_since as _,
+            &c.status as _,
+            &c.newsletter,
+            self.member_role,
+        ).map(|r| (r.id, r.email, r.first_name))
         .fetch_all(&mut *tx)
         .await?;
         let ids: Vec<Uuid> = inserted.iter().map(|(id, _, _)| *id).collect();
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO member_audit_log (user_id, actor_id, action, from_value, to_value, reason) \
              SELECT u.id, $2, 'status', NULL, u.status, 'Imported from a file (job ' || $3 || ')' \
              FROM users u WHERE u.id = ANY($1)",
+            &ids,
+            self.actor,
+            self.job.to_string(),
         )
-        .bind(&ids)
-        .bind(self.actor)
-        .bind(self.job.to_string())
         .execute(&mut *tx)
         .await?;
         Ok(inserted)
@@ -440,13 +441,13 @@ impl Batch<'_> {
             ));
         }
         let ids: Vec<Uuid> = members.iter().map(|(id, _, _)| *id).collect();
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at) \
              SELECT h, u, 'reset_password', $3 FROM unnest($1::bytea[], $2::uuid[]) AS t(h, u)",
+            &hashes,
+            &ids,
+            expires_at,
         )
-        .bind(&hashes)
-        .bind(&ids)
-        .bind(expires_at)
         .execute(&mut *tx)
         .await?;
         outbox::enqueue_many(tx, &self.state.config.email, &mails).await?;
