@@ -348,11 +348,12 @@ pub async fn ensure_database(admin_url: &str, name: &str) -> anyhow::Result<()> 
     let mut conn = sqlx::PgConnection::connect(admin_url)
         .await
         .with_context(|| format!("cannot connect to {admin_url}"))?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(name)
-            .fetch_one(&mut conn)
-            .await?;
+    let exists: bool = sqlx::query_scalar!(
+        "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS \"n!\"",
+        name,
+    )
+    .fetch_one(&mut conn)
+    .await?;
     if !exists {
         let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
         match sqlx::query(&sql).execute(&mut conn).await {

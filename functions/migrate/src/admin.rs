@@ -95,9 +95,9 @@ impl NewAdmin {
 
 /// `true` when some user holds the superadmin role.
 pub async fn superadmin_exists(conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT EXISTS (SELECT 1 FROM users u JOIN roles r ON r.id = u.role_id \
-         WHERE r.code = 'superadmin')",
+         WHERE r.code = 'superadmin') AS \"n!\"",
     )
     .fetch_one(conn)
     .await
@@ -114,21 +114,21 @@ pub async fn create_superadmin(
         .map_err(super::Error::Hashing)?;
     let mut tx = conn.begin().await?;
     let role_id: Option<uuid::Uuid> =
-        sqlx::query_scalar("SELECT id FROM roles WHERE code = 'superadmin'")
+        sqlx::query_scalar!("SELECT id FROM roles WHERE code = 'superadmin'",)
             .fetch_optional(&mut *tx)
             .await?;
     let role_id = role_id.ok_or(AdminError::NoRole)?;
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO users (email, password_hash, first_name, last_name, status, role_id, \
                             email_verified, member_since, validated_at) \
          VALUES ($1, $2, $3, $4, 'active', $5, TRUE, now(), now()) \
          ON CONFLICT DO NOTHING",
+        admin.email.as_str(),
+        hash,
+        admin.first_name,
+        admin.last_name,
+        role_id,
     )
-    .bind(admin.email.as_str())
-    .bind(&hash)
-    .bind(&admin.first_name)
-    .bind(&admin.last_name)
-    .bind(role_id)
     .execute(&mut *tx)
     .await?
     .rows_affected();

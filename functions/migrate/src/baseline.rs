@@ -46,33 +46,35 @@ pub async fn adopt_legacy_schema(
     conn: &mut PgConnection,
     migrator: &Migrator,
 ) -> Result<bool, super::Error> {
-    let has_table: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-        .fetch_one(&mut *conn)
-        .await?;
-    if has_table {
-        let has_record: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM _sqlx_migrations)")
+    let has_table: bool =
+        sqlx::query_scalar!("SELECT to_regclass('_sqlx_migrations') IS NOT NULL AS \"present!\"",)
             .fetch_one(&mut *conn)
             .await?;
+    if has_table {
+        let has_record: bool =
+            sqlx::query_scalar!("SELECT EXISTS (SELECT 1 FROM _sqlx_migrations) AS \"n!\"",)
+                .fetch_one(&mut *conn)
+                .await?;
         if has_record {
             return Ok(false);
         }
     }
-    let tables: Vec<String> = sqlx::query_scalar(
-        "SELECT table_name::text FROM information_schema.tables \
+    let tables: Vec<String> = sqlx::query_scalar!(
+        "SELECT table_name::text AS \"name!\" FROM information_schema.tables \
          WHERE table_schema = current_schema() AND table_name = ANY($1)",
+        &LEGACY_TABLES[..] as _,
     )
-    .bind(&LEGACY_TABLES[..])
     .fetch_all(&mut *conn)
     .await?;
     if tables.is_empty() {
         return Ok(false); // a fresh database: migration 1 will build it
     }
-    let enums: Vec<String> = sqlx::query_scalar(
-        "SELECT t.typname::text FROM pg_type t \
+    let enums: Vec<String> = sqlx::query_scalar!(
+        "SELECT t.typname::text AS \"name!\" FROM pg_type t \
          JOIN pg_namespace n ON n.oid = t.typnamespace \
          WHERE n.nspname = current_schema() AND t.typtype = 'e' AND t.typname = ANY($1)",
+        &LEGACY_ENUMS[..] as _,
     )
-    .bind(&LEGACY_ENUMS[..])
     .fetch_all(&mut *conn)
     .await?;
     let missing: Vec<&str> = LEGACY_TABLES
@@ -93,16 +95,13 @@ pub async fn adopt_legacy_schema(
         .find(|m| m.migration_type.is_up_migration())
         .ok_or_else(|| super::Error::Legacy("this build embeds no migrations".into()))?;
     conn.ensure_migrations_table().await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
          VALUES ($1, $2, TRUE, $3, 0)",
+        first.version,
+        format!("{} (baseline: adopted existing schema)", first.description),
+        first.checksum.as_ref(),
     )
-    .bind(first.version)
-    .bind(format!(
-        "{} (baseline: adopted existing schema)",
-        first.description
-    ))
-    .bind(first.checksum.as_ref())
     .execute(&mut *conn)
     .await?;
     tracing::info!(

@@ -85,7 +85,7 @@ pub enum SuperadminOutcome {
 }
 
 /// The seed guide's verification query: `users | permissions | roles | plans`.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 pub struct Counts {
     pub users: i64,
     pub permissions: i64,
@@ -118,9 +118,8 @@ pub async fn run(
     app_role: Option<&AppRoleConfig>,
 ) -> Result<Summary, Error> {
     let mut conn = pool.acquire().await.map_err(Error::Connect)?.detach();
-    sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(LOCK_KEY)
-        .execute(&mut conn)
+    sqlx::query!("SELECT pg_advisory_lock($1)", LOCK_KEY,)
+        .fetch_optional(&mut conn)
         .await?;
     let result = run_locked(&mut conn, migrator, bootstrap, app_role).await;
     // Closing the session releases the lock even if unlocking fails.
@@ -205,11 +204,12 @@ async fn apply_pending(
 
 /// The seed guide's verification counts.
 pub async fn counts(conn: &mut PgConnection) -> Result<Counts, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM users) AS users, \
-                (SELECT COUNT(*) FROM permissions) AS permissions, \
-                (SELECT COUNT(*) FROM roles) AS roles, \
-                (SELECT COUNT(*) FROM subscription_plans) AS plans",
+    sqlx::query_as!(
+        Counts,
+        r#"SELECT (SELECT COUNT(*) FROM users) AS "users!",
+                  (SELECT COUNT(*) FROM permissions) AS "permissions!",
+                  (SELECT COUNT(*) FROM roles) AS "roles!",
+                  (SELECT COUNT(*) FROM subscription_plans) AS "plans!""#,
     )
     .fetch_one(conn)
     .await

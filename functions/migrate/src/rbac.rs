@@ -2,7 +2,7 @@
 //! re-run adds what a new release brings and never takes back what an admin
 //! changed (a permission removed from a role stays removed).
 
-use loaf_shared::permissions::{PERMISSIONS, SYSTEM_ROLES};
+use loaf_shared::permissions::{PermissionDef, PERMISSIONS, SYSTEM_ROLES};
 use serde::Serialize;
 use sqlx::{Connection, PgConnection};
 use std::collections::HashSet;
@@ -24,24 +24,22 @@ pub async fn seed(conn: &mut PgConnection) -> Result<SeedSummary, sqlx::Error> {
     let mut tx = conn.begin().await?;
     let mut summary = SeedSummary::default();
 
+    let column =
+        |f: fn(&PermissionDef) -> &'static str| PERMISSIONS.iter().map(f).collect::<Vec<_>>();
     // `xmax = 0` is true for a row this statement inserted, false for one it
     // updated: it tells new permissions from existing ones in one round trip.
-    let rows: Vec<(String, bool)> = sqlx::query_as(
+    let rows: Vec<(String, bool)> = sqlx::query!(
         "INSERT INTO permissions (code, name, description, module) \
          SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) \
          ON CONFLICT (code) DO UPDATE SET \
              name = EXCLUDED.name, description = EXCLUDED.description, module = EXCLUDED.module \
-         RETURNING code, (xmax = 0) AS inserted",
+         RETURNING code, (xmax = 0) AS \"inserted!\"",
+        &column(|p| p.code) as _,
+        &column(|p| p.name) as _,
+        &column(|p| p.description) as _,
+        &column(|p| p.module) as _,
     )
-    .bind(PERMISSIONS.iter().map(|p| p.code).collect::<Vec<_>>())
-    .bind(PERMISSIONS.iter().map(|p| p.name).collect::<Vec<_>>())
-    .bind(
-        PERMISSIONS
-            .iter()
-            .map(|p| p.description)
-            .collect::<Vec<_>>(),
-    )
-    .bind(PERMISSIONS.iter().map(|p| p.module).collect::<Vec<_>>())
+    .map(|r| (r.code, r.inserted))
     .fetch_all(&mut *tx)
     .await?;
     let new_permissions: HashSet<String> = rows
@@ -51,15 +49,16 @@ pub async fn seed(conn: &mut PgConnection) -> Result<SeedSummary, sqlx::Error> {
     summary.permissions_added = new_permissions.len() as u64;
 
     for role in SYSTEM_ROLES {
-        let (role_id, inserted): (Uuid, bool) = sqlx::query_as(
+        let (role_id, inserted): (Uuid, bool) = sqlx::query!(
             "INSERT INTO roles (code, name, description, is_system_role) \
              VALUES ($1, $2, $3, TRUE) \
              ON CONFLICT (code) DO UPDATE SET is_system_role = TRUE \
-             RETURNING id, (xmax = 0) AS inserted",
+             RETURNING id, (xmax = 0) AS \"inserted!\"",
+            role.code,
+            role.name,
+            role.description,
         )
-        .bind(role.code)
-        .bind(role.name)
-        .bind(role.description)
+        .map(|r| (r.id, r.inserted))
         .fetch_one(&mut *tx)
         .await?;
         if inserted {
@@ -75,21 +74,21 @@ pub async fn seed(conn: &mut PgConnection) -> Result<SeedSummary, sqlx::Error> {
         if grant.is_empty() {
             continue;
         }
-        let added = sqlx::query(
+        let added = sqlx::query!(
             "INSERT INTO role_permissions (role, role_id, permission_id) \
              SELECT $1::userrole, $2, p.id FROM permissions p WHERE p.code = ANY($3) \
              ON CONFLICT (role_id, permission_id) DO NOTHING",
+            role.code as _,
+            role_id,
+            &grant as _,
         )
-        .bind(role.code)
-        .bind(role_id)
-        .bind(&grant)
         .execute(&mut *tx)
         .await?
         .rows_affected();
         summary.grants_added += added;
     }
 
-    summary.users_linked_to_roles = sqlx::query(
+    summary.users_linked_to_roles = sqlx::query!(
         "UPDATE users u SET role_id = r.id FROM roles r \
          WHERE u.role_id IS NULL AND r.code = u.role::text",
     )
