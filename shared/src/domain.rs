@@ -111,6 +111,36 @@ impl UserStatus {
         UserStatus::Rejected,
     ];
 
+    /// Whether `POST /api/members/{id}/status` may move a member from this
+    /// status to `to`: the lifecycle's transition table. Validation
+    /// (→ `payment_pending`) and rejection have their own routes, because
+    /// they notify the applicant; `active` normally follows a payment.
+    pub fn may_become(self, to: UserStatus) -> bool {
+        use UserStatus::*;
+        matches!(
+            (self, to),
+            (PendingEmail, PendingValidation | Abandoned | Inactive)
+                | (Abandoned, PendingEmail | Inactive)
+                | (PendingValidation, PreValidated | Abandoned | Inactive)
+                | (PreValidated, PendingValidation | Inactive)
+                | (PaymentPending, Active | Inactive)
+                | (Active, Expired | Inactive | Canceled)
+                | (Expired, Active | Inactive | Canceled)
+                | (Inactive | Canceled, PaymentPending | Active)
+                | (Rejected, PendingValidation)
+        )
+    }
+
+    /// Every status this one may become through `POST
+    /// /api/members/{id}/status`, in the catalogue's order: what a member's
+    /// page offers.
+    pub fn moves(self) -> Vec<UserStatus> {
+        UserStatus::ALL
+            .into_iter()
+            .filter(|to| self.may_become(*to))
+            .collect()
+    }
+
     /// The name the database and the API use (`pending_email`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -157,6 +187,24 @@ impl UserStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_status_moves_to_itself_and_rejection_and_validation_have_their_own_routes() {
+        use UserStatus::*;
+        for s in UserStatus::ALL {
+            assert!(!s.may_become(s), "{s:?}");
+            assert!(!s.may_become(Rejected), "{s:?} → rejected");
+        }
+        assert!(!PendingValidation.may_become(PaymentPending));
+        assert!(!PreValidated.may_become(PaymentPending));
+    }
+
+    #[test]
+    fn every_status_has_a_way_out() {
+        for s in UserStatus::ALL {
+            assert!(!s.moves().is_empty(), "{s:?} is a dead end");
+        }
+    }
 
     #[test]
     fn money_shows_cents_as_a_decimal() {

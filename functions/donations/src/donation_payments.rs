@@ -5,8 +5,8 @@
 //! or expiry fails a pending one; refunds are recorded, including one that
 //! arrived before its payment.
 
+use crate::payment_events::{self, Outcome};
 use crate::receipts;
-use crate::webhook::Outcome;
 use loaf_shared::config::EmailConfig;
 use loaf_shared::enums::DonationStatus;
 use loaf_shared::payments::events::{self, Session};
@@ -65,7 +65,7 @@ pub async fn complete(
     .await?;
     receipts::issue(conn, email, id).await?;
     if let Some(intent) = &session.payment_intent {
-        if let Some(refunded) = crate::webhook::refunded_before(conn, intent).await? {
+        if let Some(refunded) = payment_events::refunded_before(conn, intent).await? {
             record_refund(conn, id, refunded).await?;
             return Ok(outcome("donation_completed_then_refunded"));
         }

@@ -7,6 +7,7 @@ mod donation_payments;
 mod donations;
 mod gifts;
 mod membership_payments;
+mod payment_events;
 mod receipts;
 mod stats;
 mod webhook;

@@ -4,7 +4,7 @@
 //! earlier failure or expiry; a refund that arrives before its payment is
 //! remembered (in `payment_events`) and applied when the payment lands.
 
-use crate::webhook::Outcome;
+use crate::payment_events::{self, Outcome};
 use chrono::Utc;
 use loaf_shared::config::EmailConfig;
 use loaf_shared::domain::UserStatus;
@@ -133,7 +133,7 @@ pub async fn complete(
     .execute(&mut *conn)
     .await?;
     if let Some(intent) = &session.payment_intent {
-        if let Some(refunded) = crate::webhook::refunded_before(conn, intent).await? {
+        if let Some(refunded) = payment_events::refunded_before(conn, intent).await? {
             let paid = Checkout {
                 status: CheckoutStatus::Paid,
                 subscription_id: Some(subscription_id),

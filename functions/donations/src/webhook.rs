@@ -7,6 +7,7 @@
 //! the provider to retry. The checkout's metadata says whether an event is
 //! about a membership or a donation.
 
+use crate::payment_events::{self, Outcome};
 use crate::{donation_payments, membership_payments};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -22,27 +23,6 @@ use loaf_shared::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::Serialize;
 use sqlx::PgConnection;
-
-/// What handling an event did, recorded with it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    /// A stable label (`membership_paid`, `ignored`, ...).
-    pub label: &'static str,
-    /// The payment the event is about, when it names one.
-    pub payment_intent: Option<String>,
-    /// For refunds: how much of the payment is refunded so far.
-    pub refunded_cents: Option<i64>,
-}
-
-impl Outcome {
-    pub fn just(label: &'static str) -> Self {
-        Outcome {
-            label,
-            payment_intent: None,
-            refunded_cents: None,
-        }
-    }
-}
 
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Receipt {
@@ -93,19 +73,7 @@ pub async fn receive(
         .map_err(|e| ApiError::BadRequest(format!("not a provider event: {e}")))?;
 
     let mut tx = state.db.begin().await?;
-    let fresh: Option<bool> = sqlx::query_scalar!(
-        "INSERT INTO payment_events (id, type, outcome) VALUES ($1, $2, 'handling') \
-         ON CONFLICT (id) DO NOTHING RETURNING true AS \"fresh!\"",
-        event.id,
-        event.kind,
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    if fresh.is_none() {
-        let outcome: String =
-            sqlx::query_scalar!("SELECT outcome FROM payment_events WHERE id = $1", event.id,)
-                .fetch_one(&mut *tx)
-                .await?;
+    if let Some(outcome) = payment_events::earlier_outcome(&mut tx, &event).await? {
         return Ok(Json(Receipt {
             received: true,
             duplicate: true,
@@ -113,16 +81,7 @@ pub async fn receive(
         }));
     }
     let outcome = dispatch(&mut tx, &state.config.email, &event).await?;
-    sqlx::query!(
-        "UPDATE payment_events SET outcome = $2, payment_intent_id = $3, refunded_cents = $4 \
-         WHERE id = $1",
-        event.id,
-        outcome.label,
-        outcome.payment_intent,
-        outcome.refunded_cents,
-    )
-    .execute(&mut *tx)
-    .await?;
+    payment_events::record(&mut tx, &event, &outcome).await?;
     tx.commit().await?;
     tracing::info!(event = %event.id, kind = %event.kind, outcome = outcome.label, "payment event");
     Ok(Json(Receipt {
@@ -130,19 +89,6 @@ pub async fn receive(
         duplicate: false,
         outcome: outcome.label.to_string(),
     }))
-}
-
-/// How much of payment `intent` a `charge.refunded` event handled before
-/// the payment itself said was refunded: refunds may arrive first.
-pub async fn refunded_before(conn: &mut PgConnection, intent: &str) -> ApiResult<Option<i64>> {
-    let refunded: Option<i64> = sqlx::query_scalar!(
-        "SELECT max(refunded_cents) FROM payment_events \
-         WHERE payment_intent_id = $1 AND type = 'charge.refunded'",
-        intent,
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok(refunded)
 }
 
 /// The events we act on; any other type is recorded as `ignored`.

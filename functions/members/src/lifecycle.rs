@@ -20,33 +20,6 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 use UserStatus::*;
 
-/// The moves `POST /api/members/{id}/status` may make. Validation
-/// (→ `payment_pending`) and rejection have their own routes, because they
-/// notify the applicant; `active` normally follows a payment.
-pub fn allowed(from: UserStatus, to: UserStatus) -> bool {
-    matches!(
-        (from, to),
-        (PendingEmail, PendingValidation | Abandoned | Inactive)
-            | (Abandoned, PendingEmail | Inactive)
-            | (PendingValidation, PreValidated | Abandoned | Inactive)
-            | (PreValidated, PendingValidation | Inactive)
-            | (PaymentPending, Active | Inactive)
-            | (Active, Expired | Inactive | Canceled)
-            | (Expired, Active | Inactive | Canceled)
-            | (Inactive | Canceled, PaymentPending | Active)
-            | (Rejected, PendingValidation)
-    )
-}
-
-/// Every status `from` may move to through `POST /api/members/{id}/status`,
-/// in the catalogue's order: what a member's page offers.
-pub fn moves_from(from: UserStatus) -> Vec<UserStatus> {
-    UserStatus::ALL
-        .into_iter()
-        .filter(|to| allowed(from, *to))
-        .collect()
-}
-
 /// Applicants an admin may validate or reject.
 fn is_applicant(status: UserStatus) -> bool {
     matches!(status, PendingValidation | PreValidated)
@@ -181,7 +154,7 @@ pub async fn change_status(
     let reason = optional_long_text("reason", body.reason.as_deref(), 1000)?;
     let mut tx = state.db.begin().await?;
     let target = lock(&mut tx, id).await?;
-    if !allowed(target.status, body.status) {
+    if !target.status.may_become(body.status) {
         return Err(illegal(target.status, body.status.as_str()));
     }
     move_to(&mut tx, &user, id, &target, body.status, reason.as_deref()).await?;
@@ -367,28 +340,4 @@ pub async fn reject_many(
 ) -> ApiResult<Json<BulkOutcome>> {
     let reason = required_reason(body.reason.as_deref().unwrap_or_default())?;
     decide_many(state, user, body.ids, Decision::Reject(reason)).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const ALL: [UserStatus; 10] = UserStatus::ALL;
-
-    #[test]
-    fn no_status_moves_to_itself_and_rejection_and_validation_have_their_own_routes() {
-        for s in ALL {
-            assert!(!allowed(s, s), "{s:?}");
-            assert!(!allowed(s, Rejected), "{s:?} → rejected");
-        }
-        assert!(!allowed(PendingValidation, PaymentPending));
-        assert!(!allowed(PreValidated, PaymentPending));
-    }
-
-    #[test]
-    fn every_status_has_a_way_out() {
-        for s in ALL {
-            assert!(ALL.iter().any(|t| allowed(s, *t)), "{s:?} is a dead end");
-        }
-    }
 }

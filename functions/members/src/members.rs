@@ -350,7 +350,7 @@ pub async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Member> {
     .ok_or(ApiError::NotFound)?;
     Ok(Member {
         profile: Some(Profile::load(conn, id).await?),
-        status_moves: crate::lifecycle::moves_from(found.status),
+        status_moves: found.status.moves(),
         id: found.id,
         email: found.email,
         status: found.status,
