@@ -225,7 +225,8 @@ pub fn check_amounts(
             "this plan takes no donation on top",
         ));
     }
-    if base_cents + donation_cents > max_cents {
+    // Both are non-negative here; a sum past i64 is past any maximum too.
+    if base_cents.saturating_add(donation_cents) > max_cents {
         return Err(ApiError::invalid(
             "amount_cents",
             format!("the total may not exceed {}", money(max_cents)),

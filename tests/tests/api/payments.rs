@@ -433,6 +433,11 @@ async fn checkouts_refuse_what_the_plan_does_not_take_and_write_nothing() {
             json!({"plan_id": no_donation, "donation_cents": 100}),
             "donation_cents",
         ),
+        // A total past what an amount can hold is past the maximum, not a crash.
+        (
+            json!({"plan_id": fixed, "donation_cents": i64::MAX - 5}),
+            "amount_cents",
+        ),
         (json!({"plan_id": free, "amount_cents": 10}), "amount_cents"),
         (json!({"plan_id": Uuid::new_v4()}), "plan_id"),
         (json!({"plan_id": "not-a-uuid"}), "plan_id"),
