@@ -145,23 +145,25 @@ pub async fn list(
     }
     let (members, drafts, from, to) = (sight.members, sight.drafts, filter.from, filter.to);
     let mut conn = state.db.acquire().await?;
+    let past = matches!(filter.when, When::Past);
+    let total = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM events e
+           WHERE ((e.published AND (e.visibility = 'public' OR $1)) OR $2)
+             AND (e.end_at < now()) = $5
+             AND ($3::timestamptz IS NULL OR e.start_at >= $3)
+             AND ($4::timestamptz IS NULL OR e.start_at < $4)"#,
+        members,
+        drafts,
+        from,
+        to,
+        past,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     // One statement per direction: the order is part of the SQL, not a value.
-    let (total, items) = match filter.when {
-        When::Upcoming => (
-            sqlx::query_scalar!(
-                r#"SELECT count(*) AS "n!" FROM events e
-                   WHERE ((e.published AND (e.visibility = 'public' OR $1)) OR $2)
-                     AND e.end_at >= now()
-                     AND ($3::timestamptz IS NULL OR e.start_at >= $3)
-                     AND ($4::timestamptz IS NULL OR e.start_at < $4)"#,
-                members,
-                drafts,
-                from,
-                to,
-            )
-            .fetch_one(&mut *conn)
-            .await?,
-            event_query!(
+    let items =
+        match filter.when {
+            When::Upcoming => event_query!(
                 visible_to "e.end_at >= now() AND ($3::timestamptz IS NULL OR e.start_at >= $3) \
                     AND ($4::timestamptz IS NULL OR e.start_at < $4)",
                 "ORDER BY e.start_at, e.id LIMIT $5 OFFSET $6",
@@ -174,36 +176,22 @@ pub async fn list(
             )
             .fetch_all(&mut *conn)
             .await?,
-        ),
-        When::Past => (
-            sqlx::query_scalar!(
-                r#"SELECT count(*) AS "n!" FROM events e
-                   WHERE ((e.published AND (e.visibility = 'public' OR $1)) OR $2)
-                     AND e.end_at < now()
-                     AND ($3::timestamptz IS NULL OR e.start_at >= $3)
-                     AND ($4::timestamptz IS NULL OR e.start_at < $4)"#,
-                members,
-                drafts,
-                from,
-                to,
-            )
-            .fetch_one(&mut *conn)
-            .await?,
-            event_query!(
-                visible_to "e.end_at < now() AND ($3::timestamptz IS NULL OR e.start_at >= $3) \
-                    AND ($4::timestamptz IS NULL OR e.start_at < $4)",
-                "ORDER BY e.start_at DESC, e.id LIMIT $5 OFFSET $6",
-                members,
-                drafts,
-                from,
-                to,
-                page.limit(),
-                page.offset(),
-            )
-            .fetch_all(&mut *conn)
-            .await?,
-        ),
-    };
+            When::Past => {
+                event_query!(
+                    visible_to "e.end_at < now() AND ($3::timestamptz IS NULL OR e.start_at >= $3) \
+                        AND ($4::timestamptz IS NULL OR e.start_at < $4)",
+                    "ORDER BY e.start_at DESC, e.id LIMIT $5 OFFSET $6",
+                    members,
+                    drafts,
+                    from,
+                    to,
+                    page.limit(),
+                    page.offset(),
+                )
+                .fetch_all(&mut *conn)
+                .await?
+            }
+        };
     Ok(Json(Page::new(items, page, total)))
 }
 

@@ -221,13 +221,8 @@ impl PlanFields {
     }
 }
 
-/// Writes `plan` as row `id` (inserting when `insert`), answering the row.
-async fn save(
-    conn: &mut sqlx::PgConnection,
-    id: Uuid,
-    plan: Checked,
-    insert: bool,
-) -> ApiResult<Plan> {
+/// Writes `plan` as row `id`, new or edited, answering the row.
+async fn save(conn: &mut sqlx::PgConnection, id: Uuid, plan: Checked) -> ApiResult<Plan> {
     let (start, end, prorate) = match plan.custom {
         Some((s, e, p)) => (Some(s), Some(e), p),
         None => (None, None, false),
@@ -237,62 +232,40 @@ async fn save(
     let (start_month, start_day) = (part(start, true), part(start, false));
     let (end_month, end_day) = (part(end, true), part(end, false));
     let custom = plan.custom.is_some();
-    let saved = if insert {
-        plan_query!(
-            "INSERT INTO subscription_plans (id, name, description, price_cents, billing_cycle, \
-                 minimum_price_cents, suggested_price_cents, allow_donation, custom_cycle_enabled, \
-                 custom_cycle_start_month, custom_cycle_start_day, custom_cycle_end_month, \
-                 custom_cycle_end_day, custom_cycle_prorate, active) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-             RETURNING",
-            "",
-            id,
-            plan.name,
-            plan.description,
-            plan.price_cents,
-            plan.billing_cycle as _,
-            plan.minimum_price_cents,
-            plan.suggested_price_cents,
-            plan.allow_donation,
-            custom,
-            start_month,
-            start_day,
-            end_month,
-            end_day,
-            prorate,
-            plan.active,
-        )
-        .fetch_one(conn)
-        .await?
-    } else {
-        plan_query!(
-            "UPDATE subscription_plans SET name = $2, description = $3, price_cents = $4, \
-                 billing_cycle = $5, minimum_price_cents = $6, suggested_price_cents = $7, \
-                 allow_donation = $8, custom_cycle_enabled = $9, custom_cycle_start_month = $10, \
-                 custom_cycle_start_day = $11, custom_cycle_end_month = $12, \
-                 custom_cycle_end_day = $13, custom_cycle_prorate = $14, active = $15, \
-                 updated_at = now() \
-             WHERE id = $1 RETURNING",
-            "",
-            id,
-            plan.name,
-            plan.description,
-            plan.price_cents,
-            plan.billing_cycle as _,
-            plan.minimum_price_cents,
-            plan.suggested_price_cents,
-            plan.allow_donation,
-            custom,
-            start_month,
-            start_day,
-            end_month,
-            end_day,
-            prorate,
-            plan.active,
-        )
-        .fetch_one(conn)
-        .await?
-    };
+    // One statement for both: a new plan's id is fresh, an edited one's row
+    // is locked by the caller, so the conflict arm is exactly the edit.
+    let saved = plan_query!(
+        "INSERT INTO subscription_plans (id, name, description, price_cents, billing_cycle, \
+             minimum_price_cents, suggested_price_cents, allow_donation, custom_cycle_enabled, \
+             custom_cycle_start_month, custom_cycle_start_day, custom_cycle_end_month, \
+             custom_cycle_end_day, custom_cycle_prorate, active) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         ON CONFLICT (id) DO UPDATE SET name = $2, description = $3, price_cents = $4, \
+             billing_cycle = $5, minimum_price_cents = $6, suggested_price_cents = $7, \
+             allow_donation = $8, custom_cycle_enabled = $9, custom_cycle_start_month = $10, \
+             custom_cycle_start_day = $11, custom_cycle_end_month = $12, \
+             custom_cycle_end_day = $13, custom_cycle_prorate = $14, active = $15, \
+             updated_at = now() \
+         RETURNING",
+        "",
+        id,
+        plan.name,
+        plan.description,
+        plan.price_cents,
+        plan.billing_cycle as _,
+        plan.minimum_price_cents,
+        plan.suggested_price_cents,
+        plan.allow_donation,
+        custom,
+        start_month,
+        start_day,
+        end_month,
+        end_day,
+        prorate,
+        plan.active,
+    )
+    .fetch_one(conn)
+    .await?;
     Ok(saved)
 }
 
@@ -304,7 +277,7 @@ pub async fn create(
 ) -> ApiResult<Created<Plan>> {
     let plan = body.check(None)?;
     let mut conn = state.db.acquire().await?;
-    let saved = save(&mut conn, Uuid::new_v4(), plan, true).await?;
+    let saved = save(&mut conn, Uuid::new_v4(), plan).await?;
     Ok(Created(saved))
 }
 
@@ -341,7 +314,7 @@ pub async fn update(
     .await?
     .ok_or(ApiError::NotFound)?;
     let plan = body.check(Some(&current))?;
-    let saved = save(&mut tx, id, plan, false).await?;
+    let saved = save(&mut tx, id, plan).await?;
     tx.commit().await?;
     Ok(Json(saved))
 }

@@ -92,6 +92,7 @@ pub struct CheckoutRequest {
     /// the payment's metadata), so every event about it finds it; also the
     /// idempotency key, so a retried call makes no second session.
     pub reference: Uuid,
+    /// Which row started it, and so which handler the webhook calls.
     pub kind: CheckoutKind,
     /// ISO 4217, upper case as we store it (sent lower case).
     pub currency: String,
