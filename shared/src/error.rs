@@ -10,6 +10,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 pub use crate::error_code::ErrorCode;
+use crate::memberships::MembershipError;
+use crate::payments::signature::SignatureError;
+use crate::payments::PaymentError;
 
 /// An error a handler returns; `IntoResponse` turns it into the JSON form.
 #[derive(Debug, thiserror::Error)]
@@ -285,6 +288,73 @@ fn unique_constraint_field(constraint: &str) -> Option<&'static str> {
 impl From<anyhow::Error> for ApiError {
     fn from(err: anyhow::Error) -> Self {
         ApiError::Internal(err)
+    }
+}
+
+/// The domain's errors, each turned into an answer here and nowhere else.
+impl From<MembershipError> for ApiError {
+    fn from(err: MembershipError) -> Self {
+        match err {
+            MembershipError::UnknownPlan => ApiError::invalid("plan_id", "No plan has this id."),
+            MembershipError::PlanRetired => ApiError::refused(
+                StatusCode::CONFLICT,
+                ErrorCode::PlanRetired,
+                "This plan is retired and takes no new payments: choose an active plan.",
+            ),
+            MembershipError::Amount { field, message } => ApiError::invalid(field, message),
+            MembershipError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<PaymentError> for ApiError {
+    fn from(err: PaymentError) -> Self {
+        let conflict =
+            |code, message: String| ApiError::refused(StatusCode::CONFLICT, code, message);
+        match err {
+            PaymentError::Unavailable => ApiError::refused(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::PaymentsUnavailable,
+                "Online payment is not available: contact the organisation to pay or give another way.",
+            ),
+            PaymentError::Provider => ApiError::refused(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::PaymentProviderError,
+                "The payment provider could not start the checkout; nothing was charged. Try again in a moment.",
+            ),
+            PaymentError::Signature(SignatureError::Stale) => ApiError::refused(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::StaleSignature,
+                "The signature's timestamp is more than five minutes away from now.",
+            ),
+            PaymentError::Signature(SignatureError::Malformed | SignatureError::Mismatch) => {
+                ApiError::refused(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::InvalidSignature,
+                    "The Stripe-Signature header does not sign this body with our secret.",
+                )
+            }
+            PaymentError::NotAnEvent(e) => ApiError::BadRequest(format!("not a provider event: {e}")),
+            PaymentError::NotValidated => conflict(
+                ErrorCode::NotValidated,
+                "Your application has not been validated yet: you can pay once it is.".into(),
+            ),
+            PaymentError::NotPayable(status) => conflict(
+                ErrorCode::NotPayable,
+                format!("An account in status {} cannot pay a membership.", status.as_str()),
+            ),
+            PaymentError::AlreadyLifetime => conflict(
+                ErrorCode::AlreadyLifetime,
+                "You hold a lifetime membership: there is nothing to renew.".into(),
+            ),
+            PaymentError::Invalid { field, message } => ApiError::invalid(field, message),
+            PaymentError::Required(field) => ApiError::required(field),
+            PaymentError::TooMany { retry_after_secs } => {
+                ApiError::TooManyRequests { retry_after_secs }
+            }
+            PaymentError::Membership(e) => e.into(),
+            PaymentError::Database(e) => e.into(),
+        }
     }
 }
 

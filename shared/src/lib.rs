@@ -28,6 +28,7 @@ pub mod percent;
 pub mod permissions;
 pub mod profile;
 pub mod rate_limit;
+pub mod receipts;
 pub mod reply;
 pub mod routes;
 pub mod secrets;

@@ -6,25 +6,21 @@
 //! Either way, completion numbers the receipt and emails it.
 
 use crate::donations::{self, Donation};
-use crate::receipts;
 use axum::extract::State;
-use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use loaf_shared::auth::{OptionalUser, Require};
-use loaf_shared::domain::{money, Email};
-use loaf_shared::enums::{DonationStatus, DonationType, GiftMethod, PaymentMethod};
+use loaf_shared::domain::Email;
+use loaf_shared::enums::{DonationType, GiftMethod, PaymentMethod};
 use loaf_shared::extract::{ClientAddress, Json, Path};
-use loaf_shared::memberships::org_settings;
-use loaf_shared::payments::{CheckoutKind, CheckoutRequest, LineItem};
+use loaf_shared::payments::checkout::{self, DonationCheckout, GiftDetails, GiftStatus};
 use loaf_shared::permissions::perm;
 use loaf_shared::rate_limit;
+use loaf_shared::receipts;
 use loaf_shared::reply::Created;
 use loaf_shared::validate::{optional_long_text, optional_text};
-use loaf_shared::ErrorCode;
 use loaf_shared::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-use sqlx::PgConnection;
+use serde::Deserialize;
 use uuid::Uuid;
 
 /// What a donor says about a gift, online or offline (the request
@@ -53,50 +49,15 @@ macro_rules! about {
     };
 }
 
-struct Checked {
-    donor_name: Option<String>,
-    donor_email: Option<String>,
-    message: Option<String>,
-    anonymous: bool,
-    dedication: Option<String>,
-    currency: String,
-}
-
-/// Checks the amount against `[min, max]` and the rest of `about`.
-async fn check(
-    conn: &mut PgConnection,
-    amount_cents: i64,
-    (min, max): (i64, i64),
-    about: About,
-) -> ApiResult<Checked> {
-    if amount_cents < min {
-        return Err(ApiError::invalid(
-            "amount_cents",
-            format!("a donation is at least {} (in cents: {min})", money(min)),
-        ));
-    }
-    if amount_cents > max {
-        return Err(ApiError::invalid(
-            "amount_cents",
-            format!("a donation is at most {} (in cents: {max})", money(max)),
-        ));
-    }
-    let currency = org_settings(conn).await?.currency;
-    if let Some(c) = &about.currency {
-        if !c.eq_ignore_ascii_case(&currency) {
-            return Err(ApiError::invalid(
-                "currency",
-                format!("donations are taken in {currency}"),
-            ));
-        }
-    }
-    Ok(Checked {
+/// Checks the texts of `about` (lengths, blanks).
+fn details(about: About) -> ApiResult<GiftDetails> {
+    Ok(GiftDetails {
         donor_name: optional_text("donor_name", about.donor_name.as_deref(), 200)?,
         donor_email: about.donor_email.map(|e| e.as_str().to_string()),
         message: optional_long_text("message", about.message.as_deref(), 2000)?,
         anonymous: about.anonymous,
         dedication: optional_long_text("dedication", about.dedication.as_deref(), 500)?,
-        currency,
+        currency: about.currency,
     })
 }
 
@@ -116,15 +77,6 @@ pub struct NewCheckout {
     currency: Option<String>,
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
-#[schemars(rename = "DonationCheckout")]
-pub struct Checkout {
-    donation_id: Uuid,
-    checkout_url: String,
-    amount_cents: i64,
-    currency: String,
-}
-
 /// `POST /api/donations/checkout`: open to anyone, so limited per source
 /// address and per donor address (each gift started is a row and a call to
 /// the provider); a gift left unpaid stays `pending`, out of the admins'
@@ -134,96 +86,23 @@ pub async fn checkout(
     ClientAddress(address): ClientAddress,
     OptionalUser(user): OptionalUser,
     Json(body): Json<NewCheckout>,
-) -> ApiResult<Created<Checkout>> {
+) -> ApiResult<Created<DonationCheckout>> {
     // Every request from a source counts, before any work.
     if let Some(address) = &address {
         rate_limit::check(&state.db, &rate_limit::GIFTS_PER_SOURCE, address).await?;
     }
-    let provider = state.payments.provider().await.ok_or_else(|| {
-        ApiError::refused(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::PaymentsUnavailable,
-            "Online giving is not available: contact the organisation to give another way.",
-        )
-    })?;
-    let limits = provider.config();
-    let mut tx = state.db.begin().await?;
-    let mut gift = check(
-        &mut tx,
-        body.amount_cents,
-        (limits.min_cents, limits.max_cents),
-        about!(body),
+    let amount = body.amount_cents;
+    let gift = details(about!(body))?;
+    let opened = checkout::donation(
+        &state.db,
+        &state.payments,
+        &state.config.email,
+        user.map(|u| u.id),
+        amount,
+        gift,
     )
     .await?;
-    // A member gives as themselves: the receipt goes to their account's address.
-    if let Some(user) = &user {
-        let (name, email): (String, String) = sqlx::query!(
-            "SELECT trim(concat_ws(' ', first_name, last_name)) AS \"name!\", email FROM users WHERE id = $1",
-            user.id,
-        )
-        .map(|r| (r.name, r.email))
-        .fetch_one(&mut *tx)
-        .await?;
-        gift.donor_name = gift.donor_name.or(Some(name));
-        gift.donor_email = Some(email);
-    }
-    if gift.donor_name.is_none() {
-        return Err(ApiError::required("donor_name"));
-    }
-    let Some(donor_email) = gift.donor_email.as_deref() else {
-        return Err(ApiError::required("donor_email"));
-    };
-    // A valid gift counts against its donor, in its own transaction: one
-    // over the limit rolls back with the rest.
-    rate_limit::check(&mut *tx, &rate_limit::GIFTS_PER_DONOR, donor_email).await?;
-    let id: Uuid = sqlx::query_scalar!(
-        "INSERT INTO donations (amount_cents, currency, donation_type, status, user_id, donor_name, \
-             donor_email, message, anonymous, dedication, payment_method) \
-         VALUES ($1, $2, $3, 'pending', $4, $5, $6, $7, $8, $9, 'online') RETURNING id",
-        body.amount_cents,
-        gift.currency,
-        if user.is_some() {
-        DonationType::Member
-    } else {
-        DonationType::Public
-    } as _,
-        user.as_ref().map(|u| u.id),
-        gift.donor_name,
-        gift.donor_email,
-        gift.message,
-        gift.anonymous,
-        gift.dedication,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    // Committed before the provider is called: no transaction stays open
-    // across a network call, and the row exists when the webhook comes.
-    tx.commit().await?;
-
-    let frontend = &state.config.email.frontend_url;
-    let session = provider
-        .open_for(
-            &state.db,
-            &CheckoutRequest {
-                reference: id,
-                kind: CheckoutKind::Donation,
-                currency: gift.currency.clone(),
-                items: vec![LineItem {
-                    name: format!("Donation to {}", state.config.email.org_name),
-                    amount_cents: body.amount_cents,
-                }],
-                customer_email: gift.donor_email.clone(),
-                success_url: format!("{frontend}/donate/thanks?session_id={{CHECKOUT_SESSION_ID}}"),
-                cancel_url: format!("{frontend}/donate"),
-            },
-        )
-        .await?;
-    Ok(Created(Checkout {
-        donation_id: id,
-        checkout_url: session.url,
-        amount_cents: body.amount_cents,
-        currency: gift.currency,
-    }))
+    Ok(Created(opened))
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -274,8 +153,11 @@ pub async fn record(
     let notes = optional_long_text("notes", body.notes.as_deref(), 2000)?;
     let max = state.payments.max_cents();
 
+    let amount = body.amount_cents;
+    let mut gift = details(about!(body))?;
     let mut tx = state.db.begin().await?;
-    let mut gift = check(&mut tx, body.amount_cents, (1, max), about!(body)).await?;
+    let currency =
+        checkout::gift_currency(&mut tx, amount, (1, max), gift.currency.as_deref()).await?;
     if let Some(user_id) = body.user_id {
         let found: Option<(String, String)> = sqlx::query!(
             "SELECT trim(concat_ws(' ', first_name, last_name)) AS \"name!\", email FROM users WHERE id = $1",
@@ -311,8 +193,8 @@ pub async fn record(
              notes, donated_at, recorded_by) \
          VALUES ($1, $2, $3, 'completed', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
          RETURNING id",
-        body.amount_cents,
-        gift.currency,
+        amount,
+        currency,
         if body.user_id.is_some() {
         DonationType::Member
     } else {
@@ -338,35 +220,14 @@ pub async fn record(
     Ok(Created(donation))
 }
 
-/// Where an online gift stands, for the page the provider sends the donor
-/// back to (anonymous donors included: the provider's session id, which
-/// only the donor's browser was given, finds the gift).
-#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
-#[schemars(rename = "GiftStatus")]
-pub struct GiftStatus {
-    /// `pending` until the provider's webhook says the money came in.
-    status: DonationStatus,
-    amount_cents: i64,
-    currency: Option<String>,
-    /// Once completed.
-    receipt_number: Option<String>,
-}
-
-/// `GET /api/donations/checkout/{session_id}`
+/// `GET /api/donations/checkout/{session_id}`: where an online gift
+/// stands, for the page the provider sends the donor back to.
 pub async fn checkout_status(
     State(state): State<AppState>,
     Path(session_id): Path<String>,
 ) -> ApiResult<Json<GiftStatus>> {
-    if !loaf_shared::payments::looks_like_session_id(&session_id) {
-        return Err(ApiError::NotFound);
-    }
-    let found: Option<GiftStatus> = sqlx::query_as!(
-        GiftStatus,
-        "SELECT status AS \"status: loaf_shared::enums::DonationStatus\", amount_cents, currency, receipt_number \
-         FROM donations WHERE stripe_checkout_session_id = $1",
-        session_id,
-    )
-    .fetch_optional(&state.db)
-    .await?;
-    found.map(Json).ok_or(ApiError::NotFound)
+    checkout::gift_status(&state.db, &session_id)
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound)
 }

@@ -1,13 +1,11 @@
 //! The donations function: public and member donations through the
 //! provider's checkout, offline gifts, the list, totals, receipts and
-//! export; and the payment provider's webhook, which completes donations
-//! and membership payments alike.
+//! export; and the route of the payment provider's webhook, which the
+//! payments module (`loaf_shared::payments`) handles for donations and
+//! membership payments alike.
 
-mod donation_payments;
 mod donations;
 mod gifts;
-mod membership_payments;
-mod payment_events;
 mod receipts;
 mod stats;
 mod webhook;

@@ -288,7 +288,9 @@ pub async fn show(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Plan>> {
     let mut conn = state.db.acquire().await?;
-    let plan = find_plan(&mut conn, id, false).await?;
+    let plan = find_plan(&mut conn, id, false)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let manager = user.is_some_and(|u| u.can("subscriptions.plans"));
     if !plan.active && !manager {
         return Err(ApiError::NotFound);

@@ -444,7 +444,7 @@ pub async fn manual(
             ),
         ));
     }
-    let plan = plan_for_payment(&mut tx, body.plan_id).await?;
+    let plan = memberships::payable_plan(&mut tx, body.plan_id).await?;
     let (today, paid_at): (NaiveDate, DateTime<Utc>) = sqlx::query!(
         "SELECT (now() AT TIME ZONE o.time_zone)::date AS \"today!\", \
                 (COALESCE($1, (now() AT TIME ZONE o.time_zone)::date)::timestamp AT TIME ZONE o.time_zone) \
@@ -492,25 +492,6 @@ pub async fn manual(
     let subscription = load(&mut tx, subscription_id).await?;
     tx.commit().await?;
     Ok(Created(subscription))
-}
-
-/// Plan `id` for a new payment: it exists (422 otherwise) and is not
-/// retired (409).
-pub async fn plan_for_payment(conn: &mut PgConnection, id: Uuid) -> ApiResult<memberships::Plan> {
-    let plan = match memberships::find_plan(conn, id, true).await {
-        Err(ApiError::NotFound) => {
-            return Err(ApiError::invalid("plan_id", "No plan has this id."))
-        }
-        other => other?,
-    };
-    if !plan.active {
-        return Err(ApiError::refused(
-            StatusCode::CONFLICT,
-            ErrorCode::PlanRetired,
-            "This plan is retired and takes no new payments: choose an active plan.",
-        ));
-    }
-    Ok(plan)
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -10,13 +10,41 @@ use crate::config::EmailConfig;
 use crate::domain::{money, UserStatus};
 use crate::email::{outbox, Mail};
 use crate::enums::{BillingCycle, OfflineMethod, PaymentMethod};
-use crate::error::{ApiError, ApiResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use periods::{Coverage, Cycle, FixedPeriod, MonthDay};
 use schemars::JsonSchema;
 use serde::Serialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
+
+/// Why a membership rule refused a payment. Mapped to an answer once, in
+/// `crate::error`.
+#[derive(Debug, thiserror::Error)]
+pub enum MembershipError {
+    /// The plan a payment names does not exist.
+    #[error("no plan has this id")]
+    UnknownPlan,
+    /// The plan is retired: it keeps its members but takes no new payments.
+    #[error("the plan is retired")]
+    PlanRetired,
+    /// An amount the plan does not take; `field` is the request's.
+    #[error("{field}: {message}")]
+    Amount {
+        field: &'static str,
+        message: String,
+    },
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl MembershipError {
+    fn amount(field: &'static str, message: impl Into<String>) -> Self {
+        MembershipError::Amount {
+            field,
+            message: message.into(),
+        }
+    }
+}
 
 /// The organisation's settings payments need.
 #[derive(Debug, Clone)]
@@ -110,21 +138,36 @@ impl Plan {
 }
 
 /// Plan `id`, locked against a concurrent edit when `lock`.
-pub async fn find_plan(conn: &mut PgConnection, id: Uuid, lock: bool) -> ApiResult<Plan> {
-    let plan = if lock {
+pub async fn find_plan(
+    conn: &mut PgConnection,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<Plan>, sqlx::Error> {
+    if lock {
         plan_query!(
             "SELECT",
             "FROM subscription_plans WHERE id = $1 FOR SHARE",
             id
         )
         .fetch_optional(conn)
-        .await?
+        .await
     } else {
         plan_query!("SELECT", "FROM subscription_plans WHERE id = $1", id)
             .fetch_optional(conn)
-            .await?
-    };
-    plan.ok_or(ApiError::NotFound)
+            .await
+    }
+}
+
+/// Plan `id` for a new payment, locked against a concurrent edit: it
+/// exists and is not retired.
+pub async fn payable_plan(conn: &mut PgConnection, id: Uuid) -> Result<Plan, MembershipError> {
+    let plan = find_plan(conn, id, true)
+        .await?
+        .ok_or(MembershipError::UnknownPlan)?;
+    if !plan.active {
+        return Err(MembershipError::PlanRetired);
+    }
+    Ok(plan)
 }
 
 /// What a payment starting at an instant would cover and cost.
@@ -193,16 +236,22 @@ pub fn check_amounts(
     base_cents: i64,
     donation_cents: i64,
     max_cents: i64,
-) -> ApiResult<()> {
+) -> Result<(), MembershipError> {
     if base_cents < 0 {
-        return Err(ApiError::invalid("amount_cents", "must not be negative"));
+        return Err(MembershipError::amount(
+            "amount_cents",
+            "must not be negative",
+        ));
     }
     if donation_cents < 0 {
-        return Err(ApiError::invalid("donation_cents", "must not be negative"));
+        return Err(MembershipError::amount(
+            "donation_cents",
+            "must not be negative",
+        ));
     }
     if plan.pay_what_you_can() {
         if base_cents < terms.minimum_cents {
-            return Err(ApiError::invalid(
+            return Err(MembershipError::amount(
                 "amount_cents",
                 format!(
                     "is below this plan's minimum of {} for the period",
@@ -211,7 +260,7 @@ pub fn check_amounts(
             ));
         }
     } else if base_cents != terms.price_cents {
-        return Err(ApiError::invalid(
+        return Err(MembershipError::amount(
             "amount_cents",
             format!(
                 "must be this plan's price for the period, {} (add anything more as donation_cents)",
@@ -220,14 +269,14 @@ pub fn check_amounts(
         ));
     }
     if donation_cents > 0 && !plan.allow_donation {
-        return Err(ApiError::invalid(
+        return Err(MembershipError::amount(
             "donation_cents",
             "this plan takes no donation on top",
         ));
     }
     // Both are non-negative here; a sum past i64 is past any maximum too.
     if base_cents.saturating_add(donation_cents) > max_cents {
-        return Err(ApiError::invalid(
+        return Err(MembershipError::amount(
             "amount_cents",
             format!("the total may not exceed {}", money(max_cents)),
         ));

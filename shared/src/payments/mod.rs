@@ -1,12 +1,23 @@
-//! The payment provider: its API client, its webhook signature and the
-//! events it sends. Memberships (the members function) and donations share
-//! them; the webhook itself is a route of the donations function.
+//! Payments: everything money that comes in online goes through. This
+//! module owns both kinds of checkout (a membership, a gift) from the
+//! order to the provider's session, the provider's webhook and what its
+//! events do to memberships and donations, and the record of those events.
+//! Route handlers (the members and donations functions) only read the
+//! request and answer; [`PaymentError`] is mapped to an answer in
+//! `crate::error`.
 
+pub mod checkout;
+mod donation_payments;
+mod error;
+mod event_log;
 pub mod events;
 mod keys;
+mod membership_payments;
 pub mod provider;
 pub mod signature;
+pub mod webhook;
 
+pub use error::PaymentError;
 pub use keys::{Payments, FRESH_FOR};
 pub use provider::{CheckoutKind, CheckoutRequest, CheckoutSession, LineItem, Provider};
 

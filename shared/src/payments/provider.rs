@@ -4,10 +4,8 @@
 //! `loaf serve` and the tests talk to a local stand-in that answers the
 //! same way.
 
+use super::PaymentError;
 use crate::config::PaymentsConfig;
-use crate::error::ApiError;
-use crate::ErrorCode;
-use axum::http::StatusCode;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use uuid::Uuid;
@@ -46,42 +44,6 @@ impl CheckoutKind {
             Some("donation") => Some(CheckoutKind::Donation),
             _ => None,
         }
-    }
-
-    /// Records on the row `reference` the session the provider opened.
-    async fn opened(self, db: &sqlx::PgPool, reference: Uuid, session: &str) -> sqlx::Result<()> {
-        match self {
-            CheckoutKind::Membership => sqlx::query!(
-                "UPDATE membership_checkouts SET provider_session_id = $2 WHERE id = $1",
-                reference,
-                session,
-            ),
-            CheckoutKind::Donation => sqlx::query!(
-                "UPDATE donations SET stripe_checkout_session_id = $2 WHERE id = $1",
-                reference,
-                session,
-            ),
-        }
-        .execute(db)
-        .await
-        .map(drop)
-    }
-
-    /// Marks the row `reference` failed: the provider refused to open it.
-    async fn failed(self, db: &sqlx::PgPool, reference: Uuid) -> sqlx::Result<()> {
-        match self {
-            CheckoutKind::Membership => sqlx::query!(
-                "UPDATE membership_checkouts SET status = 'failed' WHERE id = $1 AND status = 'open'",
-                reference,
-            ),
-            CheckoutKind::Donation => sqlx::query!(
-                "UPDATE donations SET status = 'failed', updated_at = now() WHERE id = $1",
-                reference,
-            ),
-        }
-        .execute(db)
-        .await
-        .map(drop)
     }
 }
 
@@ -174,18 +136,15 @@ impl Provider {
     }
 
     /// Creates a hosted checkout session. A provider that cannot be reached
-    /// or refuses answers 502 `payment_provider_error`; nothing was charged.
+    /// or refuses is logged and answered [`PaymentError::Provider`]; nothing
+    /// was charged.
     pub async fn create_checkout(
         &self,
         req: &CheckoutRequest,
-    ) -> Result<CheckoutSession, ApiError> {
+    ) -> Result<CheckoutSession, PaymentError> {
         let failed = |detail: String| {
             tracing::error!(reference = %req.reference, %detail, "payment provider call failed");
-            ApiError::refused(
-                StatusCode::BAD_GATEWAY,
-                ErrorCode::PaymentProviderError,
-                "The payment provider could not start the checkout; nothing was charged. Try again in a moment.",
-            )
+            PaymentError::Provider
         };
         let response = self
             .http()
@@ -206,28 +165,6 @@ impl Provider {
             )));
         }
         serde_json::from_slice(&body).map_err(|e| failed(format!("unreadable session: {e}")))
-    }
-}
-
-impl Provider {
-    /// Opens a checkout for the committed row `req.reference` and records the
-    /// outcome on it: the session id, or the row marked failed (and the
-    /// provider's refusal answered).
-    pub async fn open_for(
-        &self,
-        db: &sqlx::PgPool,
-        req: &CheckoutRequest,
-    ) -> Result<CheckoutSession, ApiError> {
-        match self.create_checkout(req).await {
-            Ok(session) => {
-                req.kind.opened(db, req.reference, &session.id).await?;
-                Ok(session)
-            }
-            Err(e) => {
-                req.kind.failed(db, req.reference).await?;
-                Err(e)
-            }
-        }
     }
 }
 

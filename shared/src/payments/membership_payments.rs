@@ -4,14 +4,13 @@
 //! earlier failure or expiry; a refund that arrives before its payment is
 //! remembered (in `payment_events`) and applied when the payment lands.
 
-use crate::payment_events::{self, Outcome};
+use super::event_log::{self, Outcome};
+use super::events::{self, Session};
+use crate::config::EmailConfig;
+use crate::domain::UserStatus;
+use crate::enums::CheckoutStatus;
+use crate::memberships::{self, PaidBy, Payment};
 use chrono::Utc;
-use loaf_shared::config::EmailConfig;
-use loaf_shared::domain::UserStatus;
-use loaf_shared::enums::CheckoutStatus;
-use loaf_shared::memberships::{self, PaidBy, Payment};
-use loaf_shared::payments::events::{self, Session};
-use loaf_shared::ApiResult;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -34,7 +33,7 @@ enum By<'a> {
     PaymentIntent(&'a str),
 }
 
-async fn lock(conn: &mut PgConnection, by: By<'_>) -> ApiResult<Option<Checkout>> {
+async fn lock(conn: &mut PgConnection, by: By<'_>) -> Result<Option<Checkout>, sqlx::Error> {
     let found = match by {
         By::Id(id) => {
             sqlx::query_as!(
@@ -69,7 +68,7 @@ pub async fn complete(
     conn: &mut PgConnection,
     email: &EmailConfig,
     session: &Session,
-) -> ApiResult<Outcome> {
+) -> Result<Outcome, sqlx::Error> {
     let Some(reference) =
         events::reference(&session.metadata, session.client_reference_id.as_deref())
     else {
@@ -101,7 +100,10 @@ pub async fn complete(
     }
     // The plan may have been retired since the checkout: the money is in,
     // so the membership it paid for is recorded anyway.
-    let plan = memberships::find_plan(conn, checkout.plan_id, true).await?;
+    // A checkout's plan cannot be deleted (ON DELETE RESTRICT).
+    let plan = memberships::find_plan(conn, checkout.plan_id, true)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
     let now = Utc::now();
     let terms = memberships::terms(conn, &plan, checkout.user_id, now).await?;
     let subscription_id = memberships::record_payment(
@@ -133,7 +135,7 @@ pub async fn complete(
     .execute(&mut *conn)
     .await?;
     if let Some(intent) = &session.payment_intent {
-        if let Some(refunded) = payment_events::refunded_before(conn, intent).await? {
+        if let Some(refunded) = event_log::refunded_before(conn, intent).await? {
             let paid = Checkout {
                 status: CheckoutStatus::Paid,
                 subscription_id: Some(subscription_id),
@@ -153,7 +155,7 @@ pub async fn close(
     metadata: &HashMap<String, String>,
     client_reference: Option<&str>,
     to: CheckoutStatus,
-) -> ApiResult<Outcome> {
+) -> Result<Outcome, sqlx::Error> {
     let Some(reference) = events::reference(metadata, client_reference) else {
         return Ok(Outcome::just("unknown_checkout"));
     };
@@ -178,7 +180,7 @@ pub async fn refund(
     conn: &mut PgConnection,
     intent: &str,
     refunded: i64,
-) -> ApiResult<Option<&'static str>> {
+) -> Result<Option<&'static str>, sqlx::Error> {
     match lock(conn, By::PaymentIntent(intent)).await? {
         None => Ok(None),
         Some(checkout) => {
@@ -195,7 +197,7 @@ async fn apply_refund(
     conn: &mut PgConnection,
     checkout: &Checkout,
     refunded: i64,
-) -> ApiResult<&'static str> {
+) -> Result<&'static str, sqlx::Error> {
     let Some(subscription) = checkout.subscription_id else {
         return Ok("refund_before_payment");
     };

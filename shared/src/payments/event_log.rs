@@ -2,10 +2,9 @@
 //! event is handled once, what handling it did is kept with it, and what
 //! earlier events did is there for a handler to read (a refund may arrive
 //! before the payment it refunds). The webhook writes it; the membership
-//! and donation handlers read it.
+//! and donation payment handlers read it.
 
-use loaf_shared::payments::events::Event;
-use loaf_shared::ApiResult;
+use super::events::Event;
 use sqlx::PgConnection;
 
 /// What handling an event did, recorded with it.
@@ -32,7 +31,10 @@ impl Outcome {
 /// Claims `event` inside the caller's transaction: `None` when it is new
 /// (it is now recorded as being handled), else what handling it did the
 /// first time.
-pub async fn earlier_outcome(conn: &mut PgConnection, event: &Event) -> ApiResult<Option<String>> {
+pub async fn earlier_outcome(
+    conn: &mut PgConnection,
+    event: &Event,
+) -> Result<Option<String>, sqlx::Error> {
     let fresh = sqlx::query_scalar!(
         "INSERT INTO payment_events (id, type, outcome) VALUES ($1, $2, 'handling') \
          ON CONFLICT (id) DO NOTHING RETURNING true AS \"fresh!\"",
@@ -51,7 +53,11 @@ pub async fn earlier_outcome(conn: &mut PgConnection, event: &Event) -> ApiResul
 }
 
 /// Keeps what handling `event` did, in the transaction that did it.
-pub async fn record(conn: &mut PgConnection, event: &Event, outcome: &Outcome) -> ApiResult<()> {
+pub async fn record(
+    conn: &mut PgConnection,
+    event: &Event,
+    outcome: &Outcome,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE payment_events SET outcome = $2, payment_intent_id = $3, refunded_cents = $4 \
          WHERE id = $1",
@@ -67,7 +73,10 @@ pub async fn record(conn: &mut PgConnection, event: &Event, outcome: &Outcome) -
 
 /// How much of payment `intent` a `charge.refunded` event handled before
 /// the payment itself said was refunded: refunds may arrive first.
-pub async fn refunded_before(conn: &mut PgConnection, intent: &str) -> ApiResult<Option<i64>> {
+pub async fn refunded_before(
+    conn: &mut PgConnection,
+    intent: &str,
+) -> Result<Option<i64>, sqlx::Error> {
     let refunded: Option<i64> = sqlx::query_scalar!(
         "SELECT max(refunded_cents) FROM payment_events \
          WHERE payment_intent_id = $1 AND type = 'charge.refunded'",

@@ -5,12 +5,11 @@
 //! or expiry fails a pending one; refunds are recorded, including one that
 //! arrived before its payment.
 
-use crate::payment_events::{self, Outcome};
+use super::event_log::{self, Outcome};
+use super::events::{self, Session};
+use crate::config::EmailConfig;
+use crate::enums::DonationStatus;
 use crate::receipts;
-use loaf_shared::config::EmailConfig;
-use loaf_shared::enums::DonationStatus;
-use loaf_shared::payments::events::{self, Session};
-use loaf_shared::ApiResult;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -20,7 +19,7 @@ pub async fn complete(
     conn: &mut PgConnection,
     email: &EmailConfig,
     session: &Session,
-) -> ApiResult<Outcome> {
+) -> Result<Outcome, sqlx::Error> {
     let outcome = |label| Outcome {
         label,
         payment_intent: session.payment_intent.clone(),
@@ -31,7 +30,7 @@ pub async fn complete(
         return Ok(outcome("unknown_donation"));
     };
     let found: Option<(DonationStatus, i64, Option<String>)> = sqlx::query!(
-        "SELECT status AS \"status: loaf_shared::enums::DonationStatus\", amount_cents, currency::text FROM donations WHERE id = $1 FOR UPDATE",
+        "SELECT status AS \"status: crate::enums::DonationStatus\", amount_cents, currency::text FROM donations WHERE id = $1 FOR UPDATE",
         id,
     ).map(|r| (r.status, r.amount_cents, r.currency))
     .fetch_optional(&mut *conn)
@@ -65,7 +64,7 @@ pub async fn complete(
     .await?;
     receipts::issue(conn, email, id).await?;
     if let Some(intent) = &session.payment_intent {
-        if let Some(refunded) = payment_events::refunded_before(conn, intent).await? {
+        if let Some(refunded) = event_log::refunded_before(conn, intent).await? {
             record_refund(conn, id, refunded).await?;
             return Ok(outcome("donation_completed_then_refunded"));
         }
@@ -78,7 +77,7 @@ pub async fn close(
     conn: &mut PgConnection,
     metadata: &HashMap<String, String>,
     client_reference: Option<&str>,
-) -> ApiResult<Outcome> {
+) -> Result<Outcome, sqlx::Error> {
     let Some(id) = events::reference(metadata, client_reference) else {
         return Ok(Outcome::just("unknown_donation"));
     };
@@ -101,7 +100,7 @@ pub async fn refund(
     conn: &mut PgConnection,
     intent: &str,
     refunded: i64,
-) -> ApiResult<Option<&'static str>> {
+) -> Result<Option<&'static str>, sqlx::Error> {
     let id: Option<Uuid> = sqlx::query_scalar!(
         "SELECT id FROM donations WHERE stripe_payment_intent_id = $1 FOR UPDATE",
         intent,
@@ -117,7 +116,11 @@ pub async fn refund(
 
 /// Records how much of donation `id` is refunded so far. The donation
 /// stays `completed` (it was given); totals count it net of refunds.
-async fn record_refund(conn: &mut PgConnection, id: Uuid, refunded: i64) -> ApiResult<()> {
+async fn record_refund(
+    conn: &mut PgConnection,
+    id: Uuid,
+    refunded: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "UPDATE donations SET refunded_cents = GREATEST(refunded_cents, LEAST($2, amount_cents)), \
              updated_at = now() WHERE id = $1",
