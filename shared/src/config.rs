@@ -549,7 +549,7 @@ impl UploadsConfig {
     /// pptx, odt, ods, odp, txt, csv, png, jpg, gif, webp; comma-separated),
     /// `DOCUMENT_MAX_MB` (25) and `IMAGE_MAX_MB` (10).
     pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
-        let known: Vec<&str> = crate::uploads::FILE_TYPES
+        let known: Vec<&str> = crate::file_types::FILE_TYPES
             .iter()
             .map(|t| t.extension)
             .collect();

@@ -11,14 +11,13 @@
 //!   database connection; `SET LOCAL` ends with its transaction).
 //! - **Credentials rotate.** The database secret changes every week while
 //!   containers stay warm. Connections already open keep working; a new one
-//!   made with the old password is refused. [`Rotation`] re-reads the
-//!   secret when that happens, and [`ready`] makes it happen before a
-//!   request needs the connection, so no request sees the refusal.
+//!   made with the old password is refused. `secrets::Rotation` re-reads
+//!   the secret when that happens, before a request needs the connection,
+//!   so no request sees the refusal.
 //! - **Small pools.** The proxy multiplexes; a container serves one request
 //!   at a time.
 
-use crate::config::{ConfigError, DbConfig};
-use crate::secrets::fetch_db_secret;
+use crate::config::DbConfig;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use std::time::Duration;
@@ -72,60 +71,6 @@ pub fn is_authentication_failure(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::Database(e) => e.code().is_some_and(|code| code.starts_with("28")),
         _ => false,
-    }
-}
-
-/// Where a pool's credentials come from when they can change under it: an
-/// RDS secret (`{"username", "password", …}`) in Secrets Manager.
-#[derive(Clone)]
-pub struct Rotation {
-    arn: String,
-    client: aws_sdk_secretsmanager::Client,
-}
-
-impl Rotation {
-    /// Credentials read from the secret `arn` through `client`.
-    pub fn new(arn: String, client: aws_sdk_secretsmanager::Client) -> Self {
-        Rotation { arn, client }
-    }
-
-    /// Reads the secret again and gives its credentials to the pool's next
-    /// connections; connections already open are left alone (PostgreSQL
-    /// does not end them when a password changes).
-    pub async fn refresh(&self, pool: &PgPool) -> Result<(), ConfigError> {
-        let secret = fetch_db_secret(&self.client, "DB_SECRET_ARN", &self.arn).await?;
-        let options = (*pool.connect_options())
-            .clone()
-            .username(&secret.username)
-            .password(&secret.password);
-        pool.set_connect_options(options);
-        Ok(())
-    }
-}
-
-/// Makes sure the pool can hand out a connection before a request asks for
-/// one, when its credentials can rotate: takes one (an idle connection that
-/// still answers, or a new one) and gives it back for the request to use.
-/// A new connection refused for its password means the secret rotated: the
-/// secret is read again, and the request connects with the new password.
-/// Any other failure is left for the request to meet and answer (503).
-///
-/// The cost on a warm container is one round trip (sqlx checks an idle
-/// connection before handing it out); a cold one opens the connection it
-/// would have opened anyway.
-pub async fn ready(pool: &PgPool, rotation: &Rotation) {
-    match pool.acquire().await {
-        // Given back now, not by the drop handler's spawned task, which
-        // could run after the request asks for a connection and make the
-        // pool open another one.
-        Ok(mut conn) => conn.return_to_pool().await,
-        Err(e) if is_authentication_failure(&e) => {
-            tracing::warn!(error = %e, "the database refused the pool's credentials: reading the secret again");
-            if let Err(e) = rotation.refresh(pool).await {
-                tracing::error!("{e}");
-            }
-        }
-        Err(_) => {}
     }
 }
 

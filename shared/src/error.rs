@@ -13,6 +13,10 @@ pub use crate::error_code::ErrorCode;
 use crate::memberships::MembershipError;
 use crate::payments::signature::SignatureError;
 use crate::payments::PaymentError;
+use crate::rate_limit::RateLimitError;
+use crate::storage::StorageError;
+use crate::uploads::UploadError;
+use crate::validate::FieldError;
 
 /// An error a handler returns; `IntoResponse` turns it into the JSON form.
 #[derive(Debug, thiserror::Error)]
@@ -292,6 +296,67 @@ impl From<anyhow::Error> for ApiError {
 }
 
 /// The domain's errors, each turned into an answer here and nowhere else.
+impl From<FieldError> for ApiError {
+    fn from(err: FieldError) -> Self {
+        ApiError::Validation {
+            field: err.field,
+            code: err.code,
+            message: err.message,
+        }
+    }
+}
+
+impl From<RateLimitError> for ApiError {
+    fn from(err: RateLimitError) -> Self {
+        match err {
+            RateLimitError::Limited(retry_after_secs) => {
+                ApiError::TooManyRequests { retry_after_secs }
+            }
+            RateLimitError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(err: StorageError) -> Self {
+        match err {
+            StorageError::Unavailable(e) => ApiError::Unavailable(e),
+            StorageError::Failed(e) => ApiError::Internal(e),
+            StorageError::Changed => ApiError::refused(
+                StatusCode::CONFLICT,
+                ErrorCode::UploadChanged,
+                "The file changed while it was being checked: upload it again.",
+            ),
+        }
+    }
+}
+
+impl From<UploadError> for ApiError {
+    fn from(err: UploadError) -> Self {
+        let mib = |b: i64| b as f64 / (1024.0 * 1024.0);
+        match err {
+            UploadError::Invalid(e) => e.into(),
+            UploadError::QuotaExceeded { used, size, max } => ApiError::refused(
+                StatusCode::CONFLICT,
+                ErrorCode::QuotaExceeded,
+                format!(
+                    "Storage is full: {:.1} MiB used of {:.1} MiB, and this file needs {:.1} MiB. Delete files or raise the quota.",
+                    mib(used),
+                    mib(max),
+                    mib(size)
+                ),
+            ),
+            UploadError::NotUploaded => ApiError::refused(
+                StatusCode::CONFLICT,
+                ErrorCode::UploadMissing,
+                "The file has not been uploaded yet: PUT it to the upload URL first.",
+            ),
+            UploadError::Storage(e) => e.into(),
+            UploadError::Database(e) => e.into(),
+        }
+    }
+}
+
 impl From<MembershipError> for ApiError {
     fn from(err: MembershipError) -> Self {
         match err {

@@ -212,13 +212,7 @@ fn field_error(path: &str, message: &str) -> ApiError {
     }
 }
 
-/// For PATCH fields: tells a key given as `null` (`Some(None)`) from an
-/// absent one (`None`). Use with `#[serde(default, deserialize_with = …)]`.
-pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
-}
+pub use crate::validate::present;
 
 /// A query string. A value of the wrong type: 422 naming the parameter. A
 /// parameter given empty (`?status=`, what a form's blank choice sends) is

@@ -62,10 +62,10 @@ pub async fn api_headers(mut res: Response) -> Response {
 }
 
 /// Before a request, when the pool's credentials can rotate, makes sure it
-/// can connect (see [`crate::db::ready`]).
+/// can connect (see [`crate::secrets::Rotation::ready`]).
 async fn db_ready(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if let Some(rotation) = &state.db_rotation {
-        crate::db::ready(&state.db, rotation).await;
+        rotation.ready(&state.db).await;
     }
     next.run(req).await
 }

@@ -18,6 +18,7 @@ pub mod enums;
 pub mod error;
 pub mod error_code;
 pub mod extract;
+pub mod file_types;
 pub mod http;
 pub mod lambda;
 pub mod memberships;

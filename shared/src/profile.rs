@@ -4,9 +4,9 @@
 //! they name; all go through [`Profile::validated`] and the same columns.
 
 use crate::validate::{
-    labels, optional_birth_date, optional_long_text, optional_phone, optional_text, text,
+    labels, optional_birth_date, optional_long_text, optional_phone, optional_text, text, Checked,
+    FieldError,
 };
-use crate::{ApiError, ApiResult};
 use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -125,37 +125,37 @@ pub struct Profile {
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProfilePatch {
-    #[serde(deserialize_with = "crate::extract::present")]
+    #[serde(deserialize_with = "crate::validate::present")]
     first_name: Option<Option<String>>,
-    #[serde(deserialize_with = "crate::extract::present")]
+    #[serde(deserialize_with = "crate::validate::present")]
     last_name: Option<Option<String>>,
-    #[serde(deserialize_with = "crate::extract::present")]
+    #[serde(deserialize_with = "crate::validate::present")]
     phone: Option<Option<String>>,
-    #[serde(deserialize_with = "crate::extract::present")]
+    #[serde(deserialize_with = "crate::validate::present")]
     address: Option<Option<Address>>,
-    #[serde(deserialize_with = "crate::extract::present")]
+    #[serde(deserialize_with = "crate::validate::present")]
     date_of_birth: Option<Option<NaiveDate>>,
-    #[serde(deserialize_with = "crate::extract::present")]
+    #[serde(deserialize_with = "crate::validate::present")]
     emergency_contact: Option<Option<EmergencyContact>>,
-    #[serde(deserialize_with = "crate::extract::present")]
+    #[serde(deserialize_with = "crate::validate::present")]
     lead_sources: Option<Option<Vec<String>>>,
-    #[serde(deserialize_with = "crate::extract::present")]
+    #[serde(deserialize_with = "crate::validate::present")]
     referred_by_member_name: Option<Option<String>>,
-    #[serde(deserialize_with = "crate::extract::present")]
+    #[serde(deserialize_with = "crate::validate::present")]
     partner: Option<Option<Partner>>,
-    #[serde(deserialize_with = "crate::extract::present")]
+    #[serde(deserialize_with = "crate::validate::present")]
     interests: Option<Option<Vec<String>>>,
-    #[serde(deserialize_with = "crate::extract::present")]
+    #[serde(deserialize_with = "crate::validate::present")]
     volunteer_interests: Option<Option<Vec<String>>>,
-    #[serde(deserialize_with = "crate::extract::present")]
+    #[serde(deserialize_with = "crate::validate::present")]
     scholarship_requested: Option<Option<bool>>,
-    #[serde(deserialize_with = "crate::extract::present")]
+    #[serde(deserialize_with = "crate::validate::present")]
     scholarship_reason: Option<Option<String>>,
-    #[serde(deserialize_with = "crate::extract::present")]
+    #[serde(deserialize_with = "crate::validate::present")]
     newsletter: Option<Option<Newsletter>>,
-    #[serde(deserialize_with = "crate::extract::present")]
+    #[serde(deserialize_with = "crate::validate::present")]
     directory: Option<Option<Directory>>,
-    #[serde(deserialize_with = "crate::extract::present")]
+    #[serde(deserialize_with = "crate::validate::present")]
     social_media: Option<Option<SocialMedia>>,
 }
 
@@ -204,14 +204,14 @@ const LINE: usize = 255;
 impl Profile {
     /// The profile trimmed and checked, or a 422 naming the first bad field
     /// under `prefix` (`profile.` in a registration, nothing in a patch).
-    pub fn validated(self, prefix: &str) -> ApiResult<Profile> {
+    pub fn validated(self, prefix: &str) -> Checked<Profile> {
         let f = |name: &str| format!("{prefix}{name}");
         let opt = |name: &str, v: &Option<String>, max| optional_text(&f(name), v.as_deref(), max);
         let phone = |name: &str, v: &Option<String>| optional_phone(&f(name), v.as_deref());
         let directory_email = match opt("directory.email", &self.directory.email, LINE)? {
             Some(e) => Some(
                 crate::domain::Email::parse(&e)
-                    .map_err(|err| ApiError::invalid(f("directory.email"), err.to_string()))?
+                    .map_err(|err| FieldError::invalid(f("directory.email"), err.to_string()))?
                     .to_string(),
             ),
             None => None,

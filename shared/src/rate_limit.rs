@@ -5,7 +5,6 @@
 //! are timed. Sign-in failures have their own, stricter counter
 //! (`functions/auth/src/throttle.rs`).
 
-use crate::error::ApiError;
 use sqlx::PgExecutor;
 use std::time::Duration;
 
@@ -75,15 +74,24 @@ pub async fn hit<'e>(
     Ok((hits > limit.max).then(|| left.ceil().max(1.0) as u64))
 }
 
-/// [`hit`], answering 429 `too_many_attempts` (with `Retry-After`) over
-/// the limit.
+/// Why [`check`] refused. Mapped to an answer once, in `crate::error`
+/// (429 `too_many_attempts` with `Retry-After`).
+#[derive(Debug, thiserror::Error)]
+pub enum RateLimitError {
+    #[error("over the limit; retry after {0} s")]
+    Limited(u64),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// [`hit`], refused with the seconds to wait over the limit.
 pub async fn check<'e>(
     db: impl PgExecutor<'e>,
     limit: &Limit,
     subject: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), RateLimitError> {
     match hit(db, limit, subject).await? {
-        Some(retry_after_secs) => Err(ApiError::TooManyRequests { retry_after_secs }),
+        Some(retry_after_secs) => Err(RateLimitError::Limited(retry_after_secs)),
         None => Ok(()),
     }
 }

@@ -8,7 +8,7 @@
 //!   `DB_SSLMODE` (`verify-full`) (stands in for `DATABASE_URL`). The route
 //!   functions and the jobs get the application role's secret, migrate the
 //!   owner's. Both rotate: the pool re-reads the secret when the database
-//!   refuses its password (see [`crate::db::Rotation`]);
+//!   refuses its password (see [`Rotation`]);
 //! - `DB_APP_SECRET_ARN` (migrate only): the application role's secret,
 //!   whose role migrate creates and keeps (stands in for `DB_APP_USER` and
 //!   `DB_APP_PASSWORD`);
@@ -20,9 +20,64 @@
 //! A plain variable, when set, wins: local runs and tests use them.
 
 use crate::config::{ConfigError, ProcessEnv, Source};
-use crate::db::Rotation;
+use crate::db;
 use crate::percent;
+use sqlx::PgPool;
 use std::collections::HashMap;
+
+/// Where a pool's credentials come from when they can change under it: an
+/// RDS secret (`{"username", "password", …}`) in Secrets Manager.
+#[derive(Clone)]
+pub struct Rotation {
+    arn: String,
+    client: aws_sdk_secretsmanager::Client,
+}
+
+impl Rotation {
+    /// Credentials read from the secret `arn` through `client`.
+    pub fn new(arn: String, client: aws_sdk_secretsmanager::Client) -> Self {
+        Rotation { arn, client }
+    }
+
+    /// Reads the secret again and gives its credentials to the pool's next
+    /// connections; connections already open are left alone (PostgreSQL
+    /// does not end them when a password changes).
+    pub async fn refresh(&self, pool: &PgPool) -> Result<(), ConfigError> {
+        let secret = fetch_db_secret(&self.client, "DB_SECRET_ARN", &self.arn).await?;
+        let options = (*pool.connect_options())
+            .clone()
+            .username(&secret.username)
+            .password(&secret.password);
+        pool.set_connect_options(options);
+        Ok(())
+    }
+
+    /// Makes sure `pool` can hand out a connection before a request asks
+    /// for one: takes one (an idle connection that still answers, or a new
+    /// one) and gives it back for the request to use. A new connection
+    /// refused for its password means the secret rotated: the secret is
+    /// read again, and the request connects with the new password. Any
+    /// other failure is left for the request to meet and answer (503).
+    ///
+    /// The cost on a warm container is one round trip (sqlx checks an idle
+    /// connection before handing it out); a cold one opens the connection
+    /// it would have opened anyway.
+    pub async fn ready(&self, pool: &PgPool) {
+        match pool.acquire().await {
+            // Given back now, not by the drop handler's spawned task, which
+            // could run after the request asks for a connection and make the
+            // pool open another one.
+            Ok(mut conn) => conn.return_to_pool().await,
+            Err(e) if db::is_authentication_failure(&e) => {
+                tracing::warn!(error = %e, "the database refused the pool's credentials: reading the secret again");
+                if let Err(e) = self.refresh(pool).await {
+                    tracing::error!("{e}");
+                }
+            }
+            Err(_) => {}
+        }
+    }
+}
 
 /// The process environment with secret-backed variables filled in.
 pub struct ResolvedEnv {

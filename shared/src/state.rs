@@ -23,7 +23,7 @@ pub struct AppState {
     pub payments: Payments,
     /// How the pool re-reads its credentials after a rotation (in AWS, where
     /// they come from a secret); `None` when they cannot change.
-    pub db_rotation: Option<db::Rotation>,
+    pub db_rotation: Option<crate::secrets::Rotation>,
 }
 
 impl AppState {
@@ -46,7 +46,7 @@ impl AppState {
     }
 
     /// The same state, its pool following the credentials of `rotation`.
-    pub fn with_rotation(mut self, rotation: Option<db::Rotation>) -> Self {
+    pub fn with_rotation(mut self, rotation: Option<crate::secrets::Rotation>) -> Self {
         self.db_rotation = rotation;
         self
     }

@@ -4,8 +4,6 @@
 
 use crate::aws::Lazy;
 use crate::config::StorageConfig;
-use crate::error::ApiError;
-use crate::ErrorCode;
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
 use std::sync::Arc;
@@ -35,20 +33,6 @@ where
                 StorageError::Unavailable(err.into())
             }
             other => StorageError::Failed(other.into()),
-        }
-    }
-}
-
-impl From<StorageError> for ApiError {
-    fn from(err: StorageError) -> Self {
-        match err {
-            StorageError::Unavailable(e) => ApiError::Unavailable(e),
-            StorageError::Failed(e) => ApiError::Internal(e),
-            StorageError::Changed => ApiError::refused(
-                axum::http::StatusCode::CONFLICT,
-                ErrorCode::UploadChanged,
-                "The file changed while it was being checked: upload it again.",
-            ),
         }
     }
 }

@@ -11,11 +11,10 @@
 //! change what was checked. The bytes are added to the storage usage in
 //! the caller's transaction, with the row that will own the file.
 
-use crate::error::{ApiError, ApiResult};
-use crate::storage::{Presigned, Storage};
-use crate::validate::text;
-use crate::ErrorCode;
-use axum::http::StatusCode;
+use crate::error_code::ErrorCode;
+use crate::file_types::{FileType, SNIFF_BYTES};
+use crate::storage::{Presigned, Storage, StorageError};
+use crate::validate::{text, FieldError};
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -23,123 +22,26 @@ use sqlx::PgConnection;
 use std::time::Duration;
 use uuid::Uuid;
 
+/// Why an upload was refused. Mapped to an answer once, in `crate::error`.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    /// A declared or uploaded file that cannot be taken (type, size, id).
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    /// The storage quota has no room for the file.
+    #[error("storage full: {used} of {max} bytes used, {size} more needed")]
+    QuotaExceeded { used: i64, size: i64, max: i64 },
+    /// The file was not uploaded to the reserved URL (yet).
+    #[error("not uploaded yet")]
+    NotUploaded,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
 /// How long a presigned upload URL (and its reservation) lasts.
 pub const UPLOAD_WINDOW: Duration = Duration::from_secs(15 * 60);
-
-/// What a file's first bytes must look like.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Signature {
-    Pdf,
-    Png,
-    Jpeg,
-    Gif,
-    Webp,
-    /// Office Open XML and OpenDocument files are zip archives.
-    Zip,
-    /// Legacy Office files are OLE compound documents.
-    Ole,
-    /// Plain text: no NUL byte.
-    Text,
-}
-
-/// A file type we take: its extension, MIME type and signature.
-#[derive(Debug, Clone, Copy)]
-pub struct FileType {
-    pub extension: &'static str,
-    pub mime: &'static str,
-    signature: Signature,
-}
-
-/// Every type the platform knows; `DOCUMENT_TYPES` narrows the documents'.
-pub const FILE_TYPES: &[FileType] = &[
-    FileType {
-        extension: "pdf",
-        mime: "application/pdf",
-        signature: Signature::Pdf,
-    },
-    FileType {
-        extension: "doc",
-        mime: "application/msword",
-        signature: Signature::Ole,
-    },
-    FileType {
-        extension: "docx",
-        mime: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        signature: Signature::Zip,
-    },
-    FileType {
-        extension: "xls",
-        mime: "application/vnd.ms-excel",
-        signature: Signature::Ole,
-    },
-    FileType {
-        extension: "xlsx",
-        mime: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        signature: Signature::Zip,
-    },
-    FileType {
-        extension: "ppt",
-        mime: "application/vnd.ms-powerpoint",
-        signature: Signature::Ole,
-    },
-    FileType {
-        extension: "pptx",
-        mime: "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        signature: Signature::Zip,
-    },
-    FileType {
-        extension: "odt",
-        mime: "application/vnd.oasis.opendocument.text",
-        signature: Signature::Zip,
-    },
-    FileType {
-        extension: "ods",
-        mime: "application/vnd.oasis.opendocument.spreadsheet",
-        signature: Signature::Zip,
-    },
-    FileType {
-        extension: "odp",
-        mime: "application/vnd.oasis.opendocument.presentation",
-        signature: Signature::Zip,
-    },
-    FileType {
-        extension: "txt",
-        mime: "text/plain",
-        signature: Signature::Text,
-    },
-    FileType {
-        extension: "csv",
-        mime: "text/csv",
-        signature: Signature::Text,
-    },
-    FileType {
-        extension: "png",
-        mime: "image/png",
-        signature: Signature::Png,
-    },
-    FileType {
-        extension: "jpg",
-        mime: "image/jpeg",
-        signature: Signature::Jpeg,
-    },
-    FileType {
-        extension: "gif",
-        mime: "image/gif",
-        signature: Signature::Gif,
-    },
-    FileType {
-        extension: "webp",
-        mime: "image/webp",
-        signature: Signature::Webp,
-    },
-];
-
-/// The image types (logo, photos). SVG is left out on purpose: it can
-/// carry script.
-pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "gif", "webp"];
-
-/// How many leading bytes the signature check reads.
-const SNIFF_BYTES: u64 = 512;
 
 /// Where uploads wait for their claim (the bucket expires what is left).
 pub const STAGING_PREFIX: &str = "incoming/";
@@ -147,30 +49,6 @@ pub const STAGING_PREFIX: &str = "incoming/";
 /// The staging key of the file that will live at `key`.
 pub fn staging_key(key: &str) -> String {
     format!("{STAGING_PREFIX}{key}")
-}
-
-impl FileType {
-    /// The type whose MIME type is `mime` (parameters ignored), if known.
-    pub fn by_mime(mime: &str) -> Option<&'static FileType> {
-        let base = mime.split(';').next().unwrap_or_default().trim();
-        FILE_TYPES
-            .iter()
-            .find(|t| t.mime.eq_ignore_ascii_case(base))
-    }
-
-    /// `true` when `head` (a file's first bytes) looks like this type.
-    pub fn matches(&self, head: &[u8]) -> bool {
-        match self.signature {
-            Signature::Pdf => head.starts_with(b"%PDF-"),
-            Signature::Png => head.starts_with(b"\x89PNG\r\n\x1a\n"),
-            Signature::Jpeg => head.starts_with(b"\xff\xd8\xff"),
-            Signature::Gif => head.starts_with(b"GIF87a") || head.starts_with(b"GIF89a"),
-            Signature::Webp => head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP",
-            Signature::Zip => head.starts_with(b"PK\x03\x04"),
-            Signature::Ole => head.starts_with(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"),
-            Signature::Text => !head.is_empty() && !head.contains(&0),
-        }
-    }
 }
 
 /// What a client declares about a file it wants to upload.
@@ -201,23 +79,9 @@ pub struct Claimed {
     pub size_bytes: i64,
 }
 
-fn quota_exceeded(used: i64, size: i64, max: i64) -> ApiError {
-    let mib = |b: i64| b as f64 / (1024.0 * 1024.0);
-    ApiError::refused(
-        StatusCode::CONFLICT,
-        ErrorCode::QuotaExceeded,
-        format!(
-            "Storage is full: {:.1} MiB used of {:.1} MiB, and this file needs {:.1} MiB. Delete files or raise the quota.",
-            mib(used),
-            mib(max),
-            mib(size)
-        ),
-    )
-}
-
 /// Checks that `size` more bytes fit in the quota, locking the usage row
 /// so concurrent checks take turns; answers the bytes used.
-async fn check_quota(conn: &mut PgConnection, size: i64) -> ApiResult<i64> {
+async fn check_quota(conn: &mut PgConnection, size: i64) -> Result<i64, UploadError> {
     let (used, max): (i64, i64) = sqlx::query!(
         "SELECT total_bytes_used, max_bytes_allowed FROM storage_usage \
          ORDER BY last_updated LIMIT 1 FOR UPDATE",
@@ -226,7 +90,7 @@ async fn check_quota(conn: &mut PgConnection, size: i64) -> ApiResult<i64> {
     .fetch_one(conn)
     .await?;
     if used + size > max {
-        return Err(quota_exceeded(used, size, max));
+        return Err(UploadError::QuotaExceeded { used, size, max });
     }
     Ok(used)
 }
@@ -258,25 +122,26 @@ pub async fn reserve(
     allowed: &[&str],
     max_bytes: i64,
     user: Uuid,
-) -> ApiResult<Reserved> {
+) -> Result<Reserved, UploadError> {
     let file_name = text("file_name", &declared.file_name, 255)?;
     let file_type = FileType::by_mime(&declared.content_type)
         .filter(|t| allowed.contains(&t.extension))
         .ok_or_else(|| {
-            ApiError::invalid(
+            FieldError::invalid(
                 "content_type",
                 format!("the file types taken here are {}", allowed.join(", ")),
             )
         })?;
     if declared.size_bytes < 1 {
-        return Err(ApiError::invalid("size_bytes", "the file is empty"));
+        return Err(FieldError::invalid("size_bytes", "the file is empty").into());
     }
     if declared.size_bytes > max_bytes {
-        return Err(ApiError::Validation {
-            field: "size_bytes".into(),
-            code: ErrorCode::TooLarge,
-            message: format!("files here are at most {} MiB", max_bytes / (1024 * 1024)),
-        });
+        return Err(FieldError::new(
+            "size_bytes",
+            ErrorCode::TooLarge,
+            format!("files here are at most {} MiB", max_bytes / (1024 * 1024)),
+        )
+        .into());
     }
     check_quota(conn, declared.size_bytes).await?;
     let id = Uuid::new_v4();
@@ -322,8 +187,8 @@ pub async fn claim(
     storage: &Storage,
     purpose: &str,
     id: Uuid,
-) -> ApiResult<Claimed> {
-    let unknown = || ApiError::invalid("upload_id", "No upload with this id is waiting here.");
+) -> Result<Claimed, UploadError> {
+    let unknown = || FieldError::invalid("upload_id", "No upload with this id is waiting here.");
     let row: Option<(String, String, String, i64)> = sqlx::query!(
         "DELETE FROM pending_uploads WHERE id = $1 AND purpose = $2 \
          RETURNING file_key, file_name, content_type, size_bytes",
@@ -337,20 +202,17 @@ pub async fn claim(
     let file_type = FileType::by_mime(&content_type).ok_or_else(unknown)?;
     let staged = staging_key(&key);
     let Some(info) = storage.head(&staged).await? else {
-        return Err(ApiError::refused(
-            StatusCode::CONFLICT,
-            ErrorCode::UploadMissing,
-            "The file has not been uploaded yet: PUT it to the upload URL first.",
-        ));
+        return Err(UploadError::NotUploaded);
     };
     if info.size != size {
-        return Err(ApiError::invalid(
+        return Err(FieldError::invalid(
             "upload_id",
             format!(
                 "the uploaded file has {} bytes, not the {size} declared",
                 info.size
             ),
-        ));
+        )
+        .into());
     }
     let version = info.e_tag.as_deref();
     let head = storage
@@ -358,20 +220,21 @@ pub async fn claim(
         .await?
         .unwrap_or_default();
     if !file_type.matches(&head) {
-        return Err(ApiError::Validation {
-            field: "upload_id".into(),
-            code: ErrorCode::ContentMismatch,
-            message: format!(
+        return Err(FieldError::new(
+            "upload_id",
+            ErrorCode::ContentMismatch,
+            format!(
                 "the uploaded file is not a {} file, as it was declared",
                 file_type.extension
             ),
-        });
+        )
+        .into());
     }
     check_quota(conn, size).await?;
     // The version checked, and only it, becomes the file; a PUT to the
     // upload URL from now on writes a staged object nobody reads.
     let version = version.ok_or_else(|| {
-        ApiError::Internal(anyhow::anyhow!("the storage gave no ETag for {staged}"))
+        StorageError::Failed(anyhow::anyhow!("the storage gave no ETag for {staged}"))
     })?;
     storage.copy(&staged, &key, file_type.mime, version).await?;
     queue_deletion(conn, &staged).await?;
@@ -466,7 +329,7 @@ pub struct Reconciled {
 }
 
 /// Recomputes the storage usage from S3 when it drifted.
-pub async fn reconcile(db: &sqlx::PgPool, storage: &Storage) -> Result<Reconciled, ApiError> {
+pub async fn reconcile(db: &sqlx::PgPool, storage: &Storage) -> Result<Reconciled, UploadError> {
     let deletions_retried = delete_now(db, storage, None).await?;
     let mut objects = std::collections::HashMap::new();
     for prefix in MANAGED_PREFIXES {
@@ -519,31 +382,4 @@ pub async fn reconcile(db: &sqlx::PgPool, storage: &Storage) -> Result<Reconcile
         orphans,
         missing,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signatures_tell_types_apart() {
-        let pdf = FileType::by_mime("application/pdf").unwrap();
-        assert!(pdf.matches(b"%PDF-1.7\n..."));
-        assert!(!pdf.matches(b"\x89PNG\r\n\x1a\n"));
-        let png = FileType::by_mime("image/png; charset=binary").unwrap();
-        assert!(png.matches(b"\x89PNG\r\n\x1a\n\0\0"));
-        let webp = FileType::by_mime("image/webp").unwrap();
-        assert!(webp.matches(b"RIFF\x10\0\0\0WEBPVP8 "));
-        assert!(!webp.matches(b"RIFF\x10\0\0\0WAVEfmt "));
-        let docx = FileType::by_mime(
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-        )
-        .unwrap();
-        assert!(docx.matches(b"PK\x03\x04\x14\0"));
-        let txt = FileType::by_mime("text/plain").unwrap();
-        assert!(txt.matches(b"Minutes of the meeting"));
-        assert!(!txt.matches(b"MZ\x90\0\x03"));
-        assert!(FileType::by_mime("image/svg+xml").is_none());
-        assert!(FileType::by_mime("application/x-msdownload").is_none());
-    }
 }

@@ -1,16 +1,48 @@
 //! Field checks every function's request types use. Each answers the
-//! cleaned value or a 422 naming the field, so a handler validates a whole
-//! request before it touches the database.
+//! cleaned value or a [`FieldError`] naming the field (a 422 on the wire),
+//! so a handler validates a whole request before it touches the database.
 
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error_code::ErrorCode;
 use chrono::{Datelike, NaiveDate, Utc};
 
-fn refuse(field: &str, code: ErrorCode, message: String) -> ApiError {
-    ApiError::Validation {
-        field: field.to_string(),
-        code,
-        message,
+/// A request field that cannot be taken: which one, why (a stable code:
+/// `invalid`, `required`, `too_long`, ...) and what to do, for people.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct FieldError {
+    pub field: String,
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: ErrorCode, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
     }
+
+    /// `invalid`, naming `field`.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError::new(field, ErrorCode::Invalid, message)
+    }
+}
+
+/// What a field check answers.
+pub type Checked<T> = Result<T, FieldError>;
+
+fn refuse(field: &str, code: ErrorCode, message: String) -> FieldError {
+    FieldError::new(field, code, message)
+}
+
+/// For PATCH fields: tells a key given as `null` (`Some(None)`) from an
+/// absent one (`None`). Use with `#[serde(default, deserialize_with = …)]`.
+pub fn present<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
 }
 
 fn has_control(s: &str, allow_newlines: bool) -> bool {
@@ -19,13 +51,13 @@ fn has_control(s: &str, allow_newlines: bool) -> bool {
 }
 
 /// A required single-line text: trimmed, 1..=`max` characters.
-pub fn text(field: &str, value: &str, max: usize) -> ApiResult<String> {
+pub fn text(field: &str, value: &str, max: usize) -> Checked<String> {
     optional_text(field, Some(value), max)?
         .ok_or_else(|| refuse(field, ErrorCode::Required, format!("{field} is required")))
 }
 
 /// An optional single-line text: trimmed, empty becomes `None`.
-pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> ApiResult<Option<String>> {
+pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> Checked<Option<String>> {
     bounded(field, value, max, false)
 }
 
@@ -33,11 +65,7 @@ pub fn optional_text(field: &str, value: Option<&str>, max: usize) -> ApiResult<
 /// stored as `\n` whatever the client sent (`\r\n`, or a bare `\r`,
 /// which some parsers, of calendar files for one, take for the end of a
 /// line: text that could forge what follows it).
-pub fn optional_long_text(
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-) -> ApiResult<Option<String>> {
+pub fn optional_long_text(field: &str, value: Option<&str>, max: usize) -> Checked<Option<String>> {
     bounded(field, value, max, true)
 }
 
@@ -46,7 +74,7 @@ fn bounded(
     value: Option<&str>,
     max: usize,
     multiline: bool,
-) -> ApiResult<Option<String>> {
+) -> Checked<Option<String>> {
     let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
@@ -78,7 +106,7 @@ pub fn normalise_line_ends(text: &str) -> String {
 
 /// An optional phone number: digits with the usual separators and an
 /// optional leading `+`, 5 to 20 digits.
-pub fn optional_phone(field: &str, value: Option<&str>) -> ApiResult<Option<String>> {
+pub fn optional_phone(field: &str, value: Option<&str>) -> Checked<Option<String>> {
     let Some(v) = optional_text(field, value, 50)? else {
         return Ok(None);
     };
@@ -98,7 +126,7 @@ pub fn optional_phone(field: &str, value: Option<&str>) -> ApiResult<Option<Stri
 }
 
 /// An optional date of birth: in the past, at most 120 years ago.
-pub fn optional_birth_date(field: &str, value: Option<NaiveDate>) -> ApiResult<Option<NaiveDate>> {
+pub fn optional_birth_date(field: &str, value: Option<NaiveDate>) -> Checked<Option<NaiveDate>> {
     let Some(date) = value else { return Ok(None) };
     let today = Utc::now().date_naive();
     if date >= today || today.year() - date.year() > 120 {
@@ -118,7 +146,7 @@ pub fn labels(
     values: &[String],
     max_items: usize,
     max_len: usize,
-) -> ApiResult<Vec<String>> {
+) -> Checked<Vec<String>> {
     let mut out: Vec<String> = Vec::with_capacity(values.len());
     for (i, v) in values.iter().enumerate() {
         let item = text(&format!("{field}[{i}]"), v, max_len)?;
@@ -140,11 +168,8 @@ pub fn labels(
 mod tests {
     use super::*;
 
-    fn code(e: ApiError) -> (&'static str, String) {
-        match e {
-            ApiError::Validation { code, field, .. } => (code.as_str(), field),
-            other => panic!("{other:?}"),
-        }
+    fn code(e: FieldError) -> (&'static str, String) {
+        (e.code.as_str(), e.field)
     }
 
     #[test]

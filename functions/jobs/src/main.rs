@@ -28,7 +28,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let rotation = &rotation;
         async move {
             if let Some(rotation) = rotation {
-                loaf_shared::db::ready(pool, rotation).await;
+                rotation.ready(pool).await;
             }
             let summary = match Job::of(&event.payload) {
                 Job::SendEmail => serde_json::to_value(loaf_jobs::send_email(pool, mailer).await?)?,

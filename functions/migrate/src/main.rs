@@ -4,7 +4,8 @@
 use lambda_runtime::{service_fn, LambdaEvent};
 use loaf_migrate::invoke::{self, Target};
 use loaf_shared::config::{AppRoleConfig, DbConfig};
-use loaf_shared::db::{self, Rotation};
+use loaf_shared::db;
+use loaf_shared::secrets::Rotation;
 use serde_json::Value;
 use sqlx::PgPool;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -55,7 +56,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 }
             };
             if let Some(rotation) = &setup.rotation {
-                db::ready(&setup.pool, rotation).await;
+                rotation.ready(&setup.pool).await;
             }
             let now_ms = SystemTime::now()
                 .duration_since(UNIX_EPOCH)

@@ -5,7 +5,7 @@
 
 use http::{Method, StatusCode};
 use loaf_shared::config::{AppRoleConfig, DbConfig};
-use loaf_shared::db::Rotation;
+use loaf_shared::secrets::Rotation;
 use loaf_shared::email::Mailer;
 use loaf_shared::storage::Storage;
 use loaf_shared::AppState;

@@ -4,8 +4,7 @@
 use super::columns::{Columns, Field};
 use chrono::NaiveDate;
 use loaf_shared::domain::Email;
-use loaf_shared::validate::{optional_birth_date, optional_phone, optional_text};
-use loaf_shared::ApiError;
+use loaf_shared::validate::{optional_birth_date, optional_phone, optional_text, FieldError};
 use loaf_shared::ErrorCode;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -75,14 +74,15 @@ impl Line<'_> {
     }
 
     /// A validator's refusal, reported against the file's column.
-    fn refused(&self, field: Field, err: ApiError) -> RowError {
-        let (code, message) = err.code_and_message();
-        let code = if code == ErrorCode::TooLong {
+    fn refused(&self, field: Field, err: FieldError) -> RowError {
+        let code = if err.code == ErrorCode::TooLong {
             "too_long"
         } else {
             "invalid"
         };
-        let message = message.replacen(field_name(field), &self.cols.header(field), 1);
+        let message = err
+            .message
+            .replacen(field_name(field), &self.cols.header(field), 1);
         self.error(field, code, message)
     }
 
