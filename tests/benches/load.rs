@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 use common::{ms, peak_growth, percentile};
-use loaf_shared::routes::{Docs, Routes};
+use loaf_http::routes::{Docs, Routes};
 
 /// Clients at once: a few Lambda containers' worth on two cores, then a
 /// burst (a long-lived `loaf serve` under many users at once).
@@ -496,7 +496,7 @@ async fn main() {
     // What a cold start pays to build each function's router (routes only,
     // as served), beside the same routes described for the OpenAPI
     // document (what the docs function builds on its first request).
-    type Build = fn(loaf_shared::AppState) -> axum::Router;
+    type Build = fn(loaf_http::AppState) -> axum::Router;
     type Describe = fn(Docs) -> Routes;
     let builders: [(&str, Build, Describe); 5] = [
         ("auth", loaf_auth::router, loaf_auth::api),

@@ -32,13 +32,13 @@ use loaf::local_payments::{self, LocalPayments};
 use loaf::local_pooler::Pooler;
 use loaf::local_postgres::{ensure_database, Cluster, Durability};
 use loaf::local_s3::{self, LocalS3};
-use loaf_shared::config::{
+use loaf_core::config::{
     AppRoleConfig, AuthConfig, Config, DbConfig, EmailConfig, PaymentsConfig, StaticCredentials,
     StorageConfig, DEFAULT_APP_ROLE,
 };
-use loaf_shared::email::Mailer;
-use loaf_shared::storage::Storage;
-use loaf_shared::AppState;
+use loaf_core::storage::Storage;
+use loaf_domain::email::Mailer;
+use loaf_http::AppState;
 use serde_json::Value;
 use sqlx::{Connection, PgConnection, PgPool};
 use std::path::PathBuf;
@@ -219,7 +219,7 @@ async fn migrated_database_via(route: Route) -> (PgPool, String, String) {
                 max_connections: 5,
                 acquire_timeout: Duration::from_secs(10),
             };
-            let pool = loaf_shared::db::connect_lazy(&config).expect("bench pool");
+            let pool = loaf_core::db::connect_lazy(&config).expect("bench pool");
             (pool, url, with_database(server, &name))
         }
     }
@@ -231,8 +231,8 @@ fn pool(url: &str) -> PgPool {
         max_connections: 5,
         acquire_timeout: Duration::from_secs(10),
     };
-    session_guard::guarded(loaf_shared::db::pool_options(&config))
-        .connect_lazy_with(loaf_shared::db::connect_options(&config).expect("test pool URL"))
+    session_guard::guarded(loaf_core::db::pool_options(&config))
+        .connect_lazy_with(loaf_core::db::connect_options(&config).expect("test pool URL"))
 }
 
 /// How an app reaches its database.
@@ -283,7 +283,7 @@ async fn template(server: &str) -> anyhow::Result<String> {
     // change to the catalogue (or to how the role is kept: bump the tag)
     // must rebuild it.
     let role_tag = ["app-role-1"];
-    for code in loaf_shared::permissions::PERMISSIONS
+    for code in loaf_domain::permissions::PERMISSIONS
         .iter()
         .map(|p| p.code)
         .chain(role_tag)
@@ -404,7 +404,7 @@ pub fn test_config(db_url: &str, s3_endpoint: &str, mail_dir: &std::path::Path) 
             org_name: "LOAF Test".into(),
         },
         payments: None,
-        uploads: loaf_shared::config::UploadsConfig {
+        uploads: loaf_core::config::UploadsConfig {
             document_types: ["pdf", "docx", "txt", "png", "jpg"]
                 .map(String::from)
                 .to_vec(),
@@ -455,7 +455,7 @@ async fn spawn_app_via(route: Route) -> TestApp {
     // the owner, the application's as the application role.
     let setup_db = match route {
         Route::Pooled => db.clone(),
-        Route::Direct => loaf_shared::db::connect_lazy(&DbConfig {
+        Route::Direct => loaf_core::db::connect_lazy(&DbConfig {
             url: owner_db_url.clone(),
             max_connections: 2,
             acquire_timeout: Duration::from_secs(10),
@@ -650,7 +650,7 @@ impl TestApp {
             .await
             .expect("bulk insert");
         seed.commit().await.expect("commit");
-        let owner = loaf_shared::db::connect_lazy(&DbConfig {
+        let owner = loaf_core::db::connect_lazy(&DbConfig {
             url: self.owner_db_url.clone(),
             max_connections: 1,
             acquire_timeout: Duration::from_secs(10),
@@ -716,7 +716,7 @@ impl TestApp {
             &self.db,
             &self.state.storage,
             &self.state.config.email,
-            &loaf_shared::config::RemindersConfig::default(),
+            &loaf_core::config::RemindersConfig::default(),
             at,
         )
         .await

@@ -54,7 +54,7 @@ impl SecretsManager {
         use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
         let config = aws_sdk_secretsmanager::Config::builder()
             .behavior_version(BehaviorVersion::latest())
-            .http_client(loaf_shared::aws::https_client())
+            .http_client(loaf_core::aws::https_client())
             .endpoint_url(&self.endpoint)
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new(

@@ -68,7 +68,7 @@ impl Ses {
     pub fn client(&self) -> aws_sdk_sesv2::Client {
         let config = aws_sdk_sesv2::Config::builder()
             .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
-            .http_client(loaf_shared::aws::https_client())
+            .http_client(loaf_core::aws::https_client())
             .endpoint_url(&self.endpoint)
             .region(aws_sdk_sesv2::config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_sesv2::config::Credentials::new(

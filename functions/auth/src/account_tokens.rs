@@ -4,16 +4,16 @@
 //! links too); checking and using them up lives here.
 
 use axum::http::StatusCode;
-use loaf_shared::auth::secret_token;
-use loaf_shared::domain::UserStatus;
-use loaf_shared::email::{outbox, Mail};
-use loaf_shared::ErrorCode;
-use loaf_shared::{ApiError, ApiResult};
+use loaf_domain::auth::secret_token;
+use loaf_domain::domain::UserStatus;
+use loaf_domain::email::{outbox, Mail};
+use loaf_http::ErrorCode;
+use loaf_http::{ApiError, ApiResult};
 use sqlx::PgConnection;
 use std::time::Duration;
 use uuid::Uuid;
 
-pub use loaf_shared::auth::account_tokens::{issue, Purpose};
+pub use loaf_domain::auth::account_tokens::{issue, Purpose};
 
 /// How soon a second link of one purpose may be emailed to one account.
 const COOL_DOWN: Duration = Duration::from_secs(60);
@@ -26,8 +26,8 @@ const COOL_DOWN: Duration = Duration::from_secs(60);
 /// none), so neither the answer nor its timing says whether the address
 /// has an account.
 pub async fn mail_link_if_due(
-    state: &loaf_shared::AppState,
-    email: &loaf_shared::domain::Email,
+    state: &loaf_http::AppState,
+    email: &loaf_domain::domain::Email,
     statuses: &[UserStatus],
     purpose: Purpose,
 ) -> ApiResult<()> {

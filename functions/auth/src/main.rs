@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    loaf_shared::lambda::run(loaf_auth::router).await
+    loaf_http::lambda::run(loaf_auth::router).await
 }

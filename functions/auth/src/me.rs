@@ -4,11 +4,11 @@
 use crate::registration::check_terms;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use loaf_shared::auth::AuthUser;
-use loaf_shared::domain::UserStatus;
-use loaf_shared::extract::Json;
-use loaf_shared::profile::{Profile, ProfilePatch};
-use loaf_shared::{ApiResult, AppState};
+use loaf_domain::domain::UserStatus;
+use loaf_domain::profile::{Profile, ProfilePatch};
+use loaf_http::auth::AuthUser;
+use loaf_http::extract::Json;
+use loaf_http::{ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -80,7 +80,7 @@ fn status_message(status: UserStatus) -> &'static str {
 async fn load(state: &AppState, conn: &mut PgConnection, user: &AuthUser) -> ApiResult<Me> {
     let a: Account = sqlx::query_as!(
         Account,
-        "SELECT email, status AS \"status: loaf_shared::domain::UserStatus\", email_verified, member_since, validated_at, tos_version, \
+        "SELECT email, status AS \"status: loaf_domain::domain::UserStatus\", email_verified, member_since, validated_at, tos_version, \
                 tos_accepted_at, force_password_change, last_login_at, created_at \
          FROM users WHERE id = $1",
         user.id,

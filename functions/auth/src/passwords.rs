@@ -6,13 +6,14 @@ use crate::registration::check_password;
 use crate::sessions::{self, Session};
 use crate::throttle;
 use axum::extract::State;
-use loaf_shared::auth::session_cookie::{SessionMode, WithCookie};
-use loaf_shared::auth::{password, AuthUser};
-use loaf_shared::domain::{Email, UserStatus};
-use loaf_shared::email::{outbox, Mail};
-use loaf_shared::extract::{ClientAddress, Json};
-use loaf_shared::reply::{Accepted, Message};
-use loaf_shared::{ApiError, ApiResult, AppState};
+use loaf_domain::auth::password;
+use loaf_domain::domain::{Email, UserStatus};
+use loaf_domain::email::{outbox, Mail};
+use loaf_http::auth::session_cookie::{SessionMode, WithCookie};
+use loaf_http::auth::AuthUser;
+use loaf_http::extract::{ClientAddress, Json};
+use loaf_http::reply::{Accepted, Message};
+use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -81,7 +82,7 @@ async fn set_password(
     )
     .execute(&mut *conn)
     .await?;
-    loaf_shared::auth::end_all_sessions(conn, user_id).await?;
+    loaf_domain::auth::end_all_sessions(conn, user_id).await?;
     Ok(outbox::enqueue(
         conn,
         &state.config.email,

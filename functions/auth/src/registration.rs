@@ -13,15 +13,15 @@
 use crate::account_tokens::{self, Purpose};
 use crate::throttle;
 use axum::extract::State;
-use loaf_shared::auth::password;
-use loaf_shared::domain::{Email, UserStatus};
-use loaf_shared::email::{outbox, Mail};
-use loaf_shared::extract::{ClientAddress, Json};
-use loaf_shared::profile::Profile;
-use loaf_shared::rate_limit;
-use loaf_shared::reply::{Accepted, Message};
-use loaf_shared::ErrorCode;
-use loaf_shared::{ApiError, ApiResult, AppState};
+use loaf_domain::auth::password;
+use loaf_domain::domain::{Email, UserStatus};
+use loaf_domain::email::{outbox, Mail};
+use loaf_domain::profile::Profile;
+use loaf_domain::rate_limit;
+use loaf_http::extract::{ClientAddress, Json};
+use loaf_http::reply::{Accepted, Message};
+use loaf_http::ErrorCode;
+use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -213,7 +213,7 @@ pub async fn confirm_address(
         "UPDATE users SET email_verified = true, updated_at = now(), \
            status = CASE WHEN status IN ('pending_email', 'abandoned') \
                          THEN 'pending_validation'::userstatus ELSE status END \
-         WHERE id = $1 RETURNING status AS \"status: loaf_shared::domain::UserStatus\"",
+         WHERE id = $1 RETURNING status AS \"status: loaf_domain::domain::UserStatus\"",
         user_id,
     )
     .fetch_one(conn)

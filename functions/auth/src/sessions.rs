@@ -6,13 +6,14 @@
 use crate::throttle;
 use axum::extract::State;
 use axum::http::StatusCode;
-use loaf_shared::auth::session_cookie::{SessionMode, WithCookie};
-use loaf_shared::auth::{password, secret_token, AuthUser};
-use loaf_shared::domain::UserStatus;
-use loaf_shared::extract::{ClientAddress, Json};
-use loaf_shared::reply::NoContent;
-use loaf_shared::ErrorCode;
-use loaf_shared::{ApiError, ApiResult, AppState};
+use loaf_domain::auth::{password, secret_token};
+use loaf_domain::domain::UserStatus;
+use loaf_http::auth::session_cookie::{SessionMode, WithCookie};
+use loaf_http::auth::AuthUser;
+use loaf_http::extract::{ClientAddress, Json};
+use loaf_http::reply::NoContent;
+use loaf_http::ErrorCode;
+use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -78,7 +79,7 @@ async fn issue(
     let (user, version): (SessionUser, i32) = {
         let row: SessionRow = sqlx::query_as!(
             SessionRow,
-            "SELECT u.id, u.email, u.first_name, u.last_name, u.status AS \"status: loaf_shared::domain::UserStatus\", u.token_version, \
+            "SELECT u.id, u.email, u.first_name, u.last_name, u.status AS \"status: loaf_domain::domain::UserStatus\", u.token_version, \
                     r.code AS \"role?\" \
              FROM users u LEFT JOIN roles r ON r.id = u.role_id WHERE u.id = $1",
             user_id,
@@ -183,7 +184,7 @@ pub async fn login(
     let claim = throttle::claim(&state.db, &keys).await?;
     let user: Option<LoginRow> = sqlx::query_as!(
         LoginRow,
-        "SELECT id, password_hash, status AS \"status: loaf_shared::domain::UserStatus\" FROM users WHERE lower(email) = lower($1)",
+        "SELECT id, password_hash, status AS \"status: loaf_domain::domain::UserStatus\" FROM users WHERE lower(email) = lower($1)",
         body.email.trim(),
     )
     .fetch_optional(&state.db)
@@ -259,7 +260,7 @@ pub async fn refresh(
         RefreshRow,
         "SELECT t.user_id, t.family_id, t.token_version, t.used_at IS NOT NULL AS \"used!\", \
                 t.revoked_at IS NOT NULL AS \"revoked!\", t.expires_at < now() AS \"expired!\", \
-                u.token_version AS current_version, u.status AS \"status: loaf_shared::domain::UserStatus\" \
+                u.token_version AS current_version, u.status AS \"status: loaf_domain::domain::UserStatus\" \
          FROM refresh_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1 FOR UPDATE OF t",
         secret_token::hash(&token),
@@ -335,7 +336,7 @@ pub async fn logout(
     if body.everywhere {
         let user = user?;
         let mut tx = state.db.begin().await?;
-        loaf_shared::auth::end_all_sessions(&mut tx, user.id).await?;
+        loaf_domain::auth::end_all_sessions(&mut tx, user.id).await?;
         tx.commit().await?;
         return Ok(ended);
     }

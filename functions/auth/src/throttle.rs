@@ -13,7 +13,7 @@
 //! Unknown emails are counted like known ones, so a lock says nothing about
 //! whether an account exists.
 
-use loaf_shared::{ApiError, ApiResult};
+use loaf_http::{ApiError, ApiResult};
 use sqlx::PgPool;
 
 /// Failures an account may have before it is locked.

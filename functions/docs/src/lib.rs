@@ -19,10 +19,10 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Router;
 use base64::Engine;
-use loaf_shared::extract::Json;
-use loaf_shared::openapi::{self, summary};
-use loaf_shared::routes::Docs;
-use loaf_shared::AppState;
+use loaf_http::extract::Json;
+use loaf_http::openapi::{self, summary};
+use loaf_http::routes::Docs;
+use loaf_http::AppState;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
@@ -34,7 +34,7 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
 pub fn openapi() -> OpenApi {
     let mut api = OpenApi::default();
     let docs = Docs::Write;
-    let _ = loaf_shared::http::common_routes(docs)
+    let _ = loaf_http::http::common_routes(docs)
         .merge(loaf_auth::api(docs))
         .merge(loaf_members::api(docs))
         .merge(loaf_events::api(docs))
@@ -150,8 +150,6 @@ fn docs_api<S: Clone + Send + Sync + 'static>() -> ApiRouter<S> {
 pub fn router() -> Router {
     docs_api::<()>()
         .finish_api(&mut OpenApi::default())
-        .fallback(|| async { loaf_shared::ApiError::NotFound })
-        .layer(axum::middleware::map_response(
-            loaf_shared::http::api_headers,
-        ))
+        .fallback(|| async { loaf_http::ApiError::NotFound })
+        .layer(axum::middleware::map_response(loaf_http::http::api_headers))
 }

@@ -2,6 +2,6 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    loaf_shared::telemetry::init();
+    loaf_core::telemetry::init();
     lambda_http::run(loaf_docs::router()).await
 }

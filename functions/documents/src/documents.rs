@@ -7,14 +7,14 @@ use crate::libraries::{Action, Kind};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
-use loaf_shared::auth::AuthUser;
-use loaf_shared::extract::{Json, Path, Query};
-use loaf_shared::pagination::{Page, PageParams};
-use loaf_shared::reply::{Created, NoContent};
-use loaf_shared::uploads::{self, Claimed, Declared, Reserved};
-use loaf_shared::validate::{optional_long_text, optional_text, text};
-use loaf_shared::ErrorCode;
-use loaf_shared::{ApiError, ApiResult, AppState};
+use loaf_domain::uploads::{self, Claimed, Declared, Reserved};
+use loaf_domain::validate::{optional_long_text, optional_text, text};
+use loaf_http::auth::AuthUser;
+use loaf_http::extract::{Json, Path, Query};
+use loaf_http::pagination::{Page, PageParams};
+use loaf_http::reply::{Created, NoContent};
+use loaf_http::ErrorCode;
+use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -92,7 +92,7 @@ pub async fn list(
     let kind = Kind::from_path(&kind)?;
     kind.require(&user, Action::View)?;
     let q = optional_text("q", filter.q.as_deref(), 200)?
-        .map(|q| loaf_shared::db::like_contains(&q.to_lowercase()));
+        .map(|q| loaf_core::db::like_contains(&q.to_lowercase()));
     let mut conn = state.db.acquire().await?;
     let total = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM library_documents

@@ -8,9 +8,9 @@ mod settings;
 mod usage;
 
 use axum::Router;
-use loaf_shared::openapi::summary;
-use loaf_shared::routes::{Docs, Routes};
-use loaf_shared::AppState;
+use loaf_http::openapi::summary;
+use loaf_http::routes::{Docs, Routes};
+use loaf_http::AppState;
 
 /// Every route of this function, described for the OpenAPI document when
 /// `docs` asks.
@@ -64,5 +64,5 @@ pub fn api(docs: Docs) -> Routes {
 /// Every route of this function, mountable under `lambda_http` and in
 /// `loaf serve` alike.
 pub fn router(state: AppState) -> Router {
-    loaf_shared::http::function_router(api(Docs::Skip), state)
+    loaf_http::http::function_router(api(Docs::Skip), state)
 }

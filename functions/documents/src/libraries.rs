@@ -3,8 +3,8 @@
 //! reports (year, title), bylaws (title, version, effective date, one
 //! current version). Routes take the library from the path.
 
-use loaf_shared::auth::AuthUser;
-use loaf_shared::{ApiError, ApiResult};
+use loaf_http::auth::AuthUser;
+use loaf_http::{ApiError, ApiResult};
 
 /// A library, as the path names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,15 +5,15 @@
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use loaf_shared::auth::Require;
-use loaf_shared::domain::Email;
-use loaf_shared::extract::Json;
-use loaf_shared::file_types::IMAGE_EXTENSIONS;
-use loaf_shared::permissions::perm;
-use loaf_shared::reply::Created;
-use loaf_shared::uploads::{self, Declared, Reserved};
-use loaf_shared::validate::text;
-use loaf_shared::{ApiError, ApiResult, AppState};
+use loaf_core::file_types::IMAGE_EXTENSIONS;
+use loaf_domain::domain::Email;
+use loaf_domain::permissions::perm;
+use loaf_domain::uploads::{self, Declared, Reserved};
+use loaf_domain::validate::text;
+use loaf_http::auth::Require;
+use loaf_http::extract::Json;
+use loaf_http::reply::Created;
+use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;

@@ -4,16 +4,16 @@
 
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
-use loaf_shared::auth::{AuthUser, Require};
-use loaf_shared::csv_export::{self, ExportLink};
-use loaf_shared::db::like_contains;
-use loaf_shared::domain::money;
-use loaf_shared::enums::{DonationStatus, DonationType, PaymentMethod};
-use loaf_shared::extract::{Json, Path, Query};
-use loaf_shared::pagination::{Page, PageParams};
-use loaf_shared::permissions::{perm, Permission};
-use loaf_shared::validate::optional_text;
-use loaf_shared::{ApiError, ApiResult, AppState};
+use loaf_core::db::like_contains;
+use loaf_domain::domain::money;
+use loaf_domain::enums::{DonationStatus, DonationType, PaymentMethod};
+use loaf_domain::permissions::{perm, Permission};
+use loaf_domain::validate::optional_text;
+use loaf_http::auth::{AuthUser, Require};
+use loaf_http::csv_export::{self, ExportLink};
+use loaf_http::extract::{Json, Path, Query};
+use loaf_http::pagination::{Page, PageParams};
+use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Postgres, QueryBuilder};

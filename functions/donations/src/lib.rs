@@ -1,7 +1,7 @@
 //! The donations function: public and member donations through the
 //! provider's checkout, offline gifts, the list, totals, receipts and
 //! export; and the route of the payment provider's webhook, which the
-//! payments module (`loaf_shared::payments`) handles for donations and
+//! payments module (`loaf_domain::payments`) handles for donations and
 //! membership payments alike.
 
 mod donations;
@@ -11,9 +11,9 @@ mod stats;
 mod webhook;
 
 use axum::Router;
-use loaf_shared::openapi::{summary, summary_and_errors, summary_with_header};
-use loaf_shared::routes::{Docs, Routes};
-use loaf_shared::AppState;
+use loaf_http::openapi::{summary, summary_and_errors, summary_with_header};
+use loaf_http::routes::{Docs, Routes};
+use loaf_http::AppState;
 
 /// Every route of this function, described for the OpenAPI document when
 /// `docs` asks.
@@ -83,5 +83,5 @@ pub fn api(docs: Docs) -> Routes {
 /// Every route of this function, mountable under `lambda_http` and in
 /// `loaf serve` alike.
 pub fn router(state: AppState) -> Router {
-    loaf_shared::http::function_router(api(Docs::Skip), state)
+    loaf_http::http::function_router(api(Docs::Skip), state)
 }

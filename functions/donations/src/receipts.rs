@@ -1,16 +1,16 @@
 //! `POST /api/donations/{id}/receipt`: an admin with `donations.receipts`
 //! sends a completed donation's receipt again (numbering and the first
-//! sending are `loaf_shared::receipts`, when the donation completes).
+//! sending are `loaf_domain::receipts`, when the donation completes).
 
 use crate::donations::{self, Donation};
 use axum::extract::State;
 use axum::http::StatusCode;
-use loaf_shared::auth::Require;
-use loaf_shared::extract::{Json, Path};
-use loaf_shared::permissions::perm;
-use loaf_shared::receipts;
-use loaf_shared::ErrorCode;
-use loaf_shared::{ApiError, ApiResult, AppState};
+use loaf_domain::permissions::perm;
+use loaf_domain::receipts;
+use loaf_http::auth::Require;
+use loaf_http::extract::{Json, Path};
+use loaf_http::ErrorCode;
+use loaf_http::{ApiError, ApiResult, AppState};
 use uuid::Uuid;
 
 /// `POST /api/donations/{id}/receipt`: the receipt again.

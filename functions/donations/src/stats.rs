@@ -6,10 +6,10 @@
 //! queries over the two years' donations, found by index.
 
 use axum::extract::State;
-use loaf_shared::auth::Require;
-use loaf_shared::extract::{Json, Query};
-use loaf_shared::permissions::{perm, Permission};
-use loaf_shared::{ApiError, ApiResult, AppState};
+use loaf_domain::permissions::{perm, Permission};
+use loaf_http::auth::Require;
+use loaf_http::extract::{Json, Query};
+use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

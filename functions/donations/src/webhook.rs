@@ -1,12 +1,12 @@
 //! `POST /api/payments/webhook`: the payment provider's events, handed to
-//! the payments module (`loaf_shared::payments::webhook`) as received.
+//! the payments module (`loaf_domain::payments::webhook`) as received.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
-use loaf_shared::extract::{Json, RawBody};
-use loaf_shared::payments::signature;
-use loaf_shared::payments::webhook::{self, Receipt};
-use loaf_shared::{ApiResult, AppState};
+use loaf_domain::payments::signature;
+use loaf_domain::payments::webhook::{self, Receipt};
+use loaf_http::extract::{Json, RawBody};
+use loaf_http::{ApiResult, AppState};
 
 pub async fn receive(
     State(state): State<AppState>,

@@ -14,11 +14,12 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use icalendar::{Calendar, Component, EventLike, EventStatus};
-use loaf_shared::auth::{secret_token, AuthUser, OptionalUser};
-use loaf_shared::extract::{Path, Query};
-use loaf_shared::openapi::text_response;
-use loaf_shared::reply::{Created, NoContent};
-use loaf_shared::{ApiError, ApiResult, AppState};
+use loaf_domain::auth::secret_token;
+use loaf_http::auth::{AuthUser, OptionalUser};
+use loaf_http::extract::{Path, Query};
+use loaf_http::openapi::text_response;
+use loaf_http::reply::{Created, NoContent};
+use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -59,7 +60,7 @@ fn escape_text(text: &str) -> String {
 /// escapes those). Stored text is normalised already; this holds for rows
 /// older than that rule.
 fn ics_text(text: &str) -> String {
-    loaf_shared::validate::normalise_line_ends(text)
+    loaf_domain::validate::normalise_line_ends(text)
 }
 
 fn vevent(e: &Event, frontend: &str) -> icalendar::Event {
@@ -168,8 +169,8 @@ pub async fn feed(State(state): State<AppState>, Query(query): Query<FeedQuery>)
         .ok_or(ApiError::NotFound)?;
     let mut conn = state.db.acquire().await?;
     // The holder must still be someone who may sign in and see events.
-    let holder: Option<(Uuid, loaf_shared::domain::UserStatus, Option<Uuid>)> = sqlx::query!(
-        "SELECT u.id, u.status AS \"status: loaf_shared::domain::UserStatus\", u.role_id FROM calendar_tokens t \
+    let holder: Option<(Uuid, loaf_domain::domain::UserStatus, Option<Uuid>)> = sqlx::query!(
+        "SELECT u.id, u.status AS \"status: loaf_domain::domain::UserStatus\", u.role_id FROM calendar_tokens t \
          JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1",
         secret_token::hash(&token),

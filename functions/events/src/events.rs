@@ -4,15 +4,15 @@
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use loaf_shared::auth::{AuthUser, OptionalUser, Require};
-use loaf_shared::enums::Visibility;
-use loaf_shared::extract::{present, Json, OptionalJson, Path, Query};
-use loaf_shared::pagination::{Page, PageParams};
-use loaf_shared::permissions::perm;
-use loaf_shared::reply::{Created, NoContent};
-use loaf_shared::uploads;
-use loaf_shared::validate::{optional_long_text, optional_text, text};
-use loaf_shared::{ApiError, ApiResult, AppState};
+use loaf_domain::enums::Visibility;
+use loaf_domain::permissions::perm;
+use loaf_domain::uploads;
+use loaf_domain::validate::{optional_long_text, optional_text, text};
+use loaf_http::auth::{AuthUser, OptionalUser, Require};
+use loaf_http::extract::{present, Json, OptionalJson, Path, Query};
+use loaf_http::pagination::{Page, PageParams};
+use loaf_http::reply::{Created, NoContent};
+use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -63,7 +63,7 @@ macro_rules! event_query {
         sqlx::query_as!(
             $crate::events::Event,
             "SELECT e.id, e.title, e.description, e.start_at, e.end_at, e.time_zone, \
-                e.location, e.capacity, e.visibility AS \"visibility: loaf_shared::enums::Visibility\", \
+                e.location, e.capacity, e.visibility AS \"visibility: loaf_domain::enums::Visibility\", \
                 e.published, e.published_at, \
                 COALESCE(e.calendar_uid, e.id::text || '@loaf') AS \"calendar_uid!\", e.sequence, \
                 (SELECT count(*) FROM event_rsvps r WHERE r.event_id = e.id \

@@ -9,13 +9,13 @@ use crate::events::{visible, Sight};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use loaf_shared::auth::Require;
-use loaf_shared::enums::RsvpStatus;
-use loaf_shared::extract::{Json, Path};
-use loaf_shared::pagination::{Page, PageParams};
-use loaf_shared::permissions::perm;
-use loaf_shared::ErrorCode;
-use loaf_shared::{ApiError, ApiResult, AppState};
+use loaf_domain::enums::RsvpStatus;
+use loaf_domain::permissions::perm;
+use loaf_http::auth::Require;
+use loaf_http::extract::{Json, Path};
+use loaf_http::pagination::{Page, PageParams};
+use loaf_http::ErrorCode;
+use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -57,7 +57,7 @@ pub async fn mine(
     visible(&mut conn, id, Sight::of(Some(&member.user))).await?;
     let answer: Option<MyAnswer> = sqlx::query_as!(
         MyAnswer,
-        "SELECT rsvp_status AS \"status: loaf_shared::enums::RsvpStatus\", waitlisted FROM event_rsvps \
+        "SELECT rsvp_status AS \"status: loaf_domain::enums::RsvpStatus\", waitlisted FROM event_rsvps \
          WHERE event_id = $1 AND user_id = $2",
         id,
         member.user.id,
@@ -117,7 +117,7 @@ pub async fn answer(
         ));
     }
     let current: Option<(RsvpStatus, bool)> = sqlx::query!(
-        "SELECT rsvp_status AS \"rsvp_status: loaf_shared::enums::RsvpStatus\", waitlisted FROM event_rsvps WHERE event_id = $1 AND user_id = $2",
+        "SELECT rsvp_status AS \"rsvp_status: loaf_domain::enums::RsvpStatus\", waitlisted FROM event_rsvps WHERE event_id = $1 AND user_id = $2",
         id,
         member.user.id,
     ).map(|r| (r.rsvp_status, r.waitlisted))
@@ -253,7 +253,7 @@ pub async fn mark(
         .fetch_all(&mut *tx)
         .await?;
         for user in &moved {
-            loaf_shared::audit::record(
+            loaf_domain::audit::record(
                 &mut tx,
                 *user,
                 Some(host.user.id),

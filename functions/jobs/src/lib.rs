@@ -9,10 +9,10 @@
 mod reminders;
 
 use chrono::{DateTime, Utc};
-use loaf_shared::config::{EmailConfig, RemindersConfig};
-use loaf_shared::email::{outbox::Delivery, Mailer};
-use loaf_shared::storage::Storage;
-use loaf_shared::uploads;
+use loaf_core::config::{EmailConfig, RemindersConfig};
+use loaf_core::storage::Storage;
+use loaf_domain::email::{outbox::Delivery, Mailer};
+use loaf_domain::uploads;
 use reminders::Reason;
 use serde::Serialize;
 use sqlx::PgPool;

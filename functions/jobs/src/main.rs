@@ -2,15 +2,15 @@
 //! every minute, anything else daily); the answer is the run's summary.
 
 use lambda_runtime::{service_fn, LambdaEvent};
+use loaf_core::config::{DbConfig, EmailConfig, RemindersConfig, StorageConfig};
+use loaf_domain::email::Mailer;
 use loaf_jobs::Job;
-use loaf_shared::config::{DbConfig, EmailConfig, RemindersConfig, StorageConfig};
-use loaf_shared::email::Mailer;
 use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    loaf_shared::telemetry::init();
-    let env = loaf_shared::secrets::resolve_env(loaf_shared::secrets::Needs::Database)
+    loaf_core::telemetry::init();
+    let env = loaf_core::secrets::resolve_env(loaf_core::secrets::Needs::Database)
         .await
         .inspect_err(|e| tracing::error!("{e}"))?;
     // As the application role: its per-statement limit holds here too (each
@@ -20,8 +20,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let email = EmailConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
     let reminders = RemindersConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
     let storage = StorageConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
-    let storage = loaf_shared::storage::Storage::new(&storage);
-    let pool = loaf_shared::db::connect_lazy(&config)?;
+    let storage = loaf_core::storage::Storage::new(&storage);
+    let pool = loaf_core::db::connect_lazy(&config)?;
     let mailer = Mailer::from_config(email);
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let (pool, mailer, reminders, storage) = (&pool, &mailer, &reminders, &storage);

@@ -7,9 +7,9 @@
 //! what it locks, finds them reminded already.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use loaf_shared::auth::account_tokens::{self, Purpose};
-use loaf_shared::config::EmailConfig;
-use loaf_shared::email::{outbox, Mail};
+use loaf_core::config::EmailConfig;
+use loaf_domain::auth::account_tokens::{self, Purpose};
+use loaf_domain::email::{outbox, Mail};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 

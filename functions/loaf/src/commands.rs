@@ -5,11 +5,11 @@
 use crate::local_stack::LocalStack;
 use crate::serve::redact;
 use anyhow::Context;
+use loaf_core::config::{AppRoleConfig, DbConfig, EmailConfig, RemindersConfig, StorageConfig};
+use loaf_core::secrets::{resolve_env, Needs};
+use loaf_core::storage::Storage;
+use loaf_domain::email::Mailer;
 use loaf_migrate::{NewAdmin, Summary};
-use loaf_shared::config::{AppRoleConfig, DbConfig, EmailConfig, RemindersConfig, StorageConfig};
-use loaf_shared::email::Mailer;
-use loaf_shared::secrets::{resolve_env, Needs};
-use loaf_shared::storage::Storage;
 use sqlx::PgPool;
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -20,7 +20,7 @@ use std::io::{BufRead, IsTerminal, Write};
 async fn pool_from_env() -> anyhow::Result<(PgPool, String, Option<AppRoleConfig>)> {
     let env = resolve_env(Needs::Migrate).await?;
     let config = DbConfig::from_source(&env)?;
-    let pool = loaf_shared::db::connect_lazy(&config)?;
+    let pool = loaf_core::db::connect_lazy(&config)?;
     Ok((pool, redact(&config.url), AppRoleConfig::from_source(&env)?))
 }
 
@@ -161,12 +161,12 @@ pub async fn run_jobs(job: JobChoice) -> anyhow::Result<()> {
     let result = async {
         let resolved = resolve_env(Needs::Database).await?;
         let source =
-            |var: &str| loaf_shared::config::Source::get(&resolved, var).or_else(|| local.get(var));
+            |var: &str| loaf_core::config::Source::get(&resolved, var).or_else(|| local.get(var));
         let db = DbConfig::from_source(&source)?;
         let email = EmailConfig::from_source(&source)?;
         let reminders = RemindersConfig::from_source(&source)?;
         let storage = Storage::new(&StorageConfig::from_source(&source)?);
-        let pool = loaf_shared::db::connect_lazy(&db)?;
+        let pool = loaf_core::db::connect_lazy(&db)?;
         let mailer = Mailer::from_config(email);
         if job == JobChoice::Daily {
             let summary = loaf_jobs::run(
@@ -198,11 +198,11 @@ pub async fn reconcile_storage() -> anyhow::Result<()> {
     let result = async {
         let resolved = resolve_env(Needs::Database).await?;
         let source =
-            |var: &str| loaf_shared::config::Source::get(&resolved, var).or_else(|| local.get(var));
+            |var: &str| loaf_core::config::Source::get(&resolved, var).or_else(|| local.get(var));
         let db = DbConfig::from_source(&source)?;
         let storage = Storage::new(&StorageConfig::from_source(&source)?);
-        let pool = loaf_shared::db::connect_lazy(&db)?;
-        let report = loaf_shared::uploads::reconcile(&pool, &storage)
+        let pool = loaf_core::db::connect_lazy(&db)?;
+        let report = loaf_domain::uploads::reconcile(&pool, &storage)
             .await
             .with_context(|| format!("reconciling storage on {}", redact(&db.url)))?;
         println!("{}", serde_json::to_string_pretty(&report)?);

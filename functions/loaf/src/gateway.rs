@@ -5,7 +5,7 @@
 use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use loaf_shared::{ApiError, AppState};
+use loaf_http::{ApiError, AppState};
 use tower::ServiceExt;
 
 /// The route functions.
@@ -83,9 +83,7 @@ pub fn router(state: AppState) -> Router {
         })
         // What no function owns gets the API's headers too (in AWS, API
         // Gateway answers such paths itself).
-        .layer(axum::middleware::map_response(
-            loaf_shared::http::api_headers,
-        ))
+        .layer(axum::middleware::map_response(loaf_http::http::api_headers))
 }
 
 /// The API under `/api`, as [`router`] serves it, and the web app on every

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use loaf_shared::payments::signature;
+use loaf_domain::payments::signature;
 use rand::distributions::{Alphanumeric, DistString};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;

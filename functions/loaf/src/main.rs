@@ -83,7 +83,7 @@ enum JobsCommand {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    loaf_shared::telemetry::init();
+    loaf_core::telemetry::init();
     let result = match cli.command {
         Command::Serve { port } => loaf::serve::serve(port).await,
         Command::Migrate { json } => commands::migrate(json).await,

@@ -7,12 +7,12 @@ use crate::local_s3::{self, LocalS3};
 use crate::project::{random_hex, write_private, Project};
 use crate::web;
 use anyhow::Context;
+use loaf_core::config::{AppRoleConfig, Config, DbConfig, DEFAULT_APP_ROLE};
+use loaf_core::storage::Storage;
+use loaf_domain::email::transport::Transport;
+use loaf_domain::email::Mailer;
+use loaf_http::AppState;
 use loaf_migrate::NewAdmin;
-use loaf_shared::config::{AppRoleConfig, Config, DbConfig, DEFAULT_APP_ROLE};
-use loaf_shared::email::transport::Transport;
-use loaf_shared::email::Mailer;
-use loaf_shared::storage::Storage;
-use loaf_shared::AppState;
 use sqlx::PgPool;
 use std::collections::HashMap;
 use std::time::Instant;
@@ -88,13 +88,13 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
         let source = |var: &str| std::env::var(var).ok().or_else(|| local.get(var).cloned());
         let config = Config::from_source(&source)?;
         let app_role = AppRoleConfig::from_source(&source)?;
-        let pool = loaf_shared::db::connect_lazy(&config.db)?;
+        let pool = loaf_core::db::connect_lazy(&config.db)?;
         // The banner names the owner's URL: what `loaf migrate` and
         // `loaf create-admin` take.
         let database = redact(owner_url.as_deref().unwrap_or(&config.db.url));
         let login = match owner_url {
             Some(url) => {
-                let owner = loaf_shared::db::connect_lazy(&DbConfig {
+                let owner = loaf_core::db::connect_lazy(&DbConfig {
                     url,
                     ..config.db.clone()
                 })?;

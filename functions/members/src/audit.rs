@@ -1,9 +1,9 @@
 //! The audit trail, read back: every change of a member's status or role
 //! (and which profile parts an admin edited), with who, when, from, to and
-//! why. Written through `loaf_shared::audit::record`.
+//! why. Written through `loaf_domain::audit::record`.
 
 use chrono::{DateTime, Utc};
-use loaf_shared::pagination::{Page, PageParams};
+use loaf_http::pagination::{Page, PageParams};
 use schemars::JsonSchema;
 use serde::Serialize;
 use sqlx::PgConnection;

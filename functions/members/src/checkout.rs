@@ -1,17 +1,17 @@
 //! `POST /api/subscriptions/checkout`: a validated member (or one renewing)
 //! picks a plan and an amount and is answered the provider's checkout URL;
 //! `GET /api/subscriptions/checkout/{session_id}`: where it stands. The
-//! payments module (`loaf_shared::payments`) does the work, and its webhook
+//! payments module (`loaf_domain::payments`) does the work, and its webhook
 //! makes the payment count when the money comes in.
 
 use axum::extract::State;
-use loaf_shared::auth::AuthUser;
-use loaf_shared::extract::{Json, Path};
-use loaf_shared::payments::checkout::{
+use loaf_domain::payments::checkout::{
     self, MembershipCheckout, MembershipCheckoutStatus, MembershipOrder, Payer,
 };
-use loaf_shared::reply::Created;
-use loaf_shared::{ApiError, ApiResult, AppState};
+use loaf_http::auth::AuthUser;
+use loaf_http::extract::{Json, Path};
+use loaf_http::reply::Created;
+use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use uuid::Uuid;

@@ -4,10 +4,10 @@
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use loaf_shared::auth::Require;
-use loaf_shared::extract::Json;
-use loaf_shared::permissions::{perm, Permission};
-use loaf_shared::{ApiResult, AppState};
+use loaf_domain::permissions::{perm, Permission};
+use loaf_http::auth::Require;
+use loaf_http::extract::Json;
+use loaf_http::{ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;

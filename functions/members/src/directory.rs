@@ -3,14 +3,14 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use loaf_shared::auth::Require;
-use loaf_shared::db::like_contains;
-use loaf_shared::extract::{Json, Query};
-use loaf_shared::pagination::{Page, PageParams};
-use loaf_shared::permissions::{perm, Permission};
-use loaf_shared::validate::optional_text;
-use loaf_shared::ErrorCode;
-use loaf_shared::{ApiError, ApiResult, AppState};
+use loaf_core::db::like_contains;
+use loaf_domain::permissions::{perm, Permission};
+use loaf_domain::validate::optional_text;
+use loaf_http::auth::Require;
+use loaf_http::extract::{Json, Query};
+use loaf_http::pagination::{Page, PageParams};
+use loaf_http::ErrorCode;
+use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -70,7 +70,7 @@ pub async fn list(
     .await?;
     // Only the directory_* fields: the account's own email, phone and
     // address stay private unless the member copied them here.
-    let items = loaf_shared::query_as_unprepared!(
+    let items = loaf_core::query_as_unprepared!(
         Entry,
         "SELECT u.id, u.first_name, u.last_name, u.directory_email AS email, \
                 u.directory_phone AS phone, u.directory_address AS address, u.directory_bio AS bio, \

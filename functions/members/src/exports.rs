@@ -5,12 +5,12 @@
 use crate::members::{push_members, Filter, ACTIVE_SUBSCRIPTION, ROLE_JOIN};
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
-use loaf_shared::auth::Require;
-use loaf_shared::csv_export::{self, ExportLink};
-use loaf_shared::domain::UserStatus;
-use loaf_shared::extract::{Json, Query};
-use loaf_shared::permissions::perm;
-use loaf_shared::{ApiResult, AppState};
+use loaf_domain::domain::UserStatus;
+use loaf_domain::permissions::perm;
+use loaf_http::auth::Require;
+use loaf_http::csv_export::{self, ExportLink};
+use loaf_http::extract::{Json, Query};
+use loaf_http::{ApiResult, AppState};
 use sqlx::QueryBuilder;
 use uuid::Uuid;
 

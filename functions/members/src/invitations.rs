@@ -6,18 +6,19 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use loaf_shared::auth::{secret_token, AuthUser, Require};
-use loaf_shared::db::like_contains;
-use loaf_shared::domain::Email;
-use loaf_shared::email::{outbox, Mail};
-use loaf_shared::enums::InvitationStatus;
-use loaf_shared::extract::{Json, Path, Query};
-use loaf_shared::pagination::{Page, PageParams};
-use loaf_shared::permissions::perm;
-use loaf_shared::reply::{Created, NoContent};
-use loaf_shared::validate::{optional_phone, optional_text};
-use loaf_shared::ErrorCode;
-use loaf_shared::{ApiError, ApiResult, AppState};
+use loaf_core::db::like_contains;
+use loaf_domain::auth::secret_token;
+use loaf_domain::domain::Email;
+use loaf_domain::email::{outbox, Mail};
+use loaf_domain::enums::InvitationStatus;
+use loaf_domain::permissions::perm;
+use loaf_domain::validate::{optional_phone, optional_text};
+use loaf_http::auth::{AuthUser, Require};
+use loaf_http::extract::{Json, Path, Query};
+use loaf_http::pagination::{Page, PageParams};
+use loaf_http::reply::{Created, NoContent};
+use loaf_http::ErrorCode;
+use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -267,7 +268,7 @@ pub async fn list(
 /// Locks invitation `id` and answers its stored status.
 async fn lock(conn: &mut PgConnection, id: Uuid) -> ApiResult<InvitationStatus> {
     sqlx::query_scalar!(
-        "SELECT status AS \"status: loaf_shared::enums::InvitationStatus\" FROM user_invitations WHERE id = $1 FOR UPDATE",
+        "SELECT status AS \"status: loaf_domain::enums::InvitationStatus\" FROM user_invitations WHERE id = $1 FOR UPDATE",
         id,
     )
         .fetch_optional(conn)

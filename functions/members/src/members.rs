@@ -4,15 +4,15 @@
 use crate::audit;
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
-use loaf_shared::auth::Require;
-use loaf_shared::db::like_contains;
-use loaf_shared::domain::UserStatus;
-use loaf_shared::extract::{Json, Path, Query};
-use loaf_shared::pagination::{Page, PageParams};
-use loaf_shared::permissions::perm;
-use loaf_shared::profile::{Profile, ProfilePatch};
-use loaf_shared::validate::optional_text;
-use loaf_shared::{ApiError, ApiResult, AppState};
+use loaf_core::db::like_contains;
+use loaf_domain::domain::UserStatus;
+use loaf_domain::permissions::perm;
+use loaf_domain::profile::{Profile, ProfilePatch};
+use loaf_domain::validate::optional_text;
+use loaf_http::auth::Require;
+use loaf_http::extract::{Json, Path, Query};
+use loaf_http::pagination::{Page, PageParams};
+use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
@@ -402,7 +402,7 @@ pub async fn update(
     let changed = changed_parts(&before, &after);
     if !changed.is_empty() {
         after.store(&mut tx, id).await?;
-        loaf_shared::audit::record(
+        loaf_domain::audit::record(
             &mut tx,
             id,
             Some(user.id),

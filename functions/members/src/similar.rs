@@ -5,11 +5,11 @@
 //! lookups at 100,000 members.
 
 use axum::extract::State;
-use loaf_shared::auth::Require;
-use loaf_shared::domain::UserStatus;
-use loaf_shared::extract::{Json, Path};
-use loaf_shared::permissions::perm;
-use loaf_shared::{ApiError, ApiResult, AppState};
+use loaf_domain::domain::UserStatus;
+use loaf_domain::permissions::perm;
+use loaf_http::auth::Require;
+use loaf_http::extract::{Json, Path};
+use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::Serialize;
 use uuid::Uuid;

@@ -5,19 +5,19 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
-use loaf_shared::auth::{AuthUser, Require};
-use loaf_shared::csv_export::{self, ExportLink};
-use loaf_shared::db::like_contains;
-use loaf_shared::domain::{money, UserStatus};
-use loaf_shared::enums::{OfflineMethod, PaymentMethod, SubscriptionStatus};
-use loaf_shared::extract::{Json, Path, Query};
-use loaf_shared::memberships::{self, PaidBy, Payment};
-use loaf_shared::pagination::{Page, PageParams};
-use loaf_shared::permissions::perm;
-use loaf_shared::reply::Created;
-use loaf_shared::validate::{optional_long_text, optional_text};
-use loaf_shared::ErrorCode;
-use loaf_shared::{ApiError, ApiResult, AppState};
+use loaf_core::db::like_contains;
+use loaf_domain::domain::{money, UserStatus};
+use loaf_domain::enums::{OfflineMethod, PaymentMethod, SubscriptionStatus};
+use loaf_domain::memberships::{self, PaidBy, Payment};
+use loaf_domain::permissions::perm;
+use loaf_domain::validate::{optional_long_text, optional_text};
+use loaf_http::auth::{AuthUser, Require};
+use loaf_http::csv_export::{self, ExportLink};
+use loaf_http::extract::{Json, Path, Query};
+use loaf_http::pagination::{Page, PageParams};
+use loaf_http::reply::Created;
+use loaf_http::ErrorCode;
+use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
@@ -421,7 +421,7 @@ pub async fn manual(
 
     let mut tx = state.db.begin().await?;
     let status: UserStatus = sqlx::query_scalar!(
-        "SELECT status AS \"status: loaf_shared::domain::UserStatus\" FROM users WHERE id = $1",
+        "SELECT status AS \"status: loaf_domain::domain::UserStatus\" FROM users WHERE id = $1",
         body.user_id,
     )
     .fetch_optional(&mut *tx)
@@ -525,7 +525,7 @@ pub async fn cancel(
     let reason = optional_long_text("reason", body.reason.as_deref(), 2000)?;
     let mut tx = state.db.begin().await?;
     let found: Option<(Uuid, SubscriptionStatus, Option<DateTime<Utc>>)> = sqlx::query!(
-        "SELECT user_id, status AS \"status: loaf_shared::enums::SubscriptionStatus\", end_date FROM subscriptions WHERE id = $1 FOR UPDATE",
+        "SELECT user_id, status AS \"status: loaf_domain::enums::SubscriptionStatus\", end_date FROM subscriptions WHERE id = $1 FOR UPDATE",
         id,
     ).map(|r| (r.user_id, r.status, r.end_date))
     .fetch_optional(&mut *tx)

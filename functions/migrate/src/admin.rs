@@ -1,8 +1,8 @@
 //! Creating a superadmin: the seed guide's `create_admin.py`, for the
 //! migrate function's bootstrap input and `loaf create-admin`.
 
-use loaf_shared::auth::password;
-use loaf_shared::domain::Email;
+use loaf_domain::auth::password;
+use loaf_domain::domain::Email;
 use serde::Deserialize;
 use sqlx::{Connection, PgConnection};
 

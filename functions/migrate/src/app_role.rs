@@ -13,7 +13,7 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use loaf_shared::config::AppRoleConfig;
+use loaf_core::config::AppRoleConfig;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::PgConnection;

@@ -19,7 +19,7 @@
 //! add, and whatever the newer ones applied stays for the next deploy.
 
 use crate::{NewAdmin, Summary};
-use loaf_shared::config::AppRoleConfig;
+use loaf_core::config::AppRoleConfig;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sqlx::migrate::Migrator;

@@ -10,7 +10,7 @@ mod baseline;
 pub mod invoke;
 mod rbac;
 
-use loaf_shared::config::AppRoleConfig;
+use loaf_core::config::AppRoleConfig;
 use serde::Serialize;
 use sqlx::migrate::{Migrate, MigrateError, Migrator};
 use sqlx::{Connection, PgConnection, PgPool};

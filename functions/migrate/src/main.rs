@@ -2,10 +2,10 @@
 //! resource, or by hand (`aws lambda invoke`). See `invoke.rs` for the inputs.
 
 use lambda_runtime::{service_fn, LambdaEvent};
+use loaf_core::config::{AppRoleConfig, DbConfig};
+use loaf_core::db;
+use loaf_core::secrets::Rotation;
 use loaf_migrate::invoke::{self, Target};
-use loaf_shared::config::{AppRoleConfig, DbConfig};
-use loaf_shared::db;
-use loaf_shared::secrets::Rotation;
 use serde_json::Value;
 use sqlx::PgPool;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -24,7 +24,7 @@ struct Setup {
 /// not returned: the container must still take the invocation and answer
 /// CloudFormation, or the stack would wait out the service timeout.
 async fn setup() -> Result<Setup, String> {
-    let env = loaf_shared::secrets::resolve_env(loaf_shared::secrets::Needs::Migrate)
+    let env = loaf_core::secrets::resolve_env(loaf_core::secrets::Needs::Migrate)
         .await
         .map_err(|e| e.to_string())?;
     // As the owner, with no statement limit: migrations (index builds) may
@@ -41,7 +41,7 @@ async fn setup() -> Result<Setup, String> {
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    loaf_shared::telemetry::init();
+    loaf_core::telemetry::init();
     let setup = setup().await.inspect_err(|e| tracing::error!("{e}"));
     let http = reqwest::Client::new();
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {

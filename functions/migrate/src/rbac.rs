@@ -2,7 +2,7 @@
 //! re-run adds what a new release brings and never takes back what an admin
 //! changed (a permission removed from a role stays removed).
 
-use loaf_shared::permissions::{PermissionDef, PERMISSIONS, SYSTEM_ROLES};
+use loaf_domain::permissions::{PermissionDef, PERMISSIONS, SYSTEM_ROLES};
 use serde::Serialize;
 use sqlx::{Connection, PgConnection};
 use std::collections::HashSet;

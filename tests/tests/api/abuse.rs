@@ -7,7 +7,7 @@
 
 use futures_util::future::join_all;
 use http::{Method, StatusCode};
-use loaf_shared::auth::password;
+use loaf_domain::auth::password;
 use loaf_tests::{call, call_from, spawn_app, Reply, TestApp, TestUser};
 use serde_json::{json, Value};
 use std::net::SocketAddr;

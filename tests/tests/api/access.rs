@@ -5,12 +5,12 @@ use axum::extract::State;
 use axum::routing::{get, post};
 use axum::Router;
 use http::{Method, StatusCode};
-use loaf_shared::auth::{AuthUser, Require};
-use loaf_shared::extract::{Json, Path};
-use loaf_shared::pagination::{Page, PageParams};
-use loaf_shared::permissions::perm;
-use loaf_shared::routes::Routes;
-use loaf_shared::{ApiError, ApiResult, AppState};
+use loaf_domain::permissions::perm;
+use loaf_http::auth::{AuthUser, Require};
+use loaf_http::extract::{Json, Path};
+use loaf_http::pagination::{Page, PageParams};
+use loaf_http::routes::Routes;
+use loaf_http::{ApiError, ApiResult, AppState};
 use loaf_tests::{call, spawn_app, TestApp};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -27,7 +27,7 @@ async fn member_list(req: Require<perm::UsersView>) -> axum::Json<Value> {
 
 #[derive(Deserialize)]
 struct Signup {
-    email: loaf_shared::domain::Email,
+    email: loaf_domain::domain::Email,
     #[allow(dead_code)] // read by serde only
     address: Address,
 }
@@ -68,7 +68,7 @@ async fn own_record(user: AuthUser, Path(id): Path<uuid::Uuid>) -> ApiResult<axu
 }
 
 fn router(state: AppState) -> Router {
-    loaf_shared::http::function_router(
+    loaf_http::http::function_router(
         Routes::Plain(
             Router::new()
                 .route("/api/test/me", get(whoami))
@@ -191,7 +191,7 @@ async fn a_deleted_users_token_is_refused() {
 async fn a_token_signed_with_another_key_is_refused() {
     let app = spawn_app().await;
     let admin = app.user_with_role("superadmin").await;
-    let other = loaf_shared::auth::TokenKeys::new(&loaf_shared::config::AuthConfig {
+    let other = loaf_domain::auth::TokenKeys::new(&loaf_core::config::AuthConfig {
         jwt_secret: b"some-other-secret-some-other-secret".to_vec(),
         jwt_issuer: "loaf".into(),
         access_token_ttl: std::time::Duration::from_secs(1800),
@@ -412,7 +412,7 @@ async fn a_member_cannot_read_another_members_record() {
 
 #[tokio::test]
 async fn the_domain_enums_match_the_schema() {
-    use loaf_shared::domain::UserStatus;
+    use loaf_domain::domain::UserStatus;
     let app = spawn_app().await;
     let labels: Vec<String> = sqlx::query_scalar(
         "SELECT e.enumlabel::text FROM pg_enum e JOIN pg_type t ON t.oid = e.enumtypid \

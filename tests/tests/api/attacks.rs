@@ -329,7 +329,7 @@ async fn oversized_bodies_are_refused_with_413_on_every_route_that_takes_one() {
     let api = app.api();
     let admin = app.user_with_role("superadmin").await;
     let token = app.token_for(&admin).await;
-    let huge = json!({"title": "x".repeat(loaf_shared::http::BODY_LIMIT + 1)});
+    let huge = json!({"title": "x".repeat(loaf_http::http::BODY_LIMIT + 1)});
     let mut tried = 0;
     for route in routes(&document()).into_iter().filter(Route::takes_body) {
         let path = route.concrete(any_param);

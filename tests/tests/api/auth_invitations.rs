@@ -3,7 +3,7 @@
 
 use crate::auth_support::{login, registration, TERMS};
 use http::{Method, StatusCode};
-use loaf_shared::auth::secret_token;
+use loaf_domain::auth::secret_token;
 use loaf_tests::{call, spawn_app, TestApp};
 use serde_json::{json, Value};
 

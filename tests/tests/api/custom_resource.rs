@@ -19,7 +19,7 @@ fn unreachable_pool() -> PgPool {
         .local_addr()
         .unwrap()
         .port();
-    loaf_shared::db::connect_lazy(&loaf_shared::config::DbConfig {
+    loaf_core::db::connect_lazy(&loaf_core::config::DbConfig {
         url: format!("postgres://loaf@127.0.0.1:{port}/none"),
         max_connections: 1,
         acquire_timeout: Duration::from_secs(1),

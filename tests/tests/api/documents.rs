@@ -554,7 +554,7 @@ async fn usage_is_the_sum_of_the_objects_after_uploads_and_deletes() {
         assert_eq!(usage(&app).await, expected as i64);
     }
     // S3 agrees: reconciling changes nothing.
-    let report = loaf_shared::uploads::reconcile(&app.db, &app.state.storage)
+    let report = loaf_domain::uploads::reconcile(&app.db, &app.state.storage)
         .await
         .unwrap();
     assert_eq!(report.usage_before, report.usage_after);
@@ -569,7 +569,7 @@ async fn usage_is_the_sum_of_the_objects_after_uploads_and_deletes() {
         .execute(&app.db)
         .await
         .unwrap();
-    let fixed = loaf_shared::uploads::reconcile(&app.db, &app.state.storage)
+    let fixed = loaf_domain::uploads::reconcile(&app.db, &app.state.storage)
         .await
         .unwrap();
     assert_eq!(fixed.usage_before - fixed.usage_after, 12345);
@@ -589,10 +589,10 @@ async fn a_failed_s3_delete_is_queued_and_retried_never_counted_twice() {
     let good = app.state.clone();
     let mut config = (*app.state.config).clone();
     config.storage.endpoint = Some("http://127.0.0.1:9".into());
-    app.state = loaf_shared::AppState::new(
+    app.state = loaf_http::AppState::new(
         config.clone(),
         app.db.clone(),
-        loaf_shared::storage::Storage::new(&config.storage),
+        loaf_core::storage::Storage::new(&config.storage),
         (*app.state.mailer).clone(),
     );
     let r = call(

@@ -2,9 +2,9 @@
 //! it committed, and is delivered once, through SES or the mail folder,
 //! surviving provider outages with retries.
 
-use loaf_shared::email::outbox::{self, MAX_ATTEMPTS};
-use loaf_shared::email::transport::Transport;
-use loaf_shared::email::Mail;
+use loaf_domain::email::outbox::{self, MAX_ATTEMPTS};
+use loaf_domain::email::transport::Transport;
+use loaf_domain::email::Mail;
 use loaf_tests::ses::{Mode, Ses};
 use loaf_tests::{spawn_app, TestApp};
 use uuid::Uuid;
@@ -58,7 +58,7 @@ async fn a_message_exists_exactly_when_its_transaction_commits() {
 async fn ses_receives_the_message_in_its_wire_format() {
     let app = spawn_app().await;
     let ses = Ses::start().await;
-    let transport = Transport::Ses(loaf_shared::aws::Lazy::ready(ses.client()));
+    let transport = Transport::Ses(loaf_core::aws::Lazy::ready(ses.client()));
     let id = queue(&app, "ada@example.org").await;
     let done = outbox::deliver_due(&app.db, &transport, FROM, None, 10)
         .await
@@ -90,7 +90,7 @@ async fn ses_receives_the_message_in_its_wire_format() {
 async fn an_outage_delays_mail_and_loses_none() {
     let app = spawn_app().await;
     let ses = Ses::start().await;
-    let transport = Transport::Ses(loaf_shared::aws::Lazy::ready(ses.client()));
+    let transport = Transport::Ses(loaf_core::aws::Lazy::ready(ses.client()));
     let id = queue(&app, "ada@example.org").await;
 
     ses.set_mode(Mode::Unavailable);
@@ -125,7 +125,7 @@ async fn an_outage_delays_mail_and_loses_none() {
 async fn a_refused_message_or_one_out_of_attempts_is_marked_failed() {
     let app = spawn_app().await;
     let ses = Ses::start().await;
-    let transport = Transport::Ses(loaf_shared::aws::Lazy::ready(ses.client()));
+    let transport = Transport::Ses(loaf_core::aws::Lazy::ready(ses.client()));
     let rejected = queue(&app, "unverified@example.org").await;
     ses.set_mode(Mode::Reject);
     let done = outbox::deliver_due(&app.db, &transport, FROM, None, 10)
@@ -153,7 +153,7 @@ async fn a_refused_message_or_one_out_of_attempts_is_marked_failed() {
 async fn concurrent_senders_deliver_each_message_once() {
     let app = spawn_app().await;
     let ses = Ses::start().await;
-    let transport = Transport::Ses(loaf_shared::aws::Lazy::ready(ses.client()));
+    let transport = Transport::Ses(loaf_core::aws::Lazy::ready(ses.client()));
     for i in 0..30 {
         queue(&app, &format!("m{i}@example.org")).await;
     }

@@ -4,9 +4,9 @@
 
 use http::{Method, StatusCode};
 use loaf::local_postgres::{ensure_database, Cluster, Durability};
-use loaf_shared::email::Mailer;
-use loaf_shared::storage::Storage;
-use loaf_shared::AppState;
+use loaf_core::storage::Storage;
+use loaf_domain::email::Mailer;
+use loaf_http::AppState;
 use loaf_tests::{call, spawn_app, test_config, upload_to, TestApp};
 use serde_json::json;
 use sqlx::Connection;
@@ -35,7 +35,7 @@ async fn postgres_stopped_mid_run_answers_503_and_service_resumes_without_a_rest
     let url = cluster.url("loaf").unwrap();
     let mut config = test_config(&url, &app.s3_endpoint, &app.mail_dir);
     config.db.acquire_timeout = Duration::from_secs(2);
-    let pool = loaf_shared::db::connect_lazy(&config.db).unwrap();
+    let pool = loaf_core::db::connect_lazy(&config.db).unwrap();
     loaf_migrate::run(&pool, &loaf_migrate::MIGRATOR, None, None)
         .await
         .unwrap();

@@ -1,6 +1,6 @@
 use http::{Method, StatusCode};
-use loaf_shared::storage::Storage;
-use loaf_shared::AppState;
+use loaf_core::storage::Storage;
+use loaf_http::AppState;
 use loaf_tests::{call, spawn_app, test_config};
 use std::time::Duration;
 
@@ -37,9 +37,9 @@ async fn health_is_a_clean_503_when_the_database_is_down() {
         &app.mail_dir,
     );
     config.db.acquire_timeout = Duration::from_secs(1);
-    let pool = loaf_shared::db::connect_lazy(&config.db).unwrap();
+    let pool = loaf_core::db::connect_lazy(&config.db).unwrap();
     let storage = Storage::new(&config.storage);
-    let mailer = loaf_shared::email::Mailer::from_config(config.email.clone());
+    let mailer = loaf_domain::email::Mailer::from_config(config.email.clone());
     let router = loaf_auth::router(AppState::new(config, pool, storage, mailer));
 
     let reply = call(&router, Method::GET, "/api/health", None, None).await;

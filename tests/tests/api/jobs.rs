@@ -234,7 +234,7 @@ async fn payment_and_verification_reminders_repeat_up_to_their_limit_then_regist
     assert!(app.mail_to(&fresh.email).await.is_empty());
     let token = app.token_mailed(&unconfirmed.email, "verify_email").await;
     // The fresh link works, with the password chosen at registration.
-    let hash = loaf_shared::auth::password::hash("chosen at registration".into())
+    let hash = loaf_domain::auth::password::hash("chosen at registration".into())
         .await
         .unwrap();
     sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")

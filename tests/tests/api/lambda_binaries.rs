@@ -198,11 +198,11 @@ async fn the_jobs_binary_delivers_the_outbox_through_ses() {
     let app = spawn_app().await;
     let ses = loaf_tests::ses::Ses::start().await;
     let mut tx = app.db.begin().await.unwrap();
-    loaf_shared::email::outbox::enqueue(
+    loaf_domain::email::outbox::enqueue(
         &mut tx,
         &app.state.config.email,
         "ada@example.org",
-        &loaf_shared::email::Mail::Validated {
+        &loaf_domain::email::Mail::Validated {
             first_name: "Ada".into(),
         },
     )

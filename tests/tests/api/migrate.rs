@@ -466,7 +466,7 @@ async fn connect_as(
 async fn migrate_keeps_the_application_role_its_grants_password_and_limit() {
     let (pool, url) = empty_database().await;
     let name = format!("app_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let role = |password: &str| loaf_shared::config::AppRoleConfig {
+    let role = |password: &str| loaf_core::config::AppRoleConfig {
         name: name.clone(),
         password: Some(password.into()),
         statement_timeout: std::time::Duration::from_millis(2500),
@@ -547,8 +547,8 @@ fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<String> {
 
 #[tokio::test]
 async fn the_rust_enums_name_what_the_database_holds() {
-    use loaf_shared::domain::UserStatus;
-    use loaf_shared::enums::*;
+    use loaf_domain::domain::UserStatus;
+    use loaf_domain::enums::*;
     let (pool, _) = empty_database().await;
     loaf_migrate::run(&pool, &MIGRATOR, None, None)
         .await

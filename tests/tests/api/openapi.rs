@@ -87,7 +87,7 @@ fn signed_in_routes_name_the_scheme_and_permission_routes_the_permission() {
         doc["components"]["securitySchemes"]["bearer"]["scheme"],
         "bearer"
     );
-    let catalogue: Vec<&str> = loaf_shared::permissions::PERMISSIONS
+    let catalogue: Vec<&str> = loaf_domain::permissions::PERMISSIONS
         .iter()
         .map(|p| p.code)
         .collect();

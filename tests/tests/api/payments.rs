@@ -5,7 +5,7 @@
 
 use http::{Method, StatusCode};
 use loaf::local_payments::{self, Delivery};
-use loaf_shared::payments::signature;
+use loaf_domain::payments::signature;
 use loaf_tests::{call, post_webhook, spawn_app, Reply, TestApp, TestUser};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -538,7 +538,7 @@ async fn without_a_provider_checkout_and_webhook_answer_503() {
     let (_, token) = payer(&app, "payment_pending").await;
     let mut config = (*app.state.config).clone();
     config.payments = None;
-    app.state = loaf_shared::AppState::new(
+    app.state = loaf_http::AppState::new(
         config,
         app.db.clone(),
         app.state.storage.clone(),
@@ -566,7 +566,7 @@ async fn keys_put_in_the_secret_after_deploy_reach_a_warm_container() {
         loaf_tests::secrets_manager::SecretsManager::start([(ARN.to_string(), empty)].into()).await;
     let mut app = spawn_app().await;
     let settings = app.state.config.payments.clone().unwrap();
-    app.state.payments = loaf_shared::payments::Payments::from_secret(
+    app.state.payments = loaf_domain::payments::Payments::from_secret(
         settings.clone(),
         None,
         ARN.into(),

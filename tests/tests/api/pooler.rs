@@ -4,11 +4,11 @@
 //! under a running container without a request failing.
 
 use http::{Method, StatusCode};
-use loaf_shared::config::{AppRoleConfig, DbConfig};
-use loaf_shared::secrets::Rotation;
-use loaf_shared::email::Mailer;
-use loaf_shared::storage::Storage;
-use loaf_shared::AppState;
+use loaf_core::config::{AppRoleConfig, DbConfig};
+use loaf_core::secrets::Rotation;
+use loaf_core::storage::Storage;
+use loaf_domain::email::Mailer;
+use loaf_http::AppState;
 use loaf_tests::secrets_manager::SecretsManager;
 use loaf_tests::{call, server_url, session_guard, spawn_app, test_config, TestApp};
 use serde_json::json;
@@ -30,7 +30,7 @@ async fn the_pooler_refuses_a_startup_option_as_rds_proxy_does() {
     // What every connection sent before: the statement limit as a startup
     // option. RDS Proxy answers "Feature not supported: RDS Proxy currently
     // doesn't support command-line options"; PgBouncer refuses it too.
-    let with_option = loaf_shared::db::connect_options(&app_config(&app.db_url))
+    let with_option = loaf_core::db::connect_options(&app_config(&app.db_url))
         .unwrap()
         .options([("statement_timeout", "5000ms")]);
     let err = PgConnection::connect_with(&with_option)
@@ -44,7 +44,7 @@ async fn the_pooler_refuses_a_startup_option_as_rds_proxy_does() {
 
     // Today's connections pass, as the application role, and carry the
     // role's own limit without sending it.
-    let options = loaf_shared::db::connect_options(&app_config(&app.db_url)).unwrap();
+    let options = loaf_core::db::connect_options(&app_config(&app.db_url)).unwrap();
     let mut conn = PgConnection::connect_with(&options).await.unwrap();
     let (user, limit): (String, String) =
         sqlx::query_as("SELECT current_user::text, current_setting('statement_timeout')")
@@ -58,7 +58,7 @@ async fn the_pooler_refuses_a_startup_option_as_rds_proxy_does() {
 #[tokio::test]
 async fn the_application_role_reads_and_writes_data_but_not_the_schema() {
     let app = spawn_app().await;
-    let options = loaf_shared::db::connect_options(&app_config(&app.db_url)).unwrap();
+    let options = loaf_core::db::connect_options(&app_config(&app.db_url)).unwrap();
     let mut conn = PgConnection::connect_with(&options).await.unwrap();
     for sql in [
         "CREATE TABLE intruder (id int)",
@@ -86,9 +86,9 @@ async fn the_application_role_reads_and_writes_data_but_not_the_schema() {
 async fn a_session_level_set_is_caught_and_a_set_local_is_not() {
     let app = spawn_app().await;
     let pool = session_guard::guarded(
-        loaf_shared::db::pool_options(&app_config(&app.db_url)).max_connections(1),
+        loaf_core::db::pool_options(&app_config(&app.db_url)).max_connections(1),
     )
-    .connect_lazy_with(loaf_shared::db::connect_options(&app_config(&app.db_url)).unwrap());
+    .connect_lazy_with(loaf_core::db::connect_options(&app_config(&app.db_url)).unwrap());
 
     // SET LOCAL ends with its transaction: the next borrower sees nothing.
     let mut tx = pool.begin().await.unwrap();
@@ -143,7 +143,7 @@ async fn app_as(
         server.get_port()
     );
     let config = test_config(&url, &app.s3_endpoint, &app.mail_dir);
-    let pool = loaf_shared::db::connect_lazy(&config.db).unwrap();
+    let pool = loaf_core::db::connect_lazy(&config.db).unwrap();
     let storage = Storage::new(&config.storage);
     let mailer = Mailer::from_config(config.email.clone());
     let state = AppState::new(config, pool, storage, mailer)
@@ -188,7 +188,7 @@ async fn a_rotated_database_password_never_fails_a_request_of_a_warm_container()
     // A role of this test's own (the shared one is trusted on loopback, and
     // other tests use it), kept by migrate as in AWS.
     let role = format!("rot_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    let owner = loaf_shared::db::connect_lazy(&app_config(&app.owner_db_url)).unwrap();
+    let owner = loaf_core::db::connect_lazy(&app_config(&app.owner_db_url)).unwrap();
     loaf_migrate::run(
         &owner,
         &loaf_migrate::MIGRATOR,

@@ -1,9 +1,9 @@
 //! The S3 code path against a real S3-protocol endpoint: files go up and
 //! down by presigned URL, never through the API.
 
-use loaf_shared::config::StorageConfig;
-use loaf_shared::storage::{Storage, StorageError};
-use loaf_shared::ApiError;
+use loaf_core::config::StorageConfig;
+use loaf_core::storage::{Storage, StorageError};
+use loaf_http::ApiError;
 use loaf_tests::spawn_app;
 use std::time::Duration;
 
@@ -114,7 +114,7 @@ async fn an_unreachable_endpoint_is_a_clean_503() {
         endpoint: Some(format!("http://127.0.0.1:{port}")),
         force_path_style: true,
         region: Some("us-east-1".into()),
-        static_credentials: Some(loaf_shared::config::StaticCredentials {
+        static_credentials: Some(loaf_core::config::StaticCredentials {
             access_key_id: "x".into(),
             secret_access_key: "y".into(),
         }),

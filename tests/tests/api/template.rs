@@ -178,7 +178,7 @@ fn pages_in_aws_get_the_headers_loaf_serve_sends() {
 
 #[test]
 fn limits_count_the_viewer_behind_the_distribution() {
-    use loaf_shared::extract::{EDGE_TOKEN_HEADER, VIEWER_ADDRESS_HEADER};
+    use loaf_http::extract::{EDGE_TOKEN_HEADER, VIEWER_ADDRESS_HEADER};
     // The distribution writes the viewer's address on every /api/* request
     // and adds the token the functions are given; both under the names
     // the extractor reads.

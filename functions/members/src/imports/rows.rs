@@ -3,9 +3,9 @@
 
 use super::columns::{Columns, Field};
 use chrono::NaiveDate;
-use loaf_shared::domain::Email;
-use loaf_shared::validate::{optional_birth_date, optional_phone, optional_text, FieldError};
-use loaf_shared::ErrorCode;
+use loaf_domain::domain::Email;
+use loaf_domain::validate::{optional_birth_date, optional_phone, optional_text, FieldError};
+use loaf_http::ErrorCode;
 use schemars::JsonSchema;
 use serde::Serialize;
 

@@ -8,10 +8,10 @@
 use super::columns::Columns;
 use super::rows::{self, ImportRow, RowError};
 use chrono::{DateTime, Utc};
-use loaf_shared::auth::secret_token;
-use loaf_shared::email::{outbox, Mail};
-use loaf_shared::enums::ImportJobStatus;
-use loaf_shared::{ApiError, ApiResult, AppState};
+use loaf_domain::auth::secret_token;
+use loaf_domain::email::{outbox, Mail};
+use loaf_domain::enums::ImportJobStatus;
+use loaf_http::{ApiError, ApiResult, AppState};
 use sqlx::PgConnection;
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;

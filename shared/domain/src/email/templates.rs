@@ -1,0 +1,382 @@
+//! The emails the platform sends, each written once as blocks and rendered
+//! to both plain text and HTML, so the two never disagree.
+
+use crate::domain::money;
+use chrono::{DateTime, NaiveDate, Utc};
+use loaf_core::config::EmailConfig;
+
+/// One email, with what it needs to say. Links are built from
+/// `FRONTEND_URL`, so they open the frontend's page for the action.
+#[derive(Debug, Clone)]
+pub enum Mail {
+    /// After registration: confirm the address.
+    VerifyEmail { first_name: String, token: String },
+    /// Someone registered with an address that already has an account: the
+    /// owner is told instead of the stranger.
+    AlreadyRegistered { first_name: String },
+    /// Forgot password: a one-hour reset link.
+    PasswordReset { first_name: String, token: String },
+    /// The password was changed or reset.
+    PasswordChanged { first_name: String },
+    /// An admin invited this address.
+    Invitation {
+        inviter: String,
+        role: String,
+        token: String,
+        expires_at: DateTime<Utc>,
+    },
+    /// An admin imported this member: choose a password to sign in.
+    AccountReady {
+        first_name: String,
+        token: String,
+        expires_at: DateTime<Utc>,
+    },
+    /// An admin validated the application: next step is paying.
+    Validated { first_name: String },
+    /// An admin rejected the application, with their reason.
+    Rejected { first_name: String, reason: String },
+    /// Validated but not yet paid.
+    PaymentReminder { first_name: String },
+    /// A membership is about to end.
+    RenewalReminder {
+        first_name: String,
+        plan: String,
+        ends_on: NaiveDate,
+    },
+    /// A membership payment came in (online or recorded by an admin).
+    MembershipPaid {
+        first_name: String,
+        plan: String,
+        amount_cents: i64,
+        currency: String,
+        /// The last day covered; `None` for lifetime.
+        last_day: Option<NaiveDate>,
+    },
+    /// A donation came in: its numbered receipt.
+    DonationReceipt {
+        donor_name: String,
+        number: String,
+        amount_cents: i64,
+        currency: String,
+        given_on: NaiveDate,
+        /// What an in-kind gift was (its value is the amount).
+        in_kind: Option<String>,
+        dedication: Option<String>,
+    },
+}
+
+/// A rendered email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// A stable name of the template (`verify_email`, ...), kept in the outbox.
+    pub kind: &'static str,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+enum Block {
+    Para(String),
+    /// A call to action: its label and URL.
+    Button(&'static str, String),
+    /// Someone else's words, shown set apart.
+    Quote(String),
+}
+
+use Block::{Button, Para, Quote};
+
+impl Mail {
+    /// Renders the email for the organisation and frontend in `cfg`.
+    pub fn render(&self, cfg: &EmailConfig) -> Rendered {
+        let org = &cfg.org_name;
+        let url = |path: &str| format!("{}{path}", cfg.frontend_url);
+        let hello = |name: &str| Para(format!("Hello {name},"));
+        let (kind, subject, blocks) = match self {
+            Mail::VerifyEmail { first_name, token } => (
+                "verify_email",
+                format!("Confirm your email address for {org}"),
+                vec![
+                    hello(first_name),
+                    Para(format!("Thank you for applying to join {org}. Confirm that this address is yours to continue:")),
+                    Button("Confirm my email", url(&format!("/verify-email?token={token}"))),
+                    Para("The link works once and expires in 48 hours. If you did not register, ignore this email.".into()),
+                ],
+            ),
+            Mail::AlreadyRegistered { first_name } => (
+                "already_registered",
+                format!("Someone tried to register with your address at {org}"),
+                vec![
+                    hello(first_name),
+                    Para(format!("Someone (perhaps you) tried to register a new {org} account with this email address, which already has one. No new account was made.")),
+                    Button("Sign in", url("/login")),
+                    Para("If you forgot your password, reset it:".into()),
+                    Button("Reset my password", url("/forgot-password")),
+                ],
+            ),
+            Mail::PasswordReset { first_name, token } => (
+                "password_reset",
+                format!("Reset your {org} password"),
+                vec![
+                    hello(first_name),
+                    Para("We received a request to reset your password. Choose a new one here:".into()),
+                    Button("Choose a new password", url(&format!("/reset-password?token={token}"))),
+                    Para("The link works once and expires in one hour. If you did not ask for it, ignore this email: your password stays as it is.".into()),
+                ],
+            ),
+            Mail::PasswordChanged { first_name } => (
+                "password_changed",
+                format!("Your {org} password was changed"),
+                vec![
+                    hello(first_name),
+                    Para("Your password was just changed, and every other session was signed out.".into()),
+                    Para("If this was not you, reset your password now and tell us:".into()),
+                    Button("Reset my password", url("/forgot-password")),
+                ],
+            ),
+            Mail::Invitation { inviter, role, token, expires_at } => (
+                "invitation",
+                format!("You are invited to join {org}"),
+                vec![
+                    Para("Hello,".into()),
+                    Para(format!("{inviter} invited you to join {org} as {role}. Create your account here:")),
+                    Button("Accept the invitation", url(&format!("/invitations/{token}"))),
+                    Para(format!("The invitation expires on {}.", expires_at.format("%Y-%m-%d %H:%M UTC"))),
+                ],
+            ),
+            Mail::AccountReady { first_name, token, expires_at } => (
+                "account_ready",
+                format!("Your {org} membership is now online"),
+                vec![
+                    hello(first_name),
+                    Para(format!("{org} now keeps its membership online, and your account is ready. Choose a password to sign in:")),
+                    Button("Choose my password", url(&format!("/reset-password?token={token}"))),
+                    Para(format!("The link works once and expires on {}.", expires_at.format("%Y-%m-%d %H:%M UTC"))),
+                ],
+            ),
+            Mail::Validated { first_name } => (
+                "validated",
+                format!("Welcome to {org}: your application is accepted"),
+                vec![
+                    hello(first_name),
+                    Para(format!("Good news: your application to {org} has been validated. The last step is your membership payment:")),
+                    Button("Choose my membership", url("/membership")),
+                ],
+            ),
+            Mail::Rejected { first_name, reason } => (
+                "rejected",
+                format!("Your application to {org}"),
+                vec![
+                    hello(first_name),
+                    Para(format!("Thank you for your interest in {org}. We are sorry to tell you that your application was not accepted, for this reason:")),
+                    Quote(reason.clone()),
+                    Para("If you have questions, reply to this email.".into()),
+                ],
+            ),
+            Mail::PaymentReminder { first_name } => (
+                "payment_reminder",
+                format!("Complete your {org} membership"),
+                vec![
+                    hello(first_name),
+                    Para("Your application was validated, but your membership is not paid yet. Complete it here:".into()),
+                    Button("Pay my membership", url("/membership")),
+                ],
+            ),
+            Mail::RenewalReminder { first_name, plan, ends_on } => (
+                "renewal_reminder",
+                format!("Your {org} membership ends on {ends_on}"),
+                vec![
+                    hello(first_name),
+                    Para(format!("Your {plan} membership ends on {ends_on}. Renew it to stay a member:")),
+                    Button("Renew my membership", url("/membership")),
+                ],
+            ),
+            Mail::MembershipPaid { first_name, plan, amount_cents, currency, last_day } => (
+                "membership_paid",
+                format!("Your {org} membership is active"),
+                vec![
+                    hello(first_name),
+                    Para(format!(
+                        "Thank you: we received {currency} {} for your {plan} membership.",
+                        money(*amount_cents)
+                    )),
+                    Para(match last_day {
+                        Some(day) => format!("Your membership runs until {day} inclusive."),
+                        None => "Your membership is for life.".to_string(),
+                    }),
+                    Button("My membership", url("/membership")),
+                ],
+            ),
+            Mail::DonationReceipt { donor_name, number, amount_cents, currency, given_on, in_kind, dedication } => {
+                let amount = format!("{currency} {}", money(*amount_cents));
+                let mut blocks = vec![
+                    hello(donor_name),
+                    Para(format!("Thank you for your gift to {org}. This is your receipt.")),
+                    Para(format!("Receipt number: {number}")),
+                    Para(format!("Date: {given_on}")),
+                    Para(format!("Amount: {amount}")),
+                ];
+                if let Some(what) = in_kind {
+                    blocks.push(Para(format!("Given in kind: {what} (valued at {amount}).")));
+                }
+                if let Some(d) = dedication {
+                    blocks.push(Para("Given with this dedication:".into()));
+                    blocks.push(Quote(d.clone()));
+                }
+                blocks.push(Para("Keep this email for your records.".into()));
+                ("donation_receipt", format!("Your receipt {number} from {org}"), blocks)
+            }
+        };
+        Rendered {
+            kind,
+            text: text(&blocks, org),
+            html: html(&subject, &blocks, org),
+            subject,
+        }
+    }
+}
+
+fn text(blocks: &[Block], org: &str) -> String {
+    let mut out = String::new();
+    for block in blocks {
+        match block {
+            Para(p) => out.push_str(p),
+            Button(label, url) => out.push_str(&format!("{label}: {url}")),
+            Quote(q) => {
+                let quoted: Vec<String> = q.lines().map(|l| format!("> {l}")).collect();
+                out.push_str(&quoted.join("\n"));
+            }
+        }
+        out.push_str("\n\n");
+    }
+    out.push_str(&format!("— {org}\n"));
+    out
+}
+
+fn html(subject: &str, blocks: &[Block], org: &str) -> String {
+    let mut body = String::new();
+    for block in blocks {
+        match block {
+            Para(p) => body.push_str(&format!("<p>{}</p>\n", escape(p))),
+            Button(label, url) => body.push_str(&format!(
+                "<p><a href=\"{}\" style=\"display:inline-block;padding:10px 18px;background:#2f5d50;color:#ffffff;text-decoration:none;border-radius:4px\">{}</a></p>\n",
+                escape(url),
+                escape(label)
+            )),
+            Quote(q) => body.push_str(&format!(
+                "<blockquote style=\"margin:0 0 1em;padding-left:12px;border-left:3px solid #cccccc\">{}</blockquote>\n",
+                escape(q).replace('\n', "<br>")
+            )),
+        }
+    }
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title></head>\n\
+         <body style=\"font-family:sans-serif;line-height:1.5;color:#222222;max-width:560px\">\n{body}<p>— {}</p>\n</body></html>\n",
+        escape(subject),
+        escape(org)
+    )
+}
+
+/// Escapes text for HTML content and attribute values.
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> EmailConfig {
+        EmailConfig {
+            from: "LOAF <no-reply@example.org>".into(),
+            mail_dir: None,
+            frontend_url: "https://members.example.org".into(),
+            org_name: "Friends of the Park".into(),
+        }
+    }
+
+    #[test]
+    fn text_and_html_carry_the_same_link() {
+        let r = Mail::VerifyEmail {
+            first_name: "Ada".into(),
+            token: "abc_DEF-123".into(),
+        }
+        .render(&cfg());
+        let link = "https://members.example.org/verify-email?token=abc_DEF-123";
+        assert_eq!(r.kind, "verify_email");
+        assert!(r.subject.contains("Friends of the Park"));
+        assert!(r.text.contains(link), "{}", r.text);
+        assert!(r.html.contains(&format!("href=\"{link}\"")), "{}", r.html);
+    }
+
+    #[test]
+    fn user_text_is_escaped_in_html() {
+        let r = Mail::Rejected {
+            first_name: "<b>Eve</b>".into(),
+            reason: "Incomplete \"profile\" & <script>alert(1)</script>".into(),
+        }
+        .render(&cfg());
+        assert!(!r.html.contains("<script>"), "{}", r.html);
+        assert!(r.html.contains("&lt;script&gt;"));
+        assert!(r.text.contains("> Incomplete \"profile\""), "{}", r.text);
+    }
+
+    #[test]
+    fn every_template_renders() {
+        let when = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let name = || "Ada".to_string();
+        let all = [
+            Mail::VerifyEmail {
+                first_name: name(),
+                token: "t".into(),
+            },
+            Mail::AlreadyRegistered { first_name: name() },
+            Mail::PasswordReset {
+                first_name: name(),
+                token: "t".into(),
+            },
+            Mail::PasswordChanged { first_name: name() },
+            Mail::Invitation {
+                inviter: "Grace".into(),
+                role: "member".into(),
+                token: "t".into(),
+                expires_at: when,
+            },
+            Mail::AccountReady {
+                first_name: name(),
+                token: "t".into(),
+                expires_at: when,
+            },
+            Mail::Validated { first_name: name() },
+            Mail::Rejected {
+                first_name: name(),
+                reason: "r".into(),
+            },
+            Mail::PaymentReminder { first_name: name() },
+            Mail::RenewalReminder {
+                first_name: name(),
+                plan: "Yearly".into(),
+                ends_on: when.date_naive(),
+            },
+        ];
+        let mut kinds: Vec<&str> = all.iter().map(|m| m.render(&cfg()).kind).collect();
+        kinds.sort();
+        kinds.dedup();
+        assert_eq!(kinds.len(), all.len());
+        for m in &all {
+            let r = m.render(&cfg());
+            assert!(r.text.ends_with("— Friends of the Park\n"), "{}", r.kind);
+            assert!(r.html.starts_with("<!DOCTYPE html>"), "{}", r.kind);
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! How a message leaves: Amazon SES (API v2) in AWS, `.eml` files in a
+//! folder locally. Both take the same [`Outgoing`] message.
+
+use aws_sdk_sesv2::error::ProvideErrorMetadata;
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+use base64::Engine;
+use loaf_core::aws::Lazy;
+use std::path::PathBuf;
+use uuid::Uuid;
+
+/// A message taken from the outbox, ready to send.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub id: Uuid,
+    pub kind: String,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Why a send failed, and whether trying again can help.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct SendError {
+    pub message: String,
+    /// The provider refused the message itself (bad address, unverified
+    /// sender): retrying sends the same refusal.
+    pub permanent: bool,
+}
+
+/// Where messages go.
+#[derive(Clone)]
+pub enum Transport {
+    /// Amazon SES through its v2 API (`AWS_ENDPOINT_URL_SESV2` points it
+    /// elsewhere, as the SDK documents); the client is built for the first
+    /// message.
+    Ses(Lazy<aws_sdk_sesv2::Client>),
+    /// One `.eml` file per message in this folder; each delivery is also
+    /// printed with its links, so a developer can click through.
+    Directory(PathBuf),
+}
+
+impl Transport {
+    /// Sends `msg` from `from`; answers the provider's message id.
+    pub async fn send(&self, from: &str, msg: &Outgoing) -> Result<String, SendError> {
+        match self {
+            Transport::Ses(client) => send_ses(client.get().await, from, msg).await,
+            Transport::Directory(dir) => write_eml(dir, from, msg).await,
+        }
+    }
+}
+
+async fn send_ses(
+    client: &aws_sdk_sesv2::Client,
+    from: &str,
+    msg: &Outgoing,
+) -> Result<String, SendError> {
+    let content = |data: &str| {
+        Content::builder()
+            .data(data)
+            .charset("UTF-8")
+            .build()
+            .map_err(|e| SendError {
+                message: format!("cannot build the SES request: {e}"),
+                permanent: true,
+            })
+    };
+    let message = Message::builder()
+        .subject(content(&msg.subject)?)
+        .body(
+            Body::builder()
+                .text(content(&msg.text)?)
+                .html(content(&msg.html)?)
+                .build(),
+        )
+        .build();
+    let sent = client
+        .send_email()
+        .from_email_address(from)
+        .destination(Destination::builder().to_addresses(&msg.to).build())
+        .content(EmailContent::builder().simple(message).build())
+        .send()
+        .await
+        .map_err(|err| {
+            let code = err.code().unwrap_or_default().to_string();
+            SendError {
+                permanent: matches!(
+                    code.as_str(),
+                    "MessageRejected"
+                        | "MailFromDomainNotVerifiedException"
+                        | "BadRequestException"
+                        | "NotFoundException"
+                ),
+                message: format!(
+                    "SES refused the message: {}",
+                    aws_sdk_sesv2::error::DisplayErrorContext(&err)
+                ),
+            }
+        })?;
+    Ok(sent.message_id().unwrap_or_default().to_string())
+}
+
+async fn write_eml(dir: &std::path::Path, from: &str, msg: &Outgoing) -> Result<String, SendError> {
+    let now = chrono::Utc::now();
+    let name = format!(
+        "{}-{}-{}.eml",
+        now.format("%Y%m%dT%H%M%S"),
+        msg.kind,
+        &msg.id.simple().to_string()[..8]
+    );
+    let path = dir.join(name);
+    let io = |e: std::io::Error| SendError {
+        message: format!("cannot write {}: {e}", path.display()),
+        permanent: false,
+    };
+    tokio::fs::create_dir_all(dir).await.map_err(io)?;
+    tokio::fs::write(&path, eml(from, msg, now))
+        .await
+        .map_err(io)?;
+    println!("✉  {} → {} ({})", msg.subject, msg.to, path.display());
+    for link in links(&msg.text) {
+        println!("   {link}");
+    }
+    Ok(format!("<{}@loaf.local>", msg.id))
+}
+
+/// The message as an RFC 5322 / MIME document: multipart/alternative with
+/// the text and HTML parts.
+pub fn eml(from: &str, msg: &Outgoing, date: chrono::DateTime<chrono::Utc>) -> String {
+    let boundary = format!("loaf-{}", msg.id.simple());
+    let header = |s: &str| s.replace(['\r', '\n'], " ");
+    format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: {subject}\r\nDate: {date}\r\nMessage-ID: <{id}@loaf.local>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"{boundary}\"\r\n\r\n\
+         --{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{text}\r\n\
+         --{boundary}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{html}\r\n\
+         --{boundary}--\r\n",
+        from = header(from),
+        to = header(&msg.to),
+        subject = encode_header(&header(&msg.subject)),
+        date = date.to_rfc2822(),
+        id = msg.id,
+        text = msg.text.replace('\n', "\r\n"),
+        html = msg.html.replace('\n', "\r\n"),
+    )
+}
+
+/// RFC 2047 encoded-word for a header holding non-ASCII text.
+fn encode_header(value: &str) -> String {
+    if value.is_ascii() {
+        value.to_string()
+    } else {
+        format!(
+            "=?UTF-8?B?{}?=",
+            base64::engine::general_purpose::STANDARD.encode(value)
+        )
+    }
+}
+
+/// The http(s) links in a text body.
+pub fn links(text: &str) -> impl Iterator<Item = &str> {
+    text.split_whitespace()
+        .filter(|w| w.starts_with("http://") || w.starts_with("https://"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(subject: &str) -> Outgoing {
+        Outgoing {
+            id: Uuid::nil(),
+            kind: "verify_email".into(),
+            to: "ada@example.org".into(),
+            subject: subject.into(),
+            text: "Confirm: http://localhost:5173/verify-email?token=abc\n\n— LOAF\n".into(),
+            html: "<p>hi</p>\n".into(),
+        }
+    }
+
+    #[test]
+    fn eml_has_both_parts_and_crlf_lines() {
+        let date = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let doc = eml("LOAF <no-reply@loaf.local>", &msg("Confirm"), date);
+        assert!(doc.starts_with("From: LOAF <no-reply@loaf.local>\r\nTo: ada@example.org\r\n"));
+        assert!(doc.contains("Content-Type: text/plain; charset=utf-8"));
+        assert!(doc.contains("Content-Type: text/html; charset=utf-8"));
+        assert!(doc.ends_with("--loaf-00000000000000000000000000000000--\r\n"));
+        assert!(!doc.replace("\r\n", "").contains('\n'), "bare LF in {doc}");
+    }
+
+    #[test]
+    fn non_ascii_subject_is_encoded_and_newlines_cannot_inject_headers() {
+        let date = chrono::DateTime::from_timestamp(0, 0).unwrap();
+        let doc = eml(
+            "a@b.org",
+            &msg("Bienvenue à l'asso\r\nBcc: evil@x.org"),
+            date,
+        );
+        assert!(doc.contains("Subject: =?UTF-8?B?"), "{doc}");
+        assert!(!doc.contains("\r\nBcc:"), "{doc}");
+    }
+
+    #[test]
+    fn finds_links() {
+        let m = msg("x");
+        assert_eq!(
+            links(&m.text).collect::<Vec<_>>(),
+            ["http://localhost:5173/verify-email?token=abc"]
+        );
+    }
+}

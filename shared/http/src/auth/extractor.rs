@@ -1,0 +1,148 @@
+//! Extractors a handler puts in its signature to say who may call it:
+//! `AuthUser` for any signed-in user, `Require<perm::X>` for a permission.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use loaf_domain::auth::Codes;
+use loaf_domain::domain::UserStatus;
+use loaf_domain::permissions::Permission;
+use std::marker::PhantomData;
+use uuid::Uuid;
+
+/// A signed-in user whose token is valid and current, with their role's
+/// permission codes.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: Uuid,
+    pub email: String,
+    pub status: UserStatus,
+    pub role_id: Option<Uuid>,
+    pub permissions: Codes,
+}
+
+impl AuthUser {
+    /// `true` when the user's role holds `code`.
+    pub fn can(&self, code: &str) -> bool {
+        self.permissions.contains(code)
+    }
+}
+
+struct Row {
+    id: Uuid,
+    email: String,
+    status: UserStatus,
+    token_version: i32,
+    role_id: Option<Uuid>,
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+impl<S> FromRequestParts<S> for AuthUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let state = AppState::from_ref(state);
+        let token = bearer(parts).ok_or(ApiError::Unauthorized)?;
+        let claims = state.tokens.verify(token).map_err(|e| {
+            tracing::debug!(error = %e, "access token refused");
+            ApiError::Unauthorized
+        })?;
+        // One indexed lookup per request: it is what makes a password change
+        // or deactivation (token_version bump) end every session at once.
+        // A token of a session that has ended (logged out, or revoked when
+        // one of its used refresh tokens came back) dies with it.
+        let row = sqlx::query_as!(
+            Row,
+            "SELECT u.id, u.email, u.status AS \"status: UserStatus\", u.token_version, u.role_id \
+             FROM users u \
+             WHERE u.id = $1 AND ($2::uuid IS NULL OR NOT EXISTS ( \
+               SELECT 1 FROM refresh_tokens t \
+               WHERE t.family_id = $2 AND t.revoked_at IS NOT NULL))",
+            claims.sub,
+            claims.sid,
+        )
+        .fetch_optional(&state.db)
+        .await?;
+        // A deactivated account's sessions end even if its token version
+        // was somehow left unchanged.
+        let row = row
+            .filter(|r| r.token_version == claims.ver && r.status.sign_in_refusal().is_none())
+            .ok_or(ApiError::Unauthorized)?;
+        let permissions = match row.role_id {
+            Some(role_id) => state.permissions.codes(&state.db, role_id).await?,
+            None => Codes::default(),
+        };
+        Ok(AuthUser {
+            id: row.id,
+            email: row.email,
+            status: row.status,
+            role_id: row.role_id,
+            permissions,
+        })
+    }
+}
+
+/// The caller if signed in, `None` for an anonymous one (no Authorization
+/// header), for routes open to anyone that show more to the signed in. A
+/// token that is present but not valid is still refused (401): a client
+/// whose session ended should learn it, not silently see less.
+#[derive(Debug, Clone)]
+pub struct OptionalUser(pub Option<AuthUser>);
+
+impl<S> FromRequestParts<S> for OptionalUser
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if !parts.headers.contains_key(AUTHORIZATION) {
+            return Ok(OptionalUser(None));
+        }
+        <AuthUser as FromRequestParts<S>>::from_request_parts(parts, state)
+            .await
+            .map(|user| OptionalUser(Some(user)))
+    }
+}
+
+/// A signed-in user holding permission `P`; anyone else gets 401 or 403.
+#[derive(Debug)]
+pub struct Require<P: Permission> {
+    pub user: AuthUser,
+    _permission: PhantomData<P>,
+}
+
+impl<P, S> FromRequestParts<S> for Require<P>
+where
+    P: Permission,
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let user = <AuthUser as FromRequestParts<S>>::from_request_parts(parts, state).await?;
+        if !user.can(P::CODE) {
+            return Err(ApiError::Forbidden);
+        }
+        Ok(Require {
+            user,
+            _permission: PhantomData,
+        })
+    }
+}
