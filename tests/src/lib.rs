@@ -33,8 +33,8 @@ use loaf::local_pooler::Pooler;
 use loaf::local_postgres::{ensure_database, Cluster, Durability};
 use loaf::local_s3::{self, LocalS3};
 use loaf_core::config::{
-    AppRoleConfig, AuthConfig, Config, DbConfig, EmailConfig, PaymentsConfig, StaticCredentials,
-    StorageConfig, DEFAULT_APP_ROLE,
+    AppRoleConfig, AuthConfig, Config, DbConfig, EmailConfig, PaymentsConfig, StorageConfig,
+    DEFAULT_APP_ROLE,
 };
 use loaf_core::storage::Storage;
 use loaf_domain::email::Mailer;
@@ -378,7 +378,7 @@ pub fn test_config(db_url: &str, s3_endpoint: &str, mail_dir: &std::path::Path) 
             acquire_timeout: Duration::from_secs(10),
         },
         auth: AuthConfig {
-            jwt_secret: TEST_JWT_SECRET.as_bytes().to_vec(),
+            jwt_secret: TEST_JWT_SECRET.into(),
             jwt_issuer: "loaf".into(),
             access_token_ttl: Duration::from_secs(1800),
             refresh_token_ttl: Duration::from_secs(30 * 86_400),
@@ -390,12 +390,10 @@ pub fn test_config(db_url: &str, s3_endpoint: &str, mail_dir: &std::path::Path) 
         storage: StorageConfig {
             bucket: "loaf-test".into(),
             endpoint: Some(s3_endpoint.into()),
-            force_path_style: true,
+            force_path_style: Some(true),
             region: Some("us-east-1".into()),
-            static_credentials: Some(StaticCredentials {
-                access_key_id: local_s3::ACCESS_KEY_ID.into(),
-                secret_access_key: local_s3::SECRET_ACCESS_KEY.into(),
-            }),
+            access_key_id: Some(local_s3::ACCESS_KEY_ID.into()),
+            secret_access_key: Some(local_s3::SECRET_ACCESS_KEY.into()),
         },
         email: EmailConfig {
             from: "LOAF Test <no-reply@example.org>".into(),

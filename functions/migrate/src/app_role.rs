@@ -51,7 +51,7 @@ pub async fn ensure(conn: &mut PgConnection, role: &AppRoleConfig) -> Result<(),
     if let Some(password) = &role.password {
         statements.push(format!(
             "ALTER ROLE {name} PASSWORD '{}'",
-            scram_verifier(password)
+            scram_verifier(password.expose())
         ));
     }
     let mut tx = sqlx::Connection::begin(&mut *conn).await?;

@@ -342,18 +342,17 @@ async fn client(cfg: StorageConfig) -> aws_sdk_s3::Client {
     } else if cfg.endpoint.is_some() {
         loader = loader.region(aws_config::Region::new("us-east-1"));
     }
-    if let Some(creds) = &cfg.static_credentials {
+    if let (Some(key_id), Some(secret)) = (&cfg.access_key_id, &cfg.secret_access_key) {
         loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
-            creds.access_key_id.clone(),
-            creds.secret_access_key.clone(),
+            key_id.clone(),
+            secret.expose().to_string(),
             None,
             None,
             "loaf-static",
         ));
     }
     let shared = loader.load().await;
-    let mut builder =
-        aws_sdk_s3::config::Builder::from(&shared).force_path_style(cfg.force_path_style);
+    let mut builder = aws_sdk_s3::config::Builder::from(&shared).force_path_style(cfg.path_style());
     if let Some(endpoint) = &cfg.endpoint {
         builder = builder.endpoint_url(endpoint);
     }

@@ -380,7 +380,7 @@ where
         let state = AppState::from_ref(state);
         Ok(ClientAddress(client_address(
             parts,
-            state.config.auth.edge_token.as_deref(),
+            state.config.auth.edge_token.as_ref().map(|t| t.expose()),
         )))
     }
 }

@@ -192,7 +192,7 @@ async fn a_token_signed_with_another_key_is_refused() {
     let app = spawn_app().await;
     let admin = app.user_with_role("superadmin").await;
     let other = loaf_domain::auth::TokenKeys::new(&loaf_core::config::AuthConfig {
-        jwt_secret: b"some-other-secret-some-other-secret".to_vec(),
+        jwt_secret: "some-other-secret-some-other-secret".into(),
         jwt_issuer: "loaf".into(),
         access_token_ttl: std::time::Duration::from_secs(1800),
         refresh_token_ttl: std::time::Duration::from_secs(86_400),

@@ -583,7 +583,7 @@ async fn keys_put_in_the_secret_after_deploy_reach_a_warm_container() {
 
     secrets.put(
         ARN,
-        json!({"secret_key": settings.secret_key, "webhook_secret": settings.webhook_secret})
+        json!({"secret_key": settings.secret_key.expose(), "webhook_secret": settings.webhook_secret.expose()})
             .to_string(),
     );
     let on = checkout(&app, &token, json!({"plan_id": plan})).await;

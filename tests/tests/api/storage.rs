@@ -112,12 +112,10 @@ async fn an_unreachable_endpoint_is_a_clean_503() {
     let storage = Storage::new(&StorageConfig {
         bucket: "nowhere".into(),
         endpoint: Some(format!("http://127.0.0.1:{port}")),
-        force_path_style: true,
+        force_path_style: Some(true),
         region: Some("us-east-1".into()),
-        static_credentials: Some(loaf_core::config::StaticCredentials {
-            access_key_id: "x".into(),
-            secret_access_key: "y".into(),
-        }),
+        access_key_id: Some("x".into()),
+        secret_access_key: Some("y".into()),
     });
     let err = storage.head("any").await.unwrap_err();
     assert!(matches!(err, StorageError::Unavailable(_)), "{err}");

@@ -54,8 +54,8 @@ impl TokenKeys {
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.leeway = 30;
         TokenKeys {
-            encoding: EncodingKey::from_secret(&cfg.jwt_secret),
-            decoding: DecodingKey::from_secret(&cfg.jwt_secret),
+            encoding: EncodingKey::from_secret(cfg.jwt_secret.expose().as_bytes()),
+            decoding: DecodingKey::from_secret(cfg.jwt_secret.expose().as_bytes()),
             validation,
             issuer: cfg.jwt_issuer.clone(),
             ttl: cfg.access_token_ttl,
@@ -104,7 +104,7 @@ mod tests {
 
     fn keys(secret: &str, issuer: &str, ttl: u64) -> TokenKeys {
         TokenKeys::new(&AuthConfig {
-            jwt_secret: secret.as_bytes().to_vec(),
+            jwt_secret: loaf_core::config::Secret::new(secret),
             jwt_issuer: issuer.into(),
             access_token_ttl: Duration::from_secs(ttl),
             refresh_token_ttl: Duration::from_secs(86_400),

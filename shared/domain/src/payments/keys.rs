@@ -8,7 +8,7 @@
 //! costs nothing. Locally and in the tests the keys are fixed.
 
 use super::Provider;
-use loaf_core::config::PaymentsConfig;
+use loaf_core::config::{self, PaymentsConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
@@ -93,16 +93,16 @@ impl Payments {
             Ok(text) => match serde_json::from_str::<Keys>(&text) {
                 Ok(keys) => {
                     let unchanged = current.1.as_ref().is_some_and(|p| {
-                        p.config().secret_key == keys.secret_key
-                            && p.config().webhook_secret == keys.webhook_secret
+                        p.config().secret_key.expose() == keys.secret_key
+                            && p.config().webhook_secret.expose() == keys.webhook_secret
                     });
                     if !unchanged {
                         current.1 = (!keys.secret_key.trim().is_empty()
                             && !keys.webhook_secret.trim().is_empty())
                         .then(|| {
                             Provider::new(PaymentsConfig {
-                                secret_key: keys.secret_key.trim().into(),
-                                webhook_secret: keys.webhook_secret.trim().into(),
+                                secret_key: config::Secret::new(keys.secret_key.trim()),
+                                webhook_secret: config::Secret::new(keys.webhook_secret.trim()),
                                 ..self.settings.clone()
                             })
                         });

@@ -149,7 +149,7 @@ impl Provider {
         let response = self
             .http()
             .post(format!("{}/v1/checkout/sessions", self.config.api_url))
-            .bearer_auth(&self.config.secret_key)
+            .bearer_auth(self.config.secret_key.expose())
             .header("idempotency-key", req.reference.to_string())
             .header("content-type", "application/x-www-form-urlencoded")
             .body(Self::form(req))

@@ -37,7 +37,7 @@ pub async fn receive(
     let provider = payments.provider().await.ok_or(PaymentError::Unavailable)?;
     let header = signature.ok_or(PaymentError::Signature(SignatureError::Malformed))?;
     signature::verify(
-        &provider.config().webhook_secret,
+        provider.config().webhook_secret.expose(),
         header,
         body,
         Utc::now().timestamp(),
