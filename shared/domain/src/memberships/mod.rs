@@ -1,5 +1,5 @@
 //! Memberships: plans, what a payment covers, and recording a payment. An
-//! online payment (the webhook, in the donations function) and a manual one
+//! online payment (the webhook, in the payments module) and a manual one
 //! (an admin, in the members function) end in the same [`record_payment`],
 //! so both have the same effect: a subscription for the period paid, the
 //! member `active`, `member_since` set by the first payment.
