@@ -19,6 +19,7 @@
 
 pub mod accounts;
 pub mod cfn_response;
+pub mod client;
 pub mod runtime_api;
 pub mod secrets_manager;
 pub mod ses;

@@ -3,8 +3,7 @@
 //! calendar, the export.
 
 use http::{Method, StatusCode};
-use loaf::local_payments::Delivery;
-use loaf_tests::{call, post_webhook, spawn_app, Reply, TestApp};
+use loaf_tests::{call, spawn_app, Reply, TestApp};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -28,10 +27,6 @@ async fn record(app: &TestApp, token: &str, body: Value) -> Reply {
         Some(body),
     )
     .await
-}
-
-async fn deliver(app: &TestApp, d: &Delivery) -> Reply {
-    post_webhook(&app.api(), &d.signature, &d.body).await
 }
 
 fn session_id(reply: &Reply) -> String {
@@ -68,13 +63,13 @@ async fn a_public_donation_completes_once_with_a_numbered_receipt() {
     assert_eq!(pending.body["donation_type"], "public");
 
     let paid = app.payments.pay(&session_id(&r)).await.unwrap();
-    let first = deliver(&app, &paid).await;
+    let first = app.deliver(&paid).await;
     assert_eq!(
         first.body["outcome"], "donation_completed",
         "{:?}",
         first.body
     );
-    let again = deliver(&app, &paid).await;
+    let again = app.deliver(&paid).await;
     assert_eq!(again.body["duplicate"], true);
 
     let done = call(&app.api(), Method::GET, &path, Some(&admin), None).await;
@@ -406,7 +401,7 @@ async fn offline_gifts_are_receipted_in_order_and_failures_and_refunds_are_recor
     let id = r.body["donation_id"].as_str().unwrap().to_string();
     let declined = app.payments.decline(&session).await.unwrap();
     assert_eq!(
-        deliver(&app, &declined).await.body["outcome"],
+        app.deliver(&declined).await.body["outcome"],
         "donation_failed"
     );
     let pending_receipt = call(
@@ -420,18 +415,18 @@ async fn offline_gifts_are_receipted_in_order_and_failures_and_refunds_are_recor
     assert_eq!(pending_receipt.error_code(), "no_receipt");
     let paid = app.payments.pay(&session).await.unwrap();
     assert_eq!(
-        deliver(&app, &paid).await.body["outcome"],
+        app.deliver(&paid).await.body["outcome"],
         "donation_completed"
     );
     // A partial refund, then the rest.
     let part = app.payments.refund(&session, Some(1000)).await.unwrap();
     assert_eq!(
-        deliver(&app, &part).await.body["outcome"],
+        app.deliver(&part).await.body["outcome"],
         "donation_refunded"
     );
     let rest = app.payments.refund(&session, None).await.unwrap();
     assert_eq!(
-        deliver(&app, &rest).await.body["outcome"],
+        app.deliver(&rest).await.body["outcome"],
         "donation_refunded"
     );
     let done = call(

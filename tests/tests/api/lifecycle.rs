@@ -3,9 +3,10 @@
 //! change through the transition table, and the superadmin who must remain.
 
 use crate::auth_support::{session, verified_applicant, PASSWORD};
-use http::{Method, StatusCode};
-use loaf_tests::{call, spawn_app, TestApp};
-use serde_json::{json, Value};
+use http::StatusCode;
+use loaf_tests::client::Caller;
+use loaf_tests::{spawn_app, TestApp};
+use serde_json::json;
 
 const STATUSES: [&str; 10] = [
     "pending_email",
@@ -49,19 +50,15 @@ const ALLOWED: &[(&str, &str)] = &[
     ("rejected", "pending_validation"),
 ];
 
-async fn post(app: &TestApp, path: &str, token: &str, body: Option<Value>) -> loaf_tests::Reply {
-    call(&app.api(), Method::POST, path, Some(token), body).await
-}
-
-async fn admin_token(app: &TestApp) -> String {
-    let admin = app.user_with_role("admin").await;
-    app.token_for(&admin).await
+/// Requests as an admin.
+async fn admin(app: &TestApp) -> Caller<'_> {
+    app.as_user(&app.user_with_role("admin").await).await
 }
 
 #[tokio::test]
 async fn validating_an_applicant_asks_them_to_pay_and_says_so_by_email() {
     let app = spawn_app().await;
-    let token = admin_token(&app).await;
+    let admin = admin(&app).await;
     verified_applicant(&app, "grace@example.org").await;
     let id: uuid::Uuid =
         sqlx::query_scalar("SELECT id FROM users WHERE email = 'grace@example.org'")
@@ -69,7 +66,7 @@ async fn validating_an_applicant_asks_them_to_pay_and_says_so_by_email() {
             .await
             .unwrap();
 
-    let reply = post(&app, &format!("/api/members/{id}/validate"), &token, None).await;
+    let reply = admin.members().validate(id).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     assert_eq!(reply.body["status"], "payment_pending");
     assert!(reply.body["validated_at"].is_string());
@@ -82,19 +79,12 @@ async fn validating_an_applicant_asks_them_to_pay_and_says_so_by_email() {
     assert_eq!(welcome.status, "sent");
 
     // Validating twice is an illegal move, not a second email.
-    let again = post(&app, &format!("/api/members/{id}/validate"), &token, None).await;
+    let again = admin.members().validate(id).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert_eq!(again.error_code(), "illegal_transition");
     assert_eq!(app.mail_to("grace@example.org").await.len(), mail.len());
 
-    let trail = call(
-        &app.api(),
-        Method::GET,
-        &format!("/api/members/{id}/audit"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let trail = admin.members().audit(id).await;
     let entry = &trail.body["items"][0];
     assert_eq!(
         (&entry["action"], &entry["from_value"], &entry["to_value"]),
@@ -109,14 +99,13 @@ async fn validating_an_applicant_asks_them_to_pay_and_says_so_by_email() {
 #[tokio::test]
 async fn a_rejection_needs_a_reason_and_sends_it() {
     let app = spawn_app().await;
-    let token = admin_token(&app).await;
+    let admin = admin(&app).await;
     let applicant = app
         .person("Ken", "Ham", "ken@example.org", "pre_validated", "guest")
         .await;
-    let path = format!("/api/members/{}/reject", applicant.id);
 
     for body in [json!({}), json!({"reason": "   "}), json!({"reason": 7})] {
-        let reply = post(&app, &path, &token, Some(body.clone())).await;
+        let reply = admin.members().reject(applicant.id, body.clone()).await;
         assert_eq!(
             reply.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -128,7 +117,10 @@ async fn a_rejection_needs_a_reason_and_sends_it() {
     assert_eq!(app.status_of(applicant.id).await, "pre_validated");
 
     let reason = "We could not confirm your address.";
-    let reply = post(&app, &path, &token, Some(json!({"reason": reason}))).await;
+    let reply = admin
+        .members()
+        .reject(applicant.id, json!({"reason": reason}))
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     assert_eq!(reply.body["status"], "rejected");
     assert_eq!(reply.body["rejection_reason"], reason);
@@ -139,13 +131,10 @@ async fn a_rejection_needs_a_reason_and_sends_it() {
     assert!(mail[0].text_body.contains(reason), "{}", mail[0].text_body);
 
     let active = app.user_with_role("member").await;
-    let reply = post(
-        &app,
-        &format!("/api/members/{}/reject", active.id),
-        &token,
-        Some(json!({"reason": "No"})),
-    )
-    .await;
+    let reply = admin
+        .members()
+        .reject(active.id, json!({"reason": "No"}))
+        .await;
     assert_eq!(reply.status, StatusCode::CONFLICT);
     assert_eq!(app.status_of(active.id).await, "active");
 }
@@ -153,7 +142,7 @@ async fn a_rejection_needs_a_reason_and_sends_it() {
 #[tokio::test]
 async fn bulk_decisions_change_the_applicants_and_report_the_rest() {
     let app = spawn_app().await;
-    let token = admin_token(&app).await;
+    let admin = admin(&app).await;
     let a = app
         .person("A", "One", "a@example.org", "pending_validation", "guest")
         .await;
@@ -163,13 +152,10 @@ async fn bulk_decisions_change_the_applicants_and_report_the_rest() {
     let active = app.user_with_role("member").await;
     let unknown = uuid::Uuid::new_v4();
 
-    let reply = post(
-        &app,
-        "/api/members/validate",
-        &token,
-        Some(json!({"ids": [a.id, active.id, b.id, unknown, a.id]})),
-    )
-    .await;
+    let reply = admin
+        .members()
+        .validate_many(json!({"ids": [a.id, active.id, b.id, unknown, a.id]}))
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     assert_eq!(reply.body["done"], json!([a.id, b.id]));
     let refused = reply.body["refused"].as_array().unwrap();
@@ -186,21 +172,16 @@ async fn bulk_decisions_change_the_applicants_and_report_the_rest() {
     let c = app
         .person("C", "Three", "c@example.org", "pending_validation", "guest")
         .await;
-    for (path, body, field) in [
-        ("/api/members/reject", json!({"ids": [c.id]}), "reason"),
-        (
-            "/api/members/reject",
-            json!({"ids": [], "reason": "x"}),
-            "ids",
-        ),
-        (
-            "/api/members/validate",
-            json!({"ids": [c.id], "reason": "x"}),
-            "reason",
-        ),
-        ("/api/members/validate", json!({"ids": ["nope"]}), "ids[0]"),
+    for (reject, body, field) in [
+        (true, json!({"ids": [c.id]}), "reason"),
+        (true, json!({"ids": [], "reason": "x"}), "ids"),
+        (false, json!({"ids": [c.id], "reason": "x"}), "reason"),
+        (false, json!({"ids": ["nope"]}), "ids[0]"),
     ] {
-        let reply = post(&app, path, &token, Some(body.clone())).await;
+        let reply = match reject {
+            true => admin.members().reject_many(body.clone()).await,
+            false => admin.members().validate_many(body.clone()).await,
+        };
         assert_eq!(reply.status.as_u16() / 100, 4, "{body}");
         assert_eq!(
             reply.body["error"]["field"], field,
@@ -208,13 +189,10 @@ async fn bulk_decisions_change_the_applicants_and_report_the_rest() {
             reply.body
         );
     }
-    let reply = post(
-        &app,
-        "/api/members/reject",
-        &token,
-        Some(json!({"ids": [c.id], "reason": "Duplicate application."})),
-    )
-    .await;
+    let reply = admin
+        .members()
+        .reject_many(json!({"ids": [c.id], "reason": "Duplicate application."}))
+        .await;
     assert_eq!(reply.body["done"], json!([c.id]));
     assert_eq!(app.status_of(c.id).await, "rejected");
 }
@@ -222,9 +200,8 @@ async fn bulk_decisions_change_the_applicants_and_report_the_rest() {
 #[tokio::test]
 async fn every_move_outside_the_transition_table_is_refused_and_changes_nothing() {
     let app = spawn_app().await;
-    let token = admin_token(&app).await;
+    let admin = admin(&app).await;
     let member = app.user_with_role("member").await;
-    let path = format!("/api/members/{}/status", member.id);
     for from in STATUSES {
         for to in STATUSES {
             sqlx::query("UPDATE users SET status = $2::userstatus WHERE id = $1")
@@ -233,7 +210,10 @@ async fn every_move_outside_the_transition_table_is_refused_and_changes_nothing(
                 .execute(&app.db)
                 .await
                 .unwrap();
-            let reply = post(&app, &path, &token, Some(json!({"status": to}))).await;
+            let reply = admin
+                .members()
+                .set_status(member.id, json!({"status": to}))
+                .await;
             if ALLOWED.contains(&(from, to)) {
                 assert_eq!(
                     reply.status,
@@ -256,14 +236,17 @@ async fn every_move_outside_the_transition_table_is_refused_and_changes_nothing(
         .unwrap();
     assert_eq!(moves, ALLOWED.len() as i64, "one audit entry per move made");
 
-    let reply = post(&app, &path, &token, Some(json!({"status": "asleep"}))).await;
+    let reply = admin
+        .members()
+        .set_status(member.id, json!({"status": "asleep"}))
+        .await;
     assert_eq!(reply.body["error"]["field"], "status");
 }
 
 #[tokio::test]
 async fn deactivating_a_member_signs_them_out() {
     let app = spawn_app().await;
-    let token = admin_token(&app).await;
+    let admin = admin(&app).await;
     verified_applicant(&app, "lin@example.org").await;
     sqlx::query("UPDATE users SET status = 'active' WHERE email = 'lin@example.org'")
         .execute(&app.db)
@@ -275,24 +258,17 @@ async fn deactivating_a_member_signs_them_out() {
         .await
         .unwrap();
 
-    let reply = post(
-        &app,
-        &format!("/api/members/{id}/status"),
-        &token,
-        Some(json!({"status": "inactive", "reason": "Asked to leave."})),
-    )
-    .await;
+    let reply = admin
+        .members()
+        .set_status(
+            id,
+            json!({"status": "inactive", "reason": "Asked to leave."}),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
-    let me = call(&app.api(), Method::GET, "/api/auth/me", Some(&access), None).await;
+    let me = app.with_token(&access).auth().me().await;
     assert_eq!(me.status, StatusCode::UNAUTHORIZED);
-    let refreshed = call(
-        &app.api(),
-        Method::POST,
-        "/api/auth/refresh",
-        None,
-        Some(json!({"refresh_token": refresh})),
-    )
-    .await;
+    let refreshed = app.anonymous().auth().refresh(&refresh).await;
     assert_eq!(refreshed.status, StatusCode::UNAUTHORIZED);
 }
 
@@ -300,7 +276,8 @@ async fn deactivating_a_member_signs_them_out() {
 async fn the_last_superadmin_cannot_be_disabled_or_demoted() {
     let app = spawn_app().await;
     let boss = app.user_with_role("superadmin").await;
-    let token = app.token_for(&boss).await;
+    let boss_calls = app.as_user(&boss).await;
+    let members = boss_calls.members();
     let member_role: uuid::Uuid = sqlx::query_scalar("SELECT id FROM roles WHERE code = 'member'")
         .fetch_one(&app.db)
         .await
@@ -313,31 +290,17 @@ async fn the_last_superadmin_cannot_be_disabled_or_demoted() {
         .await
         .unwrap();
 
-    let status = format!("/api/members/{}/status", boss.id);
-    let role = format!("/api/members/{}/role", boss.id);
-    let reply = post(&app, &status, &token, Some(json!({"status": "inactive"}))).await;
+    let reply = members
+        .set_status(boss.id, json!({"status": "inactive"}))
+        .await;
     assert_eq!(reply.status, StatusCode::CONFLICT);
     assert_eq!(reply.error_code(), "last_superadmin");
-    let reply = call(
-        &app.api(),
-        Method::PUT,
-        &role,
-        Some(&token),
-        Some(json!({"role_id": member_role})),
-    )
-    .await;
+    let reply = members.set_role(boss.id, member_role).await;
     assert_eq!(reply.error_code(), "last_superadmin");
     assert_eq!(app.status_of(boss.id).await, "active");
 
     app.user_with_role("superadmin").await;
-    let reply = call(
-        &app.api(),
-        Method::PUT,
-        &role,
-        Some(&token),
-        Some(json!({"role_id": member_role})),
-    )
-    .await;
+    let reply = members.set_role(boss.id, member_role).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     assert_eq!(reply.body["role_code"], "member");
 }

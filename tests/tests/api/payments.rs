@@ -3,29 +3,21 @@
 //! Bad signatures, stale or replayed deliveries, events in any order,
 //! amounts a plan does not take.
 
-use http::{Method, StatusCode};
+use http::StatusCode;
 use loaf::local_payments::{self, Delivery};
 use loaf_domain::payments::signature;
-use loaf_tests::{call, post_webhook, spawn_app, Reply, TestApp, TestUser};
+use loaf_tests::{spawn_app, Reply, TestApp, TestUser};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 /// A yearly plan at 30.00, pay-what-you-can from 20.00 when `minimum`.
 async fn yearly_plan(app: &TestApp, minimum: Option<i64>) -> Uuid {
     let admin = app.user_with_role("finance").await;
-    let token = app.token_for(&admin).await;
     let mut body = json!({"name": "Yearly", "price_cents": 3000, "billing_cycle": "yearly"});
     if let Some(m) = minimum {
         body["minimum_price_cents"] = json!(m);
     }
-    let r = call(
-        &app.api(),
-        Method::POST,
-        "/api/plans",
-        Some(&token),
-        Some(body),
-    )
-    .await;
+    let r = app.as_user(&admin).await.plans().create(body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     r.body["id"].as_str().unwrap().parse().unwrap()
 }
@@ -38,23 +30,12 @@ async fn payer(app: &TestApp, status: &str) -> (TestUser, String) {
 }
 
 async fn checkout(app: &TestApp, token: &str, body: Value) -> Reply {
-    call(
-        &app.api(),
-        Method::POST,
-        "/api/subscriptions/checkout",
-        Some(token),
-        Some(body),
-    )
-    .await
+    app.with_token(token).subscriptions().checkout(body).await
 }
 
 fn session_id(reply: &Reply) -> String {
     let url = reply.body["checkout_url"].as_str().expect("a checkout url");
     url.rsplit('/').next().unwrap().to_string()
-}
-
-async fn deliver(app: &TestApp, d: &Delivery) -> Reply {
-    post_webhook(&app.api(), &d.signature, &d.body).await
 }
 
 async fn count(app: &TestApp, sql: &str) -> i64 {
@@ -103,22 +84,32 @@ async fn a_validated_member_pays_online_once_even_when_the_event_is_redelivered(
     assert!(page.text().await.unwrap().contains("EUR 30.00"));
     assert_eq!(app.status_of(member.id).await, "payment_pending");
     // The return page asks where the payment stands: not counted yet.
-    let returned = format!("/api/subscriptions/checkout/{}", session_id(&r));
-    let waiting = call(&app.api(), Method::GET, &returned, Some(&token), None).await;
+    let member_calls = app.with_token(&token);
+    let waiting = member_calls
+        .subscriptions()
+        .checkout_status(&session_id(&r))
+        .await;
     assert_eq!(waiting.status, StatusCode::OK, "{:?}", waiting.body);
     assert_eq!(waiting.body["status"], "open");
     assert!(waiting.body["subscription_id"].is_null());
     // Nobody else's checkout is found this way.
     let (_, other) = payer(&app, "active").await;
-    let theirs = call(&app.api(), Method::GET, &returned, Some(&other), None).await;
+    let theirs = app
+        .with_token(&other)
+        .subscriptions()
+        .checkout_status(&session_id(&r))
+        .await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
 
     let paid = app.payments.pay(&session_id(&r)).await.expect("paid");
-    let first = deliver(&app, &paid).await;
+    let first = app.deliver(&paid).await;
     assert_eq!(first.status, StatusCode::OK, "{:?}", first.body);
     assert_eq!(first.body["outcome"], "membership_paid");
     assert_eq!(app.status_of(member.id).await, "active");
-    let counted = call(&app.api(), Method::GET, &returned, Some(&token), None).await;
+    let counted = member_calls
+        .subscriptions()
+        .checkout_status(&session_id(&r))
+        .await;
     assert_eq!(counted.body["status"], "paid");
     assert_eq!(counted.body["total_cents"], 3000);
     assert!(counted.body["ends_at"].is_string());
@@ -139,7 +130,7 @@ async fn a_validated_member_pays_online_once_even_when_the_event_is_redelivered(
     assert!(since.is_some(), "the first payment sets member_since");
 
     // The provider retries (and two retries race): nothing more happens.
-    let (a, b) = tokio::join!(deliver(&app, &paid), deliver(&app, &paid));
+    let (a, b) = tokio::join!(app.deliver(&paid), app.deliver(&paid));
     for again in [a, b] {
         assert_eq!(again.status, StatusCode::OK);
         assert_eq!(again.body["duplicate"], true);
@@ -157,14 +148,7 @@ async fn a_validated_member_pays_online_once_even_when_the_event_is_redelivered(
         .text_body
         .contains("EUR 30.00 for your Yearly membership"));
 
-    let mine = call(
-        &app.api(),
-        Method::GET,
-        "/api/subscriptions/me",
-        Some(&token),
-        None,
-    )
-    .await;
+    let mine = member_calls.subscriptions().mine().await;
     assert_eq!(mine.body["total"], 1);
     let sub = &mine.body["items"][0];
     assert_eq!(
@@ -234,7 +218,7 @@ async fn deliveries_that_are_not_signed_by_the_provider_change_nothing() {
         ),
     ];
     for (what, delivery, code) in cases {
-        let r = deliver(&app, &delivery).await;
+        let r = app.deliver(&delivery).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{what}: {:?}", r.body);
         assert_eq!(r.error_code(), code, "{what}");
     }
@@ -247,17 +231,14 @@ async fn deliveries_that_are_not_signed_by_the_provider_change_nothing() {
         ),
         body: "[1, 2]".into(),
     };
-    assert_eq!(deliver(&app, &junk).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(app.deliver(&junk).await.status, StatusCode::BAD_REQUEST);
 
     assert_eq!(count(&app, "SELECT count(*) FROM payment_events").await, 0);
     assert_eq!(count(&app, "SELECT count(*) FROM subscriptions").await, 0);
     assert_eq!(app.status_of(member.id).await, "payment_pending");
 
     // The real delivery still works afterwards.
-    assert_eq!(
-        deliver(&app, &good).await.body["outcome"],
-        "membership_paid"
-    );
+    assert_eq!(app.deliver(&good).await.body["outcome"], "membership_paid");
 }
 
 #[tokio::test]
@@ -265,10 +246,10 @@ async fn unknown_event_types_are_acknowledged_and_recorded_once() {
     let app = spawn_app().await;
     let event = json!({"id": "evt_unknown_1", "type": "customer.created", "data": {"object": {"id": "cus_1"}}});
     let d = signed(&event, local_payments::WEBHOOK_SECRET, 0);
-    let r = deliver(&app, &d).await;
+    let r = app.deliver(&d).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["outcome"], "ignored");
-    assert_eq!(deliver(&app, &d).await.body["duplicate"], true);
+    assert_eq!(app.deliver(&d).await.body["duplicate"], true);
     assert_eq!(count(&app, "SELECT count(*) FROM payment_events").await, 1);
 }
 
@@ -283,21 +264,18 @@ async fn events_in_any_order_end_in_the_right_state() {
     let session = session_id(&r);
     let declined = app.payments.decline(&session).await.unwrap();
     assert_eq!(
-        deliver(&app, &declined).await.body["outcome"],
+        app.deliver(&declined).await.body["outcome"],
         "payment_failed"
     );
     let paid = app.payments.pay(&session).await.unwrap();
-    assert_eq!(
-        deliver(&app, &paid).await.body["outcome"],
-        "membership_paid"
-    );
+    assert_eq!(app.deliver(&paid).await.body["outcome"], "membership_paid");
     // A late "expired" for the same session changes nothing.
     let mut expired: Value = serde_json::from_str(&paid.body).unwrap();
     expired["id"] = json!("evt_late_expiry");
     expired["type"] = json!("checkout.session.expired");
     let expired = signed(&expired, local_payments::WEBHOOK_SECRET, 0);
     assert_eq!(
-        deliver(&app, &expired).await.body["outcome"],
+        app.deliver(&expired).await.body["outcome"],
         "already_settled"
     );
     assert_eq!(app.status_of(first.id).await, "active");
@@ -309,11 +287,11 @@ async fn events_in_any_order_end_in_the_right_state() {
     let paid = app.payments.pay(&session).await.unwrap();
     let refunded = app.payments.refund(&session, None).await.unwrap();
     assert_eq!(
-        deliver(&app, &refunded).await.body["outcome"],
+        app.deliver(&refunded).await.body["outcome"],
         "refund_before_payment"
     );
     assert_eq!(
-        deliver(&app, &paid).await.body["outcome"],
+        app.deliver(&paid).await.body["outcome"],
         "membership_paid_then_refunded"
     );
     let (status, refunded_cents): (String, i64) =
@@ -335,10 +313,7 @@ async fn events_in_any_order_end_in_the_right_state() {
                 assert_eq!(r.status, StatusCode::CREATED, "renewal: {:?}", r.body);
                 let s = session_id(&r);
                 let paid = app.payments.pay(&s).await.unwrap();
-                assert_eq!(
-                    deliver(&app, &paid).await.body["outcome"],
-                    "membership_paid"
-                );
+                assert_eq!(app.deliver(&paid).await.body["outcome"], "membership_paid");
                 s
             },
             Some(1000),
@@ -346,7 +321,7 @@ async fn events_in_any_order_end_in_the_right_state() {
         .await
         .unwrap();
     assert_eq!(
-        deliver(&app, &partial).await.body["outcome"],
+        app.deliver(&partial).await.body["outcome"],
         "partial_refund"
     );
     assert_eq!(app.status_of(first.id).await, "active");
@@ -370,7 +345,7 @@ async fn a_paid_amount_that_differs_from_the_checkout_is_not_applied() {
     let mut event: Value = serde_json::from_str(&paid.body).unwrap();
     event["data"]["object"]["amount_total"] = json!(100);
     let forged = signed(&event, local_payments::WEBHOOK_SECRET, 0);
-    let r = deliver(&app, &forged).await;
+    let r = app.deliver(&forged).await;
     assert_eq!(r.body["outcome"], "amount_mismatch");
     assert_eq!(app.status_of(member.id).await, "payment_pending");
     assert_eq!(count(&app, "SELECT count(*) FROM subscriptions").await, 0);
@@ -474,14 +449,11 @@ async fn checkouts_refuse_what_the_plan_does_not_take_and_write_nothing() {
         (r.status, r.error_code()),
         (StatusCode::CONFLICT, "not_validated")
     );
-    let r = call(
-        &app.api(),
-        Method::POST,
-        "/api/subscriptions/checkout",
-        None,
-        Some(json!({"plan_id": flexible})),
-    )
-    .await;
+    let r = app
+        .anonymous()
+        .subscriptions()
+        .checkout(json!({"plan_id": flexible}))
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 
     assert_eq!(
@@ -551,7 +523,7 @@ async fn without_a_provider_checkout_and_webhook_answer_503() {
     );
     let d = signed(&json!({"id": "evt_1"}), local_payments::WEBHOOK_SECRET, 0);
     assert_eq!(
-        deliver(&app, &d).await.status,
+        app.deliver(&d).await.status,
         StatusCode::SERVICE_UNAVAILABLE
     );
 }
@@ -593,5 +565,5 @@ async fn keys_put_in_the_secret_after_deploy_reach_a_warm_container() {
         local_payments::WEBHOOK_SECRET,
         0,
     );
-    assert_eq!(deliver(&app, &d).await.status, StatusCode::OK);
+    assert_eq!(app.deliver(&d).await.status, StatusCode::OK);
 }

@@ -2,54 +2,43 @@
 //! checked as a whole, retired rather than deleted once used.
 
 use http::{Method, StatusCode};
-use loaf_tests::{call, spawn_app};
+use loaf_tests::{call, spawn_app, Reply};
 use serde_json::json;
+use uuid::Uuid;
 
 #[tokio::test]
 async fn plan_managers_create_edit_retire_and_delete_plans() {
     let app = spawn_app().await;
-    let api = app.api();
-    let finance = app.user_with_role("finance").await;
-    let token = app.token_for(&finance).await;
+    let finance = app.as_user(&app.user_with_role("finance").await).await;
+    let plans = finance.plans();
+    let id = |r: &Reply| -> Uuid { r.body["id"].as_str().unwrap().parse().unwrap() };
 
-    let r = call(
-        &api,
-        Method::POST,
-        "/api/plans",
-        Some(&token),
-        Some(json!({
+    let r = plans
+        .create(json!({
             "name": "Calendar year", "price_cents": 3650, "billing_cycle": "custom",
             "minimum_price_cents": 1000, "suggested_price_cents": 5000,
             "custom_period": {"start_month": 1, "start_day": 1, "end_month": 12, "end_day": 31, "prorate": true}
-        })),
-    )
-    .await;
+        }))
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
-    let year = r.body["id"].as_str().unwrap().to_string();
+    let year = id(&r);
     assert_eq!(r.body["custom_cycle_end_day"], 31);
     assert_eq!(r.body["custom_cycle_prorate"], true);
-    let r = call(
-        &api,
-        Method::POST,
-        "/api/plans",
-        Some(&token),
-        Some(json!({"name": "Monthly", "price_cents": 500, "billing_cycle": "monthly"})),
-    )
-    .await;
-    let monthly = r.body["id"].as_str().unwrap().to_string();
+    let r = plans
+        .create(json!({"name": "Monthly", "price_cents": 500, "billing_cycle": "monthly"}))
+        .await;
+    let monthly = id(&r);
     assert_eq!(r.body["minimum_price_cents"], 500, "fixed price by default");
     assert_eq!(r.body["allow_donation"], true);
 
     // A price change on a fixed-price plan moves its minimum along; a
     // cycle change drops the custom period.
-    let r = call(
-        &api,
-        Method::PATCH,
-        &format!("/api/plans/{monthly}"),
-        Some(&token),
-        Some(json!({"price_cents": 600, "description": "Month by month"})),
-    )
-    .await;
+    let r = plans
+        .update(
+            monthly,
+            json!({"price_cents": 600, "description": "Month by month"}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(
         (
@@ -58,90 +47,47 @@ async fn plan_managers_create_edit_retire_and_delete_plans() {
         ),
         (json!(600), json!(600))
     );
-    let r = call(
-        &api,
-        Method::PATCH,
-        &format!("/api/plans/{year}"),
-        Some(&token),
-        Some(json!({"billing_cycle": "yearly"})),
-    )
-    .await;
+    let r = plans.update(year, json!({"billing_cycle": "yearly"})).await;
     assert!(r.body["custom_cycle_start_month"].is_null(), "{:?}", r.body);
 
     // Anyone lists the active plans.
-    let listed = call(&api, Method::GET, "/api/plans", None, None).await;
+    let anyone = app.anonymous();
+    let listed = anyone.plans().list("").await;
     assert_eq!(listed.status, StatusCode::OK);
     assert_eq!(listed.body["total"], 2);
 
     // Retired: off the public list and its page, still there for managers.
-    let r = call(
-        &api,
-        Method::PATCH,
-        &format!("/api/plans/{monthly}"),
-        Some(&token),
-        Some(json!({"active": false})),
-    )
-    .await;
+    let r = plans.update(monthly, json!({"active": false})).await;
     assert_eq!(r.body["active"], false);
-    let listed = call(&api, Method::GET, "/api/plans", None, None).await;
-    assert_eq!(listed.body["total"], 1);
-    let path = format!("/api/plans/{monthly}");
+    assert_eq!(anyone.plans().list("").await.body["total"], 1);
     assert_eq!(
-        call(&api, Method::GET, &path, None, None).await.status,
+        anyone.plans().show(monthly).await.status,
         StatusCode::NOT_FOUND
     );
-    assert_eq!(
-        call(&api, Method::GET, &path, Some(&token), None)
-            .await
-            .status,
-        StatusCode::OK
-    );
-    let all = call(
-        &api,
-        Method::GET,
-        "/api/plans?include_retired=true",
-        Some(&token),
-        None,
-    )
-    .await;
-    assert_eq!(all.body["total"], 2);
+    assert_eq!(plans.show(monthly).await.status, StatusCode::OK);
+    assert_eq!(plans.list("include_retired=true").await.body["total"], 2);
 
     // Used by a subscription: cannot be deleted; unused: can.
     let member = app.user_with_role("member").await;
-    sqlx::query("INSERT INTO subscriptions (user_id, plan_id) VALUES ($1, $2::uuid)")
+    sqlx::query("INSERT INTO subscriptions (user_id, plan_id) VALUES ($1, $2)")
         .bind(member.id)
-        .bind(&year)
+        .bind(year)
         .execute(&app.db)
         .await
         .unwrap();
-    let r = call(
-        &api,
-        Method::DELETE,
-        &format!("/api/plans/{year}"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let r = plans.delete(year).await;
     assert_eq!(
         (r.status, r.error_code()),
         (StatusCode::CONFLICT, "plan_in_use")
     );
-    let r = call(&api, Method::DELETE, &path, Some(&token), None).await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT);
-    assert_eq!(
-        call(&api, Method::GET, &path, Some(&token), None)
-            .await
-            .status,
-        StatusCode::NOT_FOUND
-    );
+    assert_eq!(plans.delete(monthly).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(plans.show(monthly).await.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn bad_plans_are_refused_naming_the_field() {
     let app = spawn_app().await;
-    let api = app.api();
-    let admin = app.user_with_role("admin").await;
-    let token = app.token_for(&admin).await;
+    let admin = app.as_user(&app.user_with_role("admin").await).await;
     let cases = [
         (json!({"price_cents": 100}), "name"),
         (json!({"name": "X"}), "price_cents"),
@@ -184,14 +130,7 @@ async fn bad_plans_are_refused_naming_the_field() {
         ),
     ];
     for (body, field) in cases {
-        let r = call(
-            &api,
-            Method::POST,
-            "/api/plans",
-            Some(&token),
-            Some(body.clone()),
-        )
-        .await;
+        let r = admin.plans().create(body.clone()).await;
         assert_eq!(
             r.status,
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -87,7 +87,7 @@ async fn a_superadmin_shapes_a_custom_role_and_its_holders_feel_it_at_once() {
         json!(["events.create", "events.view"])
     );
     assert_eq!(created.body["is_system_role"], false);
-    let id = created.body["id"].as_str().unwrap().to_string();
+    let id: uuid::Uuid = created.body["id"].as_str().unwrap().parse().unwrap();
 
     let duplicate = send(
         &app,
@@ -116,14 +116,11 @@ async fn a_superadmin_shapes_a_custom_role_and_its_holders_feel_it_at_once() {
 
     // A holder gains users.view as soon as the role gets it.
     let holder = app.user_with_role("member").await;
-    let assigned = send(
-        &app,
-        Method::PUT,
-        &format!("/api/members/{}/role", holder.id),
-        &token,
-        Some(json!({"role_id": id})),
-    )
-    .await;
+    let assigned = app
+        .with_token(&token)
+        .members()
+        .set_role(holder.id, id)
+        .await;
     assert_eq!(assigned.status, StatusCode::OK, "{:?}", assigned.body);
     assert_eq!(assigned.body["role_code"], "events_team");
     let legacy: String = sqlx::query_scalar("SELECT role::text FROM users WHERE id = $1")
@@ -172,14 +169,10 @@ async fn a_superadmin_shapes_a_custom_role_and_its_holders_feel_it_at_once() {
     .await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
     let member_role = role_id(&app, "member").await;
-    send(
-        &app,
-        Method::PUT,
-        &format!("/api/members/{}/role", holder.id),
-        &token,
-        Some(json!({"role_id": member_role})),
-    )
-    .await;
+    app.with_token(&token)
+        .members()
+        .set_role(holder.id, member_role)
+        .await;
     let deleted = send(
         &app,
         Method::DELETE,
@@ -189,14 +182,7 @@ async fn a_superadmin_shapes_a_custom_role_and_its_holders_feel_it_at_once() {
     )
     .await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
-    let trail = send(
-        &app,
-        Method::GET,
-        &format!("/api/members/{}/audit", holder.id),
-        &token,
-        None,
-    )
-    .await;
+    let trail = app.with_token(&token).members().audit(holder.id).await;
     let moves: Vec<(&str, &str)> = trail.body["items"]
         .as_array()
         .unwrap()
@@ -294,14 +280,11 @@ async fn bad_role_requests_are_clear_errors() {
         .unwrap();
     assert_eq!(roles, 5, "nothing was created");
 
-    let reply = send(
-        &app,
-        Method::PUT,
-        &format!("/api/members/{}/role", user.id),
-        &token,
-        Some(json!({"role_id": uuid::Uuid::new_v4()})),
-    )
-    .await;
+    let reply = app
+        .with_token(&token)
+        .members()
+        .set_role(user.id, uuid::Uuid::new_v4())
+        .await;
     assert_eq!(reply.body["error"]["field"], "role_id");
     let missing = send(
         &app,
@@ -329,16 +312,12 @@ async fn nobody_grants_what_they_do_not_hold() {
             "permissions": ["permissions.view", "permissions.edit", "permissions.assign", "users.view"]})),
     )
     .await;
-    let manager_role = created.body["id"].as_str().unwrap().to_string();
+    let manager_role: uuid::Uuid = created.body["id"].as_str().unwrap().parse().unwrap();
     let manager = app.user_with_role("member").await;
-    send(
-        &app,
-        Method::PUT,
-        &format!("/api/members/{}/role", manager.id),
-        &boss,
-        Some(json!({"role_id": manager_role})),
-    )
-    .await;
+    app.with_token(&boss)
+        .members()
+        .set_role(manager.id, manager_role)
+        .await;
     let token = app.token_for(&manager).await;
 
     // Adding users.delete to its own role: refused, nothing changed.
@@ -357,14 +336,11 @@ async fn nobody_grants_what_they_do_not_hold() {
     // Giving itself, or anyone, a role that holds more: refused.
     for code in ["admin", "superadmin", "finance"] {
         let role = role_id(&app, code).await;
-        let reply = send(
-            &app,
-            Method::PUT,
-            &format!("/api/members/{}/role", manager.id),
-            &token,
-            Some(json!({"role_id": role})),
-        )
-        .await;
+        let reply = app
+            .with_token(&token)
+            .members()
+            .set_role(manager.id, role)
+            .await;
         assert_eq!(reply.error_code(), "cannot_grant", "{code}");
     }
     // Removing a permission it does not hold from another role is fine:
@@ -394,14 +370,11 @@ async fn nobody_grants_what_they_do_not_hold() {
     // cannot make anyone superadmin, itself included.
     let admin = app.user_with_role("admin").await;
     let admin_token = app.token_for(&admin).await;
-    let reply = send(
-        &app,
-        Method::PUT,
-        &format!("/api/members/{}/role", admin.id),
-        &admin_token,
-        Some(json!({"role_id": role_id(&app, "superadmin").await})),
-    )
-    .await;
+    let reply = app
+        .with_token(&admin_token)
+        .members()
+        .set_role(admin.id, role_id(&app, "superadmin").await)
+        .await;
     assert_eq!(reply.error_code(), "cannot_grant");
     let role: String = sqlx::query_scalar("SELECT role::text FROM users WHERE id = $1")
         .bind(admin.id)

@@ -21,14 +21,10 @@ async fn fixed_plan(app: &TestApp, name: &str, cycle: &str, price: i64) -> Uuid 
 }
 
 async fn manual(app: &TestApp, token: &str, body: Value) -> Reply {
-    call(
-        &app.api(),
-        Method::POST,
-        "/api/subscriptions/manual",
-        Some(token),
-        Some(body),
-    )
-    .await
+    app.with_token(token)
+        .subscriptions()
+        .record_payment(body)
+        .await
 }
 
 async fn member(app: &TestApp, first: &str, status: &str) -> TestUser {
@@ -71,14 +67,7 @@ async fn a_cash_payment_recorded_by_an_admin_activates_the_member() {
     );
 
     // The member sees the payment, not the admins' notes.
-    let own = call(
-        &app.api(),
-        Method::GET,
-        "/api/subscriptions/me",
-        Some(&app.token_for(&ann).await),
-        None,
-    )
-    .await;
+    let own = app.as_user(&ann).await.subscriptions().mine().await;
     assert_eq!(own.body["total"], 1);
     assert!(own.body["items"][0]["manual_payment_notes"].is_null());
     assert!(own.body["items"][0]["recorded_by"].is_null());
@@ -109,14 +98,11 @@ async fn manual_payments_refuse_members_bad_input_and_applicants() {
         manual(&app, &own, body.clone()).await.status,
         StatusCode::FORBIDDEN
     );
-    let r = call(
-        &app.api(),
-        Method::POST,
-        "/api/subscriptions/manual",
-        None,
-        Some(body.clone()),
-    )
-    .await;
+    let r = app
+        .anonymous()
+        .subscriptions()
+        .record_payment(body.clone())
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 
     let tomorrow = (Utc::now() + Duration::days(2)).date_naive();
@@ -199,46 +185,37 @@ async fn admins_list_filter_and_export_subscriptions_members_cannot() {
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     }
 
-    let list = |query: &str| {
-        let path = format!("/api/subscriptions{query}");
-        let api = api.clone();
-        let token = token.clone();
-        async move { call(&api, Method::GET, &path, Some(&token), None).await }
-    };
+    let finance = app.with_token(&token);
+    let subscriptions = finance.subscriptions();
+    let list = |query: &'static str| subscriptions.list(query);
     assert_eq!(list("").await.body["total"], 2);
-    assert_eq!(list("?method=cash").await.body["total"], 1);
+    assert_eq!(list("method=cash").await.body["total"], 1);
     assert_eq!(
-        list("?q=hyperlink").await.body["items"][0]["user_id"],
+        list("q=hyperlink").await.body["items"][0]["user_id"],
         json!(bob.id)
     );
-    assert_eq!(list(&format!("?user_id={}", ann.id)).await.body["total"], 1);
-    assert_eq!(list("?status=expired").await.body["total"], 0);
+    let ann_only = format!("user_id={}", ann.id);
+    assert_eq!(subscriptions.list(&ann_only).await.body["total"], 1);
+    assert_eq!(list("status=expired").await.body["total"], 0);
     assert_eq!(
-        list("?sort=-total&per_page=1").await.body["items"]
+        list("sort=-total&per_page=1").await.body["items"]
             .as_array()
             .unwrap()
             .len(),
         1
     );
     for bad in [
-        "?status=gone",
-        "?method=gold",
-        "?sort=colour",
-        "?from=2026-02-01&to=2026-01-01",
-        "?from=yesterday",
+        "status=gone",
+        "method=gold",
+        "sort=colour",
+        "from=2026-02-01&to=2026-01-01",
+        "from=yesterday",
     ] {
         let r = list(bad).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
     }
 
-    let export = call(
-        &api,
-        Method::GET,
-        "/api/subscriptions/export?sort=member",
-        Some(&token),
-        None,
-    )
-    .await;
+    let export = subscriptions.export("sort=member").await;
     assert_eq!(export.status, StatusCode::OK, "{:?}", export.body);
     assert_eq!(export.body["rows"], 2);
     let csv = reqwest::get(export.body["download_url"].as_str().unwrap())
@@ -267,7 +244,7 @@ async fn admins_list_filter_and_export_subscriptions_members_cannot() {
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}");
     }
     // A member's own history holds only their own rows.
-    let mine = call(&api, Method::GET, "/api/subscriptions/me", Some(&own), None).await;
+    let mine = app.with_token(&own).subscriptions().mine().await;
     assert_eq!(mine.body["total"], 1);
     assert_eq!(mine.body["items"][0]["user_id"], json!(ann.id));
 }
@@ -279,20 +256,10 @@ async fn cancelling_now_ends_the_membership_and_at_period_end_lets_it_run_out() 
     let lifetime = fixed_plan(&app, "Forever", "lifetime", 50000).await;
     let admin = app.user_with_role("admin").await;
     let token = app.token_for(&admin).await;
-    let cancel = |id: String, body: Value| {
-        let api = app.api();
-        let token = token.clone();
-        async move {
-            call(
-                &api,
-                Method::POST,
-                &format!("/api/subscriptions/{id}/cancel"),
-                Some(&token),
-                Some(body),
-            )
-            .await
-        }
-    };
+    let admin_calls = app.with_token(&token);
+    let subscriptions = admin_calls.subscriptions();
+    let cancel = |id: Uuid, body: Value| subscriptions.cancel(id, body);
+    let id_of = |r: &Reply| -> Uuid { r.body["id"].as_str().unwrap().parse().unwrap() };
 
     let now_member = member(&app, "Nora", "payment_pending").await;
     let r = manual(
@@ -301,8 +268,8 @@ async fn cancelling_now_ends_the_membership_and_at_period_end_lets_it_run_out() 
         json!({"user_id": now_member.id, "plan_id": plan, "method": "cash"}),
     )
     .await;
-    let id = r.body["id"].as_str().unwrap().to_string();
-    let r = cancel(id.clone(), json!({"when": "now", "reason": "moved away"})).await;
+    let id = id_of(&r);
+    let r = cancel(id, json!({"when": "now", "reason": "moved away"})).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["status"], "cancelled");
     assert_eq!(app.status_of(now_member.id).await, "canceled");
@@ -320,7 +287,7 @@ async fn cancelling_now_ends_the_membership_and_at_period_end_lets_it_run_out() 
     )
     .await;
     let end: DateTime<Utc> = serde_json::from_value(r.body["end_date"].clone()).unwrap();
-    let r = cancel(r.body["id"].as_str().unwrap().into(), json!({})).await;
+    let r = cancel(id_of(&r), json!({})).await;
     assert_eq!(r.body["cancel_at_period_end"], true);
     assert_eq!(app.status_of(later.id).await, "active");
     assert_eq!(
@@ -343,25 +310,18 @@ async fn cancelling_now_ends_the_membership_and_at_period_end_lets_it_run_out() 
         json!({"user_id": forever.id, "plan_id": lifetime, "method": "cheque"}),
     )
     .await;
-    let r = cancel(
-        r.body["id"].as_str().unwrap().into(),
-        json!({"when": "period_end"}),
-    )
-    .await;
+    let r = cancel(id_of(&r), json!({"when": "period_end"})).await;
     assert_eq!(r.body["error"]["field"], "when");
-    let r = cancel(Uuid::new_v4().to_string(), json!({})).await;
+    let r = cancel(Uuid::new_v4(), json!({})).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let bad = cancel(Uuid::new_v4().to_string(), json!({"when": "tomorrow"})).await;
+    let bad = cancel(Uuid::new_v4(), json!({"when": "tomorrow"})).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let own = app.token_for(&forever).await;
-    let r = call(
-        &app.api(),
-        Method::POST,
-        &format!("/api/subscriptions/{}/cancel", Uuid::new_v4()),
-        Some(&own),
-        Some(json!({})),
-    )
-    .await;
+    let r = app
+        .as_user(&forever)
+        .await
+        .subscriptions()
+        .cancel(Uuid::new_v4(), json!({}))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 

@@ -1,0 +1,215 @@
+//! Requests as one caller, one helper per route family, so a story test
+//! reads like the routes it drives:
+//! `app.with_token(&admin).members().validate(id).await`. Each helper is one
+//! route (its method and path) and answers the [`Reply`] as it came, for
+//! the test to check.
+
+use crate::{call, post_webhook, Reply, TestApp, TestUser};
+use http::Method;
+use loaf::local_payments::Delivery;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Who the requests are from: a bearer token, or nobody.
+pub struct Caller<'a> {
+    app: &'a TestApp,
+    token: Option<String>,
+}
+
+impl TestApp {
+    /// Requests carrying `token`.
+    pub fn with_token(&self, token: &str) -> Caller<'_> {
+        Caller {
+            app: self,
+            token: Some(token.to_string()),
+        }
+    }
+
+    /// Requests as `user`, with a fresh access token.
+    pub async fn as_user(&self, user: &TestUser) -> Caller<'_> {
+        let token = self.token_for(user).await;
+        self.with_token(&token)
+    }
+
+    /// Requests without a token.
+    pub fn anonymous(&self) -> Caller<'_> {
+        Caller {
+            app: self,
+            token: None,
+        }
+    }
+
+    /// Posts a payment-provider webhook delivery, as the provider would.
+    pub async fn deliver(&self, delivery: &Delivery) -> Reply {
+        post_webhook(&self.api(), &delivery.signature, &delivery.body).await
+    }
+}
+
+impl Caller<'_> {
+    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
+        call(&self.app.api(), method, path, self.token.as_deref(), body).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    /// `/api/auth/…`
+    pub fn auth(&self) -> Auth<'_> {
+        Auth(self)
+    }
+
+    /// `/api/members/…`
+    pub fn members(&self) -> Members<'_> {
+        Members(self)
+    }
+
+    /// `/api/plans/…`
+    pub fn plans(&self) -> Plans<'_> {
+        Plans(self)
+    }
+
+    /// `/api/subscriptions/…`
+    pub fn subscriptions(&self) -> Subscriptions<'_> {
+        Subscriptions(self)
+    }
+}
+
+pub struct Auth<'a>(&'a Caller<'a>);
+
+impl Auth<'_> {
+    /// `GET /api/auth/me`
+    pub async fn me(&self) -> Reply {
+        self.0.get("/api/auth/me").await
+    }
+
+    /// `POST /api/auth/refresh {refresh_token}`
+    pub async fn refresh(&self, refresh_token: &str) -> Reply {
+        let body = serde_json::json!({ "refresh_token": refresh_token });
+        self.0.post("/api/auth/refresh", body).await
+    }
+}
+
+pub struct Members<'a>(&'a Caller<'a>);
+
+impl Members<'_> {
+    /// `POST /api/members/{id}/validate`
+    pub async fn validate(&self, id: Uuid) -> Reply {
+        let path = format!("/api/members/{id}/validate");
+        self.0.send(Method::POST, &path, None).await
+    }
+
+    /// `POST /api/members/{id}/reject {reason}`
+    pub async fn reject(&self, id: Uuid, body: Value) -> Reply {
+        self.0
+            .post(&format!("/api/members/{id}/reject"), body)
+            .await
+    }
+
+    /// `POST /api/members/validate {ids}`
+    pub async fn validate_many(&self, body: Value) -> Reply {
+        self.0.post("/api/members/validate", body).await
+    }
+
+    /// `POST /api/members/reject {ids, reason}`
+    pub async fn reject_many(&self, body: Value) -> Reply {
+        self.0.post("/api/members/reject", body).await
+    }
+
+    /// `POST /api/members/{id}/status {status, reason?}`
+    pub async fn set_status(&self, id: Uuid, body: Value) -> Reply {
+        self.0
+            .post(&format!("/api/members/{id}/status"), body)
+            .await
+    }
+
+    /// `PUT /api/members/{id}/role {role_id}`
+    pub async fn set_role(&self, id: Uuid, role_id: Uuid) -> Reply {
+        let body = serde_json::json!({ "role_id": role_id });
+        let path = format!("/api/members/{id}/role");
+        self.0.send(Method::PUT, &path, Some(body)).await
+    }
+
+    /// `GET /api/members/{id}/audit`
+    pub async fn audit(&self, id: Uuid) -> Reply {
+        self.0.get(&format!("/api/members/{id}/audit")).await
+    }
+}
+
+pub struct Plans<'a>(&'a Caller<'a>);
+
+impl Plans<'_> {
+    /// `POST /api/plans`
+    pub async fn create(&self, body: Value) -> Reply {
+        self.0.post("/api/plans", body).await
+    }
+
+    /// `GET /api/plans?{query}`
+    pub async fn list(&self, query: &str) -> Reply {
+        self.0.get(&format!("/api/plans?{query}")).await
+    }
+
+    /// `GET /api/plans/{id}`
+    pub async fn show(&self, id: Uuid) -> Reply {
+        self.0.get(&format!("/api/plans/{id}")).await
+    }
+
+    /// `PATCH /api/plans/{id}`
+    pub async fn update(&self, id: Uuid, body: Value) -> Reply {
+        let path = format!("/api/plans/{id}");
+        self.0.send(Method::PATCH, &path, Some(body)).await
+    }
+
+    /// `DELETE /api/plans/{id}`
+    pub async fn delete(&self, id: Uuid) -> Reply {
+        let path = format!("/api/plans/{id}");
+        self.0.send(Method::DELETE, &path, None).await
+    }
+}
+
+pub struct Subscriptions<'a>(&'a Caller<'a>);
+
+impl Subscriptions<'_> {
+    /// `POST /api/subscriptions/checkout {plan_id, amount_cents?, donation_cents?}`
+    pub async fn checkout(&self, body: Value) -> Reply {
+        self.0.post("/api/subscriptions/checkout", body).await
+    }
+
+    /// `GET /api/subscriptions/checkout/{session_id}`
+    pub async fn checkout_status(&self, session_id: &str) -> Reply {
+        let path = format!("/api/subscriptions/checkout/{session_id}");
+        self.0.get(&path).await
+    }
+
+    /// `GET /api/subscriptions/me`
+    pub async fn mine(&self) -> Reply {
+        self.0.get("/api/subscriptions/me").await
+    }
+
+    /// `POST /api/subscriptions/manual`: a payment recorded by hand.
+    pub async fn record_payment(&self, body: Value) -> Reply {
+        self.0.post("/api/subscriptions/manual", body).await
+    }
+
+    /// `GET /api/subscriptions?{query}`
+    pub async fn list(&self, query: &str) -> Reply {
+        self.0.get(&format!("/api/subscriptions?{query}")).await
+    }
+
+    /// `GET /api/subscriptions/export?{query}`
+    pub async fn export(&self, query: &str) -> Reply {
+        self.0
+            .get(&format!("/api/subscriptions/export?{query}"))
+            .await
+    }
+
+    /// `POST /api/subscriptions/{id}/cancel {when?, reason?}`
+    pub async fn cancel(&self, id: Uuid, body: Value) -> Reply {
+        let path = format!("/api/subscriptions/{id}/cancel");
+        self.0.post(&path, body).await
+    }
+}
