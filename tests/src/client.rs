@@ -8,6 +8,7 @@ use crate::{call, post_webhook, Reply, TestApp, TestUser};
 use http::Method;
 use loaf::local_payments::Delivery;
 use serde_json::Value;
+use std::fmt::Display;
 use uuid::Uuid;
 
 /// Who the requests are from: a bearer token, or nobody.
@@ -77,6 +78,11 @@ impl Caller<'_> {
     pub fn subscriptions(&self) -> Subscriptions<'_> {
         Subscriptions(self)
     }
+
+    /// `/api/events/…` and `/api/calendar/…`
+    pub fn events(&self) -> Events<'_> {
+        Events(self)
+    }
 }
 
 pub struct Auth<'a>(&'a Caller<'a>);
@@ -98,13 +104,13 @@ pub struct Members<'a>(&'a Caller<'a>);
 
 impl Members<'_> {
     /// `POST /api/members/{id}/validate`
-    pub async fn validate(&self, id: Uuid) -> Reply {
+    pub async fn validate(&self, id: impl Display) -> Reply {
         let path = format!("/api/members/{id}/validate");
         self.0.send(Method::POST, &path, None).await
     }
 
     /// `POST /api/members/{id}/reject {reason}`
-    pub async fn reject(&self, id: Uuid, body: Value) -> Reply {
+    pub async fn reject(&self, id: impl Display, body: Value) -> Reply {
         self.0
             .post(&format!("/api/members/{id}/reject"), body)
             .await
@@ -121,21 +127,21 @@ impl Members<'_> {
     }
 
     /// `POST /api/members/{id}/status {status, reason?}`
-    pub async fn set_status(&self, id: Uuid, body: Value) -> Reply {
+    pub async fn set_status(&self, id: impl Display, body: Value) -> Reply {
         self.0
             .post(&format!("/api/members/{id}/status"), body)
             .await
     }
 
     /// `PUT /api/members/{id}/role {role_id}`
-    pub async fn set_role(&self, id: Uuid, role_id: Uuid) -> Reply {
+    pub async fn set_role(&self, id: impl Display, role_id: Uuid) -> Reply {
         let body = serde_json::json!({ "role_id": role_id });
         let path = format!("/api/members/{id}/role");
         self.0.send(Method::PUT, &path, Some(body)).await
     }
 
     /// `GET /api/members/{id}/audit`
-    pub async fn audit(&self, id: Uuid) -> Reply {
+    pub async fn audit(&self, id: impl Display) -> Reply {
         self.0.get(&format!("/api/members/{id}/audit")).await
     }
 }
@@ -154,18 +160,18 @@ impl Plans<'_> {
     }
 
     /// `GET /api/plans/{id}`
-    pub async fn show(&self, id: Uuid) -> Reply {
+    pub async fn show(&self, id: impl Display) -> Reply {
         self.0.get(&format!("/api/plans/{id}")).await
     }
 
     /// `PATCH /api/plans/{id}`
-    pub async fn update(&self, id: Uuid, body: Value) -> Reply {
+    pub async fn update(&self, id: impl Display, body: Value) -> Reply {
         let path = format!("/api/plans/{id}");
         self.0.send(Method::PATCH, &path, Some(body)).await
     }
 
     /// `DELETE /api/plans/{id}`
-    pub async fn delete(&self, id: Uuid) -> Reply {
+    pub async fn delete(&self, id: impl Display) -> Reply {
         let path = format!("/api/plans/{id}");
         self.0.send(Method::DELETE, &path, None).await
     }
@@ -208,8 +214,104 @@ impl Subscriptions<'_> {
     }
 
     /// `POST /api/subscriptions/{id}/cancel {when?, reason?}`
-    pub async fn cancel(&self, id: Uuid, body: Value) -> Reply {
+    pub async fn cancel(&self, id: impl Display, body: Value) -> Reply {
         let path = format!("/api/subscriptions/{id}/cancel");
         self.0.post(&path, body).await
+    }
+}
+
+pub struct Events<'a>(&'a Caller<'a>);
+
+impl Events<'_> {
+    /// `POST /api/events`
+    pub async fn create(&self, body: Value) -> Reply {
+        self.0.post("/api/events", body).await
+    }
+
+    /// `GET /api/events?{query}`
+    pub async fn list(&self, query: &str) -> Reply {
+        self.0.get(&format!("/api/events?{query}")).await
+    }
+
+    /// `GET /api/events/{id}`
+    pub async fn show(&self, id: impl Display) -> Reply {
+        self.0.get(&format!("/api/events/{id}")).await
+    }
+
+    /// `PATCH /api/events/{id}`
+    pub async fn update(&self, id: impl Display, body: Value) -> Reply {
+        let path = format!("/api/events/{id}");
+        self.0.send(Method::PATCH, &path, Some(body)).await
+    }
+
+    /// `DELETE /api/events/{id}`
+    pub async fn delete(&self, id: impl Display) -> Reply {
+        let path = format!("/api/events/{id}");
+        self.0.send(Method::DELETE, &path, None).await
+    }
+
+    /// `POST /api/events/{id}/publish`
+    pub async fn publish(&self, id: impl Display) -> Reply {
+        let path = format!("/api/events/{id}/publish");
+        self.0.send(Method::POST, &path, None).await
+    }
+
+    /// `PUT /api/events/{id}/rsvp {status}`
+    pub async fn rsvp(&self, id: impl Display, body: Value) -> Reply {
+        let path = format!("/api/events/{id}/rsvp");
+        self.0.send(Method::PUT, &path, Some(body)).await
+    }
+
+    /// `GET /api/events/{id}/rsvp`: the caller's own answer.
+    pub async fn my_rsvp(&self, id: impl Display) -> Reply {
+        self.0.get(&format!("/api/events/{id}/rsvp")).await
+    }
+
+    /// `GET /api/events/{id}/rsvps?{query}`
+    pub async fn rsvps(&self, id: impl Display, query: &str) -> Reply {
+        self.0.get(&format!("/api/events/{id}/rsvps?{query}")).await
+    }
+
+    /// `POST /api/events/{id}/attendance {user_ids, attended}`
+    pub async fn attendance(&self, id: impl Display, body: Value) -> Reply {
+        self.0
+            .post(&format!("/api/events/{id}/attendance"), body)
+            .await
+    }
+
+    /// `POST /api/events/{id}/gallery {upload_id, caption?}`
+    pub async fn add_photo(&self, id: impl Display, body: Value) -> Reply {
+        self.0
+            .post(&format!("/api/events/{id}/gallery"), body)
+            .await
+    }
+
+    /// `GET /api/events/{id}/gallery`
+    pub async fn photos(&self, id: impl Display) -> Reply {
+        self.0.get(&format!("/api/events/{id}/gallery")).await
+    }
+
+    /// `PATCH /api/events/{id}/gallery/{photo}`
+    pub async fn update_photo(&self, id: impl Display, photo: impl Display, body: Value) -> Reply {
+        let path = format!("/api/events/{id}/gallery/{photo}");
+        self.0.send(Method::PATCH, &path, Some(body)).await
+    }
+
+    /// `DELETE /api/events/{id}/gallery/{photo}`
+    pub async fn delete_photo(&self, id: impl Display, photo: impl Display) -> Reply {
+        let path = format!("/api/events/{id}/gallery/{photo}");
+        self.0.send(Method::DELETE, &path, None).await
+    }
+
+    /// `POST /api/calendar/token`: the caller's calendar feed.
+    pub async fn calendar_token(&self) -> Reply {
+        self.0.send(Method::POST, "/api/calendar/token", None).await
+    }
+
+    /// `DELETE /api/calendar/token`
+    pub async fn revoke_calendar_token(&self) -> Reply {
+        self.0
+            .send(Method::DELETE, "/api/calendar/token", None)
+            .await
     }
 }

@@ -25,37 +25,19 @@ async fn event(app: &TestApp, token: &str, days: i64, extra: Value) -> String {
     for (k, v) in extra.as_object().unwrap() {
         body[k] = v.clone();
     }
-    let r = call(
-        &app.api(),
-        Method::POST,
-        "/api/events",
-        Some(token),
-        Some(body),
-    )
-    .await;
+    let r = app.with_token(token).events().create(body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     let id = r.body["id"].as_str().unwrap().to_string();
-    let p = call(
-        &app.api(),
-        Method::POST,
-        &format!("/api/events/{id}/publish"),
-        Some(token),
-        None,
-    )
-    .await;
+    let p = app.with_token(token).events().publish(&id).await;
     assert_eq!(p.status, StatusCode::OK, "{:?}", p.body);
     id
 }
 
 async fn rsvp(app: &TestApp, token: &str, id: &str, status: &str) -> Reply {
-    call(
-        &app.api(),
-        Method::PUT,
-        &format!("/api/events/{id}/rsvp"),
-        Some(token),
-        Some(json!({"status": status})),
-    )
-    .await
+    app.with_token(token)
+        .events()
+        .rsvp(&id, json!({"status": status}))
+        .await
 }
 
 async fn member(app: &TestApp) -> (loaf_tests::TestUser, String) {
@@ -101,14 +83,13 @@ async fn guests_see_published_public_events_members_the_rest_managers_drafts() {
     let public = event(&app, &token, 3, json!({"visibility": "public"})).await;
     let members_only = event(&app, &token, 4, json!({})).await;
     let start = Utc::now() + Duration::days(5);
-    let draft = call(
-        &app.api(),
-        Method::POST,
-        "/api/events",
-        Some(&token),
-        Some(json!({"title": "Draft", "start_at": start, "end_at": start, "visibility": "public"})),
-    )
-    .await;
+    let draft = app
+        .with_token(&token)
+        .events()
+        .create(
+            json!({"title": "Draft", "start_at": start, "end_at": start, "visibility": "public"}),
+        )
+        .await;
     let draft = draft.body["id"].as_str().unwrap().to_string();
     let past = event(&app, &token, -10, json!({"visibility": "public"})).await;
     let (_, member_token) = member(&app).await;
@@ -121,23 +102,16 @@ async fn guests_see_published_public_events_members_the_rest_managers_drafts() {
             .map(|e| e["id"].as_str().unwrap().to_string())
             .collect()
     };
-    let guest = call(&app.api(), Method::GET, "/api/events", None, None).await;
+    let guest = app.anonymous().events().list("").await;
     assert_eq!(ids(&guest), std::slice::from_ref(&public));
-    let seen = call(
-        &app.api(),
-        Method::GET,
-        "/api/events",
-        Some(&member_token),
-        None,
-    )
-    .await;
+    let seen = app.with_token(&member_token).events().list("").await;
     assert_eq!(ids(&seen), [public.clone(), members_only.clone()]);
-    let all = call(&app.api(), Method::GET, "/api/events", Some(&token), None).await;
+    let all = app.with_token(&token).events().list("").await;
     assert_eq!(
         ids(&all),
         [public.clone(), members_only.clone(), draft.clone()]
     );
-    let old = call(&app.api(), Method::GET, "/api/events?when=past", None, None).await;
+    let old = app.anonymous().events().list("when=past").await;
     assert_eq!(ids(&old), [past]);
     let ranged = call(
         &app.api(),
@@ -152,9 +126,7 @@ async fn guests_see_published_public_events_members_the_rest_managers_drafts() {
     .await;
     assert_eq!(ids(&ranged), std::slice::from_ref(&members_only));
     assert_eq!(
-        call(&app.api(), Method::GET, "/api/events?when=soon", None, None)
-            .await
-            .status,
+        app.anonymous().events().list("when=soon").await.status,
         StatusCode::UNPROCESSABLE_ENTITY
     );
 
@@ -234,14 +206,7 @@ async fn guests_see_published_public_events_members_the_rest_managers_drafts() {
             "start_at",
         ),
     ] {
-        let r = call(
-            &app.api(),
-            Method::POST,
-            "/api/events",
-            Some(&token),
-            Some(body.clone()),
-        )
-        .await;
+        let r = app.with_token(&token).events().create(body.clone()).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(r.body["error"]["field"], field, "{body}");
     }
@@ -268,14 +233,7 @@ async fn two_members_racing_for_the_last_seat_cannot_both_get_it() {
         .count();
     assert!(replies.iter().all(|r| r.status == StatusCode::OK));
     assert_eq!(seated, 3, "exactly the capacity got seats");
-    let shown = call(
-        &app.api(),
-        Method::GET,
-        &format!("/api/events/{id}"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let shown = app.with_token(&token).events().show(&id).await;
     assert_eq!(
         (
             shown.body["attending"].clone(),
@@ -292,33 +250,16 @@ async fn two_members_racing_for_the_last_seat_cannot_both_get_it() {
     let r = rsvp(&app, &members[seated_index].1, &id, "no").await;
     assert_eq!(r.body["status"], "no");
     // Each member reads their own answer back; one who never answered has none.
-    let mine = call(
-        &app.api(),
-        Method::GET,
-        &format!("/api/events/{id}/rsvp"),
-        Some(&members[seated_index].1),
-        None,
-    )
-    .await;
+    let mine = app
+        .with_token(&members[seated_index].1)
+        .events()
+        .my_rsvp(&id)
+        .await;
     assert_eq!(mine.body, json!({"status": "no", "waitlisted": false}));
     let (_, silent) = member(&app).await;
-    let none = call(
-        &app.api(),
-        Method::GET,
-        &format!("/api/events/{id}/rsvp"),
-        Some(&silent),
-        None,
-    )
-    .await;
+    let none = app.with_token(&silent).events().my_rsvp(&id).await;
     assert_eq!(none.status, StatusCode::NOT_FOUND);
-    let shown = call(
-        &app.api(),
-        Method::GET,
-        &format!("/api/events/{id}"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let shown = app.with_token(&token).events().show(&id).await;
     assert_eq!(
         (
             shown.body["attending"].clone(),
@@ -326,14 +267,11 @@ async fn two_members_racing_for_the_last_seat_cannot_both_get_it() {
         ),
         (json!(3), json!(8))
     );
-    let list = call(
-        &app.api(),
-        Method::GET,
-        &format!("/api/events/{id}/rsvps?per_page=100"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let list = app
+        .with_token(&token)
+        .events()
+        .rsvps(&id, "per_page=100")
+        .await;
     assert_eq!(list.body["total"], 12);
 }
 
@@ -372,25 +310,19 @@ async fn answers_close_when_the_event_starts_and_attendance_pre_validates_applic
             "guest",
         )
         .await;
-    let r = call(
-        &app.api(),
-        Method::POST,
-        &format!("/api/events/{id}/attendance"),
-        Some(&token),
-        Some(json!({"user_ids": [applicant.id], "attended": true})),
-    )
-    .await;
+    let r = app
+        .with_token(&token)
+        .events()
+        .attendance(&id, json!({"user_ids": [applicant.id], "attended": true}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["pre_validated"], 1);
     assert_eq!(app.status_of(applicant.id).await, "pre_validated");
-    let bad = call(
-        &app.api(),
-        Method::POST,
-        &format!("/api/events/{id}/attendance"),
-        Some(&token),
-        Some(json!({"user_ids": [Uuid::new_v4()], "attended": true})),
-    )
-    .await;
+    let bad = app
+        .with_token(&token)
+        .events()
+        .attendance(&id, json!({"user_ids": [Uuid::new_v4()], "attended": true}))
+        .await;
     assert_eq!(bad.body["error"]["field"], "user_ids");
 }
 
@@ -447,27 +379,24 @@ async fn photos_go_up_through_s3_and_count_in_the_storage_usage() {
         .starts_with(&format!("gallery/{id}/")));
     assert!(upload_to(&r, PNG).await.is_success());
     // Confirmed at another event: not an upload waiting there.
-    let wrong = call(
-        &app.api(),
-        Method::POST,
-        &format!("/api/events/{other}/gallery"),
-        Some(&token),
-        Some(json!({"upload_id": r.body["upload_id"]})),
-    )
-    .await;
+    let wrong = app
+        .with_token(&token)
+        .events()
+        .add_photo(&other, json!({"upload_id": r.body["upload_id"]}))
+        .await;
     assert_eq!(
         wrong.body["error"]["field"], "upload_id",
         "{:?}",
         wrong.body
     );
-    let photo = call(
-        &app.api(),
-        Method::POST,
-        &format!("/api/events/{id}/gallery"),
-        Some(&token),
-        Some(json!({"upload_id": r.body["upload_id"], "caption": "Everyone"})),
-    )
-    .await;
+    let photo = app
+        .with_token(&token)
+        .events()
+        .add_photo(
+            &id,
+            json!({"upload_id": r.body["upload_id"], "caption": "Everyone"}),
+        )
+        .await;
     assert_eq!(photo.status, StatusCode::CREATED, "{:?}", photo.body);
     let used: i64 = sqlx::query_scalar("SELECT total_bytes_used FROM storage_usage")
         .fetch_one(&app.db)
@@ -476,14 +405,7 @@ async fn photos_go_up_through_s3_and_count_in_the_storage_usage() {
     assert_eq!(used, PNG.len() as i64);
 
     let (_, member_token) = member(&app).await;
-    let listed = call(
-        &app.api(),
-        Method::GET,
-        &format!("/api/events/{id}/gallery"),
-        Some(&member_token),
-        None,
-    )
-    .await;
+    let listed = app.with_token(&member_token).events().photos(&id).await;
     assert_eq!(listed.body["total"], 1);
     let url = listed.body["items"][0]["url"].as_str().unwrap();
     assert_eq!(
@@ -497,37 +419,24 @@ async fn photos_go_up_through_s3_and_count_in_the_storage_usage() {
         PNG
     );
     let photo_id = photo.body["id"].as_str().unwrap();
-    let r = call(
-        &app.api(),
-        Method::DELETE,
-        &format!("/api/events/{id}/gallery/{photo_id}"),
-        Some(&member_token),
-        None,
-    )
-    .await;
+    let r = app
+        .with_token(&member_token)
+        .events()
+        .delete_photo(&id, &photo_id)
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = call(
-        &app.api(),
-        Method::PATCH,
-        &format!("/api/events/{id}/gallery/{photo_id}"),
-        Some(&token),
-        Some(json!({"caption": "Everyone, at noon"})),
-    )
-    .await;
+    let r = app
+        .with_token(&token)
+        .events()
+        .update_photo(&id, &photo_id, json!({"caption": "Everyone, at noon"}))
+        .await;
     assert_eq!(r.body["caption"], "Everyone, at noon");
     // Deleting the event takes its photos: bytes freed, objects gone.
     let key: String = sqlx::query_scalar("SELECT image_key FROM event_galleries")
         .fetch_one(&app.db)
         .await
         .unwrap();
-    let r = call(
-        &app.api(),
-        Method::DELETE,
-        &format!("/api/events/{id}"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let r = app.with_token(&token).events().delete(&id).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     let used: i64 = sqlx::query_scalar("SELECT total_bytes_used FROM storage_usage")
         .fetch_one(&app.db)
@@ -560,14 +469,11 @@ async fn calendars_carry_stable_uids_updates_and_cancellations() {
 
     // A member's feed.
     let (_, member_token) = member(&app).await;
-    let feed = call(
-        &app.api(),
-        Method::POST,
-        "/api/calendar/token",
-        Some(&member_token),
-        None,
-    )
-    .await;
+    let feed = app
+        .with_token(&member_token)
+        .events()
+        .calendar_token()
+        .await;
     assert_eq!(feed.status, StatusCode::CREATED, "{:?}", feed.body);
     let token_param = feed.body["token"].as_str().unwrap().to_string();
     assert!(feed.body["webcal_url"]
@@ -586,14 +492,14 @@ async fn calendars_carry_stable_uids_updates_and_cancellations() {
 
     // An edit: same UID, higher SEQUENCE, new time.
     let new_start = Utc::now() + Duration::days(9);
-    let r = call(
-        &app.api(),
-        Method::PATCH,
-        &format!("/api/events/{id}"),
-        Some(&token),
-        Some(json!({"start_at": new_start, "end_at": new_start + Duration::hours(2)})),
-    )
-    .await;
+    let r = app
+        .with_token(&token)
+        .events()
+        .update(
+            &id,
+            json!({"start_at": new_start, "end_at": new_start + Duration::hours(2)}),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let (_, ics) = get_text(&app, &feed_path, None).await;
     let edited = parse(&ics)
@@ -609,14 +515,7 @@ async fn calendars_carry_stable_uids_updates_and_cancellations() {
     assert_eq!(starts.timestamp(), new_start.timestamp());
 
     // Deleted: the feed says cancelled, with the same UID and a higher SEQUENCE.
-    let r = call(
-        &app.api(),
-        Method::DELETE,
-        &format!("/api/events/{id}"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let r = app.with_token(&token).events().delete(&id).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     let (_, ics) = get_text(&app, &feed_path, None).await;
     assert!(ics.contains("STATUS:CANCELLED"), "{ics}");
@@ -627,14 +526,11 @@ async fn calendars_carry_stable_uids_updates_and_cancellations() {
     assert!(gone.get_sequence().unwrap() > edited.get_sequence().unwrap());
 
     // Revoked, or never issued: no feed.
-    let r = call(
-        &app.api(),
-        Method::DELETE,
-        "/api/calendar/token",
-        Some(&member_token),
-        None,
-    )
-    .await;
+    let r = app
+        .with_token(&member_token)
+        .events()
+        .revoke_calendar_token()
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(
         get_text(&app, &feed_path, None).await.0,
