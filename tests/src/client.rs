@@ -83,6 +83,22 @@ impl Caller<'_> {
     pub fn events(&self) -> Events<'_> {
         Events(self)
     }
+
+    /// `/api/documents/{library}/…`: `newsletters`, `financial-reports`,
+    /// `bylaws`, `minutes`.
+    pub fn documents<'b>(&'b self, library: &'b str) -> Library<'b> {
+        Library(self, library)
+    }
+
+    /// `/api/settings/…`
+    pub fn settings(&self) -> Settings<'_> {
+        Settings(self)
+    }
+
+    /// `GET /api/storage/usage`
+    pub async fn storage_usage(&self) -> Reply {
+        self.get("/api/storage/usage").await
+    }
 }
 
 pub struct Auth<'a>(&'a Caller<'a>);
@@ -312,6 +328,83 @@ impl Events<'_> {
     pub async fn revoke_calendar_token(&self) -> Reply {
         self.0
             .send(Method::DELETE, "/api/calendar/token", None)
+            .await
+    }
+}
+
+pub struct Library<'a>(&'a Caller<'a>, &'a str);
+
+impl Library<'_> {
+    /// `POST /api/documents/{library}/uploads {file_name, content_type, size_bytes}`
+    pub async fn reserve(&self, body: Value) -> Reply {
+        let path = format!("/api/documents/{}/uploads", self.1);
+        self.0.post(&path, body).await
+    }
+
+    /// `POST /api/documents/{library}`
+    pub async fn add(&self, body: Value) -> Reply {
+        self.0
+            .post(&format!("/api/documents/{}", self.1), body)
+            .await
+    }
+
+    /// `GET /api/documents/{library}?{query}`
+    pub async fn list(&self, query: &str) -> Reply {
+        self.0
+            .get(&format!("/api/documents/{}?{query}", self.1))
+            .await
+    }
+
+    /// `PATCH /api/documents/{library}/{id}`
+    pub async fn update(&self, id: impl Display, body: Value) -> Reply {
+        let path = format!("/api/documents/{}/{id}", self.1);
+        self.0.send(Method::PATCH, &path, Some(body)).await
+    }
+
+    /// `DELETE /api/documents/{library}/{id}`
+    pub async fn delete(&self, id: impl Display) -> Reply {
+        let path = format!("/api/documents/{}/{id}", self.1);
+        self.0.send(Method::DELETE, &path, None).await
+    }
+
+    /// `GET /api/documents/{library}/{id}/download`
+    pub async fn download(&self, id: impl Display) -> Reply {
+        let path = format!("/api/documents/{}/{id}/download", self.1);
+        self.0.get(&path).await
+    }
+}
+
+pub struct Settings<'a>(&'a Caller<'a>);
+
+impl Settings<'_> {
+    /// `GET /api/settings`
+    pub async fn show(&self) -> Reply {
+        self.0.get("/api/settings").await
+    }
+
+    /// `PATCH /api/settings`
+    pub async fn update(&self, body: Value) -> Reply {
+        self.0
+            .send(Method::PATCH, "/api/settings", Some(body))
+            .await
+    }
+
+    /// `POST /api/settings/logo/uploads {file_name, content_type, size_bytes}`
+    pub async fn reserve_logo(&self, body: Value) -> Reply {
+        self.0.post("/api/settings/logo/uploads", body).await
+    }
+
+    /// `PUT /api/settings/logo {upload_id}`
+    pub async fn set_logo(&self, body: Value) -> Reply {
+        self.0
+            .send(Method::PUT, "/api/settings/logo", Some(body))
+            .await
+    }
+
+    /// `DELETE /api/settings/logo`
+    pub async fn remove_logo(&self) -> Reply {
+        self.0
+            .send(Method::DELETE, "/api/settings/logo", None)
             .await
     }
 }

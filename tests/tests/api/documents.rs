@@ -16,14 +16,7 @@ async fn admin(app: &TestApp) -> String {
 }
 
 async fn reserve(app: &TestApp, token: &str, kind: &str, content_type: &str, size: usize) -> Reply {
-    call(
-        &app.api(),
-        Method::POST,
-        &format!("/api/documents/{kind}/uploads"),
-        Some(token),
-        Some(json!({"file_name": "Rapport annuel 2025.pdf", "content_type": content_type, "size_bytes": size})),
-    )
-    .await
+    app.with_token(token).documents(&kind).reserve(json!({"file_name": "Rapport annuel 2025.pdf", "content_type": content_type, "size_bytes": size})).await
 }
 
 /// Reserves, uploads and creates a newsletter of `bytes`; answers its reply.
@@ -31,14 +24,7 @@ async fn newsletter(app: &TestApp, token: &str, bytes: &[u8]) -> Reply {
     let r = reserve(app, token, "newsletters", "application/pdf", bytes.len()).await;
     assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
     assert!(upload_to(&r, bytes).await.is_success());
-    call(
-        &app.api(),
-        Method::POST,
-        "/api/documents/newsletters",
-        Some(token),
-        Some(json!({"upload_id": r.body["upload_id"], "title": "Spring letter", "published_date": "2026-03-01"})),
-    )
-    .await
+    app.with_token(token).documents("newsletters").add(json!({"upload_id": r.body["upload_id"], "title": "Spring letter", "published_date": "2026-03-01"})).await
 }
 
 async fn usage(app: &TestApp) -> i64 {
@@ -62,24 +48,18 @@ async fn a_newsletter_goes_up_through_s3_and_down_by_a_short_link() {
 
     let member = app.user_with_role("member").await;
     let member_token = app.token_for(&member).await;
-    let list = call(
-        &app.api(),
-        Method::GET,
-        "/api/documents/newsletters",
-        Some(&member_token),
-        None,
-    )
-    .await;
+    let list = app
+        .with_token(&member_token)
+        .documents("newsletters")
+        .list("")
+        .await;
     assert_eq!(list.body["total"], 1);
     let id = created.body["id"].as_str().unwrap();
-    let link = call(
-        &app.api(),
-        Method::GET,
-        &format!("/api/documents/newsletters/{id}/download"),
-        Some(&member_token),
-        None,
-    )
-    .await;
+    let link = app
+        .with_token(&member_token)
+        .documents("newsletters")
+        .download(&id)
+        .await;
     assert_eq!(link.status, StatusCode::OK, "{:?}", link.body);
     let got = reqwest::get(link.body["url"].as_str().unwrap())
         .await
@@ -94,14 +74,7 @@ async fn a_newsletter_goes_up_through_s3_and_down_by_a_short_link() {
     );
     assert_eq!(got.bytes().await.unwrap().as_ref(), PDF);
 
-    let shown = call(
-        &app.api(),
-        Method::GET,
-        "/api/storage/usage",
-        Some(&token),
-        None,
-    )
-    .await;
+    let shown = app.with_token(&token).storage_usage().await;
     assert_eq!(shown.body["newsletters_bytes"], PDF.len());
     assert_eq!(shown.body["total_bytes_used"], PDF.len());
 
@@ -110,14 +83,11 @@ async fn a_newsletter_goes_up_through_s3_and_down_by_a_short_link() {
         .await
         .unwrap();
     assert!(key.starts_with("documents/newsletters/"), "{key}");
-    let r = call(
-        &app.api(),
-        Method::DELETE,
-        &format!("/api/documents/newsletters/{id}"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let r = app
+        .with_token(&token)
+        .documents("newsletters")
+        .delete(&id)
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
     assert_eq!(usage(&app).await, 0);
     assert!(app.state.storage.head(&key).await.unwrap().is_none());
@@ -346,32 +316,23 @@ async fn each_library_checks_its_own_permissions() {
         .execute(&app.db)
         .await
         .unwrap();
-    let r = call(
-        &app.api(),
-        Method::GET,
-        "/api/documents/financial-reports",
-        Some(&member_token),
-        None,
-    )
-    .await;
+    let r = app
+        .with_token(&member_token)
+        .documents("financial-reports")
+        .list("")
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = call(
-        &app.api(),
-        Method::GET,
-        "/api/documents/bylaws",
-        Some(&member_token),
-        None,
-    )
-    .await;
+    let r = app
+        .with_token(&member_token)
+        .documents("bylaws")
+        .list("")
+        .await;
     assert_eq!(r.status, StatusCode::OK);
-    let r = call(
-        &app.api(),
-        Method::GET,
-        "/api/documents/minutes",
-        Some(&admin_token),
-        None,
-    )
-    .await;
+    let r = app
+        .with_token(&admin_token)
+        .documents("minutes")
+        .list("")
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 
     // Each library's own fields, and only those.
@@ -422,14 +383,11 @@ async fn each_library_checks_its_own_permissions() {
             "title",
         ),
     ] {
-        let r = call(
-            &app.api(),
-            Method::POST,
-            &format!("/api/documents/{kind}"),
-            Some(&admin_token),
-            Some(body.clone()),
-        )
-        .await;
+        let r = app
+            .with_token(&admin_token)
+            .documents(&kind)
+            .add(body.clone())
+            .await;
         assert_eq!(
             r.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -446,15 +404,8 @@ async fn one_version_of_the_bylaws_is_current_even_under_concurrency() {
     let token = admin(&app).await;
     let mut ids = Vec::new();
     for v in 1..=6 {
-        let r = call(
-            &app.api(),
-            Method::POST,
-            "/api/documents/bylaws",
-            Some(&token),
-            Some(json!({"url": format!("https://example.org/bylaws-v{v}.pdf"), "title": "Bylaws",
-                        "version": v.to_string(), "effective_date": "2026-01-01", "is_current": v == 1})),
-        )
-        .await;
+        let r = app.with_token(&token).documents("bylaws").add(json!({"url": format!("https://example.org/bylaws-v{v}.pdf"), "title": "Bylaws",
+                        "version": v.to_string(), "effective_date": "2026-01-01", "is_current": v == 1})).await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
         ids.push(r.body["id"].as_str().unwrap().to_string());
     }
@@ -485,27 +436,17 @@ async fn one_version_of_the_bylaws_is_current_even_under_concurrency() {
         assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     }
     assert_eq!(current().await, 1);
-    let listed = call(
-        &app.api(),
-        Method::GET,
-        "/api/documents/bylaws",
-        Some(&token),
-        None,
-    )
-    .await;
+    let listed = app.with_token(&token).documents("bylaws").list("").await;
     let current_id = listed.body["items"][0]["id"].as_str().unwrap().to_string();
     assert_eq!(
         listed.body["items"][0]["is_current"], true,
         "the current version lists first"
     );
-    let r = call(
-        &app.api(),
-        Method::PATCH,
-        &format!("/api/documents/bylaws/{current_id}"),
-        Some(&token),
-        Some(json!({"is_current": false})),
-    )
-    .await;
+    let r = app
+        .with_token(&token)
+        .documents("bylaws")
+        .update(&current_id, json!({"is_current": false}))
+        .await;
     assert_eq!(
         (r.status, r.error_code()),
         (StatusCode::CONFLICT, "keep_a_current_version")
@@ -540,14 +481,11 @@ async fn usage_is_the_sum_of_the_objects_after_uploads_and_deletes() {
             live.push((r.body["id"].as_str().unwrap().to_string(), bytes.len()));
         } else {
             let (id, _) = live.remove(next() % live.len());
-            let r = call(
-                &app.api(),
-                Method::DELETE,
-                &format!("/api/documents/newsletters/{id}"),
-                Some(&token),
-                None,
-            )
-            .await;
+            let r = app
+                .with_token(&token)
+                .documents("newsletters")
+                .delete(&id)
+                .await;
             assert_eq!(r.status, StatusCode::NO_CONTENT);
         }
         let expected: usize = live.iter().map(|(_, size)| size).sum();
@@ -595,14 +533,11 @@ async fn a_failed_s3_delete_is_queued_and_retried_never_counted_twice() {
         loaf_core::storage::Storage::new(&config.storage),
         (*app.state.mailer).clone(),
     );
-    let r = call(
-        &app.api(),
-        Method::DELETE,
-        &format!("/api/documents/newsletters/{id}"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let r = app
+        .with_token(&token)
+        .documents("newsletters")
+        .delete(&id)
+        .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
     assert_eq!(usage(&app).await, 0);
     // (The upload's staged copy was queued at the claim, and deleted.)
@@ -629,7 +564,7 @@ async fn a_failed_s3_delete_is_queued_and_retried_never_counted_twice() {
 async fn the_organisation_sets_its_name_zone_currency_and_logo() {
     let app = spawn_app().await;
     let token = admin(&app).await;
-    let public = call(&app.api(), Method::GET, "/api/settings", None, None).await;
+    let public = app.anonymous().settings().show().await;
     assert_eq!(public.status, StatusCode::OK);
     assert_eq!(
         (
@@ -644,17 +579,8 @@ async fn the_organisation_sets_its_name_zone_currency_and_logo() {
     let member = app.user_with_role("member").await;
     let member_token = app.token_for(&member).await;
     let patch = |body: Value, token: String| {
-        let api = app.api();
-        async move {
-            call(
-                &api,
-                Method::PATCH,
-                "/api/settings",
-                Some(&token),
-                Some(body),
-            )
-            .await
-        }
+        let caller = app.with_token(&token);
+        async move { caller.settings().update(body).await }
     };
     assert_eq!(
         patch(json!({"name": "Mine"}), member_token.clone())
@@ -683,19 +609,9 @@ async fn the_organisation_sets_its_name_zone_currency_and_logo() {
 
     // The logo: images only.
     let logo = |ctype: &str, size: usize| {
-        let api = app.api();
-        let token = token.clone();
+        let caller = app.with_token(&token);
         let body = json!({"file_name": "logo.png", "content_type": ctype, "size_bytes": size});
-        async move {
-            call(
-                &api,
-                Method::POST,
-                "/api/settings/logo/uploads",
-                Some(&token),
-                Some(body),
-            )
-            .await
-        }
+        async move { caller.settings().reserve_logo(body).await }
     };
     assert_eq!(
         logo("application/pdf", 10).await.body["error"]["field"],
@@ -705,28 +621,22 @@ async fn the_organisation_sets_its_name_zone_currency_and_logo() {
         logo("image/svg+xml", 10).await.body["error"]["field"],
         "content_type"
     );
-    let r = call(
-        &app.api(),
-        Method::POST,
-        "/api/settings/logo/uploads",
-        Some(&member_token),
-        Some(json!({"file_name": "x.png", "content_type": "image/png", "size_bytes": 10})),
-    )
-    .await;
+    let r = app
+        .with_token(&member_token)
+        .settings()
+        .reserve_logo(json!({"file_name": "x.png", "content_type": "image/png", "size_bytes": 10}))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let mut first_key = String::new();
     for round in 0..2 {
         let r = logo("image/png", PNG.len()).await;
         assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
         assert!(upload_to(&r, PNG).await.is_success());
-        let set = call(
-            &app.api(),
-            Method::PUT,
-            "/api/settings/logo",
-            Some(&token),
-            Some(json!({"upload_id": r.body["upload_id"]})),
-        )
-        .await;
+        let set = app
+            .with_token(&token)
+            .settings()
+            .set_logo(json!({"upload_id": r.body["upload_id"]}))
+            .await;
         assert_eq!(set.status, StatusCode::OK, "{:?}", set.body);
         let url = set.body["logo_url"].as_str().unwrap();
         assert_eq!(
@@ -747,23 +657,9 @@ async fn the_organisation_sets_its_name_zone_currency_and_logo() {
     // Replaced: the old file is gone and counted once.
     assert!(app.state.storage.head(&first_key).await.unwrap().is_none());
     assert_eq!(usage(&app).await, PNG.len() as i64);
-    let shown = call(
-        &app.api(),
-        Method::GET,
-        "/api/storage/usage",
-        Some(&token),
-        None,
-    )
-    .await;
+    let shown = app.with_token(&token).storage_usage().await;
     assert_eq!(shown.body["logo_bytes"], PNG.len());
-    let gone = call(
-        &app.api(),
-        Method::DELETE,
-        "/api/settings/logo",
-        Some(&token),
-        None,
-    )
-    .await;
+    let gone = app.with_token(&token).settings().remove_logo().await;
     assert!(gone.body["logo_url"].is_null());
     assert_eq!(usage(&app).await, 0);
 }
