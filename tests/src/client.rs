@@ -90,6 +90,11 @@ impl Caller<'_> {
         Library(self, library)
     }
 
+    /// `/api/donations/…`
+    pub fn donations(&self) -> Donations<'_> {
+        Donations(self)
+    }
+
     /// `/api/settings/…`
     pub fn settings(&self) -> Settings<'_> {
         Settings(self)
@@ -406,5 +411,52 @@ impl Settings<'_> {
         self.0
             .send(Method::DELETE, "/api/settings/logo", None)
             .await
+    }
+}
+
+pub struct Donations<'a>(&'a Caller<'a>);
+
+impl Donations<'_> {
+    /// `POST /api/donations/checkout`: giving online.
+    pub async fn checkout(&self, body: Value) -> Reply {
+        self.0.post("/api/donations/checkout", body).await
+    }
+
+    /// `GET /api/donations/checkout/{session_id}`
+    pub async fn gift_status(&self, session_id: impl Display) -> Reply {
+        self.0
+            .get(&format!("/api/donations/checkout/{session_id}"))
+            .await
+    }
+
+    /// `POST /api/donations/manual`: a gift recorded by hand.
+    pub async fn record(&self, body: Value) -> Reply {
+        self.0.post("/api/donations/manual", body).await
+    }
+
+    /// `GET /api/donations?{query}`
+    pub async fn list(&self, query: &str) -> Reply {
+        self.0.get(&format!("/api/donations?{query}")).await
+    }
+
+    /// `GET /api/donations/{id}`
+    pub async fn show(&self, id: impl Display) -> Reply {
+        self.0.get(&format!("/api/donations/{id}")).await
+    }
+
+    /// `POST /api/donations/{id}/receipt`
+    pub async fn resend_receipt(&self, id: impl Display) -> Reply {
+        let path = format!("/api/donations/{id}/receipt");
+        self.0.send(Method::POST, &path, None).await
+    }
+
+    /// `GET /api/donations/export?{query}`
+    pub async fn export(&self, query: &str) -> Reply {
+        self.0.get(&format!("/api/donations/export?{query}")).await
+    }
+
+    /// `GET /api/donations/stats?{query}`
+    pub async fn stats(&self, query: &str) -> Reply {
+        self.0.get(&format!("/api/donations/stats?{query}")).await
     }
 }

@@ -8,25 +8,15 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 async fn give(app: &TestApp, token: Option<&str>, body: Value) -> Reply {
-    call(
-        &app.api(),
-        Method::POST,
-        "/api/donations/checkout",
-        token,
-        Some(body),
-    )
-    .await
+    let caller = match token {
+        Some(token) => app.with_token(token),
+        None => app.anonymous(),
+    };
+    caller.donations().checkout(body).await
 }
 
 async fn record(app: &TestApp, token: &str, body: Value) -> Reply {
-    call(
-        &app.api(),
-        Method::POST,
-        "/api/donations/manual",
-        Some(token),
-        Some(body),
-    )
-    .await
+    app.with_token(token).donations().record(body).await
 }
 
 fn session_id(reply: &Reply) -> String {
@@ -57,8 +47,9 @@ async fn a_public_donation_completes_once_with_a_numbered_receipt() {
     assert_eq!(r.body["currency"], "EUR");
     let id = r.body["donation_id"].as_str().unwrap().to_string();
     let admin = finance(&app).await;
-    let path = format!("/api/donations/{id}");
-    let pending = call(&app.api(), Method::GET, &path, Some(&admin), None).await;
+    let finance_calls = app.with_token(&admin);
+    let donations = finance_calls.donations();
+    let pending = donations.show(&id).await;
     assert_eq!(pending.body["status"], "pending");
     assert_eq!(pending.body["donation_type"], "public");
 
@@ -72,19 +63,16 @@ async fn a_public_donation_completes_once_with_a_numbered_receipt() {
     let again = app.deliver(&paid).await;
     assert_eq!(again.body["duplicate"], true);
 
-    let done = call(&app.api(), Method::GET, &path, Some(&admin), None).await;
+    let done = donations.show(&id).await;
     assert_eq!(done.body["status"], "completed");
     let year = chrono::Utc::now().format("%Y").to_string();
     assert_eq!(done.body["receipt_number"], format!("{year}-000001"));
     // The anonymous donor's return page finds the gift by its checkout.
-    let returned = call(
-        &app.api(),
-        Method::GET,
-        &format!("/api/donations/checkout/{}", session_id(&r)),
-        None,
-        None,
-    )
-    .await;
+    let returned = app
+        .anonymous()
+        .donations()
+        .gift_status(session_id(&r))
+        .await;
     assert_eq!(returned.status, StatusCode::OK, "{:?}", returned.body);
     assert_eq!(
         (
@@ -93,14 +81,11 @@ async fn a_public_donation_completes_once_with_a_numbered_receipt() {
         ),
         (Some("completed"), Some(format!("{year}-000001").as_str()))
     );
-    let unknown = call(
-        &app.api(),
-        Method::GET,
-        "/api/donations/checkout/cs_test_nothing",
-        None,
-        None,
-    )
-    .await;
+    let unknown = app
+        .anonymous()
+        .donations()
+        .gift_status("cs_test_nothing")
+        .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     let mail = app.mail_to("grace@example.org").await;
     assert_eq!(mail.len(), 1, "one receipt, however often the event comes");
@@ -114,14 +99,7 @@ async fn a_public_donation_completes_once_with_a_numbered_receipt() {
     assert!(mail[0].text_body.contains("In memory of Ada"));
 
     // The receipt again, on an admin's request.
-    let resent = call(
-        &app.api(),
-        Method::POST,
-        &format!("{path}/receipt"),
-        Some(&admin),
-        None,
-    )
-    .await;
+    let resent = donations.resend_receipt(&id).await;
     assert_eq!(resent.status, StatusCode::OK, "{:?}", resent.body);
     assert_eq!(app.mail_to("grace@example.org").await.len(), 2);
 }
@@ -148,28 +126,14 @@ async fn members_give_as_themselves_and_see_only_their_own_donations() {
     .await;
     let bob_gift = r.body["donation_id"].as_str().unwrap().to_string();
 
-    let own = call(
-        &app.api(),
-        Method::GET,
-        "/api/donations",
-        Some(&ann_token),
-        None,
-    )
-    .await;
+    let own = app.with_token(&ann_token).donations().list("").await;
     assert_eq!(own.body["total"], 1);
     let mine = &own.body["items"][0];
     assert_eq!(mine["id"], ann_gift.as_str());
     assert_eq!(mine["donation_type"], "member");
     assert_eq!(mine["donor_email"], "ann@example.org");
     assert_eq!(mine["donor_name"], "Ann Giver");
-    let theirs = call(
-        &app.api(),
-        Method::GET,
-        &format!("/api/donations/{bob_gift}"),
-        Some(&ann_token),
-        None,
-    )
-    .await;
+    let theirs = app.with_token(&ann_token).donations().show(&bob_gift).await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
     let unknown = format!("/api/donations/{}", Uuid::new_v4());
     assert_eq!(
@@ -182,32 +146,19 @@ async fn members_give_as_themselves_and_see_only_their_own_donations() {
     let admin = finance(&app).await;
     // Both gifts are unpaid yet: out of the admins' default view (anyone
     // may start one), there when asked for.
-    let default_view = call(
-        &app.api(),
-        Method::GET,
-        "/api/donations",
-        Some(&admin),
-        None,
-    )
-    .await;
+    let default_view = app.with_token(&admin).donations().list("").await;
     assert_eq!(default_view.body["total"], 0);
-    let all = call(
-        &app.api(),
-        Method::GET,
-        "/api/donations?status=pending",
-        Some(&admin),
-        None,
-    )
-    .await;
+    let all = app
+        .with_token(&admin)
+        .donations()
+        .list("status=pending")
+        .await;
     assert_eq!(all.body["total"], 2);
-    let filtered = call(
-        &app.api(),
-        Method::GET,
-        "/api/donations?q=bob&type=member&min_cents=1500&status=pending",
-        Some(&admin),
-        None,
-    )
-    .await;
+    let filtered = app
+        .with_token(&admin)
+        .donations()
+        .list("q=bob&type=member&min_cents=1500&status=pending")
+        .await;
     assert_eq!(filtered.body["total"], 1);
     assert_eq!(filtered.body["items"][0]["anonymous"], true);
 
@@ -229,19 +180,14 @@ async fn members_give_as_themselves_and_see_only_their_own_donations() {
         let r = call(&app.api(), method, path, None, body).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}");
     }
-    let r = call(
-        &app.api(),
-        Method::POST,
-        &format!("/api/donations/{ann_gift}/receipt"),
-        Some(&ann_token),
-        None,
-    )
-    .await;
+    let r = app
+        .with_token(&ann_token)
+        .donations()
+        .resend_receipt(&ann_gift)
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(
-        call(&app.api(), Method::GET, "/api/donations", None, None)
-            .await
-            .status,
+        app.anonymous().donations().list("").await.status,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -404,14 +350,7 @@ async fn offline_gifts_are_receipted_in_order_and_failures_and_refunds_are_recor
         app.deliver(&declined).await.body["outcome"],
         "donation_failed"
     );
-    let pending_receipt = call(
-        &app.api(),
-        Method::POST,
-        &format!("/api/donations/{id}/receipt"),
-        Some(&admin),
-        None,
-    )
-    .await;
+    let pending_receipt = app.with_token(&admin).donations().resend_receipt(&id).await;
     assert_eq!(pending_receipt.error_code(), "no_receipt");
     let paid = app.payments.pay(&session).await.unwrap();
     assert_eq!(
@@ -429,14 +368,7 @@ async fn offline_gifts_are_receipted_in_order_and_failures_and_refunds_are_recor
         app.deliver(&rest).await.body["outcome"],
         "donation_refunded"
     );
-    let done = call(
-        &app.api(),
-        Method::GET,
-        &format!("/api/donations/{id}"),
-        Some(&admin),
-        None,
-    )
-    .await;
+    let done = app.with_token(&admin).donations().show(&id).await;
     assert_eq!(
         (
             done.body["status"].clone(),
@@ -452,14 +384,11 @@ async fn offline_gifts_are_receipted_in_order_and_failures_and_refunds_are_recor
         json!({"amount_cents": 100, "method": "cheque", "donor_name": "=SUM(A1:A9)"}),
     )
     .await;
-    let export = call(
-        &app.api(),
-        Method::GET,
-        "/api/donations/export?status=completed",
-        Some(&admin),
-        None,
-    )
-    .await;
+    let export = app
+        .with_token(&admin)
+        .donations()
+        .export("status=completed")
+        .await;
     assert_eq!(export.body["rows"], 4, "{:?}", export.body);
     let csv = reqwest::get(export.body["download_url"].as_str().unwrap())
         .await
@@ -539,14 +468,7 @@ async fn totals_follow_the_organisations_calendar_across_new_year() {
         .unwrap();
     }
     let admin = finance(&app).await;
-    let stats = call(
-        &app.api(),
-        Method::GET,
-        "/api/donations/stats?year=2026",
-        Some(&admin),
-        None,
-    )
-    .await;
+    let stats = app.with_token(&admin).donations().stats("year=2026").await;
     assert_eq!(stats.status, StatusCode::OK, "{:?}", stats.body);
     let b = &stats.body;
     // 2,000 + (4,000 - 500); the last one is 2027-01-01 01:00 in Auckland.
@@ -565,24 +487,14 @@ async fn totals_follow_the_organisations_calendar_across_new_year() {
     );
     assert_eq!(b["top_donors"][0]["donor_email"], "b@example.org");
     assert_eq!(b["top_donors"][0]["total_cents"], 5500);
-    let next = call(
-        &app.api(),
-        Method::GET,
-        "/api/donations/stats?year=2027",
-        Some(&admin),
-        None,
-    )
-    .await;
+    let next = app.with_token(&admin).donations().stats("year=2027").await;
     assert_eq!(next.body["total_cents"], 16000);
     assert_eq!(next.body["previous_year_cents"], 5500);
-    let bad = call(
-        &app.api(),
-        Method::GET,
-        "/api/donations/stats?year=twenty",
-        Some(&admin),
-        None,
-    )
-    .await;
+    let bad = app
+        .with_token(&admin)
+        .donations()
+        .stats("year=twenty")
+        .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Totals without donor details for a role that may only count.
@@ -608,14 +520,7 @@ async fn totals_follow_the_organisations_calendar_across_new_year() {
         .await
         .unwrap();
     let token = app.token_for(&counter).await;
-    let r = call(
-        &app.api(),
-        Method::GET,
-        "/api/donations/stats?year=2026",
-        Some(&token),
-        None,
-    )
-    .await;
+    let r = app.with_token(&token).donations().stats("year=2026").await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["total_cents"], 5500);
     assert!(r.body.get("top_donors").is_none());
