@@ -64,6 +64,11 @@ impl Caller<'_> {
         Auth(self)
     }
 
+    /// `/api/invitations/…` (an admin's invitations)
+    pub fn invitations(&self) -> Invitations<'_> {
+        Invitations(self)
+    }
+
     /// `/api/members/…`
     pub fn members(&self) -> Members<'_> {
         Members(self)
@@ -108,16 +113,78 @@ impl Caller<'_> {
 
 pub struct Auth<'a>(&'a Caller<'a>);
 
+/// One `POST /api/auth/{path}` helper per route, each taking the JSON body.
+macro_rules! auth_posts {
+    ($($name:ident => $path:literal,)+) => {
+        impl Auth<'_> {
+            $(
+                #[doc = concat!("`POST ", $path, "`")]
+                pub async fn $name(&self, body: Value) -> Reply {
+                    self.0.post($path, body).await
+                }
+            )+
+        }
+    };
+}
+
+auth_posts! {
+    register => "/api/auth/register",
+    login => "/api/auth/login",
+    logout => "/api/auth/logout",
+    refresh => "/api/auth/refresh",
+    verify_email => "/api/auth/verify-email",
+    resend_verification => "/api/auth/resend-verification",
+    accept_tos => "/api/auth/accept-tos",
+    change_password => "/api/auth/change-password",
+    reset_password => "/api/auth/reset-password",
+}
+
 impl Auth<'_> {
     /// `GET /api/auth/me`
     pub async fn me(&self) -> Reply {
         self.0.get("/api/auth/me").await
     }
 
-    /// `POST /api/auth/refresh {refresh_token}`
-    pub async fn refresh(&self, refresh_token: &str) -> Reply {
-        let body = serde_json::json!({ "refresh_token": refresh_token });
-        self.0.post("/api/auth/refresh", body).await
+    /// `PATCH /api/auth/me`
+    pub async fn update_me(&self, body: Value) -> Reply {
+        self.0.send(Method::PATCH, "/api/auth/me", Some(body)).await
+    }
+
+    /// `GET /api/auth/invitations/{token}`: what an invitation link offers.
+    pub async fn invitation(&self, token: impl Display) -> Reply {
+        self.0.get(&format!("/api/auth/invitations/{token}")).await
+    }
+
+    /// `POST /api/auth/invitations/{token}/accept`
+    pub async fn accept_invitation(&self, token: impl Display, body: Value) -> Reply {
+        let path = format!("/api/auth/invitations/{token}/accept");
+        self.0.post(&path, body).await
+    }
+}
+
+pub struct Invitations<'a>(&'a Caller<'a>);
+
+impl Invitations<'_> {
+    /// `POST /api/invitations`
+    pub async fn create(&self, body: Value) -> Reply {
+        self.0.post("/api/invitations", body).await
+    }
+
+    /// `GET /api/invitations?{query}`
+    pub async fn list(&self, query: &str) -> Reply {
+        self.0.get(&format!("/api/invitations?{query}")).await
+    }
+
+    /// `DELETE /api/invitations/{id}`
+    pub async fn revoke(&self, id: impl Display) -> Reply {
+        let path = format!("/api/invitations/{id}");
+        self.0.send(Method::DELETE, &path, None).await
+    }
+
+    /// `POST /api/invitations/{id}/resend`
+    pub async fn resend(&self, id: impl Display) -> Reply {
+        let path = format!("/api/invitations/{id}/resend");
+        self.0.send(Method::POST, &path, None).await
     }
 }
 

@@ -74,9 +74,7 @@ async fn a_member_edits_their_profile_and_nothing_else() {
         ("ada@example.org", "pending_validation", "Ada")
     );
     assert_eq!(
-        call(&api, Method::PATCH, "/api/auth/me", None, Some(json!({})))
-            .await
-            .status,
+        app.anonymous().auth().update_me(json!({})).await.status,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -84,70 +82,50 @@ async fn a_member_edits_their_profile_and_nothing_else() {
 #[tokio::test]
 async fn new_terms_must_be_accepted_in_their_current_version() {
     let app = spawn_app().await;
-    let api = app.api();
     verified_applicant(&app, "ada@example.org").await;
     sqlx::query("UPDATE users SET tos_version = '2025-06' WHERE email = 'ada@example.org'")
         .execute(&app.db)
         .await
         .unwrap();
     let (access, _) = session(&app, "ada@example.org", PASSWORD).await;
-    let me = call(&api, Method::GET, "/api/auth/me", Some(&access), None).await;
+    let me = app.with_token(&access).auth().me().await;
     assert_eq!(me.body["terms"]["must_accept"], true);
     assert_eq!(me.body["terms"]["current_version"], "2026-01");
-    let old = call(
-        &api,
-        Method::POST,
-        "/api/auth/accept-tos",
-        Some(&access),
-        Some(json!({"version": "2025-06"})),
-    )
-    .await;
+    let old = app
+        .with_token(&access)
+        .auth()
+        .accept_tos(json!({"version": "2025-06"}))
+        .await;
     assert_eq!(
         (old.status, old.body["error"]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("terms_version"))
     );
-    let ok = call(
-        &api,
-        Method::POST,
-        "/api/auth/accept-tos",
-        Some(&access),
-        Some(json!({"version": "2026-01"})),
-    )
-    .await;
+    let ok = app
+        .with_token(&access)
+        .auth()
+        .accept_tos(json!({"version": "2026-01"}))
+        .await;
     assert_eq!(ok.status, StatusCode::OK);
     assert_eq!(ok.body["terms"]["must_accept"], false);
     assert!(ok.body["terms"]["accepted_at"].is_string());
-    let anonymous = call(
-        &api,
-        Method::POST,
-        "/api/auth/accept-tos",
-        None,
-        Some(json!({"version": "2026-01"})),
-    )
-    .await;
+    let anonymous = app
+        .anonymous()
+        .auth()
+        .accept_tos(json!({"version": "2026-01"}))
+        .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn changing_the_password_ends_every_other_session() {
     let app = spawn_app().await;
-    let api = app.api();
     verified_applicant(&app, "ada@example.org").await;
     let (laptop, laptop_refresh) = session(&app, "ada@example.org", PASSWORD).await;
     let (phone, _) = session(&app, "ada@example.org", PASSWORD).await;
     let change = |token: String, current: &str, new: &str| {
         let body = json!({"current_password": current, "new_password": new});
-        let api = api.clone();
-        async move {
-            call(
-                &api,
-                Method::POST,
-                "/api/auth/change-password",
-                Some(&token),
-                Some(body),
-            )
-            .await
-        }
+        let caller = app.with_token(&token);
+        async move { caller.auth().change_password(body).await }
     };
 
     let wrong = change(phone.clone(), "not my password", "a brand new passphrase").await;
@@ -161,9 +139,7 @@ async fn changing_the_password_ends_every_other_session() {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("new_password"))
     );
     assert_eq!(
-        call(&api, Method::GET, "/api/auth/me", Some(&laptop), None)
-            .await
-            .status,
+        app.with_token(&laptop).auth().me().await.status,
         StatusCode::OK,
         "refusals change nothing"
     );
@@ -172,27 +148,20 @@ async fn changing_the_password_ends_every_other_session() {
     assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.body);
     let fresh = changed.body["access_token"].as_str().unwrap();
     assert_eq!(
-        call(&api, Method::GET, "/api/auth/me", Some(fresh), None)
-            .await
-            .status,
+        app.with_token(fresh).auth().me().await.status,
         StatusCode::OK
     );
     for old in [&laptop, &phone] {
         assert_eq!(
-            call(&api, Method::GET, "/api/auth/me", Some(old), None)
-                .await
-                .status,
+            app.with_token(old).auth().me().await.status,
             StatusCode::UNAUTHORIZED
         );
     }
-    let r = call(
-        &api,
-        Method::POST,
-        "/api/auth/refresh",
-        None,
-        Some(json!({"refresh_token": laptop_refresh})),
-    )
-    .await;
+    let r = app
+        .anonymous()
+        .auth()
+        .refresh(json!({"refresh_token": laptop_refresh}))
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         login(&app, "ada@example.org", PASSWORD).await.status,
@@ -276,9 +245,7 @@ async fn a_forgotten_password_is_reset_once_by_the_emailed_link() {
     );
 
     assert_eq!(
-        call(&api, Method::GET, "/api/auth/me", Some(&before), None)
-            .await
-            .status,
+        app.with_token(&before).auth().me().await.status,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(

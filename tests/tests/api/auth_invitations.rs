@@ -51,28 +51,18 @@ async fn an_invitee_sees_the_invitation_accepts_it_and_is_signed_in_with_the_rol
     let api = app.api();
     let token = invite(&app, "grace@example.org", "finance", "pending", 48).await;
 
-    let shown = call(
-        &api,
-        Method::GET,
-        &format!("/api/auth/invitations/{token}"),
-        None,
-        None,
-    )
-    .await;
+    let shown = app.anonymous().auth().invitation(&token).await;
     assert_eq!(shown.status, StatusCode::OK, "{:?}", shown.body);
     assert_eq!(shown.body["email"], "grace@example.org");
     assert_eq!(shown.body["role_code"], "finance");
     assert_eq!(shown.body["invited_by"], "Test User");
     assert!(shown.body.get("id").is_none());
 
-    let accepted = call(
-        &api,
-        Method::POST,
-        &format!("/api/auth/invitations/{token}/accept"),
-        None,
-        Some(acceptance()),
-    )
-    .await;
+    let accepted = app
+        .anonymous()
+        .auth()
+        .accept_invitation(&token, acceptance())
+        .await;
     assert_eq!(accepted.status, StatusCode::CREATED, "{:?}", accepted.body);
     assert_eq!(accepted.body["user"]["role"], "finance");
     assert_eq!(accepted.body["user"]["status"], "payment_pending");
@@ -108,33 +98,22 @@ async fn an_invitee_sees_the_invitation_accepts_it_and_is_signed_in_with_the_rol
         StatusCode::OK
     );
 
-    let reused = call(
-        &api,
-        Method::POST,
-        &format!("/api/auth/invitations/{token}/accept"),
-        None,
-        Some(acceptance()),
-    )
-    .await;
+    let reused = app
+        .anonymous()
+        .auth()
+        .accept_invitation(&token, acceptance())
+        .await;
     assert_eq!(
         (reused.status, reused.error_code()),
         (StatusCode::GONE, "invitation_used")
     );
-    let again = call(
-        &api,
-        Method::GET,
-        &format!("/api/auth/invitations/{token}"),
-        None,
-        None,
-    )
-    .await;
+    let again = app.anonymous().auth().invitation(&token).await;
     assert_eq!(again.error_code(), "invitation_used");
 }
 
 #[tokio::test]
 async fn withdrawn_expired_unknown_and_clashing_invitations_are_refused() {
     let app = spawn_app().await;
-    let api = app.api();
     let revoked = invite(&app, "a@example.org", "member", "revoked", 48).await;
     let lapsed = invite(&app, "b@example.org", "member", "pending", -1).await;
     let marked = invite(&app, "c@example.org", "member", "expired", 48).await;
@@ -143,51 +122,31 @@ async fn withdrawn_expired_unknown_and_clashing_invitations_are_refused() {
         (&lapsed, "invitation_expired"),
         (&marked, "invitation_expired"),
     ] {
-        let shown = call(
-            &api,
-            Method::GET,
-            &format!("/api/auth/invitations/{token}"),
-            None,
-            None,
-        )
-        .await;
+        let shown = app.anonymous().auth().invitation(&token).await;
         assert_eq!((shown.status, shown.error_code()), (StatusCode::GONE, code));
-        let accepted = call(
-            &api,
-            Method::POST,
-            &format!("/api/auth/invitations/{token}/accept"),
-            None,
-            Some(acceptance()),
-        )
-        .await;
+        let accepted = app
+            .anonymous()
+            .auth()
+            .accept_invitation(&token, acceptance())
+            .await;
         assert_eq!(
             (accepted.status, accepted.error_code()),
             (StatusCode::GONE, code)
         );
     }
     for token in ["nope", &"Z".repeat(43), "..%2F..%2Fetc"] {
-        let shown = call(
-            &api,
-            Method::GET,
-            &format!("/api/auth/invitations/{token}"),
-            None,
-            None,
-        )
-        .await;
+        let shown = app.anonymous().auth().invitation(&token).await;
         assert_eq!(shown.status, StatusCode::NOT_FOUND, "{token}");
     }
 
     // An address that already has an account cannot take a second one.
     let member = app.user_with_role("member").await;
     let clash = invite(&app, &member.email, "member", "pending", 48).await;
-    let reply = call(
-        &api,
-        Method::POST,
-        &format!("/api/auth/invitations/{clash}/accept"),
-        None,
-        Some(acceptance()),
-    )
-    .await;
+    let reply = app
+        .anonymous()
+        .auth()
+        .accept_invitation(&clash, acceptance())
+        .await;
     assert_eq!(
         (reply.status, reply.body["error"]["field"].as_str()),
         (StatusCode::CONFLICT, Some("email"))
@@ -197,34 +156,21 @@ async fn withdrawn_expired_unknown_and_clashing_invitations_are_refused() {
     let fine = invite(&app, "d@example.org", "member", "pending", 48).await;
     let mut weak = acceptance();
     weak["password"] = json!("password1");
-    let refused = call(
-        &api,
-        Method::POST,
-        &format!("/api/auth/invitations/{fine}/accept"),
-        None,
-        Some(weak),
-    )
-    .await;
+    let refused = app.anonymous().auth().accept_invitation(&fine, weak).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     let mut no_terms = acceptance();
     no_terms["terms_version"] = json!("1999");
-    let refused = call(
-        &api,
-        Method::POST,
-        &format!("/api/auth/invitations/{fine}/accept"),
-        None,
-        Some(no_terms),
-    )
-    .await;
+    let refused = app
+        .anonymous()
+        .auth()
+        .accept_invitation(&fine, no_terms)
+        .await;
     assert_eq!(refused.body["error"]["field"], "terms_version");
-    let ok = call(
-        &api,
-        Method::POST,
-        &format!("/api/auth/invitations/{fine}/accept"),
-        None,
-        Some(acceptance()),
-    )
-    .await;
+    let ok = app
+        .anonymous()
+        .auth()
+        .accept_invitation(&fine, acceptance())
+        .await;
     assert_eq!(ok.status, StatusCode::CREATED, "{:?}", ok.body);
     assert_eq!(TERMS, "2026-01");
 }
@@ -254,14 +200,7 @@ async fn request_logs_name_the_route_never_the_token_in_the_path() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
     let token = invite(&app, "logged@example.org", "member", "pending", 48).await;
-    let reply = call(
-        &app.api(),
-        Method::GET,
-        &format!("/api/auth/invitations/{token}"),
-        None,
-        None,
-    )
-    .await;
+    let reply = app.anonymous().auth().invitation(&token).await;
     assert_eq!(reply.status, StatusCode::OK);
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(

@@ -10,15 +10,11 @@ use serde_json::{json, Value};
 #[tokio::test]
 async fn an_applicant_registers_confirms_and_can_sign_in() {
     let app = spawn_app().await;
-    let api = app.api();
-    let reply = call(
-        &api,
-        Method::POST,
-        "/api/auth/register",
-        None,
-        Some(registration("Ada@Example.org")),
-    )
-    .await;
+    let reply = app
+        .anonymous()
+        .auth()
+        .register(registration("Ada@Example.org"))
+        .await;
     assert_eq!(reply.status, StatusCode::ACCEPTED, "{:?}", reply.body);
 
     let (status, role, tos, interests, city): (String, String, Option<String>, Value, Option<String>) = sqlx::query_as(
@@ -51,26 +47,20 @@ async fn an_applicant_registers_confirms_and_can_sign_in() {
     assert_eq!(early.error_code(), "email_not_verified");
 
     let token = app.token_mailed("ada@example.org", "verify_email").await;
-    let verified = call(
-        &api,
-        Method::POST,
-        "/api/auth/verify-email",
-        None,
-        Some(json!({"token": token, "password": PASSWORD})),
-    )
-    .await;
+    let verified = app
+        .anonymous()
+        .auth()
+        .verify_email(json!({"token": token, "password": PASSWORD}))
+        .await;
     assert_eq!(verified.status, StatusCode::OK);
     assert_eq!(verified.body["status"], "pending_validation");
 
     // The link works once.
-    let again = call(
-        &api,
-        Method::POST,
-        "/api/auth/verify-email",
-        None,
-        Some(json!({"token": token, "password": PASSWORD})),
-    )
-    .await;
+    let again = app
+        .anonymous()
+        .auth()
+        .verify_email(json!({"token": token, "password": PASSWORD}))
+        .await;
     assert_eq!(
         (again.status, again.error_code()),
         (StatusCode::GONE, "token_used")
@@ -84,7 +74,6 @@ async fn an_applicant_registers_confirms_and_can_sign_in() {
 #[tokio::test]
 async fn a_taken_address_gets_the_same_answer_and_its_owner_is_told() {
     let app = spawn_app().await;
-    let api = app.api();
     verified_applicant(&app, "grace@example.org").await;
     let before: String =
         sqlx::query_scalar("SELECT password_hash FROM users WHERE email = 'grace@example.org'")
@@ -92,17 +81,14 @@ async fn a_taken_address_gets_the_same_answer_and_its_owner_is_told() {
             .await
             .unwrap();
 
-    let fresh = call(
-        &api,
-        Method::POST,
-        "/api/auth/register",
-        None,
-        Some(registration("new@example.org")),
-    )
-    .await;
+    let fresh = app
+        .anonymous()
+        .auth()
+        .register(registration("new@example.org"))
+        .await;
     let mut again = registration("GRACE@example.org");
     again["password"] = json!("a different passphrase");
-    let taken = call(&api, Method::POST, "/api/auth/register", None, Some(again)).await;
+    let taken = app.anonymous().auth().register(again).await;
     assert_eq!(taken.status, fresh.status);
     assert_eq!(taken.body, fresh.body);
 
@@ -263,7 +249,7 @@ async fn every_bad_registration_is_refused_naming_the_field_and_writes_nothing()
     for (what, edit, field, code) in cases {
         let mut body = registration("bad.actor@example.org");
         edit(&mut body);
-        let reply = call(&api, Method::POST, "/api/auth/register", None, Some(body)).await;
+        let reply = app.anonymous().auth().register(body).await;
         assert_eq!(
             reply.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -312,25 +298,18 @@ async fn every_bad_registration_is_refused_naming_the_field_and_writes_nothing()
 async fn verification_links_that_are_wrong_expired_or_replaced_are_refused_clearly() {
     let app = spawn_app().await;
     let api = app.api();
-    call(
-        &api,
-        Method::POST,
-        "/api/auth/register",
-        None,
-        Some(registration("lin@example.org")),
-    )
-    .await;
+    app.anonymous()
+        .auth()
+        .register(registration("lin@example.org"))
+        .await;
     let first = app.token_mailed("lin@example.org", "verify_email").await;
 
     for junk in ["", "abc", "' OR 1=1 --", &"A".repeat(43)] {
-        let reply = call(
-            &api,
-            Method::POST,
-            "/api/auth/verify-email",
-            None,
-            Some(json!({"token": junk, "password": PASSWORD})),
-        )
-        .await;
+        let reply = app
+            .anonymous()
+            .auth()
+            .verify_email(json!({"token": junk, "password": PASSWORD}))
+            .await;
         assert_eq!(
             (reply.status, reply.error_code()),
             (StatusCode::BAD_REQUEST, "token_invalid"),
@@ -362,28 +341,22 @@ async fn verification_links_that_are_wrong_expired_or_replaced_are_refused_clear
     assert_eq!(mail[1].status, "pending", "left to the scheduled sender");
     let second = app.token_mailed("lin@example.org", "verify_email").await;
     assert_ne!(first, second);
-    let replaced = call(
-        &api,
-        Method::POST,
-        "/api/auth/verify-email",
-        None,
-        Some(json!({"token": first, "password": PASSWORD})),
-    )
-    .await;
+    let replaced = app
+        .anonymous()
+        .auth()
+        .verify_email(json!({"token": first, "password": PASSWORD}))
+        .await;
     assert_eq!(replaced.error_code(), "token_invalid");
 
     sqlx::query("UPDATE account_tokens SET expires_at = now() - interval '1 second'")
         .execute(&app.db)
         .await
         .unwrap();
-    let expired = call(
-        &api,
-        Method::POST,
-        "/api/auth/verify-email",
-        None,
-        Some(json!({"token": second, "password": PASSWORD})),
-    )
-    .await;
+    let expired = app
+        .anonymous()
+        .auth()
+        .verify_email(json!({"token": second, "password": PASSWORD}))
+        .await;
     assert_eq!(
         (expired.status, expired.error_code()),
         (StatusCode::GONE, "token_expired")
@@ -403,18 +376,14 @@ async fn verification_links_that_are_wrong_expired_or_replaced_are_refused_clear
 #[tokio::test]
 async fn resending_says_the_same_for_unknown_confirmed_and_pending_addresses() {
     let app = spawn_app().await;
-    let api = app.api();
     verified_applicant(&app, "done@example.org").await;
     let mut answers = Vec::new();
     for email in ["nobody@example.org", "done@example.org"] {
-        let reply = call(
-            &api,
-            Method::POST,
-            "/api/auth/resend-verification",
-            None,
-            Some(json!({"email": email})),
-        )
-        .await;
+        let reply = app
+            .anonymous()
+            .auth()
+            .resend_verification(json!({"email": email}))
+            .await;
         answers.push((reply.status, reply.body));
     }
     assert_eq!(answers[0], answers[1]);
@@ -424,14 +393,11 @@ async fn resending_says_the_same_for_unknown_confirmed_and_pending_addresses() {
         1,
         "only the original link"
     );
-    let bad = call(
-        &api,
-        Method::POST,
-        "/api/auth/resend-verification",
-        None,
-        Some(json!({"email": "nope"})),
-    )
-    .await;
+    let bad = app
+        .anonymous()
+        .auth()
+        .resend_verification(json!({"email": "nope"}))
+        .await;
     assert_eq!(
         (bad.status, bad.body["error"]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("email"))

@@ -59,14 +59,7 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
         json!({"email": "a@b.org"}),
         json!({"password": "x"}),
     ] {
-        let reply = call(
-            &app.api(),
-            Method::POST,
-            "/api/auth/login",
-            None,
-            Some(body.clone()),
-        )
-        .await;
+        let reply = app.anonymous().auth().login(body.clone()).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     }
 }
@@ -174,103 +167,74 @@ async fn refresh_rotates_and_a_reused_token_ends_the_whole_chain() {
 #[tokio::test]
 async fn logout_ends_one_session_or_every_session() {
     let app = spawn_app().await;
-    let api = app.api();
     verified_applicant(&app, "ada@example.org").await;
     let (access_a, refresh_a) = session(&app, "ada@example.org", PASSWORD).await;
     let (access_b, refresh_b) = session(&app, "ada@example.org", PASSWORD).await;
 
-    let out = call(
-        &api,
-        Method::POST,
-        "/api/auth/logout",
-        None,
-        Some(json!({"refresh_token": refresh_a})),
-    )
-    .await;
+    let out = app
+        .anonymous()
+        .auth()
+        .logout(json!({"refresh_token": refresh_a}))
+        .await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
-    let twice = call(
-        &api,
-        Method::POST,
-        "/api/auth/logout",
-        None,
-        Some(json!({"refresh_token": refresh_a})),
-    )
-    .await;
+    let twice = app
+        .anonymous()
+        .auth()
+        .logout(json!({"refresh_token": refresh_a}))
+        .await;
     assert_eq!(
         twice.status,
         StatusCode::NO_CONTENT,
         "logging out twice is harmless"
     );
-    let dead = call(
-        &api,
-        Method::POST,
-        "/api/auth/refresh",
-        None,
-        Some(json!({"refresh_token": refresh_a})),
-    )
-    .await;
+    let dead = app
+        .anonymous()
+        .auth()
+        .refresh(json!({"refresh_token": refresh_a}))
+        .await;
     assert_eq!(dead.status, StatusCode::UNAUTHORIZED);
-    let me_b = call(&api, Method::GET, "/api/auth/me", Some(&access_b), None).await;
+    let me_b = app.with_token(&access_b).auth().me().await;
     assert_eq!(me_b.status, StatusCode::OK, "the other session lives");
     // The ended session's access token ends with it, at once.
-    let me_a = call(&api, Method::GET, "/api/auth/me", Some(&access_a), None).await;
+    let me_a = app.with_token(&access_a).auth().me().await;
     assert_eq!(me_a.status, StatusCode::UNAUTHORIZED);
 
-    let nothing = call(
-        &api,
-        Method::POST,
-        "/api/auth/logout",
-        None,
-        Some(json!({})),
-    )
-    .await;
+    let nothing = app.anonymous().auth().logout(json!({})).await;
     assert_eq!(
         (nothing.status, nothing.body["error"]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("refresh_token"))
     );
-    let anonymous = call(
-        &api,
-        Method::POST,
-        "/api/auth/logout",
-        None,
-        Some(json!({"everywhere": true})),
-    )
-    .await;
+    let anonymous = app
+        .anonymous()
+        .auth()
+        .logout(json!({"everywhere": true}))
+        .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 
     let (access_c, _) = session(&app, "ada@example.org", PASSWORD).await;
-    let all = call(
-        &api,
-        Method::POST,
-        "/api/auth/logout",
-        Some(&access_c),
-        Some(json!({"everywhere": true})),
-    )
-    .await;
+    let all = app
+        .with_token(&access_c)
+        .auth()
+        .logout(json!({"everywhere": true}))
+        .await;
     assert_eq!(all.status, StatusCode::NO_CONTENT);
     for access in [&access_b, &access_c] {
         assert_eq!(
-            call(&api, Method::GET, "/api/auth/me", Some(access), None)
-                .await
-                .status,
+            app.with_token(access).auth().me().await.status,
             StatusCode::UNAUTHORIZED
         );
     }
-    let b = call(
-        &api,
-        Method::POST,
-        "/api/auth/refresh",
-        None,
-        Some(json!({"refresh_token": refresh_b})),
-    )
-    .await;
+    let b = app
+        .anonymous()
+        .auth()
+        .refresh(json!({"refresh_token": refresh_b}))
+        .await;
     assert_eq!(b.status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
 async fn a_deactivated_account_loses_its_sessions() {
     let app = spawn_app().await;
-    let api = app.api();
     verified_applicant(&app, "ada@example.org").await;
     let (access, refresh) = session(&app, "ada@example.org", PASSWORD).await;
     sqlx::query("UPDATE users SET status = 'inactive' WHERE email = 'ada@example.org'")
@@ -278,19 +242,14 @@ async fn a_deactivated_account_loses_its_sessions() {
         .await
         .unwrap();
     assert_eq!(
-        call(&api, Method::GET, "/api/auth/me", Some(&access), None)
-            .await
-            .status,
+        app.with_token(&access).auth().me().await.status,
         StatusCode::UNAUTHORIZED
     );
-    let r = call(
-        &api,
-        Method::POST,
-        "/api/auth/refresh",
-        None,
-        Some(json!({"refresh_token": refresh})),
-    )
-    .await;
+    let r = app
+        .anonymous()
+        .auth()
+        .refresh(json!({"refresh_token": refresh}))
+        .await;
     assert_eq!(
         (r.status, r.error_code()),
         (StatusCode::UNAUTHORIZED, "session_ended")
@@ -394,7 +353,6 @@ async fn one_address_guessing_many_accounts_is_locked_out() {
 #[tokio::test]
 async fn a_tampered_or_foreign_access_token_is_refused() {
     let app = spawn_app().await;
-    let api = app.api();
     verified_applicant(&app, "ada@example.org").await;
     let (access, refresh) = session(&app, "ada@example.org", PASSWORD).await;
     let mut parts: Vec<String> = access.split('.').map(str::to_string).collect();
@@ -414,7 +372,7 @@ async fn a_tampered_or_foreign_access_token_is_refused() {
         "Bearer",
         "",
     ] {
-        let reply = call(&api, Method::GET, "/api/auth/me", Some(token), None).await;
+        let reply = app.with_token(token).auth().me().await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{token}");
     }
 }
@@ -517,7 +475,7 @@ async fn the_web_app_keeps_its_refresh_token_in_a_cookie_page_scripts_cannot_rea
     )
     .await;
     assert_eq!(again.status, StatusCode::UNAUTHORIZED);
-    let me = call(&app.api(), Method::GET, "/api/auth/me", Some(&access), None).await;
+    let me = app.with_token(&access).auth().me().await;
     assert_eq!(me.status, StatusCode::UNAUTHORIZED);
     // A browser without the cookie signs out without an error.
     let gone = send(&app, "/api/auth/logout", &[web], json!({})).await;

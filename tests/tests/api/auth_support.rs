@@ -1,8 +1,8 @@
 //! What the auth stories share: a complete registration, and an applicant
 //! who registered and confirmed their address.
 
-use http::{Method, StatusCode};
-use loaf_tests::{call, TestApp};
+use http::StatusCode;
+use loaf_tests::TestApp;
 use serde_json::json;
 
 pub use loaf_tests::accounts::{registration, PASSWORD, TERMS};
@@ -10,38 +10,23 @@ pub use loaf_tests::accounts::{registration, PASSWORD, TERMS};
 /// Registers `email` and follows the verification link: the account is in
 /// `pending_validation` and may sign in.
 pub async fn verified_applicant(app: &TestApp, email: &str) {
-    let api = app.api();
-    let reply = call(
-        &api,
-        Method::POST,
-        "/api/auth/register",
-        None,
-        Some(registration(email)),
-    )
-    .await;
+    let reply = app.anonymous().auth().register(registration(email)).await;
     assert_eq!(reply.status, StatusCode::ACCEPTED, "{:?}", reply.body);
     let token = app.token_mailed(email, "verify_email").await;
-    let reply = call(
-        &api,
-        Method::POST,
-        "/api/auth/verify-email",
-        None,
-        Some(json!({"token": token, "password": PASSWORD})),
-    )
-    .await;
+    let reply = app
+        .anonymous()
+        .auth()
+        .verify_email(json!({"token": token, "password": PASSWORD}))
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
 }
 
 /// Signs in; answers the reply.
 pub async fn login(app: &TestApp, email: &str, password: &str) -> loaf_tests::Reply {
-    call(
-        &app.api(),
-        Method::POST,
-        "/api/auth/login",
-        None,
-        Some(json!({"email": email, "password": password})),
-    )
-    .await
+    app.anonymous()
+        .auth()
+        .login(json!({"email": email, "password": password}))
+        .await
 }
 
 /// Signs in and answers (access token, refresh token).

@@ -16,7 +16,7 @@ async fn admin(app: &TestApp) -> String {
 }
 
 async fn reserve(app: &TestApp, token: &str, kind: &str, content_type: &str, size: usize) -> Reply {
-    app.with_token(token).documents(&kind).reserve(json!({"file_name": "Rapport annuel 2025.pdf", "content_type": content_type, "size_bytes": size})).await
+    app.with_token(token).documents(kind).reserve(json!({"file_name": "Rapport annuel 2025.pdf", "content_type": content_type, "size_bytes": size})).await
 }
 
 /// Reserves, uploads and creates a newsletter of `bytes`; answers its reply.
@@ -385,7 +385,7 @@ async fn each_library_checks_its_own_permissions() {
     ] {
         let r = app
             .with_token(&admin_token)
-            .documents(&kind)
+            .documents(kind)
             .add(body.clone())
             .await;
         assert_eq!(

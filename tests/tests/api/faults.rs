@@ -62,14 +62,7 @@ async fn postgres_stopped_mid_run_answers_503_and_service_resumes_without_a_rest
     cluster.start().await.unwrap();
     let back = answered(call(&api, Method::GET, "/api/events", None, None)).await;
     assert_eq!(back.status, StatusCode::OK, "{:?}", back.body);
-    let login = answered(call(
-        &api,
-        Method::POST,
-        "/api/auth/login",
-        None,
-        Some(login),
-    ))
-    .await;
+    let login = answered(app.anonymous().auth().login(login)).await;
     assert_eq!(login.status, StatusCode::UNAUTHORIZED, "{:?}", login.body);
 
     cluster.stop().await.unwrap();

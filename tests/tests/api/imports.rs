@@ -155,14 +155,11 @@ async fn a_spreadsheet_is_previewed_then_imported_with_invitations() {
     assert_eq!(mail.len(), 1);
     assert_eq!(mail[0].kind, "account_ready");
     let link = mail[0].link_token();
-    let reset = call(
-        &app.api(),
-        Method::POST,
-        "/api/auth/reset-password",
-        None,
-        Some(json!({"token": link, "new_password": "compiling the first compiler"})),
-    )
-    .await;
+    let reset = app
+        .anonymous()
+        .auth()
+        .reset_password(json!({"token": link, "new_password": "compiling the first compiler"}))
+        .await;
     assert_eq!(reset.status, StatusCode::OK, "{:?}", reset.body);
     let signed_in = login(&app, "grace@example.org", "compiling the first compiler").await;
     assert_eq!(signed_in.status, StatusCode::OK, "{:?}", signed_in.body);

@@ -25,19 +25,15 @@ fn acceptance() -> Value {
 #[tokio::test]
 async fn an_admin_invites_and_the_invitee_joins_with_the_role() {
     let app = spawn_app().await;
-    let api = app.api();
     let admin = app.user_with_role("admin").await;
     let token = app.token_for(&admin).await;
     let finance = role_id(&app, "finance").await;
 
-    let created = call(
-        &api,
-        Method::POST,
-        "/api/invitations",
-        Some(&token),
-        Some(json!({"email": "Grace@Example.org", "role_id": finance, "first_name": "Grace"})),
-    )
-    .await;
+    let created = app
+        .with_token(&token)
+        .invitations()
+        .create(json!({"email": "Grace@Example.org", "role_id": finance, "first_name": "Grace"}))
+        .await;
     assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
     assert_eq!(created.body["email"], "grace@example.org");
     assert_eq!(created.body["role_code"], "finance");
@@ -63,44 +59,28 @@ async fn an_admin_invites_and_the_invitee_joins_with_the_role() {
     );
 
     let link = app.token_mailed("grace@example.org", "invitation").await;
-    let shown = call(
-        &api,
-        Method::GET,
-        &format!("/api/auth/invitations/{link}"),
-        None,
-        None,
-    )
-    .await;
+    let shown = app.anonymous().auth().invitation(&link).await;
     assert_eq!(shown.body["role_code"], "finance");
-    let joined = call(
-        &api,
-        Method::POST,
-        &format!("/api/auth/invitations/{link}/accept"),
-        None,
-        Some(acceptance()),
-    )
-    .await;
+    let joined = app
+        .anonymous()
+        .auth()
+        .accept_invitation(&link, acceptance())
+        .await;
     assert_eq!(joined.status, StatusCode::CREATED, "{:?}", joined.body);
     assert_eq!(joined.body["user"]["role"], "finance");
 
-    let list = call(
-        &api,
-        Method::GET,
-        "/api/invitations?status=accepted",
-        Some(&token),
-        None,
-    )
-    .await;
+    let list = app
+        .with_token(&token)
+        .invitations()
+        .list("status=accepted")
+        .await;
     assert_eq!(list.body["total"], 1);
     assert_eq!(list.body["items"][0]["status"], "accepted");
-    let again = call(
-        &api,
-        Method::POST,
-        "/api/invitations",
-        Some(&token),
-        Some(json!({"email": "grace@example.org"})),
-    )
-    .await;
+    let again = app
+        .with_token(&token)
+        .invitations()
+        .create(json!({"email": "grace@example.org"}))
+        .await;
     assert_eq!(
         (again.status, again.body["error"]["field"].as_str()),
         (StatusCode::CONFLICT, Some("email"))
@@ -186,19 +166,16 @@ async fn one_pending_invitation_per_address_and_bad_input_writes_nothing() {
 #[tokio::test]
 async fn nobody_invites_into_a_role_holding_more_than_they_do() {
     let app = spawn_app().await;
-    let api = app.api();
     let admin = app.user_with_role("admin").await;
     let superadmin = app.user_with_role("superadmin").await;
     let top = role_id(&app, "superadmin").await;
     let body = json!({"email": "boss@example.org", "role_id": top});
-    let by_admin = call(
-        &api,
-        Method::POST,
-        "/api/invitations",
-        Some(&app.token_for(&admin).await),
-        Some(body.clone()),
-    )
-    .await;
+    let by_admin = app
+        .as_user(&admin)
+        .await
+        .invitations()
+        .create(body.clone())
+        .await;
     assert_eq!(
         (by_admin.status, by_admin.error_code()),
         (StatusCode::FORBIDDEN, "cannot_grant")
@@ -207,14 +184,12 @@ async fn nobody_invites_into_a_role_holding_more_than_they_do() {
         count(&app, "SELECT count(*) FROM user_invitations").await,
         0
     );
-    let by_super = call(
-        &api,
-        Method::POST,
-        "/api/invitations",
-        Some(&app.token_for(&superadmin).await),
-        Some(body),
-    )
-    .await;
+    let by_super = app
+        .as_user(&superadmin)
+        .await
+        .invitations()
+        .create(body)
+        .await;
     assert_eq!(by_super.status, StatusCode::CREATED);
 }
 
@@ -223,14 +198,12 @@ async fn members_and_strangers_cannot_touch_invitations() {
     let app = spawn_app().await;
     let api = app.api();
     let admin = app.user_with_role("admin").await;
-    let created = call(
-        &api,
-        Method::POST,
-        "/api/invitations",
-        Some(&app.token_for(&admin).await),
-        Some(json!({"email": "x@example.org"})),
-    )
-    .await;
+    let created = app
+        .as_user(&admin)
+        .await
+        .invitations()
+        .create(json!({"email": "x@example.org"}))
+        .await;
     let id = created.body["id"].as_str().unwrap().to_string();
     let member = app.user_with_role("member").await;
     let member_token = app.token_for(&member).await;
@@ -276,14 +249,11 @@ async fn resend_replaces_the_link_and_revoke_ends_it() {
     let api = app.api();
     let admin = app.user_with_role("admin").await;
     let token = app.token_for(&admin).await;
-    let created = call(
-        &api,
-        Method::POST,
-        "/api/invitations",
-        Some(&token),
-        Some(json!({"email": "r@example.org"})),
-    )
-    .await;
+    let created = app
+        .with_token(&token)
+        .invitations()
+        .create(json!({"email": "r@example.org"}))
+        .await;
     let id = created.body["id"].as_str().unwrap().to_string();
     let first = app.token_mailed("r@example.org", "invitation").await;
 
@@ -291,95 +261,45 @@ async fn resend_replaces_the_link_and_revoke_ends_it() {
         .execute(&app.db)
         .await
         .unwrap();
-    let listed = call(
-        &api,
-        Method::GET,
-        "/api/invitations?status=expired",
-        Some(&token),
-        None,
-    )
-    .await;
+    let listed = app
+        .with_token(&token)
+        .invitations()
+        .list("status=expired")
+        .await;
     assert_eq!(
         listed.body["total"], 1,
         "a pending invitation past its date lists as expired"
     );
 
-    let resent = call(
-        &api,
-        Method::POST,
-        &format!("/api/invitations/{id}/resend"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let resent = app.with_token(&token).invitations().resend(&id).await;
     assert_eq!(resent.status, StatusCode::OK, "{:?}", resent.body);
     assert_eq!(resent.body["status"], "pending");
     let second = app.token_mailed("r@example.org", "invitation").await;
     assert_ne!(first, second);
-    let old = call(
-        &api,
-        Method::GET,
-        &format!("/api/auth/invitations/{first}"),
-        None,
-        None,
-    )
-    .await;
+    let old = app.anonymous().auth().invitation(&first).await;
     assert_eq!(
         old.status,
         StatusCode::NOT_FOUND,
         "the old link stopped working"
     );
     assert_eq!(
-        call(
-            &api,
-            Method::GET,
-            &format!("/api/auth/invitations/{second}"),
-            None,
-            None
-        )
-        .await
-        .status,
+        app.anonymous().auth().invitation(&second).await.status,
         StatusCode::OK
     );
 
-    let revoked = call(
-        &api,
-        Method::DELETE,
-        &format!("/api/invitations/{id}"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let revoked = app.with_token(&token).invitations().revoke(&id).await;
     assert_eq!(revoked.status, StatusCode::NO_CONTENT);
-    let dead = call(
-        &api,
-        Method::GET,
-        &format!("/api/auth/invitations/{second}"),
-        None,
-        None,
-    )
-    .await;
+    let dead = app.anonymous().auth().invitation(&second).await;
     assert_eq!(dead.error_code(), "invitation_revoked");
     assert_eq!(
-        call(
-            &api,
-            Method::DELETE,
-            &format!("/api/invitations/{id}"),
-            Some(&token),
-            None
-        )
-        .await
-        .status,
+        app.with_token(&token)
+            .invitations()
+            .revoke(&id)
+            .await
+            .status,
         StatusCode::NO_CONTENT
     );
-    let resend_revoked = call(
-        &api,
-        Method::POST,
-        &format!("/api/invitations/{id}/resend"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let resend_revoked = app.with_token(&token).invitations().resend(&id).await;
     assert_eq!(resend_revoked.status, StatusCode::CONFLICT);
 
     for path in [
@@ -399,7 +319,6 @@ async fn resend_replaces_the_link_and_revoke_ends_it() {
 #[tokio::test]
 async fn the_list_filters_searches_and_pages() {
     let app = spawn_app().await;
-    let api = app.api();
     let admin = app.user_with_role("admin").await;
     let token = app.token_for(&admin).await;
     for i in 0..7 {
@@ -408,23 +327,16 @@ async fn the_list_filters_searches_and_pages() {
         } else {
             format!("odd{i}@example.org")
         };
-        call(
-            &api,
-            Method::POST,
-            "/api/invitations",
-            Some(&token),
-            Some(json!({"email": email})),
-        )
-        .await;
+        app.with_token(&token)
+            .invitations()
+            .create(json!({"email": email}))
+            .await;
     }
-    let page = call(
-        &api,
-        Method::GET,
-        "/api/invitations?per_page=3&page=2",
-        Some(&token),
-        None,
-    )
-    .await;
+    let page = app
+        .with_token(&token)
+        .invitations()
+        .list("per_page=3&page=2")
+        .await;
     assert_eq!(
         (
             page.body["total"].as_i64(),
@@ -432,43 +344,27 @@ async fn the_list_filters_searches_and_pages() {
         ),
         (Some(7), 3)
     );
-    let club = call(
-        &api,
-        Method::GET,
-        "/api/invitations?q=CLUB.org",
-        Some(&token),
-        None,
-    )
-    .await;
+    let club = app
+        .with_token(&token)
+        .invitations()
+        .list("q=CLUB.org")
+        .await;
     assert_eq!(club.body["total"], 4);
-    let wild = call(
-        &api,
-        Method::GET,
-        "/api/invitations?q=%25",
-        Some(&token),
-        None,
-    )
-    .await;
+    let wild = app.with_token(&token).invitations().list("q=%25").await;
     assert_eq!(wild.body["total"], 0, "% is searched literally");
-    let bad = call(
-        &api,
-        Method::GET,
-        "/api/invitations?status=maybe",
-        Some(&token),
-        None,
-    )
-    .await;
+    let bad = app
+        .with_token(&token)
+        .invitations()
+        .list("status=maybe")
+        .await;
     assert_eq!(
         (bad.status, bad.body["error"]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("status"))
     );
-    let bad_page = call(
-        &api,
-        Method::GET,
-        "/api/invitations?per_page=1000",
-        Some(&token),
-        None,
-    )
-    .await;
+    let bad_page = app
+        .with_token(&token)
+        .invitations()
+        .list("per_page=1000")
+        .await;
     assert_eq!(bad_page.body["error"]["field"], "per_page");
 }

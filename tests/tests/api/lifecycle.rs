@@ -268,7 +268,11 @@ async fn deactivating_a_member_signs_them_out() {
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     let me = app.with_token(&access).auth().me().await;
     assert_eq!(me.status, StatusCode::UNAUTHORIZED);
-    let refreshed = app.anonymous().auth().refresh(&refresh).await;
+    let refreshed = app
+        .anonymous()
+        .auth()
+        .refresh(json!({"refresh_token": refresh}))
+        .await;
     assert_eq!(refreshed.status, StatusCode::UNAUTHORIZED);
 }
 
