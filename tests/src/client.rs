@@ -51,11 +51,11 @@ impl Caller<'_> {
         call(&self.app.api(), method, path, self.token.as_deref(), body).await
     }
 
-    pub async fn get(&self, path: &str) -> Reply {
+    async fn get(&self, path: &str) -> Reply {
         self.send(Method::GET, path, None).await
     }
 
-    pub async fn post(&self, path: &str, body: Value) -> Reply {
+    async fn post(&self, path: &str, body: Value) -> Reply {
         self.send(Method::POST, path, Some(body)).await
     }
 

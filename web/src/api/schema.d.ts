@@ -10466,6 +10466,7 @@ export interface components {
             /** Format: uuid */
             user_id?: string | null;
         };
+        /** @description An opened gift checkout. */
         DonationCheckout: {
             /** Format: int64 */
             amount_cents: number;
@@ -10967,6 +10968,7 @@ export interface components {
             role_name?: string | null;
             status: components["schemas"]["UserStatus"];
         };
+        /** @description An opened membership checkout. */
         MembershipCheckout: {
             /** Format: int64 */
             amount_cents: number;
@@ -11706,6 +11708,7 @@ export interface components {
              */
             published: boolean | null;
         };
+        /** @description What the provider is answered. */
         Receipt: {
             /** @description The event was handled before; nothing was done this time. */
             duplicate: boolean;
