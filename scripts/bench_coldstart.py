@@ -17,8 +17,9 @@ connection: the first database request after a cold start. Its floor is the
 hello-world cold start plus a bare connection (TCP, authentication, the same
 `SELECT 1`) to the same server, made by this script in the same run.
 
-Prints a table; asserts nothing. Read the ratio: the milliseconds move with
-the machine's load.
+Each round starts every binary once, hello first, so the floor and the
+functions share the machine's load of that moment. Prints a table; asserts
+nothing. Read the ratio: the milliseconds move with the machine's load.
 """
 import argparse
 import base64
@@ -191,55 +192,65 @@ def p90_ms(samples):
     return ordered[int(len(ordered) * 0.9) - 1] * 1000
 
 
+def interleaved(binaries, event, database_url, runs):
+    """Cold starts of every binary, one of each per round: a change in the
+    machine's load during the run lands on the floor and the functions
+    alike instead of on whichever ran in that minute."""
+    samples = {name: [] for name in binaries}
+    for _ in range(runs):
+        for name, path in binaries.items():
+            elapsed, status = cold_start(path, event, database_url)
+            if database_url and status != 200:
+                raise SystemExit(f"{name}: GET /api/health answered {status}")
+            samples[name].append(elapsed)
+    return samples
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=31)
     parser.add_argument("--build-dir", default=os.path.join(ROOT, ".aws-sam", "build"))
     parser.add_argument("--hello", help="a hello bootstrap already built (default: build it)")
     parser.add_argument("--database-url",
                         help="time the first database request (GET /api/health) against this server")
     args = parser.parse_args()
-    binaries = {"hello (floor)": args.hello or build_hello()}
+    hello = "hello (floor)"
+    binaries = {hello: args.hello or build_hello()}
+    sizes = {}
     for f in FUNCTIONS + ["MigrateFunction"]:
-        binaries[f] = os.path.join(args.build_dir, f, "bootstrap")
-    no_db = load_event("apigw-v2-get-unknown-route.json")
-    health = load_event("apigw-v2-get-health.json")
+        path = os.path.join(args.build_dir, f, "bootstrap")
+        if not os.path.exists(path):
+            print(f"{f:<20}   (not built: {path})")
+        elif f == "MigrateFunction":
+            print(f"{f:<20}{os.path.getsize(path) / 1048576:>8.2f}"
+                  "   (custom resource: not an HTTP event)")
+        else:
+            binaries[f] = path
+    for name, path in binaries.items():
+        sizes[name] = os.path.getsize(path) / 1048576
+    cold = interleaved(binaries, load_event("apigw-v2-get-unknown-route.json"), None, args.runs)
+    first = {}
+    db_floor = None
+    if args.database_url:
+        with_db = {n: p for n, p in binaries.items() if n not in (hello, "DocsFunction")}
+        first = interleaved(with_db, load_event("apigw-v2-get-health.json"),
+                            args.database_url, args.runs)
+        connection = median_ms([bare_connection(args.database_url) for _ in range(args.runs)])
+        db_floor = median_ms(cold[hello]) + connection
+        print(f"bare connection: {connection:.1f} ms p50; the first database request's floor is"
+              f" hello + this = {db_floor:.1f} ms")
     header = f"{'bootstrap':<20}{'MiB':>8}{'cold p50 ms':>13}{'p90 ms':>9}{'vs hello':>10}"
     if args.database_url:
         header += f"{'1st DB p50 ms':>15}{'vs floor':>10}"
     print(header)
-    floor = db_floor = None
-    for name, path in binaries.items():
-        if not os.path.exists(path):
-            print(f"{name:<20}   (not built: {path})")
-            continue
-        size = os.path.getsize(path) / 1048576
-        if name == "MigrateFunction":
-            print(f"{name:<20}{size:>8.2f}   (custom resource: not an HTTP event)")
-            continue
-        cold = [cold_start(path, no_db, None)[0] for _ in range(args.runs)]
-        line = f"{name:<20}{size:>8.2f}{median_ms(cold):>13.1f}{p90_ms(cold):>9.1f}"
-        floor = floor or median_ms(cold)
-        line += f"{median_ms(cold) / floor:>10.2f}"
-        if name.startswith("hello"):
-            print(line)
-            if args.database_url:
-                connection = median_ms([bare_connection(args.database_url)
-                                        for _ in range(args.runs)])
-                db_floor = floor + connection
-                print(f"{'bare connection':<20}{'':>8}{connection:>13.1f}"
-                      f"   (first DB request's floor: hello + this = {db_floor:.1f} ms)")
-            continue
-        if args.database_url and name == "DocsFunction":
+    floor = median_ms(cold[hello])
+    for name in binaries:
+        line = (f"{name:<20}{sizes[name]:>8.2f}{median_ms(cold[name]):>13.1f}"
+                f"{p90_ms(cold[name]):>9.1f}{median_ms(cold[name]) / floor:>10.2f}")
+        if name in first:
+            line += f"{median_ms(first[name]):>15.1f}{median_ms(first[name]) / db_floor:>10.2f}"
+        elif args.database_url and name != hello:
             line += f"{'(no database)':>15}"
-        elif args.database_url:
-            first = []
-            for _ in range(args.runs):
-                elapsed, status = cold_start(path, health, args.database_url)
-                if status != 200:
-                    raise SystemExit(f"{name}: GET /api/health answered {status}")
-                first.append(elapsed)
-            line += f"{median_ms(first):>15.1f}{median_ms(first) / db_floor:>10.2f}"
         print(line)
 
 
