@@ -155,6 +155,27 @@ test("a member downloads a newsletter", async ({ page }) => {
   expect((await download).suggestedFilename()).toBe(`${title}.pdf`);
 });
 
+test("a member whose membership ended no longer sees the documents and is offered the renewal", async ({
+  page,
+}) => {
+  const member = await activeMember("Lapsed");
+  await call("POST", `/api/members/${await memberId(member.email)}/status`, await admin(), {
+    status: "expired",
+  });
+  await signIn(page, member.email, member.password);
+  const nav = page.getByRole("navigation", { name: "Main" });
+  await expect(nav.getByRole("link", { name: "My membership" })).toBeVisible();
+  await expect(nav.getByRole("link", { name: "Documents" })).toHaveCount(0);
+  await expect(nav.getByRole("link", { name: "Directory" })).toHaveCount(0);
+  await page.goto("/documents");
+  await expect(
+    page.getByText("The members' documents open while a membership is in force."),
+  ).toBeVisible();
+  await expectAccessible(page, "documents, membership ended");
+  await page.getByRole("link", { name: "Pay or renew my membership" }).click();
+  await expect(page).toHaveURL(/\/membership$/);
+});
+
 test("a guest donates and sees the receipt number", async ({ page }) => {
   await page.goto("/donate");
   await expectAccessible(page, "donate");

@@ -22,7 +22,8 @@ pub struct Me {
     /// What the status means for the member, in a sentence.
     status_message: &'static str,
     role: Option<Role>,
-    /// The permission codes the member's role holds, sorted.
+    /// What the member may do, sorted: their role's permission codes, less
+    /// the members' content while their membership is not in force.
     permissions: Vec<String>,
     email_verified: bool,
     member_since: Option<DateTime<Utc>>,
@@ -69,9 +70,9 @@ fn status_message(status: UserStatus) -> &'static str {
         UserStatus::PendingEmail | UserStatus::Abandoned => "Confirm your email address to continue.",
         UserStatus::PendingValidation => "Your application is waiting for an administrator's review; attending an event speeds it up.",
         UserStatus::PreValidated => "You attended an event; an administrator will validate your application soon.",
-        UserStatus::PaymentPending => "Your application is accepted: pay your membership to become an active member.",
+        UserStatus::PaymentPending => "Your application is accepted: pay your membership to become an active member and open the members' documents, events and directory.",
         UserStatus::Active => "You are an active member.",
-        UserStatus::Expired => "Your membership has expired: renew it to stay a member.",
+        UserStatus::Expired => "Your membership has expired: renew it to open the members' documents, galleries, events and directory again.",
         UserStatus::Inactive | UserStatus::Canceled => "This account is deactivated.",
         UserStatus::Rejected => "Your application was not accepted.",
     }

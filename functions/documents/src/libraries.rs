@@ -64,10 +64,6 @@ impl Kind {
 
     /// Refuses `user` (403) unless they may do `action` here.
     pub fn require(self, user: &AuthUser, action: Action) -> ApiResult<()> {
-        if user.can(self.permission(action)) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden)
-        }
+        user.require(self.permission(action))
     }
 }

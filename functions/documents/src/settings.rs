@@ -1,5 +1,6 @@
 //! The organisation's settings: name, contact address, time zone (periods
-//! and totals are counted on its calendar), currency, and the logo the
+//! and totals are counted on its calendar), currency, whether staff need a
+//! membership in force for the members' content, and the logo the
 //! dashboard shows. Anyone reads them (the frontend needs them before
 //! sign-in); `settings.edit` changes them, `settings.logo` the logo.
 
@@ -34,34 +35,38 @@ pub struct Settings {
     logo_expires_at: Option<DateTime<Utc>>,
     /// The version of the terms of service a registration must accept.
     terms_version: String,
+    /// Whether staff (roles with any administrative permission) need a
+    /// membership in force for the members' content (documents, galleries,
+    /// members-only events, the directory), as members do. Their
+    /// administrative permissions never depend on it.
+    staff_need_membership: bool,
 }
 
 async fn read(conn: &mut PgConnection, state: &AppState) -> ApiResult<Settings> {
-    let (name, contact_email, time_zone, currency, logo_key): (
-        Option<String>,
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-    ) = sqlx::query!(
-        "SELECT name, contact_email, time_zone, currency::text AS \"currency!\", logo_key FROM organisation_settings",
-    ).map(|r| (r.name, r.contact_email, r.time_zone, r.currency, r.logo_key))
+    let row = sqlx::query!(
+        "SELECT name, contact_email, time_zone, currency::text AS \"currency!\", logo_key, \
+                staff_need_membership \
+         FROM organisation_settings",
+    )
     .fetch_one(conn)
     .await?;
-    let logo_url = match &logo_key {
+    let logo_url = match &row.logo_key {
         Some(key) => Some(state.storage.presign_get(key, LOGO_LINK, None).await?),
         None => None,
     };
     Ok(Settings {
-        name: name.unwrap_or_else(|| state.config.email.org_name.clone()),
-        contact_email,
-        time_zone,
-        currency,
+        name: row
+            .name
+            .unwrap_or_else(|| state.config.email.org_name.clone()),
+        contact_email: row.contact_email,
+        time_zone: row.time_zone,
+        currency: row.currency,
         logo_expires_at: logo_url
             .as_ref()
             .map(|_| Utc::now() + chrono::Duration::seconds(LOGO_LINK.as_secs() as i64)),
         logo_url,
         terms_version: state.config.auth.terms_version.clone(),
+        staff_need_membership: row.staff_need_membership,
     })
 }
 
@@ -80,6 +85,7 @@ pub struct Patch {
     time_zone: Option<String>,
     /// ISO 4217, such as `EUR`.
     currency: Option<String>,
+    staff_need_membership: Option<bool>,
 }
 
 /// `PATCH /api/settings`
@@ -123,11 +129,14 @@ pub async fn update(
     sqlx::query!(
         "UPDATE organisation_settings SET name = COALESCE($1, name), \
              contact_email = COALESCE($2, contact_email), time_zone = COALESCE($3, time_zone), \
-             currency = COALESCE($4, currency), updated_at = now(), updated_by = $5",
+             currency = COALESCE($4, currency), \
+             staff_need_membership = COALESCE($5, staff_need_membership), \
+             updated_at = now(), updated_by = $6",
         name,
         body.contact_email.as_ref().map(Email::as_str),
         body.time_zone,
         currency,
+        body.staff_need_membership,
         admin.user.id,
     )
     .execute(&mut *tx)

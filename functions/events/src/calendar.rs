@@ -14,7 +14,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use icalendar::{Calendar, Component, EventLike, EventStatus};
-use loaf_domain::auth::secret_token;
+use loaf_domain::auth::{access, secret_token};
 use loaf_http::auth::{AuthUser, OptionalUser};
 use loaf_http::extract::{Path, Query};
 use loaf_http::openapi::text_response;
@@ -160,7 +160,8 @@ pub struct FeedQuery {
     token: Option<String>,
 }
 
-/// `GET /api/calendar/feed.ics?token=…`: the events a member may see, from
+/// `GET /api/calendar/feed.ics?token=…`: the events the token's holder may
+/// see today (public ones only without a membership in force), from
 /// 90 days back, and the cancellations of the last 30 days.
 pub async fn feed(State(state): State<AppState>, Query(query): Query<FeedQuery>) -> ApiResult<Ics> {
     let token = query
@@ -168,32 +169,45 @@ pub async fn feed(State(state): State<AppState>, Query(query): Query<FeedQuery>)
         .filter(|t| secret_token::looks_valid(t))
         .ok_or(ApiError::NotFound)?;
     let mut conn = state.db.acquire().await?;
-    // The holder must still be someone who may sign in and see events.
-    let holder: Option<(Uuid, loaf_domain::domain::UserStatus, Option<Uuid>)> = sqlx::query!(
-        "SELECT u.id, u.status AS \"status: loaf_domain::domain::UserStatus\", u.role_id FROM calendar_tokens t \
-         JOIN users u ON u.id = t.user_id \
+    // The holder must still be someone who may sign in; what the feed
+    // holds follows their membership as their sessions do.
+    let holder = sqlx::query!(
+        "SELECT u.status AS \"status: loaf_domain::domain::UserStatus\", u.role_id, \
+            COALESCE((SELECT staff_need_membership FROM organisation_settings), false) \
+                AS \"staff_need_membership!\" \
+         FROM calendar_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1",
         secret_token::hash(&token),
-    ).map(|r| (r.id, r.status, r.role_id))
+    )
     .fetch_optional(&mut *conn)
-    .await?;
-    let Some((_, status, Some(role))) = holder else {
-        return Err(ApiError::NotFound);
-    };
-    let codes = state.permissions.codes(&state.db, role).await?;
-    if status.sign_in_refusal().is_some() || !codes.contains("events.view") {
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    if holder.status.sign_in_refusal().is_some() {
         return Err(ApiError::NotFound);
     }
+    let codes = match holder.role_id {
+        Some(role) => access::effective(
+            state.permissions.codes(&state.db, role).await?,
+            holder.status,
+            holder.staff_need_membership,
+        ),
+        None => Default::default(),
+    };
+    let members = codes.contains("events.view");
     let events = event_query!(
-        "e.published AND e.end_at > now() - interval '90 days'",
-        "ORDER BY e.start_at"
+        visible_to "e.end_at > now() - interval '90 days'",
+        "ORDER BY e.start_at",
+        members,
+        false,
     )
     .fetch_all(&mut *conn)
     .await?;
     let gone: Vec<Cancelled> = sqlx::query_as!(
         Cancelled,
         "SELECT calendar_uid, title, start_at, end_at, sequence, cancelled_at FROM event_cancellations \
-         WHERE cancelled_at > now() - interval '30 days' ORDER BY start_at",
+         WHERE cancelled_at > now() - interval '30 days' AND (visibility = 'public' OR $1) \
+         ORDER BY start_at",
+        members,
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -226,9 +240,7 @@ pub async fn rotate(
     user: AuthUser,
     headers: HeaderMap,
 ) -> ApiResult<Created<Feed>> {
-    if !user.can("events.view") {
-        return Err(ApiError::Forbidden);
-    }
+    user.require("events.view")?;
     let (token, hash) = secret_token::generate();
     sqlx::query!(
         "INSERT INTO calendar_tokens (user_id, token_hash) VALUES ($1, $2) \

@@ -116,7 +116,7 @@ async fn check_grantable(
     )
     .fetch_all(conn)
     .await?;
-    if let Some(missing) = codes.iter().find(|c| !inviter.can(c)) {
+    if let Some(missing) = codes.iter().find(|c| !inviter.holds(c)) {
         return Err(ApiError::refused(
             StatusCode::FORBIDDEN,
             ErrorCode::CannotGrant,

@@ -146,7 +146,7 @@ async fn permission_ids(
                 format!("There is no permission {code:?}."),
             )
         })?;
-        if !kept.contains(code) && !actor.can(code) {
+        if !kept.contains(code) && !actor.holds(code) {
             return Err(cannot_grant(code));
         }
         ids.push(id);
@@ -372,7 +372,7 @@ pub async fn assign(
         }
         other => other?,
     };
-    if let Some(code) = role.permissions.iter().find(|c| !user.can(c)) {
+    if let Some(code) = role.permissions.iter().find(|c| !user.holds(c)) {
         return Err(cannot_grant(code));
     }
     let current: Option<String> = sqlx::query_scalar!(

@@ -43,6 +43,9 @@ error_codes! {
     Unauthorized = "unauthorized",
     /// 403: signed in, without the permission the route needs.
     Forbidden = "forbidden",
+    /// 403: the member's role opens this, but it needs a membership in
+    /// force: renewing opens it again.
+    MembershipRequired = "membership_required",
     /// 404: no such thing, or not one the caller may know of.
     NotFound = "not_found",
     /// 405: the path does not take this method.

@@ -154,7 +154,9 @@ impl SystemRole {
     }
 }
 
-const MEMBER_GRANTS: &[&str] = &[
+/// What a membership gives: the member role's permissions, which need a
+/// membership in force (`auth::access`) whoever holds them.
+pub const MEMBER_CONTENT: &[&str] = &[
     "users.directory",
     "events.view",
     "events.rsvp",
@@ -221,7 +223,7 @@ pub static SYSTEM_ROLES: &[SystemRole] = &[
         code: "member",
         name: "Member",
         description: "A member in good standing: events, documents, the directory.",
-        grants: Grants::Only(MEMBER_GRANTS),
+        grants: Grants::Only(MEMBER_CONTENT),
     },
     SystemRole {
         code: "guest",
@@ -304,7 +306,7 @@ mod tests {
         };
         assert_eq!(count("superadmin"), 59);
         assert_eq!(count("admin"), 56);
-        assert_eq!(count("member"), MEMBER_GRANTS.len());
+        assert_eq!(count("member"), MEMBER_CONTENT.len());
         assert_eq!(count("guest"), 1);
     }
 

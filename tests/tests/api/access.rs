@@ -11,7 +11,7 @@ use loaf_http::extract::{Json, Path};
 use loaf_http::pagination::{Page, PageParams};
 use loaf_http::routes::Routes;
 use loaf_http::{ApiError, ApiResult, AppState};
-use loaf_tests::{call, spawn_app, TestApp};
+use loaf_tests::{call, spawn_app, Reply, TestApp};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -437,4 +437,92 @@ async fn the_domain_enums_match_the_schema() {
         assert_eq!(back, label);
         assert_eq!(serde_json::to_value(status).unwrap(), json!(label));
     }
+}
+
+async fn reports(app: &TestApp, token: &str) -> Reply {
+    app.with_token(token)
+        .documents("financial-reports")
+        .list("")
+        .await
+}
+
+#[tokio::test]
+async fn staff_keep_the_members_content_unless_the_organisation_says_otherwise() {
+    let app = spawn_app().await;
+    let treasurer = app
+        .person(
+            "Tre",
+            "Asurer",
+            "treasurer@example.org",
+            "expired",
+            "finance",
+        )
+        .await;
+    let treasurer = app.token_for(&treasurer).await;
+    let lapsed = app
+        .person("Lap", "Sed", "lapsed@example.org", "expired", "member")
+        .await;
+    let lapsed = app.token_for(&lapsed).await;
+    let admin = app.user_with_role("admin").await;
+    let admin = app.token_for(&admin).await;
+    let codes = |me: &Reply| -> Vec<String> {
+        serde_json::from_value(me.body["permissions"].clone()).unwrap()
+    };
+
+    // The lapsed member keeps their account, and `me` says what is closed.
+    let me = app.with_token(&lapsed).auth().me().await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert!(codes(&me).is_empty(), "{:?}", me.body);
+    assert_eq!(
+        reports(&app, &lapsed).await.error_code(),
+        "membership_required"
+    );
+    // An expired treasurer is staff: the reports stay open.
+    assert_eq!(reports(&app, &treasurer).await.status, StatusCode::OK);
+    assert!(
+        codes(&app.with_token(&treasurer).auth().me().await).contains(&"financials.view".into())
+    );
+
+    // The organisation asks staff to hold a membership too: the members'
+    // content closes for the treasurer, their administration does not.
+    let r = app
+        .with_token(&admin)
+        .settings()
+        .update(json!({"staff_need_membership": true}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["staff_need_membership"], true);
+    assert_eq!(
+        app.anonymous().settings().show().await.body["staff_need_membership"],
+        true
+    );
+    let refused = reports(&app, &treasurer).await;
+    assert_eq!(
+        (refused.status, refused.error_code()),
+        (StatusCode::FORBIDDEN, "membership_required")
+    );
+    let kept = codes(&app.with_token(&treasurer).auth().me().await);
+    assert!(kept.contains(&"financials.create".into()), "{kept:?}");
+    assert!(!kept.contains(&"financials.view".into()), "{kept:?}");
+    assert_eq!(
+        app.with_token(&treasurer)
+            .subscriptions()
+            .list("")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // The admin, whose own membership is in force, is not affected.
+    assert_eq!(reports(&app, &admin).await.status, StatusCode::OK);
+    // Not a yes or no: refused, nothing changed.
+    let r = app
+        .with_token(&admin)
+        .settings()
+        .update(json!({"staff_need_membership": "sometimes"}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    assert_eq!(
+        app.anonymous().settings().show().await.body["staff_need_membership"],
+        true
+    );
 }

@@ -143,6 +143,76 @@ async fn admin_routes_refuse_members_and_anonymous_callers() {
     assert!(admin_routes >= 50, "{admin_routes}");
 }
 
+#[tokio::test]
+async fn member_content_needs_a_membership_in_force_on_every_route() {
+    let app = spawn_app().await;
+    let api = app.api();
+    let content = member_codes(&app).await;
+    let in_force = app.user_with_role("member").await;
+    let in_force = app.token_for(&in_force).await;
+    // Invited and never paid, lapsed, and an applicant given the member
+    // role by hand: each signs in, none holds a membership in force.
+    let mut without = Vec::new();
+    for status in [
+        "payment_pending",
+        "expired",
+        "pending_validation",
+        "pre_validated",
+    ] {
+        let email = format!("{status}-{}@example.org", Uuid::new_v4().simple());
+        let user = app.person("Not", "InForce", &email, status, "member").await;
+        without.push((status, app.token_for(&user).await));
+    }
+    // The routes the OpenAPI document marks with a content permission, and
+    // those whose permission follows the path (a library's documents) or
+    // the caller (a calendar feed).
+    let mut cases: Vec<(Method, String, Option<Value>)> = Vec::new();
+    for route in routes(&document()) {
+        let code = route.op["x-permission"].as_str();
+        if code.is_some_and(|code| content.iter().any(|c| c == code)) {
+            cases.push((
+                route.method.clone(),
+                route.concrete(any_param),
+                body_for(&route),
+            ));
+        } else if code.is_none() && route.method == Method::GET && route.path.contains("{kind}") {
+            for library in ["newsletters", "financial-reports", "bylaws"] {
+                let path = route.concrete(|name| match name {
+                    "kind" => library.to_string(),
+                    _ => any_param(name),
+                });
+                cases.push((Method::GET, path, None));
+            }
+        }
+    }
+    cases.push((Method::POST, "/api/calendar/token".into(), None));
+    for (method, path, body) in &cases {
+        let at = format!("{method} {path}");
+        // The same request passes the permission check for a member in
+        // force (it may still find nothing: the ids are made up; the
+        // directory still wants them listed).
+        let r = call(&api, method.clone(), path, Some(&in_force), body.clone()).await;
+        assert!(
+            !matches!(r.error_code(), "forbidden" | "membership_required"),
+            "{at} in force: {:?}",
+            r.body
+        );
+        for (status, token) in &without {
+            let r = call(&api, method.clone(), path, Some(token), body.clone()).await;
+            assert_eq!(
+                r.status,
+                StatusCode::FORBIDDEN,
+                "{at} as {status}: {:?}",
+                r.body
+            );
+            assert_eq!(r.error_code(), "membership_required", "{at} as {status}");
+        }
+    }
+    // The directory, RSVPs (answer and read), galleries, the three
+    // libraries' lists and downloads, a calendar feed.
+    assert!(cases.len() >= 11, "{cases:?}");
+}
+
 /// Member A's own records: their account, a subscription, a donation.
 async fn records_of_a_member(app: &TestApp, api: &axum::Router) -> (Uuid, Vec<Uuid>) {
     let a = app.user_with_role("member").await;

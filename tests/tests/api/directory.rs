@@ -76,6 +76,28 @@ async fn listed_members_see_each_others_chosen_fields_and_nothing_more() {
         (reply.status, reply.error_code()),
         (StatusCode::FORBIDDEN, "not_listed")
     );
+    // Listed but never paid: no membership in force, no directory (they
+    // would see everyone's chosen fields without appearing themselves).
+    let unpaid = app
+        .person(
+            "Un",
+            "Paid",
+            "unpaid@example.org",
+            "payment_pending",
+            "member",
+        )
+        .await;
+    list(&app, &unpaid, None).await;
+    let reply = get(
+        &app,
+        "/api/members/directory",
+        &app.token_for(&unpaid).await,
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.error_code()),
+        (StatusCode::FORBIDDEN, "membership_required")
+    );
     // A guest holds no directory permission at all.
     let guest = app
         .person(
@@ -87,7 +109,10 @@ async fn listed_members_see_each_others_chosen_fields_and_nothing_more() {
         )
         .await;
     let reply = get(&app, "/api/members/directory", &app.token_for(&guest).await).await;
-    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        (reply.status, reply.error_code()),
+        (StatusCode::FORBIDDEN, "forbidden")
+    );
     // Admins may look without being listed.
     let admin = app.user_with_role("admin").await;
     let reply = get(&app, "/api/members/directory", &app.token_for(&admin).await).await;

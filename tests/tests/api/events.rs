@@ -94,25 +94,17 @@ async fn guests_see_published_public_events_members_the_rest_managers_drafts() {
     let past = event(&app, &token, -10, json!({"visibility": "public"})).await;
     let (_, member_token) = member(&app).await;
 
-    let ids = |r: &Reply| -> Vec<String> {
-        r.body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["id"].as_str().unwrap().to_string())
-            .collect()
-    };
     let guest = app.anonymous().events().list("").await;
-    assert_eq!(ids(&guest), std::slice::from_ref(&public));
+    assert_eq!(event_ids(&guest), std::slice::from_ref(&public));
     let seen = app.with_token(&member_token).events().list("").await;
-    assert_eq!(ids(&seen), [public.clone(), members_only.clone()]);
+    assert_eq!(event_ids(&seen), [public.clone(), members_only.clone()]);
     let all = app.with_token(&token).events().list("").await;
     assert_eq!(
-        ids(&all),
+        event_ids(&all),
         [public.clone(), members_only.clone(), draft.clone()]
     );
     let old = app.anonymous().events().list("when=past").await;
-    assert_eq!(ids(&old), [past]);
+    assert_eq!(event_ids(&old), [past]);
     let ranged = call(
         &app.api(),
         Method::GET,
@@ -124,7 +116,7 @@ async fn guests_see_published_public_events_members_the_rest_managers_drafts() {
         None,
     )
     .await;
-    assert_eq!(ids(&ranged), std::slice::from_ref(&members_only));
+    assert_eq!(event_ids(&ranged), std::slice::from_ref(&members_only));
     assert_eq!(
         app.anonymous().events().list("when=soon").await.status,
         StatusCode::UNPROCESSABLE_ENTITY
@@ -210,6 +202,122 @@ async fn guests_see_published_public_events_members_the_rest_managers_drafts() {
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(r.body["error"]["field"], field, "{body}");
     }
+}
+
+/// The ids of a page of events.
+fn event_ids(r: &Reply) -> Vec<String> {
+    r.body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a page: {:?}", r.body))
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The events in a calendar feed, by id.
+async fn feed_uids(app: &TestApp, feed_path: &str) -> Vec<String> {
+    let (status, ics) = get_text(app, feed_path, None).await;
+    assert_eq!(status, StatusCode::OK, "{ics}");
+    parse(&ics)
+        .iter()
+        .map(|e| e.get_uid().unwrap().trim_end_matches("@loaf").to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn members_only_events_follow_the_membership_feed_included() {
+    let app = spawn_app().await;
+    let token = manager(&app).await;
+    let public = event(&app, &token, 3, json!({"visibility": "public"})).await;
+    let members_only = event(&app, &token, 4, json!({"title": "Members' evening"})).await;
+    let (member, member_token) = member(&app).await;
+    let feed = app
+        .with_token(&member_token)
+        .events()
+        .calendar_token()
+        .await;
+    assert_eq!(feed.status, StatusCode::CREATED, "{:?}", feed.body);
+    let feed_path = format!(
+        "/api/calendar/feed.ics?token={}",
+        feed.body["token"].as_str().unwrap()
+    );
+    let both = [public.clone(), members_only.clone()];
+    assert_eq!(
+        event_ids(&app.with_token(&member_token).events().list("").await),
+        both
+    );
+    assert_eq!(feed_uids(&app, &feed_path).await, both);
+
+    // The membership lapses: the same session, the same feed, public
+    // events only; the members' evening is not there to open or answer.
+    sqlx::query("UPDATE users SET status = 'expired' WHERE id = $1")
+        .bind(member.id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let caller = app.with_token(&member_token);
+    let lapsed = caller.events();
+    assert_eq!(
+        event_ids(&lapsed.list("").await),
+        std::slice::from_ref(&public)
+    );
+    assert_eq!(
+        feed_uids(&app, &feed_path).await,
+        std::slice::from_ref(&public)
+    );
+    assert_eq!(
+        lapsed.show(&members_only).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let answer = lapsed.rsvp(&public, json!({"status": "yes"})).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{:?}", answer.body);
+    assert_eq!(answer.error_code(), "membership_required");
+    // A cancelled members-only event is not announced to them either.
+    let other = event(&app, &token, 6, json!({"title": "Members' quiz"})).await;
+    assert_eq!(
+        app.with_token(&token).events().delete(&other).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let (_, ics) = get_text(&app, &feed_path, None).await;
+    assert!(!ics.contains("Members' quiz"), "{ics}");
+
+    // Renewed: everything is back, in the same session.
+    sqlx::query("UPDATE users SET status = 'active' WHERE id = $1")
+        .bind(member.id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        event_ids(&app.with_token(&member_token).events().list("").await),
+        both
+    );
+    assert_eq!(
+        rsvp(&app, &member_token, &members_only, "yes").await.status,
+        StatusCode::OK
+    );
+
+    // A self-registered applicant (role guest, which holds events.view)
+    // sees public events only, in the list and in a feed.
+    let applicant = app
+        .person(
+            "New",
+            "Applicant",
+            "applicant@example.org",
+            "pending_validation",
+            "guest",
+        )
+        .await;
+    let applicant = app.token_for(&applicant).await;
+    let seen = app.with_token(&applicant).events().list("").await;
+    assert_eq!(event_ids(&seen), std::slice::from_ref(&public));
+    assert_eq!(
+        app.with_token(&applicant)
+            .events()
+            .show(&members_only)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]

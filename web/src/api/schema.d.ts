@@ -10581,7 +10581,7 @@ export interface components {
             error: components["schemas"]["ErrorDetail"];
         };
         /** @description Every `code` an error answer carries. */
-        ErrorCode: "bad_request" | "unauthorized" | "forbidden" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "too_many_attempts" | "service_unavailable" | "internal_error" | "invalid" | "required" | "too_long" | "weak_password" | "wrong_password" | "too_large" | "content_mismatch" | "invalid_credentials" | "email_not_verified" | "account_rejected" | "account_inactive" | "invalid_refresh_token" | "session_ended" | "refresh_token_reused" | "session_expired" | "token_used" | "token_expired" | "token_invalid" | "invitation_used" | "invitation_revoked" | "invitation_expired" | "illegal_transition" | "last_superadmin" | "cannot_grant" | "system_role" | "not_listed" | "import_running" | "import_finished" | "not_validated" | "not_payable" | "plan_retired" | "plan_in_use" | "already_lifetime" | "not_active" | "payments_unavailable" | "payment_provider_error" | "stale_signature" | "invalid_signature" | "no_receipt" | "no_email" | "not_published" | "event_started" | "upload_missing" | "upload_changed" | "quota_exceeded" | "keep_a_current_version";
+        ErrorCode: "bad_request" | "unauthorized" | "forbidden" | "membership_required" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "too_many_attempts" | "service_unavailable" | "internal_error" | "invalid" | "required" | "too_long" | "weak_password" | "wrong_password" | "too_large" | "content_mismatch" | "invalid_credentials" | "email_not_verified" | "account_rejected" | "account_inactive" | "invalid_refresh_token" | "session_ended" | "refresh_token_reused" | "session_expired" | "token_used" | "token_expired" | "token_invalid" | "invitation_used" | "invitation_revoked" | "invitation_expired" | "illegal_transition" | "last_superadmin" | "cannot_grant" | "system_role" | "not_listed" | "import_running" | "import_finished" | "not_validated" | "not_payable" | "plan_retired" | "plan_in_use" | "already_lifetime" | "not_active" | "payments_unavailable" | "payment_provider_error" | "stale_signature" | "invalid_signature" | "no_receipt" | "no_email" | "not_published" | "event_started" | "upload_missing" | "upload_changed" | "quota_exceeded" | "keep_a_current_version";
         ErrorDetail: {
             code: components["schemas"]["ErrorCode"];
             /** @description The offending field, when one is to blame (`address.city`). */
@@ -10868,7 +10868,10 @@ export interface components {
             last_login_at?: string | null;
             /** Format: date-time */
             member_since?: string | null;
-            /** @description The permission codes the member's role holds, sorted. */
+            /**
+             * @description What the member may do, sorted: their role's permission codes, less
+             *      the members' content while their membership is not in force.
+             */
             permissions: string[];
             profile: components["schemas"]["Profile"];
             role?: components["schemas"]["MyRole"] | null;
@@ -11488,6 +11491,7 @@ export interface components {
             /** @description ISO 4217, such as `EUR`. */
             currency?: string | null;
             name?: string | null;
+            staff_need_membership?: boolean | null;
             /** @description An IANA zone such as `Europe/Paris`. */
             time_zone?: string | null;
         };
@@ -11839,6 +11843,13 @@ export interface components {
             /** @description A long-lived (7-day) link to the logo; ask again for a fresh one. */
             logo_url?: string | null;
             name: string;
+            /**
+             * @description Whether staff (roles with any administrative permission) need a
+             *      membership in force for the members' content (documents, galleries,
+             *      members-only events, the directory), as members do. Their
+             *      administrative permissions never depend on it.
+             */
+            staff_need_membership: boolean;
             /** @description The version of the terms of service a registration must accept. */
             terms_version: string;
             time_zone: string;

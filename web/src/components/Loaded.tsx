@@ -62,6 +62,11 @@ export function Loaded<T>({ state, reload, empty, isEmpty, children }: Props<T>)
     return (
       <div class="problem" role="alert">
         <p>{state.error.explanation}</p>
+        {state.error.code === "membership_required" && (
+          <p>
+            <a href="/membership">{t("app.renew")}</a>
+          </p>
+        )}
         {reload && state.error.retryable && (
           <button type="button" onClick={reload}>
             {t("app.retry")}

@@ -402,6 +402,9 @@ export const adminEn = {
   "settings.timeZone": "Time zone",
   "settings.currency": "Currency",
   "settings.currencyHint": "Three letters, such as EUR, GBP or USD.",
+  "settings.staffNeedMembership": "Staff need a membership in force too",
+  "settings.staffNeedMembershipHint":
+    "Members see the documents, galleries, members-only events and the directory while their membership is in force. Ticked, the same holds for staff (admins, treasurers, event hosts); their administration stays open either way.",
   "settings.save": "Save the settings",
   "settings.saved": "The settings are saved.",
   "settings.logo": "Logo",
@@ -409,7 +412,7 @@ export const adminEn = {
   "settings.noLogo": "No logo yet.",
   "settings.addLogo": "Add a logo",
   "settings.replaceLogo": "Replace the logo",
-  "settings.logoHint": "PNG, JPEG, WebP or SVG; square looks best.",
+  "settings.logoHint": "PNG, JPEG, GIF or WebP; square looks best.",
   "settings.removeLogo": "Remove the logo",
   "settings.removeLogoWarning": "Remove the logo? The navigation shows the name alone.",
   "settings.storage": "Storage",

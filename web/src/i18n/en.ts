@@ -5,6 +5,7 @@
 export const en = {
   "app.skip": "Skip to the content",
   "app.loading": "Loading…",
+  "app.renew": "Pay or renew my membership",
   "app.retry": "Try again",
   "app.error": "Something went wrong.",
   "app.unavailable": "The service is briefly unavailable. Try again in a moment.",
@@ -155,9 +156,11 @@ export const en = {
   "status.pending_validation": "Your application waits for an administrator's review.",
   "status.pre_validated":
     "You attended an event: an administrator will validate your application soon.",
-  "status.payment_pending": "Your application is accepted: pay your membership to become a member.",
+  "status.payment_pending":
+    "Your application is accepted: pay your membership to become a member and open the members' documents, events and directory.",
   "status.active": "Your membership is in force.",
-  "status.expired": "Your membership has ended: renew it below.",
+  "status.expired":
+    "Your membership has ended: renew it below to open the members' documents, galleries, events and directory again.",
   "status.inactive": "Your account is inactive.",
   "status.canceled": "Your membership was cancelled.",
   "status.abandoned": "Your registration was not completed.",
@@ -229,6 +232,7 @@ export const en = {
   "documents.download": "Download {title}",
   "documents.current": "current version",
   "documents.notAllowed": "Your membership does not include this library.",
+  "documents.needsMembership": "The members' documents open while a membership is in force.",
 
   "donate.title": "Make a donation",
   "donate.intro": "Every gift helps {name}. You get a receipt by email.",

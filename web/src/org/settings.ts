@@ -8,7 +8,13 @@ import { api, unwrap, type Schemas } from "../api/client";
 
 export type Settings = Schemas["Settings"];
 
-const fallback: Settings = { name: "", time_zone: "UTC", currency: "EUR", terms_version: "" };
+const fallback: Settings = {
+  name: "",
+  time_zone: "UTC",
+  currency: "EUR",
+  terms_version: "",
+  staff_need_membership: false,
+};
 let current: Settings | null = null;
 let loading: Promise<Settings> | null = null;
 const listeners = new Set<() => void>();

@@ -1,7 +1,9 @@
 //! Who is calling and what they may do: access tokens, password hashing,
-//! single-use secret tokens and the per-container permission cache. The
-//! extractors routes declare are the HTTP crate's (`loaf_http::auth`).
+//! single-use secret tokens, the per-container permission cache and the
+//! rule by which membership gates permissions (`access`). The extractors
+//! routes declare are the HTTP crate's (`loaf_http::auth`).
 
+pub mod access;
 pub mod account_tokens;
 pub mod jwt;
 pub mod password;

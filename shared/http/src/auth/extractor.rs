@@ -6,14 +6,17 @@ use crate::state::AppState;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use loaf_domain::auth::Codes;
+use axum::http::StatusCode;
+use loaf_core::error_code::ErrorCode;
+use loaf_domain::auth::{access, Codes};
 use loaf_domain::domain::UserStatus;
 use loaf_domain::permissions::Permission;
 use std::marker::PhantomData;
 use uuid::Uuid;
 
-/// A signed-in user whose token is valid and current, with their role's
-/// permission codes.
+/// A signed-in user whose token is valid and current, with what they may
+/// do: their role's permission codes as their membership allows
+/// (`loaf_domain::auth::access`).
 #[derive(Debug, Clone)]
 pub struct AuthUser {
     pub id: Uuid,
@@ -21,12 +24,38 @@ pub struct AuthUser {
     pub status: UserStatus,
     pub role_id: Option<Uuid>,
     pub permissions: Codes,
+    /// The role's own codes, before the membership rule.
+    role_permissions: Codes,
 }
 
 impl AuthUser {
-    /// `true` when the user's role holds `code`.
+    /// `true` when the user may do `code` today: their role holds it and,
+    /// for the members' content, their membership allows it.
     pub fn can(&self, code: &str) -> bool {
         self.permissions.contains(code)
+    }
+
+    /// `true` when the user's role holds `code`, whatever their membership:
+    /// what they may grant to others.
+    pub fn holds(&self, code: &str) -> bool {
+        self.role_permissions.contains(code)
+    }
+
+    /// Refuses (403) unless the user [`can`](Self::can) do `code`; the
+    /// refusal says `membership_required` when only their membership
+    /// stands in the way.
+    pub fn require(&self, code: &str) -> Result<(), ApiError> {
+        if self.can(code) {
+            Ok(())
+        } else if self.holds(code) {
+            Err(ApiError::refused(
+                StatusCode::FORBIDDEN,
+                ErrorCode::MembershipRequired,
+                "This is for members whose membership is in force: renew yours to open it again.",
+            ))
+        } else {
+            Err(ApiError::Forbidden)
+        }
     }
 }
 
@@ -36,6 +65,7 @@ struct Row {
     status: UserStatus,
     token_version: i32,
     role_id: Option<Uuid>,
+    staff_need_membership: bool,
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
@@ -67,7 +97,9 @@ where
         // one of its used refresh tokens came back) dies with it.
         let row = sqlx::query_as!(
             Row,
-            "SELECT u.id, u.email, u.status AS \"status: UserStatus\", u.token_version, u.role_id \
+            "SELECT u.id, u.email, u.status AS \"status: UserStatus\", u.token_version, u.role_id, \
+                COALESCE((SELECT staff_need_membership FROM organisation_settings), false) \
+                    AS \"staff_need_membership!\" \
              FROM users u \
              WHERE u.id = $1 AND ($2::uuid IS NULL OR NOT EXISTS ( \
                SELECT 1 FROM refresh_tokens t \
@@ -82,7 +114,7 @@ where
         let row = row
             .filter(|r| r.token_version == claims.ver && r.status.sign_in_refusal().is_none())
             .ok_or(ApiError::Unauthorized)?;
-        let permissions = match row.role_id {
+        let role_permissions = match row.role_id {
             Some(role_id) => state.permissions.codes(&state.db, role_id).await?,
             None => Codes::default(),
         };
@@ -91,7 +123,12 @@ where
             email: row.email,
             status: row.status,
             role_id: row.role_id,
-            permissions,
+            permissions: access::effective(
+                role_permissions.clone(),
+                row.status,
+                row.staff_need_membership,
+            ),
+            role_permissions,
         })
     }
 }
@@ -120,7 +157,8 @@ where
     }
 }
 
-/// A signed-in user holding permission `P`; anyone else gets 401 or 403.
+/// A signed-in user holding permission `P`; anyone else gets 401 or 403
+/// (`membership_required` when only their membership stands in the way).
 #[derive(Debug)]
 pub struct Require<P: Permission> {
     pub user: AuthUser,
@@ -137,9 +175,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let user = <AuthUser as FromRequestParts<S>>::from_request_parts(parts, state).await?;
-        if !user.can(P::CODE) {
-            return Err(ApiError::Forbidden);
-        }
+        user.require(P::CODE)?;
         Ok(Require {
             user,
             _permission: PhantomData,

@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { api, unwrap } from "../../api/client";
 import { ApiError } from "../../api/errors";
 import type { Me } from "../../auth/me";
-import { Submit, TextField } from "../../components/fields";
+import { Checkbox, Submit, TextField } from "../../components/fields";
 import { useForm } from "../../components/form";
 import { Loaded, useLoad } from "../../components/Loaded";
 import { Notice, Problem } from "../../components/Notice";
@@ -16,8 +16,9 @@ import { declared, useUploads } from "../ui/files";
 import { Progress } from "../ui/Progress";
 import { TimeZoneField } from "../ui/TimeZoneField";
 
-/** The organisation: name, contact address, time zone, currency, the logo
- * (the navigation shows a new one at once) and the storage used. */
+/** The organisation: name, contact address, time zone, currency, whether
+ * staff need a membership in force, the logo (the navigation shows a new
+ * one at once) and the storage used. */
 export function AdminSettings({ me }: { me: Me }) {
   const may = (code: string) => me.permissions.includes(code);
   return (
@@ -37,6 +38,7 @@ function Organisation() {
     contact_email: settings.contact_email ?? "",
     time_zone: settings.time_zone,
     currency: settings.currency,
+    staff_need_membership: settings.staff_need_membership,
   });
   return (
     <form
@@ -50,6 +52,7 @@ function Organisation() {
               contact_email: v.contact_email.trim() || null,
               time_zone: v.time_zone.trim(),
               currency: v.currency.trim().toUpperCase(),
+              staff_need_membership: v.staff_need_membership,
             },
           }),
         );
@@ -78,6 +81,14 @@ function Organisation() {
         {...form.bind("currency")}
         label={ta("settings.currency")}
         hint={ta("settings.currencyHint")}
+      />
+      <Checkbox
+        field="staff_need_membership"
+        label={ta("settings.staffNeedMembership")}
+        hint={ta("settings.staffNeedMembershipHint")}
+        checked={form.values.staff_need_membership}
+        error={form.error("staff_need_membership")}
+        onChange={(checked) => form.set("staff_need_membership", checked)}
       />
       <Submit busy={form.busy}>{ta("settings.save")}</Submit>
     </form>

@@ -23,7 +23,14 @@ export function DocumentsPage({ me }: { me: Me }) {
   const open = LIBRARIES.filter((l) => can(me, l.permission));
   return (
     <Page title={t("documents.title")}>
-      {open.length === 0 && <p>{t("documents.notAllowed")}</p>}
+      {open.length === 0 &&
+        (me.status === "active" ? (
+          <p>{t("documents.notAllowed")}</p>
+        ) : (
+          <p>
+            {t("documents.needsMembership")} <a href="/membership">{t("app.renew")}</a>
+          </p>
+        ))}
       {open.map((l) => (
         <Library key={l.kind} kind={l.kind} />
       ))}

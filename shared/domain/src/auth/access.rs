@@ -1,0 +1,104 @@
+//! Access follows membership: the one rule that turns a role's permissions
+//! into what its holder may do today. The content a membership gives
+//! ([`MEMBER_CONTENT`]: documents, galleries, members-only events and
+//! RSVPs, the directory) needs a membership in force; without one the
+//! member keeps their account, payments, receipts, profile and renewal, and
+//! sees what anyone sees. Staff (a role holding any permission beyond that
+//! content) keep it whatever their own membership, unless the organisation
+//! sets `staff_need_membership`; their administrative permissions never
+//! depend on it, so an organisation cannot lock its own admins out.
+
+use super::Codes;
+use crate::domain::UserStatus;
+use crate::permissions::MEMBER_CONTENT;
+use std::sync::Arc;
+
+/// Whether a member in `status` holds a membership in force.
+pub fn membership_in_force(status: UserStatus) -> bool {
+    status == UserStatus::Active
+}
+
+/// Whether `codes` hold a permission beyond the member's content: an
+/// administrative one (any of an admin's, a treasurer's, an event host's,
+/// or a custom role's).
+pub fn is_staff(codes: &Codes) -> bool {
+    codes
+        .iter()
+        .any(|code| !MEMBER_CONTENT.contains(&code.as_str()))
+}
+
+/// What a holder of `codes` in `status` may do: `codes` without the
+/// member's content when their membership is not in force and they are not
+/// staff exempted from it.
+pub fn effective(codes: Codes, status: UserStatus, staff_need_membership: bool) -> Codes {
+    if membership_in_force(status) || (is_staff(&codes) && !staff_need_membership) {
+        return codes;
+    }
+    if !codes
+        .iter()
+        .any(|code| MEMBER_CONTENT.contains(&code.as_str()))
+    {
+        return codes;
+    }
+    Arc::new(
+        codes
+            .iter()
+            .filter(|code| !MEMBER_CONTENT.contains(&code.as_str()))
+            .cloned()
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(list: &[&str]) -> Codes {
+        Arc::new(list.iter().map(|c| c.to_string()).collect())
+    }
+
+    fn sorted(codes: &Codes) -> Vec<&str> {
+        let mut out: Vec<&str> = codes.iter().map(String::as_str).collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_member_in_force_keeps_every_permission() {
+        let member = codes(MEMBER_CONTENT);
+        let kept = effective(member.clone(), UserStatus::Active, true);
+        assert!(Arc::ptr_eq(&kept, &member));
+    }
+
+    #[test]
+    fn without_a_membership_in_force_the_content_goes() {
+        for status in UserStatus::ALL {
+            if status == UserStatus::Active {
+                continue;
+            }
+            let left = effective(codes(MEMBER_CONTENT), status, false);
+            assert!(left.is_empty(), "{status:?}: {:?}", sorted(&left));
+            // A guest's events.view is member content too: applicants see
+            // public events only.
+            assert!(effective(codes(&["events.view"]), status, false).is_empty());
+        }
+    }
+
+    #[test]
+    fn staff_keep_the_content_unless_the_organisation_says_otherwise() {
+        let finance = codes(&["financials.view", "financials.create", "events.view"]);
+        let kept = effective(finance.clone(), UserStatus::Expired, false);
+        assert!(Arc::ptr_eq(&kept, &finance));
+        let strict = effective(finance, UserStatus::Expired, true);
+        // The administrative permission stays, the member's content goes.
+        assert_eq!(sorted(&strict), ["financials.create"]);
+    }
+
+    #[test]
+    fn staff_are_those_with_any_permission_beyond_the_content() {
+        assert!(!is_staff(&codes(MEMBER_CONTENT)));
+        assert!(!is_staff(&codes(&["events.view"])));
+        assert!(is_staff(&codes(&["events.view", "events.rsvps"])));
+        assert!(!is_staff(&codes(&[])));
+    }
+}
