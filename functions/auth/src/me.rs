@@ -4,6 +4,7 @@
 use crate::registration::check_terms;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
+use loaf_domain::auth::access::Standing;
 use loaf_domain::domain::UserStatus;
 use loaf_domain::profile::{Profile, ProfilePatch};
 use loaf_http::auth::AuthUser;
@@ -21,6 +22,13 @@ pub struct Me {
     status: UserStatus,
     /// What the status means for the member, in a sentence.
     status_message: &'static str,
+    /// Whether the members' content (documents, galleries, members-only
+    /// events and RSVPs, the directory) is open to the member's membership:
+    /// `active`, or `expired` within the grace period.
+    membership_in_force: bool,
+    /// While an `expired` member's grace period runs: when it ends, and the
+    /// members' content with it unless they renew.
+    grace_ends_at: Option<DateTime<Utc>>,
     role: Option<Role>,
     /// What the member may do, sorted: their role's permission codes, less
     /// the members' content while their membership is not in force.
@@ -65,8 +73,9 @@ struct Account {
     created_at: DateTime<Utc>,
 }
 
-fn status_message(status: UserStatus) -> &'static str {
+fn status_message(status: UserStatus, in_grace: bool) -> &'static str {
     match status {
+        UserStatus::Expired if in_grace => "Your membership has expired: you keep the members' documents, galleries, events and directory for a few more days; renew it to keep them.",
         UserStatus::PendingEmail | UserStatus::Abandoned => "Confirm your email address to continue.",
         UserStatus::PendingValidation => "Your application is waiting for an administrator's review; attending an event speeds it up.",
         UserStatus::PreValidated => "You attended an event; an administrator will validate your application soon.",
@@ -101,7 +110,13 @@ async fn load(state: &AppState, conn: &mut PgConnection, user: &AuthUser) -> Api
     let current = state.config.auth.terms_version.clone();
     Ok(Me {
         id: user.id,
-        status_message: status_message(a.status),
+        status_message: status_message(a.status, user.grace_ends.is_some()),
+        membership_in_force: Standing {
+            status: a.status,
+            in_grace: user.grace_ends.is_some(),
+        }
+        .in_force(),
+        grace_ends_at: user.grace_ends,
         email: a.email,
         status: a.status,
         role,

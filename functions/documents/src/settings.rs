@@ -1,7 +1,7 @@
 //! The organisation's settings: name, contact address, time zone (periods
-//! and totals are counted on its calendar), currency, whether staff need a
-//! membership in force for the members' content, and the logo the
-//! dashboard shows. Anyone reads them (the frontend needs them before
+//! and totals are counted on its calendar), currency, the grace period after
+//! a membership runs out, whether staff need a membership in force for the
+//! members' content, and the logo the dashboard shows. Anyone reads them (the frontend needs them before
 //! sign-in); `settings.edit` changes them, `settings.logo` the logo.
 
 use axum::extract::State;
@@ -40,12 +40,15 @@ pub struct Settings {
     /// members-only events, the directory), as members do. Their
     /// administrative permissions never depend on it.
     staff_need_membership: bool,
+    /// Days after a membership runs out during which the member keeps the
+    /// members' content (and is reminded); 0 closes it at once.
+    grace_days: i32,
 }
 
 async fn read(conn: &mut PgConnection, state: &AppState) -> ApiResult<Settings> {
     let row = sqlx::query!(
         "SELECT name, contact_email, time_zone, currency::text AS \"currency!\", logo_key, \
-                staff_need_membership \
+                staff_need_membership, grace_days \
          FROM organisation_settings",
     )
     .fetch_one(conn)
@@ -67,6 +70,7 @@ async fn read(conn: &mut PgConnection, state: &AppState) -> ApiResult<Settings> 
         logo_url,
         terms_version: state.config.auth.terms_version.clone(),
         staff_need_membership: row.staff_need_membership,
+        grace_days: row.grace_days,
     })
 }
 
@@ -86,6 +90,8 @@ pub struct Patch {
     /// ISO 4217, such as `EUR`.
     currency: Option<String>,
     staff_need_membership: Option<bool>,
+    /// 0 to 365.
+    grace_days: Option<i32>,
 }
 
 /// `PATCH /api/settings`
@@ -111,6 +117,12 @@ pub async fn update(
         }
         None => None,
     };
+    if body.grace_days.is_some_and(|d| !(0..=365).contains(&d)) {
+        return Err(ApiError::invalid(
+            "grace_days",
+            "grace_days is a number of days from 0 to 365",
+        ));
+    }
     let mut tx = state.db.begin().await?;
     if let Some(zone) = &body.time_zone {
         let known: bool = sqlx::query_scalar!(
@@ -131,12 +143,13 @@ pub async fn update(
              contact_email = COALESCE($2, contact_email), time_zone = COALESCE($3, time_zone), \
              currency = COALESCE($4, currency), \
              staff_need_membership = COALESCE($5, staff_need_membership), \
-             updated_at = now(), updated_by = $6",
+             grace_days = COALESCE($6, grace_days), updated_at = now(), updated_by = $7",
         name,
         body.contact_email.as_ref().map(Email::as_str),
         body.time_zone,
         currency,
         body.staff_need_membership,
+        body.grace_days,
         admin.user.id,
     )
     .execute(&mut *tx)

@@ -14,6 +14,7 @@ use loaf_http::{ApiError, ApiResult, AppState};
 use loaf_tests::{call, spawn_app, Reply, TestApp};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use uuid::Uuid;
 
 async fn whoami(user: AuthUser) -> axum::Json<Value> {
     let mut codes: Vec<&String> = user.permissions.iter().collect();
@@ -524,5 +525,95 @@ async fn staff_keep_the_members_content_unless_the_organisation_says_otherwise()
     assert_eq!(
         app.anonymous().settings().show().await.body["staff_need_membership"],
         true
+    );
+}
+
+/// A period of `plan` for `user` that ended `days_ago`, in `status`.
+async fn ended_period(app: &TestApp, user: Uuid, plan: Uuid, days_ago: i32, status: &str) {
+    sqlx::query(
+        "INSERT INTO subscriptions (user_id, plan_id, status, start_date, end_date) \
+         VALUES ($1, $2, $3::subscriptionstatus, now() - make_interval(days => $4 + 365), \
+                 now() - make_interval(days => $4))",
+    )
+    .bind(user)
+    .bind(plan)
+    .bind(status)
+    .bind(days_ago)
+    .execute(&app.db)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_lapsed_membership_keeps_the_content_through_the_grace_period() {
+    let app = spawn_app().await;
+    let admin = app.user_with_role("admin").await;
+    let admin = app.token_for(&admin).await;
+    let plan = app.plan("Yearly", 3000).await;
+    // Ran out ten days ago: within the default 30 days of grace.
+    let recent = app
+        .person("Re", "Cent", "recent@example.org", "expired", "member")
+        .await;
+    ended_period(&app, recent.id, plan, 10, "expired").await;
+    // Refunded (the period was cancelled, not run out): no grace.
+    let refunded = app
+        .person("Re", "Funded", "refunded@example.org", "expired", "member")
+        .await;
+    ended_period(&app, refunded.id, plan, 10, "cancelled").await;
+    let recent_token = app.token_for(&recent).await;
+    let refunded_token = app.token_for(&refunded).await;
+    assert_eq!(
+        app.anonymous().settings().show().await.body["grace_days"],
+        30
+    );
+
+    let me = app.with_token(&recent_token).auth().me().await;
+    assert_eq!(me.body["status"], "expired");
+    assert_eq!(me.body["membership_in_force"], true, "{:?}", me.body);
+    let ends: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(me.body["grace_ends_at"].clone()).unwrap();
+    let in_days = (ends - chrono::Utc::now()).num_hours();
+    assert!((19 * 24..=20 * 24).contains(&in_days), "{ends}");
+    assert_eq!(reports(&app, &recent_token).await.status, StatusCode::OK);
+    let other = app.with_token(&refunded_token).auth().me().await;
+    assert_eq!(other.body["membership_in_force"], false);
+    assert!(other.body["grace_ends_at"].is_null());
+    assert_eq!(
+        reports(&app, &refunded_token).await.error_code(),
+        "membership_required"
+    );
+
+    // A shorter grace: over for the member who lapsed ten days ago.
+    let r = app
+        .with_token(&admin)
+        .settings()
+        .update(json!({"grace_days": 7}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(
+        reports(&app, &recent_token).await.error_code(),
+        "membership_required"
+    );
+    let me = app.with_token(&recent_token).auth().me().await;
+    assert_eq!(me.body["membership_in_force"], false);
+    assert!(me.body["grace_ends_at"].is_null());
+
+    // Out of range or not a number: refused, nothing changed.
+    for bad in [json!(-1), json!(366), json!("ten")] {
+        let r = app
+            .with_token(&admin)
+            .settings()
+            .update(json!({"grace_days": bad}))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {:?}",
+            r.body
+        );
+    }
+    assert_eq!(
+        app.anonymous().settings().show().await.body["grace_days"],
+        7
     );
 }

@@ -10862,12 +10862,24 @@ export interface components {
             email: string;
             email_verified: boolean;
             force_password_change: boolean;
+            /**
+             * Format: date-time
+             * @description While an `expired` member's grace period runs: when it ends, and the
+             *      members' content with it unless they renew.
+             */
+            grace_ends_at?: string | null;
             /** Format: uuid */
             id: string;
             /** Format: date-time */
             last_login_at?: string | null;
             /** Format: date-time */
             member_since?: string | null;
+            /**
+             * @description Whether the members' content (documents, galleries, members-only
+             *      events and RSVPs, the directory) is open to the member's membership:
+             *      `active`, or `expired` within the grace period.
+             */
+            membership_in_force: boolean;
             /**
              * @description What the member may do, sorted: their role's permission codes, less
              *      the members' content while their membership is not in force.
@@ -11490,6 +11502,11 @@ export interface components {
             contact_email?: string | null;
             /** @description ISO 4217, such as `EUR`. */
             currency?: string | null;
+            /**
+             * Format: int32
+             * @description 0 to 365.
+             */
+            grace_days?: number | null;
             name?: string | null;
             staff_need_membership?: boolean | null;
             /** @description An IANA zone such as `Europe/Paris`. */
@@ -11838,6 +11855,12 @@ export interface components {
         Settings: {
             contact_email?: string | null;
             currency: string;
+            /**
+             * Format: int32
+             * @description Days after a membership runs out during which the member keeps the
+             *      members' content (and is reminded); 0 closes it at once.
+             */
+            grace_days: number;
             /** Format: date-time */
             logo_expires_at?: string | null;
             /** @description A long-lived (7-day) link to the logo; ask again for a fresh one. */

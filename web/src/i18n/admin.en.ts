@@ -402,6 +402,9 @@ export const adminEn = {
   "settings.timeZone": "Time zone",
   "settings.currency": "Currency",
   "settings.currencyHint": "Three letters, such as EUR, GBP or USD.",
+  "settings.graceDays": "Grace period (days)",
+  "settings.graceDaysHint":
+    "After a membership runs out, the member keeps the members' content this many days (0 to 365) while they are reminded to renew.",
   "settings.staffNeedMembership": "Staff need a membership in force too",
   "settings.staffNeedMembershipHint":
     "Members see the documents, galleries, members-only events and the directory while their membership is in force. Ticked, the same holds for staff (admins, treasurers, event hosts); their administration stays open either way.",

@@ -159,6 +159,8 @@ export const en = {
   "status.payment_pending":
     "Your application is accepted: pay your membership to become a member and open the members' documents, events and directory.",
   "status.active": "Your membership is in force.",
+  "status.expiredInGrace":
+    "Your membership has ended. The members' documents, galleries, events and directory stay open until {day}: renew it below to keep them.",
   "status.expired":
     "Your membership has ended: renew it below to open the members' documents, galleries, events and directory again.",
   "status.inactive": "Your account is inactive.",

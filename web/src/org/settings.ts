@@ -14,6 +14,7 @@ const fallback: Settings = {
   currency: "EUR",
   terms_version: "",
   staff_need_membership: false,
+  grace_days: 30,
 };
 let current: Settings | null = null;
 let loading: Promise<Settings> | null = null;

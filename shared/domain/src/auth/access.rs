@@ -1,7 +1,8 @@
 //! Access follows membership: the one rule that turns a role's permissions
 //! into what its holder may do today. The content a membership gives
 //! ([`MEMBER_CONTENT`]: documents, galleries, members-only events and
-//! RSVPs, the directory) needs a membership in force; without one the
+//! RSVPs, the directory) needs a membership in force (`active`, or
+//! `expired` within the organisation's grace period); without one the
 //! member keeps their account, payments, receipts, profile and renewal, and
 //! sees what anyone sees. Staff (a role holding any permission beyond that
 //! content) keep it whatever their own membership, unless the organisation
@@ -13,9 +14,25 @@ use crate::domain::UserStatus;
 use crate::permissions::MEMBER_CONTENT;
 use std::sync::Arc;
 
-/// Whether a member in `status` holds a membership in force.
-pub fn membership_in_force(status: UserStatus) -> bool {
-    status == UserStatus::Active
+/// Where a member stands: their status and, once `expired`, whether the
+/// grace period after their last period still runs (`loaf_grace_ends`,
+/// migrations/0018_grace_period.sql).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Standing {
+    pub status: UserStatus,
+    pub in_grace: bool,
+}
+
+impl Standing {
+    /// Whether the membership is in force: `active`, or `expired` within
+    /// the grace period.
+    pub fn in_force(self) -> bool {
+        match self.status {
+            UserStatus::Active => true,
+            UserStatus::Expired => self.in_grace,
+            _ => false,
+        }
+    }
 }
 
 /// Whether `codes` hold a permission beyond the member's content: an
@@ -27,11 +44,11 @@ pub fn is_staff(codes: &Codes) -> bool {
         .any(|code| !MEMBER_CONTENT.contains(&code.as_str()))
 }
 
-/// What a holder of `codes` in `status` may do: `codes` without the
-/// member's content when their membership is not in force and they are not
-/// staff exempted from it.
-pub fn effective(codes: Codes, status: UserStatus, staff_need_membership: bool) -> Codes {
-    if membership_in_force(status) || (is_staff(&codes) && !staff_need_membership) {
+/// What a holder of `codes` standing as `standing` may do: `codes` without
+/// the member's content when their membership is not in force and they are
+/// not staff exempted from it.
+pub fn effective(codes: Codes, standing: Standing, staff_need_membership: bool) -> Codes {
+    if standing.in_force() || (is_staff(&codes) && !staff_need_membership) {
         return codes;
     }
     if !codes
@@ -57,6 +74,13 @@ mod tests {
         Arc::new(list.iter().map(|c| c.to_string()).collect())
     }
 
+    fn standing(status: UserStatus) -> Standing {
+        Standing {
+            status,
+            in_grace: false,
+        }
+    }
+
     fn sorted(codes: &Codes) -> Vec<&str> {
         let mut out: Vec<&str> = codes.iter().map(String::as_str).collect();
         out.sort();
@@ -66,8 +90,33 @@ mod tests {
     #[test]
     fn a_member_in_force_keeps_every_permission() {
         let member = codes(MEMBER_CONTENT);
-        let kept = effective(member.clone(), UserStatus::Active, true);
+        let kept = effective(member.clone(), standing(UserStatus::Active), true);
         assert!(Arc::ptr_eq(&kept, &member));
+    }
+
+    #[test]
+    fn an_expired_member_keeps_it_through_the_grace_period_only() {
+        let grace = Standing {
+            status: UserStatus::Expired,
+            in_grace: true,
+        };
+        assert_eq!(
+            effective(codes(MEMBER_CONTENT), grace, false).len(),
+            MEMBER_CONTENT.len()
+        );
+        assert!(effective(codes(MEMBER_CONTENT), standing(UserStatus::Expired), false).is_empty());
+        // Grace is for a membership that ran out, not for any other status.
+        for status in [
+            UserStatus::PaymentPending,
+            UserStatus::Canceled,
+            UserStatus::PreValidated,
+        ] {
+            let other = Standing {
+                status,
+                in_grace: true,
+            };
+            assert!(!other.in_force(), "{status:?}");
+        }
     }
 
     #[test]
@@ -76,20 +125,20 @@ mod tests {
             if status == UserStatus::Active {
                 continue;
             }
-            let left = effective(codes(MEMBER_CONTENT), status, false);
+            let left = effective(codes(MEMBER_CONTENT), standing(status), false);
             assert!(left.is_empty(), "{status:?}: {:?}", sorted(&left));
             // A guest's events.view is member content too: applicants see
             // public events only.
-            assert!(effective(codes(&["events.view"]), status, false).is_empty());
+            assert!(effective(codes(&["events.view"]), standing(status), false).is_empty());
         }
     }
 
     #[test]
     fn staff_keep_the_content_unless_the_organisation_says_otherwise() {
         let finance = codes(&["financials.view", "financials.create", "events.view"]);
-        let kept = effective(finance.clone(), UserStatus::Expired, false);
+        let kept = effective(finance.clone(), standing(UserStatus::Expired), false);
         assert!(Arc::ptr_eq(&kept, &finance));
-        let strict = effective(finance, UserStatus::Expired, true);
+        let strict = effective(finance, standing(UserStatus::Expired), true);
         // The administrative permission stays, the member's content goes.
         assert_eq!(sorted(&strict), ["financials.create"]);
     }

@@ -7,8 +7,10 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 use loaf_core::error_code::ErrorCode;
-use loaf_domain::auth::{access, Codes};
+use loaf_domain::auth::access::{self, Standing};
+use loaf_domain::auth::Codes;
 use loaf_domain::domain::UserStatus;
 use loaf_domain::permissions::Permission;
 use std::marker::PhantomData;
@@ -23,6 +25,8 @@ pub struct AuthUser {
     pub email: String,
     pub status: UserStatus,
     pub role_id: Option<Uuid>,
+    /// When an `expired` member's grace period ends, while it runs.
+    pub grace_ends: Option<DateTime<Utc>>,
     pub permissions: Codes,
     /// The role's own codes, before the membership rule.
     role_permissions: Codes,
@@ -65,6 +69,7 @@ struct Row {
     status: UserStatus,
     token_version: i32,
     role_id: Option<Uuid>,
+    grace_ends: Option<DateTime<Utc>>,
     staff_need_membership: bool,
 }
 
@@ -98,6 +103,7 @@ where
         let row = sqlx::query_as!(
             Row,
             "SELECT u.id, u.email, u.status AS \"status: UserStatus\", u.token_version, u.role_id, \
+                loaf_grace_ends(u.id, now()) AS grace_ends, \
                 COALESCE((SELECT staff_need_membership FROM organisation_settings), false) \
                     AS \"staff_need_membership!\" \
              FROM users u \
@@ -123,9 +129,13 @@ where
             email: row.email,
             status: row.status,
             role_id: row.role_id,
+            grace_ends: row.grace_ends,
             permissions: access::effective(
                 role_permissions.clone(),
-                row.status,
+                Standing {
+                    status: row.status,
+                    in_grace: row.grace_ends.is_some(),
+                },
                 row.staff_need_membership,
             ),
             role_permissions,

@@ -16,8 +16,8 @@ import { declared, useUploads } from "../ui/files";
 import { Progress } from "../ui/Progress";
 import { TimeZoneField } from "../ui/TimeZoneField";
 
-/** The organisation: name, contact address, time zone, currency, whether
- * staff need a membership in force, the logo (the navigation shows a new
+/** The organisation: name, contact address, time zone, currency, the grace
+ * period, whether staff need a membership in force, the logo (the navigation shows a new
  * one at once) and the storage used. */
 export function AdminSettings({ me }: { me: Me }) {
   const may = (code: string) => me.permissions.includes(code);
@@ -39,6 +39,7 @@ function Organisation() {
     time_zone: settings.time_zone,
     currency: settings.currency,
     staff_need_membership: settings.staff_need_membership,
+    grace_days: String(settings.grace_days),
   });
   return (
     <form
@@ -53,6 +54,8 @@ function Organisation() {
               time_zone: v.time_zone.trim(),
               currency: v.currency.trim().toUpperCase(),
               staff_need_membership: v.staff_need_membership,
+              // Not a whole number: -1, which the API refuses naming the field.
+              grace_days: /^\d+$/.test(v.grace_days.trim()) ? Number(v.grace_days.trim()) : -1,
             },
           }),
         );
@@ -81,6 +84,12 @@ function Organisation() {
         {...form.bind("currency")}
         label={ta("settings.currency")}
         hint={ta("settings.currencyHint")}
+      />
+      <TextField
+        {...form.bind("grace_days")}
+        inputMode="numeric"
+        label={ta("settings.graceDays")}
+        hint={ta("settings.graceDaysHint")}
       />
       <Checkbox
         field="staff_need_membership"

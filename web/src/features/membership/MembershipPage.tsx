@@ -16,9 +16,14 @@ const PAYING = ["payment_pending", "active", "expired"];
 
 /** Where the member stands, what to do next, the plans, the payments. */
 export function MembershipPage({ me }: { me: Me }) {
+  const { time_zone } = useSettings();
   return (
     <Page title={t("membership.title")}>
-      <p class={`status status-${me.status}`}>{t(`status.${me.status}` as MessageKey)}</p>
+      <p class={`status status-${me.status}`}>
+        {me.grace_ends_at
+          ? t("status.expiredInGrace", { day: day(me.grace_ends_at, time_zone) })
+          : t(`status.${me.status}` as MessageKey)}
+      </p>
       {me.status === "pending_email" && (
         <p>
           <a href="/verify-email">{t("verify.resend")}</a>
