@@ -355,7 +355,12 @@ pub async fn update(
     .await?;
     let current = visible(&mut tx, id, Sight::EVERYTHING).await?;
     save(&mut tx, id, body, Some(&current), manager.user.id).await?;
-    let event = visible(&mut tx, id, Sight::EVERYTHING).await?;
+    let mut event = visible(&mut tx, id, Sight::EVERYTHING).await?;
+    if event.waitlisted > 0 {
+        // More seats (or none counted any more): the waiting list moves up.
+        crate::rsvps::promote(&mut tx, &state.config.email, id, event.capacity).await?;
+        event = visible(&mut tx, id, Sight::EVERYTHING).await?;
+    }
     tx.commit().await?;
     Ok(Json(event))
 }

@@ -1,14 +1,16 @@
 //! RSVPs and attendance. A member answers yes, no or maybe until the event
 //! starts. Only "yes" takes a seat; when the event is full, a "yes" waits
-//! on a waitlist and is promoted, in order, when a seat frees. The event
-//! row is locked while seats are counted, so two members racing for the
-//! last seat cannot both get it. Hosts list the answers and mark who
+//! on a waitlist and is promoted, in order, when a seat frees or the event
+//! grows, and is told so by email. The event row is locked while seats are
+//! counted, so two members racing for the last seat cannot both get it. Hosts list the answers and mark who
 //! attended; attending moves an applicant to `pre_validated`.
 
 use crate::events::{visible, Sight};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use loaf_core::config::EmailConfig;
+use loaf_domain::email::{outbox, Mail};
 use loaf_domain::enums::RsvpStatus;
 use loaf_domain::permissions::perm;
 use loaf_http::auth::Require;
@@ -67,19 +69,43 @@ pub async fn mine(
     answer.map(Json).ok_or(ApiError::NotFound)
 }
 
-/// Promotes the earliest waiting "yes" answers into freed seats.
-async fn promote(conn: &mut PgConnection, event: Uuid, capacity: Option<i32>) -> ApiResult<()> {
-    sqlx::query!(
-        "UPDATE event_rsvps SET waitlisted = false, updated_at = now() WHERE id IN ( \
-             SELECT id FROM event_rsvps WHERE event_id = $1 AND waitlisted \
-             ORDER BY updated_at, id \
-             LIMIT GREATEST(COALESCE($2::bigint, 1000000) - (SELECT count(*) FROM event_rsvps \
-                 WHERE event_id = $1 AND rsvp_status = 'yes' AND NOT waitlisted), 0))",
+/// Promotes the earliest waiting "yes" answers into the seats `capacity`
+/// leaves free, and tells each promoted member by email, in the caller's
+/// transaction (which holds the event's row lock).
+pub(crate) async fn promote(
+    conn: &mut PgConnection,
+    email: &EmailConfig,
+    event: Uuid,
+    capacity: Option<i32>,
+) -> ApiResult<()> {
+    let promoted = sqlx::query!(
+        "WITH promoted AS ( \
+             UPDATE event_rsvps SET waitlisted = false, updated_at = now() WHERE id IN ( \
+                 SELECT id FROM event_rsvps WHERE event_id = $1 AND waitlisted \
+                 ORDER BY updated_at, id \
+                 LIMIT GREATEST(COALESCE($2::bigint, 1000000) - (SELECT count(*) FROM event_rsvps \
+                     WHERE event_id = $1 AND rsvp_status = 'yes' AND NOT waitlisted), 0)) \
+             RETURNING user_id) \
+         SELECT u.email, u.first_name, e.title, e.start_at \
+         FROM promoted p JOIN users u ON u.id = p.user_id JOIN events e ON e.id = $1",
         event,
         capacity.map(i64::from),
     )
-    .execute(conn)
+    .fetch_all(&mut *conn)
     .await?;
+    let mails: Vec<(String, Mail)> = promoted
+        .into_iter()
+        .map(|p| {
+            let mail = Mail::SeatConfirmed {
+                first_name: p.first_name,
+                event_id: event,
+                title: p.title,
+                starts_at: p.start_at,
+            };
+            (p.email, mail)
+        })
+        .collect();
+    outbox::enqueue_many(conn, email, &mails).await?;
     Ok(())
 }
 
@@ -150,7 +176,7 @@ pub async fn answer(
     .execute(&mut *tx)
     .await?;
     if current == Some((RsvpStatus::Yes, false)) && status != RsvpStatus::Yes {
-        promote(&mut tx, id, capacity).await?;
+        promote(&mut tx, &state.config.email, id, capacity).await?;
     }
     tx.commit().await?;
     Ok(Json(MyAnswer { status, waitlisted }))

@@ -320,6 +320,16 @@ async fn members_only_events_follow_the_membership_feed_included() {
     );
 }
 
+/// How many emails told `members` that a seat freed up for them.
+async fn told_of_a_seat(app: &TestApp, members: &[(loaf_tests::TestUser, String)]) -> usize {
+    let mut told = 0;
+    for (user, _) in members {
+        let mail = app.mail_to(&user.email).await;
+        told += mail.iter().filter(|m| m.kind == "seat_confirmed").count();
+    }
+    told
+}
+
 #[tokio::test]
 async fn two_members_racing_for_the_last_seat_cannot_both_get_it() {
     let app = spawn_app().await;
@@ -381,6 +391,44 @@ async fn two_members_racing_for_the_last_seat_cannot_both_get_it() {
         .rsvps(&id, "per_page=100")
         .await;
     assert_eq!(list.body["total"], 12);
+    // Whoever moved up was told; those still waiting were not.
+    let told = told_of_a_seat(&app, &members).await;
+    assert_eq!(told, 1, "one seat freed, one email");
+
+    // The event grows by two seats: the next two move up, and are told.
+    let r = app
+        .with_token(&token)
+        .events()
+        .update(&id, json!({"capacity": 5}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(
+        (r.body["attending"].clone(), r.body["waitlisted"].clone()),
+        (json!(5), json!(6))
+    );
+    assert_eq!(told_of_a_seat(&app, &members).await, 3);
+    let mut seats = Vec::new();
+    for (user, _) in &members {
+        let mail = app.mail_to(&user.email).await;
+        seats.extend(mail.into_iter().filter(|m| m.kind == "seat_confirmed"));
+    }
+    let seat = &seats[0];
+    assert!(seat.subject.contains("Spring picnic"), "{seat:?}");
+    assert!(
+        seat.text_body.contains(&format!("/events/{id}")),
+        "{seat:?}"
+    );
+    // Fewer seats than taken: nobody loses theirs, nobody moves up.
+    let r = app
+        .with_token(&token)
+        .events()
+        .update(&id, json!({"capacity": 2}))
+        .await;
+    assert_eq!(
+        (r.body["attending"].clone(), r.body["waitlisted"].clone()),
+        (json!(5), json!(6))
+    );
+    assert_eq!(told_of_a_seat(&app, &members).await, 3);
 }
 
 #[tokio::test]

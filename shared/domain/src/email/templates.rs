@@ -43,6 +43,14 @@ pub enum Mail {
         plan: String,
         ends_on: NaiveDate,
     },
+    /// A seat freed up (or the event grew) and this member's waiting "yes"
+    /// now holds one.
+    SeatConfirmed {
+        first_name: String,
+        event_id: uuid::Uuid,
+        title: String,
+        starts_at: DateTime<Utc>,
+    },
     /// A membership payment came in (online or recorded by an admin).
     MembershipPaid {
         first_name: String,
@@ -188,6 +196,19 @@ impl Mail {
                     hello(first_name),
                     Para(format!("Your {plan} membership ends on {ends_on}. Renew it to stay a member:")),
                     Button("Renew my membership", url("/membership")),
+                ],
+            ),
+            Mail::SeatConfirmed { first_name, event_id, title, starts_at } => (
+                "seat_confirmed",
+                format!("A seat is yours: {title}"),
+                vec![
+                    hello(first_name),
+                    Para(format!(
+                        "A seat freed up at {title} ({}), and you were next on the waiting list: you are now attending.",
+                        starts_at.format("%Y-%m-%d %H:%M UTC")
+                    )),
+                    Para("If you can no longer come, change your answer so the next person gets the seat:".into()),
+                    Button("See the event", url(&format!("/events/{event_id}"))),
                 ],
             ),
             Mail::MembershipPaid { first_name, plan, amount_cents, currency, last_day } => (
@@ -363,6 +384,12 @@ mod tests {
                 reason: "r".into(),
             },
             Mail::PaymentReminder { first_name: name() },
+            Mail::SeatConfirmed {
+                first_name: name(),
+                event_id: uuid::Uuid::nil(),
+                title: "Spring picnic".into(),
+                starts_at: when,
+            },
             Mail::RenewalReminder {
                 first_name: name(),
                 plan: "Yearly".into(),
