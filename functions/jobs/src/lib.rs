@@ -7,6 +7,7 @@
 //! second run finds nothing to do).
 
 mod reminders;
+mod renewals;
 
 use chrono::{DateTime, Utc};
 use loaf_core::config::{EmailConfig, RemindersConfig};
@@ -92,7 +93,7 @@ pub async fn run(
         invitations_expired: expire_invitations(db, at).await?,
         subscriptions_expired,
         members_lapsed,
-        renewal_reminders: remind(Reason::Renewal, reminders.renewal_days, 1).await?,
+        renewal_reminders: renewals::send(db, email, &reminders.renewal_schedule, at).await?,
         payment_reminders: remind(
             Reason::Payment,
             reminders.payment_days,

@@ -174,47 +174,100 @@ fn kinds(mail: &[loaf_tests::Mail]) -> Vec<&str> {
     mail.iter().map(|m| m.kind.as_str()).collect()
 }
 
+/// Runs the jobs `days` from `now`; answers how many renewal reminders went.
+async fn renewals_on(
+    app: &loaf_tests::TestApp,
+    now: chrono::DateTime<chrono::Utc>,
+    days: i64,
+) -> u64 {
+    app.run_jobs(now + chrono::Duration::days(days))
+        .await
+        .renewal_reminders
+}
+
 #[tokio::test]
-async fn renewal_reminders_go_once_per_membership_end() {
+async fn renewal_reminders_follow_the_schedule_once_per_membership_end() {
     let app = spawn_app().await;
     let plan = app.plan("Yearly", 3000).await;
     let soon = app.user_with_role("member").await;
-    let later = app.user_with_role("member").await;
+    let renewing = app.user_with_role("member").await;
     let leaving = app.user_with_role("member").await;
+    let long_gone = app
+        .person("Long", "Gone", "long.gone@example.org", "expired", "member")
+        .await;
     subscription(&app.db, soon.id, plan, Some(20)).await;
-    subscription(&app.db, later.id, plan, Some(90)).await;
+    subscription(&app.db, renewing.id, plan, Some(20)).await;
     subscription(&app.db, leaving.id, plan, Some(10)).await;
+    subscription(&app.db, long_gone.id, plan, Some(-200)).await;
     sqlx::query("UPDATE subscriptions SET cancel_at_period_end = true WHERE user_id = $1")
         .bind(leaving.id)
         .execute(&app.db)
         .await
         .unwrap();
+    sqlx::query("UPDATE subscriptions SET status = 'expired' WHERE user_id = $1")
+        .bind(long_gone.id)
+        .execute(&app.db)
+        .await
+        .unwrap();
 
+    // The default schedule: 30 and 7 days before, the day, 30 and 60 after.
+    // Two runs at once send each reminder once.
     let now = chrono::Utc::now();
-    assert_eq!(app.run_jobs(now).await.renewal_reminders, 1);
+    let (a, b) = tokio::join!(renewals_on(&app, now, 0), renewals_on(&app, now, 0));
+    assert_eq!(a + b, 2, "30 days before, for the two ending in 20");
     assert_eq!(kinds(&app.mail_to(&soon.email).await), ["renewal_reminder"]);
-    assert!(app.mail_to(&later.email).await.is_empty());
     assert!(
         app.mail_to(&leaving.email).await.is_empty(),
         "cancelled: no reminder"
     );
-    assert_eq!(
-        app.run_jobs(now + chrono::Duration::days(5))
-            .await
-            .renewal_reminders,
-        0
+    assert!(
+        app.mail_to(&long_gone.email).await.is_empty(),
+        "an old end is history"
     );
-    // Sixty days on, the later one's end is near.
+    assert_eq!(renewals_on(&app, now, 5).await, 0);
+
+    // One renews: a later period moves their end a year on.
+    subscription(&app.db, renewing.id, plan, Some(385)).await;
     assert_eq!(
-        app.run_jobs(now + chrono::Duration::days(61))
-            .await
-            .renewal_reminders,
-        1
+        renewals_on(&app, now, 14).await,
+        1,
+        "7 days before, the other only"
     );
+    // The end: the membership lapses and its member hears it has ended,
+    // with the grace period's last day.
+    assert_eq!(renewals_on(&app, now, 20).await, 1);
+    assert_eq!(app.status_of(soon.id).await, "expired");
+    let mail = app.mail_to(&soon.email).await;
     assert_eq!(
-        kinds(&app.mail_to(&later.email).await),
+        kinds(&mail),
+        ["renewal_reminder", "renewal_reminder", "membership_ended"]
+    );
+    assert!(
+        mail[2].text_body.contains("stay open to you until"),
+        "{:?}",
+        mail[2]
+    );
+    assert_eq!(renewals_on(&app, now, 21).await, 0);
+    // A month after, then two; then nothing more.
+    assert_eq!(renewals_on(&app, now, 50).await, 1);
+    assert!(!app.mail_to(&soon.email).await[3]
+        .text_body
+        .contains("stay open"));
+    assert_eq!(renewals_on(&app, now, 80).await, 1);
+    assert_eq!(renewals_on(&app, now, 81).await, 0);
+    assert_eq!(renewals_on(&app, now, 200).await, 0);
+    assert_eq!(kinds(&app.mail_to(&soon.email).await).len(), 5);
+    assert_eq!(
+        kinds(&app.mail_to(&renewing.email).await),
         ["renewal_reminder"]
     );
+    // The old platform's counters follow.
+    let counted: i32 = sqlx::query_scalar("SELECT renewal_reminders_sent FROM users WHERE id = $1")
+        .bind(soon.id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(counted, 5);
 }
 
 #[tokio::test]

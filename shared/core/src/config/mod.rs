@@ -344,10 +344,12 @@ vars! {
 
 vars! {
     /// When the scheduled jobs remind and give up, in days.
-    #[derive(Copy)]
     pub struct RemindersConfig {
-        /// A renewal reminder goes this long before a membership ends.
-        pub renewal_days: i32 = "RENEWAL_REMINDER_DAYS" number(30, 1, 365),
+        /// The days, relative to the end of a membership's last period, on
+        /// which its member is reminded to renew: before it (negative), on
+        /// the day, after it (while they have not renewed or cancelled);
+        /// `none` sends none.
+        pub renewal_schedule: Vec<i32> = "RENEWAL_REMINDER_SCHEDULE" day_offsets("-30,-7,0,30,60"),
         /// A validated member who has not paid is reminded this long after
         /// validation, then again every as many days, at most `payment_max` times.
         pub payment_days: i32 = "PAYMENT_REMINDER_DAYS" number(7, 1, 365),
@@ -425,6 +427,22 @@ mod tests {
         ("S3_BUCKET", "docs"),
         ("EMAIL_FROM", "LOAF <no-reply@example.org>"),
     ];
+
+    #[test]
+    fn a_renewal_schedule_is_days_around_the_end() {
+        let default = RemindersConfig::from_source(&env(&[])).unwrap();
+        assert_eq!(default.renewal_schedule, [-30, -7, 0, 30, 60]);
+        let set =
+            RemindersConfig::from_source(&env(&[("RENEWAL_REMINDER_SCHEDULE", " 14, -1,14 ")]));
+        assert_eq!(set.unwrap().renewal_schedule, [-1, 14]);
+        let none = RemindersConfig::from_source(&env(&[("RENEWAL_REMINDER_SCHEDULE", "none")]));
+        assert!(none.unwrap().renewal_schedule.is_empty());
+        for bad in ["a week before", "-400", "1,2,3,4,5,6,7,8,9,10,11"] {
+            let e = RemindersConfig::from_source(&env(&[("RENEWAL_REMINDER_SCHEDULE", bad)]))
+                .unwrap_err();
+            assert_eq!(e.var, "RENEWAL_REMINDER_SCHEDULE", "{bad}");
+        }
+    }
 
     #[test]
     fn reads_defaults() {

@@ -202,3 +202,37 @@ pub fn document_types(v: Option<String>, var: &'static str) -> Read<Vec<String>>
     }
     Ok(types)
 }
+
+/// Days relative to an instant, comma-separated (`-30,-7,0,30`: a month and
+/// a week before, the day itself, a month after), from -365 to 365, at most
+/// ten; sorted, repeats dropped. `none`: no day.
+pub fn day_offsets(
+    default: &'static str,
+) -> impl Fn(Option<String>, &'static str) -> Read<Vec<i32>> {
+    move |v, var| {
+        let raw = v.unwrap_or_else(|| default.to_string());
+        if raw.trim() == "none" {
+            return Ok(Vec::new());
+        }
+        let mut days = Vec::new();
+        for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let day = part
+                .parse::<i32>()
+                .ok()
+                .filter(|d| (-365..=365).contains(d))
+                .ok_or_else(|| {
+                    err(
+                        var,
+                        format!("names {part:?}: expected whole numbers of days from -365 to 365, such as -30,-7,0,30"),
+                    )
+                })?;
+            days.push(day);
+        }
+        days.sort_unstable();
+        days.dedup();
+        if days.len() > 10 {
+            return Err(err(var, "names more than ten days"));
+        }
+        Ok(days)
+    }
+}

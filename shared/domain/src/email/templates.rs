@@ -43,6 +43,15 @@ pub enum Mail {
         plan: String,
         ends_on: NaiveDate,
     },
+    /// A membership ran out (sent on the day and after, on the renewal
+    /// schedule, until the member renews).
+    MembershipEnded {
+        first_name: String,
+        plan: String,
+        ended_on: NaiveDate,
+        /// The last day of the grace period, while it runs.
+        open_until: Option<NaiveDate>,
+    },
     /// A seat freed up (or the event grew) and this member's waiting "yes"
     /// now holds one.
     SeatConfirmed {
@@ -195,6 +204,19 @@ impl Mail {
                 vec![
                     hello(first_name),
                     Para(format!("Your {plan} membership ends on {ends_on}. Renew it to stay a member:")),
+                    Button("Renew my membership", url("/membership")),
+                ],
+            ),
+            Mail::MembershipEnded { first_name, plan, ended_on, open_until } => (
+                "membership_ended",
+                format!("Your {org} membership has ended"),
+                vec![
+                    hello(first_name),
+                    Para(format!("Your {plan} membership ended on {ended_on}.")),
+                    Para(match open_until {
+                        Some(day) => format!("The members' documents, galleries, events and directory stay open to you until {day}. Renew to keep them:"),
+                        None => "Renew it to open the members' documents, galleries, events and directory again:".into(),
+                    }),
                     Button("Renew my membership", url("/membership")),
                 ],
             ),
@@ -384,6 +406,12 @@ mod tests {
                 reason: "r".into(),
             },
             Mail::PaymentReminder { first_name: name() },
+            Mail::MembershipEnded {
+                first_name: name(),
+                plan: "Yearly".into(),
+                ended_on: when.date_naive(),
+                open_until: Some(when.date_naive()),
+            },
             Mail::SeatConfirmed {
                 first_name: name(),
                 event_id: uuid::Uuid::nil(),
