@@ -289,6 +289,11 @@ impl Subscriptions<'_> {
         self.0.post("/api/subscriptions/manual", body).await
     }
 
+    /// `POST /api/subscriptions/complimentary {user_id, plan_id?, until, reason}`
+    pub async fn grant(&self, body: Value) -> Reply {
+        self.0.post("/api/subscriptions/complimentary", body).await
+    }
+
     /// `GET /api/subscriptions?{query}`
     pub async fn list(&self, query: &str) -> Reply {
         self.0.get(&format!("/api/subscriptions?{query}")).await

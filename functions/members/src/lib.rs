@@ -182,6 +182,13 @@ pub fn api(docs: Docs) -> Routes {
             docs.post_with(subscriptions::manual, summary("Record a payment by hand")),
         )
         .api_route(
+            "/api/subscriptions/complimentary",
+            docs.post_with(
+                subscriptions::complimentary,
+                summary("Grant or extend a membership without payment"),
+            ),
+        )
+        .api_route(
             "/api/subscriptions/{id}/cancel",
             docs.post_with(subscriptions::cancel, summary("Cancel a subscription")),
         )

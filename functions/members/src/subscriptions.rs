@@ -10,7 +10,7 @@ use loaf_domain::domain::{money, UserStatus};
 use loaf_domain::enums::{OfflineMethod, PaymentMethod, SubscriptionStatus};
 use loaf_domain::memberships::{self, PaidBy, Payment};
 use loaf_domain::permissions::perm;
-use loaf_domain::validate::{optional_long_text, optional_text};
+use loaf_domain::validate::{optional_long_text, optional_text, text};
 use loaf_http::auth::{AuthUser, Require};
 use loaf_http::csv_export::{self, ExportLink};
 use loaf_http::extract::{Json, Path, Query};
@@ -409,22 +409,14 @@ pub struct ManualPayment {
     notes: Option<String>,
 }
 
-/// `POST /api/subscriptions/manual`: a cash, cheque or bank payment, with
-/// the same effect as one made online.
-pub async fn manual(
-    State(state): State<AppState>,
-    admin: Require<perm::SubscriptionsManualPayment>,
-    Json(body): Json<ManualPayment>,
-) -> ApiResult<Created<Subscription>> {
-    let notes = optional_long_text("notes", body.notes.as_deref(), 2000)?;
-    let max = state.payments.max_cents();
-
-    let mut tx = state.db.begin().await?;
+/// Refuses (422 or 409) unless `user_id` is a member whose membership an
+/// admin may record: validated, not an applicant.
+async fn validated_member(conn: &mut PgConnection, user_id: Uuid) -> ApiResult<()> {
     let status: UserStatus = sqlx::query_scalar!(
         "SELECT status AS \"status: loaf_domain::domain::UserStatus\" FROM users WHERE id = $1",
-        body.user_id,
+        user_id,
     )
-    .fetch_optional(&mut *tx)
+    .fetch_optional(conn)
     .await?
     .ok_or_else(|| ApiError::invalid("user_id", "No member has this id."))?;
     if matches!(
@@ -439,11 +431,26 @@ pub async fn manual(
             StatusCode::CONFLICT,
             ErrorCode::NotPayable,
             format!(
-                "This member is {}: only a validated member's payment can be recorded.",
+                "This member is {}: only a validated member's membership can be recorded.",
                 status.as_str()
             ),
         ));
     }
+    Ok(())
+}
+
+/// `POST /api/subscriptions/manual`: a cash, cheque or bank payment, with
+/// the same effect as one made online.
+pub async fn manual(
+    State(state): State<AppState>,
+    admin: Require<perm::SubscriptionsManualPayment>,
+    Json(body): Json<ManualPayment>,
+) -> ApiResult<Created<Subscription>> {
+    let notes = optional_long_text("notes", body.notes.as_deref(), 2000)?;
+    let max = state.payments.max_cents();
+
+    let mut tx = state.db.begin().await?;
+    validated_member(&mut tx, body.user_id).await?;
     let plan = memberships::payable_plan(&mut tx, body.plan_id).await?;
     let (today, paid_at): (NaiveDate, DateTime<Utc>) = sqlx::query!(
         "SELECT (now() AT TIME ZONE o.time_zone)::date AS \"today!\", \
@@ -470,9 +477,9 @@ pub async fn manual(
     let base = body.amount_cents.unwrap_or(terms.price_cents);
     memberships::check_amounts(&plan, &terms, base, body.donation_cents, max)?;
     let settings = memberships::org_settings(&mut tx).await?;
-    let subscription_id = memberships::record_payment(
-        &mut tx,
-        &state.config.email,
+    recorded(
+        tx,
+        &state,
         Payment {
             user_id: body.user_id,
             plan: &plan,
@@ -488,8 +495,17 @@ pub async fn manual(
             },
         },
     )
-    .await?;
-    let subscription = load(&mut tx, subscription_id).await?;
+    .await
+}
+
+/// Records `payment` in `tx`, commits, and answers the new subscription.
+async fn recorded(
+    mut tx: sqlx::Transaction<'_, Postgres>,
+    state: &AppState,
+    payment: Payment<'_>,
+) -> ApiResult<Created<Subscription>> {
+    let id = memberships::record_payment(&mut tx, &state.config.email, payment).await?;
+    let subscription = load(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Created(subscription))
 }
@@ -580,4 +596,98 @@ pub async fn cancel(
     let subscription = load(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(subscription))
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Complimentary {
+    user_id: Uuid,
+    /// The plan the period counts under; the member's latest when absent.
+    plan_id: Option<Uuid>,
+    /// The last day the period covers, on the organisation's calendar. It
+    /// starts now, or where the member's current period ends if later.
+    until: NaiveDate,
+    /// Why (an honorary member, a volunteer, a correction): kept in the
+    /// member's trail and the subscription's notes.
+    reason: String,
+}
+
+/// `POST /api/subscriptions/complimentary`: extends a membership to a day,
+/// or grants one, without payment: a subscription of method
+/// `complimentary` and amount 0 with the same effect as a payment (the
+/// member `active`, a guest made `member`), audited with the reason, and
+/// the member told by email.
+pub async fn complimentary(
+    State(state): State<AppState>,
+    admin: Require<perm::SubscriptionsCreate>,
+    Json(body): Json<Complimentary>,
+) -> ApiResult<Created<Subscription>> {
+    let reason = text("reason", &body.reason, 500)?;
+    let mut tx = state.db.begin().await?;
+    validated_member(&mut tx, body.user_id).await?;
+    let plan_id = match body.plan_id {
+        Some(id) => id,
+        None => sqlx::query_scalar!(
+            "SELECT plan_id FROM subscriptions WHERE user_id = $1 \
+             ORDER BY end_date DESC NULLS FIRST LIMIT 1",
+            body.user_id,
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "plan_id",
+                "This member has had no period yet: name the plan this one counts under.",
+            )
+        })?,
+    };
+    let plan = memberships::find_plan(&mut tx, plan_id, true)
+        .await?
+        .ok_or_else(|| ApiError::invalid("plan_id", "No plan has this id."))?;
+    let mut terms = memberships::terms(&mut tx, &plan, body.user_id, Utc::now()).await?;
+    // The day after `until` begins where the period ends; ten years at most.
+    let (ends_at, too_far): (DateTime<Utc>, bool) = sqlx::query!(
+        "SELECT (($1::date + 1)::timestamp AT TIME ZONE time_zone) AS \"ends_at!\", \
+                $1::date > (now() AT TIME ZONE time_zone)::date + interval '10 years' AS \"too_far!\" \
+         FROM organisation_settings",
+        body.until,
+    )
+    .map(|r| (r.ends_at, r.too_far))
+    .fetch_one(&mut *tx)
+    .await?;
+    if ends_at <= terms.starts_at {
+        return Err(ApiError::invalid(
+            "until",
+            format!(
+                "until must be after the membership's current end ({}).",
+                terms.starts_at.format("%Y-%m-%d %H:%M UTC")
+            ),
+        ));
+    }
+    if too_far {
+        return Err(ApiError::invalid(
+            "until",
+            "until may be at most ten years ahead",
+        ));
+    }
+    terms.ends_at = Some(ends_at);
+    let settings = memberships::org_settings(&mut tx).await?;
+    recorded(
+        tx,
+        &state,
+        Payment {
+            user_id: body.user_id,
+            plan: &plan,
+            terms: &terms,
+            base_cents: 0,
+            donation_cents: 0,
+            currency: &settings.currency,
+            paid_at: Utc::now(),
+            by: PaidBy::Complimentary {
+                admin_id: admin.user.id,
+                reason,
+            },
+        },
+    )
+    .await
 }

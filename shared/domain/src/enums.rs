@@ -118,13 +118,15 @@ stored_enum! {
 
 stored_enum! {
     /// How money arrived: online through the payment provider, or recorded
-    /// by an admin (`in_kind`: goods or services, donations only).
+    /// by an admin (`in_kind`: goods or services, donations only;
+    /// `complimentary`: a membership period granted without payment).
     PaymentMethod in text {
         Online = "online",
         Cash = "cash",
         Cheque = "cheque",
         BankTransfer = "bank_transfer",
         InKind = "in_kind",
+        Complimentary = "complimentary",
     }
 }
 

@@ -593,10 +593,6 @@ async fn the_rust_enums_name_what_the_database_holds() {
             "events_visibility_check",
             names(Visibility::ALL, Visibility::as_str),
         ),
-        (
-            "donations_payment_method_check",
-            names(PaymentMethod::ALL, PaymentMethod::as_str),
-        ),
     ];
     for (constraint, rust) in checks {
         assert_eq!(
@@ -605,11 +601,18 @@ async fn the_rust_enums_name_what_the_database_holds() {
             "{constraint}"
         );
     }
-    // A membership is not paid in kind; every other method is allowed.
+    // A membership is not paid in kind, and a gift is not complimentary;
+    // every other method is allowed to both.
     let mut membership = names(PaymentMethod::ALL, PaymentMethod::as_str);
     membership.retain(|m| m != PaymentMethod::InKind.as_str());
     assert_eq!(
         checked_values(&pool, "subscriptions_payment_method_check").await,
         membership
+    );
+    let mut gifts = names(PaymentMethod::ALL, PaymentMethod::as_str);
+    gifts.retain(|m| m != PaymentMethod::Complimentary.as_str());
+    assert_eq!(
+        checked_values(&pool, "donations_payment_method_check").await,
+        gifts
     );
 }

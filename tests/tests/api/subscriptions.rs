@@ -84,6 +84,145 @@ async fn a_cash_payment_recorded_by_an_admin_activates_the_member() {
 }
 
 #[tokio::test]
+async fn an_admin_grants_or_extends_a_membership_without_payment_with_a_reason() {
+    let app = spawn_app().await;
+    let plan = fixed_plan(&app, "Yearly", "yearly", 3000).await;
+    let finance = app.user_with_role("finance").await;
+    let finance = app.as_user(&finance).await;
+    let lapsed = member(&app, "Lapsed", "payment_pending").await;
+    let paid = manual(
+        &app,
+        &app.token_for(&app.user_with_role("admin").await).await,
+        json!({"user_id": lapsed.id, "plan_id": plan, "method": "cash"}),
+    )
+    .await;
+    let first_end: DateTime<Utc> = serde_json::from_value(paid.body["end_date"].clone()).unwrap();
+    sqlx::query("UPDATE users SET status = 'expired' WHERE id = $1")
+        .bind(lapsed.id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    // Extended past the paid year: the period starts where it ends, under
+    // the member's plan, and the member is active again.
+    let until = (first_end + Duration::days(60)).date_naive();
+    let r = finance
+        .subscriptions()
+        .grant(json!({"user_id": lapsed.id, "until": until, "reason": "Volunteer of the year"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(r.body["payment_method"], "complimentary");
+    assert_eq!(r.body["total_cents"], 0);
+    assert_eq!(r.body["plan_id"], json!(plan));
+    assert_eq!(r.body["start_date"], paid.body["end_date"]);
+    assert_eq!(r.body["manual_payment_notes"], "Volunteer of the year");
+    assert_eq!(app.status_of(lapsed.id).await, "active");
+    let mail = app.mail_to(&lapsed.email).await;
+    let granted = mail
+        .iter()
+        .find(|m| m.kind == "membership_granted")
+        .unwrap();
+    assert!(
+        granted.text_body.contains(&until.to_string()),
+        "{granted:?}"
+    );
+    let trail: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT action, to_value, reason FROM member_audit_log WHERE user_id = $1 ORDER BY created_at, id",
+    )
+    .bind(lapsed.id)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert!(
+        trail.contains(&(
+            "membership".into(),
+            Some(until.to_string()),
+            Some("complimentary period: Volunteer of the year".into())
+        )),
+        "{trail:?}"
+    );
+    assert!(
+        trail.contains(&(
+            "status".into(),
+            Some("active".into()),
+            Some("complimentary period: Volunteer of the year".into())
+        )),
+        "{trail:?}"
+    );
+
+    // Each way to be wrong is named, and changes nothing.
+    let never = member(&app, "Never", "payment_pending").await;
+    let applicant = member(&app, "Applicant", "pending_validation").await;
+    let later = (Utc::now() + Duration::days(30)).date_naive();
+    for (body, status, field) in [
+        (
+            json!({"user_id": lapsed.id, "until": until, "reason": "  "}),
+            422,
+            "reason",
+        ),
+        (
+            json!({"user_id": lapsed.id, "until": first_end.date_naive(), "reason": "x"}),
+            422,
+            "until",
+        ),
+        (
+            json!({"user_id": lapsed.id, "until": "2200-01-01", "reason": "x"}),
+            422,
+            "until",
+        ),
+        (
+            json!({"user_id": lapsed.id, "plan_id": Uuid::new_v4(), "until": later, "reason": "x"}),
+            422,
+            "plan_id",
+        ),
+        (
+            json!({"user_id": never.id, "until": later, "reason": "x"}),
+            422,
+            "plan_id",
+        ),
+        (
+            json!({"user_id": Uuid::new_v4(), "until": later, "reason": "x"}),
+            422,
+            "user_id",
+        ),
+        (
+            json!({"user_id": applicant.id, "plan_id": plan, "until": later, "reason": "x"}),
+            409,
+            "",
+        ),
+    ] {
+        let r = finance.subscriptions().grant(body.clone()).await;
+        assert_eq!(r.status.as_u16(), status, "{body}: {:?}", r.body);
+        assert_eq!(
+            r.body["error"]["field"].as_str().unwrap_or(""),
+            field,
+            "{body}"
+        );
+    }
+    let periods: i64 = sqlx::query_scalar("SELECT count(*) FROM subscriptions")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(periods, 2);
+
+    // An honorary membership for someone who never paid, under a plan named.
+    let r = finance
+        .subscriptions()
+        .grant(json!({"user_id": never.id, "plan_id": plan, "until": later, "reason": "Honorary member"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(app.status_of(never.id).await, "active");
+    // A member may not grant themselves one.
+    let own = app
+        .as_user(&never)
+        .await
+        .subscriptions()
+        .grant(json!({"user_id": never.id, "until": later, "reason": "please"}))
+        .await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
 async fn manual_payments_refuse_members_bad_input_and_applicants() {
     let app = spawn_app().await;
     let plan = fixed_plan(&app, "Yearly", "yearly", 3000).await;

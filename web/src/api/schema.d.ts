@@ -5732,6 +5732,121 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/subscriptions/complimentary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Grant or extend a membership without payment
+         * @description Requires the permission `subscriptions.create`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Complimentary"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Subscription"];
+                    };
+                };
+                /** @description The request cannot be read. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No access token, or one that is invalid or expired. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Signed in without the permission this route requires. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or not one the caller may see. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is over 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A value is invalid; `field` names it. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (database, storage, provider) is unavailable; retry. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/subscriptions/{id}/cancel": {
         parameters: {
             query?: never;
@@ -10246,6 +10361,26 @@ export interface components {
          * @enum {string}
          */
         CheckoutStatus: "open" | "paid" | "failed" | "expired" | "refunded";
+        Complimentary: {
+            /**
+             * Format: uuid
+             * @description The plan the period counts under; the member's latest when absent.
+             */
+            plan_id?: string | null;
+            /**
+             * @description Why (an honorary member, a volunteer, a correction): kept in the
+             *      member's trail and the subscription's notes.
+             */
+            reason: string;
+            /**
+             * Format: date
+             * @description The last day the period covers, on the organisation's calendar. It
+             *      starts now, or where the member's current period ends if later.
+             */
+            until: string;
+            /** Format: uuid */
+            user_id: string;
+        };
         Confirm: {
             caption?: string | null;
             /** Format: uuid */
@@ -11514,10 +11649,11 @@ export interface components {
         };
         /**
          * @description How money arrived: online through the payment provider, or recorded
-         *      by an admin (`in_kind`: goods or services, donations only).
+         *      by an admin (`in_kind`: goods or services, donations only;
+         *      `complimentary`: a membership period granted without payment).
          * @enum {string}
          */
-        PaymentMethod: "online" | "cash" | "cheque" | "bank_transfer" | "in_kind";
+        PaymentMethod: "online" | "cash" | "cheque" | "bank_transfer" | "in_kind" | "complimentary";
         Permission: {
             description?: string | null;
             code: string;

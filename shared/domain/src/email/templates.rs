@@ -43,6 +43,13 @@ pub enum Mail {
         plan: String,
         ends_on: NaiveDate,
     },
+    /// An admin granted a period without payment.
+    MembershipGranted {
+        first_name: String,
+        plan: String,
+        /// The last day covered; `None` for lifetime.
+        last_day: Option<NaiveDate>,
+    },
     /// A membership ran out (sent on the day and after, on the renewal
     /// schedule, until the member renews).
     MembershipEnded {
@@ -205,6 +212,18 @@ impl Mail {
                     hello(first_name),
                     Para(format!("Your {plan} membership ends on {ends_on}. Renew it to stay a member:")),
                     Button("Renew my membership", url("/membership")),
+                ],
+            ),
+            Mail::MembershipGranted { first_name, plan, last_day } => (
+                "membership_granted",
+                format!("Your {org} membership"),
+                vec![
+                    hello(first_name),
+                    Para(match last_day {
+                        Some(day) => format!("{org} has granted you a {plan} membership, with nothing to pay, up to and including {day}."),
+                        None => format!("{org} has granted you a {plan} membership for life, with nothing to pay."),
+                    }),
+                    Button("See my membership", url("/membership")),
                 ],
             ),
             Mail::MembershipEnded { first_name, plan, ended_on, open_until } => (
@@ -406,6 +425,11 @@ mod tests {
                 reason: "r".into(),
             },
             Mail::PaymentReminder { first_name: name() },
+            Mail::MembershipGranted {
+                first_name: name(),
+                plan: "Honorary".into(),
+                last_day: Some(when.date_naive()),
+            },
             Mail::MembershipEnded {
                 first_name: name(),
                 plan: "Yearly".into(),

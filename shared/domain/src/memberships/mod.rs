@@ -296,6 +296,9 @@ pub enum PaidBy {
         admin_id: Uuid,
         notes: Option<String>,
     },
+    /// Granted by an admin without payment (an honorary member, a
+    /// volunteer, an extension), for `reason`.
+    Complimentary { admin_id: Uuid, reason: String },
 }
 
 /// A payment to record.
@@ -348,6 +351,15 @@ pub async fn record_payment(
             admin_id,
             notes,
         } => ((*method).into(), None, Some((*admin_id, notes.as_deref()))),
+        PaidBy::Complimentary { admin_id, reason } => (
+            PaymentMethod::Complimentary,
+            None,
+            Some((*admin_id, Some(reason.as_str()))),
+        ),
+    };
+    let why = match &payment.by {
+        PaidBy::Complimentary { reason, .. } => format!("complimentary period: {reason}"),
+        _ => format!("{method} payment for {}", payment.plan.name),
     };
     let subscription_id: Uuid = sqlx::query_scalar!(
         "INSERT INTO subscriptions (user_id, plan_id, status, start_date, end_date, \
@@ -420,7 +432,7 @@ pub async fn record_payment(
             "status",
             Some(status_before.as_str()),
             Some(status_after.as_str()),
-            Some(&format!("{method} payment for {}", payment.plan.name)),
+            Some(&why),
         )
         .await?;
     } else if status_before != UserStatus::Active {
@@ -434,14 +446,34 @@ pub async fn record_payment(
     )
     .fetch_one(&mut *conn)
     .await?;
-    let paid = Mail::MembershipPaid {
-        first_name,
-        plan: payment.plan.name.clone(),
-        amount_cents: payment.base_cents + payment.donation_cents,
-        currency: payment.currency.to_string(),
-        last_day,
+    let told = match &payment.by {
+        PaidBy::Complimentary { admin_id, .. } => {
+            let until = last_day.map(|d| d.to_string());
+            crate::audit::record(
+                conn,
+                payment.user_id,
+                Some(*admin_id),
+                "membership",
+                None,
+                Some(until.as_deref().unwrap_or("lifetime")),
+                Some(&why),
+            )
+            .await?;
+            Mail::MembershipGranted {
+                first_name,
+                plan: payment.plan.name.clone(),
+                last_day,
+            }
+        }
+        _ => Mail::MembershipPaid {
+            first_name,
+            plan: payment.plan.name.clone(),
+            amount_cents: payment.base_cents + payment.donation_cents,
+            currency: payment.currency.to_string(),
+            last_day,
+        },
     };
-    outbox::enqueue(conn, mail, &email, &paid).await?;
+    outbox::enqueue(conn, mail, &email, &told).await?;
     Ok(subscription_id)
 }
 

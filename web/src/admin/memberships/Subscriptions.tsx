@@ -26,7 +26,7 @@ type Subscription = Schemas["Subscription"];
 
 const PER_PAGE = 25;
 const STATES = ["active", "expired", "cancelled"] as const;
-const METHODS = ["online", "cash", "cheque", "bank_transfer"] as const;
+const METHODS = ["online", "cash", "cheque", "bank_transfer", "complimentary"] as const;
 const OFFLINE = ["cash", "cheque", "bank_transfer"] as const;
 
 function filterOf(all: Record<string, string>): Filter {
@@ -69,6 +69,9 @@ export function Subscriptions({ me }: { me: Me }) {
     <Page title={ta("subscriptions.title")}>
       {may("subscriptions.manual_payment") && planList.length > 0 && (
         <ManualPayment plans={planList} done={reload} />
+      )}
+      {may("subscriptions.create") && planList.length > 0 && (
+        <Grant plans={planList} done={reload} />
       )}
       {may("subscriptions.view") && (
         <>
@@ -211,18 +214,12 @@ function ManualPayment({ plans, done }: { plans: Schemas["Plan"][]; done: () => 
       <h2>{ta("subscriptions.record")}</h2>
       {form.problem && <Problem>{form.problem}</Problem>}
       {recorded && <Notice>{recorded}</Notice>}
-      <MemberPicker
-        field="user_id"
-        error={form.error("user_id")}
-        value={v.user_id}
-        onChange={(id) => form.set("user_id", id)}
-      />
-      <Select
-        field="plan_id"
-        label={ta("subscriptions.plan")}
-        value={v.plan_id}
-        error={form.error("plan_id")}
-        onChange={(id) => form.set("plan_id", id)}
+      <MemberAndPlan
+        userId={v.user_id}
+        planId={v.plan_id}
+        onUser={(id) => form.set("user_id", id)}
+        onPlan={(id) => form.set("plan_id", id)}
+        error={form.error}
         options={plans.map((p) => ({ value: p.id, label: p.name }))}
       />
       <Select
@@ -249,5 +246,94 @@ function ManualPayment({ plans, done }: { plans: Schemas["Plan"][]; done: () => 
       />
       <Submit busy={form.busy}>{ta("subscriptions.recordButton")}</Submit>
     </form>
+  );
+}
+
+/** A period without payment (an honorary member, a volunteer, an extension),
+ * with the reason the member's trail keeps. */
+function Grant({ plans, done }: { plans: Schemas["Plan"][]; done: () => void }) {
+  const [granted, setGranted] = useState<string | null>(null);
+  const form = useForm({ user_id: "", plan_id: "", until: "", reason: "" });
+  const v = form.values;
+  return (
+    <form
+      noValidate
+      onSubmit={form.submit(async (values) => {
+        setGranted(null);
+        const created = await unwrap(
+          api.POST("/api/subscriptions/complimentary", {
+            body: {
+              user_id: values.user_id,
+              plan_id: values.plan_id || null,
+              until: values.until,
+              reason: values.reason,
+            },
+          }),
+        );
+        setGranted(ta("subscriptions.granted", { name: created.member_name }));
+        form.set("reason", "");
+        done();
+      })}
+    >
+      <h2>{ta("subscriptions.grant")}</h2>
+      {form.problem && <Problem>{form.problem}</Problem>}
+      {granted && <Notice>{granted}</Notice>}
+      <MemberAndPlan
+        userId={v.user_id}
+        planId={v.plan_id}
+        onUser={(id) => form.set("user_id", id)}
+        onPlan={(id) => form.set("plan_id", id)}
+        error={form.error}
+        options={[
+          { value: "", label: ta("subscriptions.latestPlan") },
+          ...plans.map((p) => ({ value: p.id, label: p.name })),
+        ]}
+      />
+      <TextField
+        {...form.bind("until")}
+        type="date"
+        label={ta("subscriptions.until")}
+        hint={ta("subscriptions.untilHint")}
+        required
+      />
+      <TextArea
+        field="reason"
+        label={ta("subscriptions.reason")}
+        value={v.reason}
+        error={form.error("reason")}
+        onInput={(reason) => form.set("reason", reason)}
+        required
+      />
+      <Submit busy={form.busy}>{ta("subscriptions.grantButton")}</Submit>
+    </form>
+  );
+}
+
+/** The member a recorded period is for, and its plan. */
+function MemberAndPlan(props: {
+  userId: string;
+  planId: string;
+  onUser: (id: string) => void;
+  onPlan: (id: string) => void;
+  error: (field: string) => string | undefined;
+  options: { value: string; label: string }[];
+}) {
+  return (
+    <>
+      <MemberPicker
+        field="user_id"
+        error={props.error("user_id")}
+        value={props.userId}
+        onChange={props.onUser}
+      />
+      <Select
+        field="plan_id"
+        label={ta("subscriptions.plan")}
+        value={props.planId}
+        error={props.error("plan_id")}
+        onChange={props.onPlan}
+        options={props.options}
+      />
+    </>
   );
 }
