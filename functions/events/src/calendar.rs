@@ -173,7 +173,7 @@ pub async fn feed(State(state): State<AppState>, Query(query): Query<FeedQuery>)
     // holds follows their membership as their sessions do.
     let holder = sqlx::query!(
         "SELECT u.status AS \"status: loaf_domain::domain::UserStatus\", u.role_id, \
-            loaf_grace_ends(u.id, now()) IS NOT NULL AS \"in_grace!\", \
+            u.status = 'expired' AND loaf_grace_ends(u.id, now()) IS NOT NULL AS \"in_grace!\", \
             COALESCE((SELECT staff_need_membership FROM organisation_settings), false) \
                 AS \"staff_need_membership!\" \
          FROM calendar_tokens t JOIN users u ON u.id = t.user_id \

@@ -51,12 +51,6 @@ pub fn effective(codes: Codes, standing: Standing, staff_need_membership: bool) 
     if standing.in_force() || (is_staff(&codes) && !staff_need_membership) {
         return codes;
     }
-    if !codes
-        .iter()
-        .any(|code| MEMBER_CONTENT.contains(&code.as_str()))
-    {
-        return codes;
-    }
     Arc::new(
         codes
             .iter()

@@ -100,10 +100,11 @@ where
         // or deactivation (token_version bump) end every session at once.
         // A token of a session that has ended (logged out, or revoked when
         // one of its used refresh tokens came back) dies with it.
+        // Only an expired member has a grace period to look up.
         let row = sqlx::query_as!(
             Row,
             "SELECT u.id, u.email, u.status AS \"status: UserStatus\", u.token_version, u.role_id, \
-                loaf_grace_ends(u.id, now()) AS grace_ends, \
+                CASE WHEN u.status = 'expired' THEN loaf_grace_ends(u.id, now()) END AS grace_ends, \
                 COALESCE((SELECT staff_need_membership FROM organisation_settings), false) \
                     AS \"staff_need_membership!\" \
              FROM users u \
