@@ -722,6 +722,18 @@ impl TestApp {
         .expect("the daily jobs run")
     }
 
+    /// Runs the hourly jobs as of `at`, with the default reminder timings.
+    pub async fn run_hourly(&self, at: chrono::DateTime<chrono::Utc>) -> loaf_jobs::HourlySummary {
+        loaf_jobs::hourly(
+            &self.db,
+            &self.state.config.email,
+            &loaf_core::config::RemindersConfig::default(),
+            at,
+        )
+        .await
+        .expect("the hourly jobs run")
+    }
+
     /// The status of user `id`.
     pub async fn status_of(&self, id: uuid::Uuid) -> String {
         sqlx::query_scalar("SELECT status::text FROM users WHERE id = $1")

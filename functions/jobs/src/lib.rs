@@ -1,11 +1,13 @@
 //! The scheduled jobs: what must happen because time passed, not because
 //! someone asked. EventBridge invokes the function daily for expiries,
 //! reminders, housekeeping and S3 deletions left to retry (`loaf jobs run`
-//! locally), and every minute
+//! locally), every hour (event `{"job": "hourly"}`) for reminders before
+//! events, and every minute
 //! (event `{"job": "send-email"}`) to deliver the email outbox. Each job is
 //! one statement or transaction and safe to run twice, even at once (a
 //! second run finds nothing to do).
 
+mod event_reminders;
 mod reminders;
 mod renewals;
 
@@ -23,16 +25,20 @@ use sqlx::PgPool;
 pub enum Job {
     /// Expiries and housekeeping (the daily schedule; any other event).
     Daily,
+    /// What needs an hour's precision: reminders before events.
+    Hourly,
     /// Deliver due outbox messages.
     SendEmail,
 }
 
 impl Job {
-    /// `{"job": "send-email"}` asks for delivery; anything else (the daily
-    /// schedule's event) for the daily jobs.
+    /// `{"job": "send-email"}` asks for delivery, `{"job": "hourly"}` for
+    /// the hourly jobs; anything else (the daily schedule's event) for the
+    /// daily jobs.
     pub fn of(event: &serde_json::Value) -> Job {
         match event.get("job").and_then(|j| j.as_str()) {
             Some("send-email") => Job::SendEmail,
+            Some("hourly") => Job::Hourly,
             _ => Job::Daily,
         }
     }
@@ -46,7 +52,29 @@ pub async fn send_email(db: &PgPool, mailer: &Mailer) -> Result<Delivery, sqlx::
     mailer.deliver_due(db, EMAIL_BATCH).await
 }
 
-/// What one run changed.
+/// What one hourly run changed.
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct HourlySummary {
+    /// Reminders queued to those attending an event that starts within
+    /// `EVENT_REMINDER_HOURS`.
+    pub event_reminders: u64,
+}
+
+/// Runs the hourly jobs once, as of `at` (now, except in tests); safe to
+/// run twice at once, like the daily ones.
+pub async fn hourly(
+    db: &PgPool,
+    email: &EmailConfig,
+    reminders: &RemindersConfig,
+    at: DateTime<Utc>,
+) -> Result<HourlySummary, sqlx::Error> {
+    Ok(HourlySummary {
+        event_reminders: event_reminders::send(db, email, reminders.event_reminder_hours, at)
+            .await?,
+    })
+}
+
+/// What one daily run changed.
 #[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
 pub struct Summary {
     /// Pending invitations whose `expires_at` passed, now `expired`.

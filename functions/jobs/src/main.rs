@@ -1,5 +1,6 @@
 //! The scheduled Lambda: the event says which job (`{"job": "send-email"}`
-//! every minute, anything else daily); the answer is the run's summary.
+//! every minute, `{"job": "hourly"}` every hour, anything else daily); the
+//! answer is the run's summary.
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use loaf_core::config::{DbConfig, EmailConfig, RemindersConfig, StorageConfig};
@@ -32,6 +33,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             }
             let summary = match Job::of(&event.payload) {
                 Job::SendEmail => serde_json::to_value(loaf_jobs::send_email(pool, mailer).await?)?,
+                Job::Hourly => serde_json::to_value(
+                    loaf_jobs::hourly(pool, &mailer.config, reminders, chrono::Utc::now()).await?,
+                )?,
                 Job::Daily => serde_json::to_value(
                     loaf_jobs::run(pool, storage, &mailer.config, reminders, chrono::Utc::now())
                         .await?,

@@ -147,6 +147,8 @@ pub async fn create_admin(args: AdminArgs) -> anyhow::Result<()> {
 pub enum JobChoice {
     /// Expiries, reminders and housekeeping, then the mail they queued.
     Daily,
+    /// Reminders before events, then the mail they queued.
+    Hourly,
     /// Only deliver the email outbox.
     SendEmail,
 }
@@ -178,6 +180,12 @@ pub async fn run_jobs(job: JobChoice) -> anyhow::Result<()> {
             )
             .await
             .with_context(|| format!("running the daily jobs on {}", redact(&db.url)))?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+        }
+        if job == JobChoice::Hourly {
+            let summary = loaf_jobs::hourly(&pool, &mailer.config, &reminders, chrono::Utc::now())
+                .await
+                .with_context(|| format!("running the hourly jobs on {}", redact(&db.url)))?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
         }
         let delivery = loaf_jobs::send_email(&pool, &mailer).await?;

@@ -703,3 +703,130 @@ async fn calendars_carry_stable_uids_updates_and_cancellations() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// The kinds of `to`'s email, oldest first.
+async fn mail_kinds(app: &TestApp, to: &str) -> Vec<String> {
+    app.mail_to(to).await.into_iter().map(|m| m.kind).collect()
+}
+
+#[tokio::test]
+async fn those_attending_are_reminded_a_day_before_once_and_again_if_the_event_moves() {
+    let app = spawn_app().await;
+    let token = manager(&app).await;
+    let evening = event(
+        &app,
+        &token,
+        2,
+        json!({"title": "Members' evening", "capacity": 2}),
+    )
+    .await;
+    let picnic = event(&app, &token, 2, json!({"visibility": "public"})).await;
+    let (ada, ada_token) = member(&app).await;
+    let (bea, bea_token) = member(&app).await;
+    let (cy, cy_token) = member(&app).await;
+    let (dan, dan_token) = member(&app).await;
+    let (eve, eve_token) = member(&app).await;
+    let (fay, fay_token) = member(&app).await;
+    for (who, status) in [
+        (&ada_token, "yes"),
+        (&bea_token, "yes"),
+        (&cy_token, "yes"),
+        (&dan_token, "no"),
+    ] {
+        assert_eq!(
+            rsvp(&app, who, &evening, status).await.status,
+            StatusCode::OK
+        );
+    }
+    for who in [&eve_token, &fay_token] {
+        assert_eq!(
+            rsvp(&app, who, &evening, "yes").await.status,
+            StatusCode::OK
+        );
+        assert_eq!(rsvp(&app, who, &picnic, "yes").await.status, StatusCode::OK);
+    }
+    // Eve's membership lapses: the members' evening is no longer hers to
+    // see, the public picnic is. Fay answered the picnic within the day
+    // before it: she just decided, no reminder.
+    sqlx::query("UPDATE users SET status = 'expired' WHERE id = $1")
+        .bind(eve.id)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE event_rsvps SET updated_at = now() + interval '30 hours' WHERE user_id = $1 AND event_id = $2")
+        .bind(fay.id)
+        .bind(Uuid::parse_str(&picnic).unwrap())
+        .execute(&app.db)
+        .await
+        .unwrap();
+
+    // 25 hours before: nothing yet. 23 hours before, two runs at once:
+    // Ada and Bea (holding the seats; Cy and Fay wait, Dan said no) and
+    // Eve for the picnic, each once.
+    let now = Utc::now();
+    assert_eq!(
+        app.run_hourly(now + Duration::hours(23))
+            .await
+            .event_reminders,
+        0
+    );
+    let at = now + Duration::hours(25);
+    let (a, b) = tokio::join!(app.run_hourly(at), app.run_hourly(at));
+    assert_eq!(a.event_reminders + b.event_reminders, 3);
+    assert_eq!(
+        app.run_hourly(at + Duration::hours(1))
+            .await
+            .event_reminders,
+        0
+    );
+    for (who, kinds) in [
+        (&ada, vec!["event_reminder"]),
+        (&bea, vec!["event_reminder"]),
+        (&cy, vec![]),
+        (&dan, vec![]),
+        (&eve, vec!["event_reminder"]),
+        (&fay, vec![]),
+    ] {
+        assert_eq!(mail_kinds(&app, &who.email).await, kinds, "{}", who.email);
+    }
+    let mail = &app.mail_to(&ada.email).await[0];
+    assert!(
+        mail.subject.starts_with("Reminder: Members' evening"),
+        "{mail:?}"
+    );
+    assert!(
+        mail.text_body.contains("(Europe/Paris), at The park"),
+        "{mail:?}"
+    );
+    assert!(
+        mail.text_body.contains(&format!("/events/{evening}")),
+        "{mail:?}"
+    );
+    assert!(app.mail_to(&eve.email).await[0]
+        .subject
+        .contains("Spring picnic"));
+
+    // The evening moves an hour later: those attending hear of the new time.
+    let later = app
+        .with_token(&token)
+        .events()
+        .update(
+            &evening,
+            json!({
+                "start_at": now + Duration::days(2) + Duration::hours(1),
+                "end_at": now + Duration::days(2) + Duration::hours(4),
+            }),
+        )
+        .await;
+    assert_eq!(later.status, StatusCode::OK, "{:?}", later.body);
+    assert_eq!(app.run_hourly(at).await.event_reminders, 2);
+    assert_eq!(app.run_hourly(at).await.event_reminders, 0);
+    // The old platform's counters follow.
+    let counted: i32 =
+        sqlx::query_scalar("SELECT event_attendance_reminders_sent FROM users WHERE id = $1")
+            .bind(ada.id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(counted, 2);
+}

@@ -144,6 +144,7 @@ fn the_event_names_the_job() {
     use loaf_jobs::Job;
     use serde_json::json;
     assert_eq!(Job::of(&json!({"job": "send-email"})), Job::SendEmail);
+    assert_eq!(Job::of(&json!({"job": "hourly"})), Job::Hourly);
     assert_eq!(Job::of(&json!({})), Job::Daily);
     assert_eq!(
         Job::of(&json!({"detail-type": "Scheduled Event"})),

@@ -224,6 +224,10 @@ async fn the_jobs_binary_delivers_the_outbox_through_ses() {
         panic!("jobs failed");
     };
     assert_eq!(summary, json!({"sent": 1, "retrying": 0, "failed": 0}));
+    let Outcome::Response(summary) = api.invoke(json!({"job": "hourly"})).await else {
+        panic!("the hourly jobs failed");
+    };
+    assert_eq!(summary, json!({"event_reminders": 0}));
     let sent = ses.sent();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["FromEmailAddress"], "LOAF <no-reply@example.org>");

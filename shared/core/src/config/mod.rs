@@ -343,7 +343,7 @@ vars! {
 }
 
 vars! {
-    /// When the scheduled jobs remind and give up, in days.
+    /// When the scheduled jobs remind and give up.
     pub struct RemindersConfig {
         /// The days, relative to the end of a membership's last period, on
         /// which its member is reminded to renew: before it (negative), on
@@ -360,6 +360,9 @@ vars! {
         pub verification_max: i32 = "VERIFICATION_REMINDER_MAX" number(2, 0, 20),
         /// ...and the registration is `abandoned` this long after it began.
         pub abandon_days: i32 = "ABANDON_AFTER_DAYS" number(30, 2, 3650),
+        /// Hours before an event at which those attending are reminded of
+        /// it (the hourly job); 0 sends none.
+        pub event_reminder_hours: i32 = "EVENT_REMINDER_HOURS" number(24, 0, 720),
     }
 }
 

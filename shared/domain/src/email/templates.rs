@@ -2,7 +2,7 @@
 //! to both plain text and HTML, so the two never disagree.
 
 use crate::domain::money;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use loaf_core::config::EmailConfig;
 
 /// One email, with what it needs to say. Links are built from
@@ -66,6 +66,16 @@ pub enum Mail {
         event_id: uuid::Uuid,
         title: String,
         starts_at: DateTime<Utc>,
+    },
+    /// An event this member said "yes" to starts soon.
+    EventReminder {
+        first_name: String,
+        event_id: uuid::Uuid,
+        title: String,
+        /// The start on the event's own clock, and that clock's zone.
+        starts_local: NaiveDateTime,
+        time_zone: String,
+        location: Option<String>,
     },
     /// A membership payment came in (online or recorded by an admin).
     MembershipPaid {
@@ -249,6 +259,21 @@ impl Mail {
                         starts_at.format("%Y-%m-%d %H:%M UTC")
                     )),
                     Para("If you can no longer come, change your answer so the next person gets the seat:".into()),
+                    Button("See the event", url(&format!("/events/{event_id}"))),
+                ],
+            ),
+            Mail::EventReminder { first_name, event_id, title, starts_local, time_zone, location } => (
+                "event_reminder",
+                format!("Reminder: {title}, {}", starts_local.format("%Y-%m-%d %H:%M")),
+                vec![
+                    hello(first_name),
+                    Para(format!(
+                        "You said you are coming to {title}: it starts on {} at {} ({time_zone}){}.",
+                        starts_local.format("%Y-%m-%d"),
+                        starts_local.format("%H:%M"),
+                        location.as_deref().map(|l| format!(", at {l}")).unwrap_or_default()
+                    )),
+                    Para("If you can no longer come, change your answer so someone else can have your seat:".into()),
                     Button("See the event", url(&format!("/events/{event_id}"))),
                 ],
             ),
@@ -446,6 +471,14 @@ mod tests {
                 first_name: name(),
                 plan: "Yearly".into(),
                 ends_on: when.date_naive(),
+            },
+            Mail::EventReminder {
+                first_name: name(),
+                event_id: uuid::Uuid::nil(),
+                title: "Spring picnic".into(),
+                starts_local: when.naive_utc(),
+                time_zone: "Europe/Paris".into(),
+                location: Some("The bandstand".into()),
             },
         ];
         let mut kinds: Vec<&str> = all.iter().map(|m| m.render(&cfg()).kind).collect();
