@@ -284,6 +284,18 @@ impl Subscriptions<'_> {
         self.0.get("/api/subscriptions/me").await
     }
 
+    /// `POST /api/subscriptions/me/cancel {reason?}`
+    pub async fn cancel_mine(&self, body: Value) -> Reply {
+        self.0.post("/api/subscriptions/me/cancel", body).await
+    }
+
+    /// `POST /api/subscriptions/me/resume`
+    pub async fn resume_mine(&self) -> Reply {
+        self.0
+            .send(Method::POST, "/api/subscriptions/me/resume", None)
+            .await
+    }
+
     /// `POST /api/subscriptions/manual`: a payment recorded by hand.
     pub async fn record_payment(&self, body: Value) -> Reply {
         self.0.post("/api/subscriptions/manual", body).await

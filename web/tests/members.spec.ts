@@ -86,6 +86,17 @@ test("a newcomer registers, confirms the address, is validated, pays and is a me
   await page.getByRole("link", { name: "My membership" }).first().click();
   await expect(page.getByText("Your membership is in force.")).toBeVisible();
   await expect(page.getByRole("region", { name: "Payments" }).getByText(planName)).toBeVisible();
+
+  // She cancels at the period's end (asked twice), then keeps it after all.
+  const renewal = page.getByRole("region", { name: "Renewal" });
+  await expect(renewal.getByText(/then it is up for renewal/)).toBeVisible();
+  await renewal.getByRole("button", { name: "Cancel my membership…" }).click();
+  await renewal.getByLabel(/Why are you leaving/).fill("Moving abroad");
+  await expectAccessible(page, "cancel the membership");
+  await renewal.getByRole("button", { name: "Cancel at its end" }).click();
+  await expect(renewal.getByText(/You cancelled your membership/)).toBeVisible();
+  await renewal.getByRole("button", { name: "Keep my membership" }).click();
+  await expect(renewal.getByText(/then it is up for renewal/)).toBeVisible();
 });
 
 test("a member who forgot the password resets it by email", async ({ page }) => {

@@ -82,7 +82,8 @@ fn status_message(status: UserStatus, in_grace: bool) -> &'static str {
         UserStatus::PaymentPending => "Your application is accepted: pay your membership to become an active member and open the members' documents, events and directory.",
         UserStatus::Active => "You are an active member.",
         UserStatus::Expired => "Your membership has expired: renew it to open the members' documents, galleries, events and directory again.",
-        UserStatus::Inactive | UserStatus::Canceled => "This account is deactivated.",
+        UserStatus::Canceled => "Your membership is cancelled: you keep your account, payments and receipts; renew it to open the members' documents, galleries, events and directory again.",
+        UserStatus::Inactive => "This account is deactivated.",
         UserStatus::Rejected => "Your application was not accepted.",
     }
 }

@@ -57,7 +57,7 @@ pub async fn send(
                      AND r.rsvp_status = 'yes' AND NOT r.waitlisted
                      AND r.reminded_for IS DISTINCT FROM e.start_at
                      AND r.updated_at <= e.start_at - make_interval(hours => $2)
-                     AND u.status NOT IN ('pending_email', 'abandoned', 'rejected', 'inactive', 'canceled')
+                     AND u.status NOT IN ('pending_email', 'abandoned', 'rejected', 'inactive')
                      AND (e.visibility = 'public' OR (
                          EXISTS (SELECT 1 FROM role_permissions rp JOIN permissions p ON p.id = rp.permission_id
                                  WHERE rp.role_id = u.role_id AND p.code = 'events.view')

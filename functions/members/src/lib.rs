@@ -14,6 +14,7 @@ mod imports;
 mod invitations;
 mod lifecycle;
 mod members;
+mod own_membership;
 mod plans;
 mod roles;
 mod similar;
@@ -152,6 +153,20 @@ pub fn api(docs: Docs) -> Routes {
         .api_route(
             "/api/subscriptions/me",
             docs.get_with(subscriptions::mine, summary("Your subscriptions")),
+        )
+        .api_route(
+            "/api/subscriptions/me/cancel",
+            docs.post_with(
+                own_membership::cancel,
+                summary("Cancel your membership at the end of what you paid"),
+            ),
+        )
+        .api_route(
+            "/api/subscriptions/me/resume",
+            docs.post_with(
+                own_membership::resume,
+                summary("Keep your membership after cancelling it"),
+            ),
         )
         .api_route(
             "/api/subscriptions/export",

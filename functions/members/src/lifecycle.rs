@@ -61,7 +61,7 @@ pub async fn keep_a_superadmin(conn: &mut PgConnection, id: Uuid) -> ApiResult<(
     let others = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM users u JOIN roles r ON r.id = u.role_id
            WHERE r.code = 'superadmin' AND u.id <> $1
-             AND u.status NOT IN ('pending_email', 'abandoned', 'rejected', 'inactive', 'canceled')"#,
+             AND u.status NOT IN ('pending_email', 'abandoned', 'rejected', 'inactive')"#,
         id,
     )
     .fetch_one(conn)

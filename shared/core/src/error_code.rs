@@ -136,6 +136,8 @@ error_codes! {
     AlreadyLifetime = "already_lifetime",
     /// 409: only an active subscription can be cancelled.
     NotActive = "not_active",
+    /// 409: the membership is not cancelled (by its member) to keep.
+    NotCancelled = "not_cancelled",
     /// 503: online payments are not configured.
     PaymentsUnavailable = "payments_unavailable",
     /// 502: the payment provider refused or failed the request.

@@ -158,8 +158,9 @@ impl UserStatus {
     }
 
     /// Why a user in this status may not sign in (an error code and what to
-    /// do), or `None` when they may. Applicants and lapsed members sign in
-    /// to follow their application or renew.
+    /// do), or `None` when they may. Applicants and lapsed or cancelled
+    /// members sign in to follow their application, read their receipts or
+    /// renew; `inactive` is an account the organisation closed.
     pub fn sign_in_refusal(self) -> Option<(ErrorCode, &'static str)> {
         match self {
             UserStatus::PendingEmail | UserStatus::Abandoned => Some((
@@ -171,7 +172,7 @@ impl UserStatus {
                 ErrorCode::AccountRejected,
                 "Your application was not accepted. Contact the organisation if you think this is a mistake.",
             )),
-            UserStatus::Inactive | UserStatus::Canceled => Some((
+            UserStatus::Inactive => Some((
                 ErrorCode::AccountInactive,
                 "This account is deactivated. Contact the organisation to reactivate it.",
             )),
@@ -179,7 +180,8 @@ impl UserStatus {
             | UserStatus::PreValidated
             | UserStatus::PaymentPending
             | UserStatus::Active
-            | UserStatus::Expired => None,
+            | UserStatus::Expired
+            | UserStatus::Canceled => None,
         }
     }
 }

@@ -150,12 +150,13 @@ async fn member_content_needs_a_membership_in_force_on_every_route() {
     let content = member_codes(&app).await;
     let in_force = app.user_with_role("member").await;
     let in_force = app.token_for(&in_force).await;
-    // Invited and never paid, lapsed, and an applicant given the member
-    // role by hand: each signs in, none holds a membership in force.
+    // Invited and never paid, lapsed, cancelled, and an applicant given the
+    // member role by hand: each signs in, none holds a membership in force.
     let mut without = Vec::new();
     for status in [
         "payment_pending",
         "expired",
+        "canceled",
         "pending_validation",
         "pre_validated",
     ] {

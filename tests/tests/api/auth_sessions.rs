@@ -73,12 +73,13 @@ async fn each_status_signs_in_or_hears_why_not() {
         ("abandoned", Some("email_not_verified")),
         ("rejected", Some("account_rejected")),
         ("inactive", Some("account_inactive")),
-        ("canceled", Some("account_inactive")),
         ("pending_validation", None),
         ("pre_validated", None),
         ("payment_pending", None),
         ("active", None),
         ("expired", None),
+        // A cancelled member keeps their account, receipts and renewal.
+        ("canceled", None),
     ] {
         sqlx::query("UPDATE users SET status = $1::userstatus WHERE email = 'ada@example.org'")
             .bind(status)

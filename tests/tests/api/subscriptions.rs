@@ -465,6 +465,179 @@ async fn cancelling_now_ends_the_membership_and_at_period_end_lets_it_run_out() 
 }
 
 #[tokio::test]
+async fn a_member_cancels_their_own_membership_at_its_end_and_may_keep_it_until_then() {
+    let app = spawn_app().await;
+    let plan = fixed_plan(&app, "Yearly", "yearly", 3000).await;
+    let lifetime = fixed_plan(&app, "Forever", "lifetime", 50000).await;
+    let admin = app.user_with_role("admin").await;
+    let token = app.token_for(&admin).await;
+    let paid = |user: Uuid, plan: Uuid| {
+        manual(
+            &app,
+            &token,
+            json!({"user_id": user, "plan_id": plan, "method": "cash"}),
+        )
+    };
+
+    let ann = member(&app, "Ann", "payment_pending").await;
+    let end: DateTime<Utc> =
+        serde_json::from_value(paid(ann.id, plan).await.body["end_date"].clone()).unwrap();
+    let ann_token = app.token_for(&ann).await;
+    let own = app.with_token(&ann_token);
+
+    // Each way the request can be wrong changes nothing.
+    let r = app.anonymous().subscriptions().cancel_mine(json!({})).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    for body in [
+        json!({"reason": "x".repeat(2001)}),
+        json!({"when": "now"}),
+        json!({"reason": 3}),
+    ] {
+        let r = own.subscriptions().cancel_mine(body.clone()).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    }
+    let unpaid = app
+        .as_user(&member(&app, "Una", "payment_pending").await)
+        .await;
+    let r = unpaid.subscriptions().cancel_mine(json!({})).await;
+    assert_eq!(
+        (r.status, r.error_code()),
+        (StatusCode::CONFLICT, "not_active")
+    );
+    let fay = member(&app, "Fay", "payment_pending").await;
+    paid(fay.id, lifetime).await;
+    let r = app
+        .as_user(&fay)
+        .await
+        .subscriptions()
+        .cancel_mine(json!({}))
+        .await;
+    assert_eq!(
+        (r.status, r.error_code()),
+        (StatusCode::CONFLICT, "already_lifetime")
+    );
+    let r = own.subscriptions().resume_mine().await;
+    assert_eq!(
+        (r.status, r.error_code()),
+        (StatusCode::CONFLICT, "not_cancelled")
+    );
+    assert!(app
+        .mail_to(&ann.email)
+        .await
+        .iter()
+        .all(|m| m.kind != "membership_cancelled"));
+
+    // Ann cancels: the membership runs to its end, confirmed by email; asking
+    // again changes nothing.
+    let r = own
+        .subscriptions()
+        .cancel_mine(json!({"reason": "Moving abroad"}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["cancelled"], true);
+    assert_eq!(
+        serde_json::from_value::<DateTime<Utc>>(r.body["ends_at"].clone()).unwrap(),
+        end
+    );
+    let again = own.subscriptions().cancel_mine(json!({})).await;
+    assert_eq!((again.status, &again.body), (StatusCode::OK, &r.body));
+    let cancelled: Vec<_> = app
+        .mail_to(&ann.email)
+        .await
+        .into_iter()
+        .filter(|m| m.kind == "membership_cancelled")
+        .collect();
+    assert_eq!(cancelled.len(), 1);
+    assert!(cancelled[0]
+        .text_body
+        .contains(r.body["last_day"].as_str().unwrap()));
+    let mine = own.subscriptions().mine().await;
+    assert_eq!(mine.body["items"][0]["cancel_at_period_end"], true);
+    assert_eq!(
+        mine.body["items"][0]["cancellation_reason"],
+        "Moving abroad"
+    );
+    assert_eq!(app.status_of(ann.id).await, "active");
+    let trail = app.with_token(&token).members().audit(ann.id).await;
+    assert!(
+        trail.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "membership" && e["reason"] == "Moving abroad"),
+        "{:?}",
+        trail.body
+    );
+
+    // She changes her mind, then cancels for good: no renewal reminder.
+    let r = own.subscriptions().resume_mine().await;
+    assert_eq!(
+        (r.status, &r.body["cancelled"]),
+        (StatusCode::OK, &json!(false))
+    );
+    assert_eq!(
+        own.subscriptions().mine().await.body["items"][0]["cancel_at_period_end"],
+        false
+    );
+    assert_eq!(
+        own.subscriptions().cancel_mine(json!({})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.run_jobs(end - Duration::days(29))
+            .await
+            .renewal_reminders,
+        0
+    );
+
+    // A cancellation the organisation made is not the member's to undo.
+    let leo = member(&app, "Leo", "payment_pending").await;
+    let leos = paid(leo.id, plan).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = app
+        .with_token(&token)
+        .subscriptions()
+        .cancel(&leos, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app.as_user(&leo).await.subscriptions().resume_mine().await;
+    assert_eq!(
+        (r.status, r.error_code()),
+        (StatusCode::CONFLICT, "not_cancelled")
+    );
+
+    // At the end she becomes `canceled`: she still signs in, sees her
+    // payments, not the members' content, and may come back by paying.
+    app.run_jobs(end).await;
+    assert_eq!(app.status_of(ann.id).await, "canceled");
+    let me = own.auth().me().await;
+    assert_eq!(
+        (me.status, &me.body["status"]),
+        (StatusCode::OK, &json!("canceled"))
+    );
+    assert_eq!(me.body["membership_in_force"], false);
+    assert_eq!(own.subscriptions().mine().await.body["total"], 1);
+    let r = call(
+        &app.api(),
+        Method::GET,
+        "/api/members/directory",
+        Some(&ann_token),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.error_code()),
+        (StatusCode::FORBIDDEN, "membership_required")
+    );
+    let r = own.subscriptions().checkout(json!({"plan_id": plan})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(paid(ann.id, plan).await.status, StatusCode::CREATED);
+    assert_eq!(app.status_of(ann.id).await, "active");
+}
+
+#[tokio::test]
 async fn a_period_ends_at_midnight_in_the_organisations_time_zone() {
     let app = spawn_app().await;
     sqlx::query("UPDATE organisation_settings SET time_zone = 'Pacific/Auckland'")

@@ -5282,6 +5282,217 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/subscriptions/me/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel your membership at the end of what you paid */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["OwnCancel"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MembershipEnd"];
+                    };
+                };
+                /** @description The request cannot be read. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No access token, or one that is invalid or expired. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description What was asked needs a permission the caller lacks. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or not one the caller may see. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is over 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A value is invalid; `field` names it. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (database, storage, provider) is unavailable; retry. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/subscriptions/me/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Keep your membership after cancelling it */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MembershipEnd"];
+                    };
+                };
+                /** @description The request cannot be read. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No access token, or one that is invalid or expired. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description What was asked needs a permission the caller lacks. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or not one the caller may see. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A value is invalid; `field` names it. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (database, storage, provider) is unavailable; retry. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/subscriptions/export": {
         parameters: {
             query?: never;
@@ -10716,7 +10927,7 @@ export interface components {
             error: components["schemas"]["ErrorDetail"];
         };
         /** @description Every `code` an error answer carries. */
-        ErrorCode: "bad_request" | "unauthorized" | "forbidden" | "membership_required" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "too_many_attempts" | "service_unavailable" | "internal_error" | "invalid" | "required" | "too_long" | "weak_password" | "wrong_password" | "too_large" | "content_mismatch" | "invalid_credentials" | "email_not_verified" | "account_rejected" | "account_inactive" | "invalid_refresh_token" | "session_ended" | "refresh_token_reused" | "session_expired" | "token_used" | "token_expired" | "token_invalid" | "invitation_used" | "invitation_revoked" | "invitation_expired" | "illegal_transition" | "last_superadmin" | "cannot_grant" | "system_role" | "not_listed" | "import_running" | "import_finished" | "not_validated" | "not_payable" | "plan_retired" | "plan_in_use" | "already_lifetime" | "not_active" | "payments_unavailable" | "payment_provider_error" | "stale_signature" | "invalid_signature" | "no_receipt" | "no_email" | "not_published" | "event_started" | "upload_missing" | "upload_changed" | "quota_exceeded" | "keep_a_current_version";
+        ErrorCode: "bad_request" | "unauthorized" | "forbidden" | "membership_required" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "too_many_attempts" | "service_unavailable" | "internal_error" | "invalid" | "required" | "too_long" | "weak_password" | "wrong_password" | "too_large" | "content_mismatch" | "invalid_credentials" | "email_not_verified" | "account_rejected" | "account_inactive" | "invalid_refresh_token" | "session_ended" | "refresh_token_reused" | "session_expired" | "token_used" | "token_expired" | "token_invalid" | "invitation_used" | "invitation_revoked" | "invitation_expired" | "illegal_transition" | "last_superadmin" | "cannot_grant" | "system_role" | "not_listed" | "import_running" | "import_finished" | "not_validated" | "not_payable" | "plan_retired" | "plan_in_use" | "already_lifetime" | "not_active" | "not_cancelled" | "payments_unavailable" | "payment_provider_error" | "stale_signature" | "invalid_signature" | "no_receipt" | "no_email" | "not_published" | "event_started" | "upload_missing" | "upload_changed" | "quota_exceeded" | "keep_a_current_version";
         ErrorDetail: {
             code: components["schemas"]["ErrorCode"];
             /** @description The offending field, when one is to blame (`address.city`). */
@@ -11162,6 +11373,21 @@ export interface components {
             /** Format: int64 */
             total_cents: number;
         };
+        /** @description Where the caller's membership ends. */
+        MembershipEnd: {
+            /** @description Whether it ends there (cancelled) or is up for renewal. */
+            cancelled: boolean;
+            /**
+             * Format: date-time
+             * @description The instant the last period paid ends.
+             */
+            ends_at: string;
+            /**
+             * Format: date
+             * @description Its last day, on the organisation's calendar.
+             */
+            last_day: string;
+        };
         /** @description A sentence for the person, when that is all an answer has to say. */
         Message: {
             message: string;
@@ -11307,6 +11533,13 @@ export interface components {
          * @enum {string}
          */
         OfflineMethod: "cash" | "cheque" | "bank_transfer";
+        OwnCancel: {
+            /**
+             * @description Why, if the member says: kept with the subscription for the
+             *      organisation to read.
+             */
+            reason?: string | null;
+        };
         /** @description A donation as its donor sees it. */
         OwnDonation: {
             /** Format: int64 */

@@ -15,6 +15,12 @@ export function day(iso: string, timeZone: string): string {
   return new Intl.DateTimeFormat(LOCALE, { dateStyle: "long", timeZone }).format(new Date(iso));
 }
 
+/** The last day a period ending at the instant `iso` covers, in
+ * `timeZone`: periods end at midnight, so the day before. */
+export function lastDay(iso: string, timeZone: string): string {
+  return day(new Date(Date.parse(iso) - 1).toISOString(), timeZone);
+}
+
 /** A day and time, in `timeZone`. */
 export function dateTime(iso: string, timeZone: string): string {
   return new Intl.DateTimeFormat(LOCALE, {

@@ -164,7 +164,8 @@ export const en = {
   "status.expired":
     "Your membership has ended: renew it below to open the members' documents, galleries, events and directory again.",
   "status.inactive": "Your account is inactive.",
-  "status.canceled": "Your membership was cancelled.",
+  "status.canceled":
+    "Your membership was cancelled: you keep your account and receipts, and may renew it below.",
   "status.abandoned": "Your registration was not completed.",
   "status.rejected": "Your application was not accepted.",
 
@@ -177,6 +178,18 @@ export const en = {
   "membership.fixed": "{price}",
   "membership.donation": "Add a donation ({currency}, optional)",
   "membership.pay": "Pay {total}",
+  "membership.renewal": "Renewal",
+  "membership.runsUntil":
+    "Your membership runs up to and including {day}, then it is up for renewal.",
+  "membership.cancel": "Cancel my membership…",
+  "membership.cancelWarning":
+    "Your membership will run up to and including {day}, then end; you will not be reminded to renew. You keep your account and receipts.",
+  "membership.cancelReason": "Why are you leaving? (optional, read by the organisation)",
+  "membership.cancelConfirm": "Cancel at its end",
+  "membership.cancelBack": "Keep it",
+  "membership.cancelledUntil":
+    "You cancelled your membership: it runs up to and including {day}, then ends.",
+  "membership.keep": "Keep my membership",
   "membership.history": "Payments",
   "membership.noHistory": "No payment yet.",
   "membership.period": "{start} to {end}",

@@ -50,6 +50,12 @@ pub enum Mail {
         /// The last day covered; `None` for lifetime.
         last_day: Option<NaiveDate>,
     },
+    /// The member cancelled their membership: it runs to its last day.
+    MembershipCancelled {
+        first_name: String,
+        plan: String,
+        last_day: NaiveDate,
+    },
     /// A membership ran out (sent on the day and after, on the renewal
     /// schedule, until the member renews).
     MembershipEnded {
@@ -234,6 +240,16 @@ impl Mail {
                         None => format!("{org} has granted you a {plan} membership for life, with nothing to pay."),
                     }),
                     Button("See my membership", url("/membership")),
+                ],
+            ),
+            Mail::MembershipCancelled { first_name, plan, last_day } => (
+                "membership_cancelled",
+                format!("Your {org} membership is cancelled"),
+                vec![
+                    hello(first_name),
+                    Para(format!("As you asked, your {plan} membership will not be renewed: it runs up to and including {last_day}, then ends. No reminders will follow.")),
+                    Para("Changed your mind? Keep it from your membership page before then:".into()),
+                    Button("My membership", url("/membership")),
                 ],
             ),
             Mail::MembershipEnded { first_name, plan, ended_on, open_until } => (
@@ -454,6 +470,11 @@ mod tests {
                 first_name: name(),
                 plan: "Honorary".into(),
                 last_day: Some(when.date_naive()),
+            },
+            Mail::MembershipCancelled {
+                first_name: name(),
+                plan: "Yearly".into(),
+                last_day: when.date_naive(),
             },
             Mail::MembershipEnded {
                 first_name: name(),

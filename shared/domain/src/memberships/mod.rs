@@ -314,14 +314,15 @@ pub struct Payment<'a> {
     pub by: PaidBy,
 }
 
-/// Statuses a payment makes `active`. A manual payment also brings back a
-/// deactivated or cancelled member (an admin decided); an online one leaves
-/// them to an admin, as it does applicants not validated yet.
+/// Statuses a payment makes `active`: a lapsed or cancelled member renews.
+/// A manual payment also brings back a deactivated member (an admin
+/// decided); an online one leaves them to an admin, as it does applicants
+/// not validated yet.
 fn activates(status: UserStatus, manual: bool) -> bool {
     use UserStatus::*;
     match status {
-        PaymentPending | Active | Expired => true,
-        Inactive | Canceled => manual,
+        PaymentPending | Active | Expired | Canceled => true,
+        Inactive => manual,
         _ => false,
     }
 }

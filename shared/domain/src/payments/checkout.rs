@@ -65,7 +65,10 @@ pub async fn membership(
 ) -> Result<MembershipCheckout, PaymentError> {
     let provider = payments.provider().await.ok_or(PaymentError::Unavailable)?;
     match payer.status {
-        UserStatus::PaymentPending | UserStatus::Active | UserStatus::Expired => {}
+        UserStatus::PaymentPending
+        | UserStatus::Active
+        | UserStatus::Expired
+        | UserStatus::Canceled => {}
         UserStatus::PendingValidation | UserStatus::PreValidated => {
             return Err(PaymentError::NotValidated)
         }

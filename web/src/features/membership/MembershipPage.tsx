@@ -1,18 +1,19 @@
 import { useState } from "preact/hooks";
-import { api, unwrap } from "../../api/client";
+import { api, unwrap, type Schemas } from "../../api/client";
 import type { Me } from "../../auth/me";
 import { useSettings } from "../../org/settings";
 import { Submit, TextField } from "../../components/fields";
 import { useForm } from "../../components/form";
-import { Loaded, useLoad } from "../../components/Loaded";
+import { Loaded, useLoad, type Load } from "../../components/Loaded";
 import { Problem } from "../../components/Notice";
 import { Page } from "../../components/Page";
 import { day, fromCents, money, toCents } from "../../format";
 import { t, type MessageKey } from "../../i18n";
 import { payWhatYouCan, startingAmount, type Plan } from "./plans";
+import { Renewal } from "./Renewal";
 
 /** Statuses that may pay a membership. */
-const PAYING = ["payment_pending", "active", "expired"];
+const PAYING = ["payment_pending", "active", "expired", "canceled"];
 
 /** Where the member stands, what to do next, the plans, the payments. */
 export function MembershipPage({ me }: { me: Me }) {
@@ -30,8 +31,21 @@ export function MembershipPage({ me }: { me: Me }) {
         </p>
       )}
       {PAYING.includes(me.status) && <Plans />}
-      <History />
+      <Periods />
     </Page>
+  );
+}
+
+/** The member's periods: what happens at their end, and the payments. */
+function Periods() {
+  const [subscriptions, reload] = useLoad(() => unwrap(api.GET("/api/subscriptions/me")), []);
+  return (
+    <>
+      {subscriptions.phase === "ready" && (
+        <Renewal periods={subscriptions.data.items} changed={reload} />
+      )}
+      <History subscriptions={subscriptions} reload={reload} />
+    </>
   );
 }
 
@@ -140,9 +154,14 @@ function cycle(plan: Plan): string {
     : "custom";
 }
 
-function History() {
+function History({
+  subscriptions,
+  reload,
+}: {
+  subscriptions: Load<Schemas["Page_for_OwnSubscription"]>;
+  reload: () => void;
+}) {
   const { time_zone, currency } = useSettings();
-  const [subscriptions, reload] = useLoad(() => unwrap(api.GET("/api/subscriptions/me")), []);
   return (
     <section aria-labelledby="history">
       <h2 id="history">{t("membership.history")}</h2>
