@@ -204,6 +204,14 @@ test("a spreadsheet with one bad line is previewed, then the rest imported", asy
   await expect(page.getByText("2 of 3 lines imported; 1 refused.")).toBeVisible();
   await memberId(first);
   await memberId(second);
+
+  // The refused line comes back as a file to fix, with why.
+  await page.getByRole("button", { name: /refused lines as CSV/ }).click();
+  const link = page.getByRole("link", { name: "Download the file (1 rows)" });
+  const href = await link.getAttribute("href");
+  const refusedFile = await (await fetch(href ?? "")).text();
+  expect(refusedFile).toContain("Email,First name,Last name,error");
+  expect(refusedFile).toContain("not an address,Bad,Line,");
 });
 
 test("a payment at the desk makes the member active", async ({ page }) => {

@@ -136,6 +136,13 @@ pub fn api(docs: Docs) -> Routes {
             docs.post_with(imports::start, summary("Run an import (or a dry run)")),
         )
         .api_route(
+            "/api/imports/{id}/rejected",
+            docs.get_with(
+                imports::rejected,
+                summary("The refused lines as CSV, to fix and import again"),
+            ),
+        )
+        .api_route(
             "/api/plans",
             docs.get_with(plans::list, summary("List membership plans"))
                 .post_with(plans::create, summary("Create a plan")),

@@ -119,7 +119,8 @@ stored_enum! {
 stored_enum! {
     /// How money arrived: online through the payment provider, or recorded
     /// by an admin (`in_kind`: goods or services, donations only;
-    /// `complimentary`: a membership period granted without payment).
+    /// `complimentary`: a membership period granted without payment;
+    /// `imported`: a period carried over by a member import).
     PaymentMethod in text {
         Online = "online",
         Cash = "cash",
@@ -127,6 +128,7 @@ stored_enum! {
         BankTransfer = "bank_transfer",
         InKind = "in_kind",
         Complimentary = "complimentary",
+        Imported = "imported",
     }
 }
 

@@ -150,6 +150,24 @@ impl<'a> CsvUpload<'a> {
                 .into_iter()
                 .map(|c| safe_cell(c.as_ref()).into_owned()),
         );
+        self.counted().await
+    }
+
+    /// Appends one row as given, not neutralised: only for cells that go
+    /// back to the person who wrote them (an import's refused lines, to
+    /// fix and upload again), where a `'` added would change their data.
+    pub async fn row_as_given<I, T>(&mut self, cells: I) -> Result<(), StorageError>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        push_record(&mut self.buf, cells);
+        self.counted().await
+    }
+
+    /// Counts the row just added; sends a part when enough bytes are
+    /// buffered.
+    async fn counted(&mut self) -> Result<(), StorageError> {
         self.rows += 1;
         if self.buf.len() >= PART_SIZE {
             self.send_part().await?;

@@ -416,3 +416,152 @@ async fn a_running_import_is_not_started_twice_and_an_interrupted_one_starts_aga
     assert_eq!(reply.body["status"], "completed", "{:?}", reply.body);
     assert_eq!(reply.body["successful_rows"], 1);
 }
+
+#[tokio::test]
+async fn imported_memberships_expire_and_are_reminded_and_refused_lines_come_back_to_fix() {
+    let app = spawn_app().await;
+    let token = admin_token(&app).await;
+    app.plan("Yearly", 3000).await;
+    sqlx::query("INSERT INTO subscription_plans (name, price_cents, billing_cycle) VALUES ('Forever', 50000, 'lifetime')")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let day = |days: i64| {
+        (now + chrono::Duration::days(days))
+            .date_naive()
+            .to_string()
+    };
+    let sheet = format!(
+        "email,first_name,last_name,phone,plan,paid_until,paid_on\r\n\
+         ada@example.org,Ada,Lovelace,+44 20 7946 0958,Yearly,{},\r\n\
+         bob@example.org,Bob,Lapsed,,yearly,{},\r\n\
+         cy@example.org,Cy,Forever,,Forever,,\r\n\
+         dee@example.org,Dee,Nogood,+33 6 12 34 56 78,Gold,{},\r\n\
+         eve@example.org,Eve,Noplan,,,{},\r\n",
+        day(20),
+        day(-40),
+        day(20),
+        day(20),
+    );
+    let id = uploaded(&app, &token, sheet.as_bytes()).await;
+    let run = start(&app, &token, &id, None).await;
+    assert_eq!(run.status, StatusCode::OK, "{:?}", run.body);
+    assert_eq!(
+        report(&run),
+        [
+            (5, "plan".to_string(), "invalid".to_string()),
+            (6, "paid_until".into(), "required".into())
+        ]
+    );
+    let periods: Vec<(String, String, String, Option<String>, String)> = sqlx::query_as(
+        "SELECT u.email, u.status::text, s.status::text, (s.end_date AT TIME ZONE 'UTC')::date::text, s.payment_method \
+         FROM users u JOIN subscriptions s ON s.user_id = u.id ORDER BY u.email",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let expected = [
+        (
+            "ada@example.org",
+            "active",
+            "active",
+            Some(day(21)),
+            "imported",
+        ),
+        (
+            "bob@example.org",
+            "expired",
+            "expired",
+            Some(day(-39)),
+            "imported",
+        ),
+        ("cy@example.org", "active", "active", None, "imported"),
+    ];
+    let got: Vec<_> = periods
+        .iter()
+        .map(|(e, u, s, end, m)| (e.as_str(), u.as_str(), s.as_str(), end.clone(), m.as_str()))
+        .collect();
+    assert_eq!(got, expected);
+
+    // Like any member's: Ada is reminded a month before her end, Bob that
+    // his has ended; at Ada's end the job expires her.
+    let jobs = app.run_jobs(now).await;
+    assert_eq!(jobs.renewal_reminders, 2);
+    assert_eq!(
+        app.mail_to("ada@example.org").await[0].kind,
+        "renewal_reminder"
+    );
+    assert_eq!(
+        app.mail_to("bob@example.org").await[0].kind,
+        "membership_ended"
+    );
+    let ended = app.run_jobs(now + chrono::Duration::days(21)).await;
+    assert_eq!((ended.subscriptions_expired, ended.members_lapsed), (1, 1));
+
+    // The refused lines come back as the file had them, with why; fixed,
+    // they import.
+    let member = app.user_with_role("member").await;
+    let member = app.token_for(&member).await;
+    let path = format!("/api/imports/{id}/rejected");
+    let r = call(&app.api(), Method::GET, &path, Some(&member), None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let missing = format!("/api/imports/{}/rejected", uuid::Uuid::new_v4());
+    let r = call(&app.api(), Method::GET, &missing, Some(&token), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let link = call(&app.api(), Method::GET, &path, Some(&token), None).await;
+    assert_eq!(link.status, StatusCode::OK, "{:?}", link.body);
+    assert_eq!(link.body["rows"], 2);
+    let res = reqwest::get(link.body["download_url"].as_str().unwrap())
+        .await
+        .unwrap();
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("members-rejected-"));
+    let text = res.text().await.unwrap();
+    let mut lines = text.trim_start_matches('\u{feff}').lines();
+    assert_eq!(
+        lines.next(),
+        Some("email,first_name,last_name,phone,plan,paid_until,paid_on,error")
+    );
+    let dee = lines.next().unwrap();
+    assert!(
+        dee.starts_with(&format!(
+            "dee@example.org,Dee,Nogood,+33 6 12 34 56 78,Gold,{},,",
+            day(20)
+        )),
+        "{dee}"
+    );
+    assert!(
+        dee.contains("plan: No plan is named \"\"Gold\"\": use one of Forever, Yearly."),
+        "{dee}"
+    );
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("eve@example.org,Eve,Noplan,,,"));
+    assert_eq!(lines.next(), None);
+
+    let fixed = text
+        .replace(",Gold,", ",Yearly,")
+        .replace("Noplan,,,", "Noplan,,Yearly,");
+    let again = uploaded(&app, &token, fixed.as_bytes()).await;
+    let run = start(&app, &token, &again, None).await;
+    assert_eq!(
+        (&run.body["successful_rows"], &run.body["failed_rows"]),
+        (&json!(2), &json!(0)),
+        "{:?}",
+        run.body
+    );
+    assert_eq!(run.body["ignored_columns"], json!(["error"]));
+    let r = call(
+        &app.api(),
+        Method::GET,
+        &format!("/api/imports/{again}/rejected"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "nothing refused");
+}

@@ -601,8 +601,9 @@ async fn the_rust_enums_name_what_the_database_holds() {
             "{constraint}"
         );
     }
-    // A membership is not paid in kind, and a gift is not complimentary;
-    // every other method is allowed to both.
+    // A membership is not paid in kind, and a gift is neither complimentary
+    // nor imported (an import carries memberships); every other method is
+    // allowed to both.
     let mut membership = names(PaymentMethod::ALL, PaymentMethod::as_str);
     membership.retain(|m| m != PaymentMethod::InKind.as_str());
     assert_eq!(
@@ -610,7 +611,9 @@ async fn the_rust_enums_name_what_the_database_holds() {
         membership
     );
     let mut gifts = names(PaymentMethod::ALL, PaymentMethod::as_str);
-    gifts.retain(|m| m != PaymentMethod::Complimentary.as_str());
+    gifts.retain(|m| {
+        m != PaymentMethod::Complimentary.as_str() && m != PaymentMethod::Imported.as_str()
+    });
     assert_eq!(
         checked_values(&pool, "donations_payment_method_check").await,
         gifts

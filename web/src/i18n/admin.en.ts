@@ -159,6 +159,7 @@ export const adminEn = {
   "method.bank_transfer": "Bank transfer",
   "method.in_kind": "In kind",
   "method.complimentary": "Without payment",
+  "method.imported": "Imported",
 
   "invitations.title": "Invitations",
   "invitations.new": "Invite someone",
@@ -183,7 +184,7 @@ export const adminEn = {
 
   "imports.title": "Import members",
   "imports.intro":
-    "Choose a CSV file (in a spreadsheet: Save as, CSV UTF-8) with a header row: email, first name, last name, phone, address… First comes a preview that writes nothing and reports every line it would refuse.",
+    "Choose a CSV file (in a spreadsheet: Save as, CSV UTF-8) with a header row: email, first name, last name, phone, address… and, to carry memberships over, the plan with the last day paid (paid until) or the day the period began (paid on). First comes a preview that writes nothing and reports every line it would refuse.",
   "imports.file": "The CSV file",
   "imports.preview": "Preview",
   "imports.result": "Result",
@@ -192,6 +193,7 @@ export const adminEn = {
   "imports.invited": "{count} invitations sent.",
   "imports.ignored": "Columns not used: {columns}.",
   "imports.refusedLines": "Refused lines",
+  "imports.rejectedCsv": "Get the refused lines as CSV, to fix and import again",
   "imports.line": "Line",
   "imports.column": "Column",
   "imports.problem": "Problem",

@@ -21,6 +21,12 @@ pub enum Field {
     MemberSince,
     Status,
     Newsletter,
+    /// The membership plan the member's current (or last) period is of.
+    Plan,
+    /// The last day that period covers.
+    PaidUntil,
+    /// The day it began (the last payment).
+    PaidOn,
 }
 
 /// Every field with the header names that mean it (already folded).
@@ -139,6 +145,53 @@ pub const ALIASES: &[(Field, &[&str])] = &[
             "newsletter_subscribed",
             "subscribed",
             "subscribe_newsletter",
+        ],
+    ),
+    (
+        Field::Plan,
+        &[
+            "plan",
+            "membership_plan",
+            "membership_type",
+            "membership",
+            "formule",
+            "type_d_adhesion",
+            "type_adhesion",
+            "cotisation",
+        ],
+    ),
+    (
+        Field::PaidUntil,
+        &[
+            "paid_until",
+            "paid_through",
+            "valid_until",
+            "expires",
+            "expires_on",
+            "expiry",
+            "expiry_date",
+            "expiration_date",
+            "membership_end",
+            "membership_expires",
+            "end_date",
+            "date_de_fin",
+            "date_fin",
+            "valable_jusqu_au",
+            "echeance",
+        ],
+    ),
+    (
+        Field::PaidOn,
+        &[
+            "paid_on",
+            "last_payment",
+            "last_paid",
+            "payment_date",
+            "renewed_on",
+            "start_date",
+            "date_de_paiement",
+            "date_paiement",
+            "date_de_debut",
         ],
     ),
 ];

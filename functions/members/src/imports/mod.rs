@@ -17,6 +17,7 @@ use loaf_domain::enums::ImportState;
 use loaf_domain::permissions::perm;
 use loaf_domain::validate::text;
 use loaf_http::auth::Require;
+use loaf_http::csv_export::{self, ExportLink};
 use loaf_http::extract::{Json, OptionalJson, Path};
 use loaf_http::pagination::{Page, PageParams};
 use loaf_http::reply;
@@ -169,6 +170,36 @@ pub async fn list(
     .fetch_all(&state.db)
     .await?;
     Ok(Json(Page::new(items, page, total)))
+}
+
+/// `GET /api/imports/{id}/rejected`: a download link to the lines the
+/// latest run (a preview or the real one) refused, as the file had them
+/// with an `error` column; 404 when it refused none.
+pub async fn rejected(
+    State(state): State<AppState>,
+    _: Require<perm::UsersImport>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<ExportLink>> {
+    let job = load(&state.db, id).await?;
+    let ran = matches!(
+        job.status,
+        ImportState::Completed | ImportState::Partial | ImportState::Failed
+    );
+    if !ran || job.failed_rows == 0 {
+        return Err(ApiError::NotFound);
+    }
+    let name = job
+        .filename
+        .trim_end_matches(".csv")
+        .trim_end_matches(".CSV");
+    let link = csv_export::link(
+        &state.storage,
+        &run::rejected_key(id),
+        &format!("{name}-rejected"),
+        job.failed_rows as u64,
+    )
+    .await?;
+    Ok(Json(link))
 }
 
 /// `GET /api/imports/{id}`: the job, its progress and its report.

@@ -1,13 +1,17 @@
-//! One line of an import file checked and cleaned into a member, or the
-//! reason it cannot be: the line, the file's column and what to fix.
+//! One line of an import file checked and cleaned into a member (with the
+//! period of their membership when the file gives one), or the reason it
+//! cannot be: the line, the file's column and what to fix.
 
-use super::columns::{Columns, Field};
-use chrono::NaiveDate;
+use super::columns::{fold, Columns, Field};
+use chrono::{Months, NaiveDate};
 use loaf_domain::domain::Email;
+use loaf_domain::memberships::periods::{self, Cycle};
 use loaf_domain::validate::{optional_birth_date, optional_phone, optional_text, FieldError};
 use loaf_http::ErrorCode;
 use schemars::JsonSchema;
 use serde::Serialize;
+use std::collections::HashMap;
+use uuid::Uuid;
 
 /// A problem with one line of the file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
@@ -37,6 +41,33 @@ pub struct ImportRow {
     pub member_since: Option<NaiveDate>,
     pub status: &'static str,
     pub newsletter: bool,
+    pub membership: Option<Period>,
+    /// The line as the file has it, for the file of rejected lines.
+    pub cells: Vec<String>,
+}
+
+/// A member's current or last period, from the plan and paid-until or
+/// paid-on columns; local days of the organisation's calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub plan_id: Uuid,
+    pub starts_on: NaiveDate,
+    /// The day after the last one covered; `None` for lifetime.
+    pub ends_before: Option<NaiveDate>,
+}
+
+impl Period {
+    /// Whether the period still covers `today`.
+    pub fn runs_on(&self, today: NaiveDate) -> bool {
+        self.ends_before.is_none_or(|end| end > today)
+    }
+}
+
+/// What a line is checked against: the plans by their folded name, and
+/// today on the organisation's calendar.
+pub struct Context {
+    pub plans: HashMap<String, Vec<(Uuid, Cycle, String)>>,
+    pub today: NaiveDate,
 }
 
 /// The statuses an imported member may have; `active` when the file says
@@ -123,6 +154,158 @@ fn field_name(field: Field) -> &'static str {
         Field::MemberSince => "member_since",
         Field::Status => "status",
         Field::Newsletter => "newsletter",
+        Field::Plan => "plan",
+        Field::PaidUntil => "paid_until",
+        Field::PaidOn => "paid_on",
+    }
+}
+
+/// The line's membership period, if it names one: a plan, and the last day
+/// paid (`paid_until`) or the day the period began (`paid_on`), or both.
+/// Without `paid_on`, a period ending on `paid_until` is taken to have
+/// begun one cycle before (a year for a fixed calendar period); without
+/// `paid_until`, it covers what a payment on `paid_on` covers. A lifetime
+/// plan needs no day.
+fn period(
+    line: &Line<'_>,
+    ctx: &Context,
+    member_since: Option<NaiveDate>,
+) -> Result<Option<Period>, Vec<RowError>> {
+    let until = line.date(Field::PaidUntil).map_err(|e| vec![e])?;
+    let on = line.date(Field::PaidOn).map_err(|e| vec![e])?;
+    let Some(raw) = line.raw(Field::Plan) else {
+        return match (until, on) {
+            (None, None) => Ok(None),
+            _ => {
+                let field = if until.is_some() {
+                    Field::PaidUntil
+                } else {
+                    Field::PaidOn
+                };
+                Err(vec![line.error(
+                    field,
+                    "required",
+                    "Name the membership plan of this period in a \"plan\" column.",
+                )])
+            }
+        };
+    };
+    let found = ctx
+        .plans
+        .get(&fold(raw))
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let (plan_id, cycle) = match found {
+        [(id, cycle, _)] => (*id, *cycle),
+        [] => {
+            let mut names: Vec<&str> = ctx
+                .plans
+                .values()
+                .flatten()
+                .map(|(_, _, n)| n.as_str())
+                .collect();
+            names.sort_unstable();
+            return Err(vec![line.error(
+                Field::Plan,
+                "invalid",
+                format!(
+                    "No plan is named \"{raw}\": use one of {}.",
+                    names.join(", ")
+                ),
+            )]);
+        }
+        _ => {
+            return Err(vec![line.error(
+                Field::Plan,
+                "invalid",
+                format!("Several plans are named \"{raw}\": rename one of them first."),
+            )])
+        }
+    };
+    let mut errors = Vec::new();
+    if on.is_some_and(|d| d > ctx.today) {
+        errors.push(line.error(
+            Field::PaidOn,
+            "invalid",
+            "The period cannot begin in the future.",
+        ));
+    }
+    if let (Some(on), Some(until)) = (on, until) {
+        if until < on {
+            errors.push(line.error(
+                Field::PaidUntil,
+                "invalid",
+                "The period ends before it begins.",
+            ));
+        }
+    }
+    let period = match (cycle, until, on) {
+        (Cycle::Lifetime, Some(_), _) => {
+            errors.push(line.error(
+                Field::PaidUntil,
+                "invalid",
+                format!("\"{raw}\" is a lifetime plan: it is paid until no day."),
+            ));
+            None
+        }
+        (Cycle::Lifetime, None, on) => Some((on.or(member_since).unwrap_or(ctx.today), None)),
+        (_, Some(until), on) => {
+            let ends_before = until.succ_opt().unwrap_or(until);
+            let months = match cycle {
+                Cycle::Monthly => 1,
+                Cycle::Quarterly => 3,
+                _ => 12,
+            };
+            let starts_on = on.unwrap_or_else(|| {
+                ends_before
+                    .checked_sub_months(Months::new(months))
+                    .unwrap_or(until)
+            });
+            Some((starts_on, Some(ends_before)))
+        }
+        (_, None, Some(on)) => Some((on, periods::coverage(cycle, on).ends_before)),
+        (_, None, None) => {
+            errors.push(line.error(
+                Field::Plan,
+                "required",
+                "Give the last day paid (a \"paid_until\" column) or the day the period began (\"paid_on\").",
+            ));
+            None
+        }
+    };
+    match period {
+        Some((starts_on, ends_before)) if errors.is_empty() => Ok(Some(Period {
+            plan_id,
+            starts_on,
+            ends_before,
+        })),
+        _ => Err(errors),
+    }
+}
+
+/// The status a member with `period` has: the file's, if it agrees with
+/// the period (`inactive` always does), or the period's own.
+fn status_with(
+    line: &Line<'_>,
+    given: Option<&'static str>,
+    period: &Period,
+    today: NaiveDate,
+) -> Result<&'static str, RowError> {
+    let runs = period.runs_on(today);
+    match given {
+        None => Ok(if runs { "active" } else { "expired" }),
+        Some("inactive") => Ok("inactive"),
+        Some("active") if runs => Ok("active"),
+        Some(s @ ("expired" | "canceled")) if !runs => Ok(s),
+        Some(s) => Err(line.error(
+            Field::Status,
+            "invalid",
+            if runs {
+                format!("The period runs until after today: the member is active, not {s}.")
+            } else {
+                format!("The period has ended: the member is expired (or canceled), not {s}.")
+            },
+        )),
     }
 }
 
@@ -149,6 +332,7 @@ pub fn is_blank(record: &csv::StringRecord) -> bool {
 pub fn parse(
     number: u64,
     cols: &Columns,
+    ctx: &Context,
     record: &csv::StringRecord,
 ) -> Result<ImportRow, Vec<RowError>> {
     let line = Line {
@@ -288,6 +472,21 @@ pub fn parse(
         }
     };
 
+    let membership = match period(&line, ctx, member_since) {
+        Ok(p) => p,
+        Err(mut errs) => {
+            errors.append(&mut errs);
+            None
+        }
+    };
+    let status = match (status, membership) {
+        (Some(given), Some(p)) => {
+            let explicit = line.raw(Field::Status).is_some().then_some(given);
+            keep(status_with(&line, explicit, &p, ctx.today), &mut errors)
+        }
+        (status, _) => status,
+    };
+
     match (email, names, status, newsletter) {
         (Some(email), Some((first_name, last_name)), Some(status), Some(newsletter))
             if errors.is_empty() =>
@@ -306,6 +505,8 @@ pub fn parse(
                 member_since,
                 status,
                 newsletter,
+                membership,
+                cells: record.iter().map(str::to_string).collect(),
             })
         }
         _ => Err(errors),
@@ -324,6 +525,149 @@ mod tests {
         csv::StringRecord::from(cells.to_vec())
     }
 
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    const YEARLY: Uuid = Uuid::from_u128(1);
+    const FOREVER: Uuid = Uuid::from_u128(2);
+
+    /// A yearly and a lifetime plan; today is 15 June 2026.
+    fn ctx() -> Context {
+        let mut plans = HashMap::new();
+        plans.insert(
+            "yearly".into(),
+            vec![(YEARLY, Cycle::Yearly, "Yearly".into())],
+        );
+        plans.insert(
+            "forever".into(),
+            vec![(FOREVER, Cycle::Lifetime, "Forever".into())],
+        );
+        Context {
+            plans,
+            today: d(2026, 6, 15),
+        }
+    }
+
+    #[test]
+    fn a_plan_and_the_last_day_paid_make_the_period_and_the_status() {
+        let c = cols(&[
+            "email",
+            "name",
+            "Membership type",
+            "Paid until",
+            "Last payment",
+            "status",
+        ]);
+        let line = |cells: &[&str]| parse(2, &c, &ctx(), &rec(cells));
+        let row = line(&[
+            "a@example.org",
+            "Ada Lovelace",
+            "yearly",
+            "2026-12-31",
+            "",
+            "",
+        ])
+        .unwrap();
+        assert_eq!(
+            row.membership,
+            Some(Period {
+                plan_id: YEARLY,
+                starts_on: d(2026, 1, 1),
+                ends_before: Some(d(2027, 1, 1))
+            })
+        );
+        assert_eq!(row.status, "active");
+        let row = line(&[
+            "a@example.org",
+            "Ada Lovelace",
+            "Yearly",
+            "",
+            "2025-03-15",
+            "",
+        ])
+        .unwrap();
+        assert_eq!(row.membership.unwrap().ends_before, Some(d(2026, 3, 15)));
+        assert_eq!(row.status, "expired", "ran out in March");
+        let row = line(&["a@example.org", "Ada Lovelace", "Forever", "", "", ""]).unwrap();
+        assert_eq!(row.membership.unwrap().ends_before, None);
+        assert_eq!(row.status, "active");
+        let row = line(&["a@example.org", "Ada Lovelace", "", "", "", "expired"]).unwrap();
+        assert_eq!((row.membership, row.status), (None, "expired"));
+    }
+
+    #[test]
+    fn a_period_that_cannot_be_is_refused_on_its_column() {
+        let c = cols(&["email", "name", "plan", "paid_until", "paid_on", "status"]);
+        let refused = |cells: &[&str]| -> Vec<(String, &'static str)> {
+            parse(2, &c, &ctx(), &rec(cells))
+                .unwrap_err()
+                .into_iter()
+                .map(|e| (e.column.unwrap_or_default(), e.code))
+                .collect()
+        };
+        let cases: [(&[&str], &str); 7] = [
+            (
+                &["a@example.org", "Ada L", "Gold", "2026-12-31", "", ""],
+                "plan",
+            ),
+            (
+                &["a@example.org", "Ada L", "", "2026-12-31", "", ""],
+                "paid_until",
+            ),
+            (&["a@example.org", "Ada L", "Yearly", "", "", ""], "plan"),
+            (
+                &["a@example.org", "Ada L", "Forever", "2030-01-01", "", ""],
+                "paid_until",
+            ),
+            (
+                &[
+                    "a@example.org",
+                    "Ada L",
+                    "Yearly",
+                    "2026-01-01",
+                    "2026-02-01",
+                    "",
+                ],
+                "paid_until",
+            ),
+            (
+                &[
+                    "a@example.org",
+                    "Ada L",
+                    "Yearly",
+                    "2026-12-31",
+                    "",
+                    "expired",
+                ],
+                "status",
+            ),
+            (
+                &[
+                    "a@example.org",
+                    "Ada L",
+                    "Yearly",
+                    "2026-01-31",
+                    "",
+                    "active",
+                ],
+                "status",
+            ),
+        ];
+        for (cells, column) in cases {
+            assert_eq!(
+                refused(cells).first().map(|(c, _)| c.as_str()),
+                Some(column),
+                "{cells:?}"
+            );
+        }
+        assert_eq!(
+            refused(&["a@example.org", "Ada L", "Yearly", "", "2027-01-01", ""])[0].0,
+            "paid_on",
+            "a period beginning in the future"
+        );
+    }
+
     #[test]
     fn a_good_line_is_cleaned() {
         let c = cols(&[
@@ -338,6 +682,7 @@ mod tests {
         let row = parse(
             2,
             &c,
+            &ctx(),
             &rec(&[
                 " Ada@Example.ORG ",
                 "Ada",
@@ -362,12 +707,12 @@ mod tests {
     #[test]
     fn a_full_name_is_split_at_its_last_space() {
         let c = cols(&["name", "email"]);
-        let row = parse(2, &c, &rec(&["Jean Luc Picard", "jl@example.org"])).unwrap();
+        let row = parse(2, &c, &ctx(), &rec(&["Jean Luc Picard", "jl@example.org"])).unwrap();
         assert_eq!(
             (row.first_name.as_str(), row.last_name.as_str()),
             ("Jean Luc", "Picard")
         );
-        let errs = parse(3, &c, &rec(&["Cher", "cher@example.org"])).unwrap_err();
+        let errs = parse(3, &c, &ctx(), &rec(&["Cher", "cher@example.org"])).unwrap_err();
         assert_eq!(errs[0].column.as_deref(), Some("name"));
     }
 
@@ -377,6 +722,7 @@ mod tests {
         let errs = parse(
             7,
             &c,
+            &ctx(),
             &rec(&["not-an-email", "", "Zola", "31/12/1990", "vip", "maybe"]),
         )
         .unwrap_err();

@@ -1,16 +1,20 @@
 //! Running an import: the file read from S3 and decoded, checked line by
 //! line, duplicates found (in the file and among existing accounts), good
-//! rows inserted in batches. Everything a run writes, the job's report
-//! included, is one transaction: an interrupted import leaves no member
-//! half-imported and can simply be started again. Progress is written
-//! beside it, so an admin polling the job sees the run advance.
+//! rows inserted in batches, each with the subscription of its membership
+//! period when the file gives one. Everything a run writes, the job's
+//! report included, is one transaction: an interrupted import leaves no
+//! member half-imported and can simply be started again. Progress is
+//! written beside it, so an admin polling the job sees the run advance.
+//! The refused lines, as the file had them plus an `error` column, are
+//! saved beside the file for the admin to fix and upload again.
 
-use super::columns::Columns;
-use super::rows::{self, ImportRow, RowError};
+use super::columns::{fold, Columns};
+use super::rows::{self, Context, ImportRow, RowError};
 use chrono::{DateTime, Utc};
 use loaf_domain::auth::secret_token;
 use loaf_domain::email::{outbox, Mail};
 use loaf_domain::enums::ImportJobStatus;
+use loaf_http::csv_export::CsvUpload;
 use loaf_http::{ApiError, ApiResult, AppState};
 use sqlx::PgConnection;
 use std::collections::{HashMap, HashSet};
@@ -45,11 +49,24 @@ pub struct Outcome {
     pub ignored_columns: Vec<String>,
     /// The file as a whole could not be read: nothing was imported.
     pub unreadable: bool,
+    /// Each refused line as the file has it, and why (every reason).
+    rejected: Vec<(u64, Vec<String>, String)>,
 }
 
 impl Outcome {
-    fn note(&mut self, mut errs: Vec<RowError>) {
+    /// Counts a refused line, `cells` as the file has them.
+    fn note(&mut self, mut errs: Vec<RowError>, cells: Vec<String>) {
         self.failed += 1;
+        let why = errs
+            .iter()
+            .map(|e| match &e.column {
+                Some(column) => format!("{column}: {}", e.message),
+                None => e.message.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.rejected
+            .push((errs.first().map_or(0, |e| e.line), cells, why));
         let room = MAX_REPORTED_ERRORS.saturating_sub(self.errors.len());
         errs.truncate(room);
         self.errors.append(&mut errs);
@@ -154,6 +171,55 @@ impl<'a> LineCounter<'a> {
     }
 }
 
+/// Where the refused lines of job `job` are kept.
+pub fn rejected_key(job: Uuid) -> String {
+    format!("imports/{job}-rejected.csv")
+}
+
+/// The plans by folded name, and today on the organisation's calendar.
+async fn context(tx: &mut PgConnection) -> ApiResult<Context> {
+    let today = sqlx::query_scalar!(
+        r#"SELECT (now() AT TIME ZONE time_zone)::date AS "today!" FROM organisation_settings"#
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut plans: HashMap<String, Vec<_>> = HashMap::new();
+    for plan in loaf_domain::plan_query!("SELECT", "FROM subscription_plans")
+        .fetch_all(&mut *tx)
+        .await?
+    {
+        plans
+            .entry(fold(&plan.name))
+            .or_default()
+            .push((plan.id, plan.cycle(), plan.name));
+    }
+    Ok(Context { plans, today })
+}
+
+/// Saves the refused lines as a CSV file: the file's header and an
+/// `error` column, each line as the file had it (not neutralised: they
+/// are the admin's own cells, going back to them to fix and upload again;
+/// a leading `'` would corrupt a phone number such as `+44…`).
+async fn save_rejected(
+    state: &AppState,
+    job: Uuid,
+    header: &csv::StringRecord,
+    rejected: &mut [(u64, Vec<String>, String)],
+) -> ApiResult<()> {
+    rejected.sort_by_key(|(line, _, _)| *line);
+    let mut columns: Vec<&str> = header.iter().collect();
+    columns.push("error");
+    let mut csv = CsvUpload::new(&state.storage, rejected_key(job), &columns);
+    for (_, cells, why) in rejected.iter() {
+        let mut row: Vec<&str> = cells.iter().map(String::as_str).collect();
+        row.resize(header.len(), "");
+        row.push(why);
+        csv.row_as_given(row).await?;
+    }
+    csv.finish().await?;
+    Ok(())
+}
+
 /// Runs the import of `bytes` for job `job` inside `tx`. The caller commits
 /// (or, for a dry run, rolls back).
 pub async fn run(
@@ -172,28 +238,28 @@ pub async fn run(
         .delimiter(delimiter(text))
         .flexible(true)
         .from_reader(text.as_bytes());
-    let cols = match reader.headers() {
-        Ok(h) if !rows::is_blank(h) => match Columns::from_header(h.iter()) {
-            Ok(cols) => cols,
-            Err(e) => {
-                return Ok(Outcome::unreadable(RowError {
-                    line: 1,
-                    column: e.column,
-                    code: "missing_column",
-                    message: e.message,
-                }))
-            }
-        },
-        _ => {
-            return Ok(Outcome::unreadable(file_error(
-                "empty_file",
-                "The file is empty.",
-            )))
+    let header = reader.headers().cloned().unwrap_or_default();
+    if rows::is_blank(&header) {
+        return Ok(Outcome::unreadable(file_error(
+            "empty_file",
+            "The file is empty.",
+        )));
+    }
+    let cols = match Columns::from_header(header.iter()) {
+        Ok(cols) => cols,
+        Err(e) => {
+            return Ok(Outcome::unreadable(RowError {
+                line: 1,
+                column: e.column,
+                code: "missing_column",
+                message: e.message,
+            }))
         }
     };
     let member_role: Uuid = sqlx::query_scalar!("SELECT id FROM roles WHERE code = 'member'",)
         .fetch_one(&mut *tx)
         .await?;
+    let ctx = context(tx).await?;
     let mut batch = Batch {
         state,
         job,
@@ -216,12 +282,15 @@ pub async fn run(
             Err(e) => {
                 let line = e.position().map_or(0, |p| lines.at(p.byte()));
                 out.total += 1;
-                out.note(vec![RowError {
-                    line,
-                    column: None,
-                    code: "malformed",
-                    message: e.to_string(),
-                }]);
+                out.note(
+                    vec![RowError {
+                        line,
+                        column: None,
+                        code: "malformed",
+                        message: e.to_string(),
+                    }],
+                    Vec::new(),
+                );
                 continue;
             }
         }
@@ -238,15 +307,18 @@ pub async fn run(
             )));
         }
         let line = record.position().map_or(0, |p| lines.at(p.byte()));
-        match rows::parse(line, &cols, &record) {
-            Err(errs) => out.note(errs),
+        match rows::parse(line, &cols, &ctx, &record) {
+            Err(errs) => out.note(errs, record.iter().map(str::to_string).collect()),
             Ok(row) => match seen.get(&row.email) {
-                Some(first) => out.note(vec![RowError {
-                    line,
-                    column: Some(cols.header(super::columns::Field::Email)),
-                    code: "duplicate_in_file",
-                    message: format!("{} is also on line {first}.", row.email),
-                }]),
+                Some(first) => out.note(
+                    vec![RowError {
+                        line,
+                        column: Some(cols.header(super::columns::Field::Email)),
+                        code: "duplicate_in_file",
+                        message: format!("{} is also on line {first}.", row.email),
+                    }],
+                    row.cells,
+                ),
                 None => {
                     seen.insert(row.email.clone(), line);
                     batch.rows.push(row);
@@ -265,6 +337,10 @@ pub async fn run(
         )));
     }
     out.errors.sort_by_key(|e| e.line);
+    if !out.rejected.is_empty() {
+        let mut rejected = std::mem::take(&mut out.rejected);
+        save_rejected(state, job, &header, &mut rejected).await?;
+    }
     Ok(out)
 }
 
@@ -325,17 +401,21 @@ impl Batch<'_> {
         };
         let (fresh, known): (Vec<ImportRow>, Vec<ImportRow>) =
             rows.into_iter().partition(|r| !existing.contains(&r.email));
-        for row in &known {
-            out.note(vec![already(row)]);
+        for row in known {
+            out.note(vec![already(&row)], row.cells);
         }
         if self.opts.dry_run {
             out.successful += fresh.len() as i32;
         } else {
             let inserted = self.insert(tx, &fresh).await?;
             let landed: HashSet<&str> = inserted.iter().map(|(_, e, _)| e.as_str()).collect();
-            for row in fresh.iter().filter(|r| !landed.contains(r.email.as_str())) {
+            let raced: Vec<&ImportRow> = fresh
+                .iter()
+                .filter(|r| !landed.contains(r.email.as_str()))
+                .collect();
+            for row in raced {
                 // Registered between the check and the insert.
-                out.note(vec![already(row)]);
+                out.note(vec![already(row)], row.cells.clone());
             }
             out.successful += inserted.len() as i32;
             if self.opts.send_invitations {
@@ -414,7 +494,60 @@ impl Batch<'_> {
         )
         .execute(&mut *tx)
         .await?;
+        self.insert_periods(tx, rows, &inserted).await?;
         Ok(inserted)
+    }
+
+    /// The subscription of each inserted member whose line gave a period:
+    /// method `imported`, no amount (the money was counted before this
+    /// platform), its local days turned into instants on the
+    /// organisation's calendar; `active` while it runs, then `expired`
+    /// (`cancelled` for a `canceled` member), so the daily job ends it and
+    /// the renewal reminders follow it like any other.
+    async fn insert_periods(
+        &self,
+        tx: &mut PgConnection,
+        rows: &[ImportRow],
+        inserted: &[(Uuid, String, String)],
+    ) -> ApiResult<()> {
+        let periods: HashMap<&str, rows::Period> = rows
+            .iter()
+            .filter_map(|r| r.membership.map(|p| (r.email.as_str(), p)))
+            .collect();
+        let (mut users, mut plans, mut starts, mut ends) = (vec![], vec![], vec![], vec![]);
+        for (id, email, _) in inserted {
+            if let Some(p) = periods.get(email.as_str()) {
+                users.push(*id);
+                plans.push(p.plan_id);
+                starts.push(p.starts_on);
+                ends.push(p.ends_before);
+            }
+        }
+        if users.is_empty() {
+            return Ok(());
+        }
+        sqlx::query!(
+            "INSERT INTO subscriptions (user_id, plan_id, status, start_date, end_date, \
+                 base_subscription_cents, donation_cents, amount_paid_cents, currency, payment_method, \
+                 manual_payment_notes, cancelled_at) \
+             SELECT t.u, t.p, \
+                 CASE WHEN u.status = 'canceled' THEN 'cancelled' \
+                      WHEN t.e IS NULL OR t.e::timestamp AT TIME ZONE o.time_zone > now() THEN 'active' \
+                      ELSE 'expired' END::subscriptionstatus, \
+                 t.s::timestamp AT TIME ZONE o.time_zone, t.e::timestamp AT TIME ZONE o.time_zone, \
+                 0, 0, 0, o.currency, 'imported', 'Imported from a file (job ' || $5 || ')', \
+                 CASE WHEN u.status = 'canceled' THEN t.e::timestamp AT TIME ZONE o.time_zone END \
+             FROM unnest($1::uuid[], $2::uuid[], $3::date[], $4::date[]) AS t(u, p, s, e) \
+             JOIN users u ON u.id = t.u CROSS JOIN organisation_settings o",
+            &users,
+            &plans,
+            &starts,
+            &ends as _,
+            self.job.to_string(),
+        )
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
     }
 
     /// A password link for each imported member, and its email.

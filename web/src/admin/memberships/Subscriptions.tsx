@@ -26,7 +26,7 @@ type Subscription = Schemas["Subscription"];
 
 const PER_PAGE = 25;
 const STATES = ["active", "expired", "cancelled"] as const;
-const METHODS = ["online", "cash", "cheque", "bank_transfer", "complimentary"] as const;
+const METHODS = ["online", "cash", "cheque", "bank_transfer", "complimentary", "imported"] as const;
 const OFFLINE = ["cash", "cheque", "bank_transfer"] as const;
 
 function filterOf(all: Record<string, string>): Filter {

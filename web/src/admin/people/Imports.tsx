@@ -10,6 +10,7 @@ import { t } from "../../i18n";
 import { useSettings } from "../../org/settings";
 import { ta } from "../i18n";
 import { DataTable } from "../ui/DataTable";
+import { Export } from "../ui/Export";
 import { Action } from "../ui/Action";
 import { Progress } from "../ui/Progress";
 import { upload } from "../ui/upload";
@@ -181,6 +182,14 @@ function Report({ job }: { job: Job }) {
             </tr>
           ))}
         </DataTable>
+      )}
+      {job.failed_rows > 0 && job.status !== "processing" && (
+        <Export
+          label={ta("imports.rejectedCsv")}
+          run={() =>
+            unwrap(api.GET("/api/imports/{id}/rejected", { params: { path: { id: job.id } } }))
+          }
+        />
       )}
     </>
   );

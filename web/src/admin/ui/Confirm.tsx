@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { ApiError } from "../../api/errors";
 import { Problem } from "../../components/Notice";
 import { t } from "../../i18n";
@@ -18,22 +18,20 @@ interface Props {
 }
 
 /** A destructive action: a modal dialog says what it will remove and asks
- * before anything happens; Escape or "Cancel" leaves everything as it was. */
+ * before anything happens; Escape or "Cancel" leaves everything as it was.
+ * The dialog opens and closes in the click's own handler, not in an effect
+ * after the render: while a modal is open the rest of the page is inert, so
+ * a dialog closed a frame late would swallow what is typed just after. */
 export function Confirm({ label, warning, confirm, action, done, danger = true }: Props) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [open, setOpen] = useState(false);
-  useEffect(() => {
-    if (open) dialog.current?.showModal();
-    else dialog.current?.close();
-  }, [open]);
   const run = async () => {
     setBusy(true);
     setError(null);
     try {
       await action();
-      setOpen(false);
+      dialog.current?.close();
       done?.();
     } catch (failure) {
       setError(failure instanceof ApiError ? failure.explanation : t("app.error"));
@@ -43,17 +41,24 @@ export function Confirm({ label, warning, confirm, action, done, danger = true }
   };
   return (
     <>
-      <button type="button" class={danger ? "danger" : ""} onClick={() => setOpen(true)}>
+      <button
+        type="button"
+        class={danger ? "danger" : ""}
+        onClick={() => {
+          setError(null);
+          dialog.current?.showModal();
+        }}
+      >
         {label}
       </button>
-      <dialog ref={dialog} onClose={() => setOpen(false)} aria-label={label}>
+      <dialog ref={dialog} aria-label={label}>
         <p>{warning}</p>
         {error && <Problem>{error}</Problem>}
         <div class="actions">
           <button type="button" class={danger ? "danger" : ""} disabled={busy} onClick={run}>
             {confirm ?? label}
           </button>
-          <button type="button" class="secondary" onClick={() => setOpen(false)}>
+          <button type="button" class="secondary" onClick={() => dialog.current?.close()}>
             {ta("confirm.cancel")}
           </button>
         </div>
