@@ -318,6 +318,12 @@ impl Subscriptions<'_> {
             .await
     }
 
+    /// `POST /api/subscriptions/{id}/refund {amount_cents?, reason}`
+    pub async fn refund(&self, id: impl Display, body: Value) -> Reply {
+        let path = format!("/api/subscriptions/{id}/refund");
+        self.0.post(&path, body).await
+    }
+
     /// `POST /api/subscriptions/{id}/cancel {when?, reason?}`
     pub async fn cancel(&self, id: impl Display, body: Value) -> Reply {
         let path = format!("/api/subscriptions/{id}/cancel");
@@ -521,6 +527,12 @@ impl Donations<'_> {
     /// `GET /api/donations?{query}`
     pub async fn list(&self, query: &str) -> Reply {
         self.0.get(&format!("/api/donations?{query}")).await
+    }
+
+    /// `POST /api/donations/{id}/refund {amount_cents?, reason}`
+    pub async fn refund(&self, id: impl Display, body: Value) -> Reply {
+        let path = format!("/api/donations/{id}/refund");
+        self.0.post(&path, body).await
     }
 
     /// `GET /api/donations/{id}`

@@ -234,6 +234,17 @@ test("a payment at the desk makes the member active", async ({ page }) => {
   await expect(page.getByText(`Rosalind ${last} is a member`)).toBeVisible();
   await expectAccessible(page, "memberships");
   await screenshots(page, "admin-memberships");
+
+  // Part of it goes back, with a reason.
+  const row = page.getByRole("row").filter({ hasText: `Rosalind ${last}` });
+  await row.getByRole("button", { name: "Refund…" }).click();
+  const dialog = page.getByRole("dialog", { name: /Refund Rosalind/ });
+  await expect(dialog.getByLabel(/Amount to refund/)).toHaveValue("20");
+  await dialog.getByLabel(/Amount to refund/).fill("5");
+  await dialog.getByLabel(/Why/).fill("Paid the reduced rate");
+  await expectAccessible(page, "refund dialog");
+  await dialog.getByRole("button", { name: "Refund", exact: true }).click();
+  await expect(row).toContainText("15.00");
   await page
     .getByRole("link", { name: `Rosalind ${last}` })
     .first()

@@ -39,8 +39,12 @@ pub struct OwnDonation {
     pub in_kind_description: Option<String>,
     pub donated_at: Option<DateTime<Utc>>,
     pub refunded_cents: i64,
+    /// `None` for a gift not completed, or refunded in full.
     pub receipt_number: Option<String>,
     pub receipt_sent_at: Option<DateTime<Utc>>,
+    /// Earlier numbers of this gift's receipt, voided by refunds (never
+    /// reused).
+    pub voided_receipt_numbers: Vec<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -72,7 +76,8 @@ pub enum Listed {
 const SELECT: &str = "SELECT d.id, d.amount_cents, d.currency::text AS currency, \
         d.donation_type, d.status, d.user_id, d.donor_name, \
         d.donor_email, d.message, d.anonymous, d.dedication, d.payment_method, d.in_kind_description, \
-        d.donated_at, d.refunded_cents, d.receipt_number, d.receipt_sent_at, d.notes, d.recorded_by, \
+        d.donated_at, d.refunded_cents, d.receipt_number, d.receipt_sent_at, d.voided_receipt_numbers, \
+        d.notes, d.recorded_by, \
         NULLIF(trim(concat_ws(' ', a.first_name, a.last_name)), '') AS recorded_by_name, d.created_at \
     FROM donations d LEFT JOIN users a ON a.id = d.recorded_by";
 
@@ -83,8 +88,8 @@ pub async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Donation> {
                d.status AS "status: DonationStatus", d.user_id, d.donor_name, d.donor_email,
                d.message, d.anonymous, d.dedication,
                d.payment_method AS "payment_method: PaymentMethod", d.in_kind_description,
-               d.donated_at, d.refunded_cents, d.receipt_number, d.receipt_sent_at, d.notes,
-               d.recorded_by,
+               d.donated_at, d.refunded_cents, d.receipt_number, d.receipt_sent_at,
+               d.voided_receipt_numbers, d.notes, d.recorded_by,
                NULLIF(trim(concat_ws(' ', a.first_name, a.last_name)), '') AS recorded_by_name,
                d.created_at
            FROM donations d LEFT JOIN users a ON a.id = d.recorded_by
@@ -110,6 +115,7 @@ pub async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Donation> {
             refunded_cents: r.refunded_cents,
             receipt_number: r.receipt_number,
             receipt_sent_at: r.receipt_sent_at,
+            voided_receipt_numbers: r.voided_receipt_numbers,
             created_at: r.created_at,
         },
         notes: r.notes,

@@ -7,6 +7,7 @@
 mod donations;
 mod gifts;
 mod receipts;
+mod refunds;
 mod stats;
 mod webhook;
 
@@ -65,6 +66,19 @@ pub fn api(docs: Docs) -> Routes {
         .api_route(
             "/api/donations/{id}/receipt",
             docs.post_with(receipts::resend, summary("Send a receipt again")),
+        )
+        .api_route(
+            "/api/donations/{id}/refund",
+            docs.post_with(
+                refunds::refund,
+                summary_and_errors(
+                    "Refund a gift",
+                    &[(
+                        502,
+                        "The payment provider refused or failed the refund; nothing was refunded.",
+                    )],
+                ),
+            ),
         )
         .api_route(
             "/api/payments/webhook",

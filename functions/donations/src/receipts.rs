@@ -25,7 +25,7 @@ pub async fn resend(
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
             ErrorCode::NoReceipt,
-            "This donation is not completed, so it has no receipt yet.",
+            "This donation has no receipt: it is not completed, or was refunded in full.",
         ));
     }
     if donation.own.donor_email.is_none() {

@@ -16,6 +16,7 @@ mod lifecycle;
 mod members;
 mod own_membership;
 mod plans;
+mod refunds;
 mod roles;
 mod similar;
 mod subscriptions;
@@ -213,6 +214,19 @@ pub fn api(docs: Docs) -> Routes {
         .api_route(
             "/api/subscriptions/{id}/cancel",
             docs.post_with(subscriptions::cancel, summary("Cancel a subscription")),
+        )
+        .api_route(
+            "/api/subscriptions/{id}/refund",
+            docs.post_with(
+                refunds::refund,
+                summary_and_errors(
+                    "Refund a membership payment",
+                    &[(
+                        502,
+                        "The payment provider refused or failed the refund; nothing was refunded.",
+                    )],
+                ),
+            ),
         )
         .api_route(
             "/api/dashboard/stats",

@@ -153,7 +153,7 @@ macro_rules! own {
     };
 }
 
-async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Subscription> {
+pub(crate) async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Subscription> {
     subscription_query!(
         "WHERE s.id = $1",
         |r| Subscription {

@@ -138,6 +138,8 @@ error_codes! {
     NotActive = "not_active",
     /// 409: the membership is not cancelled (by its member) to keep.
     NotCancelled = "not_cancelled",
+    /// 409: the payment is refunded in full already, or was of no amount.
+    NothingToRefund = "nothing_to_refund",
     /// 503: online payments are not configured.
     PaymentsUnavailable = "payments_unavailable",
     /// 502: the payment provider refused or failed the request.

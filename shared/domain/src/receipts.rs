@@ -3,7 +3,9 @@
 //! counter row is taken in the transaction that completes the donation)
 //! and, when the donor left an address, an email through the outbox.
 //! Completing a gift online (the payments module) or recording one by hand
-//! issues it; an admin may send it again.
+//! issues it; an admin may send it again. A refund voids the number (never
+//! reused), and what is left of the gift gets a new one, for the net
+//! amount, saying which it replaces.
 
 use crate::email::{outbox, Mail};
 use chrono::NaiveDate;
@@ -43,7 +45,9 @@ pub async fn issue(conn: &mut PgConnection, email: &EmailConfig, id: Uuid) -> sq
 /// an address, and notes when it was sent; answers whether it was.
 pub async fn send(conn: &mut PgConnection, email: &EmailConfig, id: Uuid) -> sqlx::Result<bool> {
     let found = sqlx::query!(
-        "SELECT d.donor_name, d.donor_email, d.receipt_number, d.amount_cents, \
+        "SELECT d.donor_name, d.donor_email, d.receipt_number, \
+                d.amount_cents - d.refunded_cents AS \"net_cents!\", \
+                d.voided_receipt_numbers[cardinality(d.voided_receipt_numbers)] AS replaces, \
                 d.currency::text AS currency, d.in_kind_description, d.dedication, \
                 (d.donated_at AT TIME ZONE o.time_zone)::date AS \"given_on: NaiveDate\" \
          FROM donations d, organisation_settings o WHERE d.id = $1",
@@ -61,7 +65,8 @@ pub async fn send(conn: &mut PgConnection, email: &EmailConfig, id: Uuid) -> sql
     let mail = Mail::DonationReceipt {
         donor_name: d.donor_name.unwrap_or_else(|| "friend".into()),
         number,
-        amount_cents: d.amount_cents,
+        amount_cents: d.net_cents,
+        replaces: d.replaces,
         currency: d.currency.unwrap_or_default(),
         given_on,
         in_kind: d.in_kind_description,

@@ -387,6 +387,15 @@ impl From<PaymentError> for ApiError {
                 ErrorCode::PaymentProviderError,
                 "The payment provider could not start the checkout; nothing was charged. Try again in a moment.",
             ),
+            PaymentError::RefundFailed => ApiError::refused(
+                StatusCode::BAD_GATEWAY,
+                ErrorCode::PaymentProviderError,
+                "The payment provider did not make the refund; nothing was refunded. Try again in a moment, or look at the payment in the provider's dashboard.",
+            ),
+            PaymentError::NothingToRefund => conflict(
+                ErrorCode::NothingToRefund,
+                "This payment is refunded in full already, or was of no amount.".into(),
+            ),
             PaymentError::Signature(SignatureError::Stale) => ApiError::refused(
                 StatusCode::BAD_REQUEST,
                 ErrorCode::StaleSignature,

@@ -29,6 +29,7 @@ mod openapi;
 mod payments;
 mod plans;
 mod pooler;
+mod refunds;
 mod roles;
 mod storage;
 mod subscriptions;

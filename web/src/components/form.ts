@@ -38,7 +38,9 @@ export function fieldId(field: string): string {
   return "f-" + field.replace(/[^a-zA-Z0-9_-]/g, "-");
 }
 
-export function useForm<T extends object>(initial: T): Form<T> {
+/** `scope` tells apart forms repeated on one page (a dialog per row): their
+ * inputs are named `scope.field`, and a refused field is found by it. */
+export function useForm<T extends object>(initial: T, scope?: string): Form<T> {
   const [values, setValues] = useState<T>(initial);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [problem, setProblem] = useState<string | null>(null);
@@ -56,7 +58,8 @@ export function useForm<T extends object>(initial: T): Form<T> {
           setErrors({ [error.field]: error.explanation });
           setProblem(t("form.fix"));
           // After the render that shows the message.
-          setTimeout(() => document.getElementById(fieldId(error.field ?? ""))?.focus(), 0);
+          const field = scope ? `${scope}.${error.field}` : error.field;
+          setTimeout(() => document.getElementById(fieldId(field))?.focus(), 0);
         } else {
           setProblem(error instanceof ApiError ? error.explanation : t("app.error"));
         }

@@ -15,6 +15,13 @@ export const adminEn = {
   "pager.where": "Page {page} of {last} ({total} in all)",
   "pager.whereAbout": "Page {page} of about {last} (about {total} in all)",
   "confirm.cancel": "Cancel",
+  "refund.open": "Refund…",
+  "refund.title": "Refund {what}",
+  "refund.intro":
+    "Refund {what}: up to {left} is left. A payment made online goes back through the payment provider; any other is recorded as given back by hand.",
+  "refund.amount": "Amount to refund ({currency})",
+  "refund.reason": "Why (kept with the refund)",
+  "refund.confirm": "Refund",
   "chart.figures": "The figures of “{title}”",
   "chart.period": "Period",
 

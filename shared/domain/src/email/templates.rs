@@ -102,6 +102,8 @@ pub enum Mail {
         /// What an in-kind gift was (its value is the amount).
         in_kind: Option<String>,
         dedication: Option<String>,
+        /// The receipt this one replaces, voided by a partial refund.
+        replaces: Option<String>,
     },
 }
 
@@ -309,7 +311,7 @@ impl Mail {
                     Button("My membership", url("/membership")),
                 ],
             ),
-            Mail::DonationReceipt { donor_name, number, amount_cents, currency, given_on, in_kind, dedication } => {
+            Mail::DonationReceipt { donor_name, number, amount_cents, currency, given_on, in_kind, dedication, replaces } => {
                 let amount = format!("{currency} {}", money(*amount_cents));
                 let mut blocks = vec![
                     hello(donor_name),
@@ -318,6 +320,9 @@ impl Mail {
                     Para(format!("Date: {given_on}")),
                     Para(format!("Amount: {amount}")),
                 ];
+                if let Some(voided) = replaces {
+                    blocks.push(Para(format!("After a partial refund, this receipt replaces receipt {voided}, which is void.")));
+                }
                 if let Some(what) = in_kind {
                     blocks.push(Para(format!("Given in kind: {what} (valued at {amount}).")));
                 }

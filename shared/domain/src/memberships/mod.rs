@@ -478,6 +478,77 @@ pub async fn record_payment(
     Ok(subscription_id)
 }
 
+/// How a refund left a subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refunded {
+    Partly,
+    InFull,
+    /// It was refunded in full before: nothing more changed.
+    AlreadyInFull,
+}
+
+/// Records that `cumulative` cents of subscription `id`'s payment are
+/// refunded so far (never fewer than recorded before, never more than
+/// paid), in the caller's transaction. The refund that completes it
+/// cancels the subscription (ending it now), marks its online checkout
+/// refunded, and moves the member to `expired` unless another
+/// subscription covers them, audited as done by `actor` (`None`: the
+/// provider's webhook). Safe to repeat: the provider's `charge.refunded`
+/// after an admin's refund changes nothing.
+pub async fn refund_subscription(
+    conn: &mut PgConnection,
+    id: Uuid,
+    cumulative: i64,
+    actor: Option<Uuid>,
+) -> Result<Refunded, sqlx::Error> {
+    let r = sqlx::query!(
+        r#"WITH before AS (
+               SELECT refunded_cents,
+                      COALESCE(amount_paid_cents, base_subscription_cents + donation_cents) AS total
+               FROM subscriptions WHERE id = $1)
+           UPDATE subscriptions s
+           SET refunded_cents = GREATEST(s.refunded_cents, LEAST($2, b.total)), updated_at = now()
+           FROM before b WHERE s.id = $1
+           RETURNING s.user_id, b.refunded_cents AS before, s.refunded_cents AS after,
+                     b.total AS "total!""#,
+        id,
+        cumulative,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if r.after < r.total {
+        return Ok(Refunded::Partly);
+    }
+    if r.before >= r.total {
+        return Ok(Refunded::AlreadyInFull);
+    }
+    sqlx::query!(
+        "UPDATE subscriptions SET status = 'cancelled', cancelled_at = now(), \
+             cancellation_reason = 'payment refunded', \
+             end_date = LEAST(COALESCE(end_date, now()), now()), updated_at = now() \
+         WHERE id = $1 AND status = 'active'",
+        id,
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE membership_checkouts SET status = 'refunded' WHERE subscription_id = $1",
+        id,
+    )
+    .execute(&mut *conn)
+    .await?;
+    lapse_if_uncovered(
+        conn,
+        r.user_id,
+        Utc::now(),
+        UserStatus::Expired,
+        actor,
+        "payment refunded",
+    )
+    .await?;
+    Ok(Refunded::InFull)
+}
+
 /// Moves `user_id` from `active` to `to` when no subscription covers them
 /// at `at` any more (after a refund or an immediate cancellation), audited
 /// with `reason`. Answers whether they moved.

@@ -65,7 +65,7 @@ pub async fn complete(
     receipts::issue(conn, email, id).await?;
     if let Some(intent) = &session.payment_intent {
         if let Some(refunded) = event_log::refunded_before(conn, intent).await? {
-            record_refund(conn, id, refunded).await?;
+            record_refund(conn, email, id, refunded).await?;
             return Ok(outcome("donation_completed_then_refunded"));
         }
     }
@@ -98,6 +98,7 @@ pub async fn close(
 /// A refund of payment `intent`, when it paid a donation.
 pub async fn refund(
     conn: &mut PgConnection,
+    email: &EmailConfig,
     intent: &str,
     refunded: i64,
 ) -> Result<Option<&'static str>, sqlx::Error> {
@@ -110,24 +111,47 @@ pub async fn refund(
     let Some(id) = id else {
         return Ok(None);
     };
-    record_refund(conn, id, refunded).await?;
+    record_refund(conn, email, id, refunded).await?;
     Ok(Some("donation_refunded"))
 }
 
-/// Records how much of donation `id` is refunded so far. The donation
-/// stays `completed` (it was given); totals count it net of refunds.
-async fn record_refund(
+/// Records that `refunded` cents of donation `id` are refunded so far
+/// (never fewer than recorded, never more than given). The donation stays
+/// `completed` (it was given); totals count it net of refunds. A refund
+/// voids the gift's receipt number (kept in `voided_receipt_numbers`,
+/// never reused) and what is left, if anything, gets a new receipt for
+/// the net amount. Safe to repeat: the provider's `charge.refunded` after
+/// an admin's refund changes nothing.
+pub(crate) async fn record_refund(
     conn: &mut PgConnection,
+    email: &EmailConfig,
     id: Uuid,
     refunded: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "UPDATE donations SET refunded_cents = GREATEST(refunded_cents, LEAST($2, amount_cents)), \
-             updated_at = now() WHERE id = $1",
+    let r = sqlx::query!(
+        "WITH before AS (SELECT refunded_cents FROM donations WHERE id = $1) \
+         UPDATE donations d \
+         SET refunded_cents = GREATEST(d.refunded_cents, LEAST($2, d.amount_cents)), updated_at = now() \
+         FROM before b WHERE d.id = $1 \
+         RETURNING b.refunded_cents AS before, d.refunded_cents AS after, d.amount_cents, d.receipt_number",
         id,
         refunded,
     )
-    .execute(conn)
+    .fetch_one(&mut *conn)
     .await?;
+    if r.after == r.before || r.receipt_number.is_none() {
+        return Ok(());
+    }
+    sqlx::query!(
+        "UPDATE donations SET voided_receipt_numbers = voided_receipt_numbers || receipt_number, \
+             receipt_number = NULL, receipt_sent_at = NULL \
+         WHERE id = $1",
+        id,
+    )
+    .execute(&mut *conn)
+    .await?;
+    if r.after < r.amount_cents {
+        receipts::issue(conn, email, id).await?;
+    }
     Ok(())
 }

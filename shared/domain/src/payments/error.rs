@@ -14,6 +14,13 @@ pub enum PaymentError {
     /// nothing was charged. The cause is logged where it happened.
     #[error("the payment provider failed")]
     Provider,
+    /// The provider refused a refund or could not be reached; nothing was
+    /// refunded. The cause is logged where it happened.
+    #[error("the payment provider did not refund")]
+    RefundFailed,
+    /// The payment is refunded in full already (or was of no amount).
+    #[error("nothing left to refund")]
+    NothingToRefund,
     /// A webhook delivery the provider did not sign, or signed too long ago.
     #[error("webhook signature: {0:?}")]
     Signature(SignatureError),

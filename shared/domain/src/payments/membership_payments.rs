@@ -6,9 +6,8 @@
 
 use super::event_log::{self, Outcome};
 use super::events::{self, Session};
-use crate::domain::UserStatus;
 use crate::enums::CheckoutStatus;
-use crate::memberships::{self, PaidBy, Payment};
+use crate::memberships::{self, PaidBy, Payment, Refunded};
 use chrono::Utc;
 use loaf_core::config::EmailConfig;
 use sqlx::PgConnection;
@@ -190,9 +189,8 @@ pub async fn refund(
     }
 }
 
-/// Records `refunded` cents against a paid checkout's subscription; a full
-/// refund cancels the subscription, and the member lapses to `expired`
-/// unless another subscription covers them.
+/// Records `refunded` cents against a paid checkout's subscription (see
+/// [`memberships::refund_subscription`]).
 async fn apply_refund(
     conn: &mut PgConnection,
     checkout: &Checkout,
@@ -201,43 +199,11 @@ async fn apply_refund(
     let Some(subscription) = checkout.subscription_id else {
         return Ok("refund_before_payment");
     };
-    sqlx::query!(
-        "UPDATE subscriptions SET refunded_cents = GREATEST(refunded_cents, $2), updated_at = now() \
-         WHERE id = $1",
-        subscription,
-        refunded.min(checkout.total_cents),
+    Ok(
+        match memberships::refund_subscription(conn, subscription, refunded, None).await? {
+            Refunded::Partly => "partial_refund",
+            Refunded::AlreadyInFull => "already_refunded",
+            Refunded::InFull => "membership_refunded",
+        },
     )
-    .execute(&mut *conn)
-    .await?;
-    if refunded < checkout.total_cents {
-        return Ok("partial_refund");
-    }
-    if checkout.status == CheckoutStatus::Refunded {
-        return Ok("already_refunded");
-    }
-    sqlx::query!(
-        "UPDATE subscriptions SET status = 'cancelled', cancelled_at = now(), \
-             cancellation_reason = 'payment refunded', \
-             end_date = LEAST(COALESCE(end_date, now()), now()), updated_at = now() \
-         WHERE id = $1 AND status = 'active'",
-        subscription,
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "UPDATE membership_checkouts SET status = 'refunded' WHERE id = $1",
-        checkout.id,
-    )
-    .execute(&mut *conn)
-    .await?;
-    memberships::lapse_if_uncovered(
-        conn,
-        checkout.user_id,
-        Utc::now(),
-        UserStatus::Expired,
-        None,
-        "payment refunded",
-    )
-    .await?;
-    Ok("membership_refunded")
 }

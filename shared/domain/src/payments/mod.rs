@@ -14,6 +14,7 @@ pub mod events;
 mod keys;
 mod membership_payments;
 pub mod provider;
+pub mod refunds;
 pub mod signature;
 pub mod webhook;
 

@@ -1,6 +1,6 @@
-//! The payment provider's HTTP API (Stripe Checkout): one call, creating a
-//! hosted checkout session, made with the provider's documented
-//! form-encoded request. The base URL comes from the configuration, so
+//! The payment provider's HTTP API (Stripe Checkout): two calls, creating a
+//! hosted checkout session and refunding a payment, made with the
+//! provider's documented form-encoded requests. The base URL comes from the configuration, so
 //! `loaf serve` and the tests talk to a local stand-in that answers the
 //! same way.
 
@@ -165,6 +165,54 @@ impl Provider {
             )));
         }
         serde_json::from_slice(&body).map_err(|e| failed(format!("unreadable session: {e}")))
+    }
+
+    /// Refunds `amount_cents` of payment `intent` (`POST /v1/refunds`);
+    /// `key` makes a retried call refund once. Answers the provider's
+    /// refund id. The provider's refusal (more than is left, a payment it
+    /// does not know) or silence is logged and answered
+    /// [`PaymentError::RefundFailed`]: nothing was refunded. The provider
+    /// then sends `charge.refunded`, which finds the refund recorded.
+    pub async fn refund(
+        &self,
+        intent: &str,
+        amount_cents: i64,
+        key: Uuid,
+    ) -> Result<String, PaymentError> {
+        let failed = |detail: String| {
+            tracing::error!(%intent, %detail, "payment provider refund failed");
+            PaymentError::RefundFailed
+        };
+        let form = form_urlencoded::Serializer::new(String::new())
+            .append_pair("payment_intent", intent)
+            .append_pair("amount", &amount_cents.to_string())
+            .append_pair("metadata[refund]", &key.to_string())
+            .finish();
+        let response = self
+            .http()
+            .post(format!("{}/v1/refunds", self.config.api_url))
+            .bearer_auth(self.config.secret_key.expose())
+            .header("idempotency-key", key.to_string())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(|e| failed(e.to_string()))?;
+        if !status.is_success() {
+            return Err(failed(format!(
+                "{status}: {}",
+                String::from_utf8_lossy(&body[..body.len().min(500)])
+            )));
+        }
+        #[derive(serde::Deserialize)]
+        struct Refund {
+            id: String,
+        }
+        serde_json::from_slice::<Refund>(&body)
+            .map(|r| r.id)
+            .map_err(|e| failed(format!("unreadable refund: {e}")))
     }
 }
 

@@ -142,7 +142,7 @@ async fn dispatch(
             // the refund came first, kept for the payment to find.
             let label = match membership_payments::refund(conn, &intent, amount_refunded).await? {
                 Some(label) => label,
-                None => donation_payments::refund(conn, &intent, amount_refunded)
+                None => donation_payments::refund(conn, email, &intent, amount_refunded)
                     .await?
                     .unwrap_or("refund_before_payment"),
             };

@@ -12,6 +12,7 @@ import { useSettings } from "../../org/settings";
 import { ta } from "../i18n";
 import { DataTable } from "../ui/DataTable";
 import { Action } from "../ui/Action";
+import { Refund } from "../ui/Refund";
 import { amount } from "../ui/amount";
 import { BarChart } from "../ui/BarChart";
 import { MemberPicker } from "../ui/MemberPicker";
@@ -362,7 +363,26 @@ function DonationList({ me, recorded }: { me: Me; recorded: number }) {
                       >
                         {ta("donations.resend", { receipt: d.receipt_number })}
                       </Action>
-                    )}
+                    )}{" "}
+                    {d.status === "completed" &&
+                      d.amount_cents > d.refunded_cents &&
+                      me.permissions.includes("donations.edit") && (
+                        <Refund
+                          id={d.id}
+                          left={d.amount_cents - d.refunded_cents}
+                          currency={d.currency ?? currency}
+                          what={d.donor_name ?? d.donor_email ?? ta("donations.anonymous")}
+                          run={(body) =>
+                            unwrap(
+                              api.POST("/api/donations/{id}/refund", {
+                                params: { path: { id: d.id } },
+                                body,
+                              }),
+                            )
+                          }
+                          done={reload}
+                        />
+                      )}
                   </td>
                 </tr>
               ))}

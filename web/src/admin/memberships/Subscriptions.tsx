@@ -13,6 +13,7 @@ import { ta } from "../i18n";
 import { DataTable } from "../ui/DataTable";
 import { optionalAmount } from "../ui/amount";
 import { Confirm } from "../ui/Confirm";
+import { Refund } from "../ui/Refund";
 import { MemberPicker } from "../ui/MemberPicker";
 import { Export } from "../ui/Export";
 import { Pager } from "../ui/Pager";
@@ -142,6 +143,23 @@ export function Subscriptions({ me }: { me: Me }) {
                         <td>
                           {s.status === "active" && may("subscriptions.cancel") && (
                             <CancelOne subscription={s} done={reload} />
+                          )}
+                          {s.total_cents > s.refunded_cents && may("subscriptions.edit") && (
+                            <Refund
+                              id={s.id}
+                              left={s.total_cents - s.refunded_cents}
+                              currency={s.currency ?? currency}
+                              what={`${s.member_name}, ${s.plan_name}`}
+                              run={(body) =>
+                                unwrap(
+                                  api.POST("/api/subscriptions/{id}/refund", {
+                                    params: { path: { id: s.id } },
+                                    body,
+                                  }),
+                                )
+                              }
+                              done={reload}
+                            />
                           )}
                         </td>
                       </tr>
