@@ -136,6 +136,8 @@ auth_posts! {
     resend_verification => "/api/auth/resend-verification",
     accept_tos => "/api/auth/accept-tos",
     change_password => "/api/auth/change-password",
+    change_email => "/api/auth/change-email",
+    confirm_email_change => "/api/auth/confirm-email-change",
     reset_password => "/api/auth/reset-password",
 }
 

@@ -16,7 +16,7 @@ import {
   validate,
 } from "./support/api";
 import { accessibilityChecks, expectAccessible, screenshots } from "./support/checks";
-import { linkIn } from "./support/mail";
+import { linkIn, subjectsTo } from "./support/mail";
 import { signIn, tabTo } from "./support/pages";
 
 /** Pays on the provider's (stand-in's) hosted page. */
@@ -114,6 +114,26 @@ test("a member who forgot the password resets it by email", async ({ page }) => 
   await page.getByRole("button", { name: "Set my password" }).click();
   await expect(page.getByText(/Your password is changed/)).toBeVisible();
   await signIn(page, member.email, "the garden of forking paths");
+});
+
+test("a member moves to a new email address, confirmed by a link to it", async ({ page }) => {
+  const member = await activeMember("Octavia");
+  const moved = `${unique("octavia.b")}@example.org`;
+  await signIn(page, member.email, member.password);
+  await page.goto("/profile");
+  await page.getByRole("link", { name: "Change my email address" }).click();
+  await page.getByLabel("New email address").fill(moved);
+  await page.getByLabel("Current password").fill(member.password);
+  await expectAccessible(page, "change email");
+  await page.getByRole("button", { name: "Send a confirmation link" }).click();
+  await expect(page.getByText(/A link is on its way/)).toBeVisible();
+
+  await page.goto(await linkIn(moved, "/confirm-email-change"));
+  await page.getByRole("button", { name: "Use this address for my account" }).click();
+  await expect(page.getByText(/your account signs in as/)).toBeVisible();
+  await expect
+    .poll(() => subjectsTo(member.email), { timeout: 20_000 })
+    .toContainEqual(expect.stringMatching(/sign-in address changed/));
 });
 
 test("an invited person accepts the invitation and is signed in", async ({ page }) => {

@@ -1,4 +1,5 @@
-//! Single-use links sent by email: confirm an address, reset a password.
+//! Single-use links sent by email: confirm an address, reset a password,
+//! confirm a new address.
 //! Stored as hashes; a used or expired one is refused with what to do next.
 //! Issuing lives in the shared crate (the scheduler's reminders issue
 //! links too); checking and using them up lives here.
@@ -15,10 +16,33 @@ use uuid::Uuid;
 
 pub use loaf_domain::auth::account_tokens::{issue, Purpose};
 
+/// The links an anonymous caller may ask to be emailed to an address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Emailed {
+    VerifyEmail,
+    ResetPassword,
+}
+
+impl Emailed {
+    fn purpose(self) -> Purpose {
+        match self {
+            Emailed::VerifyEmail => Purpose::VerifyEmail,
+            Emailed::ResetPassword => Purpose::ResetPassword,
+        }
+    }
+
+    fn mail(self, first_name: String, token: String) -> Mail {
+        match self {
+            Emailed::VerifyEmail => Mail::VerifyEmail { first_name, token },
+            Emailed::ResetPassword => Mail::PasswordReset { first_name, token },
+        }
+    }
+}
+
 /// How soon a second link of one purpose may be emailed to one account.
 const COOL_DOWN: Duration = Duration::from_secs(60);
 
-/// Emails a new link of `purpose` to the account at `email` when it exists,
+/// Emails a new `link` to the account at `email` when it exists,
 /// is in one of `statuses` and got no such link in the last minute; else
 /// does nothing. Either way the caller answers the same, the mail is left
 /// to the scheduled sender, and the database sees the same two statements
@@ -29,8 +53,9 @@ pub async fn mail_link_if_due(
     state: &loaf_http::AppState,
     email: &loaf_domain::domain::Email,
     statuses: &[UserStatus],
-    purpose: Purpose,
+    link: Emailed,
 ) -> ApiResult<()> {
+    let purpose = link.purpose();
     let (token, hash) = secret_token::generate();
     let mut tx = state.db.begin().await?;
     // The account, if it may have a link now; its older unused links of
@@ -61,10 +86,7 @@ pub async fn mail_link_if_due(
     .await?;
     let send = first_name.is_some();
     let first_name = first_name.unwrap_or_default();
-    let mail = match purpose {
-        Purpose::VerifyEmail => Mail::VerifyEmail { first_name, token },
-        Purpose::ResetPassword => Mail::PasswordReset { first_name, token },
-    };
+    let mail = link.mail(first_name, token);
     outbox::enqueue_if(&mut tx, &state.config.email, email.as_str(), &mail, send).await?;
     tx.commit().await?;
     Ok(())
@@ -144,6 +166,10 @@ async fn check(
                     "This link was already used: sign in with your new password, or {}.",
                     purpose.ask_again()
                 ),
+                Purpose::ChangeEmail => {
+                    "This link was already used: your new address is confirmed, sign in with it."
+                        .to_string()
+                }
             },
         )),
         Some((_, false, true)) => Err(ApiError::refused(

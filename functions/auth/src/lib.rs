@@ -4,6 +4,7 @@
 //! sign-in".
 
 mod account_tokens;
+mod email_change;
 mod invitations;
 mod me;
 mod passwords;
@@ -92,6 +93,23 @@ pub fn api(docs: Docs) -> Routes {
         .api_route(
             "/api/auth/accept-tos",
             docs.post_with(me::accept_terms, summary("Accept the terms of service")),
+        )
+        .api_route(
+            "/api/auth/change-email",
+            docs.post_with(
+                email_change::change_email,
+                summary_and_errors(
+                    "Change your sign-in address (confirmed by a link to it)",
+                    &[(429, "Too many wrong current passwords; see Retry-After.")],
+                ),
+            ),
+        )
+        .api_route(
+            "/api/auth/confirm-email-change",
+            docs.post_with(
+                email_change::confirm_email_change,
+                summary("Confirm a new sign-in address"),
+            ),
         )
         .api_route(
             "/api/auth/change-password",

@@ -115,9 +115,10 @@ pub async fn forgot_password(
             UserStatus::PaymentPending,
             UserStatus::Active,
             UserStatus::Expired,
+            UserStatus::Canceled,
             UserStatus::Abandoned,
         ],
-        Purpose::ResetPassword,
+        account_tokens::Emailed::ResetPassword,
     )
     .await?;
     Ok(Accepted(Message {

@@ -238,7 +238,7 @@ pub async fn resend_verification(
         &state,
         &body.email,
         &[UserStatus::PendingEmail, UserStatus::Abandoned],
-        Purpose::VerifyEmail,
+        account_tokens::Emailed::VerifyEmail,
     )
     .await?;
     Ok(Accepted(Message {

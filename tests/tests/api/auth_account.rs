@@ -290,3 +290,121 @@ async fn a_forgotten_password_is_reset_once_by_the_emailed_link() {
         2
     );
 }
+
+#[tokio::test]
+async fn a_new_address_is_confirmed_by_a_link_to_it_and_the_old_one_is_told() {
+    let app = spawn_app().await;
+    verified_applicant(&app, "ada@example.org").await;
+    verified_applicant(&app, "taken@example.org").await;
+    let (token, _) = session(&app, "ada@example.org", PASSWORD).await;
+    let change = |new: &'static str, password: &'static str| {
+        let token = token.clone();
+        let app = &app;
+        async move {
+            let body = json!({"new_email": new, "current_password": password});
+            app.with_token(&token).auth().change_email(body).await
+        }
+    };
+
+    // Each way the request can be wrong changes nothing.
+    let r = app
+        .anonymous()
+        .auth()
+        .change_email(json!({"new_email": "x@example.org", "current_password": PASSWORD}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    for (new, password, field) in [
+        ("ada.l@example.org", "not my password", "current_password"),
+        ("not an address", PASSWORD, "new_email"),
+        ("ADA@example.org", PASSWORD, "new_email"),
+    ] {
+        let r = change(new, password).await;
+        assert_eq!(
+            (r.status, r.body["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{new}"
+        );
+    }
+    // An address with an account: the same answer; its owner is told.
+    assert_eq!(
+        change("taken@example.org", PASSWORD).await.status,
+        StatusCode::ACCEPTED
+    );
+    let taken = app.mail_to("taken@example.org").await;
+    assert_eq!(taken.last().unwrap().kind, "email_in_use");
+
+    assert_eq!(
+        change("ada.l@example.org", PASSWORD).await.status,
+        StatusCode::ACCEPTED
+    );
+    // Until the link is followed, nothing changes.
+    assert_eq!(
+        login(&app, "ada@example.org", PASSWORD).await.status,
+        StatusCode::OK
+    );
+    let link = app
+        .token_mailed("ada.l@example.org", "confirm_email_change")
+        .await;
+    let confirm = |token: String| {
+        let app = &app;
+        async move {
+            let body = json!({"token": token});
+            app.anonymous().auth().confirm_email_change(body).await
+        }
+    };
+    let r = confirm("not-a-token".into()).await;
+    assert_eq!(
+        (r.status, r.error_code()),
+        (StatusCode::BAD_REQUEST, "token_invalid")
+    );
+    let r = confirm(link.clone()).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["email"], "ada.l@example.org");
+    let r = confirm(link.clone()).await;
+    assert_eq!((r.status, r.error_code()), (StatusCode::GONE, "token_used"));
+
+    // The account signs in as the new address; the old one is told; the
+    // session lives on; the trail says it.
+    assert_eq!(
+        login(&app, "ada.l@example.org", PASSWORD).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        login(&app, "ada@example.org", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let told = app.mail_to("ada@example.org").await;
+    assert_eq!(told.last().unwrap().kind, "email_changed");
+    assert!(told.last().unwrap().text_body.contains("ada.l@example.org"));
+    let me = app.with_token(&token).auth().me().await;
+    assert_eq!(
+        (me.status, &me.body["email"]),
+        (StatusCode::OK, &json!("ada.l@example.org"))
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM member_audit_log WHERE to_value = 'email: ada.l@example.org'"
+        )
+        .await,
+        1
+    );
+
+    // An address taken between the request and the link: refused.
+    assert_eq!(
+        change("grace@example.org", PASSWORD).await.status,
+        StatusCode::ACCEPTED
+    );
+    let link = app
+        .token_mailed("grace@example.org", "confirm_email_change")
+        .await;
+    verified_applicant(&app, "grace@example.org").await;
+    let r = confirm(link.clone()).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{:?}", r.body);
+    assert_eq!(me_email(&app, &token).await, "ada.l@example.org");
+}
+
+async fn me_email(app: &loaf_tests::TestApp, token: &str) -> String {
+    let me = app.with_token(token).auth().me().await;
+    me.body["email"].as_str().unwrap().to_string()
+}

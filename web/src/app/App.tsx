@@ -17,6 +17,7 @@ import { EventsPage } from "../features/events/EventsPage";
 import { Home } from "../features/home/Home";
 import { MembershipComplete } from "../features/membership/Complete";
 import { MembershipPage } from "../features/membership/MembershipPage";
+import { ChangeEmail, ConfirmEmailChange } from "../features/profile/ChangeEmail";
 import { ChangePassword, ProfilePage } from "../features/profile/ProfilePage";
 import { t } from "../i18n";
 import { Header } from "./Header";
@@ -29,6 +30,7 @@ const membership = () => <SignedIn>{(me) => <MembershipPage me={me} />}</SignedI
 const complete = () => <SignedIn>{() => <MembershipComplete />}</SignedIn>;
 const profile = () => <SignedIn>{(me) => <ProfilePage me={me} />}</SignedIn>;
 const password = () => <SignedIn>{() => <ChangePassword />}</SignedIn>;
+const email = () => <SignedIn>{(me) => <ChangeEmail me={me} />}</SignedIn>;
 const documents = () => <SignedIn>{(me) => <DocumentsPage me={me} />}</SignedIn>;
 const donations = () => <SignedIn>{() => <MyDonations />}</SignedIn>;
 const directory = () => <SignedIn>{() => <DirectoryPage />}</SignedIn>;
@@ -63,6 +65,8 @@ export function App() {
           <Route path="/membership/complete" component={complete} />
           <Route path="/profile" component={profile} />
           <Route path="/profile/password" component={password} />
+          <Route path="/profile/email" component={email} />
+          <Route path="/confirm-email-change" component={ConfirmEmailChange} />
           <Route path="/events" component={EventsPage} />
           <Route path="/events/:id" component={EventPage} />
           <Route path="/documents" component={documents} />

@@ -107,6 +107,18 @@ export const en = {
   "profile.title": "Your profile",
   "profile.save": "Save my profile",
   "profile.changePassword": "Change my password",
+  "profile.changeEmail": "Change my email address",
+
+  "email.title": "Change your email address",
+  "email.current": "You sign in as {email}.",
+  "email.new": "New email address",
+  "email.submit": "Send a confirmation link",
+  "email.sent":
+    "A link is on its way to {email}. Follow it within 24 hours to sign in with that address; until then nothing changes.",
+  "email.confirmTitle": "Confirm your new email address",
+  "email.confirm": "Use this address for my account",
+  "email.confirmed":
+    "Done: your account signs in as {email} from now on. We told your old address.",
 
   "password.title": "Change your password",
   "password.current": "Current password",

@@ -1,6 +1,6 @@
 //! Issuing single-use links sent by email (confirm an address, reset a
-//! password): random tokens stored only as hashes, one live link per
-//! account and purpose.
+//! password, confirm a new address): random tokens stored only as hashes,
+//! one live link per account and purpose.
 
 use super::secret_token;
 use sqlx::PgConnection;
@@ -12,6 +12,8 @@ use uuid::Uuid;
 pub enum Purpose {
     VerifyEmail,
     ResetPassword,
+    /// Confirms the new address of an account (the token row holds it).
+    ChangeEmail,
 }
 
 impl Purpose {
@@ -19,6 +21,7 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => "verify_email",
             Purpose::ResetPassword => "reset_password",
+            Purpose::ChangeEmail => "change_email",
         }
     }
 
@@ -27,6 +30,7 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => Duration::from_secs(48 * 3600),
             Purpose::ResetPassword => Duration::from_secs(3600),
+            Purpose::ChangeEmail => Duration::from_secs(24 * 3600),
         }
     }
 
@@ -35,6 +39,7 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => "ask for a new one at POST /api/auth/resend-verification",
             Purpose::ResetPassword => "ask for a new one at POST /api/auth/forgot-password",
+            Purpose::ChangeEmail => "ask again from your account (POST /api/auth/change-email)",
         }
     }
 }

@@ -14,6 +14,20 @@ pub enum Mail {
     /// Someone registered with an address that already has an account: the
     /// owner is told instead of the stranger.
     AlreadyRegistered { first_name: String },
+    /// Sent to the new address a member asked for: confirm it.
+    ConfirmEmailChange {
+        first_name: String,
+        token: String,
+        new_email: String,
+    },
+    /// Sent to a member's old address once the new one is confirmed.
+    EmailChanged {
+        first_name: String,
+        new_email: String,
+    },
+    /// Someone asked to move their account to this address, which has an
+    /// account already: its owner is told, the asker learns nothing.
+    EmailInUse { first_name: String },
     /// Forgot password: a one-hour reset link.
     PasswordReset { first_name: String, token: String },
     /// The password was changed or reset.
@@ -153,6 +167,35 @@ impl Mail {
                     Button("Sign in", url("/login")),
                     Para("If you forgot your password, reset it:".into()),
                     Button("Reset my password", url("/forgot-password")),
+                ],
+            ),
+            Mail::ConfirmEmailChange { first_name, token, new_email } => (
+                "confirm_email_change",
+                format!("Confirm your new {org} address"),
+                vec![
+                    hello(first_name),
+                    Para(format!("You asked to sign in to {org} as {new_email} from now on. Confirm it is yours (the link works for 24 hours):")),
+                    Button("Confirm my new address", url(&format!("/confirm-email-change?token={token}"))),
+                    Para("If you did not ask for this, ignore this email: nothing changes.".into()),
+                ],
+            ),
+            Mail::EmailChanged { first_name, new_email } => (
+                "email_changed",
+                format!("Your {org} sign-in address changed"),
+                vec![
+                    hello(first_name),
+                    Para(format!("Your {org} account now signs in as {new_email}, and its emails go there. Your password and sessions are unchanged.")),
+                    Para(format!("If you did not do this, reset your password and contact {org} at once:")),
+                    Button("Reset my password", url("/forgot-password")),
+                ],
+            ),
+            Mail::EmailInUse { first_name } => (
+                "email_in_use",
+                format!("Your {org} address"),
+                vec![
+                    hello(first_name),
+                    Para(format!("Someone (perhaps you, from another {org} account) asked to move their account to this email address, which already has one. Nothing changed.")),
+                    Para("If you meant to merge two accounts, ask the organisation.".into()),
                 ],
             ),
             Mail::PasswordReset { first_name, token } => (
@@ -449,6 +492,16 @@ mod tests {
                 token: "t".into(),
             },
             Mail::AlreadyRegistered { first_name: name() },
+            Mail::ConfirmEmailChange {
+                first_name: name(),
+                token: "t".into(),
+                new_email: "new@example.org".into(),
+            },
+            Mail::EmailChanged {
+                first_name: name(),
+                new_email: "new@example.org".into(),
+            },
+            Mail::EmailInUse { first_name: name() },
             Mail::PasswordReset {
                 first_name: name(),
                 token: "t".into(),

@@ -34,6 +34,9 @@ export function ProfilePage({ me }: { me: Me }) {
       <p>
         <a href="/profile/password">{t("profile.changePassword")}</a>
       </p>
+      <p>
+        <a href="/profile/email">{t("profile.changeEmail")}</a>
+      </p>
     </Page>
   );
 }
