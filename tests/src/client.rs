@@ -320,6 +320,12 @@ impl Subscriptions<'_> {
             .await
     }
 
+    /// `GET /api/subscriptions/{id}/confirmation/pdf`
+    pub async fn confirmation_pdf(&self, id: impl Display) -> Reply {
+        let path = format!("/api/subscriptions/{id}/confirmation/pdf");
+        self.0.get(&path).await
+    }
+
     /// `POST /api/subscriptions/{id}/refund {amount_cents?, reason}`
     pub async fn refund(&self, id: impl Display, body: Value) -> Reply {
         let path = format!("/api/subscriptions/{id}/refund");
@@ -529,6 +535,13 @@ impl Donations<'_> {
     /// `GET /api/donations?{query}`
     pub async fn list(&self, query: &str) -> Reply {
         self.0.get(&format!("/api/donations?{query}")).await
+    }
+
+    /// `GET /api/donations/{id}/receipt/pdf`
+    pub async fn receipt_pdf(&self, id: impl Display) -> Reply {
+        self.0
+            .get(&format!("/api/donations/{id}/receipt/pdf"))
+            .await
     }
 
     /// `POST /api/donations/{id}/refund {amount_cents?, reason}`

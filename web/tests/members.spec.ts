@@ -86,6 +86,9 @@ test("a newcomer registers, confirms the address, is validated, pays and is a me
   await page.getByRole("link", { name: "My membership" }).first().click();
   await expect(page.getByText("Your membership is in force.")).toBeVisible();
   await expect(page.getByRole("region", { name: "Payments" }).getByText(planName)).toBeVisible();
+  const downloading = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Confirmation (PDF)" }).click();
+  expect((await downloading).suggestedFilename()).toMatch(/^membership-M\d{4}-\d{6}\.pdf$/);
 
   // She cancels at the period's end (asked twice), then keeps it after all.
   const renewal = page.getByRole("region", { name: "Renewal" });

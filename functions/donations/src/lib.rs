@@ -68,6 +68,10 @@ pub fn api(docs: Docs) -> Routes {
             docs.post_with(receipts::resend, summary("Send a receipt again")),
         )
         .api_route(
+            "/api/donations/{id}/receipt/pdf",
+            docs.get_with(receipts::pdf, summary("A gift's receipt as PDF")),
+        )
+        .api_route(
             "/api/donations/{id}/refund",
             docs.post_with(
                 refunds::refund,

@@ -7,6 +7,7 @@
 
 mod audit;
 mod checkout;
+mod confirmations;
 mod dashboard;
 mod directory;
 mod exports;
@@ -209,6 +210,13 @@ pub fn api(docs: Docs) -> Routes {
             docs.post_with(
                 subscriptions::complimentary,
                 summary("Grant or extend a membership without payment"),
+            ),
+        )
+        .api_route(
+            "/api/subscriptions/{id}/confirmation/pdf",
+            docs.get_with(
+                confirmations::pdf,
+                summary("A membership payment's confirmation as PDF"),
             ),
         )
         .api_route(

@@ -181,6 +181,26 @@ impl Storage {
         }
     }
 
+    /// Writes `body` at `key` as a file of `content_type` (a small file the
+    /// server made, such as a receipt).
+    pub async fn put_bytes(
+        &self,
+        key: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(), StorageError> {
+        self.client()
+            .await
+            .put_object()
+            .bucket(self.bucket())
+            .key(key)
+            .content_type(content_type)
+            .body(aws_sdk_s3::primitives::ByteStream::from(body))
+            .send()
+            .await?;
+        Ok(())
+    }
+
     /// The whole object, when it is at most `max_bytes` long; `None` when
     /// there is no such object. For uploads whose size was signed into the
     /// URL, so the bound holds.

@@ -18,6 +18,7 @@ pub mod payments;
 pub mod permissions;
 pub mod profile;
 pub mod rate_limit;
+pub mod receipt_pdf;
 pub mod receipts;
 pub mod uploads;
 pub mod validate;

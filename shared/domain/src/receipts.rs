@@ -7,7 +7,9 @@
 //! reused), and what is left of the gift gets a new one, for the net
 //! amount, saying which it replaces.
 
+use crate::domain::money;
 use crate::email::{outbox, Mail};
+use crate::receipt_pdf::Receipt;
 use chrono::NaiveDate;
 use loaf_core::config::EmailConfig;
 use sqlx::PgConnection;
@@ -80,4 +82,57 @@ pub async fn send(conn: &mut PgConnection, email: &EmailConfig, id: Uuid) -> sql
     .execute(conn)
     .await?;
     Ok(true)
+}
+
+/// Donation `id`'s receipt as [`Receipt`] facts, `None` when it has no
+/// valid receipt (not completed, or refunded in full).
+pub async fn pdf(
+    conn: &mut PgConnection,
+    id: Uuid,
+    org_name: String,
+    logo: Option<Vec<u8>>,
+) -> sqlx::Result<Option<Receipt>> {
+    let d = sqlx::query!(
+        "SELECT d.donor_name, d.receipt_number, d.amount_cents - d.refunded_cents AS \"net_cents!\", \
+                d.currency::text AS currency, d.in_kind_description, d.dedication, \
+                d.voided_receipt_numbers[cardinality(d.voided_receipt_numbers)] AS replaces, \
+                (d.donated_at AT TIME ZONE o.time_zone)::date AS \"given_on: NaiveDate\" \
+         FROM donations d, organisation_settings o WHERE d.id = $1",
+        id,
+    )
+    .fetch_optional(conn)
+    .await?;
+    let Some(d) = d else { return Ok(None) };
+    let (Some(number), Some(given_on)) = (d.receipt_number, d.given_on) else {
+        return Ok(None);
+    };
+    let amount = format!("{} {}", d.currency.unwrap_or_default(), money(d.net_cents));
+    let mut lines = vec![
+        (
+            "Donor".to_string(),
+            d.donor_name.unwrap_or_else(|| "Anonymous".into()),
+        ),
+        ("Date of the gift".to_string(), given_on.to_string()),
+        ("Amount".to_string(), amount),
+    ];
+    if let Some(what) = d.in_kind_description {
+        lines.push(("Given in kind".into(), what));
+    }
+    if let Some(dedication) = d.dedication {
+        lines.push(("Dedication".into(), dedication));
+    }
+    if let Some(voided) = d.replaces {
+        lines.push((
+            "Replaces".into(),
+            format!("receipt {voided}, void after a partial refund"),
+        ));
+    }
+    Ok(Some(Receipt {
+        footer: format!("Thank you for your gift to {org_name}."),
+        org_name,
+        logo,
+        title: "Donation receipt".into(),
+        number,
+        lines,
+    }))
 }

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod csv_export;
+pub mod downloads;
 pub mod error;
 pub mod extract;
 pub mod http;

@@ -29,6 +29,7 @@ mod openapi;
 mod payments;
 mod plans;
 mod pooler;
+mod receipts;
 mod refunds;
 mod roles;
 mod storage;

@@ -9,7 +9,8 @@ pub mod periods;
 use crate::domain::{money, UserStatus};
 use crate::email::{outbox, Mail};
 use crate::enums::{BillingCycle, OfflineMethod, PaymentMethod};
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::receipt_pdf::Receipt;
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use loaf_core::config::EmailConfig;
 use periods::{Coverage, Cycle, FixedPeriod, MonthDay};
 use schemars::JsonSchema;
@@ -585,4 +586,98 @@ pub async fn lapse_if_uncovered(
         .await?;
     }
     Ok(moved)
+}
+
+/// The confirmation of subscription `id`'s payment as [`Receipt`] facts
+/// and the member it is for; numbered the first time it is asked for
+/// (`M2026-000001`, per year of the period's start on the organisation's
+/// calendar, without gaps: the counter row is taken in the caller's
+/// transaction) and keeping that number. `None` when there is no such
+/// subscription.
+pub async fn confirmation(
+    conn: &mut PgConnection,
+    id: Uuid,
+    org_name: String,
+    logo: Option<Vec<u8>>,
+) -> Result<Option<(Uuid, Receipt)>, sqlx::Error> {
+    let s = sqlx::query!(
+        r#"SELECT s.user_id, s.confirmation_number,
+                  trim(concat_ws(' ', u.first_name, u.last_name)) AS "member!", p.name AS plan,
+                  (s.start_date AT TIME ZONE o.time_zone)::date AS "starts_on!",
+                  ((s.end_date AT TIME ZONE o.time_zone)::date - 1) AS last_day,
+                  COALESCE(s.amount_paid_cents, s.base_subscription_cents + s.donation_cents)
+                      - s.refunded_cents AS "net_cents!",
+                  s.refunded_cents, s.currency::text AS currency,
+                  s.payment_method AS "method: PaymentMethod", s.status::text AS "status!"
+           FROM subscriptions s
+           JOIN users u ON u.id = s.user_id
+           JOIN subscription_plans p ON p.id = s.plan_id
+           CROSS JOIN organisation_settings o
+           WHERE s.id = $1 FOR UPDATE OF s"#,
+        id,
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(s) = s else { return Ok(None) };
+    let number = match s.confirmation_number {
+        Some(number) => number,
+        None => {
+            let year = s.starts_on.year();
+            let n: i32 = sqlx::query_scalar!(
+                "INSERT INTO membership_confirmation_counters (year, last_number) VALUES ($1, 1) \
+                 ON CONFLICT (year) DO UPDATE \
+                 SET last_number = membership_confirmation_counters.last_number + 1 \
+                 RETURNING last_number",
+                year,
+            )
+            .fetch_one(&mut *conn)
+            .await?;
+            let number = format!("M{year}-{n:06}");
+            sqlx::query!(
+                "UPDATE subscriptions SET confirmation_number = $2 WHERE id = $1",
+                id,
+                number,
+            )
+            .execute(&mut *conn)
+            .await?;
+            number
+        }
+    };
+    let currency = s.currency.unwrap_or_default();
+    let mut lines = vec![
+        ("Member".to_string(), s.member),
+        ("Membership".to_string(), s.plan),
+        (
+            "Period".to_string(),
+            match s.last_day {
+                Some(last) => format!("{} to {last} inclusive", s.starts_on),
+                None => format!("from {}, for life", s.starts_on),
+            },
+        ),
+        (
+            "Paid".to_string(),
+            format!("{currency} {}", money(s.net_cents)),
+        ),
+    ];
+    if s.refunded_cents > 0 {
+        lines.push((
+            "Refunded".into(),
+            format!("{currency} {}", money(s.refunded_cents)),
+        ));
+    }
+    if let Some(method) = s.method {
+        lines.push(("Paid by".into(), method.as_str().replace('_', " ")));
+    }
+    lines.push(("Status".into(), s.status));
+    Ok(Some((
+        s.user_id,
+        Receipt {
+            footer: format!("Thank you for your membership of {org_name}."),
+            org_name,
+            logo,
+            title: "Membership payment confirmation".into(),
+            number,
+            lines,
+        },
+    )))
 }

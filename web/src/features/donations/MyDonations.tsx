@@ -1,5 +1,6 @@
 import { api, unwrap } from "../../api/client";
 import { useSettings } from "../../org/settings";
+import { DownloadButton } from "../../components/DownloadButton";
 import { Loaded, useLoad } from "../../components/Loaded";
 import { Page } from "../../components/Page";
 import { day, money } from "../../format";
@@ -33,6 +34,18 @@ export function MyDonations() {
                       ? t("donations.pending")
                       : t("donations.failed")}
                 </span>
+                {d.receipt_number && (
+                  <DownloadButton
+                    label={t("donations.receiptPdf")}
+                    link={() =>
+                      unwrap(
+                        api.GET("/api/donations/{id}/receipt/pdf", {
+                          params: { path: { id: d.id } },
+                        }),
+                      )
+                    }
+                  />
+                )}
               </li>
             ))}
           </ul>

@@ -4,6 +4,7 @@ import type { Me } from "../../auth/me";
 import { useSettings } from "../../org/settings";
 import { Submit, TextField } from "../../components/fields";
 import { useForm } from "../../components/form";
+import { DownloadButton } from "../../components/DownloadButton";
 import { Loaded, useLoad, type Load } from "../../components/Loaded";
 import { Problem } from "../../components/Notice";
 import { Page } from "../../components/Page";
@@ -185,6 +186,16 @@ function History({
                     : t("membership.lifetime", { start: day(s.start_date, time_zone) })}{" "}
                   · {s.status}
                 </span>
+                <DownloadButton
+                  label={t("membership.confirmationPdf")}
+                  link={() =>
+                    unwrap(
+                      api.GET("/api/subscriptions/{id}/confirmation/pdf", {
+                        params: { path: { id: s.id } },
+                      }),
+                    )
+                  }
+                />
               </li>
             ))}
           </ul>
