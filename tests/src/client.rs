@@ -298,6 +298,35 @@ impl Subscriptions<'_> {
             .await
     }
 
+    /// `POST /api/subscriptions/offline {plan_id, method, amount_cents?, donation_cents?}`
+    pub async fn promise(&self, body: Value) -> Reply {
+        self.0.post("/api/subscriptions/offline", body).await
+    }
+
+    /// `GET /api/subscriptions/offline/me`
+    pub async fn my_promise(&self) -> Reply {
+        self.0.get("/api/subscriptions/offline/me").await
+    }
+
+    /// `GET /api/subscriptions/offline?{query}`
+    pub async fn promised(&self, query: &str) -> Reply {
+        self.0
+            .get(&format!("/api/subscriptions/offline?{query}"))
+            .await
+    }
+
+    /// `POST /api/subscriptions/offline/{id}/confirm {paid_on?}`
+    pub async fn confirm_promise(&self, id: impl Display, body: Value) -> Reply {
+        let path = format!("/api/subscriptions/offline/{id}/confirm");
+        self.0.post(&path, body).await
+    }
+
+    /// `POST /api/subscriptions/offline/{id}/cancel {reason?}`
+    pub async fn cancel_promise(&self, id: impl Display, body: Value) -> Reply {
+        let path = format!("/api/subscriptions/offline/{id}/cancel");
+        self.0.post(&path, body).await
+    }
+
     /// `POST /api/subscriptions/manual`: a payment recorded by hand.
     pub async fn record_payment(&self, body: Value) -> Reply {
         self.0.post("/api/subscriptions/manual", body).await

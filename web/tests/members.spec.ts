@@ -7,6 +7,7 @@ import { expect, test, type Page } from "@playwright/test";
 import {
   activeMember,
   admin,
+  applicant,
   call,
   event,
   memberId,
@@ -100,6 +101,43 @@ test("a newcomer registers, confirms the address, is validated, pays and is a me
   await expect(renewal.getByText(/You cancelled your membership/)).toBeVisible();
   await renewal.getByRole("button", { name: "Keep my membership" }).click();
   await expect(renewal.getByText(/then it is up for renewal/)).toBeVisible();
+});
+
+test("a member promises a bank transfer and is active once the board confirms it", async ({
+  page,
+  browser,
+}) => {
+  const planName = unique("Transfer membership");
+  await plan(planName, 2500);
+  await call("PATCH", "/api/settings", await admin(), {
+    payment_instructions: "IBAN FR76 3000 6000 0112 3456 7890 189",
+  });
+  const member = await applicant("Grace", unique("Transfer"));
+  await validate(member.email);
+  await signIn(page, member.email, member.password);
+  await page.getByLabel(new RegExp(planName)).check();
+  await page.getByLabel("By bank transfer").check();
+  await expectAccessible(page, "pay by transfer");
+  await page.getByRole("button", { name: /I will pay/ }).click();
+  const promised = page.getByRole("region", { name: "Your payment on its way" });
+  await expect(promised.getByText("IBAN FR76 3000 6000 0112 3456 7890 189")).toBeVisible();
+  const reference = (await promised.getByText(/Give this reference/).textContent())
+    ?.split(": ")
+    .pop();
+
+  // The money arrives: the board confirms it on the memberships page.
+  const board = await (await browser.newContext()).newPage();
+  await signIn(board, process.env.LOAF_ADMIN_EMAIL ?? "", process.env.LOAF_ADMIN_PASSWORD ?? "");
+  await board.goto("/admin/subscriptions");
+  const confirm = board.getByRole("button", { name: `Arrived: confirm ${reference}` });
+  await confirm.click();
+  await expect(confirm).toHaveCount(0);
+  const status = await call<{ status: string }>(
+    "GET",
+    `/api/members/${await memberId(member.email)}`,
+    await admin(),
+  );
+  expect(status.status).toBe("active");
 });
 
 test("a member who forgot the password resets it by email", async ({ page }) => {

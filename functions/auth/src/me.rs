@@ -115,6 +115,7 @@ async fn load(state: &AppState, conn: &mut PgConnection, user: &AuthUser) -> Api
         membership_in_force: Standing {
             status: a.status,
             in_grace: user.grace_ends.is_some(),
+            paying: user.paying,
         }
         .in_force(),
         grace_ends_at: user.grace_ends,

@@ -10,7 +10,7 @@ use loaf_core::file_types::IMAGE_EXTENSIONS;
 use loaf_domain::domain::Email;
 use loaf_domain::permissions::perm;
 use loaf_domain::uploads::{self, Declared, Reserved};
-use loaf_domain::validate::text;
+use loaf_domain::validate::{optional_long_text, text};
 use loaf_http::auth::Require;
 use loaf_http::extract::Json;
 use loaf_http::reply::Created;
@@ -43,12 +43,18 @@ pub struct Settings {
     /// Days after a membership runs out during which the member keeps the
     /// members' content (and is reminded); 0 closes it at once.
     grace_days: i32,
+    /// How to pay by bank transfer or cheque (the bank details, where to
+    /// send a cheque); offline payment is offered to members when set.
+    payment_instructions: Option<String>,
+    /// Whether a member whose offline payment is on its way (pending, not
+    /// confirmed yet) has the members' content meanwhile.
+    pending_payment_access: bool,
 }
 
 async fn read(conn: &mut PgConnection, state: &AppState) -> ApiResult<Settings> {
     let row = sqlx::query!(
         "SELECT name, contact_email, time_zone, currency::text AS \"currency!\", logo_key, \
-                staff_need_membership, grace_days \
+                staff_need_membership, grace_days, payment_instructions, pending_payment_access \
          FROM organisation_settings",
     )
     .fetch_one(conn)
@@ -71,6 +77,8 @@ async fn read(conn: &mut PgConnection, state: &AppState) -> ApiResult<Settings> 
         terms_version: state.config.auth.terms_version.clone(),
         staff_need_membership: row.staff_need_membership,
         grace_days: row.grace_days,
+        payment_instructions: row.payment_instructions,
+        pending_payment_access: row.pending_payment_access,
     })
 }
 
@@ -92,6 +100,9 @@ pub struct Patch {
     staff_need_membership: Option<bool>,
     /// 0 to 365.
     grace_days: Option<i32>,
+    /// Up to 2,000 characters; empty stops offering offline payment.
+    payment_instructions: Option<String>,
+    pending_payment_access: Option<bool>,
 }
 
 /// `PATCH /api/settings`
@@ -123,6 +134,12 @@ pub async fn update(
             "grace_days is a number of days from 0 to 365",
         ));
     }
+    // `Some("")` clears the instructions (offline payment no longer offered).
+    let instructions = body
+        .payment_instructions
+        .as_deref()
+        .map(|i| optional_long_text("payment_instructions", Some(i), 2000))
+        .transpose()?;
     let mut tx = state.db.begin().await?;
     if let Some(zone) = &body.time_zone {
         let known: bool = sqlx::query_scalar!(
@@ -143,7 +160,10 @@ pub async fn update(
              contact_email = COALESCE($2, contact_email), time_zone = COALESCE($3, time_zone), \
              currency = COALESCE($4, currency), \
              staff_need_membership = COALESCE($5, staff_need_membership), \
-             grace_days = COALESCE($6, grace_days), updated_at = now(), updated_by = $7",
+             grace_days = COALESCE($6, grace_days), \
+             payment_instructions = CASE WHEN $8 THEN $9 ELSE payment_instructions END, \
+             pending_payment_access = COALESCE($10, pending_payment_access), \
+             updated_at = now(), updated_by = $7",
         name,
         body.contact_email.as_ref().map(Email::as_str),
         body.time_zone,
@@ -151,6 +171,9 @@ pub async fn update(
         body.staff_need_membership,
         body.grace_days,
         admin.user.id,
+        instructions.is_some(),
+        instructions.flatten(),
+        body.pending_payment_access,
     )
     .execute(&mut *tx)
     .await?;

@@ -174,6 +174,7 @@ pub async fn feed(State(state): State<AppState>, Query(query): Query<FeedQuery>)
     let holder = sqlx::query!(
         "SELECT u.status AS \"status: loaf_domain::domain::UserStatus\", u.role_id, \
             u.status = 'expired' AND loaf_grace_ends(u.id, now()) IS NOT NULL AS \"in_grace!\", \
+            u.status IN ('payment_pending', 'expired', 'canceled') AND loaf_paying(u.id) AS \"paying!\", \
             COALESCE((SELECT staff_need_membership FROM organisation_settings), false) \
                 AS \"staff_need_membership!\" \
          FROM calendar_tokens t JOIN users u ON u.id = t.user_id \
@@ -192,6 +193,7 @@ pub async fn feed(State(state): State<AppState>, Query(query): Query<FeedQuery>)
             access::Standing {
                 status: holder.status,
                 in_grace: holder.in_grace,
+                paying: holder.paying,
             },
             holder.staff_need_membership,
         ),

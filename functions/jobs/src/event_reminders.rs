@@ -63,6 +63,7 @@ pub async fn send(
                                  WHERE rp.role_id = u.role_id AND p.code = 'events.view')
                          AND (u.status = 'active'
                               OR (u.status = 'expired' AND loaf_grace_ends(u.id, $1) IS NOT NULL)
+                              OR (u.status IN ('payment_pending', 'expired', 'canceled') AND loaf_paying(u.id))
                               OR (NOT o.staff_need_membership
                                   AND EXISTS (SELECT 1 FROM role_permissions rp
                                               JOIN permissions p ON p.id = rp.permission_id

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use loaf_core::config::{EmailConfig, RemindersConfig};
 use loaf_core::storage::Storage;
 use loaf_domain::email::{outbox::Delivery, Mailer};
+use loaf_domain::payments::offline;
 use loaf_domain::uploads;
 use reminders::Reason;
 use serde::Serialize;
@@ -88,6 +89,9 @@ pub struct Summary {
     /// Emails queued, by reason.
     pub renewal_reminders: u64,
     pub payment_reminders: u64,
+    /// Members whose payment promised offline has not arrived, reminded
+    /// with the instructions (on the payment reminders' timing).
+    pub offline_payment_reminders: u64,
     pub verification_reminders: u64,
     /// Registrations whose address was never confirmed, now `abandoned`.
     pub registrations_abandoned: u64,
@@ -124,6 +128,14 @@ pub async fn run(
         renewal_reminders: renewals::send(db, email, &reminders.renewal_schedule, at).await?,
         payment_reminders: remind(
             Reason::Payment,
+            reminders.payment_days,
+            reminders.payment_max,
+        )
+        .await?,
+        offline_payment_reminders: offline::remind(
+            db,
+            email,
+            at,
             reminders.payment_days,
             reminders.payment_max,
         )

@@ -16,7 +16,8 @@ use uuid::Uuid;
 /// Why a member is reminded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reason {
-    /// Validated `days` ago (or reminded `days` ago) and still not paid.
+    /// Validated `days` ago (or reminded `days` ago) and still not paid
+    /// (one who promised an offline payment has its own reminders).
     Payment,
     /// Registered `days` ago (or reminded `days` ago), address unconfirmed:
     /// a fresh link, since the first one lasts 48 hours.
@@ -48,6 +49,8 @@ impl Reason {
                     Due,
                     "SELECT id, email, first_name FROM users \
                  WHERE status = 'payment_pending' AND payment_reminders_sent < $3 \
+                   AND NOT EXISTS (SELECT 1 FROM pending_payments g \
+                                   WHERE g.user_id = users.id AND g.status = 'pending') \
                    AND COALESCE(last_payment_reminder_at, validated_at, created_at) \
                        <= $1::timestamptz - make_interval(days => $2) \
                  ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED",

@@ -28,16 +28,21 @@ pub struct NewCheckout {
     donation_cents: i64,
 }
 
+/// The signed-in member as the payments module's payer.
+pub(crate) fn payer(user: &AuthUser) -> Payer<'_> {
+    Payer {
+        id: user.id,
+        email: &user.email,
+        status: user.status,
+    }
+}
+
 pub async fn create(
     State(state): State<AppState>,
     user: AuthUser,
     Json(body): Json<NewCheckout>,
 ) -> ApiResult<Created<MembershipCheckout>> {
-    let payer = Payer {
-        id: user.id,
-        email: &user.email,
-        status: user.status,
-    };
+    let payer = payer(&user);
     let order = MembershipOrder {
         plan_id: body.plan_id,
         amount_cents: body.amount_cents,

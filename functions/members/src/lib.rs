@@ -15,6 +15,7 @@ mod imports;
 mod invitations;
 mod lifecycle;
 mod members;
+mod offline;
 mod own_membership;
 mod plans;
 mod refunds;
@@ -204,6 +205,29 @@ pub fn api(docs: Docs) -> Routes {
         .api_route(
             "/api/subscriptions/manual",
             docs.post_with(subscriptions::manual, summary("Record a payment by hand")),
+        )
+        .api_route(
+            "/api/subscriptions/offline",
+            docs.get_with(
+                offline::list,
+                summary("Payments promised by transfer or cheque"),
+            )
+            .post_with(
+                offline::promise,
+                summary("Promise to pay by bank transfer or cheque"),
+            ),
+        )
+        .api_route(
+            "/api/subscriptions/offline/me",
+            docs.get_with(offline::mine, summary("Your payment on its way")),
+        )
+        .api_route(
+            "/api/subscriptions/offline/{id}/confirm",
+            docs.post_with(offline::confirm, summary("A promised payment arrived")),
+        )
+        .api_route(
+            "/api/subscriptions/offline/{id}/cancel",
+            docs.post_with(offline::cancel, summary("Cancel a promised payment")),
         )
         .api_route(
             "/api/subscriptions/complimentary",

@@ -140,6 +140,10 @@ error_codes! {
     NotCancelled = "not_cancelled",
     /// 409: the payment is refunded in full already, or was of no amount.
     NothingToRefund = "nothing_to_refund",
+    /// 409: the organisation gives no instructions for paying offline.
+    OfflineUnavailable = "offline_unavailable",
+    /// 409: the promised payment was confirmed or cancelled already.
+    NotPending = "not_pending",
     /// 503: online payments are not configured.
     PaymentsUnavailable = "payments_unavailable",
     /// 502: the payment provider refused or failed the request.

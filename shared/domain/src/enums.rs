@@ -235,6 +235,34 @@ impl From<OfflineMethod> for PaymentMethod {
     }
 }
 
+stored_enum! {
+    /// How a member promises to pay offline.
+    PromisedMethod in text {
+        BankTransfer = "bank_transfer",
+        Cheque = "cheque",
+    }
+}
+
+impl From<PromisedMethod> for OfflineMethod {
+    fn from(method: PromisedMethod) -> Self {
+        match method {
+            PromisedMethod::BankTransfer => OfflineMethod::BankTransfer,
+            PromisedMethod::Cheque => OfflineMethod::Cheque,
+        }
+    }
+}
+
+stored_enum! {
+    /// Where a promised offline payment stands: `pending` until an admin
+    /// `confirmed` the money arrived, or `cancelled` it (or the member
+    /// promised another).
+    PendingStatus in text {
+        Pending = "pending",
+        Confirmed = "confirmed",
+        Cancelled = "cancelled",
+    }
+}
+
 /// A gift an admin records: money that did not come through the provider,
 /// or goods and services (`in_kind`, described).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -392,6 +392,14 @@ impl From<PaymentError> for ApiError {
                 ErrorCode::PaymentProviderError,
                 "The payment provider did not make the refund; nothing was refunded. Try again in a moment, or look at the payment in the provider's dashboard.",
             ),
+            PaymentError::OfflineUnavailable => conflict(
+                ErrorCode::OfflineUnavailable,
+                "The organisation takes no bank transfers or cheques through this site: pay online, or ask them.".into(),
+            ),
+            PaymentError::NotPending => conflict(
+                ErrorCode::NotPending,
+                "This payment was confirmed or cancelled already.".into(),
+            ),
             PaymentError::NothingToRefund => conflict(
                 ErrorCode::NothingToRefund,
                 "This payment is refunded in full already, or was of no amount.".into(),

@@ -25,6 +25,7 @@ mod lambda_binaries;
 mod lifecycle;
 mod members;
 mod migrate;
+mod offline_payments;
 mod openapi;
 mod payments;
 mod plans;

@@ -6262,6 +6262,542 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/subscriptions/offline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Payments promised by transfer or cheque
+         * @description Requires the permission `subscriptions.manual_payment`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page number, from 1. */
+                    page?: number;
+                    /** @description Items per page. */
+                    per_page?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Page_for_PendingPayment"];
+                    };
+                };
+                /** @description The request cannot be read. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No access token, or one that is invalid or expired. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Signed in without the permission this route requires. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or not one the caller may see. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A value is invalid; `field` names it. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (database, storage, provider) is unavailable; retry. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Promise to pay by bank transfer or cheque */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["Promise"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PendingPayment"];
+                    };
+                };
+                /** @description The request cannot be read. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No access token, or one that is invalid or expired. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description What was asked needs a permission the caller lacks. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or not one the caller may see. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is over 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A value is invalid; `field` names it. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (database, storage, provider) is unavailable; retry. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/subscriptions/offline/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your payment on its way */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PendingPayment"];
+                    };
+                };
+                /** @description The request cannot be read. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No access token, or one that is invalid or expired. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description What was asked needs a permission the caller lacks. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or not one the caller may see. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A value is invalid; `field` names it. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (database, storage, provider) is unavailable; retry. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/subscriptions/offline/{id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A promised payment arrived
+         * @description Requires the permission `subscriptions.manual_payment`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["Confirm"];
+                };
+            };
+            responses: {
+                /** @description Created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Subscription"];
+                    };
+                };
+                /** @description The request cannot be read. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No access token, or one that is invalid or expired. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Signed in without the permission this route requires. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or not one the caller may see. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is over 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A value is invalid; `field` names it. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (database, storage, provider) is unavailable; retry. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/subscriptions/offline/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a promised payment
+         * @description Requires the permission `subscriptions.manual_payment`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: {
+                content: {
+                    "application/json": components["schemas"]["Cancel"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["PendingPayment"];
+                    };
+                };
+                /** @description The request cannot be read. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No access token, or one that is invalid or expired. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Signed in without the permission this route requires. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or not one the caller may see. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is over 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A value is invalid; `field` names it. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (database, storage, provider) is unavailable; retry. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/subscriptions/complimentary": {
         parameters: {
             query?: never;
@@ -6502,7 +7038,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["Cancel"];
+                    "application/json": components["schemas"]["Cancel2"];
                 };
             };
             responses: {
@@ -7983,7 +8519,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["Confirm"];
+                    "application/json": components["schemas"]["Confirm2"];
                 };
             };
             responses: {
@@ -11339,6 +11875,13 @@ export interface components {
             refused: components["schemas"]["Refusal"][];
         };
         Cancel: {
+            /**
+             * @description Told to the member.
+             * @default null
+             */
+            reason: string | null;
+        };
+        Cancel2: {
             reason?: string | null;
             /** @description `period_end` when absent. */
             when?: components["schemas"]["CancelWhen"] | null;
@@ -11383,6 +11926,15 @@ export interface components {
             user_id: string;
         };
         Confirm: {
+            /**
+             * Format: date
+             * @description The day the money arrived (the organisation's calendar); today when
+             *      absent. The period starts then (or when the current one ends).
+             * @default null
+             */
+            paid_on: string | null;
+        };
+        Confirm2: {
             caption?: string | null;
             /** Format: uuid */
             upload_id: string;
@@ -11736,7 +12288,7 @@ export interface components {
             error: components["schemas"]["ErrorDetail"];
         };
         /** @description Every `code` an error answer carries. */
-        ErrorCode: "bad_request" | "unauthorized" | "forbidden" | "membership_required" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "too_many_attempts" | "service_unavailable" | "internal_error" | "invalid" | "required" | "too_long" | "weak_password" | "wrong_password" | "too_large" | "content_mismatch" | "invalid_credentials" | "email_not_verified" | "account_rejected" | "account_inactive" | "invalid_refresh_token" | "session_ended" | "refresh_token_reused" | "session_expired" | "token_used" | "token_expired" | "token_invalid" | "invitation_used" | "invitation_revoked" | "invitation_expired" | "illegal_transition" | "last_superadmin" | "cannot_grant" | "system_role" | "not_listed" | "import_running" | "import_finished" | "not_validated" | "not_payable" | "plan_retired" | "plan_in_use" | "already_lifetime" | "not_active" | "not_cancelled" | "nothing_to_refund" | "payments_unavailable" | "payment_provider_error" | "stale_signature" | "invalid_signature" | "no_receipt" | "no_email" | "not_published" | "event_started" | "upload_missing" | "upload_changed" | "quota_exceeded" | "keep_a_current_version";
+        ErrorCode: "bad_request" | "unauthorized" | "forbidden" | "membership_required" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "too_many_attempts" | "service_unavailable" | "internal_error" | "invalid" | "required" | "too_long" | "weak_password" | "wrong_password" | "too_large" | "content_mismatch" | "invalid_credentials" | "email_not_verified" | "account_rejected" | "account_inactive" | "invalid_refresh_token" | "session_ended" | "refresh_token_reused" | "session_expired" | "token_used" | "token_expired" | "token_invalid" | "invitation_used" | "invitation_revoked" | "invitation_expired" | "illegal_transition" | "last_superadmin" | "cannot_grant" | "system_role" | "not_listed" | "import_running" | "import_finished" | "not_validated" | "not_payable" | "plan_retired" | "plan_in_use" | "already_lifetime" | "not_active" | "not_cancelled" | "nothing_to_refund" | "offline_unavailable" | "not_pending" | "payments_unavailable" | "payment_provider_error" | "stale_signature" | "invalid_signature" | "no_receipt" | "no_email" | "not_published" | "event_started" | "upload_missing" | "upload_changed" | "quota_exceeded" | "keep_a_current_version";
         ErrorDetail: {
             code: components["schemas"]["ErrorCode"];
             /** @description The offending field, when one is to blame (`address.city`). */
@@ -12596,6 +13148,25 @@ export interface components {
             total_is_estimate: boolean;
         };
         /** @description One page of a list. */
+        Page_for_PendingPayment: {
+            items: components["schemas"]["PendingPayment"][];
+            /** Format: uint32 */
+            page: number;
+            /** Format: uint32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description How many items the whole list holds.
+             */
+            total: number;
+            /**
+             * @description `true` when `total` is the database's estimate rather than a count
+             *      (a member search it expects to match more than 5,000 people:
+             *      counting them all would cost more than the page). Show it as "about".
+             */
+            total_is_estimate: boolean;
+        };
+        /** @description One page of a list. */
         Page_for_Photo: {
             items: components["schemas"]["Photo"][];
             /** Format: uint32 */
@@ -12691,6 +13262,9 @@ export interface components {
              */
             grace_days?: number | null;
             name?: string | null;
+            /** @description Up to 2,000 characters; empty stops offering offline payment. */
+            payment_instructions?: string | null;
+            pending_payment_access?: boolean | null;
             staff_need_membership?: boolean | null;
             /** @description An IANA zone such as `Europe/Paris`. */
             time_zone?: string | null;
@@ -12703,6 +13277,45 @@ export interface components {
          * @enum {string}
          */
         PaymentMethod: "online" | "cash" | "cheque" | "bank_transfer" | "in_kind" | "complimentary" | "imported";
+        /** @description A promised payment, as its member and the admins see it. */
+        PendingPayment: {
+            /** Format: int64 */
+            base_cents: number;
+            cancel_reason?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            currency: string;
+            /** Format: date-time */
+            decided_at?: string | null;
+            /** Format: int64 */
+            donation_cents: number;
+            /** Format: uuid */
+            id: string;
+            /** @description How to pay: the organisation's instructions. */
+            instructions?: string | null;
+            member_email: string;
+            member_name: string;
+            method: components["schemas"]["PromisedMethod"];
+            /** Format: uuid */
+            plan_id: string;
+            plan_name: string;
+            /** @description To write on the transfer or the back of the cheque. */
+            reference: string;
+            status: components["schemas"]["PendingStatus"];
+            /** Format: uuid */
+            subscription_id?: string | null;
+            /** Format: int64 */
+            total_cents: number;
+            /** Format: uuid */
+            user_id: string;
+        };
+        /**
+         * @description Where a promised offline payment stands: `pending` until an admin
+         *      `confirmed` the money arrived, or `cancelled` it (or the member
+         *      promised another).
+         * @enum {string}
+         */
+        PendingStatus: "pending" | "confirmed" | "cancelled";
         Permission: {
             description?: string | null;
             code: string;
@@ -12907,6 +13520,27 @@ export interface components {
             /** @default null */
             volunteer_interests: string[] | null;
         };
+        Promise: {
+            /**
+             * Format: int64
+             * @description The membership part; the plan's suggested price, else its price for
+             *      the period, when absent.
+             */
+            amount_cents?: number | null;
+            /**
+             * Format: int64
+             * @default 0
+             */
+            donation_cents: number;
+            method: components["schemas"]["PromisedMethod"];
+            /** Format: uuid */
+            plan_id: string;
+        };
+        /**
+         * @description How a member promises to pay offline.
+         * @enum {string}
+         */
+        PromisedMethod: "bank_transfer" | "cheque";
         Publish: {
             /**
              * @description `false` takes the event back to draft.
@@ -13051,6 +13685,16 @@ export interface components {
             /** @description A long-lived (7-day) link to the logo; ask again for a fresh one. */
             logo_url?: string | null;
             name: string;
+            /**
+             * @description How to pay by bank transfer or cheque (the bank details, where to
+             *      send a cheque); offline payment is offered to members when set.
+             */
+            payment_instructions?: string | null;
+            /**
+             * @description Whether a member whose offline payment is on its way (pending, not
+             *      confirmed yet) has the members' content meanwhile.
+             */
+            pending_payment_access: boolean;
             /**
              * @description Whether staff (roles with any administrative permission) need a
              *      membership in force for the members' content (documents, galleries,

@@ -15,6 +15,14 @@ export const adminEn = {
   "pager.where": "Page {page} of {last} ({total} in all)",
   "pager.whereAbout": "Page {page} of about {last} (about {total} in all)",
   "confirm.cancel": "Cancel",
+  "promised.title": "Payments on their way (transfer or cheque)",
+  "promised.none": "No payment is awaited.",
+  "promised.reference": "Reference",
+  "promised.since": "Promised on",
+  "promised.confirm": "Arrived: confirm {reference}",
+  "promised.cancel": "Cancel {reference}",
+  "promised.cancelWarning":
+    "Cancel this payment? {name} is told by email that nothing is owed for it; they may choose to pay again.",
   "refund.open": "Refund…",
   "refund.title": "Refund {what}",
   "refund.intro":
@@ -422,6 +430,13 @@ export const adminEn = {
   "settings.graceDays": "Grace period (days)",
   "settings.graceDaysHint":
     "After a membership runs out, the member keeps the members' content this many days (0 to 365) while they are reminded to renew.",
+  "settings.paymentInstructions": "How to pay by bank transfer or cheque",
+  "settings.paymentInstructionsHint":
+    "Your bank details, where to send a cheque. When set, members may choose to pay this way; the payment waits until you confirm it arrived. Empty: online payment only.",
+  "settings.pendingPaymentAccess":
+    "Members waiting for their transfer or cheque may use the members' content",
+  "settings.pendingPaymentAccessHint":
+    "Documents, galleries, members-only events and the directory open as soon as a member promises to pay, until you confirm or cancel the payment.",
   "settings.staffNeedMembership": "Staff need a membership in force too",
   "settings.staffNeedMembershipHint":
     "Members see the documents, galleries, members-only events and the directory while their membership is in force. Ticked, the same holds for staff (admins, treasurers, event hosts); their administration stays open either way.",

@@ -202,6 +202,17 @@ export const en = {
   "membership.cancelledUntil":
     "You cancelled your membership: it runs up to and including {day}, then ends.",
   "membership.keep": "Keep my membership",
+  "membership.how": "How to pay",
+  "membership.method.online": "Online, by card, now",
+  "membership.method.bank_transfer": "By bank transfer",
+  "membership.method.cheque": "By cheque",
+  "membership.promise": "I will pay {total} this way",
+  "membership.promisedTitle": "Your payment on its way",
+  "membership.promisedTransfer":
+    "You chose to pay {amount} for {plan} by bank transfer on {day}. Your membership starts when it arrives.",
+  "membership.promisedCheque":
+    "You chose to pay {amount} for {plan} by cheque on {day}. Your membership starts when it arrives.",
+  "membership.reference": "Give this reference with your payment: {reference}",
   "membership.history": "Payments",
   "membership.confirmationPdf": "Confirmation (PDF)",
   "membership.noHistory": "No payment yet.",

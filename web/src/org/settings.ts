@@ -15,6 +15,7 @@ const fallback: Settings = {
   terms_version: "",
   staff_need_membership: false,
   grace_days: 30,
+  pending_payment_access: false,
 };
 let current: Settings | null = null;
 let loading: Promise<Settings> | null = null;

@@ -21,15 +21,21 @@ use std::sync::Arc;
 pub struct Standing {
     pub status: UserStatus,
     pub in_grace: bool,
+    /// A payment they promised offline is on its way (pending), and the
+    /// organisation lets that open the content (`pending_payment_access`,
+    /// migrations/0026_offline_payments.sql).
+    pub paying: bool,
 }
 
 impl Standing {
     /// Whether the membership is in force: `active`, or `expired` within
-    /// the grace period.
+    /// the grace period; or, when the organisation lets it, a validated,
+    /// lapsed or cancelled member's payment promised offline is on its way.
     pub fn in_force(self) -> bool {
         match self.status {
             UserStatus::Active => true,
-            UserStatus::Expired => self.in_grace,
+            UserStatus::Expired => self.in_grace || self.paying,
+            UserStatus::PaymentPending | UserStatus::Canceled => self.paying,
             _ => false,
         }
     }
@@ -72,6 +78,7 @@ mod tests {
         Standing {
             status,
             in_grace: false,
+            paying: false,
         }
     }
 
@@ -93,6 +100,7 @@ mod tests {
         let grace = Standing {
             status: UserStatus::Expired,
             in_grace: true,
+            paying: false,
         };
         assert_eq!(
             effective(codes(MEMBER_CONTENT), grace, false).len(),
@@ -108,6 +116,7 @@ mod tests {
             let other = Standing {
                 status,
                 in_grace: true,
+                paying: false,
             };
             assert!(!other.in_force(), "{status:?}");
         }
@@ -143,5 +152,23 @@ mod tests {
         assert!(!is_staff(&codes(&["events.view"])));
         assert!(is_staff(&codes(&["events.view", "events.rsvps"])));
         assert!(!is_staff(&codes(&[])));
+    }
+
+    #[test]
+    fn a_payment_on_its_way_opens_the_content_only_to_those_who_may_pay() {
+        for (status, opens) in [
+            (UserStatus::PaymentPending, true),
+            (UserStatus::Expired, true),
+            (UserStatus::Canceled, true),
+            (UserStatus::PendingValidation, false),
+            (UserStatus::Inactive, false),
+        ] {
+            let paying = Standing {
+                status,
+                in_grace: false,
+                paying: true,
+            };
+            assert_eq!(paying.in_force(), opens, "{status:?}");
+        }
     }
 }

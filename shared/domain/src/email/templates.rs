@@ -97,6 +97,22 @@ pub enum Mail {
         time_zone: String,
         location: Option<String>,
     },
+    /// A member promised to pay offline: how, and the reference to give
+    /// (again, as a `reminder`, while the money has not arrived).
+    OfflinePayment {
+        first_name: String,
+        plan: String,
+        amount: String,
+        reference: String,
+        instructions: String,
+        reminder: bool,
+    },
+    /// An admin cancelled a promised offline payment.
+    OfflinePaymentCancelled {
+        first_name: String,
+        reference: String,
+        reason: Option<String>,
+    },
     /// A membership payment came in (online or recorded by an admin).
     MembershipPaid {
         first_name: String,
@@ -338,6 +354,43 @@ impl Mail {
                     Button("See the event", url(&format!("/events/{event_id}"))),
                 ],
             ),
+            Mail::OfflinePayment { first_name, plan, amount, reference, instructions, reminder } => (
+                if *reminder { "offline_payment_reminder" } else { "offline_payment" },
+                if *reminder {
+                    format!("Your {org} membership payment has not arrived yet")
+                } else {
+                    format!("How to pay your {org} membership")
+                },
+                vec![
+                    hello(first_name),
+                    Para(if *reminder {
+                        format!("We have not received your payment of {amount} for your {plan} membership yet. If you sent it, thank you: it may be on its way. Otherwise, here is how to pay:")
+                    } else {
+                        format!("Thank you for choosing the {plan} membership. Please pay {amount} as follows:")
+                    }),
+                    Quote(instructions.clone()),
+                    Para(format!("Give this reference with your payment (on the transfer, or on the back of the cheque): {reference}")),
+                    Para("Your membership starts when the payment arrives; you will get a confirmation.".into()),
+                    Button("My membership", url("/membership")),
+                ],
+            ),
+            Mail::OfflinePaymentCancelled { first_name, reference, reason } => (
+                "offline_payment_cancelled",
+                format!("Your {org} payment {reference} is cancelled"),
+                {
+                    let mut blocks = vec![
+                        hello(first_name),
+                        Para(format!("{org} cancelled the payment you promised (reference {reference}): nothing is owed for it any more.")),
+                    ];
+                    if let Some(why) = reason {
+                        blocks.push(Para("Their reason:".into()));
+                        blocks.push(Quote(why.clone()));
+                    }
+                    blocks.push(Para("To become or stay a member, choose how to pay again:".into()));
+                    blocks.push(Button("My membership", url("/membership")));
+                    blocks
+                },
+            ),
             Mail::MembershipPaid { first_name, plan, amount_cents, currency, last_day } => (
                 "membership_paid",
                 format!("Your {org} membership is active"),
@@ -528,6 +581,27 @@ mod tests {
                 first_name: name(),
                 plan: "Honorary".into(),
                 last_day: Some(when.date_naive()),
+            },
+            Mail::OfflinePayment {
+                first_name: name(),
+                plan: "Yearly".into(),
+                amount: "EUR 30.00".into(),
+                reference: "M-ABCD1234".into(),
+                instructions: "IBAN FR76 ...".into(),
+                reminder: false,
+            },
+            Mail::OfflinePayment {
+                first_name: name(),
+                plan: "Yearly".into(),
+                amount: "EUR 30.00".into(),
+                reference: "M-ABCD1234".into(),
+                instructions: "IBAN FR76 ...".into(),
+                reminder: true,
+            },
+            Mail::OfflinePaymentCancelled {
+                first_name: name(),
+                reference: "M-ABCD1234".into(),
+                reason: Some("never came".into()),
             },
             Mail::MembershipCancelled {
                 first_name: name(),

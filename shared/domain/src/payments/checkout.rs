@@ -52,6 +52,48 @@ pub struct MembershipCheckout {
     ends_at: Option<DateTime<Utc>>,
 }
 
+/// What `payer` would pay for `order` now, online or offline: the plan,
+/// the period's terms and the membership part (the asked amount, else the
+/// plan's suggested price, else its price). Refused unless the payer's
+/// status pays memberships, they hold no lifetime membership and the plan
+/// takes payments. Locks the payer's row (`memberships::terms`), so two
+/// payments of one member are made one after the other.
+pub(super) async fn priced(
+    conn: &mut PgConnection,
+    payer: Payer<'_>,
+    order: MembershipOrder,
+) -> Result<(memberships::Plan, memberships::Terms, i64), PaymentError> {
+    match payer.status {
+        UserStatus::PaymentPending
+        | UserStatus::Active
+        | UserStatus::Expired
+        | UserStatus::Canceled => {}
+        UserStatus::PendingValidation | UserStatus::PreValidated => {
+            return Err(PaymentError::NotValidated)
+        }
+        other => return Err(PaymentError::NotPayable(other)),
+    }
+    let plan = memberships::payable_plan(conn, order.plan_id).await?;
+    let lifetime: bool = sqlx::query_scalar!(
+        "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE user_id = $1 \
+         AND status = 'active' AND end_date IS NULL) AS \"n!\"",
+        payer.id,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if lifetime {
+        return Err(PaymentError::AlreadyLifetime);
+    }
+    let terms = memberships::terms(conn, &plan, payer.id, Utc::now()).await?;
+    let amount = order
+        .amount_cents
+        .unwrap_or_else(|| match plan.suggested_price_cents {
+            Some(s) if plan.pay_what_you_can() => s.max(terms.minimum_cents),
+            _ => terms.price_cents,
+        });
+    Ok((plan, terms, amount))
+}
+
 /// Opens a checkout for `payer` to pay `order`: refused unless online
 /// payments are on, the payer's status pays memberships, they hold no
 /// lifetime membership, the plan takes payments and the amounts fit it and
@@ -64,36 +106,8 @@ pub async fn membership(
     order: MembershipOrder,
 ) -> Result<MembershipCheckout, PaymentError> {
     let provider = payments.provider().await.ok_or(PaymentError::Unavailable)?;
-    match payer.status {
-        UserStatus::PaymentPending
-        | UserStatus::Active
-        | UserStatus::Expired
-        | UserStatus::Canceled => {}
-        UserStatus::PendingValidation | UserStatus::PreValidated => {
-            return Err(PaymentError::NotValidated)
-        }
-        other => return Err(PaymentError::NotPayable(other)),
-    }
-
     let mut tx = db.begin().await?;
-    let plan = memberships::payable_plan(&mut tx, order.plan_id).await?;
-    let lifetime: bool = sqlx::query_scalar!(
-        "SELECT EXISTS (SELECT 1 FROM subscriptions WHERE user_id = $1 \
-         AND status = 'active' AND end_date IS NULL) AS \"n!\"",
-        payer.id,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if lifetime {
-        return Err(PaymentError::AlreadyLifetime);
-    }
-    let terms = memberships::terms(&mut tx, &plan, payer.id, Utc::now()).await?;
-    let amount = order
-        .amount_cents
-        .unwrap_or_else(|| match plan.suggested_price_cents {
-            Some(s) if plan.pay_what_you_can() => s.max(terms.minimum_cents),
-            _ => terms.price_cents,
-        });
+    let (plan, terms, amount) = priced(&mut tx, payer, order).await?;
     let donation = order.donation_cents;
     let limits = provider.config();
     memberships::check_amounts(&plan, &terms, amount, donation, limits.max_cents)?;

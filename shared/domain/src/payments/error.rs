@@ -21,6 +21,12 @@ pub enum PaymentError {
     /// The payment is refunded in full already (or was of no amount).
     #[error("nothing left to refund")]
     NothingToRefund,
+    /// The organisation gives no instructions for paying offline.
+    #[error("offline payment is not offered")]
+    OfflineUnavailable,
+    /// The promised payment was confirmed or cancelled already.
+    #[error("the payment is no longer pending")]
+    NotPending,
     /// A webhook delivery the provider did not sign, or signed too long ago.
     #[error("webhook signature: {0:?}")]
     Signature(SignatureError),

@@ -13,6 +13,7 @@ mod event_log;
 pub mod events;
 mod keys;
 mod membership_payments;
+pub mod offline;
 pub mod provider;
 pub mod refunds;
 pub mod signature;

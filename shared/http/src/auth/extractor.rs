@@ -27,6 +27,9 @@ pub struct AuthUser {
     pub role_id: Option<Uuid>,
     /// When an `expired` member's grace period ends, while it runs.
     pub grace_ends: Option<DateTime<Utc>>,
+    /// A payment they promised offline is on its way and, by the
+    /// organisation's choice, opens the members' content meanwhile.
+    pub paying: bool,
     pub permissions: Codes,
     /// The role's own codes, before the membership rule.
     role_permissions: Codes,
@@ -70,6 +73,7 @@ struct Row {
     token_version: i32,
     role_id: Option<Uuid>,
     grace_ends: Option<DateTime<Utc>>,
+    paying: bool,
     staff_need_membership: bool,
 }
 
@@ -105,6 +109,8 @@ where
             Row,
             "SELECT u.id, u.email, u.status AS \"status: UserStatus\", u.token_version, u.role_id, \
                 CASE WHEN u.status = 'expired' THEN loaf_grace_ends(u.id, now()) END AS grace_ends, \
+                CASE WHEN u.status IN ('payment_pending', 'expired', 'canceled') \
+                     THEN loaf_paying(u.id) ELSE false END AS \"paying!\", \
                 COALESCE((SELECT staff_need_membership FROM organisation_settings), false) \
                     AS \"staff_need_membership!\" \
              FROM users u \
@@ -131,11 +137,13 @@ where
             status: row.status,
             role_id: row.role_id,
             grace_ends: row.grace_ends,
+            paying: row.paying,
             permissions: access::effective(
                 role_permissions.clone(),
                 Standing {
                     status: row.status,
                     in_grace: row.grace_ends.is_some(),
+                    paying: row.paying,
                 },
                 row.staff_need_membership,
             ),

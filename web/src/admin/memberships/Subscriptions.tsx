@@ -14,6 +14,7 @@ import { DataTable } from "../ui/DataTable";
 import { optionalAmount } from "../ui/amount";
 import { Confirm } from "../ui/Confirm";
 import { Refund } from "../ui/Refund";
+import { Promised } from "./Promised";
 import { MemberPicker } from "../ui/MemberPicker";
 import { Export } from "../ui/Export";
 import { Pager } from "../ui/Pager";
@@ -68,6 +69,7 @@ export function Subscriptions({ me }: { me: Me }) {
   const planList = plans.phase === "ready" ? plans.data.items : [];
   return (
     <Page title={ta("subscriptions.title")}>
+      {may("subscriptions.manual_payment") && <Promised done={reload} />}
       {may("subscriptions.manual_payment") && planList.length > 0 && (
         <ManualPayment plans={planList} done={reload} />
       )}

@@ -2,7 +2,7 @@ import { useState } from "preact/hooks";
 import { api, unwrap } from "../../api/client";
 import { ApiError } from "../../api/errors";
 import type { Me } from "../../auth/me";
-import { Checkbox, Submit, TextField } from "../../components/fields";
+import { Checkbox, Submit, TextArea, TextField } from "../../components/fields";
 import { useForm } from "../../components/form";
 import { Loaded, useLoad } from "../../components/Loaded";
 import { Notice, Problem } from "../../components/Notice";
@@ -40,6 +40,8 @@ function Organisation() {
     currency: settings.currency,
     staff_need_membership: settings.staff_need_membership,
     grace_days: String(settings.grace_days),
+    payment_instructions: settings.payment_instructions ?? "",
+    pending_payment_access: settings.pending_payment_access,
   });
   return (
     <form
@@ -56,6 +58,8 @@ function Organisation() {
               staff_need_membership: v.staff_need_membership,
               // Not a whole number: -1, which the API refuses naming the field.
               grace_days: /^\d+$/.test(v.grace_days.trim()) ? Number(v.grace_days.trim()) : -1,
+              payment_instructions: v.payment_instructions,
+              pending_payment_access: v.pending_payment_access,
             },
           }),
         );
@@ -98,6 +102,19 @@ function Organisation() {
         checked={form.values.staff_need_membership}
         error={form.error("staff_need_membership")}
         onChange={(checked) => form.set("staff_need_membership", checked)}
+      />
+      <TextArea
+        {...form.bind("payment_instructions")}
+        label={ta("settings.paymentInstructions")}
+        hint={ta("settings.paymentInstructionsHint")}
+      />
+      <Checkbox
+        field="pending_payment_access"
+        label={ta("settings.pendingPaymentAccess")}
+        hint={ta("settings.pendingPaymentAccessHint")}
+        checked={form.values.pending_payment_access}
+        error={form.error("pending_payment_access")}
+        onChange={(checked) => form.set("pending_payment_access", checked)}
       />
       <Submit busy={form.busy}>{ta("settings.save")}</Submit>
     </form>

@@ -31,7 +31,7 @@ export function MembershipPage({ me }: { me: Me }) {
           <a href="/verify-email">{t("verify.resend")}</a>
         </p>
       )}
-      {PAYING.includes(me.status) && <Plans />}
+      {PAYING.includes(me.status) && <Payment />}
       <Periods />
     </Page>
   );
@@ -50,7 +50,40 @@ function Periods() {
   );
 }
 
-function Plans() {
+/** A payment on its way (promised by transfer or cheque), or the plans. */
+function Payment() {
+  const [promised, reloadPromised] = useLoad(
+    () => api.GET("/api/subscriptions/offline/me").then(({ data }) => data ?? null),
+    [],
+  );
+  return (
+    <>
+      {promised.phase === "ready" && promised.data && <Promised payment={promised.data} />}
+      <Plans promised={reloadPromised} />
+    </>
+  );
+}
+
+/** What the member promised to pay, and how. */
+function Promised({ payment: p }: { payment: Schemas["PendingPayment"] }) {
+  const { time_zone } = useSettings();
+  return (
+    <section aria-labelledby="promised">
+      <h2 id="promised">{t("membership.promisedTitle")}</h2>
+      <p>
+        {t(p.method === "cheque" ? "membership.promisedCheque" : "membership.promisedTransfer", {
+          amount: money(p.total_cents, p.currency),
+          plan: p.plan_name,
+          day: day(p.created_at, time_zone),
+        })}
+      </p>
+      {p.instructions && <pre class="instructions">{p.instructions}</pre>}
+      <p>{t("membership.reference", { reference: p.reference })}</p>
+    </section>
+  );
+}
+
+function Plans({ promised }: { promised: () => void }) {
   const [plans, reload] = useLoad(() => unwrap(api.GET("/api/plans")), []);
   return (
     <section aria-labelledby="plans">
@@ -61,15 +94,21 @@ function Plans() {
         empty={t("membership.noPlans")}
         isEmpty={(page) => page.items.length === 0}
       >
-        {(page) => <Checkout plans={page.items} />}
+        {(page) => <Checkout plans={page.items} promised={promised} />}
       </Loaded>
     </section>
   );
 }
 
-function Checkout({ plans }: { plans: Plan[] }) {
-  const { currency } = useSettings();
+/** How a member may pay: online, or (when the organisation says how) by
+ * bank transfer or cheque. */
+const METHODS = ["online", "bank_transfer", "cheque"] as const;
+type Method = (typeof METHODS)[number];
+
+function Checkout({ plans, promised }: { plans: Plan[]; promised: () => void }) {
+  const { currency, payment_instructions } = useSettings();
   const [planId, setPlanId] = useState(plans[0]?.id ?? "");
+  const [method, setMethod] = useState<Method>("online");
   const plan = plans.find((p) => p.id === planId) ?? plans[0];
   const form = useForm({
     amount: plan ? fromCents(startingAmount(plan)) : "",
@@ -83,15 +122,17 @@ function Checkout({ plans }: { plans: Plan[] }) {
     <form
       noValidate
       onSubmit={form.submit(async () => {
-        const checkout = await unwrap(
-          api.POST("/api/subscriptions/checkout", {
-            body: {
-              plan_id: plan.id,
-              amount_cents: payWhatYouCan(plan) ? (amount ?? -1) : null,
-              donation_cents: donation,
-            },
-          }),
-        );
+        const order = {
+          plan_id: plan.id,
+          amount_cents: payWhatYouCan(plan) ? (amount ?? -1) : null,
+          donation_cents: donation,
+        };
+        if (method !== "online") {
+          await unwrap(api.POST("/api/subscriptions/offline", { body: { ...order, method } }));
+          promised();
+          return;
+        }
+        const checkout = await unwrap(api.POST("/api/subscriptions/checkout", { body: order }));
         window.location.assign(checkout.checkout_url);
       })}
     >
@@ -144,7 +185,29 @@ function Checkout({ plans }: { plans: Plan[] }) {
           onInput={(value) => form.set("donation", value)}
         />
       )}
-      <Submit busy={form.busy}>{t("membership.pay", { total: money(total, currency) })}</Submit>
+      {payment_instructions && (
+        <fieldset>
+          <legend>{t("membership.how")}</legend>
+          {METHODS.map((m) => (
+            <div class="field check" key={m}>
+              <input
+                type="radio"
+                id={`method-${m}`}
+                name="method"
+                value={m}
+                checked={method === m}
+                onChange={() => setMethod(m)}
+              />
+              <label htmlFor={`method-${m}`}>{t(`membership.method.${m}`)}</label>
+            </div>
+          ))}
+        </fieldset>
+      )}
+      <Submit busy={form.busy}>
+        {t(method === "online" ? "membership.pay" : "membership.promise", {
+          total: money(total, currency),
+        })}
+      </Submit>
     </form>
   );
 }
