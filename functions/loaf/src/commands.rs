@@ -153,12 +153,20 @@ pub enum JobChoice {
     SendEmail,
 }
 
-/// Runs a scheduled job once, as EventBridge does in AWS. Without
+/// An instant given on the command line (RFC 3339).
+pub fn instant(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("{e}: write it as 2027-01-31T09:00:00Z"))
+}
+
+/// Runs a scheduled job once as of `at` (now, unless `--now` says), as
+/// EventBridge does in AWS. Without
 /// `DATABASE_URL` it works on `loaf serve`'s local cluster (starting it if
 /// needed, and stopping it again if `loaf serve` is not running), without
 /// `S3_BUCKET` on its local storage folder, and writes mail where `loaf
 /// serve` does.
-pub async fn run_jobs(job: JobChoice) -> anyhow::Result<()> {
+pub async fn run_jobs(job: JobChoice, at: chrono::DateTime<chrono::Utc>) -> anyhow::Result<()> {
     let local = LocalStack::for_commands().await?;
     let result = async {
         let resolved = resolve_env(Needs::Database).await?;
@@ -171,19 +179,13 @@ pub async fn run_jobs(job: JobChoice) -> anyhow::Result<()> {
         let pool = loaf_core::db::connect_lazy(&db)?;
         let mailer = Mailer::from_config(email);
         if job == JobChoice::Daily {
-            let summary = loaf_jobs::run(
-                &pool,
-                &storage,
-                &mailer.config,
-                &reminders,
-                chrono::Utc::now(),
-            )
-            .await
-            .with_context(|| format!("running the daily jobs on {}", redact(&db.url)))?;
+            let summary = loaf_jobs::run(&pool, &storage, &mailer.config, &reminders, at)
+                .await
+                .with_context(|| format!("running the daily jobs on {}", redact(&db.url)))?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
         }
         if job == JobChoice::Hourly {
-            let summary = loaf_jobs::hourly(&pool, &mailer.config, &reminders, chrono::Utc::now())
+            let summary = loaf_jobs::hourly(&pool, &mailer.config, &reminders, at)
                 .await
                 .with_context(|| format!("running the hourly jobs on {}", redact(&db.url)))?;
             println!("{}", serde_json::to_string_pretty(&summary)?);

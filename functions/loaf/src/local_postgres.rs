@@ -343,25 +343,35 @@ fn tail(path: &Path, lines: usize) -> String {
 
 /// Creates `name` on the cluster at `admin_url` unless it exists; several
 /// processes may race to do it.
-pub async fn ensure_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
+/// Whether database `name` exists on the server at `admin_url`.
+pub async fn database_exists(admin_url: &str, name: &str) -> anyhow::Result<bool> {
     use sqlx::Connection;
     let mut conn = sqlx::PgConnection::connect(admin_url)
         .await
         .with_context(|| format!("cannot connect to {admin_url}"))?;
-    let exists: bool = sqlx::query_scalar!(
+    let exists = sqlx::query_scalar!(
         "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1) AS \"n!\"",
         name,
     )
     .fetch_one(&mut conn)
     .await?;
-    if !exists {
+    conn.close().await?;
+    Ok(exists)
+}
+
+pub async fn ensure_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    if !database_exists(admin_url, name).await? {
+        let mut conn = sqlx::PgConnection::connect(admin_url)
+            .await
+            .with_context(|| format!("cannot connect to {admin_url}"))?;
         let sql = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
         match sqlx::query(&sql).execute(&mut conn).await {
             Ok(_) => {}
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
             Err(e) => return Err(e.into()),
         }
+        conn.close().await?;
     }
-    conn.close().await?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! (started if needed, stopped again afterwards unless `loaf serve` runs),
 //! its storage folder behind a local S3 endpoint, its mail folder.
 
-use crate::local_postgres::{Cluster, Durability};
+use crate::local_postgres::{self, Cluster, Durability};
 use crate::local_s3::{self, LocalS3};
 use crate::project::Project;
 use crate::serve::{cluster_dir, env_is_set, LOCAL_BUCKET};
@@ -38,9 +38,16 @@ impl LocalStack {
             // cluster is ours to stop afterwards.
             let serve_lock = project.lock_serve().ok();
             cluster.start().await?;
+            let set_up = local_postgres::database_exists(&cluster.url("postgres")?, "loaf").await;
             stack.values.insert("DATABASE_URL", cluster.url("loaf")?);
             if let Some(lock) = serve_lock {
                 stack.cluster = Some((cluster, lock));
+            }
+            if !set_up? {
+                stack.finish().await?;
+                anyhow::bail!(
+                    "the local database is not set up yet: run `loaf serve` once (it creates and migrates it), or set DATABASE_URL"
+                );
             }
         }
         if !env_is_set("S3_BUCKET") {

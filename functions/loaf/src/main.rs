@@ -77,6 +77,11 @@ enum JobsCommand {
     Run {
         #[arg(long, value_enum, default_value = "daily")]
         job: JobChoice,
+        /// Run as of this instant (RFC 3339, e.g. 2027-01-31T09:00:00Z)
+        /// instead of now: what the jobs would do then (a rehearsal of a
+        /// reminder schedule, or catching up by hand).
+        #[arg(long, value_parser = commands::instant)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
     },
 }
 
@@ -88,8 +93,8 @@ async fn main() -> ExitCode {
         Command::Serve { port } => loaf::serve::serve(port).await,
         Command::Migrate { json } => commands::migrate(json).await,
         Command::Jobs {
-            command: JobsCommand::Run { job },
-        } => commands::run_jobs(job).await,
+            command: JobsCommand::Run { job, now },
+        } => commands::run_jobs(job, now.unwrap_or_else(chrono::Utc::now)).await,
         Command::Openapi { path } => commands::write_openapi(&path),
         Command::Storage {
             command: StorageCommand::Reconcile,

@@ -218,3 +218,31 @@ fn a_busy_port_is_refused_in_one_line() {
         .unwrap();
     assert!(one_line_error(&out).contains(&format!("cannot listen on 127.0.0.1:{port}")));
 }
+
+#[test]
+fn jobs_run_as_of_the_instant_given_and_say_when_there_is_nothing_to_run_on() {
+    let dir = temp_project();
+    let out = loaf(&dir)
+        .args(["jobs", "run", "--now", "next tuesday"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        error.contains("--now") && error.contains("2027-01-31T09:00:00Z"),
+        "{error}"
+    );
+    // A project whose `loaf serve` never ran has no database yet.
+    let out = loaf(&dir)
+        .args([
+            "jobs",
+            "run",
+            "--job",
+            "hourly",
+            "--now",
+            "2030-01-01T00:00:00Z",
+        ])
+        .output()
+        .unwrap();
+    assert!(one_line_error(&out).contains("run `loaf serve` once"));
+}
