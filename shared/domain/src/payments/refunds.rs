@@ -70,16 +70,6 @@ impl Asked {
     }
 }
 
-/// A refund made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Made {
-    pub id: Uuid,
-    pub amount_cents: i64,
-    /// Refunded so far, this one included.
-    pub refunded_cents: i64,
-    pub online: bool,
-}
-
 /// A payment as a refund sees it.
 struct Paid {
     total: i64,
@@ -161,14 +151,15 @@ fn amount(p: &Paid, asked: Option<i64>) -> Result<i64, PaymentError> {
     }
 }
 
-/// Refunds `req` of `target`; `None` when there is no such payment.
+/// Refunds `req` of `target`; answers the refund's id (its row of
+/// `payment_refunds`), `None` when there is no such payment.
 pub async fn refund(
     db: &PgPool,
     payments: &Payments,
     email: &EmailConfig,
     target: Target,
     req: &Request,
-) -> Result<Option<Made>, PaymentError> {
+) -> Result<Option<Uuid>, PaymentError> {
     let id = Uuid::new_v4();
     let mut conn = db.acquire().await?;
     let Some(before) = paid(&mut conn, target).await? else {
@@ -251,10 +242,5 @@ pub async fn refund(
         .await?;
     }
     tx.commit().await?;
-    Ok(Some(Made {
-        id,
-        amount_cents,
-        refunded_cents: cumulative.min(now.total),
-        online,
-    }))
+    Ok(Some(id))
 }
