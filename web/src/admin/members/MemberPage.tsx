@@ -8,7 +8,7 @@ import { Notice, Problem } from "../../components/Notice";
 import { Page } from "../../components/Page";
 import { ProfileFields } from "../../features/profile/ProfileFields";
 import { fromProfile, toProfile } from "../../features/profile/values";
-import { dateTime, day, money } from "../../format";
+import { dateTime, day, lastDay, money } from "../../format";
 import { useSettings } from "../../org/settings";
 import { ta } from "../i18n";
 import { DataTable } from "../ui/DataTable";
@@ -225,7 +225,7 @@ function Subscriptions({ id }: { id: string }) {
                 <th scope="row">{s.plan_name}</th>
                 <td>
                   {day(s.start_date, time_zone)} –{" "}
-                  {s.end_date ? day(s.end_date, time_zone) : ta("member.lifetime")}
+                  {s.end_date ? lastDay(s.end_date, time_zone) : ta("member.lifetime")}
                 </td>
                 <td>{money(s.total_cents - s.refunded_cents, s.currency ?? currency)}</td>
                 <td>{s.payment_method ?? ""}</td>

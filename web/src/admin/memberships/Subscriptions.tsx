@@ -7,7 +7,7 @@ import { useForm } from "../../components/form";
 import { Loaded, useLoad } from "../../components/Loaded";
 import { Notice, Problem } from "../../components/Notice";
 import { Page } from "../../components/Page";
-import { day, money } from "../../format";
+import { day, lastDay, money } from "../../format";
 import { useSettings } from "../../org/settings";
 import { ta } from "../i18n";
 import { DataTable } from "../ui/DataTable";
@@ -137,7 +137,7 @@ export function Subscriptions({ me }: { me: Me }) {
                         <td>{s.plan_name}</td>
                         <td>
                           {day(s.start_date, time_zone)} –{" "}
-                          {s.end_date ? day(s.end_date, time_zone) : ta("member.lifetime")}
+                          {s.end_date ? lastDay(s.end_date, time_zone) : ta("member.lifetime")}
                         </td>
                         <td>{money(s.total_cents - s.refunded_cents, s.currency ?? currency)}</td>
                         <td>{s.payment_method ?? ""}</td>

@@ -5,7 +5,7 @@ import { useSettings } from "../../org/settings";
 import { Notice, Problem } from "../../components/Notice";
 import { Page } from "../../components/Page";
 import { usePolled } from "../../components/polling";
-import { day } from "../../format";
+import { lastDay } from "../../format";
 import { t } from "../../i18n";
 
 /** The page the provider sends the member back to: it waits until the
@@ -38,7 +38,7 @@ export function MembershipComplete() {
     message = (
       <Notice>
         {checkout.ends_at
-          ? t("membership.complete.paid", { end: day(checkout.ends_at, time_zone) })
+          ? t("membership.complete.paid", { end: lastDay(checkout.ends_at, time_zone) })
           : t("membership.complete.paidLifetime")}
       </Notice>
     );

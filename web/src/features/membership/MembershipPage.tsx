@@ -8,7 +8,7 @@ import { DownloadButton } from "../../components/DownloadButton";
 import { Loaded, useLoad, type Load } from "../../components/Loaded";
 import { Problem } from "../../components/Notice";
 import { Page } from "../../components/Page";
-import { day, fromCents, money, toCents } from "../../format";
+import { day, fromCents, lastDay, money, toCents } from "../../format";
 import { t, type MessageKey } from "../../i18n";
 import { payWhatYouCan, startingAmount, type Plan } from "./plans";
 import { Renewal } from "./Renewal";
@@ -244,7 +244,7 @@ function History({
                   {s.end_date
                     ? t("membership.period", {
                         start: day(s.start_date, time_zone),
-                        end: day(s.end_date, time_zone),
+                        end: lastDay(s.end_date, time_zone),
                       })
                     : t("membership.lifetime", { start: day(s.start_date, time_zone) })}{" "}
                   · {s.status}
