@@ -308,6 +308,13 @@ impl Subscriptions<'_> {
         self.0.get("/api/subscriptions/offline/me").await
     }
 
+    /// `DELETE /api/subscriptions/offline/me`
+    pub async fn withdraw_promise(&self) -> Reply {
+        self.0
+            .send(Method::DELETE, "/api/subscriptions/offline/me", None)
+            .await
+    }
+
     /// `GET /api/subscriptions/offline?{query}`
     pub async fn promised(&self, query: &str) -> Reply {
         self.0

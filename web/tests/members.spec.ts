@@ -120,6 +120,11 @@ test("a member promises a bank transfer and is active once the board confirms it
   await expectAccessible(page, "pay by transfer");
   await page.getByRole("button", { name: /I will pay/ }).click();
   const promised = page.getByRole("region", { name: "Your payment on its way" });
+  // She withdraws it, then promises again.
+  await promised.getByRole("button", { name: "I will not pay this way" }).click();
+  await expect(promised).toHaveCount(0);
+  await page.getByLabel("By bank transfer").check();
+  await page.getByRole("button", { name: /I will pay/ }).click();
   await expect(promised.getByText("IBAN FR76 3000 6000 0112 3456 7890 189")).toBeVisible();
   const reference = (await promised.getByText(/Give this reference/).textContent())
     ?.split(": ")

@@ -219,7 +219,8 @@ pub fn api(docs: Docs) -> Routes {
         )
         .api_route(
             "/api/subscriptions/offline/me",
-            docs.get_with(offline::mine, summary("Your payment on its way")),
+            docs.get_with(offline::mine, summary("Your payment on its way"))
+                .delete_with(offline::withdraw, summary("Withdraw your promised payment")),
         )
         .api_route(
             "/api/subscriptions/offline/{id}/confirm",

@@ -72,6 +72,18 @@ pub async fn mine(
         .ok_or(ApiError::NotFound)
 }
 
+/// `DELETE /api/subscriptions/offline/me`: the caller will not pay this
+/// way after all; answers the payment, now cancelled. 404 without one.
+pub async fn withdraw(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> ApiResult<Json<PendingPayment>> {
+    offline::withdraw(&state.db, user.id)
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound)
+}
+
 /// `GET /api/subscriptions/offline`: what is pending, oldest first.
 pub async fn list(
     State(state): State<AppState>,

@@ -250,6 +250,35 @@ async fn an_admin_cancels_a_promised_payment_that_never_came_and_the_member_is_t
     assert_eq!(told.kind, "offline_payment_cancelled");
     assert!(told.text_body.contains("No cheque after two months"));
     assert_eq!(app.status_of(member.id).await, "expired");
+    // The member may withdraw their own promise; then there is none.
+    let r = cal
+        .subscriptions()
+        .promise(json!({"plan_id": plan, "method": "cheque"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    let r = cal.subscriptions().withdraw_promise().await;
+    assert_eq!(
+        (r.status, &r.body["status"]),
+        (StatusCode::OK, &json!("cancelled")),
+        "{:?}",
+        r.body
+    );
+    assert_eq!(
+        cal.subscriptions().my_promise().await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        cal.subscriptions().withdraw_promise().await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.anonymous()
+            .subscriptions()
+            .withdraw_promise()
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
     // Clearing the instructions stops offering offline payment.
     instructions(&app, &admin, json!({"payment_instructions": ""})).await;
     let r = cal

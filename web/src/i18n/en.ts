@@ -213,6 +213,7 @@ export const en = {
   "membership.promisedCheque":
     "You chose to pay {amount} for {plan} by cheque on {day}. Your membership starts when it arrives.",
   "membership.reference": "Give this reference with your payment: {reference}",
+  "membership.withdraw": "I will not pay this way",
   "membership.history": "Payments",
   "membership.confirmationPdf": "Confirmation (PDF)",
   "membership.noHistory": "No payment yet.",

@@ -318,6 +318,26 @@ pub async fn cancel(
     Ok(cancelled)
 }
 
+/// The member withdraws their pending payment (they will pay another
+/// way, or not at all): `cancelled`. `None` when they have none.
+pub async fn withdraw(db: &PgPool, user_id: Uuid) -> Result<Option<PendingPayment>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let id: Option<Uuid> = sqlx::query_scalar!(
+        "UPDATE pending_payments SET status = 'cancelled', decided_at = now(), decided_by = $1, \
+             cancel_reason = 'withdrawn by the member' \
+         WHERE user_id = $1 AND status = 'pending' RETURNING id",
+        user_id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let withdrawn = match id {
+        Some(id) => find(&mut tx, id).await?,
+        None => None,
+    };
+    tx.commit().await?;
+    Ok(withdrawn)
+}
+
 /// The daily job: reminds the member of each payment pending `days` (since
 /// the promise or the last reminder), at most `max` times, with the
 /// instructions again. The statement that picks a payment counts the

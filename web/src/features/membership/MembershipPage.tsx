@@ -58,15 +58,24 @@ function Payment() {
   );
   return (
     <>
-      {promised.phase === "ready" && promised.data && <Promised payment={promised.data} />}
+      {promised.phase === "ready" && promised.data && (
+        <Promised payment={promised.data} withdrawn={reloadPromised} />
+      )}
       <Plans promised={reloadPromised} />
     </>
   );
 }
 
-/** What the member promised to pay, and how. */
-function Promised({ payment: p }: { payment: Schemas["PendingPayment"] }) {
+/** What the member promised to pay, and how; they may withdraw it. */
+function Promised({
+  payment: p,
+  withdrawn,
+}: {
+  payment: Schemas["PendingPayment"];
+  withdrawn: () => void;
+}) {
   const { time_zone } = useSettings();
+  const form = useForm({});
   return (
     <section aria-labelledby="promised">
       <h2 id="promised">{t("membership.promisedTitle")}</h2>
@@ -79,6 +88,16 @@ function Promised({ payment: p }: { payment: Schemas["PendingPayment"] }) {
       </p>
       {p.instructions && <pre class="instructions">{p.instructions}</pre>}
       <p>{t("membership.reference", { reference: p.reference })}</p>
+      <form
+        noValidate
+        onSubmit={form.submit(async () => {
+          await unwrap(api.DELETE("/api/subscriptions/offline/me"));
+          withdrawn();
+        })}
+      >
+        {form.problem && <Problem>{form.problem}</Problem>}
+        <Submit busy={form.busy}>{t("membership.withdraw")}</Submit>
+      </form>
     </section>
   );
 }
