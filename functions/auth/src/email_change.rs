@@ -7,10 +7,10 @@
 //! address is told at once in case it was not the member.
 
 use crate::account_tokens::{self, Purpose};
-use crate::throttle;
+use crate::passwords;
 use axum::extract::State;
 use loaf_domain::audit;
-use loaf_domain::auth::{password, secret_token};
+use loaf_domain::auth::secret_token;
 use loaf_domain::domain::Email;
 use loaf_domain::email::{outbox, Mail};
 use loaf_http::auth::AuthUser;
@@ -35,24 +35,9 @@ pub async fn change_email(
     user: AuthUser,
     Json(body): Json<ChangeEmail>,
 ) -> ApiResult<Accepted<Message>> {
-    let keys = throttle::Keys::new(&user.email, address.as_deref());
-    let claim = throttle::claim(&state.db, &keys).await?;
-    let (stored, first_name) = sqlx::query!(
-        "SELECT password_hash, first_name FROM users WHERE id = $1",
-        user.id,
-    )
-    .map(|r| (r.password_hash, r.first_name))
-    .fetch_one(&state.db)
-    .await?;
-    if body.current_password.chars().count() > password::MAX_LEN
-        || !password::verify_or_dummy(body.current_password, Some(stored)).await
-    {
-        return Err(ApiError::invalid(
-            "current_password",
-            "The current password is wrong.",
-        ));
-    }
-    claim.succeeded(&state.db).await?;
+    let first_name =
+        passwords::confirm_current(&state, address.as_deref(), &user, body.current_password)
+            .await?;
     let new_email = body.new_email.as_str();
     if new_email.eq_ignore_ascii_case(&user.email) {
         return Err(ApiError::invalid(

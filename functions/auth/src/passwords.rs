@@ -34,26 +34,8 @@ pub async fn change_password(
     mode: SessionMode,
     Json(body): Json<ChangePassword>,
 ) -> ApiResult<WithCookie<Json<Session>>> {
-    // Guessing the current password with a stolen access token is throttled
-    // like signing in.
-    let keys = throttle::Keys::new(&user.email, address.as_deref());
-    let claim = throttle::claim(&state.db, &keys).await?;
-    let (stored, first_name): (String, String) = sqlx::query!(
-        "SELECT password_hash, first_name FROM users WHERE id = $1",
-        user.id,
-    )
-    .map(|r| (r.password_hash, r.first_name))
-    .fetch_one(&state.db)
-    .await?;
-    if body.current_password.chars().count() > password::MAX_LEN
-        || !password::verify_or_dummy(body.current_password, Some(stored)).await
-    {
-        return Err(ApiError::invalid(
-            "current_password",
-            "The current password is wrong.",
-        ));
-    }
-    claim.succeeded(&state.db).await?;
+    let first_name =
+        confirm_current(&state, address.as_deref(), &user, body.current_password).await?;
     check_password("new_password", &body.new_password, &user.email)?;
     let hash = password::hash(body.new_password).await?;
     let mut tx = state.db.begin().await?;
@@ -62,6 +44,37 @@ pub async fn change_password(
     tx.commit().await?;
     state.mailer.deliver_now(&state.db, &[mail]).await;
     Ok(sessions::deliver(&state, &mode, session, Json))
+}
+
+/// Checks the signed-in `user`'s `current` password before a change to
+/// their account (password, address); answers their first name. Guessing
+/// it with a stolen access token is throttled like signing in (422
+/// `current_password` when wrong, 429 once locked).
+pub(crate) async fn confirm_current(
+    state: &AppState,
+    address: Option<&str>,
+    user: &AuthUser,
+    current: String,
+) -> ApiResult<String> {
+    let keys = throttle::Keys::new(&user.email, address);
+    let claim = throttle::claim(&state.db, &keys).await?;
+    let (stored, first_name): (String, String) = sqlx::query!(
+        "SELECT password_hash, first_name FROM users WHERE id = $1",
+        user.id,
+    )
+    .map(|r| (r.password_hash, r.first_name))
+    .fetch_one(&state.db)
+    .await?;
+    if current.chars().count() > password::MAX_LEN
+        || !password::verify_or_dummy(current, Some(stored)).await
+    {
+        return Err(ApiError::invalid(
+            "current_password",
+            "The current password is wrong.",
+        ));
+    }
+    claim.succeeded(&state.db).await?;
+    Ok(first_name)
 }
 
 /// Stores `hash`, ends every session and queues the "password changed"
