@@ -109,6 +109,11 @@ impl Caller<'_> {
     pub async fn storage_usage(&self) -> Reply {
         self.get("/api/storage/usage").await
     }
+
+    /// `GET /api/audit?{query}`
+    pub async fn audit_trail(&self, query: &str) -> Reply {
+        self.get(&format!("/api/audit?{query}")).await
+    }
 }
 
 pub struct Auth<'a>(&'a Caller<'a>);

@@ -8,6 +8,7 @@ use crate::sessions::{self, Session};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
+use loaf_domain::audit;
 use loaf_domain::auth::{password, secret_token};
 use loaf_domain::enums::InvitationStatus;
 use loaf_domain::profile::Profile;
@@ -162,6 +163,8 @@ pub async fn accept(
         )
     })?;
     profile.store(&mut tx, user_id).await?;
+    // The invitation is accepted by the account it just made.
+    audit::act_as(&mut tx, user_id).await?;
     sqlx::query!(
         "UPDATE user_invitations SET status = 'accepted', accepted_at = now(), accepted_by = $2 WHERE id = $1",
         inv.id,

@@ -7,6 +7,7 @@ use crate::libraries::{Action, Kind};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
+use loaf_domain::audit;
 use loaf_domain::uploads::{self, Claimed, Declared, Reserved};
 use loaf_domain::validate::{optional_long_text, optional_text, text};
 use loaf_http::auth::AuthUser;
@@ -137,7 +138,7 @@ pub async fn reserve(
         .iter()
         .map(String::as_str)
         .collect();
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, user.id).await?;
     let reserved = uploads::reserve(
         &mut tx,
         &state.storage,
@@ -296,7 +297,7 @@ pub async fn create(
         (Some(_), None) => None,
     };
 
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, user.id).await?;
     lock_if_making_current(&mut tx, kind, &body).await?;
     let file: Option<Claimed> = match body.upload_id {
         Some(id) => Some(uploads::claim(&mut tx, &state.storage, kind.as_str(), id).await?),
@@ -463,7 +464,7 @@ pub async fn update(
         .transpose()?;
     let url = body.url.as_deref().map(external_url).transpose()?;
 
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, user.id).await?;
     lock_if_making_current(&mut tx, kind, &body).await?;
     let current = load(&mut tx, kind, id).await?;
     if url.is_some() && current.file_key.is_some() {
@@ -570,7 +571,7 @@ pub async fn delete(
 ) -> ApiResult<NoContent> {
     let kind = Kind::from_path(&kind)?;
     kind.require(&user, Action::Delete)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, user.id).await?;
     let gone: Option<(Option<String>, Option<i64>)> = match kind {
         Kind::Newsletters => {
             sqlx::query!(

@@ -7,6 +7,7 @@
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use loaf_core::file_types::IMAGE_EXTENSIONS;
+use loaf_domain::audit;
 use loaf_domain::domain::Email;
 use loaf_domain::permissions::perm;
 use loaf_domain::uploads::{self, Declared, Reserved};
@@ -140,7 +141,7 @@ pub async fn update(
         .as_deref()
         .map(|i| optional_long_text("payment_instructions", Some(i), 2000))
         .transpose()?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     if let Some(zone) = &body.time_zone {
         let known: bool = sqlx::query_scalar!(
             "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1) AS \"n!\"",
@@ -189,7 +190,7 @@ pub async fn reserve_logo(
     admin: Require<perm::SettingsLogo>,
     Json(declared): Json<Declared>,
 ) -> ApiResult<Created<Reserved>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     let reserved = uploads::reserve(
         &mut tx,
         &state.storage,
@@ -244,7 +245,7 @@ pub async fn set_logo(
     admin: Require<perm::SettingsLogo>,
     Json(body): Json<NewLogo>,
 ) -> ApiResult<Json<Settings>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     let file = uploads::claim(&mut tx, &state.storage, "logo", body.upload_id).await?;
     let old = swap_logo(&mut tx, Some((&file.key, file.size_bytes)), admin.user.id).await?;
     let settings = read(&mut tx, &state).await?;
@@ -260,7 +261,7 @@ pub async fn remove_logo(
     State(state): State<AppState>,
     admin: Require<perm::SettingsLogo>,
 ) -> ApiResult<Json<Settings>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     let old = swap_logo(&mut tx, None, admin.user.id).await?;
     let settings = read(&mut tx, &state).await?;
     tx.commit().await?;

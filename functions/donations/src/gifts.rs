@@ -8,6 +8,7 @@
 use crate::donations::{self, Donation};
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
+use loaf_domain::audit;
 use loaf_domain::domain::Email;
 use loaf_domain::enums::{DonationType, GiftMethod, PaymentMethod};
 use loaf_domain::payments::checkout::{self, DonationCheckout, GiftDetails, GiftStatus};
@@ -155,7 +156,7 @@ pub async fn record(
 
     let amount = body.amount_cents;
     let mut gift = details(about!(body))?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     let currency =
         checkout::gift_currency(&mut tx, amount, (1, max), gift.currency.as_deref()).await?;
     if let Some(user_id) = body.user_id {

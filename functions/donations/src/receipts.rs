@@ -7,7 +7,7 @@ use crate::donations::{self, Donation};
 use axum::extract::State;
 use axum::http::StatusCode;
 use loaf_domain::permissions::{perm, Permission};
-use loaf_domain::{receipt_pdf, receipts};
+use loaf_domain::{audit, receipt_pdf, receipts};
 use loaf_http::auth::{AuthUser, Require};
 use loaf_http::downloads::{self, Download};
 use loaf_http::extract::{Json, Path};
@@ -18,10 +18,10 @@ use uuid::Uuid;
 /// `POST /api/donations/{id}/receipt`: the receipt again.
 pub async fn resend(
     State(state): State<AppState>,
-    _: Require<perm::DonationsReceipts>,
+    admin: Require<perm::DonationsReceipts>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Donation>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     let donation = donations::load(&mut tx, id).await?;
     if donation.own.receipt_number.is_none() {
         return Err(ApiError::refused(

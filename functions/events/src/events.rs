@@ -4,6 +4,7 @@
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
+use loaf_domain::audit;
 use loaf_domain::enums::Visibility;
 use loaf_domain::permissions::perm;
 use loaf_domain::uploads;
@@ -331,7 +332,7 @@ pub async fn create(
     Json(body): Json<Fields>,
 ) -> ApiResult<Created<Event>> {
     let id = Uuid::new_v4();
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, manager.user.id).await?;
     save(&mut tx, id, body, None, manager.user.id).await?;
     let event = visible(&mut tx, id, Sight::EVERYTHING).await?;
     tx.commit().await?;
@@ -346,7 +347,7 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Json(body): Json<Fields>,
 ) -> ApiResult<Json<Event>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, manager.user.id).await?;
     sqlx::query!(
         "SELECT 1 AS locked FROM events WHERE id = $1 FOR UPDATE",
         id,
@@ -376,12 +377,12 @@ pub struct Publish {
 /// to take an event back to draft.
 pub async fn publish(
     State(state): State<AppState>,
-    _: Require<perm::EventsPublish>,
+    admin: Require<perm::EventsPublish>,
     Path(id): Path<Uuid>,
     OptionalJson(body): OptionalJson<Publish>,
 ) -> ApiResult<Json<Event>> {
     let published = body.published.unwrap_or(true);
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     let done = sqlx::query!(
         "UPDATE events SET published = $2, updated_at = now(), sequence = sequence + 1, \
              published_at = CASE WHEN $2 THEN COALESCE(published_at, now()) ELSE published_at END \
@@ -405,10 +406,10 @@ pub async fn publish(
 /// (STATUS:CANCELLED) for 30 days.
 pub async fn delete(
     State(state): State<AppState>,
-    _: Require<perm::EventsDelete>,
+    admin: Require<perm::EventsDelete>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<NoContent> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     let photos: Vec<(String, i64)> = sqlx::query!(
         "SELECT image_key, file_size_bytes FROM event_galleries WHERE event_id = $1",
         id,

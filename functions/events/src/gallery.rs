@@ -7,6 +7,7 @@ use crate::events::{visible, Sight};
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use loaf_core::file_types::IMAGE_EXTENSIONS;
+use loaf_domain::audit;
 use loaf_domain::permissions::perm;
 use loaf_domain::uploads::{self, Declared, Reserved};
 use loaf_domain::validate::optional_long_text;
@@ -90,7 +91,7 @@ pub async fn reserve(
     Path(id): Path<Uuid>,
     Json(declared): Json<Declared>,
 ) -> ApiResult<Created<Reserved>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, uploader.user.id).await?;
     visible(&mut tx, id, Sight::of(Some(&uploader.user))).await?;
     let reserved = uploads::reserve(
         &mut tx,
@@ -136,7 +137,7 @@ pub async fn confirm(
     Json(body): Json<Confirm>,
 ) -> ApiResult<Created<Photo>> {
     let caption = optional_long_text("caption", body.caption.as_deref(), 1000)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, uploader.user.id).await?;
     visible(&mut tx, id, Sight::of(Some(&uploader.user))).await?;
     let file = uploads::claim(&mut tx, &state.storage, &purpose(id), body.upload_id).await?;
     let photo = sqlx::query_as!(
@@ -165,11 +166,12 @@ pub struct Caption {
 /// `PATCH /api/events/{id}/gallery/{image_id} {caption}`
 pub async fn caption(
     State(state): State<AppState>,
-    _: Require<perm::GalleryEdit>,
+    editor: Require<perm::GalleryEdit>,
     Path((id, image)): Path<(Uuid, Uuid)>,
     Json(body): Json<Caption>,
 ) -> ApiResult<Json<Photo>> {
     let caption = optional_long_text("caption", body.caption.as_deref(), 1000)?;
+    let mut tx = audit::begin_as(&state.db, editor.user.id).await?;
     let photo = sqlx::query_as!(
         Stored,
         "UPDATE event_galleries SET caption = $3 WHERE id = $2 AND event_id = $1 \
@@ -178,19 +180,20 @@ pub async fn caption(
         image,
         caption,
     )
-    .fetch_optional(&state.db)
+    .fetch_optional(&mut *tx)
     .await?
     .ok_or(ApiError::NotFound)?;
+    tx.commit().await?;
     Ok(Json(presigned(&state, photo).await?))
 }
 
 /// `DELETE /api/events/{id}/gallery/{image_id}`
 pub async fn delete(
     State(state): State<AppState>,
-    _: Require<perm::GalleryDelete>,
+    admin: Require<perm::GalleryDelete>,
     Path((id, image)): Path<(Uuid, Uuid)>,
 ) -> ApiResult<NoContent> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     let gone: Option<(String, i64)> = sqlx::query!(
         "DELETE FROM event_galleries WHERE id = $2 AND event_id = $1 RETURNING image_key, file_size_bytes",
         id,

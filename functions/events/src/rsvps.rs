@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use loaf_core::config::EmailConfig;
+use loaf_domain::audit;
 use loaf_domain::email::{outbox, Mail};
 use loaf_domain::enums::RsvpStatus;
 use loaf_domain::permissions::perm;
@@ -117,7 +118,7 @@ pub async fn answer(
     Json(body): Json<Answer>,
 ) -> ApiResult<Json<MyAnswer>> {
     let status = body.status;
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, member.user.id).await?;
     let event = visible(&mut tx, id, Sight::of(Some(&member.user))).await?;
     // The lock every answer to this event takes first: seats are counted
     // one request at a time.
@@ -240,7 +241,7 @@ pub async fn mark(
             "give from 1 to 1000 member ids",
         ));
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, host.user.id).await?;
     visible(&mut tx, id, Sight::of(Some(&host.user))).await?;
     let known: i64 = sqlx::query_scalar!(
         "SELECT count(*) AS \"n!\" FROM users WHERE id = ANY($1)",

@@ -43,7 +43,7 @@ pub async fn send(
     let member_content: Vec<String> = MEMBER_CONTENT.iter().map(|c| c.to_string()).collect();
     let mut sent = 0;
     loop {
-        let mut tx = db.begin().await?;
+        let mut tx = loaf_domain::audit::begin_as(db, loaf_domain::audit::Actor::Scheduler).await?;
         let due = sqlx::query_as!(
             Due,
             r#"WITH due AS (

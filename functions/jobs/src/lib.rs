@@ -14,6 +14,7 @@ mod renewals;
 use chrono::{DateTime, Utc};
 use loaf_core::config::{EmailConfig, RemindersConfig};
 use loaf_core::storage::Storage;
+use loaf_domain::audit::{self, Actor};
 use loaf_domain::email::{outbox::Delivery, Mailer};
 use loaf_domain::payments::offline;
 use loaf_domain::uploads;
@@ -158,14 +159,16 @@ pub async fn run(
 /// Gifts started online and left unpaid: the provider's checkout session
 /// lasts a day, so after two nothing can complete them.
 async fn abandon_gifts(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let mut tx = audit::begin_as(db, Actor::Scheduler).await?;
     let done = sqlx::query!(
         "UPDATE donations SET status = 'failed', updated_at = now() \
          WHERE status = 'pending' AND payment_method = 'online' \
            AND created_at < $1::timestamptz - interval '2 days'",
         at,
     )
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(done.rows_affected())
 }
 
@@ -212,13 +215,15 @@ async fn clean_up(db: &PgPool) -> Result<u64, sqlx::Error> {
 }
 
 async fn expire_invitations(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let mut tx = audit::begin_as(db, Actor::Scheduler).await?;
     let done = sqlx::query!(
         "UPDATE user_invitations SET status = 'expired' \
          WHERE status = 'pending' AND expires_at < $1",
         at,
     )
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(done.rows_affected())
 }
 
@@ -228,6 +233,7 @@ async fn expire_invitations(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx:
 /// members' check reads the state before the statement, where the ended
 /// subscriptions still end at or before `at` and so cover nobody.
 async fn expire_subscriptions(db: &PgPool, at: DateTime<Utc>) -> Result<(u64, u64), sqlx::Error> {
+    let mut tx = audit::begin_as(db, Actor::Scheduler).await?;
     // loaf_covered: migrations/0015_covered_function.sql.
     let counts = sqlx::query!(
         "WITH ended AS ( \
@@ -244,13 +250,14 @@ async fn expire_subscriptions(db: &PgPool, at: DateTime<Utc>) -> Result<(u64, u6
              WHERE u.id = e.user_id AND u.status = 'active' AND NOT loaf_covered(u.id, $1) \
              RETURNING u.id, u.status), \
          audited AS ( \
-             INSERT INTO member_audit_log (user_id, action, from_value, to_value, reason) \
-             SELECT id, 'status', 'active', status, 'membership period ended' FROM lapsed) \
+             INSERT INTO audit_log (subject_id, target_id, action, from_value, to_value, reason) \
+             SELECT id, id, 'status', 'active', status, 'membership period ended' FROM lapsed) \
          SELECT (SELECT count(*) FROM ended) AS \"ended!\", (SELECT count(*) FROM lapsed) AS \"lapsed!\"",
         at,
     )
-    .fetch_one(db)
+    .fetch_one(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok((counts.ended as u64, counts.lapsed as u64))
 }
 
@@ -261,19 +268,21 @@ async fn abandon_registrations(
     at: DateTime<Utc>,
     days: i32,
 ) -> Result<u64, sqlx::Error> {
+    let mut tx = audit::begin_as(db, Actor::Scheduler).await?;
     let gone: i64 = sqlx::query_scalar!(
         "WITH gone AS ( \
              UPDATE users SET status = 'abandoned', updated_at = now() \
              WHERE status = 'pending_email' AND created_at <= $1::timestamptz - make_interval(days => $2) \
              RETURNING id), \
          audited AS ( \
-             INSERT INTO member_audit_log (user_id, action, from_value, to_value, reason) \
-             SELECT id, 'status', 'pending_email', 'abandoned', 'email address never confirmed' FROM gone) \
+             INSERT INTO audit_log (subject_id, target_id, action, from_value, to_value, reason) \
+             SELECT id, id, 'status', 'pending_email', 'abandoned', 'email address never confirmed' FROM gone) \
          SELECT count(*) AS \"n!\" FROM gone",
         at,
         days,
     )
-    .fetch_one(db)
+    .fetch_one(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(gone as u64)
 }

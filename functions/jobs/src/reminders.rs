@@ -111,7 +111,7 @@ pub async fn send(
 ) -> Result<u64, sqlx::Error> {
     let mut sent = 0;
     loop {
-        let mut tx = db.begin().await?;
+        let mut tx = loaf_domain::audit::begin_as(db, loaf_domain::audit::Actor::Scheduler).await?;
         let due = reason.due(&mut tx, at, days, max).await?;
         let mut mails = Vec::with_capacity(due.len());
         for member in &due {

@@ -41,7 +41,7 @@ pub async fn send(
     }
     let mut sent = 0;
     loop {
-        let mut tx = db.begin().await?;
+        let mut tx = loaf_domain::audit::begin_as(db, loaf_domain::audit::Actor::Scheduler).await?;
         // The latest period of each member who may still renew; the latest
         // day of the schedule that has come for it; claimed unless it, or a
         // later one, went already. The old platform's counters follow.

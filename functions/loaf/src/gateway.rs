@@ -30,6 +30,7 @@ pub const ROUTES: &[(&str, Function)] = &[
     ("/api/roles", Function::Members),
     ("/api/invitations", Function::Members),
     ("/api/imports", Function::Members),
+    ("/api/audit", Function::Members),
     ("/api/plans", Function::Members),
     ("/api/subscriptions", Function::Members),
     ("/api/dashboard", Function::Members),

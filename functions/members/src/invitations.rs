@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use loaf_core::db::like_contains;
+use loaf_domain::audit;
 use loaf_domain::auth::secret_token;
 use loaf_domain::domain::Email;
 use loaf_domain::email::{outbox, Mail};
@@ -171,7 +172,7 @@ pub async fn create(
     let first_name = optional_text("first_name", body.first_name.as_deref(), 100)?;
     let last_name = optional_text("last_name", body.last_name.as_deref(), 100)?;
     let phone = optional_phone("phone", body.phone.as_deref())?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, user.id).await?;
     let role_id = role(&mut tx, body.role_id).await?;
     check_grantable(&mut tx, &user, role_id).await?;
     let taken: bool = sqlx::query_scalar!(
@@ -283,7 +284,7 @@ pub async fn resend(
     Require { user, .. }: Require<perm::UsersInvite>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Invitation>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, user.id).await?;
     match lock(&mut tx, id).await? {
         InvitationStatus::Pending | InvitationStatus::Expired => {}
         InvitationStatus::Accepted => {
@@ -309,10 +310,10 @@ pub async fn resend(
 /// `DELETE /api/invitations/{id}`: revokes it; its link stops working.
 pub async fn revoke(
     State(state): State<AppState>,
-    _: Require<perm::UsersInvite>,
+    admin: Require<perm::UsersInvite>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<NoContent> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     match lock(&mut tx, id).await? {
         InvitationStatus::Accepted => {
             return Err(ApiError::conflict(

@@ -72,6 +72,10 @@ pub fn api(docs: Docs) -> Routes {
             docs.get_with(members::audit_trail, summary("A member's audit trail")),
         )
         .api_route(
+            "/api/audit",
+            docs.get_with(audit::search, summary("The audit trail, filtered")),
+        )
+        .api_route(
             "/api/members/{id}/validate",
             docs.post_with(lifecycle::validate, summary("Validate an applicant")),
         )

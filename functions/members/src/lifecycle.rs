@@ -153,7 +153,7 @@ pub async fn change_status(
     Json(body): Json<StatusChange>,
 ) -> ApiResult<Json<Member>> {
     let reason = optional_long_text("reason", body.reason.as_deref(), 1000)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, user.id).await?;
     let target = lock(&mut tx, id).await?;
     if !target.status.may_become(body.status) {
         return Err(illegal(target.status, body.status.as_str()));
@@ -225,7 +225,7 @@ async fn decide_one(
     id: Uuid,
     decision: Decision,
 ) -> ApiResult<Json<Member>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, user.id).await?;
     let mail = decide(&state, &mut tx, &user, id, &decision).await?;
     let member = members::load(&mut tx, id).await?;
     tx.commit().await?;
@@ -294,7 +294,7 @@ async fn decide_many(
         refused: Vec::new(),
     };
     let mut mails = Vec::new();
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, user.id).await?;
     for id in ids {
         if outcome.done.contains(&id) {
             continue;

@@ -392,7 +392,7 @@ pub async fn update(
     Path(id): Path<Uuid>,
     Json(patch): Json<ProfilePatch>,
 ) -> ApiResult<Json<Member>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = loaf_domain::audit::begin_as(&state.db, user.id).await?;
     sqlx::query_scalar!("SELECT id FROM users WHERE id = $1 FOR UPDATE", id,)
         .fetch_optional(&mut *tx)
         .await?

@@ -112,7 +112,7 @@ pub async fn cancel(
     Json(body): Json<OwnCancel>,
 ) -> ApiResult<Json<MembershipEnd>> {
     let reason = optional_long_text("reason", body.reason.as_deref(), 2000)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, user.id).await?;
     let (first_name, periods) = running(&mut tx, user.id).await?;
     let end = end_of(&periods, true)?;
     let fresh: Vec<Uuid> = periods
@@ -160,7 +160,7 @@ pub async fn resume(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> ApiResult<Json<MembershipEnd>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, user.id).await?;
     let (_, periods) = running(&mut tx, user.id).await?;
     let own: Vec<Uuid> = periods
         .iter()

@@ -5,6 +5,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use loaf_core::config::DEFAULT_MAX_PAYMENT_CENTS;
+use loaf_domain::audit;
 use loaf_domain::enums::BillingCycle;
 use loaf_domain::memberships::periods::MonthDay;
 use loaf_domain::memberships::{find_plan, Plan};
@@ -272,12 +273,13 @@ async fn save(conn: &mut sqlx::PgConnection, id: Uuid, plan: Checked) -> ApiResu
 /// `POST /api/plans`
 pub async fn create(
     State(state): State<AppState>,
-    _: Require<perm::SubscriptionsPlans>,
+    admin: Require<perm::SubscriptionsPlans>,
     Json(body): Json<PlanFields>,
 ) -> ApiResult<Created<Plan>> {
     let plan = body.check(None)?;
-    let mut conn = state.db.acquire().await?;
-    let saved = save(&mut conn, Uuid::new_v4(), plan).await?;
+    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
+    let saved = save(&mut tx, Uuid::new_v4(), plan).await?;
+    tx.commit().await?;
     Ok(Created(saved))
 }
 
@@ -302,11 +304,11 @@ pub async fn show(
 /// period they were paid for; the change applies to payments from now on.
 pub async fn update(
     State(state): State<AppState>,
-    _: Require<perm::SubscriptionsPlans>,
+    admin: Require<perm::SubscriptionsPlans>,
     Path(id): Path<Uuid>,
     Json(body): Json<PlanFields>,
 ) -> ApiResult<Json<Plan>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     let current = plan_query!(
         "SELECT",
         "FROM subscription_plans WHERE id = $1 FOR UPDATE",
@@ -325,10 +327,10 @@ pub async fn update(
 /// subscriptions or checkouts is retired instead (`PATCH {"active": false}`).
 pub async fn delete(
     State(state): State<AppState>,
-    _: Require<perm::SubscriptionsPlans>,
+    admin: Require<perm::SubscriptionsPlans>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<NoContent> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     let exists: Option<bool> = sqlx::query_scalar!(
         r#"SELECT true AS "found!" FROM subscription_plans WHERE id = $1 FOR UPDATE"#,
         id,

@@ -233,7 +233,7 @@ pub async fn create(
     let code = check_code(&body.code)?;
     let name = text("name", &body.name, 100)?;
     let description = optional_long_text("description", body.description.as_deref(), 1000)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, user.id).await?;
     let ids = permission_ids(&mut tx, &user, "permissions", &body.permissions, &[]).await?;
     let id: Uuid = sqlx::query_scalar!(
         "INSERT INTO roles (code, name, description, is_system_role, created_by) \
@@ -263,7 +263,7 @@ pub struct RoleEdit {
 /// `PATCH /api/roles/{id}`: rename or describe a custom role.
 pub async fn update(
     State(state): State<AppState>,
-    _: Require<perm::PermissionsEdit>,
+    admin: Require<perm::PermissionsEdit>,
     Path(id): Path<Uuid>,
     Json(body): Json<RoleEdit>,
 ) -> ApiResult<Json<Role>> {
@@ -273,7 +273,7 @@ pub async fn update(
         .map(|n| text("name", n, 100))
         .transpose()?;
     let description = optional_long_text("description", body.description.as_deref(), 1000)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     if load(&mut tx, id).await?.is_system_role {
         return Err(system_role("renamed"));
     }
@@ -294,10 +294,10 @@ pub async fn update(
 /// `DELETE /api/roles/{id}`: a custom role nobody holds.
 pub async fn delete(
     State(state): State<AppState>,
-    _: Require<perm::PermissionsDelete>,
+    admin: Require<perm::PermissionsDelete>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<NoContent> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     let role = load(&mut tx, id).await?;
     if role.is_system_role {
         return Err(system_role("deleted"));
@@ -333,7 +333,7 @@ pub async fn replace_permissions(
     Path(id): Path<Uuid>,
     Json(body): Json<PermissionSet>,
 ) -> ApiResult<Json<Role>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, user.id).await?;
     let role = load(&mut tx, id).await?;
     if role.code == "superadmin" {
         return Err(ApiError::refused(
@@ -365,7 +365,7 @@ pub async fn assign(
     Path(id): Path<Uuid>,
     Json(body): Json<RoleAssignment>,
 ) -> ApiResult<Json<Member>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, user.id).await?;
     let role = match load(&mut tx, body.role_id).await {
         Err(ApiError::NotFound) => {
             return Err(ApiError::invalid("role_id", "No role has this id."))

@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use loaf_core::db::like_contains;
+use loaf_domain::audit;
 use loaf_domain::domain::{money, UserStatus};
 use loaf_domain::enums::{OfflineMethod, PaymentMethod, SubscriptionStatus};
 use loaf_domain::memberships::{self, PaidBy, Payment};
@@ -449,7 +450,7 @@ pub async fn manual(
     let notes = optional_long_text("notes", body.notes.as_deref(), 2000)?;
     let max = state.payments.max_cents();
 
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     validated_member(&mut tx, body.user_id).await?;
     let plan = memberships::payable_plan(&mut tx, body.plan_id).await?;
     let (today, paid_at): (NaiveDate, DateTime<Utc>) = sqlx::query!(
@@ -539,7 +540,7 @@ pub async fn cancel(
 ) -> ApiResult<Json<Subscription>> {
     let now = body.when.unwrap_or_default() == CancelWhen::Now;
     let reason = optional_long_text("reason", body.reason.as_deref(), 2000)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     let found: Option<(Uuid, SubscriptionStatus, Option<DateTime<Utc>>)> = sqlx::query!(
         "SELECT user_id, status AS \"status: loaf_domain::enums::SubscriptionStatus\", end_date FROM subscriptions WHERE id = $1 FOR UPDATE",
         id,
@@ -623,7 +624,7 @@ pub async fn complimentary(
     Json(body): Json<Complimentary>,
 ) -> ApiResult<Created<Subscription>> {
     let reason = text("reason", &body.reason, 500)?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     validated_member(&mut tx, body.user_id).await?;
     let plan_id = match body.plan_id {
         Some(id) => id,

@@ -1,6 +1,7 @@
 //! Creating a superadmin: the seed guide's `create_admin.py`, for the
 //! migrate function's bootstrap input and `loaf create-admin`.
 
+use loaf_domain::audit::{act_as, Actor};
 use loaf_domain::auth::password;
 use loaf_domain::domain::Email;
 use serde::Deserialize;
@@ -113,6 +114,7 @@ pub async fn create_superadmin(
         .await
         .map_err(super::Error::Hashing)?;
     let mut tx = conn.begin().await?;
+    act_as(&mut tx, Actor::Setup).await?;
     let role_id: Option<uuid::Uuid> =
         sqlx::query_scalar!("SELECT id FROM roles WHERE code = 'superadmin'",)
             .fetch_optional(&mut *tx)

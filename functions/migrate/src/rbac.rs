@@ -2,6 +2,7 @@
 //! re-run adds what a new release brings and never takes back what an admin
 //! changed (a permission removed from a role stays removed).
 
+use loaf_domain::audit::{act_as, Actor};
 use loaf_domain::permissions::{PermissionDef, PERMISSIONS, SYSTEM_ROLES};
 use serde::Serialize;
 use sqlx::{Connection, PgConnection};
@@ -22,6 +23,7 @@ pub struct SeedSummary {
 /// Runs the seed in one transaction.
 pub async fn seed(conn: &mut PgConnection) -> Result<SeedSummary, sqlx::Error> {
     let mut tx = conn.begin().await?;
+    act_as(&mut tx, Actor::Setup).await?;
     let mut summary = SeedSummary::default();
 
     let column =

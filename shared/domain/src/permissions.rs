@@ -50,7 +50,7 @@ catalogue! {
         UsersInvite "users.invite" "Invite members" "Send, resend and revoke invitations.";
         UsersImport "users.import" "Import members" "Import members from a CSV file.";
         UsersExport "users.export" "Export members" "Download the member list as CSV.";
-        UsersAudit "users.audit" "Read the audit trail" "See who changed a member's status or role, when and why.";
+        UsersAudit "users.audit" "Read the audit trail" "See who changed what and when: members, roles, plans, payments, events, documents, settings, exports and erasures.";
         UsersDirectory "users.directory" "Browse the directory" "See the members who chose to appear in the directory.";
     }
     "events" {

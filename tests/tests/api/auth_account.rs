@@ -384,7 +384,7 @@ async fn a_new_address_is_confirmed_by_a_link_to_it_and_the_old_one_is_told() {
     assert_eq!(
         count(
             &app,
-            "SELECT count(*) FROM member_audit_log WHERE to_value = 'email: ada.l@example.org'"
+            "SELECT count(*) FROM audit_log WHERE to_value = 'email: ada.l@example.org'"
         )
         .await,
         1

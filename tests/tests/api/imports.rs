@@ -368,7 +368,7 @@ async fn ten_thousand_members_import_in_one_run() {
         .unwrap();
     assert_eq!(imported, 10_000);
     let trail: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM member_audit_log WHERE reason LIKE 'Imported%'")
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE reason LIKE 'Imported%'")
             .fetch_one(&app.db)
             .await
             .unwrap();

@@ -357,7 +357,7 @@ async fn two_runs_at_once_send_each_reminder_once() {
             .unwrap();
     assert_eq!(queued, 30);
     let audited: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM member_audit_log WHERE to_value = 'expired'")
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE to_value = 'expired'")
             .fetch_one(&app.db)
             .await
             .unwrap();

@@ -229,11 +229,13 @@ async fn every_move_outside_the_transition_table_is_refused_and_changes_nothing(
             }
         }
     }
-    let moves: i64 = sqlx::query_scalar("SELECT count(*) FROM member_audit_log WHERE user_id = $1")
-        .bind(member.id)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let moves: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE subject_id = $1 AND target_type = 'member'",
+    )
+    .bind(member.id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
     assert_eq!(moves, ALLOWED.len() as i64, "one audit entry per move made");
 
     let reply = admin

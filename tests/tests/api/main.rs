@@ -4,6 +4,7 @@
 mod abuse;
 mod access;
 mod attacks;
+mod audit;
 mod auth_account;
 mod auth_invitations;
 mod auth_registration;

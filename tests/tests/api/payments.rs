@@ -163,7 +163,7 @@ async fn a_validated_member_pays_online_once_even_when_the_event_is_redelivered(
     assert_eq!(sub["status"], "active");
     assert!(sub["end_date"].is_string());
     let audit: String = sqlx::query_scalar(
-        "SELECT to_value FROM member_audit_log WHERE user_id = $1 AND action = 'status'",
+        "SELECT to_value FROM audit_log WHERE subject_id = $1 AND action = 'status'",
     )
     .bind(member.id)
     .fetch_one(&app.db)

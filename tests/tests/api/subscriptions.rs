@@ -127,7 +127,7 @@ async fn an_admin_grants_or_extends_a_membership_without_payment_with_a_reason()
         "{granted:?}"
     );
     let trail: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT action, to_value, reason FROM member_audit_log WHERE user_id = $1 ORDER BY created_at, id",
+        "SELECT action, to_value, reason FROM audit_log WHERE subject_id = $1 AND target_type = 'member' ORDER BY created_at, id",
     )
     .bind(lapsed.id)
     .fetch_all(&app.db)
@@ -680,7 +680,7 @@ async fn a_period_ends_at_midnight_in_the_organisations_time_zone() {
     assert_eq!((at.subscriptions_expired, at.members_lapsed), (1, 1));
     assert_eq!(app.status_of(kiri.id).await, "expired");
     let reason: String = sqlx::query_scalar(
-        "SELECT reason FROM member_audit_log WHERE user_id = $1 AND to_value = 'expired'",
+        "SELECT reason FROM audit_log WHERE subject_id = $1 AND to_value = 'expired'",
     )
     .bind(kiri.id)
     .fetch_one(&app.db)

@@ -2775,6 +2775,127 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit trail, filtered
+         * @description Requires the permission `users.audit`.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Page number, from 1. */
+                    page?: number;
+                    /** @description Items per page. */
+                    per_page?: number;
+                    /** @description An action (`plan.update`), or a prefix ending in `.` (`plan.`). */
+                    action?: string | null;
+                    /** @description The person who acted. */
+                    actor_id?: string | null;
+                    /** @description A job that acted (`scheduler`, `payment_provider`, …). */
+                    actor_job?: string | null;
+                    /** @description From this instant, inclusive. */
+                    from?: string | null;
+                    /** @description The member entries are about. */
+                    subject_id?: string | null;
+                    target_id?: string | null;
+                    target_type?: string | null;
+                    /** @description Before this instant. */
+                    to?: string | null;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Page_for_AuditEntry"];
+                    };
+                };
+                /** @description The request cannot be read. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No access token, or one that is invalid or expired. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Signed in without the permission this route requires. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or not one the caller may see. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A value is invalid; `field` names it. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (database, storage, provider) is unavailable; retry. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/members/{id}/validate": {
         parameters: {
             query?: never;
@@ -11922,17 +12043,97 @@ export interface components {
             user_ids: string[];
         };
         AuditEntry: {
+            /**
+             * @description What happened: `status`, `role`, `profile`, `membership` on a
+             *      member; `<target>.insert|update|delete` for a row an admin manages
+             *      (`plan.update`, `role_permission.insert`); `export.*`, `erasure.*`.
+             */
             action: string;
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The person who acted; `None` when a job did (`actor_job`).
+             */
             actor_id?: string | null;
+            /**
+             * @description `scheduler`, `payment_provider`, `email_provider`, `setup`,
+             *      `visitor` (someone not signed in), or `database` (a change made by
+             *      hand in the database, outside the application).
+             */
+            actor_job?: string | null;
             actor_name?: string | null;
+            /**
+             * @description A row's changed fields, each `[before, after]` (`null` before an
+             *      insert, after a delete); a secret field shows `"[secret]"`.
+             */
+            changes?: {
+                [key: string]: unknown;
+            } | null;
             /** Format: date-time */
             created_at: string;
+            /** @description A member entry's values. */
             from_value?: string | null;
             /** Format: uuid */
             id: string;
             reason?: string | null;
+            /**
+             * Format: uuid
+             * @description The member the entry is about, when there is one.
+             */
+            subject_id?: string | null;
+            subject_name?: string | null;
+            /** Format: uuid */
+            target_id?: string | null;
+            /**
+             * @description `member`, `role`, `role_permission`, `plan`, `subscription`,
+             *      `pending_payment`, `refund`, `donation`, `event`, `gallery_image`,
+             *      `document`, `settings`, `import`, `invitation`, `export`, `erasure`.
+             */
+            target_type: string;
             to_value?: string | null;
+        };
+        /** @description What `GET /api/audit` may be narrowed to; every filter is optional. */
+        AuditFilter: {
+            /**
+             * @description An action (`plan.update`), or a prefix ending in `.` (`plan.`).
+             * @default null
+             */
+            action: string | null;
+            /**
+             * Format: uuid
+             * @description The person who acted.
+             * @default null
+             */
+            actor_id: string | null;
+            /**
+             * @description A job that acted (`scheduler`, `payment_provider`, …).
+             * @default null
+             */
+            actor_job: string | null;
+            /**
+             * Format: date-time
+             * @description From this instant, inclusive.
+             * @default null
+             */
+            from: string | null;
+            /**
+             * Format: uuid
+             * @description The member entries are about.
+             * @default null
+             */
+            subject_id: string | null;
+            /**
+             * Format: uuid
+             * @default null
+             */
+            target_id: string | null;
+            /** @default null */
+            target_type: string | null;
+            /**
+             * Format: date-time
+             * @description Before this instant.
+             * @default null
+             */
+            to: string | null;
         };
         /**
          * @description How long a plan's payment covers: a month, three, a year, for life,

@@ -13,6 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use loaf_core::storage::Presigned;
+use loaf_domain::audit;
 use loaf_domain::enums::ImportState;
 use loaf_domain::permissions::perm;
 use loaf_domain::validate::text;
@@ -134,6 +135,7 @@ pub async fn create(
         .storage
         .presign_put(&key, "text/csv", body.size_bytes, UPLOAD_WINDOW)
         .await?;
+    let mut tx = audit::begin_as(&state.db, user.id).await?;
     sqlx::query!(
         "INSERT INTO import_jobs (id, filename, file_key, size_bytes, imported_by) VALUES ($1, $2, $3, $4, $5)",
         id,
@@ -142,8 +144,9 @@ pub async fn create(
         body.size_bytes,
         user.id,
     )
-    .execute(&state.db)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     let job = load(&state.db, id).await?;
     let upload_expires_at = Utc::now() + chrono::Duration::seconds(UPLOAD_WINDOW.as_secs() as i64);
     Ok(reply::Created(Created {
@@ -249,7 +252,7 @@ pub async fn start(
             "A preview sends no invitations.",
         ));
     }
-    let key = claim(&state, id, opts).await?;
+    let key = claim(&state, id, user.id, opts).await?;
     let bytes = match state.storage.get_bytes(&key, run::MAX_BYTES).await {
         Ok(Some(bytes)) => bytes,
         Ok(None) => {
@@ -264,7 +267,7 @@ pub async fn start(
             return Err(e.into());
         }
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, user.id).await?;
     let outcome = match run::run(&state, &mut tx, id, user.id, &bytes, opts).await {
         Ok(outcome) => outcome,
         Err(e) => {
@@ -291,7 +294,9 @@ pub async fn start(
     );
     if opts.dry_run || outcome.unreadable {
         tx.rollback().await?;
-        finish.execute(&state.db).await?;
+        let mut report = audit::begin_as(&state.db, user.id).await?;
+        finish.execute(&mut *report).await?;
+        report.commit().await?;
     } else {
         finish.execute(&mut *tx).await?;
         tx.commit().await?;
@@ -301,8 +306,8 @@ pub async fn start(
 
 /// Marks the job as running, refusing a job that is running or finished.
 /// Answers the file's key.
-async fn claim(state: &AppState, id: Uuid, opts: run::Options) -> ApiResult<String> {
-    let mut tx = state.db.begin().await?;
+async fn claim(state: &AppState, id: Uuid, actor: Uuid, opts: run::Options) -> ApiResult<String> {
+    let mut tx = audit::begin_as(&state.db, actor).await?;
     let job = sqlx::query_as!(
         Claim,
         r#"SELECT file_key,

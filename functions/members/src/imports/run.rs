@@ -485,8 +485,8 @@ impl Batch<'_> {
         .await?;
         let ids: Vec<Uuid> = inserted.iter().map(|(id, _, _)| *id).collect();
         sqlx::query!(
-            "INSERT INTO member_audit_log (user_id, actor_id, action, from_value, to_value, reason) \
-             SELECT u.id, $2, 'status', NULL, u.status, 'Imported from a file (job ' || $3 || ')' \
+            "INSERT INTO audit_log (subject_id, target_id, actor_id, action, from_value, to_value, reason) \
+             SELECT u.id, u.id, $2, 'status', NULL, u.status, 'Imported from a file (job ' || $3 || ')' \
              FROM users u WHERE u.id = ANY($1)",
             &ids,
             self.actor,

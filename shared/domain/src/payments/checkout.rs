@@ -7,6 +7,7 @@
 
 use super::provider::{CheckoutKind, CheckoutRequest, CheckoutSession, LineItem, Provider};
 use super::{looks_like_session_id, PaymentError, Payments};
+use crate::audit::{self, Actor};
 use crate::domain::{money, UserStatus};
 use crate::enums::{self, CheckoutStatus, DonationStatus, DonationType};
 use crate::memberships;
@@ -106,7 +107,7 @@ pub async fn membership(
     order: MembershipOrder,
 ) -> Result<MembershipCheckout, PaymentError> {
     let provider = payments.provider().await.ok_or(PaymentError::Unavailable)?;
-    let mut tx = db.begin().await?;
+    let mut tx = audit::begin_as(db, payer.id).await?;
     let (plan, terms, amount) = priced(&mut tx, payer, order).await?;
     let donation = order.donation_cents;
     let limits = provider.config();
@@ -149,6 +150,7 @@ pub async fn membership(
     let frontend = &site.frontend_url;
     let session = open(
         db,
+        payer.id.into(),
         &provider,
         &CheckoutRequest {
             reference: checkout_id,
@@ -244,7 +246,7 @@ pub async fn donation(
 ) -> Result<DonationCheckout, PaymentError> {
     let provider = payments.provider().await.ok_or(PaymentError::Unavailable)?;
     let limits = provider.config();
-    let mut tx = db.begin().await?;
+    let mut tx = audit::begin_as(db, member.map_or(Actor::Visitor, Actor::Person)).await?;
     let currency = gift_currency(
         &mut tx,
         amount_cents,
@@ -301,6 +303,7 @@ pub async fn donation(
     let frontend = &site.frontend_url;
     let session = open(
         db,
+        member.map_or(Actor::Visitor, Actor::Person),
         &provider,
         &CheckoutRequest {
             reference: id,
@@ -326,14 +329,16 @@ pub async fn donation(
 
 /// Opens a checkout for the committed row `req.reference` and records the
 /// outcome on it: the session id, or the row marked failed (the provider
-/// refused, and nothing was charged).
+/// refused, and nothing was charged), attributed to `actor`.
 async fn open(
     db: &PgPool,
+    actor: Actor,
     provider: &Provider,
     req: &CheckoutRequest,
 ) -> Result<CheckoutSession, PaymentError> {
     let session = provider.create_checkout(req).await;
     let reference = req.reference;
+    let mut tx = audit::begin_as(db, actor).await?;
     match (&session, req.kind) {
         (Ok(session), CheckoutKind::Membership) => sqlx::query!(
             "UPDATE membership_checkouts SET provider_session_id = $2 WHERE id = $1",
@@ -354,8 +359,9 @@ async fn open(
             reference,
         ),
     }
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     session
 }
 

@@ -123,7 +123,7 @@ pub async fn promise(
     method: PromisedMethod,
     max_cents: i64,
 ) -> Result<PendingPayment, PaymentError> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::audit::begin_as(db, payer.id).await?;
     let instructions: Option<String> =
         sqlx::query_scalar!("SELECT payment_instructions FROM organisation_settings")
             .fetch_one(&mut *tx)
@@ -223,7 +223,7 @@ pub async fn confirm(
     admin: Uuid,
     paid_on: Option<NaiveDate>,
 ) -> Result<Option<Uuid>, PaymentError> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::audit::begin_as(db, admin).await?;
     let Some(p) = lock_pending(&mut tx, id).await? else {
         return Ok(None);
     };
@@ -289,7 +289,7 @@ pub async fn cancel(
     admin: Uuid,
     reason: Option<String>,
 ) -> Result<Option<PendingPayment>, PaymentError> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::audit::begin_as(db, admin).await?;
     let Some(p) = lock_pending(&mut tx, id).await? else {
         return Ok(None);
     };
@@ -321,7 +321,7 @@ pub async fn cancel(
 /// The member withdraws their pending payment (they will pay another
 /// way, or not at all): `cancelled`. `None` when they have none.
 pub async fn withdraw(db: &PgPool, user_id: Uuid) -> Result<Option<PendingPayment>, sqlx::Error> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::audit::begin_as(db, user_id).await?;
     let id: Option<Uuid> = sqlx::query_scalar!(
         "UPDATE pending_payments SET status = 'cancelled', decided_at = now(), decided_by = $1, \
              cancel_reason = 'withdrawn by the member' \
@@ -350,7 +350,7 @@ pub async fn remind(
     days: i32,
     max: i32,
 ) -> Result<u64, sqlx::Error> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::audit::begin_as(db, crate::audit::Actor::Scheduler).await?;
     let due: Vec<Uuid> = sqlx::query_scalar!(
         "UPDATE pending_payments SET reminders_sent = reminders_sent + 1, last_reminder_at = $1 \
          WHERE status = 'pending' AND reminders_sent < $3 \

@@ -181,7 +181,7 @@ pub async fn refund(
         0
     };
 
-    let mut tx = db.begin().await?;
+    let mut tx = crate::audit::begin_as(db, req.by).await?;
     lock(&mut tx, target).await?;
     let now = paid(&mut tx, target)
         .await?

@@ -46,7 +46,7 @@ pub async fn receive(
     let event: Event =
         serde_json::from_slice(body).map_err(|e| PaymentError::NotAnEvent(e.to_string()))?;
 
-    let mut tx = db.begin().await?;
+    let mut tx = crate::audit::begin_as(db, crate::audit::Actor::PaymentProvider).await?;
     if let Some(outcome) = event_log::earlier_outcome(&mut tx, &event).await? {
         return Ok(Receipt {
             received: true,
