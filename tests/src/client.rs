@@ -7,7 +7,7 @@
 use crate::{call, post_webhook, Reply, TestApp, TestUser};
 use http::Method;
 use loaf::local_payments::Delivery;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::fmt::Display;
 use uuid::Uuid;
 
@@ -143,6 +143,9 @@ auth_posts! {
     change_password => "/api/auth/change-password",
     change_email => "/api/auth/change-email",
     confirm_email_change => "/api/auth/confirm-email-change",
+    request_erasure => "/api/auth/erasure",
+    confirm_erasure => "/api/auth/confirm-erasure",
+    forgot_password => "/api/auth/forgot-password",
     reset_password => "/api/auth/reset-password",
 }
 
@@ -233,6 +236,25 @@ impl Members<'_> {
         let body = serde_json::json!({ "role_id": role_id });
         let path = format!("/api/members/{id}/role");
         self.0.send(Method::PUT, &path, Some(body)).await
+    }
+
+    /// `GET /api/members/{id}`
+    pub async fn show(&self, id: impl Display) -> Reply {
+        self.0.get(&format!("/api/members/{id}")).await
+    }
+
+    /// `PATCH /api/members/{id}`
+    pub async fn update(&self, id: impl Display, body: Value) -> Reply {
+        self.0
+            .send(Method::PATCH, &format!("/api/members/{id}"), Some(body))
+            .await
+    }
+
+    /// `POST /api/members/{id}/erase`
+    pub async fn erase(&self, id: impl Display) -> Reply {
+        self.0
+            .post(&format!("/api/members/{id}/erase"), json!({}))
+            .await
     }
 
     /// `GET /api/members/{id}/audit`

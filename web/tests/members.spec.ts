@@ -182,6 +182,29 @@ test("a member moves to a new email address, confirmed by a link to it", async (
     .toContainEqual(expect.stringMatching(/sign-in address changed/));
 });
 
+test("a member erases their own account, confirmed by a link to their address", async ({
+  page,
+}) => {
+  const member = await activeMember("Ottoline");
+  await signIn(page, member.email, member.password);
+  await page.goto("/profile");
+  await page.getByRole("link", { name: "Erase my account" }).click();
+  await expect(page.getByText(/stay in the organisation's accounts/)).toBeVisible();
+  await expectAccessible(page, "erase account");
+  await page.getByRole("button", { name: "Send me the confirmation link" }).click();
+  await expect(page.getByText(/Nothing is erased until you follow it/)).toBeVisible();
+
+  await page.goto(await linkIn(member.email, "/confirm-erasure"));
+  await page.getByRole("button", { name: "Erase my account now" }).click();
+  await expect(page.getByText("Your account is erased.", { exact: false })).toBeVisible();
+  await expect(page.getByRole("link", { name: "Sign in" }).first()).toBeVisible();
+  await page.goto("/login");
+  await page.getByLabel("Email address").fill(member.email);
+  await page.getByLabel("Password").fill(member.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toBeVisible();
+});
+
 test("an invited person accepts the invitation and is signed in", async ({ page }) => {
   const email = `${unique("hopper")}@example.org`;
   await call("POST", "/api/invitations", await admin(), { email, first_name: "Grace" });

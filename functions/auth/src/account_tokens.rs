@@ -170,6 +170,7 @@ async fn check(
                     "This link was already used: your new address is confirmed, sign in with it."
                         .to_string()
                 }
+                Purpose::EraseAccount => "This link was already used.".to_string(),
             },
         )),
         Some((_, false, true)) => Err(ApiError::refused(

@@ -5,6 +5,7 @@
 
 mod account_tokens;
 mod email_change;
+mod erasure;
 mod invitations;
 mod me;
 mod passwords;
@@ -109,6 +110,20 @@ pub fn api(docs: Docs) -> Routes {
             docs.post_with(
                 email_change::confirm_email_change,
                 summary("Confirm a new sign-in address"),
+            ),
+        )
+        .api_route(
+            "/api/auth/erasure",
+            docs.post_with(
+                erasure::request,
+                summary("Ask for your account to be erased (confirmed by a link)"),
+            ),
+        )
+        .api_route(
+            "/api/auth/confirm-erasure",
+            docs.post_with(
+                erasure::confirm,
+                summary("Confirm the erasure of your account"),
             ),
         )
         .api_route(

@@ -50,12 +50,16 @@ pub struct Settings {
     /// Whether a member whose offline payment is on its way (pending, not
     /// confirmed yet) has the members' content meanwhile.
     pending_payment_access: bool,
+    /// Years the financial records of an erased member keep what still
+    /// ties them to a payment account, before the daily job anonymises it.
+    record_retention_years: i32,
 }
 
 async fn read(conn: &mut PgConnection, state: &AppState) -> ApiResult<Settings> {
     let row = sqlx::query!(
         "SELECT name, contact_email, time_zone, currency::text AS \"currency!\", logo_key, \
-                staff_need_membership, grace_days, payment_instructions, pending_payment_access \
+                staff_need_membership, grace_days, payment_instructions, pending_payment_access, \
+                record_retention_years \
          FROM organisation_settings",
     )
     .fetch_one(conn)
@@ -80,6 +84,7 @@ async fn read(conn: &mut PgConnection, state: &AppState) -> ApiResult<Settings> 
         grace_days: row.grace_days,
         payment_instructions: row.payment_instructions,
         pending_payment_access: row.pending_payment_access,
+        record_retention_years: row.record_retention_years,
     })
 }
 
@@ -104,6 +109,8 @@ pub struct Patch {
     /// Up to 2,000 characters; empty stops offering offline payment.
     payment_instructions: Option<String>,
     pending_payment_access: Option<bool>,
+    /// 1 to 30.
+    record_retention_years: Option<i32>,
 }
 
 /// `PATCH /api/settings`
@@ -135,6 +142,15 @@ pub async fn update(
             "grace_days is a number of days from 0 to 365",
         ));
     }
+    if body
+        .record_retention_years
+        .is_some_and(|y| !(1..=30).contains(&y))
+    {
+        return Err(ApiError::invalid(
+            "record_retention_years",
+            "record_retention_years is a number of years from 1 to 30",
+        ));
+    }
     // `Some("")` clears the instructions (offline payment no longer offered).
     let instructions = body
         .payment_instructions
@@ -164,6 +180,7 @@ pub async fn update(
              grace_days = COALESCE($6, grace_days), \
              payment_instructions = CASE WHEN $8 THEN $9 ELSE payment_instructions END, \
              pending_payment_access = COALESCE($10, pending_payment_access), \
+             record_retention_years = COALESCE($11, record_retention_years), \
              updated_at = now(), updated_by = $7",
         name,
         body.contact_email.as_ref().map(Email::as_str),
@@ -175,6 +192,7 @@ pub async fn update(
         instructions.is_some(),
         instructions.flatten(),
         body.pending_payment_access,
+        body.record_retention_years,
     )
     .execute(&mut *tx)
     .await?;

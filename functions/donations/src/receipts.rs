@@ -76,6 +76,12 @@ pub async fn pdf(
     drop(conn);
     let name = format!("receipt-{}.pdf", receipt.number);
     Ok(Json(
-        downloads::pdf(&state.storage, receipt.render(), &name).await?,
+        downloads::pdf(
+            &state.storage,
+            receipt.render(),
+            &name,
+            donation.own.user_id,
+        )
+        .await?,
     ))
 }

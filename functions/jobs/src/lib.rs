@@ -16,6 +16,7 @@ use loaf_core::config::{EmailConfig, RemindersConfig};
 use loaf_core::storage::Storage;
 use loaf_domain::audit::{self, Actor};
 use loaf_domain::email::{outbox::Delivery, Mailer};
+use loaf_domain::erasure;
 use loaf_domain::payments::offline;
 use loaf_domain::uploads;
 use reminders::Reason;
@@ -107,6 +108,9 @@ pub struct Summary {
     pub gifts_abandoned: u64,
     /// Queued objects deleted from S3 (failures stay queued).
     pub objects_deleted: u64,
+    /// Erased members whose financial records passed the retention
+    /// period, anonymised.
+    pub records_anonymised: u64,
 }
 
 /// Runs every daily job once, as of `at` (now, except in tests). Each step
@@ -153,7 +157,17 @@ pub async fn run(
         uploads_abandoned: abandon_uploads(db, at).await?,
         gifts_abandoned: abandon_gifts(db, at).await?,
         objects_deleted: uploads::delete_now(db, storage, None).await?,
+        records_anonymised: anonymise_records(db, at).await?,
     })
+}
+
+/// Past the retention period, what the financial records of erased members
+/// still tie to a payment account goes (`loaf_domain::erasure`).
+async fn anonymise_records(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let mut tx = audit::begin_as(db, Actor::Scheduler).await?;
+    let done = erasure::anonymise_past_retention(&mut tx, at).await?;
+    tx.commit().await?;
+    Ok(done)
 }
 
 /// Gifts started online and left unpaid: the provider's checkout session

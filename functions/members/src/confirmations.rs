@@ -28,7 +28,7 @@ pub async fn pdf(
     .await?;
     // The number is taken under the subscription's lock, after the logo
     // was read (no lock waits on storage).
-    let mut tx = state.db.begin().await?;
+    let mut tx = loaf_domain::audit::begin_as(&state.db, user.id).await?;
     let (member, receipt) = memberships::confirmation(&mut tx, id, org, logo)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -39,6 +39,6 @@ pub async fn pdf(
     tx.commit().await?;
     let name = format!("membership-{}.pdf", receipt.number);
     Ok(Json(
-        downloads::pdf(&state.storage, receipt.render(), &name).await?,
+        downloads::pdf(&state.storage, receipt.render(), &name, Some(member)).await?,
     ))
 }

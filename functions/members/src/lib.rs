@@ -10,6 +10,7 @@ mod checkout;
 mod confirmations;
 mod dashboard;
 mod directory;
+mod erasures;
 mod exports;
 mod imports;
 mod invitations;
@@ -74,6 +75,10 @@ pub fn api(docs: Docs) -> Routes {
         .api_route(
             "/api/audit",
             docs.get_with(audit::search, summary("The audit trail, filtered")),
+        )
+        .api_route(
+            "/api/members/{id}/erase",
+            docs.post_with(erasures::erase, summary("Erase a member's personal data")),
         )
         .api_route(
             "/api/members/{id}/validate",

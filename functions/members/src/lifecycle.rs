@@ -48,7 +48,7 @@ async fn lock(conn: &mut PgConnection, id: Uuid) -> ApiResult<Target> {
         r#"SELECT u.status AS "status: UserStatus", u.email, u.first_name,
                   COALESCE(r.code = 'superadmin', false) AS "is_superadmin!"
            FROM users u LEFT JOIN roles r ON r.id = u.role_id
-           WHERE u.id = $1 FOR UPDATE OF u"#,
+           WHERE u.id = $1 AND u.erased_at IS NULL FOR UPDATE OF u"#,
         id,
     )
     .fetch_optional(conn)

@@ -327,7 +327,11 @@ pub struct Member {
     profile: Option<Profile>,
     /// The statuses `POST /api/members/{id}/status` may move them to (its
     /// transition table); validation and rejection have their own routes.
+    /// None once erased.
     status_moves: Vec<UserStatus>,
+    /// When the account was erased: what is left is a tombstone that keeps
+    /// the financial records' owner, and nothing changes it any more.
+    erased_at: Option<DateTime<Utc>>,
 }
 
 /// Member `id` with their profile; 404 when there is none.
@@ -341,7 +345,7 @@ pub async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Member> {
                   EXISTS (SELECT 1 FROM subscriptions s WHERE s.user_id = u.id
                           AND s.status = 'active' AND (s.end_date IS NULL OR s.end_date > now()))
                       AS "has_active_subscription!",
-                  u.last_login_at, u.created_at, u.updated_at
+                  u.last_login_at, u.created_at, u.updated_at, u.erased_at
            FROM users u LEFT JOIN roles r ON r.id = u.role_id WHERE u.id = $1"#,
         id,
     )
@@ -350,7 +354,11 @@ pub async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Member> {
     .ok_or(ApiError::NotFound)?;
     Ok(Member {
         profile: Some(Profile::load(conn, id).await?),
-        status_moves: found.status.moves(),
+        status_moves: match found.erased_at {
+            Some(_) => Vec::new(),
+            None => found.status.moves(),
+        },
+        erased_at: found.erased_at,
         id: found.id,
         email: found.email,
         status: found.status,
@@ -393,10 +401,13 @@ pub async fn update(
     Json(patch): Json<ProfilePatch>,
 ) -> ApiResult<Json<Member>> {
     let mut tx = loaf_domain::audit::begin_as(&state.db, user.id).await?;
-    sqlx::query_scalar!("SELECT id FROM users WHERE id = $1 FOR UPDATE", id,)
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    sqlx::query_scalar!(
+        "SELECT id FROM users WHERE id = $1 AND erased_at IS NULL FOR UPDATE",
+        id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ApiError::NotFound)?;
     let before = Profile::load(&mut tx, id).await?;
     let after = patch.apply(before.clone()).validated("")?;
     let changed = changed_parts(&before, &after);

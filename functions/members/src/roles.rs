@@ -377,7 +377,7 @@ pub async fn assign(
     }
     let current: Option<String> = sqlx::query_scalar!(
         r#"SELECT r.code AS "code?" FROM users u LEFT JOIN roles r ON r.id = u.role_id
-           WHERE u.id = $1 FOR UPDATE OF u"#,
+           WHERE u.id = $1 AND u.erased_at IS NULL FOR UPDATE OF u"#,
         id,
     )
     .fetch_optional(&mut *tx)

@@ -112,6 +112,8 @@ error_codes! {
     IllegalTransition = "illegal_transition",
     /// 409: the change would leave no active superadmin.
     LastSuperadmin = "last_superadmin",
+    /// 409: the account is erased already.
+    AlreadyErased = "already_erased",
     /// 403: the role holds a permission the caller does not hold.
     CannotGrant = "cannot_grant",
     /// 409: a system role cannot be changed this way or deleted.

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod domain;
 pub mod email;
 pub mod enums;
+pub mod erasure;
 pub mod memberships;
 pub mod payments;
 pub mod permissions;

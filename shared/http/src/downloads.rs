@@ -15,13 +15,20 @@ pub struct Download {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Stores `pdf` and answers its link, the file saved as `file_name`.
+/// Stores `pdf` and answers its link, the file saved as `file_name`. A
+/// file about a member goes under their own prefix (`owner`), where
+/// erasing them finds it.
 pub async fn pdf(
     storage: &Storage,
     pdf: Vec<u8>,
     file_name: &str,
+    owner: Option<uuid::Uuid>,
 ) -> Result<Download, StorageError> {
-    let key = format!("exports/receipts/{}.pdf", uuid::Uuid::new_v4());
+    let id = uuid::Uuid::new_v4();
+    let key = match owner {
+        Some(owner) => format!("{}{id}.pdf", loaf_domain::erasure::files_prefix(owner)),
+        None => format!("exports/receipts/{id}.pdf"),
+    };
     storage.put_bytes(&key, "application/pdf", pdf).await?;
     let download_url = storage
         .presign_get(&key, LINK_LIFETIME, Some(file_name))

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 pub use loaf_core::error_code::ErrorCode;
 use loaf_core::storage::StorageError;
+use loaf_domain::erasure::{ErasureError, ErasureFilesError};
 use loaf_domain::memberships::MembershipError;
 use loaf_domain::payments::signature::SignatureError;
 use loaf_domain::payments::PaymentError;
@@ -368,6 +369,34 @@ impl From<MembershipError> for ApiError {
             ),
             MembershipError::Amount { field, message } => ApiError::invalid(field, message),
             MembershipError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<ErasureError> for ApiError {
+    fn from(err: ErasureError) -> Self {
+        match err {
+            ErasureError::NotFound => ApiError::NotFound,
+            ErasureError::AlreadyErased => ApiError::refused(
+                StatusCode::CONFLICT,
+                ErrorCode::AlreadyErased,
+                "This account is erased already.",
+            ),
+            ErasureError::LastSuperadmin => ApiError::refused(
+                StatusCode::CONFLICT,
+                ErrorCode::LastSuperadmin,
+                "This is the last superadmin who can sign in: make another superadmin before erasing this account.",
+            ),
+            ErasureError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<ErasureFilesError> for ApiError {
+    fn from(err: ErasureFilesError) -> Self {
+        match err {
+            ErasureFilesError::Db(e) => e.into(),
+            ErasureFilesError::Storage(e) => e.into(),
         }
     }
 }

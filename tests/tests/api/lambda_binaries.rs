@@ -183,6 +183,7 @@ async fn the_jobs_binary_answers_a_scheduled_event() {
             "members_lapsed": 0,
             "renewal_reminders": 0,
             "payment_reminders": 0,
+            "records_anonymised": 0,
             "offline_payment_reminders": 0,
             "verification_reminders": 0,
             "registrations_abandoned": 0,

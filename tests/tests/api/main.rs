@@ -15,6 +15,7 @@ mod directory;
 mod documents;
 mod donations;
 mod email;
+mod erasure;
 mod events;
 mod exports;
 mod faults;

@@ -1262,6 +1262,199 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask for your account to be erased (confirmed by a link) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Message"];
+                    };
+                };
+                /** @description The request cannot be read. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No access token, or one that is invalid or expired. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description What was asked needs a permission the caller lacks. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or not one the caller may see. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A value is invalid; `field` names it. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (database, storage, provider) is unavailable; retry. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/confirm-erasure": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm the erasure of your account */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["ConfirmErasure"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Message"];
+                    };
+                };
+                /** @description The request cannot be read. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or not one the caller may see. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The body is over 1 MiB. */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A value is invalid; `field` names it. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (database, storage, provider) is unavailable; retry. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/change-password": {
         parameters: {
             query?: never;
@@ -2890,6 +3083,110 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/members/{id}/erase": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Erase a member's personal data
+         * @description Requires the permission `users.delete`.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Erasure"];
+                    };
+                };
+                /** @description The request cannot be read. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No access token, or one that is invalid or expired. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Signed in without the permission this route requires. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or not one the caller may see. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A value is invalid; `field` names it. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (database, storage, provider) is unavailable; retry. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -12226,6 +12523,9 @@ export interface components {
         ConfirmEmailChange: {
             token: string;
         };
+        ConfirmErasure: {
+            token: string;
+        };
         Confirmation: {
             /** @description The password chosen at registration. */
             password: string;
@@ -12567,12 +12867,24 @@ export interface components {
             /** @default null */
             relationship: string | null;
         };
+        Erasure: {
+            /** Format: date-time */
+            erased_at: string;
+            /**
+             * Format: uint64
+             * @description Objects deleted or rewritten in storage: their photos, the files
+             *      made for them, the import files that held their row.
+             */
+            files_changed: number;
+            /** Format: uuid */
+            id: string;
+        };
         /** @description Every error answer: `{"error": {"code", "message", "field"?}}`. */
         Error: {
             error: components["schemas"]["ErrorDetail"];
         };
         /** @description Every `code` an error answer carries. */
-        ErrorCode: "bad_request" | "unauthorized" | "forbidden" | "membership_required" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "too_many_attempts" | "service_unavailable" | "internal_error" | "invalid" | "required" | "too_long" | "weak_password" | "wrong_password" | "too_large" | "content_mismatch" | "invalid_credentials" | "email_not_verified" | "account_rejected" | "account_inactive" | "invalid_refresh_token" | "session_ended" | "refresh_token_reused" | "session_expired" | "token_used" | "token_expired" | "token_invalid" | "invitation_used" | "invitation_revoked" | "invitation_expired" | "illegal_transition" | "last_superadmin" | "cannot_grant" | "system_role" | "not_listed" | "import_running" | "import_finished" | "not_validated" | "not_payable" | "plan_retired" | "plan_in_use" | "already_lifetime" | "not_active" | "not_cancelled" | "nothing_to_refund" | "offline_unavailable" | "not_pending" | "payments_unavailable" | "payment_provider_error" | "stale_signature" | "invalid_signature" | "no_receipt" | "no_email" | "not_published" | "event_started" | "upload_missing" | "upload_changed" | "quota_exceeded" | "keep_a_current_version";
+        ErrorCode: "bad_request" | "unauthorized" | "forbidden" | "membership_required" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "too_many_attempts" | "service_unavailable" | "internal_error" | "invalid" | "required" | "too_long" | "weak_password" | "wrong_password" | "too_large" | "content_mismatch" | "invalid_credentials" | "email_not_verified" | "account_rejected" | "account_inactive" | "invalid_refresh_token" | "session_ended" | "refresh_token_reused" | "session_expired" | "token_used" | "token_expired" | "token_invalid" | "invitation_used" | "invitation_revoked" | "invitation_expired" | "illegal_transition" | "last_superadmin" | "already_erased" | "cannot_grant" | "system_role" | "not_listed" | "import_running" | "import_finished" | "not_validated" | "not_payable" | "plan_retired" | "plan_in_use" | "already_lifetime" | "not_active" | "not_cancelled" | "nothing_to_refund" | "offline_unavailable" | "not_pending" | "payments_unavailable" | "payment_provider_error" | "stale_signature" | "invalid_signature" | "no_receipt" | "no_email" | "not_published" | "event_started" | "upload_missing" | "upload_changed" | "quota_exceeded" | "keep_a_current_version";
         ErrorDetail: {
             code: components["schemas"]["ErrorCode"];
             /** @description The offending field, when one is to blame (`address.city`). */
@@ -12891,6 +13203,12 @@ export interface components {
             created_at: string;
             email: string;
             email_verified: boolean;
+            /**
+             * Format: date-time
+             * @description When the account was erased: what is left is a tombstone that keeps
+             *      the financial records' owner, and nothing changes it any more.
+             */
+            erased_at?: string | null;
             has_active_subscription: boolean;
             /** Format: uuid */
             id: string;
@@ -12912,6 +13230,7 @@ export interface components {
             /**
              * @description The statuses `POST /api/members/{id}/status` may move them to (its
              *      transition table); validation and rejection have their own routes.
+             *      None once erased.
              */
             status_moves: components["schemas"]["UserStatus"][];
             /** Format: date-time */
@@ -13549,6 +13868,11 @@ export interface components {
             /** @description Up to 2,000 characters; empty stops offering offline payment. */
             payment_instructions?: string | null;
             pending_payment_access?: boolean | null;
+            /**
+             * Format: int32
+             * @description 1 to 30.
+             */
+            record_retention_years?: number | null;
             staff_need_membership?: boolean | null;
             /** @description An IANA zone such as `Europe/Paris`. */
             time_zone?: string | null;
@@ -13979,6 +14303,12 @@ export interface components {
              *      confirmed yet) has the members' content meanwhile.
              */
             pending_payment_access: boolean;
+            /**
+             * Format: int32
+             * @description Years the financial records of an erased member keep what still
+             *      ties them to a payment account, before the daily job anonymises it.
+             */
+            record_retention_years: number;
             /**
              * @description Whether staff (roles with any administrative permission) need a
              *      membership in force for the members' content (documents, galleries,

@@ -148,6 +148,12 @@ export const adminEn = {
   "member.noDonations": "No donation yet.",
   "member.timeline": "Timeline",
   "member.noTimeline": "Nothing has been done to this account yet.",
+  "member.eraseTitle": "Erase this member",
+  "member.erase": "Erase their personal data",
+  "member.eraseWarning":
+    "This removes their name, address, contact details, profile, photos and the emails about them, everywhere, and ends their sessions. Their payments and gifts stay, with amounts and dates only, for the retention period. It cannot be undone.",
+  "member.erased":
+    "This account was erased: what is left keeps its payments and gifts for the organisation's records.",
   "member.by": "by {name}",
 
   "nav.invitations": "Invitations",
@@ -430,6 +436,9 @@ export const adminEn = {
   "settings.graceDays": "Grace period (days)",
   "settings.graceDaysHint":
     "After a membership runs out, the member keeps the members' content this many days (0 to 365) while they are reminded to renew.",
+  "settings.retention": "Keep financial records of erased members (years)",
+  "settings.retentionHint":
+    "How long (1 to 30 years) the payments and gifts of an erased member keep their payment references, for your tax records; after it they are anonymised too.",
   "settings.paymentInstructions": "How to pay by bank transfer or cheque",
   "settings.paymentInstructionsHint":
     "Your bank details, where to send a cheque. When set, members may choose to pay this way; the payment waits until you confirm it arrived. Empty: online payment only.",

@@ -108,6 +108,7 @@ export const en = {
   "profile.save": "Save my profile",
   "profile.changePassword": "Change my password",
   "profile.changeEmail": "Change my email address",
+  "profile.erase": "Erase my account",
 
   "email.title": "Change your email address",
   "email.current": "You sign in as {email}.",
@@ -119,6 +120,18 @@ export const en = {
   "email.confirm": "Use this address for my account",
   "email.confirmed":
     "Done: your account signs in as {email} from now on. We told your old address.",
+
+  "erasure.title": "Erase your account",
+  "erasure.what":
+    "Erasing your account removes your name, address, contact details, profile, photos and the emails about you, and signs you out everywhere. It cannot be undone.",
+  "erasure.kept":
+    "Your payments and gifts stay in the organisation's accounts, with their amounts and dates only, for as long as the law asks it to keep them.",
+  "erasure.ask": "Send me the confirmation link",
+  "erasure.sent":
+    "A link is on its way to {email}. Nothing is erased until you follow it (within 24 hours).",
+  "erasure.confirmTitle": "Erase your account",
+  "erasure.confirm": "Erase my account now",
+  "erasure.done": "Your account is erased. Thank you for having been part of the organisation.",
 
   "password.title": "Change your password",
   "password.current": "Current password",

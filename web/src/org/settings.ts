@@ -16,6 +16,7 @@ const fallback: Settings = {
   staff_need_membership: false,
   grace_days: 30,
   pending_payment_access: false,
+  record_retention_years: 10,
 };
 let current: Settings | null = null;
 let loading: Promise<Settings> | null = null;

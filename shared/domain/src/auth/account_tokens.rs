@@ -14,6 +14,8 @@ pub enum Purpose {
     ResetPassword,
     /// Confirms the new address of an account (the token row holds it).
     ChangeEmail,
+    /// Confirms that the account's owner wants it erased.
+    EraseAccount,
 }
 
 impl Purpose {
@@ -22,6 +24,7 @@ impl Purpose {
             Purpose::VerifyEmail => "verify_email",
             Purpose::ResetPassword => "reset_password",
             Purpose::ChangeEmail => "change_email",
+            Purpose::EraseAccount => "erase_account",
         }
     }
 
@@ -30,7 +33,7 @@ impl Purpose {
         match self {
             Purpose::VerifyEmail => Duration::from_secs(48 * 3600),
             Purpose::ResetPassword => Duration::from_secs(3600),
-            Purpose::ChangeEmail => Duration::from_secs(24 * 3600),
+            Purpose::ChangeEmail | Purpose::EraseAccount => Duration::from_secs(24 * 3600),
         }
     }
 
@@ -40,6 +43,7 @@ impl Purpose {
             Purpose::VerifyEmail => "ask for a new one at POST /api/auth/resend-verification",
             Purpose::ResetPassword => "ask for a new one at POST /api/auth/forgot-password",
             Purpose::ChangeEmail => "ask again from your account (POST /api/auth/change-email)",
+            Purpose::EraseAccount => "ask again from your account (POST /api/auth/erasure)",
         }
     }
 }

@@ -20,6 +20,8 @@ pub enum Mail {
         token: String,
         new_email: String,
     },
+    /// The member asked for their account to be erased: the link confirms.
+    ConfirmErasure { first_name: String, token: String },
     /// Sent to a member's old address once the new one is confirmed.
     EmailChanged {
         first_name: String,
@@ -192,6 +194,17 @@ impl Mail {
                     hello(first_name),
                     Para(format!("You asked to sign in to {org} as {new_email} from now on. Confirm it is yours (the link works for 24 hours):")),
                     Button("Confirm my new address", url(&format!("/confirm-email-change?token={token}"))),
+                    Para("If you did not ask for this, ignore this email: nothing changes.".into()),
+                ],
+            ),
+            Mail::ConfirmErasure { first_name, token } => (
+                "confirm_erasure",
+                format!("Confirm that {org} should erase your account"),
+                vec![
+                    hello(first_name),
+                    Para(format!("You asked {org} to erase your account. Following the link below erases your name, address, contact details, profile, photos and the emails about you, and ends every session; it cannot be undone (the link works for 24 hours).")),
+                    Para(format!("Your payments and gifts stay in {org}'s accounts, with their amounts and dates only, for as long as the law asks it to keep them.")),
+                    Button("Erase my account", url(&format!("/confirm-erasure?token={token}"))),
                     Para("If you did not ask for this, ignore this email: nothing changes.".into()),
                 ],
             ),
@@ -553,6 +566,10 @@ mod tests {
             Mail::EmailChanged {
                 first_name: name(),
                 new_email: "new@example.org".into(),
+            },
+            Mail::ConfirmErasure {
+                first_name: name(),
+                token: "t".into(),
             },
             Mail::EmailInUse { first_name: name() },
             Mail::PasswordReset {

@@ -49,6 +49,24 @@ export function MemberPage({ me, id = "" }: { me: Me; id?: string }) {
           {may("subscriptions.view") && <Subscriptions id={m.id} />}
           {may("donations.view") && <Donations id={m.id} />}
           {may("users.audit") && <Timeline id={m.id} changed={m.updated_at} />}
+          {m.erased_at ? (
+            <Notice>{ta("member.erased")}</Notice>
+          ) : (
+            may("users.delete") &&
+            m.id !== me.id && (
+              <section>
+                <h2>{ta("member.eraseTitle")}</h2>
+                <Confirm
+                  label={ta("member.erase")}
+                  warning={ta("member.eraseWarning")}
+                  action={() =>
+                    unwrap(api.POST("/api/members/{id}/erase", { params: { path: { id: m.id } } }))
+                  }
+                  done={reload}
+                />
+              </section>
+            )
+          )}
         </Page>
       )}
     </Loaded>

@@ -42,6 +42,7 @@ function Organisation() {
     grace_days: String(settings.grace_days),
     payment_instructions: settings.payment_instructions ?? "",
     pending_payment_access: settings.pending_payment_access,
+    record_retention_years: String(settings.record_retention_years),
   });
   return (
     <form
@@ -60,6 +61,9 @@ function Organisation() {
               grace_days: /^\d+$/.test(v.grace_days.trim()) ? Number(v.grace_days.trim()) : -1,
               payment_instructions: v.payment_instructions,
               pending_payment_access: v.pending_payment_access,
+              record_retention_years: /^\d+$/.test(v.record_retention_years.trim())
+                ? Number(v.record_retention_years.trim())
+                : -1,
             },
           }),
         );
@@ -94,6 +98,12 @@ function Organisation() {
         inputMode="numeric"
         label={ta("settings.graceDays")}
         hint={ta("settings.graceDaysHint")}
+      />
+      <TextField
+        {...form.bind("record_retention_years")}
+        inputMode="numeric"
+        label={ta("settings.retention")}
+        hint={ta("settings.retentionHint")}
       />
       <Checkbox
         field="staff_need_membership"

@@ -37,6 +37,9 @@ export function ProfilePage({ me }: { me: Me }) {
       <p>
         <a href="/profile/email">{t("profile.changeEmail")}</a>
       </p>
+      <p>
+        <a href="/profile/erase">{t("profile.erase")}</a>
+      </p>
     </Page>
   );
 }
