@@ -401,6 +401,7 @@ pub fn test_config(db_url: &str, s3_endpoint: &str, mail_dir: &std::path::Path) 
             mail_dir: Some(mail_dir.to_path_buf()),
             frontend_url: "https://members.example.org".into(),
             org_name: "LOAF Test".into(),
+            configuration_set: None,
         },
         payments: None,
         uploads: loaf_core::config::UploadsConfig {

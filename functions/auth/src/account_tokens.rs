@@ -7,7 +7,7 @@
 use axum::http::StatusCode;
 use loaf_domain::auth::secret_token;
 use loaf_domain::domain::UserStatus;
-use loaf_domain::email::{outbox, Mail};
+use loaf_domain::email::{outbox, suppressions, Mail};
 use loaf_http::ErrorCode;
 use loaf_http::{ApiError, ApiResult};
 use sqlx::PgConnection;
@@ -58,6 +58,11 @@ pub async fn mail_link_if_due(
     let purpose = link.purpose();
     let (token, hash) = secret_token::generate();
     let mut tx = state.db.begin().await?;
+    // Said before anything else: the address is known to bounce or to
+    // refuse our mail (which says nothing of whether it has an account).
+    if let Err(reason) = suppressions::reachable(&mut tx, email.as_str()).await? {
+        return Err(ApiError::unreachable(reason));
+    }
     // The account, if it may have a link now; its older unused links of
     // this purpose stop working; the new one is stored. One statement.
     let first_name: Option<String> = sqlx::query_scalar!(

@@ -12,7 +12,7 @@ use axum::extract::State;
 use loaf_domain::audit;
 use loaf_domain::auth::secret_token;
 use loaf_domain::domain::Email;
-use loaf_domain::email::{outbox, Mail};
+use loaf_domain::email::{outbox, suppressions, Mail};
 use loaf_http::auth::AuthUser;
 use loaf_http::extract::{ClientAddress, Json};
 use loaf_http::reply::{Accepted, Message};
@@ -45,7 +45,10 @@ pub async fn change_email(
             "This is your address already.",
         ));
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, user.id).await?;
+    if let Err(reason) = suppressions::reachable(&mut tx, new_email).await? {
+        return Err(ApiError::unreachable(reason));
+    }
     let owner: Option<String> = sqlx::query_scalar!(
         "SELECT first_name FROM users WHERE lower(email) = $1",
         new_email,

@@ -6,12 +6,12 @@
 use crate::account_tokens::{self, Purpose};
 use axum::extract::State;
 use loaf_domain::audit::{self, Actor};
-use loaf_domain::email::{outbox, Mail};
+use loaf_domain::email::{outbox, suppressions, Mail};
 use loaf_domain::erasure::{self, AskedBy};
 use loaf_http::auth::AuthUser;
 use loaf_http::extract::Json;
 use loaf_http::reply::{Accepted, Message};
-use loaf_http::{ApiResult, AppState};
+use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -22,6 +22,9 @@ pub async fn request(
     user: AuthUser,
 ) -> ApiResult<Accepted<Message>> {
     let mut tx = audit::begin_as(&state.db, user.id).await?;
+    if let Err(reason) = suppressions::reachable(&mut tx, &user.email).await? {
+        return Err(ApiError::unreachable(reason));
+    }
     let first_name: String =
         sqlx::query_scalar!("SELECT first_name FROM users WHERE id = $1", user.id)
             .fetch_one(&mut *tx)

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use loaf_core::config::{EmailConfig, RemindersConfig};
 use loaf_core::storage::Storage;
 use loaf_domain::audit::{self, Actor};
+use loaf_domain::email::suppressions;
 use loaf_domain::email::{outbox::Delivery, Mailer};
 use loaf_domain::erasure;
 use loaf_domain::payments::offline;
@@ -32,6 +33,8 @@ pub enum Job {
     Hourly,
     /// Deliver due outbox messages.
     SendEmail,
+    /// The email provider's bounces and complaints (an SNS event).
+    EmailEvents,
 }
 
 impl Job {
@@ -39,12 +42,49 @@ impl Job {
     /// the hourly jobs; anything else (the daily schedule's event) for the
     /// daily jobs.
     pub fn of(event: &serde_json::Value) -> Job {
+        if suppressions::is_sns(event) {
+            return Job::EmailEvents;
+        }
         match event.get("job").and_then(|j| j.as_str()) {
             Some("send-email") => Job::SendEmail,
             Some("hourly") => Job::Hourly,
             _ => Job::Daily,
         }
     }
+}
+
+/// What the email provider's events did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct EmailEvents {
+    /// Addresses marked for a hard bounce, or for a complaint.
+    pub bounces: u64,
+    pub complaints: u64,
+    /// Records that were neither (a soft bounce, a delivery).
+    pub ignored: u64,
+}
+
+/// Marks the addresses of the hard bounces and complaints in `event` (SES
+/// through SNS), attributed to the email provider.
+pub async fn email_events(
+    db: &PgPool,
+    event: &serde_json::Value,
+) -> Result<EmailEvents, sqlx::Error> {
+    let found = suppressions::of_sns(event);
+    let mut done = EmailEvents {
+        ignored: found.ignored.into(),
+        ..EmailEvents::default()
+    };
+    let mut tx = audit::begin_as(db, Actor::EmailProvider).await?;
+    for event in &found.events {
+        suppressions::record(&mut tx, event).await?;
+        match event.reason {
+            suppressions::Reason::Bounce => done.bounces += 1,
+            suppressions::Reason::Complaint => done.complaints += 1,
+        }
+    }
+    tx.commit().await?;
+    tracing::info!(?done, "email provider events recorded");
+    Ok(done)
 }
 
 /// Messages delivered per run: a minute's worth well inside the timeout.

@@ -1,6 +1,7 @@
 //! The scheduled Lambda: the event says which job (`{"job": "send-email"}`
-//! every minute, `{"job": "hourly"}` every hour, anything else daily); the
-//! answer is the run's summary.
+//! every minute, `{"job": "hourly"}` every hour, an SNS event for the email
+//! provider's bounces and complaints, anything else daily); the answer is
+//! the run's summary.
 
 use lambda_runtime::{service_fn, LambdaEvent};
 use loaf_core::config::{DbConfig, EmailConfig, RemindersConfig, StorageConfig};
@@ -33,6 +34,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             }
             let summary = match Job::of(&event.payload) {
                 Job::SendEmail => serde_json::to_value(loaf_jobs::send_email(pool, mailer).await?)?,
+                Job::EmailEvents => {
+                    serde_json::to_value(loaf_jobs::email_events(pool, &event.payload).await?)?
+                }
                 Job::Hourly => serde_json::to_value(
                     loaf_jobs::hourly(pool, &mailer.config, reminders, chrono::Utc::now()).await?,
                 )?,

@@ -200,6 +200,29 @@ pub async fn run_jobs(job: JobChoice, at: chrono::DateTime<chrono::Utc>) -> anyh
     result
 }
 
+/// Runs the jobs function's handler on the SNS event SES would publish for
+/// a hard bounce (or a complaint) of mail to `address`.
+pub async fn simulate_bounce(address: &str, complaint: bool) -> anyhow::Result<()> {
+    let local = LocalStack::for_commands().await?;
+    let result = async {
+        let resolved = resolve_env(Needs::Database).await?;
+        let source =
+            |var: &str| loaf_core::config::Source::get(&resolved, var).or_else(|| local.get(var));
+        let db = DbConfig::from_source(&source)?;
+        let pool = loaf_core::db::connect_lazy(&db)?;
+        let event = crate::local_ses::event(address, complaint);
+        let done = loaf_jobs::email_events(&pool, &event)
+            .await
+            .with_context(|| format!("recording the event on {}", redact(&db.url)))?;
+        println!("{}", serde_json::to_string_pretty(&done)?);
+        pool.close().await;
+        anyhow::Ok(())
+    }
+    .await;
+    local.finish().await?;
+    result
+}
+
 /// Recomputes the storage usage from what S3 holds: retries the queued
 /// deletions, lists the managed prefixes, sets the usage to the bytes of
 /// the objects rows own, and reports orphans and missing objects.

@@ -10,6 +10,7 @@ pub mod local_payments;
 pub mod local_pooler;
 pub mod local_postgres;
 pub mod local_s3;
+pub mod local_ses;
 pub mod local_stack;
 pub mod project;
 pub mod serve;

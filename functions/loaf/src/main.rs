@@ -59,6 +59,24 @@ enum Command {
         #[command(subcommand)]
         command: StorageCommand,
     },
+    /// The email provider's side, simulated locally.
+    Email {
+        #[command(subcommand)]
+        command: EmailCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EmailCommand {
+    /// Feed the jobs function the event SES publishes when mail to ADDRESS
+    /// bounces for good (or, with --complaint, is reported as spam): the
+    /// address is then never mailed again. Uses DATABASE_URL, or the local
+    /// cluster of `loaf serve`.
+    Bounce {
+        address: String,
+        #[arg(long)]
+        complaint: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -96,6 +114,9 @@ async fn main() -> ExitCode {
             command: JobsCommand::Run { job, now },
         } => commands::run_jobs(job, now.unwrap_or_else(chrono::Utc::now)).await,
         Command::Openapi { path } => commands::write_openapi(&path),
+        Command::Email {
+            command: EmailCommand::Bounce { address, complaint },
+        } => commands::simulate_bounce(&address, complaint).await,
         Command::Storage {
             command: StorageCommand::Reconcile,
         } => commands::reconcile_storage().await,

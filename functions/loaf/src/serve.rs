@@ -222,7 +222,7 @@ fn mail_description(mailer: &Mailer) -> String {
             "written to {} (links printed below as they are sent)",
             dir.display()
         ),
-        Transport::Ses(_) => format!("sent through Amazon SES from {}", mailer.config.from),
+        Transport::Ses { .. } => format!("sent through Amazon SES from {}", mailer.config.from),
     }
 }
 

@@ -10,6 +10,7 @@ use loaf_core::db::like_contains;
 use loaf_domain::audit;
 use loaf_domain::auth::secret_token;
 use loaf_domain::domain::Email;
+use loaf_domain::email::suppressions;
 use loaf_domain::email::{outbox, Mail};
 use loaf_domain::enums::InvitationStatus;
 use loaf_domain::permissions::perm;
@@ -186,6 +187,9 @@ pub async fn create(
             "email",
             "This address already has an account.",
         ));
+    }
+    if let Err(reason) = suppressions::reachable(&mut tx, body.email.as_str()).await? {
+        return Err(ApiError::unreachable(reason));
     }
     // A pending invitation past its date is expired now, freeing the address.
     sqlx::query!(

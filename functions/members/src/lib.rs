@@ -77,6 +77,13 @@ pub fn api(docs: Docs) -> Routes {
             docs.get_with(audit::search, summary("The audit trail, filtered")),
         )
         .api_route(
+            "/api/members/{id}/email-suppression",
+            docs.delete_with(
+                members::clear_email_suppression,
+                summary("Mail a member's address again after a bounce or complaint"),
+            ),
+        )
+        .api_route(
             "/api/members/{id}/erase",
             docs.post_with(erasures::erase, summary("Erase a member's personal data")),
         )

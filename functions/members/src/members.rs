@@ -6,12 +6,14 @@ use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use loaf_core::db::like_contains;
 use loaf_domain::domain::UserStatus;
+use loaf_domain::email::suppressions::{self, Suppression};
 use loaf_domain::permissions::perm;
 use loaf_domain::profile::{Profile, ProfilePatch};
 use loaf_domain::validate::optional_text;
 use loaf_http::auth::Require;
 use loaf_http::extract::{Json, Path, Query};
 use loaf_http::pagination::{Page, PageParams};
+use loaf_http::reply::NoContent;
 use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -332,6 +334,10 @@ pub struct Member {
     /// When the account was erased: what is left is a tombstone that keeps
     /// the financial records' owner, and nothing changes it any more.
     erased_at: Option<DateTime<Utc>>,
+    /// Set when mail to the address is not sent any more: it bounced for
+    /// good, or its owner reported our mail as spam. Cleared by
+    /// `DELETE /api/members/{id}/email-suppression`.
+    email_suppression: Option<Suppression>,
 }
 
 /// Member `id` with their profile; 404 when there is none.
@@ -354,6 +360,7 @@ pub async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Member> {
     .ok_or(ApiError::NotFound)?;
     Ok(Member {
         profile: Some(Profile::load(conn, id).await?),
+        email_suppression: suppressions::of(conn, &found.email).await?,
         status_moves: match found.erased_at {
             Some(_) => Vec::new(),
             None => found.status.moves(),
@@ -458,4 +465,27 @@ pub async fn audit_trail(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(Json(audit::page(&mut conn, id, page).await?))
+}
+
+/// `DELETE /api/members/{id}/email-suppression`: mail the member's address
+/// again (they fixed their mailbox, or asked to hear from us again). 404
+/// when it is not marked.
+pub async fn clear_email_suppression(
+    State(state): State<AppState>,
+    Require { user, .. }: Require<perm::UsersEdit>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<NoContent> {
+    let mut tx = loaf_domain::audit::begin_as(&state.db, user.id).await?;
+    let email: String = sqlx::query_scalar!(
+        "SELECT email FROM users WHERE id = $1 AND erased_at IS NULL",
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    if !suppressions::clear(&mut tx, &email).await? {
+        return Err(ApiError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(NoContent)
 }

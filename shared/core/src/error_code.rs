@@ -112,6 +112,9 @@ error_codes! {
     IllegalTransition = "illegal_transition",
     /// 409: the change would leave no active superadmin.
     LastSuperadmin = "last_superadmin",
+    /// 409: mail to the address is not sent any more (it bounced, or its
+    /// owner reported it as spam), so the link asked for would not arrive.
+    AddressUnreachable = "address_unreachable",
     /// 409: the account is erased already.
     AlreadyErased = "already_erased",
     /// 403: the role holds a permission the caller does not hold.

@@ -167,7 +167,7 @@ pub async fn erase(
     }
 
     // Every way back to them: sessions, links, calendar feed, throttles,
-    // the mail to them or naming them.
+    // the mark on their address, the mail to them or naming them.
     for statement in [
         sqlx::query!("DELETE FROM refresh_tokens WHERE user_id = $1", user_id),
         sqlx::query!("DELETE FROM account_tokens WHERE user_id = $1", user_id),
@@ -184,6 +184,9 @@ pub async fn erase(
     .execute(&mut *conn)
     .await?;
     sqlx::query!("DELETE FROM rate_limits WHERE lower(key) LIKE $1", pattern)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!("DELETE FROM email_suppressions WHERE address = $1", email)
         .execute(&mut *conn)
         .await?;
     sqlx::query!(
@@ -237,9 +240,11 @@ pub async fn erase(
         "UPDATE audit_log SET from_value = NULL, to_value = NULL, reason = NULL, \
              changes = (SELECT jsonb_object_agg(key, '\"[erased]\"'::jsonb) \
                         FROM jsonb_each(changes)) \
-         WHERE subject_id = $1 OR target_id = $1 OR target_id = ANY($2)",
+         WHERE subject_id = $1 OR target_id = $1 OR target_id = ANY($2) \
+            OR lower(changes::text) LIKE $3",
         user_id,
         &related,
+        pattern,
     )
     .execute(&mut *conn)
     .await?;

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 pub use loaf_core::error_code::ErrorCode;
 use loaf_core::storage::StorageError;
+use loaf_domain::email::suppressions::Reason;
 use loaf_domain::erasure::{ErasureError, ErasureFilesError};
 use loaf_domain::memberships::MembershipError;
 use loaf_domain::payments::signature::SignatureError;
@@ -94,6 +95,20 @@ impl ApiError {
             field,
             code: ErrorCode::Required,
         }
+    }
+
+    /// A 409 `address_unreachable`: mail to the address would not be sent
+    /// (`loaf_domain::email::suppressions`), so a link asked for now would
+    /// never arrive.
+    pub fn unreachable(reason: Reason) -> Self {
+        ApiError::refused(
+            StatusCode::CONFLICT,
+            ErrorCode::AddressUnreachable,
+            match reason {
+                Reason::Bounce => "Mail to this address bounced: its mailbox does not exist. Ask the organisation to set another address on your account.",
+                Reason::Complaint => "This address reported our mail as spam, so we no longer write to it. Ask the organisation to mail it again.",
+            },
+        )
     }
 
     /// A 409 naming `field`.

@@ -58,7 +58,10 @@ async fn a_message_exists_exactly_when_its_transaction_commits() {
 async fn ses_receives_the_message_in_its_wire_format() {
     let app = spawn_app().await;
     let ses = Ses::start().await;
-    let transport = Transport::Ses(loaf_core::aws::Lazy::ready(ses.client()));
+    let transport = Transport::Ses {
+        client: loaf_core::aws::Lazy::ready(ses.client()),
+        configuration_set: Some("loaf-events".into()),
+    };
     let id = queue(&app, "ada@example.org").await;
     let done = outbox::deliver_due(&app.db, &transport, FROM, None, 10)
         .await
@@ -67,6 +70,7 @@ async fn ses_receives_the_message_in_its_wire_format() {
     let sent = ses.sent();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["FromEmailAddress"], FROM);
+    assert_eq!(sent[0]["ConfigurationSetName"], "loaf-events");
     assert_eq!(sent[0]["Destination"]["ToAddresses"][0], "ada@example.org");
     let simple = &sent[0]["Content"]["Simple"];
     assert_eq!(
@@ -90,7 +94,10 @@ async fn ses_receives_the_message_in_its_wire_format() {
 async fn an_outage_delays_mail_and_loses_none() {
     let app = spawn_app().await;
     let ses = Ses::start().await;
-    let transport = Transport::Ses(loaf_core::aws::Lazy::ready(ses.client()));
+    let transport = Transport::Ses {
+        client: loaf_core::aws::Lazy::ready(ses.client()),
+        configuration_set: None,
+    };
     let id = queue(&app, "ada@example.org").await;
 
     ses.set_mode(Mode::Unavailable);
@@ -125,7 +132,10 @@ async fn an_outage_delays_mail_and_loses_none() {
 async fn a_refused_message_or_one_out_of_attempts_is_marked_failed() {
     let app = spawn_app().await;
     let ses = Ses::start().await;
-    let transport = Transport::Ses(loaf_core::aws::Lazy::ready(ses.client()));
+    let transport = Transport::Ses {
+        client: loaf_core::aws::Lazy::ready(ses.client()),
+        configuration_set: None,
+    };
     let rejected = queue(&app, "unverified@example.org").await;
     ses.set_mode(Mode::Reject);
     let done = outbox::deliver_due(&app.db, &transport, FROM, None, 10)
@@ -153,7 +163,10 @@ async fn a_refused_message_or_one_out_of_attempts_is_marked_failed() {
 async fn concurrent_senders_deliver_each_message_once() {
     let app = spawn_app().await;
     let ses = Ses::start().await;
-    let transport = Transport::Ses(loaf_core::aws::Lazy::ready(ses.client()));
+    let transport = Transport::Ses {
+        client: loaf_core::aws::Lazy::ready(ses.client()),
+        configuration_set: None,
+    };
     for i in 0..30 {
         queue(&app, &format!("m{i}@example.org")).await;
     }

@@ -225,11 +225,23 @@ async fn the_jobs_binary_delivers_the_outbox_through_ses() {
     let Outcome::Response(summary) = api.invoke(json!({"job": "send-email"})).await else {
         panic!("jobs failed");
     };
-    assert_eq!(summary, json!({"sent": 1, "retrying": 0, "failed": 0}));
+    assert_eq!(
+        summary,
+        json!({"sent": 1, "retrying": 0, "failed": 0, "suppressed": 0})
+    );
     let Outcome::Response(summary) = api.invoke(json!({"job": "hourly"})).await else {
         panic!("the hourly jobs failed");
     };
     assert_eq!(summary, json!({"event_reminders": 0}));
+    // SES's bounce, through SNS, is recorded, not taken for the daily run.
+    let bounce = loaf::local_ses::event("ada@example.org", false);
+    let Outcome::Response(summary) = api.invoke(bounce).await else {
+        panic!("the email events failed");
+    };
+    assert_eq!(
+        summary,
+        json!({"bounces": 1, "complaints": 0, "ignored": 0})
+    );
     let sent = ses.sent();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0]["FromEmailAddress"], "LOAF <no-reply@example.org>");

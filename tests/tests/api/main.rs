@@ -10,6 +10,7 @@ mod auth_invitations;
 mod auth_registration;
 mod auth_sessions;
 mod auth_support;
+mod bounces;
 mod custom_resource;
 mod directory;
 mod documents;

@@ -3089,6 +3089,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/members/{id}/email-suppression": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Mail a member's address again after a bounce or complaint
+         * @description Requires the permission `users.edit`.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Done; no body. */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description The request cannot be read. */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No access token, or one that is invalid or expired. */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Signed in without the permission this route requires. */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description No such resource, or not one the caller may see. */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The request conflicts with the current state. */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A value is invalid; `field` names it. */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description A dependency (database, storage, provider) is unavailable; retry. */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/members/{id}/erase": {
         parameters: {
             query?: never;
@@ -12884,7 +12986,7 @@ export interface components {
             error: components["schemas"]["ErrorDetail"];
         };
         /** @description Every `code` an error answer carries. */
-        ErrorCode: "bad_request" | "unauthorized" | "forbidden" | "membership_required" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "too_many_attempts" | "service_unavailable" | "internal_error" | "invalid" | "required" | "too_long" | "weak_password" | "wrong_password" | "too_large" | "content_mismatch" | "invalid_credentials" | "email_not_verified" | "account_rejected" | "account_inactive" | "invalid_refresh_token" | "session_ended" | "refresh_token_reused" | "session_expired" | "token_used" | "token_expired" | "token_invalid" | "invitation_used" | "invitation_revoked" | "invitation_expired" | "illegal_transition" | "last_superadmin" | "already_erased" | "cannot_grant" | "system_role" | "not_listed" | "import_running" | "import_finished" | "not_validated" | "not_payable" | "plan_retired" | "plan_in_use" | "already_lifetime" | "not_active" | "not_cancelled" | "nothing_to_refund" | "offline_unavailable" | "not_pending" | "payments_unavailable" | "payment_provider_error" | "stale_signature" | "invalid_signature" | "no_receipt" | "no_email" | "not_published" | "event_started" | "upload_missing" | "upload_changed" | "quota_exceeded" | "keep_a_current_version";
+        ErrorCode: "bad_request" | "unauthorized" | "forbidden" | "membership_required" | "not_found" | "method_not_allowed" | "conflict" | "payload_too_large" | "too_many_attempts" | "service_unavailable" | "internal_error" | "invalid" | "required" | "too_long" | "weak_password" | "wrong_password" | "too_large" | "content_mismatch" | "invalid_credentials" | "email_not_verified" | "account_rejected" | "account_inactive" | "invalid_refresh_token" | "session_ended" | "refresh_token_reused" | "session_expired" | "token_used" | "token_expired" | "token_invalid" | "invitation_used" | "invitation_revoked" | "invitation_expired" | "illegal_transition" | "last_superadmin" | "address_unreachable" | "already_erased" | "cannot_grant" | "system_role" | "not_listed" | "import_running" | "import_finished" | "not_validated" | "not_payable" | "plan_retired" | "plan_in_use" | "already_lifetime" | "not_active" | "not_cancelled" | "nothing_to_refund" | "offline_unavailable" | "not_pending" | "payments_unavailable" | "payment_provider_error" | "stale_signature" | "invalid_signature" | "no_receipt" | "no_email" | "not_published" | "event_started" | "upload_missing" | "upload_changed" | "quota_exceeded" | "keep_a_current_version";
         ErrorDetail: {
             code: components["schemas"]["ErrorCode"];
             /** @description The offending field, when one is to blame (`address.city`). */
@@ -13202,6 +13304,12 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             email: string;
+            /**
+             * @description Set when mail to the address is not sent any more: it bounced for
+             *      good, or its owner reported our mail as spam. Cleared by
+             *      `DELETE /api/members/{id}/email-suppression`.
+             */
+            email_suppression?: components["schemas"]["Suppression"] | null;
             email_verified: boolean;
             /**
              * Format: date-time
@@ -14470,6 +14578,17 @@ export interface components {
          * @enum {string}
          */
         SubscriptionStatus: "active" | "expired" | "cancelled";
+        /** @description An address's mark, as admins see it on the member's page. */
+        Suppression: {
+            detail?: string | null;
+            /** Format: int32 */
+            events: number;
+            /** Format: date-time */
+            last_event_at: string;
+            reason: string;
+            /** Format: date-time */
+            since: string;
+        };
         Terms: {
             /** Format: date-time */
             accepted_at?: string | null;

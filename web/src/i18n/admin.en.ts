@@ -148,6 +148,14 @@ export const adminEn = {
   "member.noDonations": "No donation yet.",
   "member.timeline": "Timeline",
   "member.noTimeline": "Nothing has been done to this account yet.",
+  "member.mailStopped": "Email to this member is stopped",
+  "member.bounced":
+    "Mail to this address bounced for good on {since}: the mailbox does not exist. Nothing is sent to it, and links they ask for cannot arrive.",
+  "member.complained":
+    "This address reported our mail as spam on {since}. Nothing is sent to it any more.",
+  "member.mailAgain": "Mail this address again",
+  "member.mailAgainWarning":
+    "Only do this once the member has fixed their mailbox or asked to hear from us again: mail that bounces again, or is reported again, hurts every member's delivery.",
   "member.eraseTitle": "Erase this member",
   "member.erase": "Erase their personal data",
   "member.eraseWarning":

@@ -244,6 +244,10 @@ vars! {
         pub frontend_url: String = "FRONTEND_URL" url("http://localhost:5173"),
         /// The organisation's name, as emails sign it.
         pub org_name: String = "ORG_NAME" or("LOAF"),
+        /// The SES configuration set every message is sent with: it
+        /// publishes bounces and complaints to the jobs function (the
+        /// template creates it).
+        pub configuration_set: Option<String> = "SES_CONFIGURATION_SET" maybe,
     }
 }
 

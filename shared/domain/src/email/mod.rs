@@ -7,6 +7,7 @@
 //! address has an account) is delivered by the jobs function every minute.
 
 pub mod outbox;
+pub mod suppressions;
 mod templates;
 pub mod transport;
 
@@ -30,9 +31,12 @@ impl Mailer {
     pub fn from_config(config: EmailConfig) -> Self {
         let transport = match &config.mail_dir {
             Some(dir) => Transport::Directory(dir.clone()),
-            None => Transport::Ses(loaf_core::aws::Lazy::new(|| async {
-                aws_sdk_sesv2::Client::new(&loaf_core::aws::defaults().load().await)
-            })),
+            None => Transport::Ses {
+                client: loaf_core::aws::Lazy::new(|| async {
+                    aws_sdk_sesv2::Client::new(&loaf_core::aws::defaults().load().await)
+                }),
+                configuration_set: config.configuration_set.clone(),
+            },
         };
         Mailer { config, transport }
     }

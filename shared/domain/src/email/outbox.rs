@@ -99,6 +99,9 @@ pub struct Delivery {
     pub retrying: u32,
     /// Given up: refused by the provider or out of attempts.
     pub failed: u32,
+    /// Not sent, ever: the address bounced or complained
+    /// (`email::suppressions`).
+    pub suppressed: u32,
 }
 
 /// The delay before attempt `attempts + 1`: 30 s doubling, at most 2 hours.
@@ -127,6 +130,20 @@ pub async fn deliver_due(
     only: Option<&[Uuid]>,
     limit: i64,
 ) -> Result<Delivery, sqlx::Error> {
+    // Mail to an address the provider reported is never sent (sending it
+    // again would hurt the sender's reputation with every mailbox).
+    let suppressed = sqlx::query!(
+        "UPDATE email_outbox o SET status = 'suppressed', \
+             last_error = 'not sent: the address ' || CASE s.reason WHEN 'bounce' THEN 'bounced' \
+                 ELSE 'reported our mail as spam' END \
+         FROM email_suppressions s \
+         WHERE o.status = 'pending' AND s.address = lower(o.to_address) \
+           AND ($1::uuid[] IS NULL OR o.id = ANY($1))",
+        only,
+    )
+    .execute(db)
+    .await?
+    .rows_affected();
     let claimed: Vec<Claimed> = sqlx::query_as!(
         Claimed,
         "UPDATE email_outbox o \
@@ -143,7 +160,10 @@ pub async fn deliver_due(
     )
     .fetch_all(db)
     .await?;
-    let mut done = Delivery::default();
+    let mut done = Delivery {
+        suppressed: suppressed as u32,
+        ..Delivery::default()
+    };
     for row in claimed {
         let msg = Outgoing {
             id: row.id,

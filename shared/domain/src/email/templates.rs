@@ -519,6 +519,7 @@ mod tests {
             mail_dir: None,
             frontend_url: "https://members.example.org".into(),
             org_name: "Friends of the Park".into(),
+            configuration_set: None,
         }
     }
 

@@ -34,8 +34,12 @@ pub struct SendError {
 pub enum Transport {
     /// Amazon SES through its v2 API (`AWS_ENDPOINT_URL_SESV2` points it
     /// elsewhere, as the SDK documents); the client is built for the first
-    /// message.
-    Ses(Lazy<aws_sdk_sesv2::Client>),
+    /// message. The configuration set, when named, publishes the messages'
+    /// bounces and complaints (`email::suppressions`).
+    Ses {
+        client: Lazy<aws_sdk_sesv2::Client>,
+        configuration_set: Option<String>,
+    },
     /// One `.eml` file per message in this folder; each delivery is also
     /// printed with its links, so a developer can click through.
     Directory(PathBuf),
@@ -45,7 +49,10 @@ impl Transport {
     /// Sends `msg` from `from`; answers the provider's message id.
     pub async fn send(&self, from: &str, msg: &Outgoing) -> Result<String, SendError> {
         match self {
-            Transport::Ses(client) => send_ses(client.get().await, from, msg).await,
+            Transport::Ses {
+                client,
+                configuration_set,
+            } => send_ses(client.get().await, configuration_set.as_deref(), from, msg).await,
             Transport::Directory(dir) => write_eml(dir, from, msg).await,
         }
     }
@@ -53,6 +60,7 @@ impl Transport {
 
 async fn send_ses(
     client: &aws_sdk_sesv2::Client,
+    configuration_set: Option<&str>,
     from: &str,
     msg: &Outgoing,
 ) -> Result<String, SendError> {
@@ -80,6 +88,7 @@ async fn send_ses(
         .from_email_address(from)
         .destination(Destination::builder().to_addresses(&msg.to).build())
         .content(EmailContent::builder().simple(message).build())
+        .set_configuration_set_name(configuration_set.map(str::to_string))
         .send()
         .await
         .map_err(|err| {

@@ -32,6 +32,14 @@ export function MemberPage({ me, id = "" }: { me: Me; id?: string }) {
       {(m) => (
         <Page title={`${m.profile?.first_name ?? ""} ${m.profile?.last_name ?? ""}`.trim()}>
           <Summary member={m} />
+          {m.email_suppression && (
+            <MailState
+              member={m}
+              suppression={m.email_suppression}
+              mayClear={may("users.edit")}
+              changed={reload}
+            />
+          )}
           {m.status === "pending_validation" || m.status === "pre_validated" ? (
             <p>
               <a href="/admin/applicants">{ta("member.inQueue")}</a>
@@ -102,6 +110,48 @@ function Summary({ member: m }: { member: Member }) {
         </>
       )}
     </dl>
+  );
+}
+
+/** Mail to the member's address is not sent any more: why, since when, and
+ * (for those who may edit members) a way to mail it again once fixed. */
+function MailState({
+  member: m,
+  suppression,
+  mayClear,
+  changed,
+}: {
+  member: Member;
+  suppression: NonNullable<Member["email_suppression"]>;
+  mayClear: boolean;
+  changed: () => void;
+}) {
+  const { time_zone } = useSettings();
+  return (
+    <section>
+      <h2>{ta("member.mailStopped")}</h2>
+      <Problem focus={false}>
+        {ta(suppression.reason === "complaint" ? "member.complained" : "member.bounced", {
+          since: dateTime(suppression.since, time_zone),
+        })}
+        {suppression.detail && ` (${suppression.detail})`}
+      </Problem>
+      {mayClear && (
+        <Confirm
+          label={ta("member.mailAgain")}
+          warning={ta("member.mailAgainWarning")}
+          danger={false}
+          action={() =>
+            unwrap(
+              api.DELETE("/api/members/{id}/email-suppression", {
+                params: { path: { id: m.id } },
+              }),
+            )
+          }
+          done={changed}
+        />
+      )}
+    </section>
   );
 }
 
