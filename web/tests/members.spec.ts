@@ -182,6 +182,31 @@ test("a member moves to a new email address, confirmed by a link to it", async (
     .toContainEqual(expect.stringMatching(/sign-in address changed/));
 });
 
+test("a member exports their data and downloads the archive when it is ready", async ({ page }) => {
+  const member = await activeMember("Theodora");
+  await signIn(page, member.email, member.password);
+  await page.goto("/profile");
+  await page.getByRole("link", { name: "Export my data" }).click();
+  await expectAccessible(page, "export");
+  await page.getByRole("button", { name: "Prepare an export" }).click();
+  await expect(page.getByText(/being prepared/)).toBeVisible();
+  // The local server's background loop builds it within seconds.
+  const download = page.getByRole("link", { name: "Download the archive" });
+  await expect
+    .poll(
+      async () => {
+        if (await download.isVisible()) return true;
+        await page.getByRole("button", { name: "Check again" }).click();
+        return download.isVisible();
+      },
+      { timeout: 20_000 },
+    )
+    .toBe(true);
+  const archive = await page.request.get((await download.getAttribute("href")) ?? "");
+  expect(archive.ok()).toBe(true);
+  expect((await archive.body()).subarray(0, 2).toString()).toBe("PK");
+});
+
 test("a member erases their own account, confirmed by a link to their address", async ({
   page,
 }) => {

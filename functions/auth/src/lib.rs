@@ -4,6 +4,7 @@
 //! sign-in".
 
 mod account_tokens;
+mod data_export;
 mod email_change;
 mod erasure;
 mod invitations;
@@ -111,6 +112,14 @@ pub fn api(docs: Docs) -> Routes {
                 email_change::confirm_email_change,
                 summary("Confirm a new sign-in address"),
             ),
+        )
+        .api_route(
+            "/api/auth/export",
+            docs.get_with(data_export::show, summary("Your data export"))
+                .post_with(
+                    data_export::request,
+                    summary("Export everything held about you"),
+                ),
         )
         .api_route(
             "/api/auth/erasure",

@@ -7,6 +7,7 @@
 //! one statement or transaction and safe to run twice, even at once (a
 //! second run finds nothing to do).
 
+mod data_exports;
 mod event_reminders;
 mod reminders;
 mod renewals;
@@ -35,6 +36,8 @@ pub enum Job {
     SendEmail,
     /// The email provider's bounces and complaints (an SNS event).
     EmailEvents,
+    /// Build the data exports people asked for.
+    Exports,
 }
 
 impl Job {
@@ -48,6 +51,7 @@ impl Job {
         match event.get("job").and_then(|j| j.as_str()) {
             Some("send-email") => Job::SendEmail,
             Some("hourly") => Job::Hourly,
+            Some("exports") => Job::Exports,
             _ => Job::Daily,
         }
     }
@@ -85,6 +89,27 @@ pub async fn email_events(
     tx.commit().await?;
     tracing::info!(?done, "email provider events recorded");
     Ok(done)
+}
+
+/// Exports built per run: each streams, so a run holds one at a time.
+pub const EXPORTS_PER_RUN: u32 = 5;
+
+/// What a run of the exports job did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Exports {
+    /// Exports built and announced by email.
+    pub exports_ready: u64,
+}
+
+/// Builds the data exports waiting (`data_exports`).
+pub async fn exports(
+    db: &PgPool,
+    storage: &Storage,
+    email: &EmailConfig,
+) -> Result<Exports, sqlx::Error> {
+    Ok(Exports {
+        exports_ready: data_exports::build_due(db, storage, email, EXPORTS_PER_RUN).await?,
+    })
 }
 
 /// Messages delivered per run: a minute's worth well inside the timeout.

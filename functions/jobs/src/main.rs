@@ -1,5 +1,6 @@
 //! The scheduled Lambda: the event says which job (`{"job": "send-email"}`
-//! every minute, `{"job": "hourly"}` every hour, an SNS event for the email
+//! every minute, `{"job": "exports"}` every minute, `{"job": "hourly"}`
+//! every hour, an SNS event for the email
 //! provider's bounces and complaints, anything else daily); the answer is
 //! the run's summary.
 
@@ -34,6 +35,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             }
             let summary = match Job::of(&event.payload) {
                 Job::SendEmail => serde_json::to_value(loaf_jobs::send_email(pool, mailer).await?)?,
+                Job::Exports => {
+                    serde_json::to_value(loaf_jobs::exports(pool, storage, &mailer.config).await?)?
+                }
                 Job::EmailEvents => {
                     serde_json::to_value(loaf_jobs::email_events(pool, &event.payload).await?)?
                 }

@@ -151,6 +151,8 @@ pub enum JobChoice {
     Hourly,
     /// Only deliver the email outbox.
     SendEmail,
+    /// Build the data exports people asked for, then mail their links.
+    Exports,
 }
 
 /// An instant given on the command line (RFC 3339).
@@ -182,6 +184,12 @@ pub async fn run_jobs(job: JobChoice, at: chrono::DateTime<chrono::Utc>) -> anyh
             let summary = loaf_jobs::run(&pool, &storage, &mailer.config, &reminders, at)
                 .await
                 .with_context(|| format!("running the daily jobs on {}", redact(&db.url)))?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+        }
+        if job == JobChoice::Exports {
+            let summary = loaf_jobs::exports(&pool, &storage, &mailer.config)
+                .await
+                .with_context(|| format!("building the exports on {}", redact(&db.url)))?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
         }
         if job == JobChoice::Hourly {

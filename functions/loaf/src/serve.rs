@@ -122,7 +122,11 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
         let mail = mail_description(&mailer);
         // What the jobs function's schedule does in AWS: deliver whatever
         // the handlers left in the outbox (retries, anonymous flows).
-        let sender = tokio::spawn(send_mail_forever(pool.clone(), mailer.clone()));
+        let sender = tokio::spawn(send_mail_forever(
+            pool.clone(),
+            mailer.clone(),
+            Storage::new(&config.storage),
+        ));
         let storage_origin = config
             .storage
             .endpoint
@@ -203,13 +207,18 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
     result
 }
 
-/// How often the local sender looks at the outbox.
+/// How often the local sender looks at the outbox (and the exports).
 const MAIL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
-async fn send_mail_forever(pool: PgPool, mailer: Mailer) {
+/// What the jobs function's every-minute schedules do in AWS: build the
+/// data exports asked for, deliver the outbox.
+async fn send_mail_forever(pool: PgPool, mailer: Mailer, storage: Storage) {
     let mut tick = tokio::time::interval(MAIL_INTERVAL);
     loop {
         tick.tick().await;
+        if let Err(e) = loaf_jobs::exports(&pool, &storage, &mailer.config).await {
+            tracing::warn!(error = %e, "local data exports failed");
+        }
         if let Err(e) = mailer.deliver_due(&pool, 50).await {
             tracing::warn!(error = %e, "local mail delivery failed");
         }

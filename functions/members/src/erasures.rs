@@ -1,14 +1,18 @@
-//! An admin erasing a member (`users.delete`): at once, in one
-//! transaction, then their files (`loaf_domain::erasure`). The member's
-//! own request is the auth function's.
+//! An admin acting on a member's personal data: erasing it (`users.delete`:
+//! at once, in one transaction, then their files; `loaf_domain::erasure`)
+//! or exporting it (`users.export`: built in the background;
+//! `loaf_domain::data_exports`). The member's own requests are the auth
+//! function's.
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use loaf_domain::audit;
+use loaf_domain::data_exports::{self, DataExport};
 use loaf_domain::erasure::{self, AskedBy};
 use loaf_domain::permissions::perm;
 use loaf_http::auth::Require;
 use loaf_http::extract::{Json, Path};
+use loaf_http::reply::Accepted;
 use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -50,4 +54,43 @@ pub async fn erase(
         erased_at,
         files_changed,
     }))
+}
+
+/// `POST /api/members/{id}/data-export` (`users.export`) → 202: an export
+/// of everything held about the member, built in the background; the admin
+/// is emailed when it is ready. Audited as personal data leaving.
+pub async fn request_export(
+    State(state): State<AppState>,
+    admin: Require<perm::UsersExport>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Accepted<DataExport>> {
+    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
+    sqlx::query_scalar!(
+        "SELECT id FROM users WHERE id = $1 AND erased_at IS NULL",
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    data_exports::request(&mut tx, id, admin.user.id).await?;
+    tx.commit().await?;
+    let mut conn = state.db.acquire().await?;
+    let export = data_exports::latest(&mut conn, &state.storage, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Accepted(export))
+}
+
+/// `GET /api/members/{id}/data-export` (`users.export`): the member's
+/// newest export, with a link (an hour) when ready.
+pub async fn export(
+    State(state): State<AppState>,
+    _: Require<perm::UsersExport>,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Json<DataExport>> {
+    let mut conn = state.db.acquire().await?;
+    data_exports::latest(&mut conn, &state.storage, id)
+        .await?
+        .map(Json)
+        .ok_or(ApiError::NotFound)
 }

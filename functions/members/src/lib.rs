@@ -84,6 +84,14 @@ pub fn api(docs: Docs) -> Routes {
             ),
         )
         .api_route(
+            "/api/members/{id}/data-export",
+            docs.get_with(erasures::export, summary("A member's data export"))
+                .post_with(
+                    erasures::request_export,
+                    summary("Export everything held about a member"),
+                ),
+        )
+        .api_route(
             "/api/members/{id}/erase",
             docs.post_with(erasures::erase, summary("Erase a member's personal data")),
         )

@@ -201,6 +201,30 @@ impl Storage {
         Ok(())
     }
 
+    /// Writes the file at `path` at `key`, read from disk as it is sent (a
+    /// large file the server made, such as a member's data export), so its
+    /// size never sits in memory.
+    pub async fn put_file(
+        &self,
+        key: &str,
+        content_type: &str,
+        path: &std::path::Path,
+    ) -> Result<(), StorageError> {
+        let body = aws_sdk_s3::primitives::ByteStream::from_path(path)
+            .await
+            .map_err(|e| StorageError::Failed(e.into()))?;
+        self.client()
+            .await
+            .put_object()
+            .bucket(self.bucket())
+            .key(key)
+            .content_type(content_type)
+            .body(body)
+            .send()
+            .await?;
+        Ok(())
+    }
+
     /// The whole object, when it is at most `max_bytes` long; `None` when
     /// there is no such object. For uploads whose size was signed into the
     /// URL, so the bound holds.

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 pub use loaf_core::error_code::ErrorCode;
 use loaf_core::storage::StorageError;
+use loaf_domain::data_exports::LatestError;
 use loaf_domain::email::suppressions::Reason;
 use loaf_domain::erasure::{ErasureError, ErasureFilesError};
 use loaf_domain::memberships::MembershipError;
@@ -403,6 +404,15 @@ impl From<ErasureError> for ApiError {
                 "This is the last superadmin who can sign in: make another superadmin before erasing this account.",
             ),
             ErasureError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<LatestError> for ApiError {
+    fn from(err: LatestError) -> Self {
+        match err {
+            LatestError::Db(e) => e.into(),
+            LatestError::Storage(e) => e.into(),
         }
     }
 }

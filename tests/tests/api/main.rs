@@ -12,6 +12,7 @@ mod auth_sessions;
 mod auth_support;
 mod bounces;
 mod custom_resource;
+mod data_exports;
 mod directory;
 mod documents;
 mod donations;

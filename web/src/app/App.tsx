@@ -18,6 +18,7 @@ import { Home } from "../features/home/Home";
 import { MembershipComplete } from "../features/membership/Complete";
 import { MembershipPage } from "../features/membership/MembershipPage";
 import { ChangeEmail, ConfirmEmailChange } from "../features/profile/ChangeEmail";
+import { MyDataExport } from "../features/profile/DataExport";
 import { ConfirmErasure, RequestErasure } from "../features/profile/Erasure";
 import { ChangePassword, ProfilePage } from "../features/profile/ProfilePage";
 import { t } from "../i18n";
@@ -33,6 +34,7 @@ const profile = () => <SignedIn>{(me) => <ProfilePage me={me} />}</SignedIn>;
 const password = () => <SignedIn>{() => <ChangePassword />}</SignedIn>;
 const email = () => <SignedIn>{(me) => <ChangeEmail me={me} />}</SignedIn>;
 const erase = () => <SignedIn>{(me) => <RequestErasure me={me} />}</SignedIn>;
+const dataExport = () => <SignedIn>{(me) => <MyDataExport me={me} />}</SignedIn>;
 const documents = () => <SignedIn>{(me) => <DocumentsPage me={me} />}</SignedIn>;
 const donations = () => <SignedIn>{() => <MyDonations />}</SignedIn>;
 const directory = () => <SignedIn>{() => <DirectoryPage />}</SignedIn>;
@@ -69,6 +71,7 @@ export function App() {
           <Route path="/profile/password" component={password} />
           <Route path="/profile/email" component={email} />
           <Route path="/confirm-email-change" component={ConfirmEmailChange} />
+          <Route path="/profile/export" component={dataExport} />
           <Route path="/profile/erase" component={erase} />
           <Route path="/confirm-erasure" component={ConfirmErasure} />
           <Route path="/events" component={EventsPage} />

@@ -156,6 +156,9 @@ export const adminEn = {
   "member.mailAgain": "Mail this address again",
   "member.mailAgainWarning":
     "Only do this once the member has fixed their mailbox or asked to hear from us again: mail that bounces again, or is reported again, hurts every member's delivery.",
+  "member.exportTitle": "Their data",
+  "member.exportWhat":
+    "An archive of everything held about this member (for a request they made to the organisation). It is personal data leaving the system: the record of changes says who exported it.",
   "member.eraseTitle": "Erase this member",
   "member.erase": "Erase their personal data",
   "member.eraseWarning":

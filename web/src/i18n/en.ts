@@ -109,6 +109,7 @@ export const en = {
   "profile.changePassword": "Change my password",
   "profile.changeEmail": "Change my email address",
   "profile.erase": "Erase my account",
+  "profile.export": "Export my data",
 
   "email.title": "Change your email address",
   "email.current": "You sign in as {email}.",
@@ -120,6 +121,19 @@ export const en = {
   "email.confirm": "Use this address for my account",
   "email.confirmed":
     "Done: your account signs in as {email} from now on. We told your old address.",
+
+  "export.title": "Export your data",
+  "export.what":
+    "An archive of everything the organisation holds about you: your account and consents, profile, memberships, gifts, events, sessions, the emails we sent you and the record of changes to your account, as JSON files, with the photos you uploaded.",
+  "export.mailed": "It is prepared in the background; we email {email} when it is ready.",
+  "export.ask": "Prepare an export",
+  "export.again": "Prepare a new export",
+  "export.preparing": "The export is being prepared. We will email you when it is ready.",
+  "export.check": "Check again",
+  "export.download": "Download the archive",
+  "export.readyAt": "(prepared {at}; the link works for an hour, the archive is kept a week)",
+  "export.failed":
+    "The export could not be prepared. Ask for it again; if it fails again, contact the organisation.",
 
   "erasure.title": "Erase your account",
   "erasure.what":

@@ -20,6 +20,14 @@ pub enum Mail {
         token: String,
         new_email: String,
     },
+    /// The data export someone asked for is ready; `about` names the member
+    /// when an admin asked for someone else's, and `path` is the page that
+    /// hands out the download link.
+    DataExportReady {
+        first_name: String,
+        about: Option<String>,
+        path: String,
+    },
     /// The member asked for their account to be erased: the link confirms.
     ConfirmErasure { first_name: String, token: String },
     /// Sent to a member's old address once the new one is confirmed.
@@ -195,6 +203,22 @@ impl Mail {
                     Para(format!("You asked to sign in to {org} as {new_email} from now on. Confirm it is yours (the link works for 24 hours):")),
                     Button("Confirm my new address", url(&format!("/confirm-email-change?token={token}"))),
                     Para("If you did not ask for this, ignore this email: nothing changes.".into()),
+                ],
+            ),
+            Mail::DataExportReady { first_name, about, path } => (
+                "data_export_ready",
+                match about {
+                    Some(name) => format!("The data export of {name} is ready"),
+                    None => format!("Your {org} data export is ready"),
+                },
+                vec![
+                    hello(first_name),
+                    Para(match about {
+                        Some(name) => format!("The archive of everything {org} holds about {name} is ready. It is personal data: keep it safe, and delete it when you are done."),
+                        None => format!("The archive of everything {org} holds about you is ready: your account, profile, consents, memberships, gifts, events, sessions, the emails we sent you and the record of changes to your account, as JSON, with the photos you uploaded."),
+                    }),
+                    Button("Download the archive", url(path)),
+                    Para("The download link works for an hour each time you ask for it; the archive itself is deleted after a week.".into()),
                 ],
             ),
             Mail::ConfirmErasure { first_name, token } => (
@@ -567,6 +591,11 @@ mod tests {
             Mail::EmailChanged {
                 first_name: name(),
                 new_email: "new@example.org".into(),
+            },
+            Mail::DataExportReady {
+                first_name: name(),
+                about: Some("Ada Lovelace".into()),
+                path: "/admin/members/x".into(),
             },
             Mail::ConfirmErasure {
                 first_name: name(),

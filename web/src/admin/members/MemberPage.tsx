@@ -6,6 +6,7 @@ import { useForm } from "../../components/form";
 import { Loaded, useLoad } from "../../components/Loaded";
 import { Notice, Problem } from "../../components/Notice";
 import { Page } from "../../components/Page";
+import { DataExportPanel } from "../../features/profile/DataExport";
 import { ProfileFields } from "../../features/profile/ProfileFields";
 import { fromProfile, toProfile } from "../../features/profile/values";
 import { dateTime, day, lastDay, money } from "../../format";
@@ -57,6 +58,24 @@ export function MemberPage({ me, id = "" }: { me: Me; id?: string }) {
           {may("subscriptions.view") && <Subscriptions id={m.id} />}
           {may("donations.view") && <Donations id={m.id} />}
           {may("users.audit") && <Timeline id={m.id} changed={m.updated_at} />}
+          {may("users.export") && !m.erased_at && (
+            <section>
+              <h2>{ta("member.exportTitle")}</h2>
+              <p>{ta("member.exportWhat")}</p>
+              <DataExportPanel
+                load={() =>
+                  unwrap(
+                    api.GET("/api/members/{id}/data-export", { params: { path: { id: m.id } } }),
+                  )
+                }
+                request={() =>
+                  unwrap(
+                    api.POST("/api/members/{id}/data-export", { params: { path: { id: m.id } } }),
+                  )
+                }
+              />
+            </section>
+          )}
           {m.erased_at ? (
             <Notice>{ta("member.erased")}</Notice>
           ) : (

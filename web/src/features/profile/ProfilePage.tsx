@@ -38,6 +38,9 @@ export function ProfilePage({ me }: { me: Me }) {
         <a href="/profile/email">{t("profile.changeEmail")}</a>
       </p>
       <p>
+        <a href="/profile/export">{t("profile.export")}</a>
+      </p>
+      <p>
         <a href="/profile/erase">{t("profile.erase")}</a>
       </p>
     </Page>
