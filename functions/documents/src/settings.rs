@@ -53,13 +53,15 @@ pub struct Settings {
     /// Years the financial records of an erased member keep what still
     /// ties them to a payment account, before the daily job anonymises it.
     record_retention_years: i32,
+    /// The organisation's postal address, printed on donation statements.
+    postal_address: Option<String>,
 }
 
 async fn read(conn: &mut PgConnection, state: &AppState) -> ApiResult<Settings> {
     let row = sqlx::query!(
         "SELECT name, contact_email, time_zone, currency::text AS \"currency!\", logo_key, \
                 staff_need_membership, grace_days, payment_instructions, pending_payment_access, \
-                record_retention_years \
+                record_retention_years, postal_address \
          FROM organisation_settings",
     )
     .fetch_one(conn)
@@ -85,6 +87,7 @@ async fn read(conn: &mut PgConnection, state: &AppState) -> ApiResult<Settings> 
         payment_instructions: row.payment_instructions,
         pending_payment_access: row.pending_payment_access,
         record_retention_years: row.record_retention_years,
+        postal_address: row.postal_address,
     })
 }
 
@@ -111,6 +114,8 @@ pub struct Patch {
     pending_payment_access: Option<bool>,
     /// 1 to 30.
     record_retention_years: Option<i32>,
+    /// Up to 500 characters; empty removes it.
+    postal_address: Option<String>,
 }
 
 /// `PATCH /api/settings`
@@ -151,6 +156,11 @@ pub async fn update(
             "record_retention_years is a number of years from 1 to 30",
         ));
     }
+    let address = body
+        .postal_address
+        .as_deref()
+        .map(|a| optional_long_text("postal_address", Some(a), 500))
+        .transpose()?;
     // `Some("")` clears the instructions (offline payment no longer offered).
     let instructions = body
         .payment_instructions
@@ -181,6 +191,7 @@ pub async fn update(
              payment_instructions = CASE WHEN $8 THEN $9 ELSE payment_instructions END, \
              pending_payment_access = COALESCE($10, pending_payment_access), \
              record_retention_years = COALESCE($11, record_retention_years), \
+             postal_address = CASE WHEN $12 THEN $13 ELSE postal_address END, \
              updated_at = now(), updated_by = $7",
         name,
         body.contact_email.as_ref().map(Email::as_str),
@@ -193,6 +204,8 @@ pub async fn update(
         instructions.flatten(),
         body.pending_payment_access,
         body.record_retention_years,
+        address.is_some(),
+        address.flatten(),
     )
     .execute(&mut *tx)
     .await?;

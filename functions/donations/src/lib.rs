@@ -8,6 +8,7 @@ mod donations;
 mod gifts;
 mod receipts;
 mod refunds;
+mod statements;
 mod stats;
 mod webhook;
 
@@ -50,6 +51,22 @@ pub fn api(docs: Docs) -> Routes {
         .api_route(
             "/api/donations/stats",
             docs.get_with(stats::stats, summary("Donation figures for a year")),
+        )
+        .api_route(
+            "/api/donations/statements/{year}",
+            docs.get_with(statements::donors, summary("A year's donors and their statements")),
+        )
+        .api_route(
+            "/api/donations/statements/{year}/pdf",
+            docs.get_with(statements::pdf, summary("A donor's statement of a year as PDF")),
+        )
+        .api_route(
+            "/api/donations/statements/{year}/mine",
+            docs.get_with(statements::mine, summary("Your donation statement of a year as PDF")),
+        )
+        .api_route(
+            "/api/donations/statements/{year}/send",
+            docs.post_with(statements::send, summary("Email every donor of a year their statement")),
         )
         .api_route(
             "/api/donations/export",

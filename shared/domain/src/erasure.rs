@@ -186,6 +186,12 @@ pub async fn erase(
     sqlx::query!("DELETE FROM rate_limits WHERE lower(key) LIKE $1", pattern)
         .execute(&mut *conn)
         .await?;
+    sqlx::query!(
+        "UPDATE donation_statements SET donor_key = 'erased:' || id WHERE donor_key = 'email:' || $1",
+        email,
+    )
+    .execute(&mut *conn)
+    .await?;
     sqlx::query!("DELETE FROM email_suppressions WHERE address = $1", email)
         .execute(&mut *conn)
         .await?;

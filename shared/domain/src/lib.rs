@@ -22,5 +22,6 @@ pub mod profile;
 pub mod rate_limit;
 pub mod receipt_pdf;
 pub mod receipts;
+pub mod statements;
 pub mod uploads;
 pub mod validate;

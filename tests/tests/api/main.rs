@@ -37,6 +37,7 @@ mod pooler;
 mod receipts;
 mod refunds;
 mod roles;
+mod statements;
 mod storage;
 mod subscriptions;
 mod template;

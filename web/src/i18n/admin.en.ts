@@ -156,6 +156,19 @@ export const adminEn = {
   "member.mailAgain": "Mail this address again",
   "member.mailAgainWarning":
     "Only do this once the member has fixed their mailbox or asked to hear from us again: mail that bounces again, or is reported again, hurts every member's delivery.",
+  "statements.title": "Annual statements",
+  "statements.year": "Year",
+  "statements.send": "Email every donor of {year} their statement",
+  "statements.sendWarning":
+    "Each donor of {year} with an address gets their statement (every gift, net of refunds, with its receipt number) by email. A donor emailed before is not emailed again.",
+  "statements.sent": "{emailed} donors emailed now ({before} had been before).",
+  "statements.none": "No donor gave in {year}.",
+  "statements.donor": "Donor",
+  "statements.gifts": "Gifts",
+  "statements.total": "Net total",
+  "statements.number": "Statement",
+  "statements.emailed": "Emailed",
+  "statements.pdf": "PDF",
   "member.exportTitle": "Their data",
   "member.exportWhat":
     "An archive of everything held about this member (for a request they made to the organisation). It is personal data leaving the system: the record of changes says who exported it.",
@@ -447,6 +460,8 @@ export const adminEn = {
   "settings.graceDays": "Grace period (days)",
   "settings.graceDaysHint":
     "After a membership runs out, the member keeps the members' content this many days (0 to 365) while they are reminded to renew.",
+  "settings.postalAddress": "Postal address",
+  "settings.postalAddressHint": "Printed on donation statements.",
   "settings.retention": "Keep financial records of erased members (years)",
   "settings.retentionHint":
     "How long (1 to 30 years) the payments and gifts of an erased member keep their payment references, for your tax records; after it they are anonymised too.",

@@ -320,6 +320,8 @@ export const en = {
     "The confirmation is taking longer than usual. Your receipt will come by email once the gift counts.",
   "donations.title": "My donations",
   "donations.none": "No donation yet.",
+  "donations.statements": "Annual statements",
+  "donations.statement": "Statement {year} (PDF)",
   "donations.receiptPdf": "Receipt (PDF)",
   "donations.receipt": "Receipt {number}",
   "donations.pending": "awaiting payment",

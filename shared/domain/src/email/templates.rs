@@ -20,6 +20,16 @@ pub enum Mail {
         token: String,
         new_email: String,
     },
+    /// A donor's statement of a year: every gift with its receipt number,
+    /// and the total; a member can download it as PDF from their gifts.
+    DonationStatement {
+        name: String,
+        year: i32,
+        number: String,
+        gifts: Vec<(String, String)>,
+        total: String,
+        member: bool,
+    },
     /// The data export someone asked for is ready; `about` names the member
     /// when an admin asked for someone else's, and `path` is the page that
     /// hands out the download link.
@@ -204,6 +214,23 @@ impl Mail {
                     Button("Confirm my new address", url(&format!("/confirm-email-change?token={token}"))),
                     Para("If you did not ask for this, ignore this email: nothing changes.".into()),
                 ],
+            ),
+            Mail::DonationStatement { name, year, number, gifts, total, member } => (
+                "donation_statement",
+                format!("Your {year} donation statement from {org}"),
+                {
+                    let mut parts = vec![
+                        hello(name),
+                        Para(format!("Here is your statement {number} of the gifts you made to {org} in {year}, net of any refund:")),
+                    ];
+                    parts.extend(gifts.iter().map(|(when, amount)| Para(format!("{when}: {amount}"))));
+                    parts.push(Para(format!("Total given in {year}: {total}.")));
+                    if *member {
+                        parts.push(Button("Download it as PDF", url("/donations")));
+                    }
+                    parts.push(Para(format!("Thank you for supporting {org}.")));
+                    parts
+                },
             ),
             Mail::DataExportReady { first_name, about, path } => (
                 "data_export_ready",
@@ -591,6 +618,17 @@ mod tests {
             Mail::EmailChanged {
                 first_name: name(),
                 new_email: "new@example.org".into(),
+            },
+            Mail::DonationStatement {
+                name: name(),
+                year: 2026,
+                number: "S2026-000001".into(),
+                gifts: vec![(
+                    "2026-03-01, receipt R2026-000004".into(),
+                    "EUR 25.00".into(),
+                )],
+                total: "EUR 25.00".into(),
+                member: true,
             },
             Mail::DataExportReady {
                 first_name: name(),

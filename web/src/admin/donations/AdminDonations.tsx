@@ -21,6 +21,7 @@ import { Pager } from "../ui/Pager";
 import { FilterSelect } from "../ui/FilterSelect";
 import { useQueryState } from "../ui/query";
 import { SearchBox } from "../ui/SearchBox";
+import { Statements } from "./Statements";
 
 type Query = NonNullable<paths["/api/donations"]["get"]["parameters"]["query"]>;
 type Filter = Omit<Query, "page" | "per_page">;
@@ -56,6 +57,7 @@ export function AdminDonations({ me }: { me: Me }) {
       {may("donations.stats") && <YearStats recorded={recorded} />}
       {may("donations.create") && <Offline done={() => setRecorded((n) => n + 1)} />}
       {may("donations.view") && <DonationList me={me} recorded={recorded} />}
+      {may("donations.view") && <Statements maySend={may("donations.receipts")} />}
     </Page>
   );
 }

@@ -43,6 +43,7 @@ function Organisation() {
     payment_instructions: settings.payment_instructions ?? "",
     pending_payment_access: settings.pending_payment_access,
     record_retention_years: String(settings.record_retention_years),
+    postal_address: settings.postal_address ?? "",
   });
   return (
     <form
@@ -64,6 +65,7 @@ function Organisation() {
               record_retention_years: /^\d+$/.test(v.record_retention_years.trim())
                 ? Number(v.record_retention_years.trim())
                 : -1,
+              postal_address: v.postal_address,
             },
           }),
         );
@@ -104,6 +106,11 @@ function Organisation() {
         inputMode="numeric"
         label={ta("settings.retention")}
         hint={ta("settings.retentionHint")}
+      />
+      <TextArea
+        {...form.bind("postal_address")}
+        label={ta("settings.postalAddress")}
+        hint={ta("settings.postalAddressHint")}
       />
       <Checkbox
         field="staff_need_membership"

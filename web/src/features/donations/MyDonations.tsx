@@ -22,35 +22,74 @@ export function MyDonations() {
         isEmpty={(p) => p.items.length === 0}
       >
         {(p) => (
-          <ul class="cards">
-            {p.items.map((d) => (
-              <li key={d.id}>
-                <strong>{money(d.amount_cents, d.currency ?? currency)}</strong>
-                <span class="meta">
-                  {day(d.donated_at ?? d.created_at, time_zone)} ·{" "}
-                  {d.receipt_number
-                    ? t("donations.receipt", { number: d.receipt_number })
-                    : d.status === "pending"
-                      ? t("donations.pending")
-                      : t("donations.failed")}
-                </span>
-                {d.receipt_number && (
-                  <DownloadButton
-                    label={t("donations.receiptPdf")}
-                    link={() =>
-                      unwrap(
-                        api.GET("/api/donations/{id}/receipt/pdf", {
-                          params: { path: { id: d.id } },
-                        }),
-                      )
-                    }
-                  />
-                )}
-              </li>
-            ))}
-          </ul>
+          <>
+            <Statements
+              years={[
+                ...new Set(
+                  p.items
+                    .filter((d) => d.receipt_number)
+                    .map((d) => new Date(d.donated_at ?? d.created_at).getFullYear()),
+                ),
+              ]}
+            />
+            <ul class="cards">
+              {p.items.map((d) => (
+                <li key={d.id}>
+                  <strong>{money(d.amount_cents, d.currency ?? currency)}</strong>
+                  <span class="meta">
+                    {day(d.donated_at ?? d.created_at, time_zone)} ·{" "}
+                    {d.receipt_number
+                      ? t("donations.receipt", { number: d.receipt_number })
+                      : d.status === "pending"
+                        ? t("donations.pending")
+                        : t("donations.failed")}
+                  </span>
+                  {d.receipt_number && (
+                    <DownloadButton
+                      label={t("donations.receiptPdf")}
+                      link={() =>
+                        unwrap(
+                          api.GET("/api/donations/{id}/receipt/pdf", {
+                            params: { path: { id: d.id } },
+                          }),
+                        )
+                      }
+                    />
+                  )}
+                </li>
+              ))}
+            </ul>
+          </>
         )}
       </Loaded>
     </Page>
+  );
+}
+
+/** A statement per year the member gave in: every gift, net of refunds,
+ * on one numbered PDF (for a tax return). */
+function Statements({ years }: { years: number[] }) {
+  if (years.length === 0) return null;
+  return (
+    <section aria-labelledby="statements">
+      <h2 id="statements">{t("donations.statements")}</h2>
+      <p>
+        {years
+          .sort((a, b) => b - a)
+          .map((year) => (
+            <DownloadButton
+              key={year}
+              label={t("donations.statement", { year })}
+              link={() =>
+                unwrap(
+                  api.GET("/api/donations/statements/{year}/mine", {
+                    params: { path: { year } },
+                  }),
+                )
+              }
+            />
+          ))}
+      </p>
+    </section>
   );
 }
