@@ -106,8 +106,9 @@ async fn found_in_bucket(app: &TestApp, value: &str) -> (Vec<String>, Vec<String
 /// A member with data everywhere: profile, sessions, links, calendar feed,
 /// throttles, mail, a membership paid by hand with notes, a gift with a
 /// message, a refund, an invitation to their address, an RSVP, a gallery
-/// photo, trail entries, an import file and report naming them, and a
-/// confirmation PDF made for them.
+/// photo, trail entries, an import file and report naming them, a
+/// confirmation PDF made for them, an annual statement, a data export
+/// (built), and a bounce of their address.
 async fn member_with_history(app: &TestApp, p: &Person, admin: &str) -> TestUser {
     let member = app
         .person(&p.first, &p.last, &p.email, "active", "member")
@@ -252,6 +253,42 @@ async fn member_with_history(app: &TestApp, p: &Person, admin: &str) -> TestUser
     .execute(&app.db)
     .await
     .unwrap();
+    // Last year's gift and its statement (numbered, as PDF under their
+    // prefix); an export of their data, built; a bounce of their address.
+    let last_year = chrono::Datelike::year(&Utc::now()) - 1;
+    let old_gift = admin_calls
+        .donations()
+        .record(
+            json!({"amount_cents": 1500, "method": "cash", "user_id": member.id,
+                       "donated_on": format!("{last_year}-05-01")}),
+        )
+        .await;
+    assert_eq!(old_gift.status, StatusCode::CREATED, "{:?}", old_gift.body);
+    let statement = loaf_tests::call(
+        &app.api(),
+        http::Method::GET,
+        &format!("/api/donations/statements/{last_year}/mine"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(statement.status, StatusCode::OK, "{:?}", statement.body);
+    let export = loaf_tests::call(
+        &app.api(),
+        http::Method::POST,
+        "/api/auth/export",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(export.status, StatusCode::ACCEPTED);
+    let built = loaf_jobs::exports(&app.db, storage, &app.state.config.email)
+        .await
+        .unwrap();
+    assert_eq!(built.exports_ready, 1);
+    loaf_jobs::email_events(&app.db, &loaf::local_ses::event(&p.email, false))
+        .await
+        .unwrap();
     // Mail naming them to someone else (an admin's notice).
     sqlx::query(
         "INSERT INTO email_outbox (kind, to_address, subject, text_body, html_body) \
@@ -306,7 +343,7 @@ async fn an_erased_member_leaves_nothing_but_amounts_and_dates_in_the_database_a
     println!(
         "searched {tables} tables; bucket prefixes {prefixes_before:?} before, {prefixes:?} after"
     );
-    assert!(tables >= 34, "{tables}");
+    assert!(tables >= 38, "{tables}");
     assert!(
         app.state
             .storage
@@ -328,7 +365,7 @@ async fn an_erased_member_leaves_nothing_but_amounts_and_dates_in_the_database_a
     .fetch_one(&app.db)
     .await
     .unwrap();
-    assert_eq!((paid, given, refunded), (3000, 4200, 200));
+    assert_eq!((paid, given, refunded), (3000, 4200 + 1500, 200));
     let shown = app.with_token(&admin_token).members().show(member.id).await;
     assert_eq!(
         shown.body["profile"]["first_name"], "Erased",
