@@ -472,3 +472,20 @@ test("an invitation is sent and revoked with the keyboard alone, and Escape leav
   await page.keyboard.press("Enter");
   await expect(sent).toContainText("Revoked");
 });
+
+test("the audit trail says who changed a plan, and what", async ({ page }) => {
+  const name = `Audited ${randomName()}`;
+  const created = await call<{ id: string }>("POST", "/api/plans", await admin(), {
+    name,
+    price_cents: 1500,
+  });
+  await call("PATCH", `/api/plans/${created.id}`, await admin(), { price_cents: 1800 });
+  await signInAsAdmin(page);
+  await page.goto("/admin");
+  await page.getByRole("link", { name: "Audit trail" }).click();
+  await page.getByLabel("What").selectOption("plan");
+  const row = page.getByRole("row").filter({ hasText: "price_cents: 1500 → 1800" });
+  await expect(row).toBeVisible();
+  await expect(row.getByRole("cell").nth(1)).toHaveText("plan.update");
+  await expectAccessible(page, "audit trail");
+});

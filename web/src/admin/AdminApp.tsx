@@ -23,6 +23,7 @@ import { AdminDonations } from "./donations/AdminDonations";
 import { AdminEvents } from "./events/AdminEvents";
 import { EventAdmin } from "./events/EventAdmin";
 import { AdminDocuments } from "./documents/AdminDocuments";
+import { AuditTrail } from "./audit/AuditTrail";
 import { AdminSettings } from "./settings/AdminSettings";
 import "./admin.css";
 
@@ -61,6 +62,7 @@ const pages = {
   event: guarded(EventAdmin),
   documents: guarded(AdminDocuments),
   settings: guarded(AdminSettings),
+  audit: guarded(AuditTrail),
 };
 
 /** The administration for `me`, whose permissions open some module of it
@@ -98,6 +100,7 @@ export function AdminApp({ me }: { me: Me }) {
           <Route path="/events/:id" component={pages.event} />
           <Route path="/documents" component={pages.documents} />
           <Route path="/settings" component={pages.settings} />
+          <Route path="/audit" component={pages.audit} />
           <Route default component={NotAllowed} />
         </Router>
       </div>

@@ -59,6 +59,7 @@ export const SECTIONS: Section[] = [
       "bylaws.delete",
     ],
   },
+  { path: "/admin/audit", label: "nav.audit", anyOf: ["users.audit"] },
   {
     path: "/admin/settings",
     label: "nav.settings",

@@ -156,6 +156,17 @@ export const adminEn = {
   "member.mailAgain": "Mail this address again",
   "member.mailAgainWarning":
     "Only do this once the member has fixed their mailbox or asked to hear from us again: mail that bounces again, or is reported again, hurts every member's delivery.",
+  "audit.title": "Audit trail",
+  "audit.what":
+    "Every change an administrator, a member or the system made: who, when, what, and the fields it changed (a secret is never shown). Written with the change itself.",
+  "audit.target": "What",
+  "audit.job": "Done by a job",
+  "audit.none": "Nothing matches.",
+  "audit.when": "When",
+  "audit.who": "Who",
+  "audit.action": "Action",
+  "audit.about": "About",
+  "audit.changes": "Changes",
   "statements.title": "Annual statements",
   "statements.year": "Year",
   "statements.send": "Email every donor of {year} their statement",
@@ -188,6 +199,7 @@ export const adminEn = {
   "nav.donations": "Donations",
   "nav.events": "Events",
   "nav.documents": "Documents",
+  "nav.audit": "Audit trail",
   "nav.settings": "Settings",
 
   "form.amount": "Write an amount such as 25 or 25.50.",
