@@ -14,6 +14,11 @@
 ALTER TABLE IF EXISTS member_audit_log RENAME TO audit_log;
 ALTER TABLE audit_log RENAME COLUMN user_id TO subject_id;
 ALTER TABLE audit_log ALTER COLUMN subject_id DROP NOT NULL;
+-- The trail outlives a deleted account (the application never deletes one;
+-- an erasure anonymises it), so its entries stay, no longer pointing at it.
+ALTER TABLE audit_log DROP CONSTRAINT IF EXISTS member_audit_log_user_id_fkey;
+ALTER TABLE audit_log ADD CONSTRAINT audit_log_subject_id_fkey
+    FOREIGN KEY (subject_id) REFERENCES users(id) ON DELETE SET NULL;
 ALTER TABLE audit_log DROP CONSTRAINT IF EXISTS member_audit_log_action_check;
 ALTER TABLE audit_log ALTER COLUMN action TYPE VARCHAR(40);
 ALTER INDEX IF EXISTS ix_member_audit_log_user RENAME TO ix_audit_log_subject;
@@ -71,7 +76,9 @@ BEGIN
     INSERT INTO audit_log (action, target_type, target_id, subject_id, changes)
     VALUES (TG_ARGV[0] || '.' || lower(TG_OP), TG_ARGV[0],
             CASE WHEN TG_ARGV[1] <> '-' THEN (any_row ->> TG_ARGV[1])::uuid END,
-            (any_row ->> 'user_id')::uuid, changed);
+            -- The member it is about, unless their row is going in this
+            -- very statement (a cascade from deleting the account).
+            (SELECT u.id FROM users u WHERE u.id = (any_row ->> 'user_id')::uuid), changed);
     RETURN NULL;
 END
 $$;

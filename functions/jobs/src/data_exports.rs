@@ -36,8 +36,12 @@ pub async fn build_due(
         let Some(job) = claim(db).await? else { break };
         match build(db, storage, &job).await {
             Ok(built) => {
-                finish(db, email, &job, &built).await?;
-                ready += 1;
+                if finish(db, email, &job, &built).await? {
+                    ready += 1;
+                } else if let Err(e) = storage.delete(&built.key).await {
+                    // The person was erased meanwhile: the archive must not stay.
+                    tracing::warn!(export = %job.id, error = %e, "an erased person's archive was left; the bucket expires it");
+                }
             }
             Err(e) => {
                 tracing::warn!(export = %job.id, error = %e, "data export failed");
@@ -345,14 +349,16 @@ async fn copy_photos<W: Write + std::io::Seek>(
 }
 
 /// Marks the export ready and emails whoever asked, in one transaction.
+/// `false` when the export is gone (its person was erased while it was
+/// being built).
 async fn finish(
     db: &PgPool,
     email: &EmailConfig,
     job: &Job,
     built: &Built,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     let mut tx = audit::begin_as(db, Actor::Scheduler).await?;
-    sqlx::query!(
+    let marked = sqlx::query!(
         "UPDATE data_exports SET status = 'ready', ready_at = now(), file_key = $2, \
              size_bytes = $3, records = $4, files = $5, error = NULL WHERE id = $1",
         job.id,
@@ -362,7 +368,11 @@ async fn finish(
         built.files,
     )
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if marked == 0 {
+        return Ok(false);
+    }
     let asker = job.requested_by.unwrap_or(job.user_id);
     let people = sqlx::query!(
         r#"SELECT a.email, a.first_name AS asker_name,
@@ -384,5 +394,6 @@ async fn finish(
         },
     };
     outbox::enqueue(&mut tx, email, &people.email, &mail).await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(true)
 }

@@ -192,6 +192,10 @@ pub async fn erase(
     )
     .execute(&mut *conn)
     .await?;
+    // Their exports' archives go with their prefix (below, after commit).
+    sqlx::query!("DELETE FROM data_exports WHERE user_id = $1", user_id)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query!("DELETE FROM email_suppressions WHERE address = $1", email)
         .execute(&mut *conn)
         .await?;
