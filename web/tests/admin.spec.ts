@@ -489,3 +489,41 @@ test("the audit trail says who changed a plan, and what", async ({ page }) => {
   await expect(row.getByRole("cell").nth(1)).toHaveText("plan.update");
   await expectAccessible(page, "audit trail");
 });
+
+test("finance emails every donor of last year their statement, and a donor downloads theirs", async ({
+  page,
+}) => {
+  const donor = await activeMember("Philippa");
+  const lastYear = new Date().getFullYear() - 1;
+  await call("POST", "/api/donations/manual", await admin(), {
+    amount_cents: 4200,
+    method: "cheque",
+    user_id: await memberId(donor.email),
+    donated_on: `${lastYear}-04-02`,
+  });
+  await signInAsAdmin(page);
+  await page.goto("/admin/donations");
+  const statements = page.getByRole("region", { name: "Annual statements" });
+  await expect(statements.getByLabel("Year")).toHaveValue(String(lastYear));
+  const row = statements.getByRole("row").filter({ hasText: donor.email });
+  await expect(row).toContainText("42.00");
+  await statements
+    .getByRole("button", { name: `Email every donor of ${lastYear} their statement` })
+    .click();
+  await page
+    .getByRole("dialog")
+    .getByRole("button", { name: `Email every donor of ${lastYear} their statement` })
+    .click();
+  await expect(statements.getByText(/donors emailed now/)).toBeVisible();
+  await expect(row).toContainText(`S${lastYear}-`);
+  await expectAccessible(page, "annual statements");
+  await expectMail(donor.email, new RegExp(`Your ${lastYear} donation statement`));
+
+  // The donor downloads theirs from their gifts.
+  await page.context().clearCookies();
+  await signIn(page, donor.email, donor.password);
+  await page.goto("/donations");
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: `Statement ${lastYear} (PDF)` }).click();
+  expect((await download).suggestedFilename()).toMatch(/^donation-statement-S\d{4}-\d{6}\.pdf$/);
+});
