@@ -11,6 +11,7 @@ import {
   call,
   memberId,
   plan,
+  simulateBounce,
   unique,
   validate,
 } from "./support/api";
@@ -526,4 +527,20 @@ test("finance emails every donor of last year their statement, and a donor downl
   const download = page.waitForEvent("download");
   await page.getByRole("button", { name: `Statement ${lastYear} (PDF)` }).click();
   expect((await download).suggestedFilename()).toMatch(/^donation-statement-S\d{4}-\d{6}\.pdf$/);
+});
+
+test("a bounced address shows on the member's page until an admin mails it again", async ({
+  page,
+}) => {
+  const member = await activeMember("Bartholomew");
+  simulateBounce(member.email);
+  await signInAsAdmin(page);
+  await page.goto(`/admin/members/${await memberId(member.email)}`);
+  const stopped = page.getByRole("region", { name: "Email to this member is stopped" });
+  await expect(stopped).toContainText("bounced for good");
+  await expect(stopped).toContainText("5.1.1");
+  await expectAccessible(page, "mail stopped");
+  await stopped.getByRole("button", { name: "Mail this address again" }).click();
+  await page.getByRole("dialog").getByRole("button", { name: "Mail this address again" }).click();
+  await expect(stopped).toBeHidden();
 });

@@ -59,6 +59,10 @@ fn the_members_and_admin_journeys_pass_in_a_real_browser() {
         .env("LOAF_ADMIN_EMAIL", email)
         .env("LOAF_ADMIN_PASSWORD", password)
         .env("CHROMIUM", chromium())
+        // `loaf email bounce` against this server's stack, for the journey
+        // that simulates the email provider.
+        .env("LOAF_BIN", common::LOAF)
+        .env("LOAF_PROJECT", &*dir)
         .status()
         .expect("Playwright runs");
     assert!(status.success(), "the browser journeys failed (see above)");

@@ -3,6 +3,7 @@
  * plans, events, documents, members. The same API the pages call; only the
  * browser part of a journey goes through the pages.
  */
+import { execFileSync } from "node:child_process";
 import { linkIn } from "./mail";
 
 const base = () => process.env.BASE_URL ?? "http://127.0.0.1:3000";
@@ -170,4 +171,17 @@ export async function applicant(
     password,
   });
   return { email, password, name: `${first} ${last}` };
+}
+
+/** What SES publishes when mail to `address` bounces for good, fed to this
+ * server's stack by `loaf email bounce` (the test harness names both). */
+export function simulateBounce(address: string): void {
+  const env = { ...process.env };
+  delete env.DATABASE_URL;
+  delete env.S3_BUCKET;
+  execFileSync(process.env.LOAF_BIN ?? "loaf", ["email", "bounce", address], {
+    cwd: process.env.LOAF_PROJECT,
+    env: { ...env, RUST_LOG: "warn" },
+    stdio: "pipe",
+  });
 }

@@ -147,8 +147,8 @@ function MailState({
 }) {
   const { time_zone } = useSettings();
   return (
-    <section>
-      <h2>{ta("member.mailStopped")}</h2>
+    <section aria-labelledby="mail-stopped">
+      <h2 id="mail-stopped">{ta("member.mailStopped")}</h2>
       <Problem focus={false}>
         {ta(suppression.reason === "complaint" ? "member.complained" : "member.bounced", {
           since: dateTime(suppression.since, time_zone),
