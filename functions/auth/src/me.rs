@@ -4,6 +4,7 @@
 use crate::registration::check_terms;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
+use loaf_domain::audit;
 use loaf_domain::auth::access::Standing;
 use loaf_domain::domain::UserStatus;
 use loaf_domain::profile::{Profile, ProfilePatch};
@@ -152,7 +153,7 @@ pub async fn update(
     user: AuthUser,
     Json(patch): Json<ProfilePatch>,
 ) -> ApiResult<Json<Me>> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = audit::begin_as(&state.db, user.id).await?;
     sqlx::query!(
         "SELECT 1 AS locked FROM users WHERE id = $1 FOR UPDATE",
         user.id,
@@ -160,8 +161,23 @@ pub async fn update(
     .fetch_optional(&mut *tx)
     .await?;
     let current = Profile::load(&mut tx, user.id).await?;
-    let profile = patch.apply(current).validated("")?;
-    profile.store(&mut tx, user.id).await?;
+    let profile = patch.apply(current.clone()).validated("")?;
+    let changed = current.changed_parts(&profile);
+    if !changed.is_empty() {
+        profile.store(&mut tx, user.id).await?;
+        // Which parts, and so when each consent (newsletter, directory)
+        // was given or withdrawn: what a data export reports.
+        audit::record(
+            &mut tx,
+            user.id,
+            Some(user.id),
+            "profile",
+            None,
+            Some(&changed.join(", ")),
+            Some("changed by the member"),
+        )
+        .await?;
+    }
     let me = load(&state, &mut tx, &user).await?;
     tx.commit().await?;
     Ok(Json(me))

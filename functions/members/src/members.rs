@@ -417,7 +417,7 @@ pub async fn update(
     .ok_or(ApiError::NotFound)?;
     let before = Profile::load(&mut tx, id).await?;
     let after = patch.apply(before.clone()).validated("")?;
-    let changed = changed_parts(&before, &after);
+    let changed = before.changed_parts(&after);
     if !changed.is_empty() {
         after.store(&mut tx, id).await?;
         loaf_domain::audit::record(
@@ -437,20 +437,6 @@ pub async fn update(
 }
 
 /// The top-level parts of the profile that differ.
-fn changed_parts(before: &Profile, after: &Profile) -> Vec<String> {
-    let (b, a) = (
-        serde_json::to_value(before).unwrap_or_default(),
-        serde_json::to_value(after).unwrap_or_default(),
-    );
-    match (b.as_object(), a.as_object()) {
-        (Some(b), Some(a)) => a
-            .iter()
-            .filter(|(k, v)| b.get(*k) != Some(v))
-            .map(|(k, _)| k.clone())
-            .collect(),
-        _ => Vec::new(),
-    }
-}
 
 /// `GET /api/members/{id}/audit`: the member's changes, newest first.
 pub async fn audit_trail(

@@ -6,7 +6,7 @@
 //!   attributes it to the transaction's actor, which [`begin_as`] sets;
 //! - the application, through [`record`] (a member's status, role, profile
 //!   and membership, with the reason given) and [`note`] (what leaves no
-//!   row of its own: an export, an erasure).
+//!   row of its own: an erasure).
 
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
@@ -101,7 +101,7 @@ pub async fn record(
     Ok(())
 }
 
-/// Records an action that changes no audited row (an export, an erasure)
+/// Records an action that changes no audited row (an erasure)
 /// by the transaction's actor: `target_type`/`target_id` say what it
 /// concerned, `subject` the member it was about, `details` what a reader
 /// needs (never a secret).

@@ -279,6 +279,23 @@ impl Profile {
     }
 
     /// Reads the profile of user `id`.
+    /// The parts (`phone`, `newsletter`, `directory`…) that differ in
+    /// `after`, for the audit trail: which parts changed, not their values.
+    pub fn changed_parts(&self, after: &Profile) -> Vec<String> {
+        let (b, a) = (
+            serde_json::to_value(self).unwrap_or_default(),
+            serde_json::to_value(after).unwrap_or_default(),
+        );
+        match (b.as_object(), a.as_object()) {
+            (Some(b), Some(a)) => a
+                .iter()
+                .filter(|(k, v)| b.get(*k) != Some(v))
+                .map(|(k, _)| k.clone())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     pub async fn load(conn: &mut PgConnection, id: Uuid) -> Result<Profile, sqlx::Error> {
         let r = sqlx::query_as!(
             Row,

@@ -65,6 +65,14 @@ async fn a_member_exports_their_data_and_is_mailed_when_it_is_ready() {
         .await;
     assert_eq!(paid.status, StatusCode::CREATED, "{:?}", paid.body);
 
+    // A consent given: its date is in the export.
+    let consent = app
+        .as_user(&member)
+        .await
+        .auth()
+        .update_me(json!({"directory": {"listed": true}}))
+        .await;
+    assert_eq!(consent.status, StatusCode::OK, "{:?}", consent.body);
     let none = export_call(&app, Method::GET, "/api/auth/export", Some(&member)).await;
     assert_eq!(none.status, StatusCode::NOT_FOUND);
     let asked = export_call(&app, Method::POST, "/api/auth/export", Some(&member)).await;
@@ -98,6 +106,11 @@ async fn a_member_exports_their_data_and_is_mailed_when_it_is_ready() {
     let account = json_of(&files, "account.json");
     assert_eq!(account["email"], member.email);
     assert_eq!(account["consents"]["terms"]["accepted"], json!(false));
+    let changes = account["consent_changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{account}");
+    assert_eq!(changes[0]["what"], "directory");
+    assert_eq!(account["consents"]["directory"]["listed"], true);
+    assert!(changes[0]["at"].is_string());
     let memberships = json_of(&files, "memberships.json");
     assert_eq!(memberships.as_array().unwrap().len(), 1);
     assert_eq!(memberships[0]["plan"], "Yearly");
