@@ -436,8 +436,6 @@ pub async fn update(
     Ok(Json(member))
 }
 
-/// The top-level parts of the profile that differ.
-
 /// `GET /api/members/{id}/audit`: the member's changes, newest first.
 pub async fn audit_trail(
     State(state): State<AppState>,
