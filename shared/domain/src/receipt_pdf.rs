@@ -69,43 +69,76 @@ const A4: Rect = Rect {
 };
 const MARGIN: f32 = 56.0;
 
+/// Points between two facts (a label over its value).
+const STEP: f32 = 36.0;
+/// The lowest a fact may start: room below for the footer.
+const BOTTOM: f32 = MARGIN + 40.0;
+
 impl Receipt {
-    /// The PDF file.
+    /// The PDF file: one page, or as many as the facts need (an annual
+    /// statement of weekly gifts), each headed with the title and number.
     pub fn render(&self) -> Vec<u8> {
         let mut pdf = Pdf::new();
-        let (catalog, pages, page, font, bold, content, image, mask) = (
+        let (catalog, pages, font, bold, image, mask) = (
             Ref::new(1),
             Ref::new(2),
-            Ref::new(3),
             Ref::new(4),
             Ref::new(5),
-            Ref::new(6),
             Ref::new(7),
             Ref::new(8),
         );
-        pdf.catalog(catalog).pages(pages);
-        pdf.pages(pages).kids([page]).count(1);
         let logo = self.logo.as_deref().and_then(decode);
-        let mut p = pdf.page(page);
-        p.media_box(A4).parent(pages).contents(content);
-        let mut resources = p.resources();
-        resources
-            .fonts()
-            .pair(Name(b"F1"), font)
-            .pair(Name(b"F2"), bold);
-        if logo.is_some() {
-            resources.x_objects().pair(Name(b"Logo"), image);
+        // The logo's box on the first page: at most 160 by 64 points, its
+        // proportions kept.
+        let logo_box = logo.as_ref().map(|l| {
+            let scale = (160.0 / l.width as f32).min(64.0 / l.height as f32);
+            (l.width as f32 * scale, l.height as f32 * scale)
+        });
+        let first_top = A4.y2 - MARGIN - logo_box.map_or(0.0, |(_, h)| h + 24.0);
+        let per_page = |top: f32| (((top - 120.0 - BOTTOM) / STEP).floor() as usize + 1).max(1);
+        let mut chunks: Vec<&[(String, String)]> = Vec::new();
+        let mut rest = &self.lines[..];
+        let mut top = first_top;
+        loop {
+            let (now, later) = rest.split_at(per_page(top).min(rest.len()));
+            chunks.push(now);
+            rest = later;
+            top = A4.y2 - MARGIN;
+            if rest.is_empty() {
+                break;
+            }
         }
-        resources.finish();
-        p.finish();
+        // The first page keeps the references a one-page receipt always had.
+        let refs: Vec<(Ref, Ref)> = (0..chunks.len() as i32)
+            .map(|i| match i {
+                0 => (Ref::new(3), Ref::new(6)),
+                _ => (Ref::new(8 + 2 * i), Ref::new(9 + 2 * i)),
+            })
+            .collect();
+
+        pdf.catalog(catalog).pages(pages);
+        pdf.pages(pages)
+            .kids(refs.iter().map(|(page, _)| *page))
+            .count(refs.len() as i32);
+        for (i, (page, content)) in refs.iter().enumerate() {
+            let mut p = pdf.page(*page);
+            p.media_box(A4).parent(pages).contents(*content);
+            let mut resources = p.resources();
+            resources
+                .fonts()
+                .pair(Name(b"F1"), font)
+                .pair(Name(b"F2"), bold);
+            if i == 0 && logo.is_some() {
+                resources.x_objects().pair(Name(b"Logo"), image);
+            }
+            resources.finish();
+            p.finish();
+        }
         for (id, base) in [(font, &b"Helvetica"[..]), (bold, b"Helvetica-Bold")] {
             pdf.type1_font(id)
                 .base_font(Name(base))
                 .encoding_predefined(Name(b"WinAnsiEncoding"));
         }
-
-        let mut c = Content::new();
-        let mut top = A4.y2 - MARGIN;
         if let Some(logo) = &logo {
             let mut x = pdf.image_xobject(image, &logo.data);
             x.filter(logo.filter);
@@ -130,15 +163,8 @@ impl Receipt {
                 m.color_space().device_gray();
                 m.finish();
             }
-            // At most 160 by 64 points, its proportions kept.
-            let scale = (160.0 / logo.width as f32).min(64.0 / logo.height as f32);
-            let (w, h) = (logo.width as f32 * scale, logo.height as f32 * scale);
-            c.save_state();
-            c.transform([w, 0.0, 0.0, h, MARGIN, top - h]);
-            c.x_object(Name(b"Logo"));
-            c.restore_state();
-            top -= h + 24.0;
         }
+
         let line = |c: &mut Content, font: &[u8], size: f32, y: f32, text: &str| {
             c.begin_text();
             c.set_font(Name(font), size);
@@ -146,23 +172,34 @@ impl Receipt {
             c.show(Str(&win_ansi(text)));
             c.end_text();
         };
-        line(&mut c, b"F2", 16.0, top - 16.0, &self.org_name);
-        line(&mut c, b"F2", 20.0, top - 56.0, &self.title);
-        line(
-            &mut c,
-            b"F1",
-            12.0,
-            top - 80.0,
-            &format!("No. {}", self.number),
-        );
-        let mut y = top - 120.0;
-        for (label, value) in &self.lines {
-            line(&mut c, b"F2", 11.0, y, label);
-            line(&mut c, b"F1", 11.0, y - 14.0, value);
-            y -= 36.0;
+        let last = chunks.len() - 1;
+        for (i, facts) in chunks.iter().enumerate() {
+            let mut c = Content::new();
+            let top = if i == 0 { first_top } else { A4.y2 - MARGIN };
+            if let (0, Some((w, h))) = (i, logo_box) {
+                c.save_state();
+                c.transform([w, 0.0, 0.0, h, MARGIN, A4.y2 - MARGIN - h]);
+                c.x_object(Name(b"Logo"));
+                c.restore_state();
+            }
+            line(&mut c, b"F2", 16.0, top - 16.0, &self.org_name);
+            line(&mut c, b"F2", 20.0, top - 56.0, &self.title);
+            let number = match chunks.len() {
+                1 => format!("No. {}", self.number),
+                n => format!("No. {}, page {} of {n}", self.number, i + 1),
+            };
+            line(&mut c, b"F1", 12.0, top - 80.0, &number);
+            let mut y = top - 120.0;
+            for (label, value) in *facts {
+                line(&mut c, b"F2", 11.0, y, label);
+                line(&mut c, b"F1", 11.0, y - 14.0, value);
+                y -= STEP;
+            }
+            if i == last {
+                line(&mut c, b"F1", 10.0, y - 8.0, &self.footer);
+            }
+            pdf.stream(refs[i].1, &c.finish());
         }
-        line(&mut c, b"F1", 10.0, y - 8.0, &self.footer);
-        pdf.stream(content, &c.finish());
         pdf.finish()
     }
 }
@@ -280,6 +317,30 @@ mod tests {
         }
     }
 
+    #[test]
+    fn facts_beyond_a_page_go_on_the_next_every_one_printed_once() {
+        let mut long = receipt(Some(png_logo()));
+        long.lines = (1..=52)
+            .map(|week| (format!("Week {week:02}"), format!("EUR {week}.00")))
+            .collect();
+        let pdf = long.render();
+        let count = |needle: &[u8]| pdf.windows(needle.len()).filter(|w| *w == needle).count();
+        assert_eq!(count(b"/Count 4"), 1, "four pages");
+        assert_eq!(count(b"No. 2026-000042, page 4 of 4"), 1);
+        for week in 1..=52 {
+            assert_eq!(
+                count(format!("(Week {week:02})").as_bytes()),
+                1,
+                "week {week}"
+            );
+        }
+        assert_eq!(
+            count(b"(Thank you.)"),
+            1,
+            "the footer once, on the last page"
+        );
+    }
+
     /// A 2×1 RGBA PNG.
     fn png_logo() -> Vec<u8> {
         let mut out = Vec::new();
@@ -299,7 +360,8 @@ mod tests {
         let pdf = receipt(None).render();
         assert!(pdf.starts_with(b"%PDF-"));
         let find = |needle: &[u8]| pdf.windows(needle.len()).any(|w| w == needle);
-        assert!(find(b"No. 2026-000042"));
+        assert!(find(b"/Count 1"));
+        assert!(find(b"No. 2026-000042)"), "one page says no page number");
         assert!(find(b"Les Amis du Parc"));
         assert!(!find(b"/Image"), "no logo, no image");
         assert_eq!(win_ansi("Zoë – €5 ✓"), b"Zo\xeb \x96 \x805 ?");
