@@ -87,7 +87,8 @@ pub(crate) async fn promote(
                  LIMIT GREATEST(COALESCE($2::bigint, 1000000) - (SELECT count(*) FROM event_rsvps \
                      WHERE event_id = $1 AND rsvp_status = 'yes' AND NOT waitlisted), 0)) \
              RETURNING user_id) \
-         SELECT u.email, u.first_name, e.title, e.start_at \
+         SELECT u.email, u.first_name, e.title, e.time_zone, \
+             (e.start_at AT TIME ZONE e.time_zone) AS \"starts_local!\" \
          FROM promoted p JOIN users u ON u.id = p.user_id JOIN events e ON e.id = $1",
         event,
         capacity.map(i64::from),
@@ -101,7 +102,8 @@ pub(crate) async fn promote(
                 first_name: p.first_name,
                 event_id: event,
                 title: p.title,
-                starts_at: p.start_at,
+                starts_local: p.starts_local,
+                time_zone: p.time_zone,
             };
             (p.email, mail)
         })

@@ -418,6 +418,10 @@ async fn two_members_racing_for_the_last_seat_cannot_both_get_it() {
         seat.text_body.contains(&format!("/events/{id}")),
         "{seat:?}"
     );
+    assert!(
+        seat.text_body.contains("Europe/Paris") && !seat.text_body.contains("UTC"),
+        "the start on the event's own clock: {seat:?}"
+    );
     // Fewer seats than taken: nobody loses theirs, nobody moves up.
     let r = app
         .with_token(&token)

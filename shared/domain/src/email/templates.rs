@@ -105,7 +105,9 @@ pub enum Mail {
         first_name: String,
         event_id: uuid::Uuid,
         title: String,
-        starts_at: DateTime<Utc>,
+        /// The start on the event's own clock, and that clock's zone.
+        starts_local: NaiveDateTime,
+        time_zone: String,
     },
     /// An event this member said "yes" to starts soon.
     EventReminder {
@@ -390,14 +392,14 @@ impl Mail {
                     Button("Renew my membership", url("/membership")),
                 ],
             ),
-            Mail::SeatConfirmed { first_name, event_id, title, starts_at } => (
+            Mail::SeatConfirmed { first_name, event_id, title, starts_local, time_zone } => (
                 "seat_confirmed",
                 format!("A seat is yours: {title}"),
                 vec![
                     hello(first_name),
                     Para(format!(
-                        "A seat freed up at {title} ({}), and you were next on the waiting list: you are now attending.",
-                        starts_at.format("%Y-%m-%d %H:%M UTC")
+                        "A seat freed up at {title} ({} {time_zone}), and you were next on the waiting list: you are now attending.",
+                        starts_local.format("%Y-%m-%d %H:%M")
                     )),
                     Para("If you can no longer come, change your answer so the next person gets the seat:".into()),
                     Button("See the event", url(&format!("/events/{event_id}"))),
@@ -703,7 +705,8 @@ mod tests {
                 first_name: name(),
                 event_id: uuid::Uuid::nil(),
                 title: "Spring picnic".into(),
-                starts_at: when,
+                starts_local: when.naive_utc(),
+                time_zone: "Europe/Paris".into(),
             },
             Mail::RenewalReminder {
                 first_name: name(),
