@@ -115,6 +115,8 @@ pub struct Statement {
     pub donor_name: String,
     pub email: Option<String>,
     pub user_id: Option<Uuid>,
+    /// The member's account was erased: nobody to write to.
+    pub erased: bool,
     pub gifts: Vec<Gift>,
 }
 
@@ -208,16 +210,17 @@ pub async fn issue(
     if gifts.is_empty() {
         return Ok(None);
     }
-    let (name, email) = match member {
+    let (name, email, erased) = match member {
         Some(id) => {
             let u = sqlx::query!(
-                r#"SELECT trim(concat_ws(' ', first_name, last_name)) AS "name!", email
+                r#"SELECT trim(concat_ws(' ', first_name, last_name)) AS "name!", email,
+                          erased_at IS NOT NULL AS "erased!"
                    FROM users WHERE id = $1"#,
                 id,
             )
             .fetch_one(&mut *conn)
             .await?;
-            (u.name, Some(u.email))
+            (u.name, Some(u.email), u.erased)
         }
         None => (
             gifts
@@ -226,6 +229,7 @@ pub async fn issue(
                 .find_map(|g| g.donor_name.clone())
                 .unwrap_or_else(|| "Donor".into()),
             guest.clone(),
+            false,
         ),
     };
     let key = donor.key();
@@ -270,6 +274,7 @@ pub async fn issue(
         donor_name: name,
         email,
         user_id: member,
+        erased,
         gifts: gifts
             .into_iter()
             .map(|g| Gift {
@@ -320,7 +325,7 @@ pub async fn send_year(
         let Some(statement) = issue(conn, year, &donor).await? else {
             continue;
         };
-        let Some(to) = statement.email.clone() else {
+        let Some(to) = statement.email.clone().filter(|_| !statement.erased) else {
             continue;
         };
         let mail = Mail::DonationStatement {
