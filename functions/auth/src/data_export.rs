@@ -3,7 +3,6 @@
 //! short-lived link (`loaf_domain::data_exports`).
 
 use axum::extract::State;
-use loaf_domain::audit;
 use loaf_domain::data_exports::{self, DataExport};
 use loaf_http::auth::AuthUser;
 use loaf_http::extract::Json;
@@ -16,14 +15,10 @@ pub async fn request(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> ApiResult<Accepted<DataExport>> {
-    let mut tx = audit::begin_as(&state.db, user.id).await?;
-    data_exports::request(&mut tx, user.id, user.id).await?;
-    tx.commit().await?;
-    let mut conn = state.db.acquire().await?;
-    let export = data_exports::latest(&mut conn, &state.storage, user.id)
+    data_exports::request(&state.db, &state.storage, user.id, user.id)
         .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(Accepted(export))
+        .map(Accepted)
+        .ok_or(ApiError::NotFound)
 }
 
 /// `GET /api/auth/export`: the newest export, with a link (an hour) when

@@ -64,21 +64,10 @@ pub async fn request_export(
     admin: Require<perm::UsersExport>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Accepted<DataExport>> {
-    let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
-    sqlx::query_scalar!(
-        "SELECT id FROM users WHERE id = $1 AND erased_at IS NULL",
-        id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ApiError::NotFound)?;
-    data_exports::request(&mut tx, id, admin.user.id).await?;
-    tx.commit().await?;
-    let mut conn = state.db.acquire().await?;
-    let export = data_exports::latest(&mut conn, &state.storage, id)
+    data_exports::request(&state.db, &state.storage, id, admin.user.id)
         .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(Accepted(export))
+        .map(Accepted)
+        .ok_or(ApiError::NotFound)
 }
 
 /// `GET /api/members/{id}/data-export` (`users.export`): the member's

@@ -6,7 +6,7 @@ use crate::members::{self, Member};
 use axum::extract::State;
 use axum::http::StatusCode;
 use loaf_domain::audit;
-use loaf_domain::auth::end_all_sessions;
+use loaf_domain::auth::{end_all_sessions, other_superadmins};
 use loaf_domain::domain::UserStatus;
 use loaf_domain::email::{outbox, Mail};
 use loaf_domain::permissions::perm;
@@ -58,15 +58,7 @@ async fn lock(conn: &mut PgConnection, id: Uuid) -> ApiResult<Target> {
 
 /// Refuses to leave the organisation without a superadmin able to sign in.
 pub async fn keep_a_superadmin(conn: &mut PgConnection, id: Uuid) -> ApiResult<()> {
-    let others = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM users u JOIN roles r ON r.id = u.role_id
-           WHERE r.code = 'superadmin' AND u.id <> $1
-             AND u.status NOT IN ('pending_email', 'abandoned', 'rejected', 'inactive')"#,
-        id,
-    )
-    .fetch_one(conn)
-    .await?;
-    if others == 0 {
+    if other_superadmins(conn, id).await? == 0 {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
             ErrorCode::LastSuperadmin,

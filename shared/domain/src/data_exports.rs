@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use loaf_core::storage::{Storage, StorageError};
 use schemars::JsonSchema;
 use serde::Serialize;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -42,30 +42,45 @@ pub struct DataExport {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// Asks for an export of `user_id` by `requested_by`: the one already
-/// waiting or running, else a new one. Answers its id.
+/// Asks for an export of `user_id` by `requested_by` (audited as theirs):
+/// the one already waiting or running, else a new one. Answers it as
+/// [`latest`] does; `None` when there is no such person (or they were
+/// erased).
 pub async fn request(
-    conn: &mut PgConnection,
+    db: &PgPool,
+    storage: &Storage,
     user_id: Uuid,
     requested_by: Uuid,
-) -> Result<Uuid, sqlx::Error> {
+) -> Result<Option<DataExport>, LatestError> {
+    let mut tx = crate::audit::begin_as(db, requested_by).await?;
+    let person: Option<Uuid> = sqlx::query_scalar!(
+        "SELECT id FROM users WHERE id = $1 AND erased_at IS NULL FOR SHARE",
+        user_id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if person.is_none() {
+        return Ok(None);
+    }
     let waiting: Option<Uuid> = sqlx::query_scalar!(
         "SELECT id FROM data_exports WHERE user_id = $1 AND status IN ('pending', 'running') \
          ORDER BY created_at DESC LIMIT 1 FOR UPDATE",
         user_id,
     )
-    .fetch_optional(&mut *conn)
+    .fetch_optional(&mut *tx)
     .await?;
-    if let Some(id) = waiting {
-        return Ok(id);
+    if waiting.is_none() {
+        sqlx::query!(
+            "INSERT INTO data_exports (user_id, requested_by) VALUES ($1, $2)",
+            user_id,
+            requested_by,
+        )
+        .execute(&mut *tx)
+        .await?;
     }
-    sqlx::query_scalar!(
-        "INSERT INTO data_exports (user_id, requested_by) VALUES ($1, $2) RETURNING id",
-        user_id,
-        requested_by,
-    )
-    .fetch_one(conn)
-    .await
+    let export = latest(&mut tx, storage, user_id).await?;
+    tx.commit().await?;
+    Ok(export)
 }
 
 /// The newest export of `user_id`, with a fresh link when it is ready.

@@ -15,6 +15,7 @@
 //! cannot roll back, so it happens after ([`delete_files`]).
 
 use crate::audit;
+use crate::auth::other_superadmins;
 use crate::uploads;
 use chrono::{DateTime, Utc};
 use loaf_core::db::like_contains;
@@ -81,18 +82,8 @@ pub async fn erase(
     if person.erased {
         return Err(ErasureError::AlreadyErased);
     }
-    if person.superadmin {
-        let others = sqlx::query_scalar!(
-            r#"SELECT count(*) AS "n!" FROM users u JOIN roles r ON r.id = u.role_id
-               WHERE r.code = 'superadmin' AND u.id <> $1
-                 AND u.status NOT IN ('pending_email', 'abandoned', 'rejected', 'inactive')"#,
-            user_id,
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        if others == 0 {
-            return Err(ErasureError::LastSuperadmin);
-        }
+    if person.superadmin && other_superadmins(conn, user_id).await? == 0 {
+        return Err(ErasureError::LastSuperadmin);
     }
     let email = person.email.to_lowercase();
 

@@ -34,3 +34,19 @@ pub async fn end_all_sessions(
     .await?;
     Ok(())
 }
+
+/// How many superadmins other than `user_id` can sign in: the organisation
+/// must keep one (a status change, a role change and an erasure check it).
+pub async fn other_superadmins(
+    conn: &mut sqlx::PgConnection,
+    user_id: uuid::Uuid,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM users u JOIN roles r ON r.id = u.role_id
+           WHERE r.code = 'superadmin' AND u.id <> $1
+             AND u.status NOT IN ('pending_email', 'abandoned', 'rejected', 'inactive')"#,
+        user_id,
+    )
+    .fetch_one(conn)
+    .await
+}
