@@ -5,7 +5,7 @@ lambda_http binary built the same way in the same run, through a local
 Lambda Runtime API.
 
     CARGO_LAMBDA_COMPILER=cargo sam build --parameter-overrides Architecture=x86_64
-    python3 scripts/bench_coldstart.py [--runs N] [--database-url URL]
+    python3 scripts/bench_coldstart.py [--runs N] [--database-url URL] [--before DIR]
 
 The first event is an API Gateway HTTP API request for an unknown route: it
 runs the whole init (configuration, pool, clients) and the router without
@@ -211,6 +211,9 @@ def main():
     parser.add_argument("--runs", type=int, default=31)
     parser.add_argument("--build-dir", default=os.path.join(ROOT, ".aws-sam", "build"))
     parser.add_argument("--hello", help="a hello bootstrap already built (default: build it)")
+    parser.add_argument("--before", metavar="DIR",
+                        help="another build (same layout as --build-dir), run in the same rounds"
+                             " and listed as '(before)': a change measured against its base")
     parser.add_argument("--database-url",
                         help="time the first database request (GET /api/health) against this server")
     args = parser.parse_args()
@@ -226,26 +229,32 @@ def main():
                   "   (custom resource: not an HTTP event)")
         else:
             binaries[f] = path
+    if args.before:
+        for f in FUNCTIONS:
+            path = os.path.join(args.before, f, "bootstrap")
+            if os.path.exists(path):
+                binaries[f"{f} (before)"] = path
     for name, path in binaries.items():
         sizes[name] = os.path.getsize(path) / 1048576
     cold = interleaved(binaries, load_event("apigw-v2-get-unknown-route.json"), None, args.runs)
     first = {}
     db_floor = None
     if args.database_url:
-        with_db = {n: p for n, p in binaries.items() if n not in (hello, "DocsFunction")}
+        with_db = {n: p for n, p in binaries.items()
+                   if n != hello and not n.startswith("DocsFunction")}
         first = interleaved(with_db, load_event("apigw-v2-get-health.json"),
                             args.database_url, args.runs)
         connection = median_ms([bare_connection(args.database_url) for _ in range(args.runs)])
         db_floor = median_ms(cold[hello]) + connection
         print(f"bare connection: {connection:.1f} ms p50; the first database request's floor is"
               f" hello + this = {db_floor:.1f} ms")
-    header = f"{'bootstrap':<20}{'MiB':>8}{'cold p50 ms':>13}{'p90 ms':>9}{'vs hello':>10}"
+    header = f"{'bootstrap':<29}{'MiB':>8}{'cold p50 ms':>13}{'p90 ms':>9}{'vs hello':>10}"
     if args.database_url:
         header += f"{'1st DB p50 ms':>15}{'vs floor':>10}"
     print(header)
     floor = median_ms(cold[hello])
     for name in binaries:
-        line = (f"{name:<20}{sizes[name]:>8.2f}{median_ms(cold[name]):>13.1f}"
+        line = (f"{name:<29}{sizes[name]:>8.2f}{median_ms(cold[name]):>13.1f}"
                 f"{p90_ms(cold[name]):>9.1f}{median_ms(cold[name]) / floor:>10.2f}")
         if name in first:
             line += f"{median_ms(first[name]):>15.1f}{median_ms(first[name]) / db_floor:>10.2f}"

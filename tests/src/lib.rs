@@ -24,6 +24,7 @@ pub mod runtime_api;
 pub mod secrets_manager;
 pub mod ses;
 pub mod session_guard;
+pub mod sigv4_check;
 
 use anyhow::Context;
 use axum::body::Body;

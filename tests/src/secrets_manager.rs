@@ -1,12 +1,12 @@
 //! A local stand-in for AWS Secrets Manager's `GetSecretValue`, speaking its
 //! wire format (awsJson1.1: `POST /`, `X-Amz-Target:
-//! secretsmanager.GetSecretValue`), so the functions' real SDK call is what
-//! the tests exercise. Point a process at it with
+//! secretsmanager.GetSecretValue`), so the functions' real call is what
+//! the tests exercise, signature checked. Point a process at it with
 //! `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
@@ -49,23 +49,14 @@ impl SecretsManager {
             .insert(id.to_string(), value);
     }
 
-    /// An SDK client of this stand-in, for code that takes one.
-    pub fn client(&self) -> aws_sdk_secretsmanager::Client {
-        use aws_sdk_secretsmanager::config::{BehaviorVersion, Credentials, Region};
-        let config = aws_sdk_secretsmanager::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .http_client(loaf_core::aws::https_client())
-            .endpoint_url(&self.endpoint)
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new(
-                "AKIDEXAMPLE",
-                "secret",
-                None,
-                None,
-                "test",
-            ))
-            .build();
-        aws_sdk_secretsmanager::Client::from_conf(config)
+    /// A client of this stand-in, signing as the stand-in expects.
+    pub fn client(&self) -> loaf_core::aws::Client {
+        loaf_core::aws::Client::new(
+            "secretsmanager",
+            "us-east-1",
+            &self.endpoint,
+            Some(crate::sigv4_check::credentials()),
+        )
     }
 }
 
@@ -80,6 +71,8 @@ fn error(kind: &str, message: &str) -> Response {
 
 async fn get_secret_value(
     State(secrets): State<Secrets>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -90,11 +83,8 @@ async fn get_secret_value(
     if target != "secretsmanager.GetSecretValue" {
         return error("UnknownOperationException", target);
     }
-    if !headers.contains_key("authorization") {
-        return error(
-            "MissingAuthenticationTokenException",
-            "request is not signed",
-        );
+    if let Err(why) = crate::sigv4_check::verify(&method, &uri, &headers, &body, "secretsmanager") {
+        return error("InvalidSignatureException", &why);
     }
     let request: Value = serde_json::from_slice(&body).unwrap_or_default();
     let id = request["SecretId"].as_str().unwrap_or_default();

@@ -1,12 +1,12 @@
 //! A local stand-in for Amazon SES API v2 `SendEmail`, speaking its wire
 //! format (restJson1: `POST /v2/email/outbound-emails`, errors named by the
-//! `x-amzn-ErrorType` header), so the platform's real SDK call is what the
-//! tests exercise. Point a process at it with `AWS_ENDPOINT_URL_SESV2`, or
+//! `x-amzn-ErrorType` header), so the platform's real call is what the
+//! tests exercise, signature checked. Point a process at it with `AWS_ENDPOINT_URL_SESV2`, or
 //! build a client with [`Ses::client`].
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
@@ -63,24 +63,14 @@ impl Ses {
         self.inner.lock().unwrap().sent.clone()
     }
 
-    /// An SES client that talks to this stand-in, with the retries the
-    /// platform's default client would make turned off so failures show.
-    pub fn client(&self) -> aws_sdk_sesv2::Client {
-        let config = aws_sdk_sesv2::Config::builder()
-            .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
-            .http_client(loaf_core::aws::https_client())
-            .endpoint_url(&self.endpoint)
-            .region(aws_sdk_sesv2::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_sesv2::config::Credentials::new(
-                "AKIDEXAMPLE",
-                "secret",
-                None,
-                None,
-                "tests",
-            ))
-            .retry_config(aws_sdk_sesv2::config::retry::RetryConfig::disabled())
-            .build();
-        aws_sdk_sesv2::Client::from_conf(config)
+    /// An SES client of this stand-in, signing as the stand-in expects.
+    pub fn client(&self) -> loaf_core::aws::Client {
+        loaf_core::aws::Client::new(
+            "ses",
+            "us-east-1",
+            &self.endpoint,
+            Some(crate::sigv4_check::credentials()),
+        )
     }
 }
 
@@ -98,15 +88,13 @@ fn error(status: StatusCode, kind: &str, message: &str) -> Response {
 
 async fn send_email(
     State(inner): State<Arc<Mutex<Inner>>>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !headers.contains_key("authorization") {
-        return error(
-            StatusCode::FORBIDDEN,
-            "AccessDeniedException",
-            "request is not signed",
-        );
+    if let Err(why) = crate::sigv4_check::verify(&method, &uri, &headers, &body, "ses") {
+        return error(StatusCode::FORBIDDEN, "SignatureDoesNotMatch", &why);
     }
     let request: Value = match serde_json::from_slice(&body) {
         Ok(v) => v,

@@ -19,6 +19,7 @@
 //!
 //! A plain variable, when set, wins: local runs and tests use them.
 
+use crate::aws;
 use crate::config::{ConfigError, ProcessEnv, Source};
 use crate::db;
 use crate::percent;
@@ -30,12 +31,12 @@ use std::collections::HashMap;
 #[derive(Clone)]
 pub struct Rotation {
     arn: String,
-    client: aws_sdk_secretsmanager::Client,
+    client: aws::Client,
 }
 
 impl Rotation {
     /// Credentials read from the secret `arn` through `client`.
-    pub fn new(arn: String, client: aws_sdk_secretsmanager::Client) -> Self {
+    pub fn new(arn: String, client: aws::Client) -> Self {
         Rotation { arn, client }
     }
 
@@ -83,7 +84,7 @@ impl Rotation {
 pub struct ResolvedEnv {
     resolved: HashMap<&'static str, String>,
     rotation: Option<Rotation>,
-    payment_secret: Option<(String, aws_sdk_secretsmanager::Client)>,
+    payment_secret: Option<(String, aws::Client)>,
 }
 
 impl ResolvedEnv {
@@ -95,7 +96,7 @@ impl ResolvedEnv {
 
     /// The payment keys' secret and a client to read it again, when they
     /// came from `PAYMENT_SECRET_ARN`.
-    pub fn payment_secret(&self) -> Option<(String, aws_sdk_secretsmanager::Client)> {
+    pub fn payment_secret(&self) -> Option<(String, aws::Client)> {
         self.payment_secret.clone()
     }
 }
@@ -144,8 +145,7 @@ pub async fn resolve_env(needs: Needs) -> Result<ResolvedEnv, ConfigError> {
             payment_secret: None,
         });
     }
-    let shared = crate::aws::defaults().load().await;
-    let client = aws_sdk_secretsmanager::Client::new(&shared);
+    let client = client();
 
     if let Some(arn) = jwt_arn {
         let key = fetch(&client, "JWT_SECRET_ARN", &arn).await?;
@@ -180,29 +180,49 @@ pub async fn resolve_env(needs: Needs) -> Result<ResolvedEnv, ConfigError> {
     })
 }
 
+/// Secrets Manager as the environment configures it (see [`aws`]).
+pub fn client() -> aws::Client {
+    aws::Client::from_env("secretsmanager", "SECRETS_MANAGER", |region| {
+        format!("secretsmanager.{region}.amazonaws.com")
+    })
+    .with_attempts(3)
+}
+
+/// The string of secret `arn` (named by `var` in errors), by
+/// `GetSecretValue`.
 pub async fn fetch(
-    client: &aws_sdk_secretsmanager::Client,
+    client: &aws::Client,
     var: &'static str,
     arn: &str,
 ) -> Result<String, ConfigError> {
-    let out = client
-        .get_secret_value()
-        .secret_id(arn)
+    let unreadable = |e: &dyn std::fmt::Display| ConfigError {
+        var,
+        problem: format!(
+            "names a secret that cannot be read ({e}): check the ARN and the function's permission"
+        ),
+    };
+    let res = client
+        .call(reqwest::Method::POST, "/")
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amz-target", "secretsmanager.GetSecretValue")
+        .body(serde_json::json!({ "SecretId": arn }).to_string())
+        .timeout(std::time::Duration::from_secs(10))
         .send()
         .await
-        .map_err(|e| ConfigError {
-            var,
-            problem: format!(
-                "names a secret that cannot be read ({}): check the ARN and the function's permission",
-                aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
-            ),
-        })?;
-    out.secret_string()
-        .map(str::to_string)
-        .ok_or_else(|| ConfigError {
-            var,
-            problem: "names a secret without a string value".into(),
-        })
+        .map_err(|e| unreadable(&e))?;
+    let body = res.bytes().await.map_err(|e| unreadable(&e))?;
+    let value: SecretValue = serde_json::from_slice(&body).map_err(|e| unreadable(&e))?;
+    value.secret_string.ok_or_else(|| ConfigError {
+        var,
+        problem: "names a secret without a string value".into(),
+    })
+}
+
+/// `GetSecretValue`'s answer, of which only the string is used.
+#[derive(serde::Deserialize)]
+struct SecretValue {
+    #[serde(rename = "SecretString")]
+    secret_string: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -222,7 +242,7 @@ pub(crate) struct DbSecret {
 
 /// Reads the database secret `arn` (named by `var` in errors).
 pub(crate) async fn fetch_db_secret(
-    client: &aws_sdk_secretsmanager::Client,
+    client: &aws::Client,
     var: &'static str,
     arn: &str,
 ) -> Result<DbSecret, ConfigError> {

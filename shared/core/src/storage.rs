@@ -2,10 +2,10 @@
 //! download with short-lived presigned URLs; the API only signs, checks and
 //! deletes. Locally the same code talks to an S3-compatible endpoint.
 
-use crate::aws::Lazy;
+use crate::aws::{self, xml, AwsError, Credentials};
 use crate::config::StorageConfig;
-use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_s3::presigning::PresigningConfig;
+use crate::percent;
+use reqwest::{Method, StatusCode};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,15 +22,12 @@ pub enum StorageError {
     Changed,
 }
 
-impl<E, R> From<SdkError<E, R>> for StorageError
-where
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
-{
-    fn from(err: SdkError<E, R>) -> Self {
+impl From<AwsError> for StorageError {
+    fn from(err: AwsError) -> Self {
         match err {
-            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-                StorageError::Unavailable(err.into())
+            AwsError::Unreachable { .. } => StorageError::Unavailable(err.into()),
+            AwsError::Refused { status, .. } if status == StatusCode::PRECONDITION_FAILED => {
+                StorageError::Changed
             }
             other => StorageError::Failed(other.into()),
         }
@@ -55,22 +52,82 @@ pub struct ObjectInfo {
     pub e_tag: Option<String>,
 }
 
-/// The S3 client and the bucket: configured once per container, the
-/// client built on the first call that needs it.
+/// The S3 client and the bucket, configured once per container; building
+/// it reads the environment only (the HTTPS client is made by the first
+/// call).
 #[derive(Clone)]
 pub struct Storage {
-    client: Lazy<aws_sdk_s3::Client>,
+    s3: aws::Client,
     bucket: Arc<str>,
+    /// The path every key is under: `/<bucket>` when the bucket is in the
+    /// path (local endpoints), empty when it is in the host name (AWS).
+    root: Arc<str>,
+}
+
+fn not_found(err: &AwsError) -> bool {
+    err.status() == Some(StatusCode::NOT_FOUND)
+}
+
+/// S3 sometimes reports a failed copy or completion in the body of a 200.
+fn error_in_body(text: &str) -> Result<(), StorageError> {
+    match xml::all(text, "Error").first() {
+        Some(error) => Err(StorageError::Failed(anyhow::anyhow!(
+            "S3 refused the request: {} {}",
+            xml::text(error, "Code").unwrap_or_default(),
+            xml::text(error, "Message").unwrap_or_default()
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn header(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+fn unavailable(err: reqwest::Error) -> StorageError {
+    StorageError::Unavailable(err.into())
 }
 
 impl Storage {
-    /// Storage in `cfg`'s bucket; nothing is loaded until the first call.
+    /// Storage in `cfg`'s bucket: AWS's regional endpoint with the
+    /// function's credentials, or `S3_ENDPOINT` with
+    /// `S3_ACCESS_KEY_ID`/`S3_SECRET_ACCESS_KEY` (an S3-compatible server).
     pub fn new(cfg: &StorageConfig) -> Self {
-        let bucket = cfg.bucket.as_str().into();
-        let cfg = cfg.clone();
+        let region = cfg
+            .region
+            .clone()
+            .unwrap_or_else(|| "us-east-1".to_string());
+        let credentials = match (&cfg.access_key_id, &cfg.secret_access_key) {
+            (Some(id), Some(secret)) => Some(Credentials {
+                access_key_id: id.clone(),
+                secret_access_key: secret.clone(),
+                session_token: None,
+            }),
+            _ => Credentials::from_env(),
+        };
+        let bucket = cfg.bucket.as_str();
+        let (endpoint, root) = match (&cfg.endpoint, cfg.path_style()) {
+            (Some(endpoint), true) => (endpoint.clone(), format!("/{bucket}")),
+            (Some(endpoint), false) => (
+                endpoint.replacen("://", &format!("://{bucket}."), 1),
+                String::new(),
+            ),
+            (None, true) => (
+                format!("https://s3.{region}.amazonaws.com"),
+                format!("/{bucket}"),
+            ),
+            (None, false) => (
+                format!("https://{bucket}.s3.{region}.amazonaws.com"),
+                String::new(),
+            ),
+        };
         Storage {
-            client: Lazy::new(move || client(cfg.clone())),
-            bucket,
+            s3: aws::Client::new("s3", &region, &endpoint, credentials).with_attempts(3),
+            bucket: bucket.into(),
+            root: root.into(),
         }
     }
 
@@ -78,25 +135,24 @@ impl Storage {
         &self.bucket
     }
 
+    /// The request path of `key`: each segment percent-encoded.
+    fn path(&self, key: &str) -> String {
+        let key: Vec<String> = key.split('/').map(percent::encode).collect();
+        format!("{}/{}", self.root, key.join("/"))
+    }
+
+    /// The request path of the bucket itself.
+    fn bucket_path(&self) -> String {
+        format!("{}/", self.root)
+    }
+
     /// Creates the bucket when it does not exist (local endpoints only; in
     /// AWS the stack owns the bucket).
     pub async fn ensure_bucket(&self) -> Result<(), StorageError> {
-        match self
-            .client()
-            .await
-            .head_bucket()
-            .bucket(self.bucket())
-            .send()
-            .await
-        {
+        match self.s3.call(Method::HEAD, self.bucket_path()).send().await {
             Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => {
-                self.client()
-                    .await
-                    .create_bucket()
-                    .bucket(self.bucket())
-                    .send()
-                    .await?;
+            Err(e) if not_found(&e) => {
+                self.s3.call(Method::PUT, self.bucket_path()).send().await?;
                 Ok(())
             }
             Err(e) => Err(e.into()),
@@ -113,23 +169,18 @@ impl Storage {
         content_length: i64,
         expires_in: Duration,
     ) -> Result<Presigned, StorageError> {
-        let req = self
-            .client()
-            .await
-            .put_object()
-            .bucket(self.bucket())
-            .key(key)
-            .content_type(content_type)
-            .content_length(content_length)
-            .presigned(presigning(expires_in)?)
-            .await?;
+        let headers = vec![
+            ("content-length".to_string(), content_length.to_string()),
+            ("content-type".to_string(), content_type.to_string()),
+        ];
+        let mut call = self.s3.call(Method::PUT, self.path(key));
+        for (name, value) in &headers {
+            call = call.header(name, value.clone());
+        }
         Ok(Presigned {
-            url: req.uri().to_string(),
+            url: call.presign(expires_in)?,
             method: "PUT",
-            headers: req
-                .headers()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            headers,
         })
     }
 
@@ -140,43 +191,24 @@ impl Storage {
         expires_in: Duration,
         download_name: Option<&str>,
     ) -> Result<String, StorageError> {
-        let mut req = self
-            .client()
-            .await
-            .get_object()
-            .bucket(self.bucket())
-            .key(key);
+        let mut call = self.s3.call(Method::GET, self.path(key));
         if let Some(name) = download_name {
-            req = req.response_content_disposition(content_disposition(name));
+            call = call.query("response-content-disposition", content_disposition(name));
         }
-        Ok(req
-            .presigned(presigning(expires_in)?)
-            .await?
-            .uri()
-            .to_string())
+        Ok(call.presign(expires_in)?)
     }
 
     /// The object's size and type, or `None` when there is no such object.
     pub async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StorageError> {
-        match self
-            .client()
-            .await
-            .head_object()
-            .bucket(self.bucket())
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(Some(ObjectInfo {
-                size: out.content_length().unwrap_or(0),
-                content_type: out.content_type().map(str::to_string),
-                e_tag: out.e_tag().map(str::to_string),
+        match self.s3.call(Method::HEAD, self.path(key)).send().await {
+            Ok(res) => Ok(Some(ObjectInfo {
+                size: header(&res, "content-length")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0),
+                content_type: header(&res, "content-type"),
+                e_tag: header(&res, "etag"),
             })),
-            Err(SdkError::ServiceError(e))
-                if e.raw().status().as_u16() == 404 || e.err().code() == Some("NotFound") =>
-            {
-                Ok(None)
-            }
+            Err(e) if not_found(&e) => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
@@ -189,13 +221,10 @@ impl Storage {
         content_type: &str,
         body: Vec<u8>,
     ) -> Result<(), StorageError> {
-        self.client()
-            .await
-            .put_object()
-            .bucket(self.bucket())
-            .key(key)
-            .content_type(content_type)
-            .body(aws_sdk_s3::primitives::ByteStream::from(body))
+        self.s3
+            .call(Method::PUT, self.path(key))
+            .header("content-type", content_type)
+            .body(body)
             .send()
             .await?;
         Ok(())
@@ -210,16 +239,18 @@ impl Storage {
         content_type: &str,
         path: &std::path::Path,
     ) -> Result<(), StorageError> {
-        let body = aws_sdk_s3::primitives::ByteStream::from_path(path)
+        let file = tokio::fs::File::open(path)
             .await
             .map_err(|e| StorageError::Failed(e.into()))?;
-        self.client()
+        let length = file
+            .metadata()
             .await
-            .put_object()
-            .bucket(self.bucket())
-            .key(key)
-            .content_type(content_type)
-            .body(body)
+            .map_err(|e| StorageError::Failed(e.into()))?
+            .len();
+        self.s3
+            .call(Method::PUT, self.path(key))
+            .header("content-type", content_type)
+            .unsigned_body(file.into(), length)
             .send()
             .await?;
         Ok(())
@@ -233,34 +264,17 @@ impl Storage {
         key: &str,
         max_bytes: i64,
     ) -> Result<Option<bytes::Bytes>, StorageError> {
-        let out = match self
-            .client()
-            .await
-            .get_object()
-            .bucket(self.bucket())
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(SdkError::ServiceError(e))
-                if e.raw().status().as_u16() == 404 || e.err().is_no_such_key() =>
-            {
-                return Ok(None)
-            }
+        let res = match self.s3.call(Method::GET, self.path(key)).send().await {
+            Ok(res) => res,
+            Err(e) if not_found(&e) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        if out.content_length().unwrap_or(0) > max_bytes {
+        if res.content_length().unwrap_or(0) > max_bytes as u64 {
             return Err(StorageError::Failed(anyhow::anyhow!(
                 "object {key} is larger than {max_bytes} bytes"
             )));
         }
-        let body = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| StorageError::Unavailable(e.into()))?;
-        Ok(Some(body.into_bytes()))
+        Ok(Some(res.bytes().await.map_err(unavailable)?))
     }
 
     /// The object's first `n` bytes (fewer when it is shorter), or `None`
@@ -273,34 +287,19 @@ impl Storage {
         n: u64,
         if_match: Option<&str>,
     ) -> Result<Option<bytes::Bytes>, StorageError> {
-        let out = match self
-            .client()
-            .await
-            .get_object()
-            .bucket(self.bucket())
-            .key(key)
-            .range(format!("bytes=0-{}", n.saturating_sub(1)))
-            .set_if_match(if_match.map(str::to_string))
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(SdkError::ServiceError(e))
-                if e.raw().status().as_u16() == 404 || e.err().is_no_such_key() =>
-            {
-                return Ok(None)
-            }
-            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 412 => {
-                return Err(StorageError::Changed)
-            }
+        let mut call = self
+            .s3
+            .call(Method::GET, self.path(key))
+            .header("range", format!("bytes=0-{}", n.saturating_sub(1)));
+        if let Some(tag) = if_match {
+            call = call.header("if-match", tag);
+        }
+        let res = match call.send().await {
+            Ok(res) => res,
+            Err(e) if not_found(&e) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        let body = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| StorageError::Unavailable(e.into()))?;
-        let mut bytes = body.into_bytes();
+        let mut bytes = res.bytes().await.map_err(unavailable)?;
         // An endpoint that ignores Range sends it all: keep what was asked.
         bytes.truncate(n as usize);
         Ok(Some(bytes))
@@ -309,33 +308,33 @@ impl Storage {
     /// Every object under `prefix`: its key and size.
     pub async fn list(&self, prefix: &str) -> Result<Vec<(String, i64)>, StorageError> {
         let mut objects = Vec::new();
-        let mut pages = self
-            .client()
-            .await
-            .list_objects_v2()
-            .bucket(self.bucket())
-            .prefix(prefix)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            for o in page?.contents() {
-                if let Some(key) = o.key() {
-                    objects.push((key.to_string(), o.size().unwrap_or(0)));
+        let mut token: Option<String> = None;
+        loop {
+            let mut call = self
+                .s3
+                .call(Method::GET, self.bucket_path())
+                .query("list-type", "2")
+                .query("prefix", prefix);
+            if let Some(token) = token.take() {
+                call = call.query("continuation-token", token);
+            }
+            let page = call.send().await?.text().await.map_err(unavailable)?;
+            for object in xml::all(&page, "Contents") {
+                if let Some(key) = xml::text(object, "Key") {
+                    let size = xml::text(object, "Size").and_then(|s| s.parse().ok());
+                    objects.push((key, size.unwrap_or(0)));
                 }
             }
+            token = xml::text(&page, "NextContinuationToken")
+                .filter(|_| xml::text(&page, "IsTruncated").as_deref() == Some("true"));
+            if token.is_none() {
+                return Ok(objects);
+            }
         }
-        Ok(objects)
-    }
-
-    /// The client, for the streaming writers in this crate.
-    pub async fn client(&self) -> &aws_sdk_s3::Client {
-        self.client.get().await
     }
 
     /// Copies `from` to `to` as `content_type`, only if `from` is still the
-    /// version `if_match` ([`StorageError::Changed`] otherwise). Keys are
-    /// the server's own (letters, digits, `/ . -`), so the copy source needs
-    /// no encoding.
+    /// version `if_match` ([`StorageError::Changed`] otherwise).
     pub async fn copy(
         &self,
         from: &str,
@@ -343,68 +342,109 @@ impl Storage {
         content_type: &str,
         if_match: &str,
     ) -> Result<(), StorageError> {
-        self.client()
-            .await
-            .copy_object()
-            .bucket(self.bucket())
-            .copy_source(format!("{}/{from}", self.bucket()))
-            .copy_source_if_match(if_match)
-            .key(to)
-            .content_type(content_type)
-            .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+        let source: Vec<String> = format!("{}/{from}", self.bucket)
+            .split('/')
+            .map(percent::encode)
+            .collect();
+        let res = self
+            .s3
+            .call(Method::PUT, self.path(to))
+            .header("x-amz-copy-source", source.join("/"))
+            .header("x-amz-copy-source-if-match", if_match)
+            .header("x-amz-metadata-directive", "REPLACE")
+            .header("content-type", content_type)
             .send()
-            .await
-            .map_err(|e| match e {
-                SdkError::ServiceError(e) if e.raw().status().as_u16() == 412 => {
-                    StorageError::Changed
-                }
-                e => e.into(),
-            })?;
-        Ok(())
+            .await?;
+        error_in_body(&res.text().await.map_err(unavailable)?)
     }
 
     /// Deletes the object; deleting a missing object succeeds.
     pub async fn delete(&self, key: &str) -> Result<(), StorageError> {
-        self.client()
-            .await
-            .delete_object()
-            .bucket(self.bucket())
-            .key(key)
+        self.s3.call(Method::DELETE, self.path(key)).send().await?;
+        Ok(())
+    }
+
+    /// Starts a multipart upload of a `content_type` object at `key`;
+    /// answers its upload id.
+    pub async fn start_upload(
+        &self,
+        key: &str,
+        content_type: &str,
+    ) -> Result<String, StorageError> {
+        let res = self
+            .s3
+            .call(Method::POST, self.path(key))
+            .query("uploads", "")
+            .header("content-type", content_type)
+            .send()
+            .await?;
+        let text = res.text().await.map_err(unavailable)?;
+        xml::text(&text, "UploadId").ok_or_else(|| {
+            StorageError::Failed(anyhow::anyhow!(
+                "S3 started an upload without an id: {text}"
+            ))
+        })
+    }
+
+    /// Sends part `number` (from 1) of upload `id`; answers the part's ETag,
+    /// which completing the upload names.
+    pub async fn upload_part(
+        &self,
+        key: &str,
+        id: &str,
+        number: u32,
+        body: Vec<u8>,
+    ) -> Result<String, StorageError> {
+        let res = self
+            .s3
+            .call(Method::PUT, self.path(key))
+            .query("partNumber", number.to_string())
+            .query("uploadId", id)
+            .body(body)
+            .send()
+            .await?;
+        Ok(header(&res, "etag").unwrap_or_default())
+    }
+
+    /// Joins the parts (number and ETag, in order) of upload `id` into the
+    /// object.
+    pub async fn complete_upload(
+        &self,
+        key: &str,
+        id: &str,
+        parts: &[(u32, String)],
+    ) -> Result<(), StorageError> {
+        let parts: String = parts
+            .iter()
+            .map(|(n, tag)| {
+                format!(
+                    "<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag></Part>",
+                    xml::escape(tag)
+                )
+            })
+            .collect();
+        let res = self
+            .s3
+            .call(Method::POST, self.path(key))
+            .query("uploadId", id)
+            .header("content-type", "application/xml")
+            .body(format!(
+                "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">{parts}</CompleteMultipartUpload>"
+            ))
+            .send()
+            .await?;
+        error_in_body(&res.text().await.map_err(unavailable)?)
+    }
+
+    /// Gives up upload `id`, so S3 keeps none of its parts.
+    pub async fn abort_upload(&self, key: &str, id: &str) -> Result<(), StorageError> {
+        self.s3
+            .call(Method::DELETE, self.path(key))
+            .query("uploadId", id)
             .send()
             .await?;
         Ok(())
     }
-}
-
-/// The S3 client for `cfg`: the default AWS credential chain (the Lambda
-/// role in AWS), or `S3_ACCESS_KEY_ID`/`S3_SECRET_ACCESS_KEY` when an
-/// S3-compatible endpoint is configured.
-async fn client(cfg: StorageConfig) -> aws_sdk_s3::Client {
-    let mut loader = crate::aws::defaults();
-    if let Some(region) = &cfg.region {
-        loader = loader.region(aws_config::Region::new(region.clone()));
-    } else if cfg.endpoint.is_some() {
-        loader = loader.region(aws_config::Region::new("us-east-1"));
-    }
-    if let (Some(key_id), Some(secret)) = (&cfg.access_key_id, &cfg.secret_access_key) {
-        loader = loader.credentials_provider(aws_sdk_s3::config::Credentials::new(
-            key_id.clone(),
-            secret.expose().to_string(),
-            None,
-            None,
-            "loaf-static",
-        ));
-    }
-    let shared = loader.load().await;
-    let mut builder = aws_sdk_s3::config::Builder::from(&shared).force_path_style(cfg.path_style());
-    if let Some(endpoint) = &cfg.endpoint {
-        builder = builder.endpoint_url(endpoint);
-    }
-    aws_sdk_s3::Client::from_conf(builder.build())
-}
-
-fn presigning(expires_in: Duration) -> Result<PresigningConfig, StorageError> {
-    PresigningConfig::expires_in(expires_in).map_err(|e| StorageError::Failed(e.into()))
 }
 
 /// `attachment` with an ASCII fallback name and the exact UTF-8 name

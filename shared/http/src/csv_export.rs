@@ -4,8 +4,6 @@
 //! URL. Cells a spreadsheet would read as a formula are neutralised.
 
 use crate::error::ApiError;
-use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use loaf_core::storage::{Storage, StorageError};
@@ -88,7 +86,8 @@ pub struct CsvUpload<'a> {
     /// The bytes not yet sent.
     buf: Vec<u8>,
     upload_id: Option<String>,
-    parts: Vec<CompletedPart>,
+    /// The parts sent: number and ETag.
+    parts: Vec<(u32, String)>,
     rows: u64,
 }
 
@@ -181,45 +180,23 @@ impl<'a> CsvUpload<'a> {
 
     async fn send_part(&mut self) -> Result<(), StorageError> {
         let body = self.take_buffer();
-        let client = self.storage.client().await;
-        let upload_id = match &self.upload_id {
+        let id = match &self.upload_id {
             Some(id) => id.clone(),
             None => {
-                let created = client
-                    .create_multipart_upload()
-                    .bucket(self.storage.bucket())
-                    .key(&self.key)
-                    .content_type(CONTENT_TYPE)
-                    .send()
-                    .await?;
-                let id = created.upload_id().unwrap_or_default().to_string();
+                let id = self.storage.start_upload(&self.key, CONTENT_TYPE).await?;
                 self.upload_id = Some(id.clone());
                 id
             }
         };
-        let number = self.parts.len() as i32 + 1;
-        let sent = client
-            .upload_part()
-            .bucket(self.storage.bucket())
-            .key(&self.key)
-            .upload_id(&upload_id)
-            .part_number(number)
-            .body(ByteStream::from(body))
-            .send()
-            .await;
-        match sent {
-            Ok(out) => {
-                self.parts.push(
-                    CompletedPart::builder()
-                        .part_number(number)
-                        .set_e_tag(out.e_tag().map(str::to_string))
-                        .build(),
-                );
+        let number = self.parts.len() as u32 + 1;
+        match self.storage.upload_part(&self.key, &id, number, body).await {
+            Ok(e_tag) => {
+                self.parts.push((number, e_tag));
                 Ok(())
             }
             Err(err) => {
                 self.abort().await;
-                Err(err.into())
+                Err(err)
             }
         }
     }
@@ -228,53 +205,30 @@ impl<'a> CsvUpload<'a> {
     /// lifecycle rule is the backstop).
     async fn abort(&self) {
         if let Some(id) = &self.upload_id {
-            let _ = self
-                .storage
-                .client()
-                .await
-                .abort_multipart_upload()
-                .bucket(self.storage.bucket())
-                .key(&self.key)
-                .upload_id(id)
-                .send()
-                .await;
+            let _ = self.storage.abort_upload(&self.key, id).await;
         }
     }
 
     /// Sends what is left and completes the object; answers the number of
     /// rows written (the header not counted).
     pub async fn finish(mut self) -> Result<u64, StorageError> {
-        let client = self.storage.client().await;
-        if self.upload_id.is_none() {
+        let Some(id) = self.upload_id.clone() else {
             let body = self.take_buffer();
-            client
-                .put_object()
-                .bucket(self.storage.bucket())
-                .key(&self.key)
-                .content_type(CONTENT_TYPE)
-                .body(ByteStream::from(body))
-                .send()
+            self.storage
+                .put_bytes(&self.key, CONTENT_TYPE, body)
                 .await?;
             return Ok(self.rows);
-        }
+        };
         if !self.buf.is_empty() {
             self.send_part().await?;
         }
-        let done = client
-            .complete_multipart_upload()
-            .bucket(self.storage.bucket())
-            .key(&self.key)
-            .upload_id(self.upload_id.clone().unwrap_or_default())
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(std::mem::take(&mut self.parts)))
-                    .build(),
-            )
-            .send()
-            .await;
-        if let Err(err) = done {
+        if let Err(err) = self
+            .storage
+            .complete_upload(&self.key, &id, &self.parts)
+            .await
+        {
             self.abort().await;
-            return Err(err.into());
+            return Err(err);
         }
         Ok(self.rows)
     }

@@ -59,7 +59,7 @@ async fn ses_receives_the_message_in_its_wire_format() {
     let app = spawn_app().await;
     let ses = Ses::start().await;
     let transport = Transport::Ses {
-        client: loaf_core::aws::Lazy::ready(ses.client()),
+        client: ses.client(),
         configuration_set: Some("loaf-events".into()),
     };
     let id = queue(&app, "ada@example.org").await;
@@ -95,7 +95,7 @@ async fn an_outage_delays_mail_and_loses_none() {
     let app = spawn_app().await;
     let ses = Ses::start().await;
     let transport = Transport::Ses {
-        client: loaf_core::aws::Lazy::ready(ses.client()),
+        client: ses.client(),
         configuration_set: None,
     };
     let id = queue(&app, "ada@example.org").await;
@@ -133,7 +133,7 @@ async fn a_refused_message_or_one_out_of_attempts_is_marked_failed() {
     let app = spawn_app().await;
     let ses = Ses::start().await;
     let transport = Transport::Ses {
-        client: loaf_core::aws::Lazy::ready(ses.client()),
+        client: ses.client(),
         configuration_set: None,
     };
     let rejected = queue(&app, "unverified@example.org").await;
@@ -164,7 +164,7 @@ async fn concurrent_senders_deliver_each_message_once() {
     let app = spawn_app().await;
     let ses = Ses::start().await;
     let transport = Transport::Ses {
-        client: loaf_core::aws::Lazy::ready(ses.client()),
+        client: ses.client(),
         configuration_set: None,
     };
     for i in 0..30 {

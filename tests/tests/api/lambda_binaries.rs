@@ -4,6 +4,7 @@
 
 use loaf_tests::runtime_api::{Outcome, RuntimeApi};
 use loaf_tests::secrets_manager::SecretsManager;
+use loaf_tests::sigv4_check;
 use loaf_tests::{spawn_app, TestApp, TEST_JWT_SECRET};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -218,8 +219,11 @@ async fn the_jobs_binary_delivers_the_outbox_through_ses() {
         &app,
         &[
             ("AWS_ENDPOINT_URL_SESV2", Some(ses.endpoint())),
-            ("AWS_ACCESS_KEY_ID", Some("AKIDEXAMPLE")),
-            ("AWS_SECRET_ACCESS_KEY", Some("secret")),
+            ("AWS_ACCESS_KEY_ID", Some(sigv4_check::ACCESS_KEY_ID)),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                Some(sigv4_check::SECRET_ACCESS_KEY),
+            ),
         ],
     );
     let Outcome::Response(summary) = api.invoke(json!({"job": "send-email"})).await else {
@@ -332,10 +336,10 @@ fn deployed_env<'a>(
             "AWS_ENDPOINT_URL_SECRETS_MANAGER",
             Some(secrets.endpoint().into()),
         ),
-        ("AWS_ACCESS_KEY_ID", Some("AKIDEXAMPLE".into())),
+        ("AWS_ACCESS_KEY_ID", Some(sigv4_check::ACCESS_KEY_ID.into())),
         (
             "AWS_SECRET_ACCESS_KEY",
-            Some("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into()),
+            Some(sigv4_check::SECRET_ACCESS_KEY.into()),
         ),
     ]
 }

@@ -32,9 +32,7 @@ impl Mailer {
         let transport = match &config.mail_dir {
             Some(dir) => Transport::Directory(dir.clone()),
             None => Transport::Ses {
-                client: loaf_core::aws::Lazy::new(|| async {
-                    aws_sdk_sesv2::Client::new(&loaf_core::aws::defaults().load().await)
-                }),
+                client: transport::ses_client(),
                 configuration_set: config.configuration_set.clone(),
             },
         };

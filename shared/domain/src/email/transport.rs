@@ -1,10 +1,9 @@
 //! How a message leaves: Amazon SES (API v2) in AWS, `.eml` files in a
 //! folder locally. Both take the same [`Outgoing`] message.
 
-use aws_sdk_sesv2::error::ProvideErrorMetadata;
-use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use base64::Engine;
-use loaf_core::aws::Lazy;
+use loaf_core::aws::{self, AwsError};
+use serde_json::json;
 use std::path::PathBuf;
 use uuid::Uuid;
 
@@ -33,11 +32,10 @@ pub struct SendError {
 #[derive(Clone)]
 pub enum Transport {
     /// Amazon SES through its v2 API (`AWS_ENDPOINT_URL_SESV2` points it
-    /// elsewhere, as the SDK documents); the client is built for the first
-    /// message. The configuration set, when named, publishes the messages'
+    /// elsewhere, as the AWS SDKs document). The configuration set, when named, publishes the messages'
     /// bounces and complaints (`email::suppressions`).
     Ses {
-        client: Lazy<aws_sdk_sesv2::Client>,
+        client: aws::Client,
         configuration_set: Option<String>,
     },
     /// One `.eml` file per message in this folder; each delivery is also
@@ -52,62 +50,69 @@ impl Transport {
             Transport::Ses {
                 client,
                 configuration_set,
-            } => send_ses(client.get().await, configuration_set.as_deref(), from, msg).await,
+            } => send_ses(client, configuration_set.as_deref(), from, msg).await,
             Transport::Directory(dir) => write_eml(dir, from, msg).await,
         }
     }
 }
 
+/// SES (API v2) as the environment configures it (see `loaf_core::aws`).
+pub fn ses_client() -> aws::Client {
+    aws::Client::from_env("ses", "SESV2", |region| {
+        format!("email.{region}.amazonaws.com")
+    })
+}
+
+/// How long SES may take to answer before the send counts as failed (and
+/// is retried by the scheduled sender).
+const SES_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// `SendEmail` (`POST /v2/email/outbound-emails`) of a simple message.
 async fn send_ses(
-    client: &aws_sdk_sesv2::Client,
+    client: &aws::Client,
     configuration_set: Option<&str>,
     from: &str,
     msg: &Outgoing,
 ) -> Result<String, SendError> {
-    let content = |data: &str| {
-        Content::builder()
-            .data(data)
-            .charset("UTF-8")
-            .build()
-            .map_err(|e| SendError {
-                message: format!("cannot build the SES request: {e}"),
-                permanent: true,
-            })
+    let content = |data: &str| json!({ "Data": data, "Charset": "UTF-8" });
+    let mut request = json!({
+        "FromEmailAddress": from,
+        "Destination": { "ToAddresses": [msg.to] },
+        "Content": { "Simple": {
+            "Subject": content(&msg.subject),
+            "Body": { "Text": content(&msg.text), "Html": content(&msg.html) },
+        } },
+    });
+    if let Some(set) = configuration_set {
+        request["ConfigurationSetName"] = json!(set);
+    }
+    let refused = |err: AwsError| SendError {
+        permanent: matches!(
+            err.code(),
+            Some(
+                "MessageRejected"
+                    | "MailFromDomainNotVerifiedException"
+                    | "BadRequestException"
+                    | "NotFoundException"
+            )
+        ),
+        message: format!("SES refused the message: {err}"),
     };
-    let message = Message::builder()
-        .subject(content(&msg.subject)?)
-        .body(
-            Body::builder()
-                .text(content(&msg.text)?)
-                .html(content(&msg.html)?)
-                .build(),
-        )
-        .build();
-    let sent = client
-        .send_email()
-        .from_email_address(from)
-        .destination(Destination::builder().to_addresses(&msg.to).build())
-        .content(EmailContent::builder().simple(message).build())
-        .set_configuration_set_name(configuration_set.map(str::to_string))
+    let res = client
+        .call(reqwest::Method::POST, "/v2/email/outbound-emails")
+        .header("content-type", "application/json")
+        .body(request.to_string())
+        .timeout(SES_TIMEOUT)
         .send()
         .await
-        .map_err(|err| {
-            let code = err.code().unwrap_or_default().to_string();
-            SendError {
-                permanent: matches!(
-                    code.as_str(),
-                    "MessageRejected"
-                        | "MailFromDomainNotVerifiedException"
-                        | "BadRequestException"
-                        | "NotFoundException"
-                ),
-                message: format!(
-                    "SES refused the message: {}",
-                    aws_sdk_sesv2::error::DisplayErrorContext(&err)
-                ),
-            }
-        })?;
-    Ok(sent.message_id().unwrap_or_default().to_string())
+        .map_err(refused)?;
+    let unreadable = |e: &dyn std::fmt::Display| SendError {
+        message: format!("SES's answer cannot be read: {e}"),
+        permanent: false,
+    };
+    let body = res.bytes().await.map_err(|e| unreadable(&e))?;
+    let sent: serde_json::Value = serde_json::from_slice(&body).map_err(|e| unreadable(&e))?;
+    Ok(sent["MessageId"].as_str().unwrap_or_default().to_string())
 }
 
 async fn write_eml(dir: &std::path::Path, from: &str, msg: &Outgoing) -> Result<String, SendError> {

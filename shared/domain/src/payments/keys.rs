@@ -28,7 +28,7 @@ pub struct Payments {
 
 struct Secret {
     arn: String,
-    client: aws_sdk_secretsmanager::Client,
+    client: loaf_core::aws::Client,
     fresh_for: Duration,
     /// The provider built from the keys last read, and when they were read.
     current: Mutex<(Instant, Option<Provider>)>,
@@ -58,7 +58,7 @@ impl Payments {
         settings: PaymentsConfig,
         initial: Option<PaymentsConfig>,
         arn: String,
-        client: aws_sdk_secretsmanager::Client,
+        client: loaf_core::aws::Client,
         fresh_for: Duration,
     ) -> Self {
         Payments {
