@@ -212,8 +212,9 @@ def main():
     parser.add_argument("--build-dir", default=os.path.join(ROOT, ".aws-sam", "build"))
     parser.add_argument("--hello", help="a hello bootstrap already built (default: build it)")
     parser.add_argument("--before", metavar="DIR",
-                        help="another build (same layout as --build-dir), run in the same rounds"
-                             " and listed as '(before)': a change measured against its base")
+                        help="another build (same layout as --build-dir, and its hello-world as"
+                             " hello/bootstrap), run in the same rounds and listed as '(before)':"
+                             " a change measured against its base")
     parser.add_argument("--database-url",
                         help="time the first database request (GET /api/health) against this server")
     args = parser.parse_args()
@@ -230,7 +231,7 @@ def main():
         else:
             binaries[f] = path
     if args.before:
-        for f in FUNCTIONS:
+        for f in ["hello"] + FUNCTIONS:
             path = os.path.join(args.before, f, "bootstrap")
             if os.path.exists(path):
                 binaries[f"{f} (before)"] = path
@@ -241,7 +242,7 @@ def main():
     db_floor = None
     if args.database_url:
         with_db = {n: p for n, p in binaries.items()
-                   if n != hello and not n.startswith("DocsFunction")}
+                   if not n.startswith(("hello", "DocsFunction"))}
         first = interleaved(with_db, load_event("apigw-v2-get-health.json"),
                             args.database_url, args.runs)
         connection = median_ms([bare_connection(args.database_url) for _ in range(args.runs)])

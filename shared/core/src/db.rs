@@ -57,12 +57,16 @@ pub fn connect_options(cfg: &DbConfig) -> Result<PgConnectOptions, sqlx::Error> 
     Ok(options.application_name("loaf").extra_float_digits(None))
 }
 
-/// `true` when a trivial query succeeds: what `GET /api/health` reports.
+/// `true` when the pool hands out a connection that answers a round trip
+/// (the protocol's `Sync`, no statement): what `GET /api/health` reports.
+/// A new connection costs exactly its opening plus that round trip; a
+/// statement would add its preparation.
 pub async fn is_reachable(pool: &PgPool) -> bool {
-    sqlx::query_scalar!("SELECT 1 AS one")
-        .fetch_one(pool)
-        .await
-        .is_ok()
+    use sqlx::Connection;
+    match pool.acquire().await {
+        Ok(mut conn) => conn.ping().await.is_ok(),
+        Err(_) => false,
+    }
 }
 
 /// `true` when the server refused the connection's credentials (SQLSTATE
