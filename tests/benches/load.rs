@@ -3,7 +3,8 @@
 //! local load generator (concurrent keep-alive clients for a fixed time),
 //! beside pgbench running the very statements that route ran, captured from
 //! PostgreSQL's own log, on the same database with the same concurrency.
-//! `GET /api/health` (one `SELECT 1`) is the floor of both. Each route runs
+//! `GET /api/health` (a round trip on its connection, no statement; pgbench's
+//! side of it is an empty transaction) is the floor of both. Each route runs
 //! with 4 and with 16 clients; beside each line, the heap's peak growth
 //! while the route is under load and the process's peak resident memory
 //! during it (the server's, plus the load generator's few MiB). Prints a

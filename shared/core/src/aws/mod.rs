@@ -268,6 +268,22 @@ impl Call<'_> {
         }
     }
 
+    /// What the signature covers: this request with `headers` (its own and
+    /// the signing ones) and the body's hash.
+    fn canonical<'a>(
+        &'a self,
+        headers: &'a [(String, String)],
+        payload_hash: &'a str,
+    ) -> sigv4::Canonical<'a> {
+        sigv4::Canonical {
+            method: self.method.as_str(),
+            path: &self.path,
+            query: &self.query,
+            headers,
+            payload_hash,
+        }
+    }
+
     /// The request's URL, signed to be used by someone else for `expires`
     /// with exactly the headers given (a browser's upload, a download).
     pub fn presign(self, expires: Duration) -> Result<String, AwsError> {
@@ -278,13 +294,7 @@ impl Call<'_> {
         let query = sigv4::presigned_query(
             creds,
             &scope,
-            &sigv4::Canonical {
-                method: self.method.as_str(),
-                path: &self.path,
-                query: &self.query,
-                headers: &headers,
-                payload_hash: sigv4::UNSIGNED_PAYLOAD,
-            },
+            &self.canonical(&headers, sigv4::UNSIGNED_PAYLOAD),
             expires.as_secs(),
         );
         Ok(self.url(&query)?.to_string())
@@ -341,17 +351,8 @@ impl Call<'_> {
         if let Some(token) = &creds.session_token {
             headers.push(("x-amz-security-token".into(), token.clone()));
         }
-        let authorization = sigv4::authorization(
-            creds,
-            &scope,
-            &sigv4::Canonical {
-                method: self.method.as_str(),
-                path: &self.path,
-                query: &self.query,
-                headers: &headers,
-                payload_hash,
-            },
-        );
+        let authorization =
+            sigv4::authorization(creds, &scope, &self.canonical(&headers, payload_hash));
         let mut builder = http()
             .request(self.method.clone(), url.clone())
             .header("authorization", authorization)
