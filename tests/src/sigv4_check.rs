@@ -55,6 +55,14 @@ pub fn verify(
     if key_id != ACCESS_KEY_ID || signed_service != service {
         return Err(format!("signed by {key_id} for {signed_service}"));
     }
+    // A session token sent must be signed, or it could be swapped.
+    if headers.contains_key("x-amz-security-token")
+        && !field("SignedHeaders")?
+            .split(';')
+            .any(|h| h == "x-amz-security-token")
+    {
+        return Err("the session token is not signed".into());
+    }
     let time = NaiveDateTime::parse_from_str(&header("x-amz-date")?, "%Y%m%dT%H%M%SZ")
         .map_err(|e| format!("x-amz-date: {e}"))?;
     let body_hash = sigv4::payload_hash(body);

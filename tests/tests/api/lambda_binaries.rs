@@ -224,6 +224,9 @@ async fn the_jobs_binary_delivers_the_outbox_through_ses() {
                 "AWS_SECRET_ACCESS_KEY",
                 Some(sigv4_check::SECRET_ACCESS_KEY),
             ),
+            // A Lambda role's credentials are temporary: the token is sent
+            // and signed with every call.
+            ("AWS_SESSION_TOKEN", Some("session-token")),
         ],
     );
     let Outcome::Response(summary) = api.invoke(json!({"job": "send-email"})).await else {
@@ -341,6 +344,7 @@ fn deployed_env<'a>(
             "AWS_SECRET_ACCESS_KEY",
             Some(sigv4_check::SECRET_ACCESS_KEY.into()),
         ),
+        ("AWS_SESSION_TOKEN", Some("session-token".into())),
     ]
 }
 

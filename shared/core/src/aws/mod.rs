@@ -26,7 +26,7 @@ pub struct Credentials {
     pub access_key_id: String,
     pub secret_access_key: Secret,
     /// Temporary credentials' token (a Lambda role's always has one).
-    pub session_token: Option<String>,
+    pub session_token: Option<Secret>,
 }
 
 fn env(var: &str) -> Option<String> {
@@ -39,14 +39,14 @@ impl Credentials {
         Some(Credentials {
             access_key_id: env("AWS_ACCESS_KEY_ID")?,
             secret_access_key: Secret::new(env("AWS_SECRET_ACCESS_KEY")?),
-            session_token: env("AWS_SESSION_TOKEN"),
+            session_token: env("AWS_SESSION_TOKEN").map(Secret::new),
         })
     }
 }
 
 /// The region calls are made in: `AWS_REGION` (set by Lambda), else
 /// `AWS_DEFAULT_REGION`, else `us-east-1` (local endpoints ignore it).
-pub fn region_from_env() -> String {
+fn region_from_env() -> String {
     env("AWS_REGION")
         .or_else(|| env("AWS_DEFAULT_REGION"))
         .unwrap_or_else(|| "us-east-1".into())
@@ -55,7 +55,7 @@ pub fn region_from_env() -> String {
 /// The endpoint of a service: `AWS_ENDPOINT_URL_<ID>` (the SDKs' service
 /// id, e.g. `SESV2`, `SECRETS_MANAGER`), else `AWS_ENDPOINT_URL`, else
 /// `https://<host>`.
-pub fn endpoint_from_env(id: &str, host: &str) -> String {
+fn endpoint_from_env(id: &str, host: &str) -> String {
     env(&format!("AWS_ENDPOINT_URL_{id}"))
         .or_else(|| env("AWS_ENDPOINT_URL"))
         .map(|url| url.trim_end_matches('/').to_string())
@@ -167,14 +167,6 @@ impl Client {
         let region = region_from_env();
         let endpoint = endpoint_from_env(id, &host(&region));
         Client::new(service, &region, &endpoint, Credentials::from_env())
-    }
-
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
-    }
-
-    pub fn region(&self) -> &str {
-        &self.region
     }
 
     /// A request for `path` (each segment already percent-encoded).
@@ -349,7 +341,7 @@ impl Call<'_> {
         headers.push(("x-amz-date".into(), scope.timestamp()));
         headers.push(("x-amz-content-sha256".into(), payload_hash.to_string()));
         if let Some(token) = &creds.session_token {
-            headers.push(("x-amz-security-token".into(), token.clone()));
+            headers.push(("x-amz-security-token".into(), token.expose().to_string()));
         }
         let authorization =
             sigv4::authorization(creds, &scope, &self.canonical(&headers, payload_hash));

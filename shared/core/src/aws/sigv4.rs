@@ -169,7 +169,10 @@ pub fn presigned_query(
         ("X-Amz-Expires".to_string(), expires_secs.to_string()),
     ]);
     if let Some(token) = &creds.session_token {
-        query.push(("X-Amz-Security-Token".to_string(), token.clone()));
+        query.push((
+            "X-Amz-Security-Token".to_string(),
+            token.expose().to_string(),
+        ));
     }
     query.push((
         "X-Amz-SignedHeaders".to_string(),
@@ -273,6 +276,39 @@ mod tests {
             "X-Amz-Algorithm=AWS4-HMAC-SHA256\
              &X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request\
              &X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
+        );
+    }
+
+    #[test]
+    fn a_session_token_is_signed_into_a_presigned_url() {
+        let scope = Scope {
+            region: "eu-west-1",
+            service: "s3",
+            time: Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap(),
+        };
+        let headers = pairs(&[("host", "bucket.s3.eu-west-1.amazonaws.com")]);
+        let req = Canonical {
+            method: "GET",
+            path: "/a.pdf",
+            query: &[],
+            headers: &headers,
+            payload_hash: UNSIGNED_PAYLOAD,
+        };
+        let without = presigned_query(&example_credentials(), &scope, &req, 60);
+        let with_token = Credentials {
+            session_token: Some(Secret::new("token/with+symbols")),
+            ..example_credentials()
+        };
+        let with = presigned_query(&with_token, &scope, &req, 60);
+        assert!(with.contains(&(
+            "X-Amz-Security-Token".to_string(),
+            "token/with+symbols".to_string()
+        )));
+        assert_eq!(with.last().unwrap().0, "X-Amz-Signature");
+        assert_ne!(
+            with.last(),
+            without.last(),
+            "the token is part of what is signed"
         );
     }
 
