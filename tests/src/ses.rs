@@ -1,8 +1,8 @@
 //! A local stand-in for Amazon SES API v2 `SendEmail`, speaking its wire
 //! format (restJson1: `POST /v2/email/outbound-emails`, errors named by the
 //! `x-amzn-ErrorType` header), so the platform's real call is what the
-//! tests exercise, signature checked. Point a process at it with `AWS_ENDPOINT_URL_SESV2`, or
-//! build a client with [`Ses::client`].
+//! tests exercise, signature checked. Point a process at it with
+//! `AWS_ENDPOINT_URL_SESV2`, or build a client with [`Ses::client`].
 
 use axum::body::Bytes;
 use axum::extract::State;

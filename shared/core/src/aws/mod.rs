@@ -84,7 +84,10 @@ pub enum AwsError {
         source: reqwest::Error,
     },
     /// The service answered with an error.
-    #[error("{service} refused the request ({status}{}): {message}", .code.as_deref().map(|c| format!(", {c}")).unwrap_or_default())]
+    #[error(
+        "{service} refused the request ({status}{}): {message}",
+        .code.as_deref().map(|c| format!(", {c}")).unwrap_or_default()
+    )]
     Refused {
         service: &'static str,
         status: StatusCode,

@@ -200,7 +200,7 @@ vars! {
         /// Path-style addressing (`endpoint/bucket/key`), which local
         /// endpoints need; by default, when an endpoint is given.
         pub force_path_style: Option<bool> = "S3_FORCE_PATH_STYLE" flag,
-        /// Region used for signing; as the SDK reads it, `us-east-1` locally.
+        /// The region requests are signed for (set by Lambda); `us-east-1` when unset.
         pub region: Option<String> = "AWS_REGION" maybe,
         /// Keys for an S3-compatible endpoint (both or neither); in AWS the
         /// function's role is used.

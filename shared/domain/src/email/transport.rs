@@ -32,8 +32,8 @@ pub struct SendError {
 #[derive(Clone)]
 pub enum Transport {
     /// Amazon SES through its v2 API (`AWS_ENDPOINT_URL_SESV2` points it
-    /// elsewhere, as the AWS SDKs document). The configuration set, when named, publishes the messages'
-    /// bounces and complaints (`email::suppressions`).
+    /// elsewhere, as with the AWS SDKs). The configuration set, when named,
+    /// publishes the messages' bounces and complaints (`email::suppressions`).
     Ses {
         client: aws::Client,
         configuration_set: Option<String>,
