@@ -106,13 +106,16 @@ async fn send_ses(
         .send()
         .await
         .map_err(refused)?;
-    let unreadable = |e: &dyn std::fmt::Display| SendError {
-        message: format!("SES's answer cannot be read: {e}"),
-        permanent: false,
-    };
-    let body = res.bytes().await.map_err(|e| unreadable(&e))?;
-    let sent: serde_json::Value = serde_json::from_slice(&body).map_err(|e| unreadable(&e))?;
-    Ok(sent["MessageId"].as_str().unwrap_or_default().to_string())
+    // SES took the message: an answer that cannot be read must not make
+    // the outbox send it again; only its id (for bounce reports) is lost.
+    let body = res.bytes().await.unwrap_or_default();
+    let id = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|sent| sent["MessageId"].as_str().map(str::to_string));
+    if id.is_none() {
+        tracing::warn!(message = %msg.id, "SES accepted a message without a readable MessageId");
+    }
+    Ok(id.unwrap_or_default())
 }
 
 async fn write_eml(dir: &std::path::Path, from: &str, msg: &Outgoing) -> Result<String, SendError> {
