@@ -21,6 +21,8 @@ pub enum Mode {
     Unavailable,
     /// 400 `MessageRejected`: the message itself is refused.
     Reject,
+    /// The message is taken, but the answer is cut off (not JSON).
+    AcceptGarbled,
 }
 
 #[derive(Default)]
@@ -134,6 +136,10 @@ async fn send_email(
             inner.sent.push(request);
             let id = format!("0100018f-{:08x}-stand-in", inner.sent.len());
             (StatusCode::OK, axum::Json(json!({"MessageId": id}))).into_response()
+        }
+        Mode::AcceptGarbled => {
+            inner.sent.push(request);
+            (StatusCode::OK, "{\"MessageId\": \"0100").into_response()
         }
     }
 }

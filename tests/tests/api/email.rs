@@ -91,6 +91,32 @@ async fn ses_receives_the_message_in_its_wire_format() {
 }
 
 #[tokio::test]
+async fn a_message_ses_took_is_sent_once_even_when_its_answer_is_garbled() {
+    let app = spawn_app().await;
+    let ses = Ses::start().await;
+    let transport = Transport::Ses {
+        client: ses.client(),
+        configuration_set: None,
+    };
+    let id = queue(&app, "ada@example.org").await;
+    ses.set_mode(Mode::AcceptGarbled);
+    let done = outbox::deliver_due(&app.db, &transport, FROM, None, 10)
+        .await
+        .unwrap();
+    assert_eq!((done.sent, done.retrying, done.failed), (1, 0, 0));
+    let (status, attempts, error, _) = row(&app, id).await;
+    assert_eq!((status.as_str(), attempts, error), ("sent", 1, None));
+    sqlx::query("UPDATE email_outbox SET next_attempt_at = now()")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    outbox::deliver_due(&app.db, &transport, FROM, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(ses.sent().len(), 1, "sent once");
+}
+
+#[tokio::test]
 async fn an_outage_delays_mail_and_loses_none() {
     let app = spawn_app().await;
     let ses = Ses::start().await;
