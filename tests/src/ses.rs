@@ -2,7 +2,7 @@
 //! format (restJson1: `POST /v2/email/outbound-emails`, errors named by the
 //! `x-amzn-ErrorType` header), so the platform's real call is what the
 //! tests exercise, signature checked. Point a process at it with
-//! `AWS_ENDPOINT_URL_SESV2`, or build a client with [`Ses::client`].
+//! `AWS_ENDPOINT_URL_SESV2`, or take its [`Ses::transport`].
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
+use loaf_domain::email::transport::Transport;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 
@@ -65,14 +66,18 @@ impl Ses {
         self.inner.lock().unwrap().sent.clone()
     }
 
-    /// An SES client of this stand-in, signing as the stand-in expects.
-    pub fn client(&self) -> loaf_core::aws::Client {
-        loaf_core::aws::Client::new(
-            "ses",
-            "us-east-1",
-            &self.endpoint,
-            Some(crate::sigv4_check::credentials()),
-        )
+    /// The mailer's SES transport, pointed at this stand-in and signing
+    /// as it expects; `configuration_set` as `SES_CONFIGURATION_SET` gives.
+    pub fn transport(&self, configuration_set: Option<&str>) -> Transport {
+        Transport::Ses {
+            client: loaf_core::aws::Client::new(
+                "ses",
+                "us-east-1",
+                &self.endpoint,
+                Some(crate::sigv4_check::credentials()),
+            ),
+            configuration_set: configuration_set.map(str::to_string),
+        }
     }
 }
 

@@ -58,10 +58,7 @@ async fn a_message_exists_exactly_when_its_transaction_commits() {
 async fn ses_receives_the_message_in_its_wire_format() {
     let app = spawn_app().await;
     let ses = Ses::start().await;
-    let transport = Transport::Ses {
-        client: ses.client(),
-        configuration_set: Some("loaf-events".into()),
-    };
+    let transport = ses.transport(Some("loaf-events"));
     let id = queue(&app, "ada@example.org").await;
     let done = outbox::deliver_due(&app.db, &transport, FROM, None, 10)
         .await
@@ -94,10 +91,7 @@ async fn ses_receives_the_message_in_its_wire_format() {
 async fn a_message_ses_took_is_sent_once_even_when_its_answer_is_garbled() {
     let app = spawn_app().await;
     let ses = Ses::start().await;
-    let transport = Transport::Ses {
-        client: ses.client(),
-        configuration_set: None,
-    };
+    let transport = ses.transport(None);
     let id = queue(&app, "ada@example.org").await;
     ses.set_mode(Mode::AcceptGarbled);
     let done = outbox::deliver_due(&app.db, &transport, FROM, None, 10)
@@ -120,10 +114,7 @@ async fn a_message_ses_took_is_sent_once_even_when_its_answer_is_garbled() {
 async fn an_outage_delays_mail_and_loses_none() {
     let app = spawn_app().await;
     let ses = Ses::start().await;
-    let transport = Transport::Ses {
-        client: ses.client(),
-        configuration_set: None,
-    };
+    let transport = ses.transport(None);
     let id = queue(&app, "ada@example.org").await;
 
     ses.set_mode(Mode::Unavailable);
@@ -158,10 +149,7 @@ async fn an_outage_delays_mail_and_loses_none() {
 async fn a_refused_message_or_one_out_of_attempts_is_marked_failed() {
     let app = spawn_app().await;
     let ses = Ses::start().await;
-    let transport = Transport::Ses {
-        client: ses.client(),
-        configuration_set: None,
-    };
+    let transport = ses.transport(None);
     let rejected = queue(&app, "unverified@example.org").await;
     ses.set_mode(Mode::Reject);
     let done = outbox::deliver_due(&app.db, &transport, FROM, None, 10)
@@ -189,10 +177,7 @@ async fn a_refused_message_or_one_out_of_attempts_is_marked_failed() {
 async fn concurrent_senders_deliver_each_message_once() {
     let app = spawn_app().await;
     let ses = Ses::start().await;
-    let transport = Transport::Ses {
-        client: ses.client(),
-        configuration_set: None,
-    };
+    let transport = ses.transport(None);
     for i in 0..30 {
         queue(&app, &format!("m{i}@example.org")).await;
     }
