@@ -75,6 +75,10 @@ impl Caller<'_> {
     }
 
     /// `/api/plans/…`
+    pub fn roles(&self) -> Roles<'_> {
+        Roles(self)
+    }
+
     pub fn plans(&self) -> Plans<'_> {
         Plans(self)
     }
@@ -201,6 +205,11 @@ impl Invitations<'_> {
 pub struct Members<'a>(&'a Caller<'a>);
 
 impl Members<'_> {
+    /// `GET /api/members?{query}` (`query` without the `?`, may be empty)
+    pub async fn list(&self, query: &str) -> Reply {
+        self.0.get(&format!("/api/members?{query}")).await
+    }
+
     /// `POST /api/members/{id}/validate`
     pub async fn validate(&self, id: impl Display) -> Reply {
         let path = format!("/api/members/{id}/validate");
@@ -260,6 +269,48 @@ impl Members<'_> {
     /// `GET /api/members/{id}/audit`
     pub async fn audit(&self, id: impl Display) -> Reply {
         self.0.get(&format!("/api/members/{id}/audit")).await
+    }
+}
+
+pub struct Roles<'a>(&'a Caller<'a>);
+
+impl Roles<'_> {
+    /// `GET /api/permissions`: the catalogue, by module.
+    pub async fn catalogue(&self) -> Reply {
+        self.0.get("/api/permissions").await
+    }
+
+    /// `GET /api/roles`
+    pub async fn list(&self) -> Reply {
+        self.0.get("/api/roles").await
+    }
+
+    /// `POST /api/roles {code, name, permissions?}`
+    pub async fn create(&self, body: Value) -> Reply {
+        self.0.post("/api/roles", body).await
+    }
+
+    /// `GET /api/roles/{id}`
+    pub async fn show(&self, id: impl Display) -> Reply {
+        self.0.get(&format!("/api/roles/{id}")).await
+    }
+
+    /// `PATCH /api/roles/{id}`
+    pub async fn update(&self, id: impl Display, body: Value) -> Reply {
+        let path = format!("/api/roles/{id}");
+        self.0.send(Method::PATCH, &path, Some(body)).await
+    }
+
+    /// `PUT /api/roles/{id}/permissions {codes}`
+    pub async fn set_permissions(&self, id: impl Display, body: Value) -> Reply {
+        let path = format!("/api/roles/{id}/permissions");
+        self.0.send(Method::PUT, &path, Some(body)).await
+    }
+
+    /// `DELETE /api/roles/{id}`
+    pub async fn delete(&self, id: impl Display) -> Reply {
+        let path = format!("/api/roles/{id}");
+        self.0.send(Method::DELETE, &path, None).await
     }
 }
 

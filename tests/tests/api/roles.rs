@@ -1,19 +1,9 @@
 //! Roles and permissions: the catalogue by module, custom roles and their
 //! sets, giving members a role, and the rules against escalation.
 
-use http::{Method, StatusCode};
-use loaf_tests::{call, spawn_app, TestApp, TestUser};
-use serde_json::{json, Value};
-
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> loaf_tests::Reply {
-    call(&app.api(), method, path, Some(token), body).await
-}
+use http::StatusCode;
+use loaf_tests::{spawn_app, TestApp, TestUser};
+use serde_json::json;
 
 async fn role_id(app: &TestApp, code: &str) -> uuid::Uuid {
     sqlx::query_scalar("SELECT id FROM roles WHERE code = $1")
@@ -33,7 +23,7 @@ async fn superadmin(app: &TestApp) -> (TestUser, String) {
 async fn the_catalogue_is_grouped_by_module() {
     let app = spawn_app().await;
     let (_, token) = superadmin(&app).await;
-    let reply = send(&app, Method::GET, "/api/permissions", &token, None).await;
+    let reply = app.with_token(&token).roles().catalogue().await;
     assert_eq!(reply.status, StatusCode::OK);
     let modules = reply.body.as_array().unwrap();
     assert_eq!(modules.len(), 10);
@@ -49,7 +39,7 @@ async fn the_catalogue_is_grouped_by_module() {
         .iter()
         .any(|p| p["code"] == "users.approve" && p["name"] == "Validate applicants"));
 
-    let roles = send(&app, Method::GET, "/api/roles", &token, None).await;
+    let roles = app.with_token(&token).roles().list().await;
     let codes: Vec<&str> = roles
         .body
         .as_array()
@@ -73,13 +63,7 @@ async fn the_catalogue_is_grouped_by_module() {
 async fn a_superadmin_shapes_a_custom_role_and_its_holders_feel_it_at_once() {
     let app = spawn_app().await;
     let (_, token) = superadmin(&app).await;
-    let created = send(
-        &app,
-        Method::POST,
-        "/api/roles",
-        &token,
-        Some(json!({"code": "events_team", "name": "Events team", "permissions": ["events.view", "events.create"]})),
-    )
+    let created = app.with_token(&token).roles().create(json!({"code": "events_team", "name": "Events team", "permissions": ["events.view", "events.create"]}))
     .await;
     assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
     assert_eq!(
@@ -89,14 +73,11 @@ async fn a_superadmin_shapes_a_custom_role_and_its_holders_feel_it_at_once() {
     assert_eq!(created.body["is_system_role"], false);
     let id: uuid::Uuid = created.body["id"].as_str().unwrap().parse().unwrap();
 
-    let duplicate = send(
-        &app,
-        Method::POST,
-        "/api/roles",
-        &token,
-        Some(json!({"code": "events_team", "name": "Again"})),
-    )
-    .await;
+    let duplicate = app
+        .with_token(&token)
+        .roles()
+        .create(json!({"code": "events_team", "name": "Again"}))
+        .await;
     assert_eq!(
         duplicate.status,
         StatusCode::CONFLICT,
@@ -104,14 +85,11 @@ async fn a_superadmin_shapes_a_custom_role_and_its_holders_feel_it_at_once() {
         duplicate.body
     );
 
-    let renamed = send(
-        &app,
-        Method::PATCH,
-        &format!("/api/roles/{id}"),
-        &token,
-        Some(json!({"name": "Events crew"})),
-    )
-    .await;
+    let renamed = app
+        .with_token(&token)
+        .roles()
+        .update(id, json!({"name": "Events crew"}))
+        .await;
     assert_eq!(renamed.body["name"], "Events crew");
 
     // A holder gains users.view as soon as the role gets it.
@@ -134,53 +112,40 @@ async fn a_superadmin_shapes_a_custom_role_and_its_holders_feel_it_at_once() {
     );
     let holder_token = app.token_for(&holder).await;
     assert_eq!(
-        send(&app, Method::GET, "/api/members", &holder_token, None)
+        app.with_token(&holder_token)
+            .members()
+            .list("")
             .await
             .status,
         StatusCode::FORBIDDEN
     );
-    let set = send(
-        &app,
-        Method::PUT,
-        &format!("/api/roles/{id}/permissions"),
-        &token,
-        Some(json!({"codes": ["events.view", "users.view"]})),
-    )
-    .await;
+    let set = app
+        .with_token(&token)
+        .roles()
+        .set_permissions(id, json!({"codes": ["events.view", "users.view"]}))
+        .await;
     assert_eq!(
         set.body["permissions"],
         json!(["events.view", "users.view"])
     );
     assert_eq!(
-        send(&app, Method::GET, "/api/members", &holder_token, None)
+        app.with_token(&holder_token)
+            .members()
+            .list("")
             .await
             .status,
         StatusCode::OK
     );
 
     // Held, it cannot be deleted; once nobody holds it, it can.
-    let refused = send(
-        &app,
-        Method::DELETE,
-        &format!("/api/roles/{id}"),
-        &token,
-        None,
-    )
-    .await;
+    let refused = app.with_token(&token).roles().delete(id).await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
     let member_role = role_id(&app, "member").await;
     app.with_token(&token)
         .members()
         .set_role(holder.id, member_role)
         .await;
-    let deleted = send(
-        &app,
-        Method::DELETE,
-        &format!("/api/roles/{id}"),
-        &token,
-        None,
-    )
-    .await;
+    let deleted = app.with_token(&token).roles().delete(id).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     let trail = app.with_token(&token).members().audit(holder.id).await;
     let moves: Vec<(&str, &str)> = trail.body["items"]
@@ -206,35 +171,22 @@ async fn system_roles_keep_their_shape() {
     let (_, token) = superadmin(&app).await;
     let admin = role_id(&app, "admin").await;
     let superadmin_role = role_id(&app, "superadmin").await;
-    let reply = send(
-        &app,
-        Method::DELETE,
-        &format!("/api/roles/{admin}"),
-        &token,
-        None,
-    )
-    .await;
+    let reply = app.with_token(&token).roles().delete(admin).await;
     assert_eq!(
         (reply.status, reply.error_code()),
         (StatusCode::CONFLICT, "system_role")
     );
-    let reply = send(
-        &app,
-        Method::PATCH,
-        &format!("/api/roles/{admin}"),
-        &token,
-        Some(json!({"name": "Boss"})),
-    )
-    .await;
+    let reply = app
+        .with_token(&token)
+        .roles()
+        .update(admin, json!({"name": "Boss"}))
+        .await;
     assert_eq!(reply.error_code(), "system_role");
-    let reply = send(
-        &app,
-        Method::PUT,
-        &format!("/api/roles/{superadmin_role}/permissions"),
-        &token,
-        Some(json!({"codes": ["users.view"]})),
-    )
-    .await;
+    let reply = app
+        .with_token(&token)
+        .roles()
+        .set_permissions(superadmin_role, json!({"codes": ["users.view"]}))
+        .await;
     assert_eq!(reply.error_code(), "system_role");
     let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM role_permissions WHERE role_id = $1")
         .bind(superadmin_role)
@@ -261,7 +213,7 @@ async fn bad_role_requests_are_clear_errors() {
             "colour",
         ),
     ] {
-        let reply = send(&app, Method::POST, "/api/roles", &token, Some(body.clone())).await;
+        let reply = app.with_token(&token).roles().create(body.clone()).await;
         assert_eq!(
             reply.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -286,14 +238,11 @@ async fn bad_role_requests_are_clear_errors() {
         .set_role(user.id, uuid::Uuid::new_v4())
         .await;
     assert_eq!(reply.body["error"]["field"], "role_id");
-    let missing = send(
-        &app,
-        Method::GET,
-        &format!("/api/roles/{}", uuid::Uuid::new_v4()),
-        &token,
-        None,
-    )
-    .await;
+    let missing = app
+        .with_token(&token)
+        .roles()
+        .show(uuid::Uuid::new_v4())
+        .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
 
@@ -303,14 +252,8 @@ async fn nobody_grants_what_they_do_not_hold() {
     let (_, boss) = superadmin(&app).await;
     // A role manager who may edit roles and assign them, and see members,
     // but holds nothing else.
-    let created = send(
-        &app,
-        Method::POST,
-        "/api/roles",
-        &boss,
-        Some(json!({"code": "role_manager", "name": "Role manager",
-            "permissions": ["permissions.view", "permissions.edit", "permissions.assign", "users.view"]})),
-    )
+    let created = app.with_token(&boss).roles().create(json!({"code": "role_manager", "name": "Role manager",
+            "permissions": ["permissions.view", "permissions.edit", "permissions.assign", "users.view"]}))
     .await;
     let manager_role: uuid::Uuid = created.body["id"].as_str().unwrap().parse().unwrap();
     let manager = app.user_with_role("member").await;
@@ -321,13 +264,7 @@ async fn nobody_grants_what_they_do_not_hold() {
     let token = app.token_for(&manager).await;
 
     // Adding users.delete to its own role: refused, nothing changed.
-    let reply = send(
-        &app,
-        Method::PUT,
-        &format!("/api/roles/{manager_role}/permissions"),
-        &token,
-        Some(json!({"codes": ["permissions.view", "permissions.edit", "permissions.assign", "users.view", "users.delete"]})),
-    )
+    let reply = app.with_token(&token).roles().set_permissions(manager_role, json!({"codes": ["permissions.view", "permissions.edit", "permissions.assign", "users.view", "users.delete"]}))
     .await;
     assert_eq!(
         (reply.status, reply.error_code()),
@@ -346,24 +283,21 @@ async fn nobody_grants_what_they_do_not_hold() {
     // Removing a permission it does not hold from another role is fine:
     // only additions need holding.
     let member_role = role_id(&app, "member").await;
-    let reply = send(
-        &app,
-        Method::PUT,
-        &format!("/api/roles/{member_role}/permissions"),
-        &token,
-        Some(json!({"codes": ["users.directory", "events.view", "events.rsvp"]})),
-    )
-    .await;
+    let reply = app
+        .with_token(&token)
+        .roles()
+        .set_permissions(
+            member_role,
+            json!({"codes": ["users.directory", "events.view", "events.rsvp"]}),
+        )
+        .await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     // Creating roles needs permissions.create, which it lacks.
-    let reply = send(
-        &app,
-        Method::POST,
-        "/api/roles",
-        &token,
-        Some(json!({"code": "sneaky", "name": "Sneaky"})),
-    )
-    .await;
+    let reply = app
+        .with_token(&token)
+        .roles()
+        .create(json!({"code": "sneaky", "name": "Sneaky"}))
+        .await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
 
     // An admin holds permissions.assign but not permissions.create: it
