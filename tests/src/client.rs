@@ -79,6 +79,10 @@ impl Caller<'_> {
         Roles(self)
     }
 
+    pub fn imports(&self) -> Imports<'_> {
+        Imports(self)
+    }
+
     pub fn plans(&self) -> Plans<'_> {
         Plans(self)
     }
@@ -311,6 +315,36 @@ impl Roles<'_> {
     pub async fn delete(&self, id: impl Display) -> Reply {
         let path = format!("/api/roles/{id}");
         self.0.send(Method::DELETE, &path, None).await
+    }
+}
+
+pub struct Imports<'a>(&'a Caller<'a>);
+
+impl Imports<'_> {
+    /// `POST /api/imports {filename, size_bytes}`: reserves an upload.
+    pub async fn create(&self, body: Value) -> Reply {
+        self.0.post("/api/imports", body).await
+    }
+
+    /// `POST /api/imports/{id}/start`
+    pub async fn start(&self, id: impl Display, body: Option<Value>) -> Reply {
+        let path = format!("/api/imports/{id}/start");
+        self.0.send(Method::POST, &path, body).await
+    }
+
+    /// `GET /api/imports`
+    pub async fn list(&self) -> Reply {
+        self.0.get("/api/imports").await
+    }
+
+    /// `GET /api/imports/{id}`
+    pub async fn show(&self, id: impl Display) -> Reply {
+        self.0.get(&format!("/api/imports/{id}")).await
+    }
+
+    /// `GET /api/imports/{id}/rejected`: the refused lines' download link.
+    pub async fn rejected(&self, id: impl Display) -> Reply {
+        self.0.get(&format!("/api/imports/{id}/rejected")).await
     }
 }
 

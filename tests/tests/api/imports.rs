@@ -3,8 +3,8 @@
 //! be read. The file goes to the real S3-protocol endpoint.
 
 use crate::auth_support::login;
-use http::{Method, StatusCode};
-use loaf_tests::{call, spawn_app, Reply, TestApp};
+use http::StatusCode;
+use loaf_tests::{spawn_app, Reply, TestApp};
 use serde_json::{json, Value};
 
 async fn admin_token(app: &TestApp) -> String {
@@ -15,14 +15,11 @@ async fn admin_token(app: &TestApp) -> String {
 /// Creates a job for `bytes` and uploads them by the presigned URL;
 /// answers the job id.
 async fn uploaded(app: &TestApp, token: &str, bytes: &[u8]) -> String {
-    let created = call(
-        &app.api(),
-        Method::POST,
-        "/api/imports",
-        Some(token),
-        Some(json!({"filename": "members.csv", "size_bytes": bytes.len()})),
-    )
-    .await;
+    let created = app
+        .with_token(token)
+        .imports()
+        .create(json!({"filename": "members.csv", "size_bytes": bytes.len()}))
+        .await;
     assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
     assert_eq!(created.body["status"], "awaiting_upload");
     upload(&created.body["upload"], bytes).await;
@@ -45,14 +42,7 @@ async fn upload(presigned: &Value, bytes: &[u8]) {
 }
 
 async fn start(app: &TestApp, token: &str, id: &str, body: Option<Value>) -> Reply {
-    call(
-        &app.api(),
-        Method::POST,
-        &format!("/api/imports/{id}/start"),
-        Some(token),
-        body,
-    )
-    .await
+    app.with_token(token).imports().start(id, body).await
 }
 
 async fn users(app: &TestApp) -> i64 {
@@ -169,7 +159,7 @@ async fn a_spreadsheet_is_previewed_then_imported_with_invitations() {
         (again.status, again.error_code()),
         (StatusCode::CONFLICT, "import_finished")
     );
-    let listed = call(&app.api(), Method::GET, "/api/imports", Some(&token), None).await;
+    let listed = app.with_token(&token).imports().list().await;
     assert_eq!(listed.body["total"], 1);
     assert_eq!(listed.body["items"][0]["status"], "partial");
 }
@@ -259,14 +249,7 @@ async fn wrong_import_requests_are_clear_errors() {
         (json!({"filename": "members.csv"}), "size_bytes"),
         (json!({"filename": "", "size_bytes": 10}), "filename"),
     ] {
-        let reply = call(
-            &app.api(),
-            Method::POST,
-            "/api/imports",
-            Some(&token),
-            Some(body.clone()),
-        )
-        .await;
+        let reply = app.with_token(&token).imports().create(body.clone()).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(
             reply.body["error"]["field"], field,
@@ -277,28 +260,18 @@ async fn wrong_import_requests_are_clear_errors() {
 
     // Started before the upload: refused, and it can start once uploaded.
     let bytes = b"email,name\nada@example.org,Ada Lovelace\n";
-    let created = call(
-        &app.api(),
-        Method::POST,
-        "/api/imports",
-        Some(&token),
-        Some(json!({"filename": "m.csv", "size_bytes": bytes.len()})),
-    )
-    .await;
+    let created = app
+        .with_token(&token)
+        .imports()
+        .create(json!({"filename": "m.csv", "size_bytes": bytes.len()}))
+        .await;
     let id = created.body["id"].as_str().unwrap();
     let early = start(&app, &token, id, None).await;
     assert_eq!(
         (early.status, early.error_code()),
         (StatusCode::CONFLICT, "upload_missing")
     );
-    let shown = call(
-        &app.api(),
-        Method::GET,
-        &format!("/api/imports/{id}"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let shown = app.with_token(&token).imports().show(&id).await;
     assert_eq!(shown.body["status"], "awaiting_upload");
 
     let reply = start(
@@ -323,14 +296,11 @@ async fn wrong_import_requests_are_clear_errors() {
     );
 
     // A signed upload URL takes only the size it was signed for.
-    let created = call(
-        &app.api(),
-        Method::POST,
-        "/api/imports",
-        Some(&token),
-        Some(json!({"filename": "m.csv", "size_bytes": 5})),
-    )
-    .await;
+    let created = app
+        .with_token(&token)
+        .imports()
+        .create(json!({"filename": "m.csv", "size_bytes": 5}))
+        .await;
     let presigned = &created.body["upload"];
     let mut req = reqwest::Client::new()
         .put(presigned["url"].as_str().unwrap())
@@ -403,14 +373,7 @@ async fn a_running_import_is_not_started_twice_and_an_interrupted_one_starts_aga
     );
     // The function running it was cut off: it wrote nothing and may restart.
     set("3 minutes").await;
-    let shown = call(
-        &app.api(),
-        Method::GET,
-        &format!("/api/imports/{id}"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let shown = app.with_token(&token).imports().show(&id).await;
     assert_eq!(shown.body["status"], "interrupted");
     let reply = start(&app, &token, &id, None).await;
     assert_eq!(reply.body["status"], "completed", "{:?}", reply.body);
@@ -503,13 +466,12 @@ async fn imported_memberships_expire_and_are_reminded_and_refused_lines_come_bac
     // they import.
     let member = app.user_with_role("member").await;
     let member = app.token_for(&member).await;
-    let path = format!("/api/imports/{id}/rejected");
-    let r = call(&app.api(), Method::GET, &path, Some(&member), None).await;
+    let r = app.with_token(&member).imports().rejected(&id).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let missing = format!("/api/imports/{}/rejected", uuid::Uuid::new_v4());
-    let r = call(&app.api(), Method::GET, &missing, Some(&token), None).await;
+    let missing = uuid::Uuid::new_v4();
+    let r = app.with_token(&token).imports().rejected(missing).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let link = call(&app.api(), Method::GET, &path, Some(&token), None).await;
+    let link = app.with_token(&token).imports().rejected(&id).await;
     assert_eq!(link.status, StatusCode::OK, "{:?}", link.body);
     assert_eq!(link.body["rows"], 2);
     let res = reqwest::get(link.body["download_url"].as_str().unwrap())
@@ -555,13 +517,6 @@ async fn imported_memberships_expire_and_are_reminded_and_refused_lines_come_bac
         run.body
     );
     assert_eq!(run.body["ignored_columns"], json!(["error"]));
-    let r = call(
-        &app.api(),
-        Method::GET,
-        &format!("/api/imports/{again}/rejected"),
-        Some(&token),
-        None,
-    )
-    .await;
+    let r = app.with_token(&token).imports().rejected(again).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "nothing refused");
 }
