@@ -158,6 +158,16 @@ auth_posts! {
 }
 
 impl Auth<'_> {
+    /// `GET /api/auth/export`: the caller's latest data export.
+    pub async fn export(&self) -> Reply {
+        self.0.get("/api/auth/export").await
+    }
+
+    /// `POST /api/auth/export`: asks for an export of the caller's data.
+    pub async fn ask_export(&self) -> Reply {
+        self.0.send(Method::POST, "/api/auth/export", None).await
+    }
+
     /// `GET /api/auth/me`
     pub async fn me(&self) -> Reply {
         self.0.get("/api/auth/me").await
@@ -209,6 +219,17 @@ impl Invitations<'_> {
 pub struct Members<'a>(&'a Caller<'a>);
 
 impl Members<'_> {
+    /// `GET /api/members/{id}/data-export`: the member's latest data export.
+    pub async fn data_export(&self, id: impl Display) -> Reply {
+        self.0.get(&format!("/api/members/{id}/data-export")).await
+    }
+
+    /// `POST /api/members/{id}/data-export`
+    pub async fn ask_data_export(&self, id: impl Display) -> Reply {
+        let path = format!("/api/members/{id}/data-export");
+        self.0.send(Method::POST, &path, None).await
+    }
+
     /// `GET /api/members?{query}` (`query` without the `?`, may be empty)
     pub async fn list(&self, query: &str) -> Reply {
         self.0.get(&format!("/api/members?{query}")).await

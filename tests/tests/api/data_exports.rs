@@ -3,8 +3,8 @@
 //! under the person's prefix, announced by email, handed out by a
 //! short-lived link; audited; memory flat at 10,000 records.
 
-use http::{Method, StatusCode};
-use loaf_tests::{call, spawn_app, TestApp, TestUser};
+use http::StatusCode;
+use loaf_tests::{spawn_app, TestApp};
 use serde_json::{json, Value};
 use std::io::Read;
 
@@ -39,19 +39,6 @@ fn json_of(files: &std::collections::BTreeMap<String, Vec<u8>>, name: &str) -> V
     .unwrap()
 }
 
-async fn export_call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    user: Option<&TestUser>,
-) -> loaf_tests::Reply {
-    let token = match user {
-        Some(u) => Some(app.token_for(u).await),
-        None => None,
-    };
-    call(&app.api(), method, path, token.as_deref(), None).await
-}
-
 #[tokio::test]
 async fn a_member_exports_their_data_and_is_mailed_when_it_is_ready() {
     let app = spawn_app().await;
@@ -73,18 +60,18 @@ async fn a_member_exports_their_data_and_is_mailed_when_it_is_ready() {
         .update_me(json!({"directory": {"listed": true}}))
         .await;
     assert_eq!(consent.status, StatusCode::OK, "{:?}", consent.body);
-    let none = export_call(&app, Method::GET, "/api/auth/export", Some(&member)).await;
+    let none = app.as_user(&member).await.auth().export().await;
     assert_eq!(none.status, StatusCode::NOT_FOUND);
-    let asked = export_call(&app, Method::POST, "/api/auth/export", Some(&member)).await;
+    let asked = app.as_user(&member).await.auth().ask_export().await;
     assert_eq!(asked.status, StatusCode::ACCEPTED, "{:?}", asked.body);
     assert_eq!(asked.body["status"], "pending");
     assert_eq!(asked.body["download_url"], Value::Null);
-    let again = export_call(&app, Method::POST, "/api/auth/export", Some(&member)).await;
+    let again = app.as_user(&member).await.auth().ask_export().await;
     assert_eq!(
         again.body["id"], asked.body["id"],
         "one waiting export at a time"
     );
-    let anonymous = export_call(&app, Method::POST, "/api/auth/export", None).await;
+    let anonymous = app.anonymous().auth().ask_export().await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 
     assert_eq!(run_exports(&app).await, 1);
@@ -100,7 +87,7 @@ async fn a_member_exports_their_data_and_is_mailed_when_it_is_ready() {
         ready.text_body
     );
 
-    let shown = export_call(&app, Method::GET, "/api/auth/export", Some(&member)).await;
+    let shown = app.as_user(&member).await.auth().export().await;
     assert_eq!(shown.body["status"], "ready", "{:?}", shown.body);
     let files = archive(&shown.body).await;
     let account = json_of(&files, "account.json");
@@ -164,21 +151,34 @@ async fn an_admin_exports_a_members_data_and_the_trail_says_who() {
     let member = app.user_with_role("member").await;
     let other = app.user_with_role("member").await;
     let admin = app.user_with_role("superadmin").await;
-    let path = format!("/api/members/{}/data-export", member.id);
-    let refused = export_call(&app, Method::POST, &path, Some(&other)).await;
+    let refused = app
+        .as_user(&other)
+        .await
+        .members()
+        .ask_data_export(member.id)
+        .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let refused = export_call(&app, Method::GET, &path, Some(&other)).await;
+    let refused = app
+        .as_user(&other)
+        .await
+        .members()
+        .data_export(member.id)
+        .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
-    let unknown = export_call(
-        &app,
-        Method::POST,
-        &format!("/api/members/{}/data-export", uuid::Uuid::new_v4()),
-        Some(&admin),
-    )
-    .await;
+    let unknown = app
+        .as_user(&admin)
+        .await
+        .members()
+        .ask_data_export(uuid::Uuid::new_v4())
+        .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 
-    let asked = export_call(&app, Method::POST, &path, Some(&admin)).await;
+    let asked = app
+        .as_user(&admin)
+        .await
+        .members()
+        .ask_data_export(member.id)
+        .await;
     assert_eq!(asked.status, StatusCode::ACCEPTED, "{:?}", asked.body);
     assert_eq!(run_exports(&app).await, 1);
     let mail = app.mail_to(&admin.email).await;
@@ -194,10 +194,15 @@ async fn an_admin_exports_a_members_data_and_the_trail_says_who() {
         .await
         .iter()
         .all(|m| m.kind != "data_export_ready"));
-    let shown = export_call(&app, Method::GET, &path, Some(&admin)).await;
+    let shown = app
+        .as_user(&admin)
+        .await
+        .members()
+        .data_export(member.id)
+        .await;
     assert_eq!(shown.body["status"], "ready");
     // The member's own view shows the same export: it is about them.
-    let own = export_call(&app, Method::GET, "/api/auth/export", Some(&member)).await;
+    let own = app.as_user(&member).await.auth().export().await;
     assert_eq!(own.body["id"], shown.body["id"]);
 
     let trail = app
@@ -240,12 +245,12 @@ async fn an_export_of_ten_thousand_records_streams_in_flat_memory() {
     .execute(&app.db)
     .await
     .unwrap();
-    let asked = export_call(&app, Method::POST, "/api/auth/export", Some(&member)).await;
+    let asked = app.as_user(&member).await.auth().ask_export().await;
     assert_eq!(asked.status, StatusCode::ACCEPTED);
     let before = peak_rss_kib();
     assert_eq!(run_exports(&app).await, 1);
     let grown = peak_rss_kib().saturating_sub(before);
-    let shown = export_call(&app, Method::GET, "/api/auth/export", Some(&member)).await;
+    let shown = app.as_user(&member).await.auth().export().await;
     assert!(
         shown.body["records"].as_i64().unwrap() >= 10_000,
         "{:?}",

@@ -273,14 +273,7 @@ async fn member_with_history(app: &TestApp, p: &Person, admin: &str) -> TestUser
     )
     .await;
     assert_eq!(statement.status, StatusCode::OK, "{:?}", statement.body);
-    let export = loaf_tests::call(
-        &app.api(),
-        http::Method::POST,
-        "/api/auth/export",
-        Some(&token),
-        None,
-    )
-    .await;
+    let export = app.with_token(&token).auth().ask_export().await;
     assert_eq!(export.status, StatusCode::ACCEPTED);
     let built = loaf_jobs::exports(&app.db, storage, &app.state.config.email)
         .await
