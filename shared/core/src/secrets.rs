@@ -19,8 +19,8 @@
 //!
 //! A plain variable, when set, wins: local runs and tests use them.
 
-use crate::aws;
-use crate::config::{ConfigError, ProcessEnv, Source};
+use crate::aws::{self, env};
+use crate::config::{ConfigError, Source};
 use crate::db;
 use crate::percent;
 use sqlx::PgPool;
@@ -103,15 +103,8 @@ impl ResolvedEnv {
 
 impl Source for ResolvedEnv {
     fn get(&self, var: &str) -> Option<String> {
-        ProcessEnv
-            .get(var)
-            .filter(|v| !v.trim().is_empty())
-            .or_else(|| self.resolved.get(var).cloned())
+        env(var).or_else(|| self.resolved.get(var).cloned())
     }
-}
-
-fn env(var: &str) -> Option<String> {
-    ProcessEnv.get(var).filter(|v| !v.trim().is_empty())
 }
 
 /// Which secret-backed values a function needs.

@@ -64,6 +64,14 @@ pub struct Storage {
     root: Arc<str>,
 }
 
+/// `key` as a URL path: each segment percent-encoded, the slashes kept.
+fn encode_key(key: &str) -> String {
+    key.split('/')
+        .map(percent::encode)
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 fn not_found(err: &AwsError) -> bool {
     err.status() == Some(StatusCode::NOT_FOUND)
 }
@@ -135,10 +143,9 @@ impl Storage {
         &self.bucket
     }
 
-    /// The request path of `key`: each segment percent-encoded.
+    /// The request path of `key`.
     fn path(&self, key: &str) -> String {
-        let key: Vec<String> = key.split('/').map(percent::encode).collect();
-        format!("{}/{}", self.root, key.join("/"))
+        format!("{}/{}", self.root, encode_key(key))
     }
 
     /// The request path of the bucket itself.
@@ -342,14 +349,13 @@ impl Storage {
         content_type: &str,
         if_match: &str,
     ) -> Result<(), StorageError> {
-        let source: Vec<String> = format!("{}/{from}", self.bucket)
-            .split('/')
-            .map(percent::encode)
-            .collect();
         let res = self
             .s3
             .call(Method::PUT, self.path(to))
-            .header("x-amz-copy-source", source.join("/"))
+            .header(
+                "x-amz-copy-source",
+                format!("{}/{}", encode_key(&self.bucket), encode_key(from)),
+            )
             .header("x-amz-copy-source-if-match", if_match)
             .header("x-amz-metadata-directive", "REPLACE")
             .header("content-type", content_type)

@@ -29,7 +29,8 @@ pub struct Credentials {
     pub session_token: Option<Secret>,
 }
 
-fn env(var: &str) -> Option<String> {
+/// A variable of the process environment; `None` when unset or blank.
+pub(crate) fn env(var: &str) -> Option<String> {
     std::env::var(var).ok().filter(|v| !v.trim().is_empty())
 }
 
@@ -58,7 +59,6 @@ fn region_from_env() -> String {
 fn endpoint_from_env(id: &str, host: &str) -> String {
     env(&format!("AWS_ENDPOINT_URL_{id}"))
         .or_else(|| env("AWS_ENDPOINT_URL"))
-        .map(|url| url.trim_end_matches('/').to_string())
         .unwrap_or_else(|| format!("https://{host}"))
 }
 

@@ -31,19 +31,11 @@ impl ConfigError {
     }
 }
 
-/// Where configuration values come from: the process environment in
-/// production, a map in tests.
+/// Where configuration values come from: the process environment with
+/// its secrets resolved in production (`secrets::ResolvedEnv`), a map in
+/// tests.
 pub trait Source {
     fn get(&self, var: &str) -> Option<String>;
-}
-
-/// The process environment.
-pub struct ProcessEnv;
-
-impl Source for ProcessEnv {
-    fn get(&self, var: &str) -> Option<String> {
-        std::env::var(var).ok()
-    }
 }
 
 impl<F: Fn(&str) -> Option<String>> Source for F {
