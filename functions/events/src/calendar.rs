@@ -5,16 +5,16 @@
 //! deleted ones come back as STATUS:CANCELLED for 30 days, so subscribed
 //! apps drop them. Times are written in UTC, which every app places right.
 
-use crate::events::{event_query, visible, Event, Sight};
+use crate::events::{sight, visible};
 use aide::generate::GenContext;
 use aide::openapi::Operation;
 use aide::OperationOutput;
 use axum::extract::State;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
 use icalendar::{Calendar, Component, EventLike, EventStatus};
 use loaf_domain::auth::{access, secret_token};
+use loaf_domain::events::{self, calendar_tokens, Cancelled, Event};
 use loaf_http::auth::{AuthUser, OptionalUser};
 use loaf_http::extract::{Path, Query};
 use loaf_http::openapi::text_response;
@@ -23,17 +23,6 @@ use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-
-/// A cancelled event, as feeds keep it.
-#[derive(Debug)]
-struct Cancelled {
-    calendar_uid: String,
-    title: String,
-    start_at: DateTime<Utc>,
-    end_at: DateTime<Utc>,
-    sequence: i32,
-    cancelled_at: DateTime<Utc>,
-}
 
 /// A calendar of this product named `name`. RFC 5545 TEXT values escape
 /// `,` `;` `\` and line breaks; the library does so for the properties it
@@ -146,7 +135,7 @@ pub async fn event(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Ics> {
     let mut conn = state.db.acquire().await?;
-    let event = visible(&mut conn, id, Sight::of(user.as_ref())).await?;
+    let event = visible(&mut conn, id, sight(user.as_ref())).await?;
     let mut calendar = calendar(&event.title);
     calendar.push(vevent(&event, &state.config.email.frontend_url));
     Ok(Ics {
@@ -171,19 +160,9 @@ pub async fn feed(State(state): State<AppState>, Query(query): Query<FeedQuery>)
     let mut conn = state.db.acquire().await?;
     // The holder must still be someone who may sign in; what the feed
     // holds follows their membership as their sessions do.
-    let holder = sqlx::query!(
-        "SELECT u.status AS \"status: loaf_domain::domain::UserStatus\", u.role_id, \
-            u.status = 'expired' AND loaf_grace_ends(u.id, now()) IS NOT NULL AS \"in_grace!\", \
-            u.status IN ('payment_pending', 'expired', 'canceled') AND loaf_paying(u.id) AS \"paying!\", \
-            COALESCE((SELECT staff_need_membership FROM organisation_settings), false) \
-                AS \"staff_need_membership!\" \
-         FROM calendar_tokens t JOIN users u ON u.id = t.user_id \
-         WHERE t.token_hash = $1",
-        secret_token::hash(&token),
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(ApiError::NotFound)?;
+    let holder = calendar_tokens::holder(&mut conn, &secret_token::hash(&token))
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if holder.status.sign_in_refusal().is_some() {
         return Err(ApiError::NotFound);
     }
@@ -200,23 +179,8 @@ pub async fn feed(State(state): State<AppState>, Query(query): Query<FeedQuery>)
         None => Default::default(),
     };
     let members = codes.contains("events.view");
-    let events = event_query!(
-        visible_to "e.end_at > now() - interval '90 days'",
-        "ORDER BY e.start_at",
-        members,
-        false,
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let gone: Vec<Cancelled> = sqlx::query_as!(
-        Cancelled,
-        "SELECT calendar_uid, title, start_at, end_at, sequence, cancelled_at FROM event_cancellations \
-         WHERE cancelled_at > now() - interval '30 days' AND (visibility = 'public' OR $1) \
-         ORDER BY start_at",
-        members,
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let events = events::for_feed(&mut conn, members).await?;
+    let gone = events::cancellations(&mut conn, members).await?;
     let mut calendar = calendar(&state.config.email.org_name);
     for e in &events {
         calendar.push(vevent(e, &state.config.email.frontend_url));
@@ -248,14 +212,8 @@ pub async fn rotate(
 ) -> ApiResult<Created<Feed>> {
     user.require("events.view")?;
     let (token, hash) = secret_token::generate();
-    sqlx::query!(
-        "INSERT INTO calendar_tokens (user_id, token_hash) VALUES ($1, $2) \
-         ON CONFLICT (user_id) DO UPDATE SET token_hash = $2, created_at = now()",
-        user.id,
-        hash,
-    )
-    .execute(&state.db)
-    .await?;
+    let mut conn = state.db.acquire().await?;
+    calendar_tokens::replace(&mut conn, user.id, &hash).await?;
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -280,8 +238,7 @@ pub async fn rotate(
 
 /// `DELETE /api/calendar/token`: the feed stops working.
 pub async fn revoke(State(state): State<AppState>, user: AuthUser) -> ApiResult<NoContent> {
-    sqlx::query!("DELETE FROM calendar_tokens WHERE user_id = $1", user.id,)
-        .execute(&state.db)
-        .await?;
+    let mut conn = state.db.acquire().await?;
+    calendar_tokens::revoke(&mut conn, user.id).await?;
     Ok(NoContent)
 }

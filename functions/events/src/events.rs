@@ -6,7 +6,9 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use loaf_domain::audit;
 use loaf_domain::enums::Visibility;
+use loaf_domain::events::{self, rsvps, Draft, Event, Sight, When, Window};
 use loaf_domain::permissions::perm;
+use loaf_domain::settings;
 use loaf_domain::uploads;
 use loaf_domain::validate::{optional_long_text, optional_text, text};
 use loaf_http::auth::{AuthUser, OptionalUser, Require};
@@ -15,96 +17,22 @@ use loaf_http::pagination::{Page, PageParams};
 use loaf_http::reply::{Created, NoContent};
 use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct Event {
-    pub id: Uuid,
-    pub title: String,
-    pub description: Option<String>,
-    pub start_at: DateTime<Utc>,
-    pub end_at: DateTime<Utc>,
-    /// The zone the event is planned in (IANA), for showing local times.
-    pub time_zone: String,
-    pub location: Option<String>,
-    /// Seats for "yes" answers; `None`: no limit.
-    pub capacity: Option<i32>,
-    pub visibility: Visibility,
-    pub published: bool,
-    pub published_at: Option<DateTime<Utc>>,
-    pub calendar_uid: String,
-    /// Grows with every change of a published event (iCalendar SEQUENCE).
-    pub sequence: i32,
-    /// "Yes" answers holding a seat, and those waiting for one.
-    pub attending: i64,
-    pub waitlisted: i64,
-    pub created_by: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-/// `sqlx::query_as!(Event, …)`: the events of `events e` where `$where`
-/// holds, then `$tail` (order, limit). With `visible_to`, only those the
-/// caller may see: `$1` members-only events, `$2` drafts.
-macro_rules! event_query {
-    (visible_to $where:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
-        event_query!(
-            @query "((e.published AND (e.visibility = 'public' OR $1)) OR $2) AND ",
-            $where,
-            $tail
-            $(, $arg)*
-        )
-    };
-    ($where:literal, $tail:literal $(, $arg:expr)* $(,)?) => {
-        event_query!(@query "", $where, $tail $(, $arg)*)
-    };
-    (@query $visible:literal, $where:literal, $tail:literal $(, $arg:expr)*) => {
-        sqlx::query_as!(
-            $crate::events::Event,
-            "SELECT e.id, e.title, e.description, e.start_at, e.end_at, e.time_zone, \
-                e.location, e.capacity, e.visibility AS \"visibility: loaf_domain::enums::Visibility\", \
-                e.published, e.published_at, \
-                COALESCE(e.calendar_uid, e.id::text || '@loaf') AS \"calendar_uid!\", e.sequence, \
-                (SELECT count(*) FROM event_rsvps r WHERE r.event_id = e.id \
-                    AND r.rsvp_status = 'yes' AND NOT r.waitlisted) AS \"attending!\", \
-                (SELECT count(*) FROM event_rsvps r WHERE r.event_id = e.id AND r.waitlisted) \
-                    AS \"waitlisted!\", \
-                e.created_by, e.created_at, e.updated_at \
-             FROM events e WHERE " + $visible + $where + " " + $tail
-            $(, $arg)*
-        )
-    };
-            }
-pub(crate) use event_query;
-
-/// Who is looking.
-#[derive(Debug, Clone, Copy)]
-pub struct Sight {
-    pub members: bool,
-    pub drafts: bool,
-}
-
-impl Sight {
-    /// What event managers see: members-only events and drafts too.
-    pub const EVERYTHING: Sight = Sight {
-        members: true,
-        drafts: true,
-    };
-
-    pub fn of(user: Option<&AuthUser>) -> Sight {
-        Sight {
-            members: user.is_some_and(|u| u.can("events.view")),
-            drafts: user.is_some_and(|u| u.can("events.edit") || u.can("events.create")),
-        }
+/// What `user` may see: members-only events with `events.view`, drafts
+/// with `events.edit` or `events.create`.
+pub fn sight(user: Option<&AuthUser>) -> Sight {
+    Sight {
+        members: user.is_some_and(|u| u.can("events.view")),
+        drafts: user.is_some_and(|u| u.can("events.edit") || u.can("events.create")),
     }
 }
 
 /// Event `id` if `sight` may see it; 404 otherwise.
 pub async fn visible(conn: &mut PgConnection, id: Uuid, sight: Sight) -> ApiResult<Event> {
-    event_query!(visible_to "e.id = $3", "", sight.members, sight.drafts, id)
-        .fetch_optional(conn)
+    events::visible(conn, id, sight)
         .await?
         .ok_or(ApiError::NotFound)
 }
@@ -119,18 +47,6 @@ pub struct Filter {
     to: Option<DateTime<Utc>>,
 }
 
-/// Which events a list shows.
-#[derive(Debug, Default, Clone, Copy, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-#[schemars(rename = "EventsWhen")]
-enum When {
-    /// Not ended yet, soonest first.
-    #[default]
-    Upcoming,
-    /// Ended, latest first.
-    Past,
-}
-
 /// `GET /api/events`
 pub async fn list(
     State(state): State<AppState>,
@@ -138,61 +54,20 @@ pub async fn list(
     page: PageParams,
     Query(filter): Query<Filter>,
 ) -> ApiResult<Json<Page<Event>>> {
-    let sight = Sight::of(user.as_ref());
+    let sight = sight(user.as_ref());
     if let (Some(from), Some(to)) = (filter.from, filter.to) {
         if from > to {
             return Err(ApiError::invalid("from", "from must not be after to"));
         }
     }
-    let (members, drafts, from, to) = (sight.members, sight.drafts, filter.from, filter.to);
+    let window = Window {
+        when: filter.when,
+        from: filter.from,
+        to: filter.to,
+    };
     let mut conn = state.db.acquire().await?;
-    let past = matches!(filter.when, When::Past);
-    let total = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM events e
-           WHERE ((e.published AND (e.visibility = 'public' OR $1)) OR $2)
-             AND (e.end_at < now()) = $5
-             AND ($3::timestamptz IS NULL OR e.start_at >= $3)
-             AND ($4::timestamptz IS NULL OR e.start_at < $4)"#,
-        members,
-        drafts,
-        from,
-        to,
-        past,
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    // One statement per direction: the order is part of the SQL, not a value.
-    let items =
-        match filter.when {
-            When::Upcoming => event_query!(
-                visible_to "e.end_at >= now() AND ($3::timestamptz IS NULL OR e.start_at >= $3) \
-                    AND ($4::timestamptz IS NULL OR e.start_at < $4)",
-                "ORDER BY e.start_at, e.id LIMIT $5 OFFSET $6",
-                members,
-                drafts,
-                from,
-                to,
-                page.limit(),
-                page.offset(),
-            )
-            .fetch_all(&mut *conn)
-            .await?,
-            When::Past => {
-                event_query!(
-                    visible_to "e.end_at < now() AND ($3::timestamptz IS NULL OR e.start_at >= $3) \
-                        AND ($4::timestamptz IS NULL OR e.start_at < $4)",
-                    "ORDER BY e.start_at DESC, e.id LIMIT $5 OFFSET $6",
-                    members,
-                    drafts,
-                    from,
-                    to,
-                    page.limit(),
-                    page.offset(),
-                )
-                .fetch_all(&mut *conn)
-                .await?
-            }
-        };
+    let total = events::count(&mut conn, sight, window).await?;
+    let items = events::list(&mut conn, sight, window, page.limit(), page.offset()).await?;
     Ok(Json(Page::new(items, page, total)))
 }
 
@@ -203,9 +78,7 @@ pub async fn show(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Event>> {
     let mut conn = state.db.acquire().await?;
-    Ok(Json(
-        visible(&mut conn, id, Sight::of(user.as_ref())).await?,
-    ))
+    Ok(Json(visible(&mut conn, id, sight(user.as_ref())).await?))
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -281,13 +154,7 @@ async fn save(
     };
     let time_zone = match (&body.time_zone, current) {
         (Some(z), _) => {
-            let known: bool = sqlx::query_scalar!(
-                "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1) AS \"n!\"",
-                z,
-            )
-            .fetch_one(&mut *conn)
-            .await?;
-            if !known {
+            if !settings::zone_known(conn, z).await? {
                 return Err(ApiError::invalid(
                     "time_zone",
                     "time_zone is an IANA zone name, such as Europe/Paris",
@@ -296,32 +163,19 @@ async fn save(
             z.clone()
         }
         (None, Some(c)) => c.time_zone.clone(),
-        (None, None) => {
-            sqlx::query_scalar!("SELECT time_zone FROM organisation_settings",)
-                .fetch_one(&mut *conn)
-                .await?
-        }
+        (None, None) => settings::time_zone(conn).await?,
     };
-    sqlx::query!(
-                "INSERT INTO events (id, title, description, start_at, end_at, time_zone, location, capacity, \
-             visibility, calendar_uid, created_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $1::uuid::text || '@loaf', $10) \
-         ON CONFLICT (id) DO UPDATE SET title = $2, description = $3, start_at = $4, end_at = $5, \
-             time_zone = $6, location = $7, capacity = $8, visibility = $9, updated_at = now(), \
-             sequence = events.sequence + CASE WHEN events.published THEN 1 ELSE 0 END",
-                id,
-                title,
-                description,
-                start_at,
-                end_at,
-                time_zone,
-                location,
-                capacity,
-                visibility as _,
-                user,
-            )
-    .execute(conn)
-    .await?;
+    let draft = Draft {
+        title,
+        description,
+        start_at,
+        end_at,
+        time_zone,
+        location,
+        capacity,
+        visibility,
+    };
+    events::save(conn, id, &draft, user).await?;
     Ok(())
 }
 
@@ -348,18 +202,13 @@ pub async fn update(
     Json(body): Json<Fields>,
 ) -> ApiResult<Json<Event>> {
     let mut tx = audit::begin_as(&state.db, manager.user.id).await?;
-    sqlx::query!(
-        "SELECT 1 AS locked FROM events WHERE id = $1 FOR UPDATE",
-        id,
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
+    events::lock(&mut tx, id).await?;
     let current = visible(&mut tx, id, Sight::EVERYTHING).await?;
     save(&mut tx, id, body, Some(&current), manager.user.id).await?;
     let mut event = visible(&mut tx, id, Sight::EVERYTHING).await?;
     if event.waitlisted > 0 {
         // More seats (or none counted any more): the waiting list moves up.
-        crate::rsvps::promote(&mut tx, &state.config.email, id, event.capacity).await?;
+        rsvps::promote(&mut tx, &state.config.email, id, event.capacity).await?;
         event = visible(&mut tx, id, Sight::EVERYTHING).await?;
     }
     tx.commit().await?;
@@ -383,16 +232,7 @@ pub async fn publish(
 ) -> ApiResult<Json<Event>> {
     let published = body.published.unwrap_or(true);
     let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
-    let done = sqlx::query!(
-        "UPDATE events SET published = $2, updated_at = now(), sequence = sequence + 1, \
-             published_at = CASE WHEN $2 THEN COALESCE(published_at, now()) ELSE published_at END \
-         WHERE id = $1",
-        id,
-        published,
-    )
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() == 0 {
+    if !events::set_published(&mut tx, id, published).await? {
         return Err(ApiError::NotFound);
     }
     let event = visible(&mut tx, id, Sight::EVERYTHING).await?;
@@ -410,28 +250,9 @@ pub async fn delete(
     Path(id): Path<Uuid>,
 ) -> ApiResult<NoContent> {
     let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
-    let photos: Vec<(String, i64)> = sqlx::query!(
-        "SELECT image_key, file_size_bytes FROM event_galleries WHERE event_id = $1",
-        id,
-    )
-    .map(|r| (r.image_key, r.file_size_bytes))
-    .fetch_all(&mut *tx)
-    .await?;
-    let gone: Option<bool> = sqlx::query_scalar!(
-        "WITH gone AS (DELETE FROM events WHERE id = $1 \
-             RETURNING COALESCE(calendar_uid, id::text || '@loaf') AS uid, title, start_at, end_at, \
-                       visibility, sequence, published), \
-              kept AS (INSERT INTO event_cancellations (calendar_uid, title, start_at, end_at, visibility, sequence) \
-                       SELECT uid, title, start_at, end_at, visibility, sequence + 1 FROM gone WHERE published \
-                       ON CONFLICT (calendar_uid) DO NOTHING) \
-         SELECT true AS \"n!\" FROM gone",
-        id,
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    if gone.is_none() {
-        return Err(ApiError::NotFound);
-    }
+    let photos = events::remove(&mut tx, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     for (key, size) in &photos {
         uploads::forget(&mut tx, key, *size).await?;
     }

@@ -3,11 +3,12 @@
 //! object is checked and counted in the storage usage; captions; deletion
 //! frees the bytes and the object; the list carries short-lived view links.
 
-use crate::events::{visible, Sight};
+use crate::events::{sight, visible};
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use loaf_core::file_types::IMAGE_EXTENSIONS;
 use loaf_domain::audit;
+use loaf_domain::events::gallery::{self, Stored};
 use loaf_domain::permissions::perm;
 use loaf_domain::uploads::{self, Declared, Reserved};
 use loaf_domain::validate::optional_long_text;
@@ -35,16 +36,6 @@ pub struct Photo {
     url: String,
 }
 
-/// A photo as stored: where its image is rather than a link to it.
-struct Stored {
-    id: Uuid,
-    caption: Option<String>,
-    size_bytes: i64,
-    uploaded_by: Option<Uuid>,
-    created_at: DateTime<Utc>,
-    image_key: String,
-}
-
 /// The upload purpose of event `id`'s gallery: an upload reserved for one
 /// event cannot be confirmed in another's.
 fn purpose(event: Uuid) -> String {
@@ -59,23 +50,9 @@ pub async fn list(
     page: PageParams,
 ) -> ApiResult<Json<Page<Photo>>> {
     let mut conn = state.db.acquire().await?;
-    visible(&mut conn, id, Sight::of(Some(&viewer.user))).await?;
-    let total: i64 = sqlx::query_scalar!(
-        "SELECT count(*) AS \"n!\" FROM event_galleries WHERE event_id = $1",
-        id,
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    let stored = sqlx::query_as!(
-        Stored,
-        "SELECT id, caption, file_size_bytes AS size_bytes, uploaded_by, created_at, image_key \
-         FROM event_galleries WHERE event_id = $1 ORDER BY created_at, id LIMIT $2 OFFSET $3",
-        id,
-        page.limit(),
-        page.offset(),
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    visible(&mut conn, id, sight(Some(&viewer.user))).await?;
+    let total = gallery::count(&mut conn, id).await?;
+    let stored = gallery::list(&mut conn, id, page.limit(), page.offset()).await?;
     drop(conn);
     let mut items = Vec::with_capacity(stored.len());
     for photo in stored {
@@ -92,7 +69,7 @@ pub async fn reserve(
     Json(declared): Json<Declared>,
 ) -> ApiResult<Created<Reserved>> {
     let mut tx = audit::begin_as(&state.db, uploader.user.id).await?;
-    visible(&mut tx, id, Sight::of(Some(&uploader.user))).await?;
+    visible(&mut tx, id, sight(Some(&uploader.user))).await?;
     let reserved = uploads::reserve(
         &mut tx,
         &state.storage,
@@ -138,20 +115,16 @@ pub async fn confirm(
 ) -> ApiResult<Created<Photo>> {
     let caption = optional_long_text("caption", body.caption.as_deref(), 1000)?;
     let mut tx = audit::begin_as(&state.db, uploader.user.id).await?;
-    visible(&mut tx, id, Sight::of(Some(&uploader.user))).await?;
+    visible(&mut tx, id, sight(Some(&uploader.user))).await?;
     let file = uploads::claim(&mut tx, &state.storage, &purpose(id), body.upload_id).await?;
-    let photo = sqlx::query_as!(
-        Stored,
-        "INSERT INTO event_galleries (event_id, image_url, image_key, caption, uploaded_by, file_size_bytes) \
-         VALUES ($1, $2, $2, $3, $4, $5) \
-         RETURNING id, caption, file_size_bytes AS size_bytes, uploaded_by, created_at, image_key",
+    let photo = gallery::add(
+        &mut tx,
         id,
-        file.key,
-        caption,
-        uploader.user.id,
+        &file.key,
         file.size_bytes,
+        caption.as_deref(),
+        uploader.user.id,
     )
-    .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(Created(presigned(&state, photo).await?))
@@ -172,17 +145,9 @@ pub async fn caption(
 ) -> ApiResult<Json<Photo>> {
     let caption = optional_long_text("caption", body.caption.as_deref(), 1000)?;
     let mut tx = audit::begin_as(&state.db, editor.user.id).await?;
-    let photo = sqlx::query_as!(
-        Stored,
-        "UPDATE event_galleries SET caption = $3 WHERE id = $2 AND event_id = $1 \
-         RETURNING id, caption, file_size_bytes AS size_bytes, uploaded_by, created_at, image_key",
-        id,
-        image,
-        caption,
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ApiError::NotFound)?;
+    let photo = gallery::set_caption(&mut tx, id, image, caption.as_deref())
+        .await?
+        .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
     Ok(Json(presigned(&state, photo).await?))
 }
@@ -194,14 +159,7 @@ pub async fn delete(
     Path((id, image)): Path<(Uuid, Uuid)>,
 ) -> ApiResult<NoContent> {
     let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
-    let gone: Option<(String, i64)> = sqlx::query!(
-        "DELETE FROM event_galleries WHERE id = $2 AND event_id = $1 RETURNING image_key, file_size_bytes",
-        id,
-        image,
-    )
-    .map(|r| (r.image_key, r.file_size_bytes))
-    .fetch_optional(&mut *tx)
-    .await?;
+    let gone = gallery::remove(&mut tx, id, image).await?;
     let (key, size) = gone.ok_or(ApiError::NotFound)?;
     uploads::forget(&mut tx, &key, size).await?;
     tx.commit().await?;

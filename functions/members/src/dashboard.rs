@@ -3,7 +3,7 @@
 //! who hold the statistics permissions.
 
 use axum::extract::State;
-use chrono::{DateTime, Utc};
+use loaf_domain::events::{self, UpcomingEvent};
 use loaf_domain::permissions::{perm, Permission};
 use loaf_http::auth::Require;
 use loaf_http::extract::Json;
@@ -11,7 +11,6 @@ use loaf_http::{ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
-use uuid::Uuid;
 
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(rename = "DashboardStats")]
@@ -46,14 +45,6 @@ pub struct Month {
     /// Completed donations, net of refunds; present with `donations.stats`.
     #[serde(skip_serializing_if = "Option::is_none")]
     donations_cents: Option<i64>,
-}
-
-#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
-pub struct UpcomingEvent {
-    id: Uuid,
-    title: String,
-    start_at: DateTime<Utc>,
-    attending: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -95,15 +86,7 @@ pub async fn stats(
     ).map(|r| (r.subscriptions, r.donations))
     .fetch_one(&mut *conn)
     .await?;
-    let upcoming_events = sqlx::query_as!(
-        UpcomingEvent,
-        "SELECT e.id, e.title, e.start_at, \
-                (SELECT count(*) FROM event_rsvps r WHERE r.event_id = e.id AND r.rsvp_status = 'yes') \
-                    AS \"attending!\" \
-         FROM events e WHERE e.published AND e.start_at > now() ORDER BY e.start_at LIMIT 5",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let upcoming_events = events::next_five(&mut conn).await?;
     let mut monthly: Vec<Month> = sqlx::query_as!(
         Month,
         "WITH tz AS (SELECT time_zone AS zone, \

@@ -112,9 +112,7 @@ async fn move_to(
         end_all_sessions(conn, id).await?;
         // The personal calendar feed's link ends too: a member reactivated
         // later asks for a new one.
-        sqlx::query!("DELETE FROM calendar_tokens WHERE user_id = $1", id,)
-            .execute(&mut *conn)
-            .await?;
+        loaf_domain::events::calendar_tokens::revoke(conn, id).await?;
     }
     audit::record(
         conn,
