@@ -8,6 +8,7 @@ use loaf_domain::audit;
 use loaf_domain::auth::access::Standing;
 use loaf_domain::domain::UserStatus;
 use loaf_domain::profile::{Profile, ProfilePatch};
+use loaf_domain::roles::{self, RoleName};
 use loaf_http::auth::AuthUser;
 use loaf_http::extract::Json;
 use loaf_http::{ApiResult, AppState};
@@ -30,7 +31,7 @@ pub struct Me {
     /// While an `expired` member's grace period runs: when it ends, and the
     /// members' content with it unless they renew.
     grace_ends_at: Option<DateTime<Utc>>,
-    role: Option<Role>,
+    role: Option<RoleName>,
     /// What the member may do, sorted: their role's permission codes, less
     /// the members' content while their membership is not in force.
     permissions: Vec<String>,
@@ -42,14 +43,6 @@ pub struct Me {
     last_login_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     profile: Profile,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-#[schemars(rename = "MyRole")]
-struct Role {
-    id: Uuid,
-    code: String,
-    name: String,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -99,12 +92,8 @@ async fn load(state: &AppState, conn: &mut PgConnection, user: &AuthUser) -> Api
     )
     .fetch_one(&mut *conn)
     .await?;
-    let role: Option<Role> = match user.role_id {
-        Some(id) => {
-            sqlx::query_as!(Role, "SELECT id, code, name FROM roles WHERE id = $1", id)
-                .fetch_optional(&mut *conn)
-                .await?
-        }
+    let role: Option<RoleName> = match user.role_id {
+        Some(id) => roles::name_of(&mut *conn, id).await?,
         None => None,
     };
     let mut permissions: Vec<String> = user.permissions.iter().cloned().collect();

@@ -3,11 +3,12 @@
 //! short-lived link, edit, delete. Each checks the library's own
 //! permission; a member without it gets 403, an anonymous caller 401.
 
-use crate::libraries::{Action, Kind};
+use crate::libraries::{self, Action};
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use loaf_domain::audit;
+use loaf_domain::documents::{self, Content, Document, Edit, Kind, NewDocument};
 use loaf_domain::uploads::{self, Claimed, Declared, Reserved};
 use loaf_domain::validate::{optional_long_text, optional_text, text};
 use loaf_http::auth::AuthUser;
@@ -22,54 +23,9 @@ use sqlx::PgConnection;
 use std::time::Duration;
 use uuid::Uuid;
 
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Document {
-    id: Uuid,
-    kind: String,
-    title: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    published_date: Option<NaiveDate>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    year: Option<i32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    effective_date: Option<NaiveDate>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    is_current: Option<bool>,
-    /// An external document's address; `None` for an uploaded file.
-    link: Option<String>,
-    #[serde(skip)]
-    file_key: Option<String>,
-    file_name: Option<String>,
-    content_type: Option<String>,
-    size_bytes: Option<i64>,
-    created_by: Option<Uuid>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-/// `sqlx::query_as!(Document, …)` over the view of the three libraries
-/// (`migrations/0016_library_documents.sql`), followed by `$tail`.
-macro_rules! document_query {
-    ($tail:literal $(, $arg:expr)* $(,)?) => {
-        sqlx::query_as!(
-            Document,
-            r#"SELECT id AS "id!", kind AS "kind!", title AS "title!", description,
-                   published_date, year, version, effective_date, is_current, link, file_key,
-                   file_name, content_type, size_bytes, created_by,
-                   created_at AS "created_at!", updated_at AS "updated_at!"
-               FROM library_documents "# + $tail
-            $(, $arg)*
-        )
-    };
-            }
-
+/// Entry `id` of library `kind`; 404 otherwise.
 async fn load(conn: &mut PgConnection, kind: Kind, id: Uuid) -> ApiResult<Document> {
-    document_query!("WHERE kind = $1 AND id = $2", kind.as_str(), id)
-        .fetch_optional(conn)
+    documents::find(conn, kind, id)
         .await?
         .ok_or(ApiError::NotFound)
 }
@@ -90,34 +46,13 @@ pub async fn list(
     page: PageParams,
     Query(filter): Query<Filter>,
 ) -> ApiResult<Json<Page<Document>>> {
-    let kind = Kind::from_path(&kind)?;
-    kind.require(&user, Action::View)?;
+    let kind = libraries::from_path(&kind)?;
+    libraries::require(kind, &user, Action::View)?;
     let q = optional_text("q", filter.q.as_deref(), 200)?
         .map(|q| loaf_core::db::like_contains(&q.to_lowercase()));
     let mut conn = state.db.acquire().await?;
-    let total = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM library_documents
-           WHERE kind = $1 AND ($2::text IS NULL OR lower(title) LIKE $2)"#,
-        kind.as_str(),
-        q,
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    // Newest first by the library's own date (the others' are NULL):
-    // bylaws current first, then by effective date; newsletters by
-    // published date; reports by year; then the latest added.
-    let items = document_query!(
-        "WHERE kind = $1 AND ($2::text IS NULL OR lower(title) LIKE $2) \
-         ORDER BY is_current DESC, COALESCE(published_date, effective_date) DESC, year DESC, \
-             CASE WHEN kind = 'bylaws' THEN NULL ELSE created_at END DESC, id \
-         LIMIT $3 OFFSET $4",
-        kind.as_str(),
-        q,
-        page.limit(),
-        page.offset(),
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let total = documents::count(&mut conn, kind, q.as_deref()).await?;
+    let items = documents::list(&mut conn, kind, q.as_deref(), page.limit(), page.offset()).await?;
     Ok(Json(Page::new(items, page, total)))
 }
 
@@ -129,8 +64,8 @@ pub async fn reserve(
     Path(kind): Path<String>,
     Json(declared): Json<Declared>,
 ) -> ApiResult<Created<Reserved>> {
-    let kind = Kind::from_path(&kind)?;
-    kind.require(&user, Action::Create)?;
+    let kind = libraries::from_path(&kind)?;
+    libraries::require(kind, &user, Action::Create)?;
     let allowed: Vec<&str> = state
         .config
         .uploads
@@ -224,39 +159,15 @@ fn external_url(url: &str) -> ApiResult<String> {
 }
 
 /// Takes the bylaws' table lock when this request makes a version current,
-/// first thing in its transaction (taken after the request's own row
-/// writes, it would deadlock with a concurrent one). Concurrent "make
-/// current" requests take turns and the last one wins; the unique index on
-/// the current row would refuse a second current version anyway.
+/// first thing in its transaction ([`documents::lock_bylaws`]).
 async fn lock_if_making_current(
     conn: &mut PgConnection,
     kind: Kind,
     body: &Fields,
 ) -> ApiResult<()> {
     if kind == Kind::Bylaws && body.is_current == Some(true) {
-        sqlx::query!("LOCK TABLE bylaws_documents IN SHARE ROW EXCLUSIVE MODE",)
-            .execute(conn)
-            .await?;
+        documents::lock_bylaws(conn).await?;
     }
-    Ok(())
-}
-
-/// Marks bylaws `id` the current version, un-marking the others, in a
-/// transaction that holds the lock of [`lock_if_making_current`].
-async fn make_current(conn: &mut PgConnection, id: Uuid) -> ApiResult<()> {
-    sqlx::query!(
-        "UPDATE bylaws_documents SET is_current = false, updated_at = now() \
-         WHERE is_current AND id <> $1",
-        id,
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "UPDATE bylaws_documents SET is_current = true, updated_at = now() WHERE id = $1",
-        id,
-    )
-    .execute(&mut *conn)
-    .await?;
     Ok(())
 }
 
@@ -268,8 +179,8 @@ pub async fn create(
     Path(kind): Path<String>,
     Json(body): Json<Fields>,
 ) -> ApiResult<Created<Document>> {
-    let kind = Kind::from_path(&kind)?;
-    kind.require(&user, Action::Create)?;
+    let kind = libraries::from_path(&kind)?;
+    libraries::require(kind, &user, Action::Create)?;
     body.only_for(kind)?;
     let title = text("title", body.title.as_deref().unwrap_or_default(), 255)?;
     let description = optional_long_text("description", body.description.as_deref(), 5000)?;
@@ -303,79 +214,24 @@ pub async fn create(
         Some(id) => Some(uploads::claim(&mut tx, &state.storage, kind.as_str(), id).await?),
         None => None,
     };
-    let id = Uuid::new_v4();
-    let (url, key, name, content_type, size, doc_type) = match (&file, &link) {
-        (Some(f), _) => (
-            f.key.clone(),
-            Some(f.key.clone()),
-            Some(f.file_name.clone()),
-            Some(f.content_type.clone()),
-            Some(f.size_bytes),
-            f.extension.to_string(),
-        ),
-        (None, Some(l)) => (l.clone(), None, None, None, None, "link".to_string()),
+    let content = match (file, link) {
+        (Some(f), _) => Content::File(f),
+        (None, Some(l)) => Content::Link(l),
         (None, None) => unreachable!("checked above"),
     };
-    // Dates are days on the organisation's calendar, stored as its midnight.
-    match kind {
-        Kind::Newsletters => sqlx::query!(
-            "INSERT INTO newsletter_archives (id, title, description, published_date, \
-                 document_url, document_type, file_size_bytes, file_key, file_name, content_type, \
-                 created_by) \
-             VALUES ($1, $2, $3, \
-                 $4::date::timestamp AT TIME ZONE (SELECT time_zone FROM organisation_settings), \
-                 $5, $6, $7, $8, $9, $10, $11)",
-            id,
-            title,
-            description,
-            body.published_date,
-            url,
-            doc_type,
-            size,
-            key,
-            name,
-            content_type,
-            user.id,
-        ),
-        Kind::FinancialReports => sqlx::query!(
-            "INSERT INTO financial_reports (id, title, year, document_url, document_type, \
-                 file_size_bytes, file_key, file_name, content_type, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            id,
-            title,
-            body.year,
-            url,
-            doc_type,
-            size,
-            key,
-            name,
-            content_type,
-            user.id,
-        ),
-        Kind::Bylaws => sqlx::query!(
-            "INSERT INTO bylaws_documents (id, title, version, effective_date, \
-                 document_url, document_type, file_size_bytes, file_key, file_name, content_type, \
-                 created_by) \
-             VALUES ($1, $2, $3, \
-                 $4::date::timestamp AT TIME ZONE (SELECT time_zone FROM organisation_settings), \
-                 $5, $6, $7, $8, $9, $10, $11)",
-            id,
-            title,
-            version,
-            body.effective_date,
-            url,
-            doc_type,
-            size,
-            key,
-            name,
-            content_type,
-            user.id,
-        ),
-    }
-    .execute(&mut *tx)
-    .await?;
+    let new = NewDocument {
+        title,
+        content,
+        description,
+        published_date: body.published_date,
+        year: body.year,
+        version,
+        effective_date: body.effective_date,
+    };
+    let id = Uuid::new_v4();
+    documents::insert(&mut tx, kind, id, &new, user.id).await?;
     if kind == Kind::Bylaws && body.is_current == Some(true) {
-        make_current(&mut tx, id).await?;
+        documents::make_current(&mut tx, id).await?;
     }
     let document = load(&mut tx, kind, id).await?;
     tx.commit().await?;
@@ -399,8 +255,8 @@ pub async fn download(
     user: AuthUser,
     Path((kind, id)): Path<(String, Uuid)>,
 ) -> ApiResult<Json<Download>> {
-    let kind = Kind::from_path(&kind)?;
-    kind.require(&user, Action::View)?;
+    let kind = libraries::from_path(&kind)?;
+    libraries::require(kind, &user, Action::View)?;
     let mut conn = state.db.acquire().await?;
     let doc = load(&mut conn, kind, id).await?;
     drop(conn);
@@ -437,8 +293,8 @@ pub async fn update(
     Path((kind, id)): Path<(String, Uuid)>,
     Json(body): Json<Fields>,
 ) -> ApiResult<Json<Document>> {
-    let kind = Kind::from_path(&kind)?;
-    kind.require(&user, Action::Edit)?;
+    let kind = libraries::from_path(&kind)?;
+    libraries::require(kind, &user, Action::Edit)?;
     body.only_for(kind)?;
     if body.upload_id.is_some() {
         return Err(ApiError::invalid(
@@ -480,81 +336,18 @@ pub async fn update(
             "Mark another version of the bylaws current instead: one version is always current.",
         ));
     }
-    // A title, and an external link's address; then the library's own
-    // fields. Dates are days on the organisation's calendar, stored as its
-    // midnight.
-    match kind {
-        Kind::Newsletters => sqlx::query!(
-            "UPDATE newsletter_archives SET title = COALESCE($2, title), updated_at = now(), \
-                 document_url = CASE WHEN file_key IS NULL THEN COALESCE($3, document_url) \
-                                ELSE document_url END \
-             WHERE id = $1",
-            id,
-            title,
-            url,
-        ),
-        Kind::FinancialReports => sqlx::query!(
-            "UPDATE financial_reports SET title = COALESCE($2, title), updated_at = now(), \
-                 document_url = CASE WHEN file_key IS NULL THEN COALESCE($3, document_url) \
-                                ELSE document_url END \
-             WHERE id = $1",
-            id,
-            title,
-            url,
-        ),
-        Kind::Bylaws => sqlx::query!(
-            "UPDATE bylaws_documents SET title = COALESCE($2, title), updated_at = now(), \
-                 document_url = CASE WHEN file_key IS NULL THEN COALESCE($3, document_url) \
-                                ELSE document_url END \
-             WHERE id = $1",
-            id,
-            title,
-            url,
-        ),
-    }
-    .execute(&mut *tx)
-    .await?;
-    match kind {
-        Kind::Newsletters => {
-            sqlx::query!(
-                "UPDATE newsletter_archives \
-                 SET description = CASE WHEN $2 THEN $3 ELSE description END, \
-                     published_date = COALESCE($4::date::timestamp \
-                         AT TIME ZONE (SELECT time_zone FROM organisation_settings), published_date) \
-                 WHERE id = $1",
-                id,
-                body.description.is_some(),
-                description,
-                body.published_date,
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
-        Kind::FinancialReports => {
-            sqlx::query!(
-                "UPDATE financial_reports SET year = COALESCE($2, year) WHERE id = $1",
-                id,
-                body.year,
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
-        Kind::Bylaws => {
-            sqlx::query!(
-                "UPDATE bylaws_documents SET version = COALESCE($2, version), \
-                     effective_date = COALESCE($3::date::timestamp \
-                         AT TIME ZONE (SELECT time_zone FROM organisation_settings), effective_date) \
-                 WHERE id = $1",
-                id,
-                version,
-                body.effective_date,
-            )
-            .execute(&mut *tx)
-            .await?;
-            if body.is_current == Some(true) {
-                make_current(&mut tx, id).await?;
-            }
-        }
+    let edit = Edit {
+        title,
+        link: url,
+        description: body.description.is_some().then_some(description),
+        published_date: body.published_date,
+        year: body.year,
+        version,
+        effective_date: body.effective_date,
+    };
+    documents::update(&mut tx, kind, id, &edit).await?;
+    if kind == Kind::Bylaws && body.is_current == Some(true) {
+        documents::make_current(&mut tx, id).await?;
     }
     let document = load(&mut tx, kind, id).await?;
     tx.commit().await?;
@@ -569,38 +362,10 @@ pub async fn delete(
     user: AuthUser,
     Path((kind, id)): Path<(String, Uuid)>,
 ) -> ApiResult<NoContent> {
-    let kind = Kind::from_path(&kind)?;
-    kind.require(&user, Action::Delete)?;
+    let kind = libraries::from_path(&kind)?;
+    libraries::require(kind, &user, Action::Delete)?;
     let mut tx = audit::begin_as(&state.db, user.id).await?;
-    let gone: Option<(Option<String>, Option<i64>)> = match kind {
-        Kind::Newsletters => {
-            sqlx::query!(
-                "DELETE FROM newsletter_archives WHERE id = $1 RETURNING file_key, file_size_bytes",
-                id,
-            )
-            .map(|r| (r.file_key, r.file_size_bytes))
-            .fetch_optional(&mut *tx)
-            .await?
-        }
-        Kind::FinancialReports => {
-            sqlx::query!(
-                "DELETE FROM financial_reports WHERE id = $1 RETURNING file_key, file_size_bytes",
-                id,
-            )
-            .map(|r| (r.file_key, r.file_size_bytes))
-            .fetch_optional(&mut *tx)
-            .await?
-        }
-        Kind::Bylaws => {
-            sqlx::query!(
-                "DELETE FROM bylaws_documents WHERE id = $1 RETURNING file_key, file_size_bytes",
-                id,
-            )
-            .map(|r| (r.file_key, r.file_size_bytes))
-            .fetch_optional(&mut *tx)
-            .await?
-        }
-    };
+    let gone = documents::remove(&mut tx, kind, id).await?;
     let (key, size) = gone.ok_or(ApiError::NotFound)?;
     if let Some(key) = &key {
         uploads::forget(&mut tx, key, size.unwrap_or(0)).await?;

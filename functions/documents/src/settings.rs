@@ -10,6 +10,7 @@ use loaf_core::file_types::IMAGE_EXTENSIONS;
 use loaf_domain::audit;
 use loaf_domain::domain::Email;
 use loaf_domain::permissions::perm;
+use loaf_domain::settings::{self, Changes};
 use loaf_domain::uploads::{self, Declared, Reserved};
 use loaf_domain::validate::{optional_long_text, text};
 use loaf_http::auth::Require;
@@ -58,14 +59,7 @@ pub struct Settings {
 }
 
 async fn read(conn: &mut PgConnection, state: &AppState) -> ApiResult<Settings> {
-    let row = sqlx::query!(
-        "SELECT name, contact_email, time_zone, currency::text AS \"currency!\", logo_key, \
-                staff_need_membership, grace_days, payment_instructions, pending_payment_access, \
-                record_retention_years, postal_address \
-         FROM organisation_settings",
-    )
-    .fetch_one(conn)
-    .await?;
+    let row = settings::read(conn).await?;
     let logo_url = match &row.logo_key {
         Some(key) => Some(state.storage.presign_get(key, LOGO_LINK, None).await?),
         None => None,
@@ -169,46 +163,26 @@ pub async fn update(
         .transpose()?;
     let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     if let Some(zone) = &body.time_zone {
-        let known: bool = sqlx::query_scalar!(
-            "SELECT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = $1) AS \"n!\"",
-            zone,
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        if !known {
+        if !settings::zone_known(&mut tx, zone).await? {
             return Err(ApiError::invalid(
                 "time_zone",
                 "time_zone is an IANA zone name, such as Europe/Paris",
             ));
         }
     }
-    sqlx::query!(
-        "UPDATE organisation_settings SET name = COALESCE($1, name), \
-             contact_email = COALESCE($2, contact_email), time_zone = COALESCE($3, time_zone), \
-             currency = COALESCE($4, currency), \
-             staff_need_membership = COALESCE($5, staff_need_membership), \
-             grace_days = COALESCE($6, grace_days), \
-             payment_instructions = CASE WHEN $8 THEN $9 ELSE payment_instructions END, \
-             pending_payment_access = COALESCE($10, pending_payment_access), \
-             record_retention_years = COALESCE($11, record_retention_years), \
-             postal_address = CASE WHEN $12 THEN $13 ELSE postal_address END, \
-             updated_at = now(), updated_by = $7",
-        name,
-        body.contact_email.as_ref().map(Email::as_str),
-        body.time_zone,
-        currency,
-        body.staff_need_membership,
-        body.grace_days,
-        admin.user.id,
-        instructions.is_some(),
-        instructions.flatten(),
-        body.pending_payment_access,
-        body.record_retention_years,
-        address.is_some(),
-        address.flatten(),
-    )
-    .execute(&mut *tx)
-    .await?;
+    let changes = Changes {
+        name: name.as_deref(),
+        contact_email: body.contact_email.as_ref().map(Email::as_str),
+        time_zone: body.time_zone.as_deref(),
+        currency: currency.as_deref(),
+        staff_need_membership: body.staff_need_membership,
+        grace_days: body.grace_days,
+        payment_instructions: instructions.as_ref().map(Option::as_deref),
+        pending_payment_access: body.pending_payment_access,
+        record_retention_years: body.record_retention_years,
+        postal_address: address.as_ref().map(Option::as_deref),
+    };
+    settings::update(&mut tx, &changes, admin.user.id).await?;
     let settings = read(&mut tx, &state).await?;
     tx.commit().await?;
     Ok(Json(settings))
@@ -243,33 +217,6 @@ pub struct NewLogo {
     upload_id: Uuid,
 }
 
-/// Replaces the logo's key and size (`None`: no logo) in the caller's
-/// transaction; the old file is forgotten. Answers the old key.
-async fn swap_logo(
-    conn: &mut PgConnection,
-    new: Option<(&str, i64)>,
-    admin: Uuid,
-) -> ApiResult<Option<String>> {
-    let (old_key, old_size): (Option<String>, i64) =
-        sqlx::query!("SELECT logo_key, logo_size FROM organisation_settings FOR UPDATE",)
-            .map(|r| (r.logo_key, r.logo_size))
-            .fetch_one(&mut *conn)
-            .await?;
-    if let Some(old) = &old_key {
-        uploads::forget(conn, old, old_size).await?;
-    }
-    sqlx::query!(
-        "UPDATE organisation_settings SET logo_key = $1, logo_size = $2, updated_at = now(), \
-             updated_by = $3",
-        new.map(|(key, _)| key),
-        new.map_or(0, |(_, size)| size),
-        admin,
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(old_key)
-}
-
 /// `PUT /api/settings/logo {upload_id}`: the uploaded image becomes the logo.
 pub async fn set_logo(
     State(state): State<AppState>,
@@ -278,7 +225,8 @@ pub async fn set_logo(
 ) -> ApiResult<Json<Settings>> {
     let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     let file = uploads::claim(&mut tx, &state.storage, "logo", body.upload_id).await?;
-    let old = swap_logo(&mut tx, Some((&file.key, file.size_bytes)), admin.user.id).await?;
+    let old =
+        settings::swap_logo(&mut tx, Some((&file.key, file.size_bytes)), admin.user.id).await?;
     let settings = read(&mut tx, &state).await?;
     tx.commit().await?;
     if let Some(old) = old {
@@ -293,7 +241,7 @@ pub async fn remove_logo(
     admin: Require<perm::SettingsLogo>,
 ) -> ApiResult<Json<Settings>> {
     let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
-    let old = swap_logo(&mut tx, None, admin.user.id).await?;
+    let old = settings::swap_logo(&mut tx, None, admin.user.id).await?;
     let settings = read(&mut tx, &state).await?;
     tx.commit().await?;
     if let Some(old) = old {

@@ -14,6 +14,7 @@ use loaf_domain::email::suppressions;
 use loaf_domain::email::{outbox, Mail};
 use loaf_domain::enums::InvitationStatus;
 use loaf_domain::permissions::perm;
+use loaf_domain::roles;
 use loaf_domain::validate::{optional_phone, optional_text};
 use loaf_http::auth::{AuthUser, Require};
 use loaf_http::extract::{Json, Path, Query};
@@ -95,13 +96,11 @@ pub struct NewInvitation {
 
 /// The id of role `id`, or of the system `member` role.
 async fn role(conn: &mut PgConnection, id: Option<Uuid>) -> ApiResult<Uuid> {
-    sqlx::query_scalar!(
-        "SELECT id FROM roles WHERE ($1::uuid IS NULL AND code = 'member') OR id = $1",
-        id,
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| ApiError::invalid("role_id", "No role has this id."))
+    let found = match id {
+        None => roles::id_of(conn, "member").await?,
+        Some(id) => roles::exists(conn, id).await?.then_some(id),
+    };
+    found.ok_or_else(|| ApiError::invalid("role_id", "No role has this id."))
 }
 
 /// Nobody hands out permissions they do not hold: every permission of
@@ -111,13 +110,7 @@ async fn check_grantable(
     inviter: &AuthUser,
     role_id: Uuid,
 ) -> ApiResult<()> {
-    let codes: Vec<String> = sqlx::query_scalar!(
-        "SELECT p.code FROM role_permissions rp JOIN permissions p ON p.id = rp.permission_id \
-         WHERE rp.role_id = $1",
-        role_id,
-    )
-    .fetch_all(conn)
-    .await?;
+    let codes = roles::codes(conn, role_id).await?;
     if let Some(missing) = codes.iter().find(|c| !inviter.holds(c)) {
         return Err(ApiError::refused(
             StatusCode::FORBIDDEN,

@@ -8,9 +8,9 @@ use crate::lifecycle::keep_a_superadmin;
 use crate::members::{self, Member};
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
 use loaf_domain::audit;
 use loaf_domain::permissions::perm;
+use loaf_domain::roles::{self, Permission, Role};
 use loaf_domain::validate::{optional_long_text, text};
 use loaf_http::auth::{AuthUser, Require};
 use loaf_http::extract::{Json, Path};
@@ -23,15 +23,6 @@ use sqlx::PgConnection;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
-pub struct Permission {
-    code: String,
-    name: String,
-    description: Option<String>,
-    #[serde(skip)]
-    module: String,
-}
-
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Module {
     module: String,
@@ -43,12 +34,8 @@ pub async fn permissions(
     State(state): State<AppState>,
     _: Require<perm::PermissionsView>,
 ) -> ApiResult<Json<Vec<Module>>> {
-    let all: Vec<Permission> = sqlx::query_as!(
-        Permission,
-        "SELECT code, name, description, module FROM permissions ORDER BY module, code",
-    )
-    .fetch_all(&state.db)
-    .await?;
+    let mut conn = state.db.acquire().await?;
+    let all = roles::catalogue(&mut conn).await?;
     let mut modules: BTreeMap<String, Vec<Permission>> = BTreeMap::new();
     for p in all {
         modules.entry(p.module.clone()).or_default().push(p);
@@ -64,43 +51,9 @@ pub async fn permissions(
     ))
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Role {
-    id: Uuid,
-    code: String,
-    name: String,
-    description: Option<String>,
-    is_system_role: bool,
-    /// The role's permission codes, sorted.
-    permissions: Vec<String>,
-    /// How many accounts hold it.
-    members: i64,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-/// `sqlx::query_as!(Role, …)` over `roles r`, then `$tail`.
-macro_rules! role_query {
-    ($tail:literal $(, $arg:expr)* $(,)?) => {
-        sqlx::query_as!(
-            Role,
-            r#"SELECT r.id, r.code, r.name, r.description, r.is_system_role,
-                   COALESCE((SELECT array_agg(p.code ORDER BY p.code) FROM role_permissions rp
-                             JOIN permissions p ON p.id = rp.permission_id
-                             WHERE rp.role_id = r.id), '{}') AS "permissions!",
-                   (SELECT count(*) FROM users u WHERE u.role_id = r.id) AS "members!",
-                   r.created_at, r.updated_at
-               FROM roles r "# + $tail
-            $(, $arg)*
-        )
-    };
-        }
-
+/// Role `id`; 404 otherwise.
 async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Role> {
-    role_query!("WHERE r.id = $1", id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or(ApiError::NotFound)
+    roles::find(conn, id).await?.ok_or(ApiError::NotFound)
 }
 
 /// `GET /api/roles`: every role with its permissions, system roles first.
@@ -108,10 +61,8 @@ pub async fn list(
     State(state): State<AppState>,
     _: Require<perm::PermissionsView>,
 ) -> ApiResult<Json<Vec<Role>>> {
-    let roles = role_query!("ORDER BY r.is_system_role DESC, r.name")
-        .fetch_all(&state.db)
-        .await?;
-    Ok(Json(roles))
+    let mut conn = state.db.acquire().await?;
+    Ok(Json(roles::all(&mut conn).await?))
 }
 
 /// `GET /api/roles/{id}`
@@ -136,11 +87,7 @@ async fn permission_ids(
 ) -> ApiResult<Vec<Uuid>> {
     let mut ids = Vec::with_capacity(codes.len());
     for (i, code) in codes.iter().enumerate() {
-        let id: Option<Uuid> =
-            sqlx::query_scalar!("SELECT id FROM permissions WHERE code = $1", code,)
-                .fetch_optional(&mut *conn)
-                .await?;
-        let id = id.ok_or_else(|| {
+        let id = roles::permission_id(conn, code).await?.ok_or_else(|| {
             ApiError::invalid(
                 format!("{field}[{i}]"),
                 format!("There is no permission {code:?}."),
@@ -168,32 +115,6 @@ fn system_role(what: &str) -> ApiError {
         ErrorCode::SystemRole,
         format!("System roles cannot be {what}."),
     )
-}
-
-async fn set_permissions(
-    conn: &mut PgConnection,
-    role_id: Uuid,
-    ids: &[Uuid],
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "DELETE FROM role_permissions WHERE role_id = $1 AND NOT permission_id = ANY($2)",
-        role_id,
-        ids,
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "INSERT INTO role_permissions (role_id, permission_id) SELECT $1, unnest($2::uuid[]) \
-         ON CONFLICT DO NOTHING",
-        role_id,
-        ids,
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!("UPDATE roles SET updated_at = now() WHERE id = $1", role_id,)
-        .execute(conn)
-        .await?;
-    Ok(())
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -235,17 +156,8 @@ pub async fn create(
     let description = optional_long_text("description", body.description.as_deref(), 1000)?;
     let mut tx = audit::begin_as(&state.db, user.id).await?;
     let ids = permission_ids(&mut tx, &user, "permissions", &body.permissions, &[]).await?;
-    let id: Uuid = sqlx::query_scalar!(
-        "INSERT INTO roles (code, name, description, is_system_role, created_by) \
-         VALUES ($1, $2, $3, false, $4) RETURNING id",
-        code,
-        name,
-        description,
-        user.id,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    set_permissions(&mut tx, id, &ids).await?;
+    let id = roles::create(&mut tx, &code, &name, description.as_deref(), user.id).await?;
+    roles::set_permissions(&mut tx, id, &ids).await?;
     let role = load(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Created(role))
@@ -277,15 +189,7 @@ pub async fn update(
     if load(&mut tx, id).await?.is_system_role {
         return Err(system_role("renamed"));
     }
-    sqlx::query!(
-        "UPDATE roles SET name = COALESCE($2, name), description = COALESCE($3, description), \
-         updated_at = now() WHERE id = $1",
-        id,
-        name,
-        description,
-    )
-    .execute(&mut *tx)
-    .await?;
+    roles::rename(&mut tx, id, name.as_deref(), description.as_deref()).await?;
     let role = load(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(role))
@@ -311,9 +215,7 @@ pub async fn delete(
             ),
         ));
     }
-    sqlx::query!("DELETE FROM roles WHERE id = $1", id,)
-        .execute(&mut *tx)
-        .await?;
+    roles::delete(&mut tx, id).await?;
     tx.commit().await?;
     state.permissions.clear();
     Ok(NoContent)
@@ -343,7 +245,7 @@ pub async fn replace_permissions(
         ));
     }
     let ids = permission_ids(&mut tx, &user, "codes", &body.codes, &role.permissions).await?;
-    set_permissions(&mut tx, id, &ids).await?;
+    roles::set_permissions(&mut tx, id, &ids).await?;
     let role = load(&mut tx, id).await?;
     tx.commit().await?;
     // This container sees the change at once; others within the cache TTL.
@@ -375,24 +277,13 @@ pub async fn assign(
     if let Some(code) = role.permissions.iter().find(|c| !user.holds(c)) {
         return Err(cannot_grant(code));
     }
-    let current: Option<String> = sqlx::query_scalar!(
-        r#"SELECT r.code AS "code?" FROM users u LEFT JOIN roles r ON r.id = u.role_id
-           WHERE u.id = $1 AND u.erased_at IS NULL FOR UPDATE OF u"#,
-        id,
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ApiError::NotFound)?;
+    let current = roles::held_by(&mut tx, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if current.as_deref() == Some("superadmin") && role.code != "superadmin" {
         keep_a_superadmin(&mut tx, id).await?;
     }
-    sqlx::query!(
-        "UPDATE users SET role_id = $2, updated_at = now() WHERE id = $1",
-        id,
-        role.id,
-    )
-    .execute(&mut *tx)
-    .await?;
+    roles::give(&mut tx, id, role.id).await?;
     audit::record(
         &mut tx,
         id,

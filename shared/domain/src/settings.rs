@@ -5,6 +5,7 @@
 //! would cost a round trip.
 
 use sqlx::PgConnection;
+use uuid::Uuid;
 
 /// The organisation's time zone (IANA).
 pub async fn time_zone(conn: &mut PgConnection) -> sqlx::Result<String> {
@@ -21,4 +22,110 @@ pub async fn zone_known(conn: &mut PgConnection, zone: &str) -> sqlx::Result<boo
     )
     .fetch_one(conn)
     .await
+}
+
+/// The settings as stored (the logo as its object's key).
+#[derive(Debug)]
+pub struct Stored {
+    /// `None`: the deployment's default name.
+    pub name: Option<String>,
+    pub contact_email: Option<String>,
+    pub time_zone: String,
+    pub currency: String,
+    pub logo_key: Option<String>,
+    pub staff_need_membership: bool,
+    pub grace_days: i32,
+    pub payment_instructions: Option<String>,
+    pub pending_payment_access: bool,
+    pub record_retention_years: i32,
+    pub postal_address: Option<String>,
+}
+
+/// Every setting.
+pub async fn read(conn: &mut PgConnection) -> sqlx::Result<Stored> {
+    sqlx::query_as!(
+        Stored,
+        "SELECT name, contact_email, time_zone, currency::text AS \"currency!\", logo_key, \
+                staff_need_membership, grace_days, payment_instructions, pending_payment_access, \
+                record_retention_years, postal_address \
+         FROM organisation_settings",
+    )
+    .fetch_one(conn)
+    .await
+}
+
+/// A change of the settings, checked by the caller: `None` keeps a value;
+/// for the instructions and the address, `Some(None)` clears it.
+#[derive(Debug, Default)]
+pub struct Changes<'a> {
+    pub name: Option<&'a str>,
+    pub contact_email: Option<&'a str>,
+    pub time_zone: Option<&'a str>,
+    pub currency: Option<&'a str>,
+    pub staff_need_membership: Option<bool>,
+    pub grace_days: Option<i32>,
+    pub payment_instructions: Option<Option<&'a str>>,
+    pub pending_payment_access: Option<bool>,
+    pub record_retention_years: Option<i32>,
+    pub postal_address: Option<Option<&'a str>>,
+}
+
+/// Applies `changes`, made by `by`.
+pub async fn update(conn: &mut PgConnection, changes: &Changes<'_>, by: Uuid) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE organisation_settings SET name = COALESCE($1, name), \
+             contact_email = COALESCE($2, contact_email), time_zone = COALESCE($3, time_zone), \
+             currency = COALESCE($4, currency), \
+             staff_need_membership = COALESCE($5, staff_need_membership), \
+             grace_days = COALESCE($6, grace_days), \
+             payment_instructions = CASE WHEN $8 THEN $9 ELSE payment_instructions END, \
+             pending_payment_access = COALESCE($10, pending_payment_access), \
+             record_retention_years = COALESCE($11, record_retention_years), \
+             postal_address = CASE WHEN $12 THEN $13 ELSE postal_address END, \
+             updated_at = now(), updated_by = $7",
+        changes.name,
+        changes.contact_email,
+        changes.time_zone,
+        changes.currency,
+        changes.staff_need_membership,
+        changes.grace_days,
+        by,
+        changes.payment_instructions.is_some(),
+        changes.payment_instructions.flatten(),
+        changes.pending_payment_access,
+        changes.record_retention_years,
+        changes.postal_address.is_some(),
+        changes.postal_address.flatten(),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the logo's object and size (`None`: no logo), made by `by`, in
+/// the caller's transaction; the old object leaves the storage usage.
+/// Answers the old key, for the caller to delete once committed.
+pub async fn swap_logo(
+    conn: &mut PgConnection,
+    new: Option<(&str, i64)>,
+    by: Uuid,
+) -> sqlx::Result<Option<String>> {
+    let (old_key, old_size): (Option<String>, i64) =
+        sqlx::query!("SELECT logo_key, logo_size FROM organisation_settings FOR UPDATE")
+            .map(|r| (r.logo_key, r.logo_size))
+            .fetch_one(&mut *conn)
+            .await?;
+    if let Some(old) = &old_key {
+        crate::uploads::forget(conn, old, old_size).await?;
+    }
+    sqlx::query!(
+        "UPDATE organisation_settings SET logo_key = $1, logo_size = $2, updated_at = now(), \
+             updated_by = $3",
+        new.map(|(key, _)| key),
+        new.map_or(0, |(_, size)| size),
+        by,
+    )
+    .execute(conn)
+    .await?;
+    Ok(old_key)
 }

@@ -14333,10 +14333,12 @@ export interface components {
              */
             new_members: number;
         };
+        /** @description A member's own answer. */
         MyAnswer: {
             status: components["schemas"]["RsvpStatus"];
             waitlisted: boolean;
         };
+        /** @description A role's name, as a member's own page shows it. */
         MyRole: {
             code: string;
             /** Format: uuid */
@@ -14879,6 +14881,7 @@ export interface components {
          * @enum {string}
          */
         PendingStatus: "pending" | "confirmed" | "cancelled";
+        /** @description A permission of the catalogue. */
         Permission: {
             description?: string | null;
             code: string;
@@ -15186,6 +15189,7 @@ export interface components {
             /** @default null */
             name: string | null;
         };
+        /** @description An answer, as the event's hosts list it. */
         Rsvp: {
             attended: boolean;
             /** Format: date-time */
@@ -15459,6 +15463,7 @@ export interface components {
             /** @description `true` when the member must accept the current version. */
             must_accept: boolean;
         };
+        /** @description A published event coming soon, as the dashboard lists it. */
         UpcomingEvent: {
             title: string;
             /** Format: int64 */
@@ -15468,6 +15473,10 @@ export interface components {
             /** Format: date-time */
             start_at: string;
         };
+        /**
+         * @description The bytes the organisation stores, against its quota, by library,
+         *      galleries and logo, with deletions still queued.
+         */
         Usage: {
             /** Format: int64 */
             bylaws_bytes: number;

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use loaf_domain::auth::secret_token;
 use loaf_domain::email::{outbox, Mail};
 use loaf_domain::enums::ImportJobStatus;
+use loaf_domain::roles;
 use loaf_http::csv_export::CsvUpload;
 use loaf_http::{ApiError, ApiResult, AppState};
 use sqlx::PgConnection;
@@ -256,9 +257,9 @@ pub async fn run(
             }))
         }
     };
-    let member_role: Uuid = sqlx::query_scalar!("SELECT id FROM roles WHERE code = 'member'",)
-        .fetch_one(&mut *tx)
-        .await?;
+    let member_role = roles::id_of(&mut *tx, "member")
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?; // the migrations seed it
     let ctx = context(tx).await?;
     let mut batch = Batch {
         state,

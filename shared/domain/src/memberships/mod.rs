@@ -405,15 +405,7 @@ pub async fn record_payment(
     // Paying makes a guest (the role registration gives) a member; other
     // roles are an admin's choice and stay.
     let promoted = status_after == UserStatus::Active
-        && sqlx::query!(
-            "UPDATE users SET role_id = (SELECT id FROM roles WHERE code = 'member') \
-             WHERE id = $1 AND role_id = (SELECT id FROM roles WHERE code = 'guest')",
-            payment.user_id,
-        )
-        .execute(&mut *conn)
-        .await?
-        .rows_affected()
-            == 1;
+        && crate::roles::promote_guest(conn, payment.user_id).await?;
     if promoted {
         crate::audit::record(
             conn,
