@@ -5,12 +5,14 @@
 //! webhook completes or fails it; an offline one is completed at once.
 //! Either way, completion numbers the receipt and emails it.
 
-use crate::donations::{self, Donation};
+use crate::donations::load;
 use axum::extract::State;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use loaf_domain::audit;
 use loaf_domain::domain::Email;
-use loaf_domain::enums::{DonationType, GiftMethod, PaymentMethod};
+use loaf_domain::donations::{self, Donation, OfflineGift};
+use loaf_domain::enums::{GiftMethod, PaymentMethod};
+use loaf_domain::members;
 use loaf_domain::payments::checkout::{self, DonationCheckout, GiftDetails, GiftStatus};
 use loaf_domain::permissions::perm;
 use loaf_domain::rate_limit;
@@ -160,63 +162,32 @@ pub async fn record(
     let currency =
         checkout::gift_currency(&mut tx, amount, (1, max), gift.currency.as_deref()).await?;
     if let Some(user_id) = body.user_id {
-        let found: Option<(String, String)> = sqlx::query!(
-            "SELECT trim(concat_ws(' ', first_name, last_name)) AS \"name!\", email FROM users WHERE id = $1",
-            user_id,
-        )
-        .map(|r| (r.name, r.email))
-        .fetch_optional(&mut *tx)
-        .await?;
+        let found = members::name_and_email(&mut tx, user_id).await?;
         let (name, email) =
             found.ok_or_else(|| ApiError::invalid("user_id", "No member has this id."))?;
         gift.donor_name = gift.donor_name.or(Some(name));
         gift.donor_email = gift.donor_email.or(Some(email));
     }
-    let (today, donated_at): (NaiveDate, DateTime<Utc>) = sqlx::query!(
-        "SELECT (now() AT TIME ZONE o.time_zone)::date AS \"today!\", \
-                CASE WHEN $1::date IS NULL THEN now() \
-                     ELSE $1::date::timestamp AT TIME ZONE o.time_zone END AS \"donated_at!\" \
-         FROM organisation_settings o",
-        body.donated_on,
-    )
-    .map(|r| (r.today, r.donated_at))
-    .fetch_one(&mut *tx)
-    .await?;
+    let (today, donated_at) = donations::gift_day(&mut tx, body.donated_on).await?;
     if body.donated_on.is_some_and(|d| d > today) {
         return Err(ApiError::invalid(
             "donated_on",
             "donated_on may not be in the future",
         ));
     }
-    let id: Uuid = sqlx::query_scalar!(
-        "INSERT INTO donations (amount_cents, currency, donation_type, status, user_id, donor_name, \
-             donor_email, message, anonymous, dedication, payment_method, in_kind_description, \
-             notes, donated_at, recorded_by) \
-         VALUES ($1, $2, $3, 'completed', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-         RETURNING id",
-        amount,
+    let offline = OfflineGift {
+        amount_cents: amount,
         currency,
-        if body.user_id.is_some() {
-        DonationType::Member
-    } else {
-        DonationType::Public
-    } as _,
-        body.user_id,
-        gift.donor_name,
-        gift.donor_email,
-        gift.message,
-        gift.anonymous,
-        gift.dedication,
-        method as _,
-        in_kind,
+        user_id: body.user_id,
+        details: gift,
+        method,
+        in_kind_description: in_kind,
         notes,
         donated_at,
-        admin.user.id,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    };
+    let id = donations::record_offline(&mut tx, &offline, admin.user.id).await?;
     receipts::issue(&mut tx, &state.config.email, id).await?;
-    let donation = donations::load(&mut tx, id).await?;
+    let donation = load(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Created(donation))
 }

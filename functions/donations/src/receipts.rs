@@ -3,9 +3,10 @@
 //! sending are `loaf_domain::receipts`, when the donation completes); and
 //! `GET /api/donations/{id}/receipt/pdf`, the receipt as a PDF.
 
-use crate::donations::{self, Donation};
+use crate::donations::load;
 use axum::extract::State;
 use axum::http::StatusCode;
+use loaf_domain::donations::Donation;
 use loaf_domain::permissions::{perm, Permission};
 use loaf_domain::{audit, receipt_pdf, receipts};
 use loaf_http::auth::{AuthUser, Require};
@@ -22,7 +23,7 @@ pub async fn resend(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Donation>> {
     let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
-    let donation = donations::load(&mut tx, id).await?;
+    let donation = load(&mut tx, id).await?;
     if donation.own.receipt_number.is_none() {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
@@ -38,7 +39,7 @@ pub async fn resend(
         ));
     }
     receipts::send(&mut tx, &state.config.email, id).await?;
-    let donation = donations::load(&mut tx, id).await?;
+    let donation = load(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(donation))
 }
@@ -53,7 +54,7 @@ pub async fn pdf(
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Download>> {
     let mut conn = state.db.acquire().await?;
-    let donation = donations::load(&mut conn, id).await?;
+    let donation = load(&mut conn, id).await?;
     if donation.own.user_id != Some(user.id) && !user.can(perm::DonationsView::CODE) {
         return Err(ApiError::NotFound);
     }

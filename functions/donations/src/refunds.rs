@@ -3,8 +3,9 @@
 //! provider, offline recorded by hand; `loaf_domain::payments::refunds`).
 //! The receipt's number is voided, and what is left gets a new one.
 
-use crate::donations::{self, Donation};
+use crate::donations::load;
 use axum::extract::State;
+use loaf_domain::donations::Donation;
 use loaf_domain::payments::refunds::{self, Asked, Target};
 use loaf_domain::permissions::perm;
 use loaf_http::auth::Require;
@@ -30,5 +31,5 @@ pub async fn refund(
     .await?
     .ok_or(ApiError::NotFound)?;
     let mut conn = state.db.acquire().await?;
-    Ok(Json(donations::load(&mut conn, id).await?))
+    Ok(Json(load(&mut conn, id).await?))
 }

@@ -7,6 +7,7 @@ use chrono::Datelike;
 use loaf_domain::audit;
 use loaf_domain::permissions::perm;
 use loaf_domain::receipt_pdf;
+use loaf_domain::settings;
 use loaf_domain::statements::{self, Donor, DonorYear, Sent};
 use loaf_http::auth::{AuthUser, Require};
 use loaf_http::downloads::{self, Download};
@@ -68,11 +69,7 @@ async fn download(state: &AppState, actor: Uuid, year: i32, donor: Donor) -> Api
         state.config.uploads.max_image_bytes,
     )
     .await?;
-    let address: Option<String> =
-        sqlx::query_scalar!("SELECT postal_address FROM organisation_settings")
-            .fetch_optional(&mut *tx)
-            .await?
-            .flatten();
+    let address = settings::postal_address(&mut tx).await?;
     let statement = statements::issue(&mut tx, year, &donor)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -127,14 +124,7 @@ pub async fn send(
 ) -> ApiResult<Json<Sent>> {
     let year = checked(year)?;
     let mut tx = audit::begin_as(&state.db, finance.user.id).await?;
-    let over: bool = sqlx::query_scalar!(
-        r#"SELECT now() >= make_timestamptz($1 + 1, 1, 1, 0, 0, 0, time_zone) AS "over!"
-           FROM organisation_settings"#,
-        year,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if !over {
+    if !statements::year_over(&mut tx, year).await? {
         return Err(ApiError::conflict(
             "year",
             format!("{year} is not over: its statements can be sent from 1 January."),

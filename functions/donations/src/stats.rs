@@ -6,6 +6,7 @@
 //! queries over the two years' donations, found by index.
 
 use axum::extract::State;
+use loaf_domain::donations::stats::{self, Bucket, Donor, Totals};
 use loaf_domain::permissions::{perm, Permission};
 use loaf_http::auth::Require;
 use loaf_http::extract::{Json, Query};
@@ -22,35 +23,6 @@ pub struct StatsQuery {
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct Totals {
-    year: i32,
-    currency: String,
-    total_cents: i64,
-    count: i64,
-    previous_year_cents: i64,
-    /// The previous year up to the same day and time: a fair comparison
-    /// while the year is running.
-    previous_year_to_date_cents: i64,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Bucket {
-    /// `2026-03` for months, `member`/`public` for types.
-    key: String,
-    total_cents: i64,
-    count: i64,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Donor {
-    donor_name: Option<String>,
-    donor_email: Option<String>,
-    user_id: Option<uuid::Uuid>,
-    total_cents: i64,
-    count: i64,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
 pub struct Stats {
     #[serde(flatten)]
     totals: Totals,
@@ -62,37 +34,6 @@ pub struct Stats {
     top_donors: Option<Vec<Donor>>,
 }
 
-/// The year asked for (`$1`, else the current one) and its bounds as
-/// instants on the organisation's calendar, as `b`; the completed
-/// donations of that year and the one before, net of refunds, as `d`
-/// (found through the index on when they were given; donations adopted
-/// from the old platform have no `donated_at`, their creation stands in);
-/// then `$rest`, as `sqlx::query_as!($out, …)`.
-macro_rules! scoped {
-    ($out:path, $rest:literal, $year:expr) => {
-        sqlx::query_as!(
-            $out,
-            "WITH o AS (SELECT time_zone AS tz, currency::text AS currency \
-                        FROM organisation_settings), \
-             y AS (SELECT COALESCE($1, extract(year FROM now() AT TIME ZONE o.tz)::int) AS year \
-                   FROM o), \
-             b AS (SELECT y.year, o.tz, o.currency, \
-                      make_timestamp(y.year - 1, 1, 1, 0, 0, 0) AT TIME ZONE o.tz AS previous_start, \
-                      make_timestamp(y.year, 1, 1, 0, 0, 0) AT TIME ZONE o.tz AS start, \
-                      make_timestamp(y.year + 1, 1, 1, 0, 0, 0) AT TIME ZONE o.tz AS next_start \
-                   FROM y, o), \
-             d AS (SELECT x.id, x.donation_type, x.user_id, x.donor_name, x.donor_email, \
-                      x.amount_cents - x.refunded_cents AS net, \
-                      COALESCE(x.donated_at, x.created_at) AS at \
-                   FROM donations x, b WHERE x.status = 'completed' \
-                      AND COALESCE(x.donated_at, x.created_at) >= b.previous_start \
-                      AND COALESCE(x.donated_at, x.created_at) < b.next_start)"
-                + $rest,
-            $year
-        )
-    };
-            }
-
 pub async fn stats(
     State(state): State<AppState>,
     caller: Require<perm::DonationsStats>,
@@ -102,65 +43,11 @@ pub async fn stats(
         return Err(ApiError::invalid("year", "year is from 1900 to 9999"));
     }
     let mut conn = state.db.acquire().await?;
-    // "To date" in the previous year: up to the same local day and time a
-    // year ago while the asked year runs; the whole year for a past one.
-    let totals: Totals = scoped!(
-        Totals,
-        ", c AS (SELECT CASE WHEN now() < b.next_start \
-                    THEN ((now() AT TIME ZONE b.tz) - interval '1 year') AT TIME ZONE b.tz \
-                    ELSE b.start END AS cutoff FROM b) \
-         SELECT b.year AS \"year!\", b.currency AS \"currency!\", \
-                COALESCE(sum(d.net) FILTER (WHERE d.at >= b.start), 0)::bigint AS \"total_cents!\", \
-                count(d.id) FILTER (WHERE d.at >= b.start) AS \"count!\", \
-                COALESCE(sum(d.net) FILTER (WHERE d.at < b.start), 0)::bigint AS \"previous_year_cents!\", \
-                COALESCE(sum(d.net) FILTER (WHERE d.at < b.start AND d.at <= c.cutoff), 0)::bigint \
-                    AS \"previous_year_to_date_cents!\" \
-         FROM b CROSS JOIN c LEFT JOIN d ON true \
-         GROUP BY b.year, b.currency",
-        query.year
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    let by_month: Vec<Bucket> = scoped!(
-        Bucket,
-        ", g AS (SELECT date_trunc('month', d.at AT TIME ZONE b.tz) AS month, \
-                            sum(d.net) AS total, count(*) AS n \
-                     FROM d, b WHERE d.at >= b.start GROUP BY 1) \
-         SELECT to_char(m, 'YYYY-MM') AS \"key!\", COALESCE(g.total, 0)::bigint AS \"total_cents!\", \
-                COALESCE(g.n, 0) AS \"count!\" \
-         FROM b, generate_series(make_timestamp(b.year, 1, 1, 0, 0, 0), \
-                                 make_timestamp(b.year, 12, 1, 0, 0, 0), interval '1 month') AS m \
-         LEFT JOIN g ON g.month = m ORDER BY m",
-        totals.year
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let by_type: Vec<Bucket> = scoped!(
-        Bucket,
-        ", g AS (SELECT d.donation_type, sum(d.net) AS total, count(*) AS n \
-                     FROM d, b WHERE d.at >= b.start GROUP BY 1) \
-         SELECT t::text AS \"key!\", COALESCE(g.total, 0)::bigint AS \"total_cents!\", COALESCE(g.n, 0) AS \"count!\" \
-         FROM unnest(enum_range(NULL::donationtype)) AS t LEFT JOIN g ON g.donation_type = t \
-         ORDER BY t",
-        totals.year
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let totals = stats::totals(&mut conn, query.year).await?;
+    let by_month = stats::by_month(&mut conn, totals.year).await?;
+    let by_type = stats::by_type(&mut conn, totals.year).await?;
     let top_donors = if caller.user.can(perm::DonationsView::CODE) {
-        // One donor per account, else per address, else per name.
-        Some(
-            scoped!(
-                Donor,
-                " SELECT max(d.donor_name) AS donor_name, max(d.donor_email) AS donor_email, \
-                        d.user_id, sum(d.net)::bigint AS \"total_cents!\", count(*) AS \"count!\" \
-                 FROM d, b WHERE d.at >= b.start \
-                 GROUP BY d.user_id, COALESCE(d.user_id::text, lower(d.donor_email), lower(d.donor_name)) \
-                 ORDER BY sum(d.net) DESC, count(*) DESC LIMIT 10",
-                totals.year
-            )
-            .fetch_all(&mut *conn)
-            .await?,
-        )
+        Some(stats::top_donors(&mut conn, totals.year).await?)
     } else {
         None
     };

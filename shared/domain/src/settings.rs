@@ -14,6 +14,13 @@ pub async fn time_zone(conn: &mut PgConnection) -> sqlx::Result<String> {
         .await
 }
 
+/// The organisation's postal address, if set.
+pub async fn postal_address(conn: &mut PgConnection) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!("SELECT postal_address FROM organisation_settings")
+        .fetch_one(conn)
+        .await
+}
+
 /// Whether PostgreSQL knows `zone` as an IANA zone name.
 pub async fn zone_known(conn: &mut PgConnection, zone: &str) -> sqlx::Result<bool> {
     sqlx::query_scalar!(

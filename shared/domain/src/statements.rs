@@ -347,3 +347,14 @@ pub async fn send_year(
     }
     Ok(sent)
 }
+
+/// Whether `year` is over on the organisation's calendar.
+pub async fn year_over(conn: &mut PgConnection, year: i32) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"SELECT now() >= make_timestamptz($1 + 1, 1, 1, 0, 0, 0, time_zone) AS "over!"
+           FROM organisation_settings"#,
+        year,
+    )
+    .fetch_one(conn)
+    .await
+}
