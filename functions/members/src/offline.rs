@@ -20,7 +20,8 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::subscriptions::{self, Subscription};
+use crate::subscriptions;
+use loaf_domain::memberships::subscriptions::Subscription;
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

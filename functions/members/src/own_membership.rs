@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use loaf_domain::audit;
 use loaf_domain::email::{outbox, Mail};
+use loaf_domain::memberships::subscriptions::{self, Running};
 use loaf_domain::validate::optional_long_text;
 use loaf_http::auth::AuthUser;
 use loaf_http::extract::Json;
@@ -38,39 +39,11 @@ pub struct OwnCancel {
     reason: Option<String>,
 }
 
-/// One running period of the caller's, locked.
-struct Running {
-    id: Uuid,
-    end_date: Option<DateTime<Utc>>,
-    last_day: Option<NaiveDate>,
-    cancel_at_period_end: bool,
-    cancelled_by: Option<Uuid>,
-    plan: String,
-}
-
-/// The caller's row and their running periods, locked in that order (the
-/// order a payment takes them), so a payment or the job waits its turn.
+/// The caller's row and their running periods, locked in that order.
 async fn running(conn: &mut PgConnection, user: Uuid) -> ApiResult<(String, Vec<Running>)> {
-    let first_name = sqlx::query_scalar!(
-        "SELECT first_name FROM users WHERE id = $1 FOR UPDATE",
-        user
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    let periods = sqlx::query_as!(
-        Running,
-        r#"SELECT s.id, s.end_date, s.cancel_at_period_end, s.cancelled_by, p.name AS plan,
-                  ((s.end_date AT TIME ZONE o.time_zone)::date - 1) AS last_day
-           FROM subscriptions s
-           JOIN subscription_plans p ON p.id = s.plan_id
-           CROSS JOIN organisation_settings o
-           WHERE s.user_id = $1 AND s.status = 'active'
-           ORDER BY s.end_date NULLS LAST
-           FOR UPDATE OF s"#,
-        user,
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let (first_name, periods) = subscriptions::lock_running(conn, user)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if periods.is_empty() {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
@@ -121,16 +94,7 @@ pub async fn cancel(
         .map(|p| p.id)
         .collect();
     if !fresh.is_empty() {
-        sqlx::query!(
-            "UPDATE subscriptions SET cancel_at_period_end = true, cancelled_by = $2, \
-                 cancellation_reason = $3, updated_at = now() \
-             WHERE id = ANY($1)",
-            &fresh,
-            user.id,
-            reason,
-        )
-        .execute(&mut *tx)
-        .await?;
+        subscriptions::cancel_own(&mut tx, &fresh, user.id, reason.as_deref()).await?;
         let last_day = end.last_day.to_string();
         audit::record(
             &mut tx,
@@ -184,14 +148,7 @@ pub async fn resume(
             "Your membership is not cancelled.",
         ));
     }
-    sqlx::query!(
-        "UPDATE subscriptions SET cancel_at_period_end = false, cancelled_by = NULL, \
-             cancellation_reason = NULL, updated_at = now() \
-         WHERE id = ANY($1)",
-        &own,
-    )
-    .execute(&mut *tx)
-    .await?;
+    subscriptions::keep(&mut tx, &own).await?;
     audit::record(
         &mut tx,
         user.id,

@@ -8,9 +8,9 @@ use loaf_core::config::DEFAULT_MAX_PAYMENT_CENTS;
 use loaf_domain::audit;
 use loaf_domain::enums::BillingCycle;
 use loaf_domain::memberships::periods::MonthDay;
+use loaf_domain::memberships::plans::{self, PlanValues};
 use loaf_domain::memberships::{find_plan, Plan};
 use loaf_domain::permissions::perm;
-use loaf_domain::plan_query;
 use loaf_domain::validate::{optional_long_text, text};
 use loaf_http::auth::{OptionalUser, Require};
 use loaf_http::extract::{present, Json, Path, Query};
@@ -46,22 +46,8 @@ pub async fn list(
     }
     let only_active = !filter.include_retired;
     let mut conn = state.db.acquire().await?;
-    let total: i64 = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM subscription_plans WHERE active OR NOT $1"#,
-        only_active,
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    let items = plan_query!(
-        "SELECT",
-        "FROM subscription_plans WHERE active OR NOT $1 \
-         ORDER BY active DESC, price_cents, name, id LIMIT $2 OFFSET $3",
-        only_active,
-        page.limit(),
-        page.offset(),
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let total = plans::count(&mut conn, only_active).await?;
+    let items = plans::list(&mut conn, only_active, page.limit(), page.offset()).await?;
     Ok(Json(Page::new(items, page, total)))
 }
 
@@ -97,19 +83,6 @@ pub struct PlanFields {
     active: Option<bool>,
 }
 
-/// A plan's values after a request, checked as a whole.
-struct Checked {
-    name: String,
-    description: Option<String>,
-    price_cents: i64,
-    billing_cycle: BillingCycle,
-    minimum_price_cents: i64,
-    suggested_price_cents: Option<i64>,
-    allow_donation: bool,
-    custom: Option<(MonthDay, MonthDay, bool)>,
-    active: bool,
-}
-
 fn cents(field: &str, value: i64) -> ApiResult<i64> {
     if !(0..=DEFAULT_MAX_PAYMENT_CENTS).contains(&value) {
         return Err(ApiError::invalid(
@@ -124,7 +97,7 @@ impl PlanFields {
     /// Applies the request over `current` (a new plan: `None`) and checks
     /// the result: a price, a known cycle with its period when custom, a
     /// minimum no higher than the price, a suggestion between the two.
-    fn check(self, current: Option<&Plan>) -> ApiResult<Checked> {
+    fn check(self, current: Option<&Plan>) -> ApiResult<PlanValues> {
         let name = match (self.name, current) {
             (Some(n), _) => text("name", &n, 100)?,
             (None, Some(c)) => c.name.clone(),
@@ -205,7 +178,7 @@ impl PlanFields {
                 ));
             }
         }
-        Ok(Checked {
+        Ok(PlanValues {
             name,
             description,
             price_cents,
@@ -222,54 +195,6 @@ impl PlanFields {
     }
 }
 
-/// Writes `plan` as row `id`, new or edited, answering the row.
-async fn save(conn: &mut sqlx::PgConnection, id: Uuid, plan: Checked) -> ApiResult<Plan> {
-    let (start, end, prorate) = match plan.custom {
-        Some((s, e, p)) => (Some(s), Some(e), p),
-        None => (None, None, false),
-    };
-    let part =
-        |d: Option<MonthDay>, month: bool| d.map(|d| if month { d.month } else { d.day } as i16);
-    let (start_month, start_day) = (part(start, true), part(start, false));
-    let (end_month, end_day) = (part(end, true), part(end, false));
-    let custom = plan.custom.is_some();
-    // One statement for both: a new plan's id is fresh, an edited one's row
-    // is locked by the caller, so the conflict arm is exactly the edit.
-    let saved = plan_query!(
-        "INSERT INTO subscription_plans (id, name, description, price_cents, billing_cycle, \
-             minimum_price_cents, suggested_price_cents, allow_donation, custom_cycle_enabled, \
-             custom_cycle_start_month, custom_cycle_start_day, custom_cycle_end_month, \
-             custom_cycle_end_day, custom_cycle_prorate, active) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
-         ON CONFLICT (id) DO UPDATE SET name = $2, description = $3, price_cents = $4, \
-             billing_cycle = $5, minimum_price_cents = $6, suggested_price_cents = $7, \
-             allow_donation = $8, custom_cycle_enabled = $9, custom_cycle_start_month = $10, \
-             custom_cycle_start_day = $11, custom_cycle_end_month = $12, \
-             custom_cycle_end_day = $13, custom_cycle_prorate = $14, active = $15, \
-             updated_at = now() \
-         RETURNING",
-        "",
-        id,
-        plan.name,
-        plan.description,
-        plan.price_cents,
-        plan.billing_cycle as _,
-        plan.minimum_price_cents,
-        plan.suggested_price_cents,
-        plan.allow_donation,
-        custom,
-        start_month,
-        start_day,
-        end_month,
-        end_day,
-        prorate,
-        plan.active,
-    )
-    .fetch_one(conn)
-    .await?;
-    Ok(saved)
-}
-
 /// `POST /api/plans`
 pub async fn create(
     State(state): State<AppState>,
@@ -278,7 +203,7 @@ pub async fn create(
 ) -> ApiResult<Created<Plan>> {
     let plan = body.check(None)?;
     let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
-    let saved = save(&mut tx, Uuid::new_v4(), plan).await?;
+    let saved = plans::save(&mut tx, Uuid::new_v4(), &plan).await?;
     tx.commit().await?;
     Ok(Created(saved))
 }
@@ -309,16 +234,9 @@ pub async fn update(
     Json(body): Json<PlanFields>,
 ) -> ApiResult<Json<Plan>> {
     let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
-    let current = plan_query!(
-        "SELECT",
-        "FROM subscription_plans WHERE id = $1 FOR UPDATE",
-        id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ApiError::NotFound)?;
+    let current = plans::lock(&mut tx, id).await?.ok_or(ApiError::NotFound)?;
     let plan = body.check(Some(&current))?;
-    let saved = save(&mut tx, id, plan).await?;
+    let saved = plans::save(&mut tx, id, &plan).await?;
     tx.commit().await?;
     Ok(Json(saved))
 }
@@ -331,22 +249,9 @@ pub async fn delete(
     Path(id): Path<Uuid>,
 ) -> ApiResult<NoContent> {
     let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
-    let exists: Option<bool> = sqlx::query_scalar!(
-        r#"SELECT true AS "found!" FROM subscription_plans WHERE id = $1 FOR UPDATE"#,
-        id,
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    if exists.is_none() {
-        return Err(ApiError::NotFound);
-    }
-    let uses: i64 = sqlx::query_scalar!(
-        "SELECT (SELECT count(*) FROM subscriptions WHERE plan_id = $1) \
-              + (SELECT count(*) FROM membership_checkouts WHERE plan_id = $1) AS \"n!\"",
-        id,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let uses = plans::lock_uses(&mut tx, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if uses > 0 {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
@@ -356,9 +261,7 @@ pub async fn delete(
             ),
         ));
     }
-    sqlx::query!("DELETE FROM subscription_plans WHERE id = $1", id,)
-        .execute(&mut *tx)
-        .await?;
+    plans::delete(&mut tx, id).await?;
     tx.commit().await?;
     Ok(NoContent)
 }

@@ -4,8 +4,9 @@
 //! `loaf_domain::payments::refunds`). A refund in full cancels the period,
 //! and the member lapses unless another period covers them.
 
-use crate::subscriptions::{self, Subscription};
+use crate::subscriptions;
 use axum::extract::State;
+use loaf_domain::memberships::subscriptions::Subscription;
 use loaf_domain::payments::refunds::{self, Asked, Target};
 use loaf_domain::permissions::perm;
 use loaf_http::auth::Require;

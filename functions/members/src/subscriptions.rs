@@ -5,13 +5,17 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
-use loaf_core::db::like_contains;
 use loaf_domain::audit;
 use loaf_domain::domain::{money, UserStatus};
-use loaf_domain::enums::{OfflineMethod, PaymentMethod, SubscriptionStatus};
+use loaf_domain::enums::{OfflineMethod, SubscriptionStatus};
+use loaf_domain::members;
+use loaf_domain::memberships::subscriptions::{
+    self, Filter, OwnSubscription, Standing, Subscription,
+};
 use loaf_domain::memberships::{self, PaidBy, Payment};
 use loaf_domain::permissions::perm;
-use loaf_domain::validate::{optional_long_text, optional_text, text};
+use loaf_domain::settings;
+use loaf_domain::validate::{optional_long_text, text};
 use loaf_http::auth::{AuthUser, Require};
 use loaf_http::csv_export::{self, ExportLink};
 use loaf_http::extract::{Json, Path, Query};
@@ -20,251 +24,15 @@ use loaf_http::reply::Created;
 use loaf_http::ErrorCode;
 use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
-use sqlx::{PgConnection, Postgres, QueryBuilder};
+use serde::Deserialize;
+use sqlx::{PgConnection, Postgres};
 use uuid::Uuid;
 
-/// A subscription as its member sees it (their own history).
-#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
-pub struct OwnSubscription {
-    id: Uuid,
-    user_id: Uuid,
-    member_name: String,
-    member_email: String,
-    plan_id: Uuid,
-    plan_name: String,
-    status: SubscriptionStatus,
-    start_date: DateTime<Utc>,
-    /// `None` for lifetime.
-    end_date: Option<DateTime<Utc>>,
-    base_cents: i64,
-    donation_cents: i64,
-    total_cents: i64,
-    refunded_cents: i64,
-    currency: Option<String>,
-    payment_method: Option<PaymentMethod>,
-    manual_payment: bool,
-    manual_payment_date: Option<DateTime<Utc>>,
-    cancel_at_period_end: bool,
-    cancelled_at: Option<DateTime<Utc>>,
-    cancellation_reason: Option<String>,
-    created_at: DateTime<Utc>,
-}
-
-/// A subscription as admins see it: the member's view, and who recorded a
-/// manual payment with their notes (a type of its own, so a member's
-/// history cannot carry them).
-#[derive(Debug, Serialize, sqlx::FromRow, JsonSchema)]
-pub struct Subscription {
-    #[serde(flatten)]
-    #[sqlx(flatten)]
-    own: OwnSubscription,
-    manual_payment_notes: Option<String>,
-    recorded_by: Option<Uuid>,
-    recorded_by_name: Option<String>,
-}
-
-/// The columns of [`OwnSubscription`], over `subscriptions s` joined to
-/// its member `u` and plan `p` (`from!`).
-macro_rules! own_columns {
-    () => {
-        "s.id, s.user_id, \
-        trim(concat_ws(' ', u.first_name, u.last_name)) AS member_name, u.email AS member_email, \
-        s.plan_id, p.name AS plan_name, s.status, s.start_date, s.end_date, \
-        s.base_subscription_cents AS base_cents, s.donation_cents, \
-        COALESCE(s.amount_paid_cents, s.base_subscription_cents + s.donation_cents) AS total_cents, \
-        s.refunded_cents, s.currency::text AS currency, s.payment_method, s.manual_payment, \
-        s.manual_payment_date, s.cancel_at_period_end, s.cancelled_at, s.cancellation_reason, \
-        s.created_at"
-    };
-}
-
-macro_rules! from {
-    () => {
-        " FROM subscriptions s JOIN users u ON u.id = s.user_id \
-        JOIN subscription_plans p ON p.id = s.plan_id"
-    };
-}
-
-/// [`Subscription`]'s columns, for the lists' `QueryBuilder` (their
-/// filters and order vary); [`load`] and [`mine`] read the same, checked.
-const SELECT: &str = concat!(
-    "SELECT ",
-    own_columns!(),
-    ", s.manual_payment_notes, s.manual_payment_admin_id AS recorded_by, \
-    NULLIF(trim(concat_ws(' ', a.first_name, a.last_name)), '') AS recorded_by_name",
-    from!(),
-    " LEFT JOIN users a ON a.id = s.manual_payment_admin_id"
-);
-
-/// `sqlx::query!` over a subscription `s` with its member `u`, its plan
-/// `p` and who recorded it `a`: [`Subscription`]'s columns, then `$tail`,
-/// mapped by `$map` (a closure of the record).
-macro_rules! subscription_query {
-    ($tail:literal, $map:expr $(, $arg:expr)* $(,)?) => {
-        sqlx::query!(
-            r#"SELECT s.id, s.user_id,
-                   trim(concat_ws(' ', u.first_name, u.last_name)) AS "member_name!",
-                   u.email AS member_email, s.plan_id, p.name AS plan_name,
-                   s.status AS "status: SubscriptionStatus", s.start_date, s.end_date,
-                   s.base_subscription_cents AS base_cents, s.donation_cents,
-                   COALESCE(s.amount_paid_cents, s.base_subscription_cents + s.donation_cents)
-                       AS "total_cents!",
-                   s.refunded_cents, s.currency::text AS currency,
-                   s.payment_method AS "payment_method: PaymentMethod", s.manual_payment,
-                   s.manual_payment_date, s.cancel_at_period_end, s.cancelled_at,
-                   s.cancellation_reason, s.created_at, s.manual_payment_notes,
-                   s.manual_payment_admin_id AS recorded_by,
-                   NULLIF(trim(concat_ws(' ', a.first_name, a.last_name)), '') AS recorded_by_name
-               FROM subscriptions s JOIN users u ON u.id = s.user_id
-               JOIN subscription_plans p ON p.id = s.plan_id
-               LEFT JOIN users a ON a.id = s.manual_payment_admin_id "# + $tail
-            $(, $arg)*
-        )
-        .map($map)
-    };
-            }
-
-/// The member's view of a [`subscription_query!`] record.
-macro_rules! own {
-    ($r:expr) => {
-        OwnSubscription {
-            id: $r.id,
-            user_id: $r.user_id,
-            member_name: $r.member_name,
-            member_email: $r.member_email,
-            plan_id: $r.plan_id,
-            plan_name: $r.plan_name,
-            status: $r.status,
-            start_date: $r.start_date,
-            end_date: $r.end_date,
-            base_cents: $r.base_cents,
-            donation_cents: $r.donation_cents,
-            total_cents: $r.total_cents,
-            refunded_cents: $r.refunded_cents,
-            currency: $r.currency,
-            payment_method: $r.payment_method,
-            manual_payment: $r.manual_payment,
-            manual_payment_date: $r.manual_payment_date,
-            cancel_at_period_end: $r.cancel_at_period_end,
-            cancelled_at: $r.cancelled_at,
-            cancellation_reason: $r.cancellation_reason,
-            created_at: $r.created_at,
-        }
-    };
-}
-
+/// Subscription `id`; 404 otherwise.
 pub(crate) async fn load(conn: &mut PgConnection, id: Uuid) -> ApiResult<Subscription> {
-    subscription_query!(
-        "WHERE s.id = $1",
-        |r| Subscription {
-            manual_payment_notes: r.manual_payment_notes,
-            recorded_by: r.recorded_by,
-            recorded_by_name: r.recorded_by_name,
-            own: own!(r),
-        },
-        id,
-    )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(ApiError::NotFound)
-}
-
-/// The filters of the list and the export.
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(default)]
-#[schemars(rename = "SubscriptionFilter")]
-pub struct Filter {
-    /// Member name or email contains (ignoring case and accents).
-    q: Option<String>,
-    status: Option<SubscriptionStatus>,
-    plan_id: Option<Uuid>,
-    user_id: Option<Uuid>,
-    method: Option<PaymentMethod>,
-    /// Periods starting from / up to these days (inclusive).
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    sort: Sort,
-}
-
-/// The list's order: newest period first by default; `-` in front reverses.
-#[derive(Debug, Default, Clone, Copy, Deserialize, JsonSchema)]
-#[schemars(rename = "SubscriptionSort")]
-enum Sort {
-    #[default]
-    #[serde(rename = "-start_date")]
-    StartDateDesc,
-    #[serde(rename = "start_date")]
-    StartDate,
-    #[serde(rename = "end_date")]
-    EndDate,
-    #[serde(rename = "-end_date")]
-    EndDateDesc,
-    #[serde(rename = "total")]
-    Total,
-    #[serde(rename = "-total")]
-    TotalDesc,
-    #[serde(rename = "member")]
-    Member,
-    #[serde(rename = "-member")]
-    MemberDesc,
-}
-
-impl Sort {
-    fn order_by(self) -> &'static str {
-        match self {
-            Sort::StartDateDesc => "s.start_date DESC, s.id",
-            Sort::StartDate => "s.start_date, s.id",
-            Sort::EndDate => "s.end_date NULLS LAST, s.id",
-            Sort::EndDateDesc => "s.end_date DESC NULLS FIRST, s.id",
-            Sort::Total => "total_cents, s.id",
-            Sort::TotalDesc => "total_cents DESC, s.id",
-            Sort::Member => "u.last_name, u.first_name, s.start_date DESC, s.id",
-            Sort::MemberDesc => "u.last_name DESC, u.first_name DESC, s.start_date DESC, s.id",
-        }
-    }
-}
-
-impl Filter {
-    /// Adds the filter's conditions on `subscriptions s` (after a `WHERE
-    /// true`) and answers the ORDER BY clause.
-    fn push(&self, qb: &mut QueryBuilder<'_, Postgres>) -> ApiResult<&'static str> {
-        if let Some(q) = optional_text("q", self.q.as_deref(), 200)? {
-            // The members' folded name and email, through their trigram
-            // index: the same matches as the member search.
-            qb.push(
-                " AND s.user_id IN (SELECT m.id FROM users m WHERE m.search_text LIKE loaf_fold(",
-            )
-            .push_bind(like_contains(&q))
-            .push("))");
-        }
-        if let Some(status) = self.status {
-            qb.push(" AND s.status = ").push_bind(status);
-        }
-        if let Some(method) = self.method {
-            qb.push(" AND s.payment_method = ").push_bind(method);
-        }
-        if let Some(plan) = self.plan_id {
-            qb.push(" AND s.plan_id = ").push_bind(plan);
-        }
-        if let Some(user) = self.user_id {
-            qb.push(" AND s.user_id = ").push_bind(user);
-        }
-        if let (Some(from), Some(to)) = (self.from, self.to) {
-            if from > to {
-                return Err(ApiError::invalid("from", "from must not be after to"));
-            }
-        }
-        if let Some(from) = self.from {
-            qb.push(" AND s.start_date >= ").push_bind(from);
-        }
-        if let Some(to) = self.to {
-            qb.push(" AND s.start_date < ")
-                .push_bind(to)
-                .push("::date + 1");
-        }
-        Ok(self.sort.order_by())
-    }
+    subscriptions::find(conn, id)
+        .await?
+        .ok_or(ApiError::NotFound)
 }
 
 /// `GET /api/subscriptions`: everyone's, filtered, paginated.
@@ -274,26 +42,10 @@ pub async fn list(
     page: PageParams,
     Query(filter): Query<Filter>,
 ) -> ApiResult<Json<Page<Subscription>>> {
-    let mut count = QueryBuilder::new("SELECT count(*) FROM subscriptions s WHERE true");
-    filter.push(&mut count)?;
-    let mut select = QueryBuilder::new(format!("{SELECT} WHERE true"));
-    let order = filter.push(&mut select)?;
-    select
-        .push(format!(" ORDER BY {order} LIMIT "))
-        .push_bind(page.limit())
-        .push(" OFFSET ")
-        .push_bind(page.offset());
+    filter.check()?;
     let mut conn = state.db.acquire().await?;
-    let total: i64 = count
-        .build_query_scalar()
-        .persistent(false)
-        .fetch_one(&mut *conn)
-        .await?;
-    let items = select
-        .build_query_as()
-        .persistent(false)
-        .fetch_all(&mut *conn)
-        .await?;
+    let total = subscriptions::count(&mut conn, &filter).await?;
+    let items = subscriptions::list(&mut conn, &filter, page.limit(), page.offset()).await?;
     Ok(Json(Page::new(items, page, total)))
 }
 
@@ -304,21 +56,8 @@ pub async fn mine(
     page: PageParams,
 ) -> ApiResult<Json<Page<OwnSubscription>>> {
     let mut conn = state.db.acquire().await?;
-    let total: i64 = sqlx::query_scalar!(
-        "SELECT count(*) AS \"n!\" FROM subscriptions WHERE user_id = $1",
-        user.id,
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    let items = subscription_query!(
-        "WHERE s.user_id = $1 ORDER BY s.start_date DESC, s.id LIMIT $2 OFFSET $3",
-        |r| own!(r),
-        user.id,
-        page.limit(),
-        page.offset(),
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let total = subscriptions::count_of(&mut conn, user.id).await?;
+    let items = subscriptions::history(&mut conn, user.id, page.limit(), page.offset()).await?;
     Ok(Json(Page::new(items, page, total)))
 }
 
@@ -342,32 +81,31 @@ const HEADER: &[&str] = &[
     "cancelled_at",
 ];
 
-impl Subscription {
-    fn cells(self) -> [String; 17] {
-        let day = |d: Option<DateTime<Utc>>| d.map(|d| d.to_rfc3339()).unwrap_or_default();
-        let own = self.own;
-        [
-            own.id.to_string(),
-            own.member_email,
-            own.member_name,
-            own.plan_name,
-            own.status.to_string(),
-            day(Some(own.start_date)),
-            day(own.end_date),
-            money(own.base_cents),
-            money(own.donation_cents),
-            money(own.total_cents),
-            money(own.refunded_cents),
-            own.currency.unwrap_or_default(),
-            own.payment_method
-                .map(|m| m.to_string())
-                .unwrap_or_default(),
-            self.recorded_by_name.unwrap_or_default(),
-            day(own.manual_payment_date),
-            self.manual_payment_notes.unwrap_or_default(),
-            day(own.cancelled_at),
-        ]
-    }
+/// A subscription as a line of the CSV export.
+fn cells(subscription: Subscription) -> [String; 17] {
+    let day = |d: Option<DateTime<Utc>>| d.map(|d| d.to_rfc3339()).unwrap_or_default();
+    let own = subscription.own;
+    [
+        own.id.to_string(),
+        own.member_email,
+        own.member_name,
+        own.plan_name,
+        own.status.to_string(),
+        day(Some(own.start_date)),
+        day(own.end_date),
+        money(own.base_cents),
+        money(own.donation_cents),
+        money(own.total_cents),
+        money(own.refunded_cents),
+        own.currency.unwrap_or_default(),
+        own.payment_method
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+        subscription.recorded_by_name.unwrap_or_default(),
+        day(own.manual_payment_date),
+        subscription.manual_payment_notes.unwrap_or_default(),
+        day(own.cancelled_at),
+    ]
 }
 
 /// `GET /api/subscriptions/export`: the list's filters and order, as CSV
@@ -377,9 +115,8 @@ pub async fn export(
     _: Require<perm::SubscriptionsExport>,
     Query(filter): Query<Filter>,
 ) -> ApiResult<Json<ExportLink>> {
-    let mut select = QueryBuilder::new(format!("{SELECT} WHERE true"));
-    let order = filter.push(&mut select)?;
-    select.push(format!(" ORDER BY {order}"));
+    filter.check()?;
+    let mut select = subscriptions::export_query(&filter);
     let mut conn = state.db.acquire().await?;
     Ok(Json(
         csv_export::export(
@@ -388,7 +125,7 @@ pub async fn export(
             &mut select,
             "subscriptions",
             HEADER,
-            Subscription::cells,
+            cells,
         )
         .await?,
     ))
@@ -413,13 +150,9 @@ pub struct ManualPayment {
 /// Refuses (422 or 409) unless `user_id` is a member whose membership an
 /// admin may record: validated, not an applicant.
 async fn validated_member(conn: &mut PgConnection, user_id: Uuid) -> ApiResult<()> {
-    let status: UserStatus = sqlx::query_scalar!(
-        "SELECT status AS \"status: loaf_domain::domain::UserStatus\" FROM users WHERE id = $1",
-        user_id,
-    )
-    .fetch_optional(conn)
-    .await?
-    .ok_or_else(|| ApiError::invalid("user_id", "No member has this id."))?;
+    let status = members::status_of(conn, user_id)
+        .await?
+        .ok_or_else(|| ApiError::invalid("user_id", "No member has this id."))?;
     if matches!(
         status,
         UserStatus::PendingEmail
@@ -453,15 +186,7 @@ pub async fn manual(
     let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     validated_member(&mut tx, body.user_id).await?;
     let plan = memberships::payable_plan(&mut tx, body.plan_id).await?;
-    let (today, paid_at): (NaiveDate, DateTime<Utc>) = sqlx::query!(
-        "SELECT (now() AT TIME ZONE o.time_zone)::date AS \"today!\", \
-                (COALESCE($1, (now() AT TIME ZONE o.time_zone)::date)::timestamp AT TIME ZONE o.time_zone) \
-                    AS \"paid_at!\" \
-         FROM organisation_settings o",
-        body.paid_on,
-    ).map(|r| (r.today, r.paid_at))
-    .fetch_one(&mut *tx)
-    .await?;
+    let (today, paid_at) = settings::paid_day(&mut tx, body.paid_on).await?;
     if body.paid_on.is_some_and(|d| d > today) {
         return Err(ApiError::invalid(
             "paid_on",
@@ -541,13 +266,13 @@ pub async fn cancel(
     let now = body.when.unwrap_or_default() == CancelWhen::Now;
     let reason = optional_long_text("reason", body.reason.as_deref(), 2000)?;
     let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
-    let found: Option<(Uuid, SubscriptionStatus, Option<DateTime<Utc>>)> = sqlx::query!(
-        "SELECT user_id, status AS \"status: loaf_domain::enums::SubscriptionStatus\", end_date FROM subscriptions WHERE id = $1 FOR UPDATE",
-        id,
-    ).map(|r| (r.user_id, r.status, r.end_date))
-    .fetch_optional(&mut *tx)
-    .await?;
-    let (user_id, status, end_date) = found.ok_or(ApiError::NotFound)?;
+    let Standing {
+        user_id,
+        status,
+        end_date,
+    } = subscriptions::lock(&mut tx, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if status != SubscriptionStatus::Active {
         return Err(ApiError::refused(
             StatusCode::CONFLICT,
@@ -556,17 +281,7 @@ pub async fn cancel(
         ));
     }
     if now {
-        sqlx::query!(
-            "UPDATE subscriptions SET status = 'cancelled', cancelled_at = now(), cancelled_by = $2, \
-                 cancellation_reason = $3, end_date = LEAST(COALESCE(end_date, now()), now()), \
-                 updated_at = now() \
-             WHERE id = $1",
-            id,
-            admin.user.id,
-            reason,
-        )
-        .execute(&mut *tx)
-        .await?;
+        subscriptions::cancel_now(&mut tx, id, admin.user.id, reason.as_deref()).await?;
         memberships::lapse_if_uncovered(
             &mut tx,
             user_id,
@@ -583,16 +298,7 @@ pub async fn cancel(
                 "a lifetime subscription has no period end: cancel it now",
             ));
         }
-        sqlx::query!(
-            "UPDATE subscriptions SET cancel_at_period_end = true, cancelled_by = $2, \
-                 cancellation_reason = $3, updated_at = now() \
-             WHERE id = $1",
-            id,
-            admin.user.id,
-            reason,
-        )
-        .execute(&mut *tx)
-        .await?;
+        subscriptions::cancel_at_period_end(&mut tx, id, admin.user.id, reason.as_deref()).await?;
     }
     let subscription = load(&mut tx, id).await?;
     tx.commit().await?;
@@ -628,34 +334,21 @@ pub async fn complimentary(
     validated_member(&mut tx, body.user_id).await?;
     let plan_id = match body.plan_id {
         Some(id) => id,
-        None => sqlx::query_scalar!(
-            "SELECT plan_id FROM subscriptions WHERE user_id = $1 \
-             ORDER BY end_date DESC NULLS FIRST LIMIT 1",
-            body.user_id,
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "plan_id",
-                "This member has had no period yet: name the plan this one counts under.",
-            )
-        })?,
+        None => subscriptions::latest_plan(&mut tx, body.user_id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "plan_id",
+                    "This member has had no period yet: name the plan this one counts under.",
+                )
+            })?,
     };
     let plan = memberships::find_plan(&mut tx, plan_id, true)
         .await?
         .ok_or_else(|| ApiError::invalid("plan_id", "No plan has this id."))?;
     let mut terms = memberships::terms(&mut tx, &plan, body.user_id, Utc::now()).await?;
     // The day after `until` begins where the period ends; ten years at most.
-    let (ends_at, too_far): (DateTime<Utc>, bool) = sqlx::query!(
-        "SELECT (($1::date + 1)::timestamp AT TIME ZONE time_zone) AS \"ends_at!\", \
-                $1::date > (now() AT TIME ZONE time_zone)::date + interval '10 years' AS \"too_far!\" \
-         FROM organisation_settings",
-        body.until,
-    )
-    .map(|r| (r.ends_at, r.too_far))
-    .fetch_one(&mut *tx)
-    .await?;
+    let (ends_at, too_far) = settings::end_of_day(&mut tx, body.until).await?;
     if ends_at <= terms.starts_at {
         return Err(ApiError::invalid(
             "until",

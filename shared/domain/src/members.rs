@@ -2,6 +2,7 @@
 //! need about a person. The members' own routes (profiles, lists, status
 //! changes) keep theirs in the members function for now.
 
+use crate::domain::UserStatus;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -15,6 +16,16 @@ pub async fn name_and_email(
         id,
     )
     .map(|r| (r.name, r.email))
+    .fetch_optional(conn)
+    .await
+}
+
+/// Member `id`'s status.
+pub async fn status_of(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option<UserStatus>> {
+    sqlx::query_scalar!(
+        "SELECT status AS \"status: loaf_domain::domain::UserStatus\" FROM users WHERE id = $1",
+        id,
+    )
     .fetch_optional(conn)
     .await
 }

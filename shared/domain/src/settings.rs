@@ -4,6 +4,7 @@
 //! place (`CROSS JOIN organisation_settings o`), where a separate read
 //! would cost a round trip.
 
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -19,6 +20,41 @@ pub async fn postal_address(conn: &mut PgConnection) -> sqlx::Result<Option<Stri
     sqlx::query_scalar!("SELECT postal_address FROM organisation_settings")
         .fetch_one(conn)
         .await
+}
+
+/// Today on the organisation's calendar, and the instant money received
+/// on `day` (today if `None`) counts from: that day's local midnight.
+pub async fn paid_day(
+    conn: &mut PgConnection,
+    day: Option<NaiveDate>,
+) -> sqlx::Result<(NaiveDate, DateTime<Utc>)> {
+    sqlx::query!(
+        "SELECT (now() AT TIME ZONE o.time_zone)::date AS \"today!\", \
+                (COALESCE($1, (now() AT TIME ZONE o.time_zone)::date)::timestamp \
+                    AT TIME ZONE o.time_zone) AS \"paid_at!\" \
+         FROM organisation_settings o",
+        day,
+    )
+    .map(|r| (r.today, r.paid_at))
+    .fetch_one(conn)
+    .await
+}
+
+/// The instant `last_day` (on the organisation's calendar) ends, and
+/// whether that day is more than ten years ahead.
+pub async fn end_of_day(
+    conn: &mut PgConnection,
+    last_day: NaiveDate,
+) -> sqlx::Result<(DateTime<Utc>, bool)> {
+    sqlx::query!(
+        "SELECT (($1::date + 1)::timestamp AT TIME ZONE time_zone) AS \"ends_at!\", \
+                $1::date > (now() AT TIME ZONE time_zone)::date + interval '10 years' AS \"too_far!\" \
+         FROM organisation_settings",
+        last_day,
+    )
+    .map(|r| (r.ends_at, r.too_far))
+    .fetch_one(conn)
+    .await
 }
 
 /// Whether PostgreSQL knows `zone` as an IANA zone name.

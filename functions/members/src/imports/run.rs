@@ -185,10 +185,7 @@ async fn context(tx: &mut PgConnection) -> ApiResult<Context> {
     .fetch_one(&mut *tx)
     .await?;
     let mut plans: HashMap<String, Vec<_>> = HashMap::new();
-    for plan in loaf_domain::plan_query!("SELECT", "FROM subscription_plans")
-        .fetch_all(&mut *tx)
-        .await?
-    {
+    for plan in loaf_domain::memberships::plans::all(&mut *tx).await? {
         plans
             .entry(fold(&plan.name))
             .or_default()

@@ -5,6 +5,8 @@
 //! member `active`, `member_since` set by the first payment.
 
 pub mod periods;
+pub mod plans;
+pub mod subscriptions;
 
 use crate::domain::{money, UserStatus};
 use crate::email::{outbox, Mail};

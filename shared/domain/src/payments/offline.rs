@@ -227,16 +227,7 @@ pub async fn confirm(
     let Some(p) = lock_pending(&mut tx, id).await? else {
         return Ok(None);
     };
-    let (today, paid_at) = sqlx::query!(
-        "SELECT (now() AT TIME ZONE o.time_zone)::date AS \"today!\", \
-                (COALESCE($1, (now() AT TIME ZONE o.time_zone)::date)::timestamp \
-                    AT TIME ZONE o.time_zone) AS \"paid_at!\" \
-         FROM organisation_settings o",
-        paid_on,
-    )
-    .map(|r| (r.today, r.paid_at))
-    .fetch_one(&mut *tx)
-    .await?;
+    let (today, paid_at) = crate::settings::paid_day(&mut tx, paid_on).await?;
     if paid_on.is_some_and(|d| d > today) {
         return Err(PaymentError::invalid(
             "paid_on",
