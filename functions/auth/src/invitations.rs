@@ -7,10 +7,12 @@ use crate::registration::{check_password, check_terms};
 use crate::sessions::{self, Session};
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use loaf_domain::audit;
 use loaf_domain::auth::{password, secret_token};
 use loaf_domain::enums::InvitationStatus;
+use loaf_domain::invitations::{self, Preview};
+use loaf_domain::members::{self, Invited};
 use loaf_domain::profile::Profile;
 use loaf_http::auth::session_cookie::{SessionMode, WithCookie};
 use loaf_http::extract::{Json, Path};
@@ -18,68 +20,15 @@ use loaf_http::reply::Created;
 use loaf_http::ErrorCode;
 use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::PgConnection;
-use uuid::Uuid;
-
-#[derive(Debug, Serialize, JsonSchema)]
-#[schemars(rename = "InvitationPreview")]
-pub struct Invitation {
-    email: String,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    role_code: Option<String>,
-    role_name: Option<String>,
-    invited_by: Option<String>,
-    expires_at: DateTime<Utc>,
-    #[serde(skip)]
-    id: Uuid,
-    #[serde(skip)]
-    role_id: Option<Uuid>,
-    #[serde(skip)]
-    inviter_id: Option<Uuid>,
-    #[serde(skip)]
-    status: InvitationStatus,
-}
 
 /// The pending invitation of `token`, or why it cannot be used.
-async fn find(conn: &mut PgConnection, token: &str, lock: bool) -> ApiResult<Invitation> {
+async fn find(conn: &mut PgConnection, token: &str, lock: bool) -> ApiResult<Preview> {
     if !secret_token::looks_valid(token) {
         return Err(ApiError::NotFound);
     }
-    // One statement each way: whether it locks is part of the SQL.
-    let hash = secret_token::hash_hex(token);
-    let found = if lock {
-        sqlx::query_as!(
-            Invitation,
-            r#"SELECT i.id, i.email, i.first_name, i.last_name, i.expires_at,
-                      i.status AS "status: InvitationStatus", i.invited_by AS inviter_id,
-                      r.id AS "role_id?", r.code AS "role_code?", r.name AS "role_name?",
-                      NULLIF(trim(concat_ws(' ', u.first_name, u.last_name)), '') AS invited_by
-               FROM user_invitations i
-               LEFT JOIN roles r ON r.id = i.role_id
-               LEFT JOIN users u ON u.id = i.invited_by
-               WHERE i.token = $1 FOR UPDATE OF i"#,
-            hash,
-        )
-        .fetch_optional(conn)
-        .await?
-    } else {
-        sqlx::query_as!(
-            Invitation,
-            r#"SELECT i.id, i.email, i.first_name, i.last_name, i.expires_at,
-                      i.status AS "status: InvitationStatus", i.invited_by AS inviter_id,
-                      r.id AS "role_id?", r.code AS "role_code?", r.name AS "role_name?",
-                      NULLIF(trim(concat_ws(' ', u.first_name, u.last_name)), '') AS invited_by
-               FROM user_invitations i
-               LEFT JOIN roles r ON r.id = i.role_id
-               LEFT JOIN users u ON u.id = i.invited_by
-               WHERE i.token = $1"#,
-            hash,
-        )
-        .fetch_optional(conn)
-        .await?
-    };
+    let found = invitations::by_token(conn, &secret_token::hash_hex(token), lock).await?;
     let invitation = found.ok_or(ApiError::NotFound)?;
     let gone =
         |code: ErrorCode, message: &str| Err(ApiError::refused(StatusCode::GONE, code, message));
@@ -108,7 +57,7 @@ async fn find(conn: &mut PgConnection, token: &str, lock: bool) -> ApiResult<Inv
 pub async fn show(
     State(state): State<AppState>,
     Path(token): Path<String>,
-) -> ApiResult<Json<Invitation>> {
+) -> ApiResult<Json<Preview>> {
     let mut conn = state.db.acquire().await?;
     Ok(Json(find(&mut conn, &token, false).await?))
 }
@@ -141,21 +90,16 @@ pub async fn accept(
 
     let mut tx = state.db.begin().await?;
     let inv = find(&mut tx, &token, true).await?;
-    let user_id: Option<Uuid> = sqlx::query_scalar!(
-        "INSERT INTO users (email, password_hash, first_name, last_name, status, role_id, \
-                            email_verified, validated_at, validated_by, accepts_tos, tos_accepted_at, tos_version) \
-         VALUES (lower($1), $2, $3, $4, 'payment_pending', $5, true, now(), $6, true, now(), $7) \
-         ON CONFLICT DO NOTHING RETURNING id",
-        inv.email,
-        hash,
-        profile.first_name,
-        profile.last_name,
-        inv.role_id,
-        inv.inviter_id,
-        state.config.auth.terms_version,
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
+    let invited = Invited {
+        email: &inv.email,
+        password_hash: &hash,
+        first_name: &profile.first_name,
+        last_name: &profile.last_name,
+        role_id: inv.role_id,
+        validated_by: inv.inviter_id,
+        terms_version: &state.config.auth.terms_version,
+    };
+    let user_id = members::create_invited(&mut tx, &invited).await?;
     let user_id = user_id.ok_or_else(|| {
         ApiError::conflict(
             "email",
@@ -165,13 +109,7 @@ pub async fn accept(
     profile.store(&mut tx, user_id).await?;
     // The invitation is accepted by the account it just made.
     audit::act_as(&mut tx, user_id).await?;
-    sqlx::query!(
-        "UPDATE user_invitations SET status = 'accepted', accepted_at = now(), accepted_by = $2 WHERE id = $1",
-        inv.id,
-        user_id,
-    )
-    .execute(&mut *tx)
-    .await?;
+    invitations::accepted(&mut tx, inv.id, user_id).await?;
     let session = sessions::start(&state, &mut tx, user_id).await?;
     tx.commit().await?;
     Ok(sessions::deliver(&state, &mode, session, Created))

@@ -18,6 +18,8 @@ pub mod email;
 pub mod enums;
 pub mod erasure;
 pub mod events;
+pub mod imports;
+pub mod invitations;
 pub mod members;
 pub mod memberships;
 pub mod payments;

@@ -22,6 +22,15 @@ pub async fn postal_address(conn: &mut PgConnection) -> sqlx::Result<Option<Stri
         .await
 }
 
+/// Today on the organisation's calendar.
+pub async fn today(conn: &mut PgConnection) -> sqlx::Result<NaiveDate> {
+    sqlx::query_scalar!(
+        r#"SELECT (now() AT TIME ZONE time_zone)::date AS "today!" FROM organisation_settings"#
+    )
+    .fetch_one(conn)
+    .await
+}
+
 /// Today on the organisation's calendar, and the instant money received
 /// on `day` (today if `None`) counts from: that day's local midnight.
 pub async fn paid_day(

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use loaf_core::storage::Presigned;
 use loaf_domain::audit;
 use loaf_domain::enums::ImportState;
+use loaf_domain::imports::{self, Job, Report};
 use loaf_domain::permissions::perm;
 use loaf_domain::validate::text;
 use loaf_http::auth::Require;
@@ -26,68 +27,15 @@ use loaf_http::ErrorCode;
 use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::time::Duration;
 use uuid::Uuid;
-
-/// A run that began longer ago than this and never finished was cut off
-/// (the function's timeout is far shorter): it may be started again.
-const STALE_RUN: Duration = Duration::from_secs(2 * 60);
 
 /// How long the upload URL works.
 const UPLOAD_WINDOW: Duration = Duration::from_secs(15 * 60);
 
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct Job {
-    id: Uuid,
-    filename: String,
-    status: ImportState,
-    /// The latest run was a preview: nothing was written.
-    dry_run: bool,
-    send_invitations: bool,
-    size_bytes: Option<i64>,
-    total_rows: i32,
-    processed_rows: i32,
-    successful_rows: i32,
-    failed_rows: i32,
-    invitations_sent: i32,
-    ignored_columns: Value,
-    /// The refused lines, `{line, column, code, message}`, in file order
-    /// (the first 1,000; `failed_rows` counts them all).
-    errors: Value,
-    imported_by: Option<Uuid>,
-    created_at: DateTime<Utc>,
-    started_at: Option<DateTime<Utc>>,
-    completed_at: Option<DateTime<Utc>>,
-}
-
-/// `sqlx::query_as!(Job, …)` over `import_jobs`, then `$tail`; `$1` is
-/// [`STALE_RUN`] in seconds. A job's state is computed: no upload queued
-/// yet, or a run cut off, reads as such.
-macro_rules! job_query {
-    ($tail:literal $(, $arg:expr)* $(,)?) => {
-        sqlx::query_as!(
-            Job,
-            r#"SELECT id, filename,
-                   CASE WHEN queued_at IS NULL THEN 'awaiting_upload'
-                        WHEN status = 'processing'
-                             AND queued_at < now() - make_interval(secs => $1) THEN 'interrupted'
-                        ELSE status::text END AS "status!: ImportState",
-                   dry_run, send_invitations, size_bytes, total_rows, processed_rows,
-                   successful_rows, failed_rows, invitations_sent, ignored_columns, errors,
-                   imported_by, created_at, queued_at AS started_at, completed_at
-               FROM import_jobs "# + $tail,
-            STALE_RUN.as_secs_f64()
-            $(, $arg)*
-        )
-    };
-            }
-
+/// Job `id`; 404 otherwise.
 async fn load(db: &sqlx::PgPool, id: Uuid) -> ApiResult<Job> {
-    job_query!("WHERE id = $2", id)
-        .fetch_optional(db)
-        .await?
-        .ok_or(ApiError::NotFound)
+    imports::find(db, id).await?.ok_or(ApiError::NotFound)
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -136,16 +84,7 @@ pub async fn create(
         .presign_put(&key, "text/csv", body.size_bytes, UPLOAD_WINDOW)
         .await?;
     let mut tx = audit::begin_as(&state.db, user.id).await?;
-    sqlx::query!(
-        "INSERT INTO import_jobs (id, filename, file_key, size_bytes, imported_by) VALUES ($1, $2, $3, $4, $5)",
-        id,
-        filename,
-        key,
-        body.size_bytes,
-        user.id,
-    )
-    .execute(&mut *tx)
-    .await?;
+    imports::create(&mut tx, id, &filename, &key, body.size_bytes, user.id).await?;
     tx.commit().await?;
     let job = load(&state.db, id).await?;
     let upload_expires_at = Utc::now() + chrono::Duration::seconds(UPLOAD_WINDOW.as_secs() as i64);
@@ -162,16 +101,8 @@ pub async fn list(
     _: Require<perm::UsersImport>,
     page: PageParams,
 ) -> ApiResult<Json<Page<Job>>> {
-    let total: i64 = sqlx::query_scalar!("SELECT count(*) AS \"n!\" FROM import_jobs",)
-        .fetch_one(&state.db)
-        .await?;
-    let items = job_query!(
-        "ORDER BY created_at DESC, id LIMIT $2 OFFSET $3",
-        page.limit(),
-        page.offset(),
-    )
-    .fetch_all(&state.db)
-    .await?;
+    let total = imports::count(&state.db).await?;
+    let items = imports::list(&state.db, page.limit(), page.offset()).await?;
     Ok(Json(Page::new(items, page, total)))
 }
 
@@ -219,13 +150,6 @@ pub async fn show(
 pub struct Start {
     dry_run: bool,
     send_invitations: bool,
-}
-
-struct Claim {
-    file_key: Option<String>,
-    running: bool,
-    /// A real run completed: the job is final.
-    final_run: bool,
 }
 
 fn refused(code: ErrorCode, message: &str) -> ApiError {
@@ -279,26 +203,22 @@ pub async fn start(
     // The report is written in the run's transaction; a preview then
     // rolls back everything but the report, which it writes on its own.
     let errors = serde_json::to_value(&outcome.errors).map_err(|e| ApiError::Internal(e.into()))?;
-    let finish = sqlx::query!(
-        "UPDATE import_jobs SET status = $2, total_rows = $3, processed_rows = $3, \
-             successful_rows = $4, failed_rows = $5, invitations_sent = $6, errors = $7, \
-             ignored_columns = $8, completed_at = now() WHERE id = $1",
-        id,
-        outcome.status() as _,
-        outcome.total,
-        outcome.successful,
-        outcome.failed,
-        outcome.invitations_sent,
+    let report = Report {
+        status: outcome.status(),
+        total: outcome.total,
+        successful: outcome.successful,
+        failed: outcome.failed,
+        invitations_sent: outcome.invitations_sent,
         errors,
-        serde_json::json!(outcome.ignored_columns),
-    );
+        ignored_columns: serde_json::json!(outcome.ignored_columns),
+    };
     if opts.dry_run || outcome.unreadable {
         tx.rollback().await?;
-        let mut report = audit::begin_as(&state.db, user.id).await?;
-        finish.execute(&mut *report).await?;
-        report.commit().await?;
+        let mut report_tx = audit::begin_as(&state.db, user.id).await?;
+        imports::finish(&mut report_tx, id, &report).await?;
+        report_tx.commit().await?;
     } else {
-        finish.execute(&mut *tx).await?;
+        imports::finish(&mut tx, id, &report).await?;
         tx.commit().await?;
     }
     Ok(Json(load(&state.db, id).await?))
@@ -308,19 +228,9 @@ pub async fn start(
 /// Answers the file's key.
 async fn claim(state: &AppState, id: Uuid, actor: Uuid, opts: run::Options) -> ApiResult<String> {
     let mut tx = audit::begin_as(&state.db, actor).await?;
-    let job = sqlx::query_as!(
-        Claim,
-        r#"SELECT file_key,
-                  COALESCE(status = 'processing'
-                           AND queued_at > now() - make_interval(secs => $2), false) AS "running!",
-                  (NOT dry_run AND completed_at IS NOT NULL) AS "final_run!"
-           FROM import_jobs WHERE id = $1 FOR UPDATE"#,
-        id,
-        STALE_RUN.as_secs_f64(),
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ApiError::NotFound)?;
+    let job = imports::lock(&mut tx, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     if job.running {
         return Err(refused(
             ErrorCode::ImportRunning,
@@ -334,16 +244,7 @@ async fn claim(state: &AppState, id: Uuid, actor: Uuid, opts: run::Options) -> A
         ));
     }
     let key = job.file_key.ok_or(ApiError::NotFound)?;
-    sqlx::query!(
-        "UPDATE import_jobs SET status = 'processing', queued_at = now(), started_at = now(), completed_at = NULL, \
-         dry_run = $2, send_invitations = $3, total_rows = 0, processed_rows = 0, successful_rows = 0, \
-         failed_rows = 0, invitations_sent = 0, errors = '[]' WHERE id = $1",
-        id,
-        opts.dry_run,
-        opts.send_invitations,
-    )
-    .execute(&mut *tx)
-    .await?;
+    imports::start_run(&mut tx, id, opts.dry_run, opts.send_invitations).await?;
     tx.commit().await?;
     Ok(key)
 }
@@ -352,10 +253,5 @@ async fn claim(state: &AppState, id: Uuid, actor: Uuid, opts: run::Options) -> A
 /// can start it again at once. Best effort: a failure here only delays the
 /// retry until the run counts as stale.
 async fn unclaim(state: &AppState, id: Uuid) {
-    let _ = sqlx::query!(
-        "UPDATE import_jobs SET queued_at = NULL, status = 'processing' WHERE id = $1 AND completed_at IS NULL",
-        id,
-    )
-        .execute(&state.db)
-        .await;
+    let _ = imports::unclaim(&state.db, id).await;
 }

@@ -14,7 +14,9 @@ use chrono::{DateTime, Utc};
 use loaf_domain::auth::secret_token;
 use loaf_domain::email::{outbox, Mail};
 use loaf_domain::enums::ImportJobStatus;
+use loaf_domain::imports::{self, NewMembers};
 use loaf_domain::roles;
+use loaf_domain::settings;
 use loaf_http::csv_export::CsvUpload;
 use loaf_http::{ApiError, ApiResult, AppState};
 use sqlx::PgConnection;
@@ -179,11 +181,7 @@ pub fn rejected_key(job: Uuid) -> String {
 
 /// The plans by folded name, and today on the organisation's calendar.
 async fn context(tx: &mut PgConnection) -> ApiResult<Context> {
-    let today = sqlx::query_scalar!(
-        r#"SELECT (now() AT TIME ZONE time_zone)::date AS "today!" FROM organisation_settings"#
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let today = settings::today(&mut *tx).await?;
     let mut plans: HashMap<String, Vec<_>> = HashMap::new();
     for plan in loaf_domain::memberships::plans::all(&mut *tx).await? {
         plans
@@ -351,23 +349,6 @@ struct Batch<'a> {
     rows: Vec<ImportRow>,
 }
 
-/// The rows as column arrays, for one `unnest` insert.
-#[derive(Default)]
-struct ColumnArrays {
-    email: Vec<String>,
-    first_name: Vec<String>,
-    last_name: Vec<String>,
-    phone: Vec<Option<String>>,
-    address: Vec<Option<String>>,
-    city: Vec<Option<String>>,
-    state: Vec<Option<String>>,
-    zipcode: Vec<Option<String>>,
-    date_of_birth: Vec<Option<chrono::NaiveDate>>,
-    member_since: Vec<Option<chrono::NaiveDate>>,
-    status: Vec<&'static str>,
-    newsletter: Vec<bool>,
-}
-
 impl Batch<'_> {
     /// Reports the batch's rows that match existing accounts, inserts the
     /// others (unless a dry run) and writes progress.
@@ -382,14 +363,7 @@ impl Batch<'_> {
         }
         let rows = std::mem::take(&mut self.rows);
         let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
-        let existing: HashSet<String> = sqlx::query_scalar!(
-            "SELECT lower(email) AS \"email!\" FROM users WHERE lower(email) = ANY($1)",
-            &emails as _,
-        )
-        .fetch_all(&mut *tx)
-        .await?
-        .into_iter()
-        .collect();
+        let existing = imports::existing_emails(&mut *tx, &emails).await?;
         let email_column = cols.header(super::columns::Field::Email);
         let already = |row: &ImportRow| RowError {
             line: row.line,
@@ -420,15 +394,13 @@ impl Batch<'_> {
                 out.invitations_sent += self.invite(tx, &inserted).await? as i32;
             }
         }
-        sqlx::query!(
-            "UPDATE import_jobs SET total_rows = $2, processed_rows = $2, successful_rows = $3, \
-             failed_rows = $4 WHERE id = $1",
+        imports::progress(
+            &self.state.db,
             self.job,
             out.total,
             out.successful,
             out.failed,
         )
-        .execute(&self.state.db)
         .await?;
         Ok(())
     }
@@ -440,7 +412,7 @@ impl Batch<'_> {
         tx: &mut PgConnection,
         rows: &[ImportRow],
     ) -> ApiResult<Vec<(Uuid, String, String)>> {
-        let mut c = ColumnArrays::default();
+        let mut c = NewMembers::default();
         for r in rows {
             c.email.push(r.email.clone());
             c.first_name.push(r.first_name.clone());
@@ -455,43 +427,8 @@ impl Batch<'_> {
             c.status.push(r.status);
             c.newsletter.push(r.newsletter);
         }
-        // '!' is no password hash at all: nobody can sign in until they
-        // choose a password through an emailed link.
-        let inserted: Vec<(Uuid, String, String)> = sqlx::query!(
-            "INSERT INTO users (email, password_hash, first_name, last_name, phone, address, city, state, \
-                                zipcode, date_of_birth, member_since, status, newsletter_subscribed, role_id) \
-             SELECT e, '!', f, l, p, a, c, s, z, d, m::timestamptz, st::userstatus, n, $13 \
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
-                         $8::text[], $9::date[], $10::date[], $11::text[], $12::bool[]) \
-                  AS t(e, f, l, p, a, c, s, z, d, m, st, n) \
-             ON CONFLICT DO NOTHING RETURNING id, email, first_name",
-            &c.email,
-            &c.first_name,
-            &c.last_name,
-            &c.phone as _,
-            &c.address as _,
-            &c.city as _,
-            &c.state as _,
-            &c.zipcode as _,
-            &c.date_of_birth as _,
-            &c.member_since as _,
-            &c.status as _,
-            &c.newsletter,
-            self.member_role,
-        ).map(|r| (r.id, r.email, r.first_name))
-        .fetch_all(&mut *tx)
-        .await?;
-        let ids: Vec<Uuid> = inserted.iter().map(|(id, _, _)| *id).collect();
-        sqlx::query!(
-            "INSERT INTO audit_log (subject_id, target_id, actor_id, action, from_value, to_value, reason) \
-             SELECT u.id, u.id, $2, 'status', NULL, u.status, 'Imported from a file (job ' || $3 || ')' \
-             FROM users u WHERE u.id = ANY($1)",
-            &ids,
-            self.actor,
-            self.job.to_string(),
-        )
-        .execute(&mut *tx)
-        .await?;
+        let inserted =
+            imports::insert_members(tx, &c, self.member_role, self.actor, self.job).await?;
         self.insert_periods(tx, rows, &inserted).await?;
         Ok(inserted)
     }
@@ -524,27 +461,7 @@ impl Batch<'_> {
         if users.is_empty() {
             return Ok(());
         }
-        sqlx::query!(
-            "INSERT INTO subscriptions (user_id, plan_id, status, start_date, end_date, \
-                 base_subscription_cents, donation_cents, amount_paid_cents, currency, payment_method, \
-                 manual_payment_notes, cancelled_at) \
-             SELECT t.u, t.p, \
-                 CASE WHEN u.status = 'canceled' THEN 'cancelled' \
-                      WHEN t.e IS NULL OR t.e::timestamp AT TIME ZONE o.time_zone > now() THEN 'active' \
-                      ELSE 'expired' END::subscriptionstatus, \
-                 t.s::timestamp AT TIME ZONE o.time_zone, t.e::timestamp AT TIME ZONE o.time_zone, \
-                 0, 0, 0, o.currency, 'imported', 'Imported from a file (job ' || $5 || ')', \
-                 CASE WHEN u.status = 'canceled' THEN t.e::timestamp AT TIME ZONE o.time_zone END \
-             FROM unnest($1::uuid[], $2::uuid[], $3::date[], $4::date[]) AS t(u, p, s, e) \
-             JOIN users u ON u.id = t.u CROSS JOIN organisation_settings o",
-            &users,
-            &plans,
-            &starts,
-            &ends as _,
-            self.job.to_string(),
-        )
-        .execute(&mut *tx)
-        .await?;
+        imports::insert_periods(tx, &users, &plans, &starts, &ends, self.job).await?;
         Ok(())
     }
 
@@ -572,15 +489,7 @@ impl Batch<'_> {
             ));
         }
         let ids: Vec<Uuid> = members.iter().map(|(id, _, _)| *id).collect();
-        sqlx::query!(
-            "INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at) \
-             SELECT h, u, 'reset_password', $3 FROM unnest($1::bytea[], $2::uuid[]) AS t(h, u)",
-            &hashes,
-            &ids,
-            expires_at,
-        )
-        .execute(&mut *tx)
-        .await?;
+        imports::insert_password_links(tx, &ids, &hashes, expires_at).await?;
         outbox::enqueue_many(tx, &self.state.config.email, &mails).await?;
         Ok(members.len())
     }
