@@ -4,6 +4,7 @@
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
+use loaf_domain::audit::{self, Entry, Search};
 use loaf_domain::permissions::perm;
 use loaf_domain::validate::optional_text;
 use loaf_http::auth::Require;
@@ -11,60 +12,9 @@ use loaf_http::extract::{Json, Query};
 use loaf_http::pagination::{Page, PageParams};
 use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::PgConnection;
 use uuid::Uuid;
-
-#[derive(Debug, Serialize, JsonSchema)]
-#[schemars(rename = "AuditEntry")]
-pub struct Entry {
-    id: Uuid,
-    created_at: DateTime<Utc>,
-    /// What happened: `status`, `role`, `profile`, `membership` on a
-    /// member; `<target>.insert|update|delete` for a row an admin manages
-    /// (`plan.update`, `role_permission.insert`); `export.*`, `erasure.*`.
-    action: String,
-    /// `member`, `role`, `role_permission`, `plan`, `subscription`,
-    /// `pending_payment`, `refund`, `donation`, `event`, `gallery_image`,
-    /// `document`, `settings`, `import`, `invitation`, `export`, `erasure`.
-    target_type: String,
-    target_id: Option<Uuid>,
-    /// The member the entry is about, when there is one.
-    subject_id: Option<Uuid>,
-    subject_name: Option<String>,
-    /// The person who acted; `None` when a job did (`actor_job`).
-    actor_id: Option<Uuid>,
-    actor_name: Option<String>,
-    /// `scheduler`, `payment_provider`, `email_provider`, `setup`,
-    /// `visitor` (someone not signed in), or `database` (a change made by
-    /// hand in the database, outside the application).
-    actor_job: Option<String>,
-    /// A member entry's values.
-    from_value: Option<String>,
-    to_value: Option<String>,
-    reason: Option<String>,
-    /// A row's changed fields, each `[before, after]` (`null` before an
-    /// insert, after a delete); a secret field shows `"[secret]"`.
-    #[schemars(with = "Option<std::collections::BTreeMap<String, serde_json::Value>>")]
-    changes: Option<serde_json::Value>,
-}
-
-/// A checked query of whole entries: `$tail` follows the joins.
-macro_rules! entry_query {
-    ($tail:literal $(, $arg:expr)* $(,)?) => {
-        sqlx::query_as!(
-            Entry,
-            "SELECT a.id, a.created_at, a.action, a.target_type, a.target_id, a.subject_id, \
-                 NULLIF(trim(concat_ws(' ', s.first_name, s.last_name)), '') AS subject_name, \
-                 a.actor_id, NULLIF(trim(concat_ws(' ', u.first_name, u.last_name)), '') AS actor_name, \
-                 a.actor_job, a.from_value, a.to_value, a.reason, a.changes \
-             FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id \
-                 LEFT JOIN users s ON s.id = a.subject_id "
-                + $tail
-            $(, $arg)*
-        )
-    };
-}
 
 /// One page of `user_id`'s own trail, newest first.
 pub async fn page(
@@ -72,21 +22,8 @@ pub async fn page(
     user_id: Uuid,
     page: PageParams,
 ) -> Result<Page<Entry>, sqlx::Error> {
-    let total: i64 = sqlx::query_scalar!(
-        "SELECT count(*) AS \"n!\" FROM audit_log WHERE subject_id = $1 AND target_type = 'member'",
-        user_id,
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    let items = entry_query!(
-        "WHERE a.subject_id = $1 AND a.target_type = 'member' \
-         ORDER BY a.created_at DESC, a.id LIMIT $2 OFFSET $3",
-        user_id,
-        page.limit(),
-        page.offset(),
-    )
-    .fetch_all(conn)
-    .await?;
+    let total = audit::count_about(&mut *conn, user_id).await?;
+    let items = audit::about(conn, user_id, page.limit(), page.offset()).await?;
     Ok(Page::new(items, page, total))
 }
 
@@ -141,45 +78,18 @@ pub async fn search(
             ));
         }
     }
-    let pattern = action.map(|a| if a.ends_with('.') { format!("{a}%") } else { a });
+    let search = Search {
+        actor_id: f.actor_id,
+        actor_job,
+        subject_id: f.subject_id,
+        target_type,
+        target_id: f.target_id,
+        action_like: action.map(|a| if a.ends_with('.') { format!("{a}%") } else { a }),
+        from: f.from,
+        to: f.to,
+    };
     let mut conn = state.db.acquire().await?;
-    let total: i64 = sqlx::query_scalar!(
-        "SELECT count(*) AS \"n!\" FROM audit_log a \
-         WHERE ($1::uuid IS NULL OR a.actor_id = $1) AND ($2::text IS NULL OR a.actor_job = $2) \
-           AND ($3::uuid IS NULL OR a.subject_id = $3) AND ($4::text IS NULL OR a.target_type = $4) \
-           AND ($5::uuid IS NULL OR a.target_id = $5) AND ($6::text IS NULL OR a.action LIKE $6) \
-           AND ($7::timestamptz IS NULL OR a.created_at >= $7) \
-           AND ($8::timestamptz IS NULL OR a.created_at < $8)",
-        f.actor_id,
-        actor_job,
-        f.subject_id,
-        target_type,
-        f.target_id,
-        pattern,
-        f.from,
-        f.to,
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    let items = entry_query!(
-        "WHERE ($1::uuid IS NULL OR a.actor_id = $1) AND ($2::text IS NULL OR a.actor_job = $2) \
-           AND ($3::uuid IS NULL OR a.subject_id = $3) AND ($4::text IS NULL OR a.target_type = $4) \
-           AND ($5::uuid IS NULL OR a.target_id = $5) AND ($6::text IS NULL OR a.action LIKE $6) \
-           AND ($7::timestamptz IS NULL OR a.created_at >= $7) \
-           AND ($8::timestamptz IS NULL OR a.created_at < $8) \
-         ORDER BY a.created_at DESC, a.id LIMIT $9 OFFSET $10",
-        f.actor_id,
-        actor_job,
-        f.subject_id,
-        target_type,
-        f.target_id,
-        pattern,
-        f.from,
-        f.to,
-        page.limit(),
-        page.offset(),
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let total = audit::count(&mut conn, &search).await?;
+    let items = audit::list(&mut conn, &search, page.limit(), page.offset()).await?;
     Ok(Json(Page::new(items, page, total)))
 }

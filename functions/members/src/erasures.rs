@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use loaf_domain::audit;
 use loaf_domain::data_exports::{self, DataExport};
 use loaf_domain::erasure::{self, AskedBy};
+use loaf_domain::members;
 use loaf_domain::permissions::perm;
 use loaf_http::auth::Require;
 use loaf_http::extract::{Json, Path};
@@ -43,10 +44,9 @@ pub async fn erase(
     }
     let mut tx = audit::begin_as(&state.db, admin.user.id).await?;
     let erased = erasure::erase(&mut tx, id, AskedBy::Admin).await?;
-    let erased_at: DateTime<Utc> =
-        sqlx::query_scalar!(r#"SELECT erased_at AS "at!" FROM users WHERE id = $1"#, id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let erased_at = members::erased_at(&mut tx, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
     let files_changed = erasure::delete_files(&state.db, &state.storage, &erased).await?;
     Ok(Json(Erasure {

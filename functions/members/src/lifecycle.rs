@@ -2,13 +2,14 @@
 //! or rejecting an applicant (each emailed), and every other change of
 //! status through one transition table that refuses illegal moves.
 
-use crate::members::{self, Member};
+use crate::members::load;
 use axum::extract::State;
 use axum::http::StatusCode;
 use loaf_domain::audit;
 use loaf_domain::auth::{end_all_sessions, other_superadmins};
 use loaf_domain::domain::UserStatus;
 use loaf_domain::email::{outbox, Mail};
+use loaf_domain::members::{self, Member, Move, Target};
 use loaf_domain::permissions::perm;
 use loaf_domain::validate::optional_long_text;
 use loaf_http::auth::{AuthUser, Require};
@@ -34,26 +35,11 @@ fn illegal(from: UserStatus, to: &str) -> ApiError {
     )
 }
 
-struct Target {
-    status: UserStatus,
-    email: String,
-    first_name: String,
-    is_superadmin: bool,
-}
-
-/// Locks member `id` and reads what a status change needs.
+/// Locks member `id` and reads what a status change needs; 404 otherwise.
 async fn lock(conn: &mut PgConnection, id: Uuid) -> ApiResult<Target> {
-    sqlx::query_as!(
-        Target,
-        r#"SELECT u.status AS "status: UserStatus", u.email, u.first_name,
-                  COALESCE(r.code = 'superadmin', false) AS "is_superadmin!"
-           FROM users u LEFT JOIN roles r ON r.id = u.role_id
-           WHERE u.id = $1 AND u.erased_at IS NULL FOR UPDATE OF u"#,
-        id,
-    )
-    .fetch_optional(conn)
-    .await?
-    .ok_or(ApiError::NotFound)
+    members::lock_target(conn, id)
+        .await?
+        .ok_or(ApiError::NotFound)
 }
 
 /// Refuses to leave the organisation without a superadmin able to sign in.
@@ -82,32 +68,12 @@ async fn move_to(
         keep_a_superadmin(conn, id).await?;
     }
     // Validating an applicant and rejecting one are stamped with who and when.
-    match to {
-        PaymentPending if is_applicant(target.status) => sqlx::query!(
-            "UPDATE users SET status = $2, updated_at = now(), validated_at = now(), \
-                 validated_by = $3 \
-             WHERE id = $1",
-            id,
-            to as _,
-            actor.id,
-        ),
-        Rejected => sqlx::query!(
-            "UPDATE users SET status = $2, updated_at = now(), rejected_at = now(), \
-                 rejected_by = $3, rejection_reason = $4 \
-             WHERE id = $1",
-            id,
-            to as _,
-            actor.id,
-            reason,
-        ),
-        _ => sqlx::query!(
-            "UPDATE users SET status = $2, updated_at = now() WHERE id = $1",
-            id,
-            to as _,
-        ),
-    }
-    .execute(&mut *conn)
-    .await?;
+    let how = match to {
+        PaymentPending if is_applicant(target.status) => Move::Validated,
+        Rejected => Move::Rejected(reason),
+        _ => Move::Plain,
+    };
+    members::set_status(conn, id, to, how, actor.id).await?;
     if to.sign_in_refusal().is_some() {
         end_all_sessions(conn, id).await?;
         // The personal calendar feed's link ends too: a member reactivated
@@ -149,7 +115,7 @@ pub async fn change_status(
         return Err(illegal(target.status, body.status.as_str()));
     }
     move_to(&mut tx, &user, id, &target, body.status, reason.as_deref()).await?;
-    let member = members::load(&mut tx, id).await?;
+    let member = load(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(member))
 }
@@ -217,7 +183,7 @@ async fn decide_one(
 ) -> ApiResult<Json<Member>> {
     let mut tx = audit::begin_as(&state.db, user.id).await?;
     let mail = decide(&state, &mut tx, &user, id, &decision).await?;
-    let member = members::load(&mut tx, id).await?;
+    let member = load(&mut tx, id).await?;
     tx.commit().await?;
     state.mailer.deliver_now(&state.db, &[mail]).await;
     Ok(Json(member))

@@ -5,10 +5,11 @@
 //! nobody grants a permission they do not hold.
 
 use crate::lifecycle::keep_a_superadmin;
-use crate::members::{self, Member};
+use crate::members;
 use axum::extract::State;
 use axum::http::StatusCode;
 use loaf_domain::audit;
+use loaf_domain::members::Member;
 use loaf_domain::permissions::perm;
 use loaf_domain::roles::{self, Permission, Role};
 use loaf_domain::validate::{optional_long_text, text};

@@ -5,44 +5,12 @@
 //! lookups at 100,000 members.
 
 use axum::extract::State;
-use loaf_domain::domain::UserStatus;
+use loaf_domain::members::similar::{self, Similar};
 use loaf_domain::permissions::perm;
 use loaf_http::auth::Require;
 use loaf_http::extract::{Json, Path};
 use loaf_http::{ApiError, ApiResult, AppState};
-use schemars::JsonSchema;
-use serde::Serialize;
 use uuid::Uuid;
-
-/// How alike two folded names must be (pg_trgm's similarity, 0 to 1) to be
-/// shown: "lovelace ada" and "lovelace adda" are 0.69, two different
-/// people's names seldom above 0.3.
-const NAME_SIMILARITY: f32 = 0.5;
-/// The most shown: a warning, not a search.
-const MOST: i64 = 10;
-
-/// Another account that looks like the one asked about.
-#[derive(Debug, Serialize, JsonSchema)]
-#[schemars(rename = "SimilarMember")]
-pub struct Similar {
-    id: Uuid,
-    first_name: String,
-    last_name: String,
-    email: String,
-    status: UserStatus,
-    /// The same or nearly the same name (accents and case ignored).
-    same_name: bool,
-    /// The same phone number (its last nine digits).
-    same_phone: bool,
-    /// The same street and zip code (accents, case and punctuation ignored).
-    same_address: bool,
-}
-
-struct Keys {
-    name_key: String,
-    phone_key: Option<String>,
-    address_key: Option<String>,
-}
 
 /// `GET /api/members/{id}/similar`: up to ten other accounts with a
 /// similar name, or the same phone or address, the closest names first.
@@ -51,46 +19,10 @@ pub async fn similar(
     _: Require<perm::UsersView>,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Json<Vec<Similar>>> {
-    // One transaction, so that the trigram threshold set for it (like SET
-    // LOCAL, but a function call: nothing for a pooler to pin on) ends
-    // with it.
     let mut tx = state.db.begin().await?;
-    let keys: Keys = sqlx::query_as!(
-        Keys,
-        "SELECT name_key AS \"name_key!\", phone_key, address_key FROM users WHERE id = $1",
-        id,
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ApiError::NotFound)?;
-    // `%` compares with pg_trgm's threshold, and the trigram index hands
-    // over only the names above it: at the default 0.3 it is ten times as
-    // many rows to read again, at 100,000 members 100 ms instead of 30.
-    sqlx::query!(
-        "SELECT set_config('pg_trgm.similarity_threshold', $1, true)",
-        NAME_SIMILARITY.to_string(),
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    // Each branch of the OR has its own index.
-    let found = sqlx::query_as!(
-        Similar,
-        r#"SELECT id, first_name, last_name, email, status AS "status: UserStatus",
-                  name_key % $2 AS "same_name!",
-                  COALESCE(phone_key = $3, false) AS "same_phone!",
-                  COALESCE(address_key = $4, false) AS "same_address!"
-           FROM users
-           WHERE id <> $1 AND (name_key % $2 OR phone_key = $3 OR address_key = $4)
-           ORDER BY similarity(name_key, $2) DESC, id
-           LIMIT $5"#,
-        id,
-        keys.name_key,
-        keys.phone_key,
-        keys.address_key,
-        MOST,
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let found = similar::like(&mut tx, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
     Ok(Json(found))
 }

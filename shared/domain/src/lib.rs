@@ -10,6 +10,7 @@ extern crate self as loaf_domain;
 
 pub mod audit;
 pub mod auth;
+pub mod dashboard;
 pub mod data_exports;
 pub mod documents;
 pub mod domain;
