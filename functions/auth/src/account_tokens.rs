@@ -14,6 +14,7 @@ use sqlx::PgConnection;
 use std::time::Duration;
 use uuid::Uuid;
 
+use loaf_domain::auth::account_tokens;
 pub use loaf_domain::auth::account_tokens::{issue, Purpose};
 
 /// The links an anonymous caller may ask to be emailed to an address.
@@ -65,29 +66,14 @@ pub async fn mail_link_if_due(
     }
     // The account, if it may have a link now; its older unused links of
     // this purpose stop working; the new one is stored. One statement.
-    let first_name: Option<String> = sqlx::query_scalar!(
-        "WITH target AS ( \
-           SELECT id, first_name FROM users WHERE lower(email) = $1 \
-             AND status = ANY($2) FOR UPDATE), \
-         due AS ( \
-           SELECT * FROM target t WHERE NOT EXISTS ( \
-             SELECT 1 FROM account_tokens a WHERE a.user_id = t.id AND a.purpose = $3 \
-               AND a.created_at > now() - make_interval(secs => $4))), \
-         spent AS ( \
-           DELETE FROM account_tokens a USING due \
-           WHERE a.user_id = due.id AND a.purpose = $3 AND a.used_at IS NULL), \
-         made AS ( \
-           INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at) \
-           SELECT $5, id, $3, now() + make_interval(secs => $6) FROM due RETURNING user_id) \
-         SELECT due.first_name FROM due JOIN made ON made.user_id = due.id",
+    let first_name = account_tokens::issue_if_due(
+        &mut tx,
         email.as_str(),
-        statuses as _,
-        purpose.as_str(),
+        statuses,
+        purpose,
         COOL_DOWN.as_secs_f64(),
-        hash,
-        purpose.lifetime().as_secs_f64(),
+        &hash,
     )
-    .fetch_optional(&mut *tx)
     .await?;
     let send = first_name.is_some();
     let first_name = first_name.unwrap_or_default();
@@ -102,12 +88,7 @@ pub async fn mail_link_if_due(
 /// `token_used`), expired (410 `token_expired`).
 pub async fn consume(conn: &mut PgConnection, token: &str, purpose: Purpose) -> ApiResult<Uuid> {
     let user_id = check(conn, token, purpose, true).await?;
-    sqlx::query!(
-        "UPDATE account_tokens SET used_at = now() WHERE token_hash = $1",
-        secret_token::hash(token),
-    )
-    .execute(conn)
-    .await?;
+    account_tokens::use_up(conn, &secret_token::hash(token)).await?;
     Ok(user_id)
 }
 
@@ -135,28 +116,9 @@ async fn check(
     if !secret_token::looks_valid(token) {
         return Err(invalid());
     }
-    let (hash, purpose_text) = (secret_token::hash(token), purpose.as_str());
-    let row: Option<(Uuid, bool, bool)> = if lock {
-        sqlx::query!(
-            r#"SELECT user_id, used_at IS NOT NULL AS "used!", expires_at < now() AS "expired!"
-               FROM account_tokens WHERE token_hash = $1 AND purpose = $2 FOR UPDATE"#,
-            hash,
-            purpose_text,
-        )
-        .map(|r| (r.user_id, r.used, r.expired))
-        .fetch_optional(conn)
+    let row = account_tokens::find(conn, &secret_token::hash(token), purpose, lock)
         .await?
-    } else {
-        sqlx::query!(
-            r#"SELECT user_id, used_at IS NOT NULL AS "used!", expires_at < now() AS "expired!"
-               FROM account_tokens WHERE token_hash = $1 AND purpose = $2"#,
-            hash,
-            purpose_text,
-        )
-        .map(|r| (r.user_id, r.used, r.expired))
-        .fetch_optional(conn)
-        .await?
-    };
+        .map(|t| (t.user_id, t.used, t.expired));
     match row {
         None => Err(invalid()),
         Some((_, true, _)) => Err(ApiError::refused(

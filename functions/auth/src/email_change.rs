@@ -9,7 +9,9 @@
 use crate::account_tokens::{self, Purpose};
 use crate::passwords;
 use axum::extract::State;
+use loaf_domain::accounts;
 use loaf_domain::audit;
+use loaf_domain::auth::account_tokens::{issue_email_change, new_email_of};
 use loaf_domain::auth::secret_token;
 use loaf_domain::domain::Email;
 use loaf_domain::email::{outbox, suppressions, Mail};
@@ -49,34 +51,12 @@ pub async fn change_email(
     if let Err(reason) = suppressions::reachable(&mut tx, new_email).await? {
         return Err(ApiError::unreachable(reason));
     }
-    let owner: Option<String> = sqlx::query_scalar!(
-        "SELECT first_name FROM users WHERE lower(email) = $1",
-        new_email,
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
+    let owner = accounts::first_name_at(&mut tx, new_email).await?;
     let mail = match owner {
         Some(owner) => Mail::EmailInUse { first_name: owner },
         None => {
             let (token, hash) = secret_token::generate();
-            sqlx::query!(
-                "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
-                user.id,
-                Purpose::ChangeEmail.as_str(),
-            )
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query!(
-                "INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at, new_email) \
-                 VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)",
-                hash,
-                user.id,
-                Purpose::ChangeEmail.as_str(),
-                Purpose::ChangeEmail.lifetime().as_secs_f64(),
-                new_email,
-            )
-            .execute(&mut *tx)
-            .await?;
+            issue_email_change(&mut tx, user.id, new_email, &hash).await?;
             Mail::ConfirmEmailChange {
                 first_name,
                 token,
@@ -113,39 +93,15 @@ pub async fn confirm_email_change(
 ) -> ApiResult<Json<EmailChanged>> {
     let mut tx = state.db.begin().await?;
     let user_id = account_tokens::consume(&mut tx, &body.token, Purpose::ChangeEmail).await?;
-    let new_email: String = sqlx::query_scalar!(
-        r#"SELECT new_email AS "new_email!" FROM account_tokens WHERE token_hash = $1"#,
-        secret_token::hash(&body.token),
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    let (old_email, first_name) = sqlx::query!(
-        "SELECT email, first_name FROM users WHERE id = $1 FOR UPDATE",
-        user_id,
-    )
-    .map(|r| (r.email, r.first_name))
-    .fetch_one(&mut *tx)
-    .await?;
-    let taken = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM users WHERE lower(email) = $1 AND id <> $2"#,
-        new_email,
-        user_id,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    if taken > 0 {
+    let new_email = new_email_of(&mut tx, &secret_token::hash(&body.token)).await?;
+    let (old_email, first_name) = accounts::lock_email(&mut tx, user_id).await?;
+    if accounts::email_taken_by_other(&mut tx, &new_email, user_id).await? {
         return Err(ApiError::conflict(
             "email",
             "This address has an account of its own now: it cannot be yours too. Ask the organisation to merge the accounts.",
         ));
     }
-    sqlx::query!(
-        "UPDATE users SET email = $2, email_verified = true, updated_at = now() WHERE id = $1",
-        user_id,
-        new_email,
-    )
-    .execute(&mut *tx)
-    .await?;
+    accounts::set_email(&mut tx, user_id, &new_email).await?;
     audit::record(
         &mut tx,
         user_id,

@@ -5,6 +5,7 @@
 
 use crate::account_tokens::{self, Purpose};
 use axum::extract::State;
+use loaf_domain::accounts;
 use loaf_domain::audit::{self, Actor};
 use loaf_domain::email::{outbox, suppressions, Mail};
 use loaf_domain::erasure::{self, AskedBy};
@@ -25,10 +26,7 @@ pub async fn request(
     if let Err(reason) = suppressions::reachable(&mut tx, &user.email).await? {
         return Err(ApiError::unreachable(reason));
     }
-    let first_name: String =
-        sqlx::query_scalar!("SELECT first_name FROM users WHERE id = $1", user.id)
-            .fetch_one(&mut *tx)
-            .await?;
+    let (_, first_name) = accounts::email_and_first_name(&mut tx, user.id).await?;
     let token = account_tokens::issue(&mut tx, user.id, Purpose::EraseAccount).await?;
     let mail = Mail::ConfirmErasure { first_name, token };
     outbox::enqueue(&mut tx, &state.config.email, &user.email, &mail).await?;

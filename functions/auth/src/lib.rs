@@ -12,7 +12,6 @@ mod me;
 mod passwords;
 mod registration;
 mod sessions;
-mod throttle;
 
 use axum::Router;
 use loaf_http::openapi::{summary, summary_and_errors, summary_sign_in_optional};

@@ -4,6 +4,7 @@
 use crate::registration::check_terms;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
+use loaf_domain::accounts;
 use loaf_domain::audit;
 use loaf_domain::auth::access::Standing;
 use loaf_domain::domain::UserStatus;
@@ -54,19 +55,6 @@ struct Terms {
     must_accept: bool,
 }
 
-struct Account {
-    email: String,
-    status: UserStatus,
-    email_verified: bool,
-    member_since: Option<DateTime<Utc>>,
-    validated_at: Option<DateTime<Utc>>,
-    tos_version: Option<String>,
-    tos_accepted_at: Option<DateTime<Utc>>,
-    force_password_change: bool,
-    last_login_at: Option<DateTime<Utc>>,
-    created_at: DateTime<Utc>,
-}
-
 fn status_message(status: UserStatus, in_grace: bool) -> &'static str {
     match status {
         UserStatus::Expired if in_grace => "Your membership has expired: you keep the members' documents, galleries, events and directory for a few more days; renew it to keep them.",
@@ -83,15 +71,7 @@ fn status_message(status: UserStatus, in_grace: bool) -> &'static str {
 }
 
 async fn load(state: &AppState, conn: &mut PgConnection, user: &AuthUser) -> ApiResult<Me> {
-    let a: Account = sqlx::query_as!(
-        Account,
-        "SELECT email, status AS \"status: loaf_domain::domain::UserStatus\", email_verified, member_since, validated_at, tos_version, \
-                tos_accepted_at, force_password_change, last_login_at, created_at \
-         FROM users WHERE id = $1",
-        user.id,
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    let a = accounts::account(&mut *conn, user.id).await?;
     let role: Option<RoleName> = match user.role_id {
         Some(id) => roles::name_of(&mut *conn, id).await?,
         None => None,
@@ -143,12 +123,7 @@ pub async fn update(
     Json(patch): Json<ProfilePatch>,
 ) -> ApiResult<Json<Me>> {
     let mut tx = audit::begin_as(&state.db, user.id).await?;
-    sqlx::query!(
-        "SELECT 1 AS locked FROM users WHERE id = $1 FOR UPDATE",
-        user.id,
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
+    accounts::lock(&mut tx, user.id).await?;
     let current = Profile::load(&mut tx, user.id).await?;
     let profile = patch.apply(current.clone()).validated("")?;
     let changed = current.changed_parts(&profile);
@@ -186,14 +161,7 @@ pub async fn accept_terms(
 ) -> ApiResult<Json<Me>> {
     check_terms(&state, true, &body.version)?;
     let mut tx = state.db.begin().await?;
-    sqlx::query!(
-        "UPDATE users SET accepts_tos = true, tos_version = $2, tos_accepted_at = now(), \
-         updated_at = now() WHERE id = $1",
-        user.id,
-        state.config.auth.terms_version,
-    )
-    .execute(&mut *tx)
-    .await?;
+    accounts::accept_terms(&mut tx, user.id, &state.config.auth.terms_version).await?;
     let me = load(&state, &mut tx, &user).await?;
     tx.commit().await?;
     Ok(Json(me))

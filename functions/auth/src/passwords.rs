@@ -4,9 +4,10 @@
 use crate::account_tokens::{self, Purpose};
 use crate::registration::check_password;
 use crate::sessions::{self, Session};
-use crate::throttle;
 use axum::extract::State;
+use loaf_domain::accounts;
 use loaf_domain::auth::password;
+use loaf_domain::auth::throttle;
 use loaf_domain::domain::{Email, UserStatus};
 use loaf_domain::email::{outbox, Mail};
 use loaf_http::auth::session_cookie::{SessionMode, WithCookie};
@@ -58,13 +59,10 @@ pub(crate) async fn confirm_current(
 ) -> ApiResult<String> {
     let keys = throttle::Keys::new(&user.email, address);
     let claim = throttle::claim(&state.db, &keys).await?;
-    let (stored, first_name): (String, String) = sqlx::query!(
-        "SELECT password_hash, first_name FROM users WHERE id = $1",
-        user.id,
-    )
-    .map(|r| (r.password_hash, r.first_name))
-    .fetch_one(&state.db)
-    .await?;
+    let (stored, first_name) = {
+        let mut conn = state.db.acquire().await?;
+        accounts::password_and_first_name(&mut conn, user.id).await?
+    };
     if current.chars().count() > password::MAX_LEN
         || !password::verify_or_dummy(current, Some(stored)).await
     {
@@ -87,14 +85,7 @@ async fn set_password(
     email: &str,
     first_name: String,
 ) -> ApiResult<Uuid> {
-    sqlx::query!(
-        "UPDATE users SET password_hash = $2, force_password_change = false, updated_at = now() \
-         WHERE id = $1",
-        user_id,
-        hash,
-    )
-    .execute(&mut *conn)
-    .await?;
+    accounts::set_password(conn, user_id, hash).await?;
     loaf_domain::auth::end_all_sessions(conn, user_id).await?;
     Ok(outbox::enqueue(
         conn,
@@ -156,11 +147,10 @@ pub async fn reset_password(
         let mut conn = state.db.acquire().await?;
         account_tokens::peek(&mut conn, &body.token, Purpose::ResetPassword).await?
     };
-    let (email, first_name): (String, String) =
-        sqlx::query!("SELECT email, first_name FROM users WHERE id = $1", user_id,)
-            .map(|r| (r.email, r.first_name))
-            .fetch_one(&state.db)
-            .await?;
+    let (email, first_name) = {
+        let mut conn = state.db.acquire().await?;
+        accounts::email_and_first_name(&mut conn, user_id).await?
+    };
     check_password("new_password", &body.new_password, &email)?;
     let hash = password::hash(body.new_password).await?;
     let mut tx = state.db.begin().await?;
@@ -170,7 +160,7 @@ pub async fn reset_password(
     // set their first password this way, and the owner of an address
     // someone else registered takes it back: the stranger's password is
     // gone and the registration goes on with the owner's).
-    crate::registration::confirm_address(&mut tx, user_id).await?;
+    accounts::confirm_address(&mut tx, user_id).await?;
     let mail = set_password(&state, &mut tx, user_id, &hash, &email, first_name).await?;
     tx.commit().await?;
     state.mailer.deliver_now(&state.db, &[mail]).await;

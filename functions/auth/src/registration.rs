@@ -11,9 +11,10 @@
 //! (with a password of their own) get it activated by its owner's click.
 
 use crate::account_tokens::{self, Purpose};
-use crate::throttle;
 use axum::extract::State;
+use loaf_domain::accounts;
 use loaf_domain::auth::password;
+use loaf_domain::auth::throttle;
 use loaf_domain::domain::{Email, UserStatus};
 use loaf_domain::email::{outbox, Mail};
 use loaf_domain::profile::Profile;
@@ -24,7 +25,6 @@ use loaf_http::ErrorCode;
 use loaf_http::{ApiError, ApiResult, AppState};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 #[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -83,19 +83,16 @@ pub async fn register(
     let hash = password::hash(body.password).await?;
 
     let mut tx = state.db.begin().await?;
-    let created: Option<Uuid> = sqlx::query_scalar!(
-        "INSERT INTO users (email, password_hash, first_name, last_name, status, role_id, \
-                            accepts_tos, tos_accepted_at, tos_version) \
-         SELECT $1, $2, $3, $4, 'pending_email', (SELECT id FROM roles WHERE code = 'guest'), \
-                true, now(), $5 \
-         ON CONFLICT DO NOTHING RETURNING id",
-        body.email.as_str(),
-        hash,
-        profile.first_name,
-        profile.last_name,
-        state.config.auth.terms_version,
+    let created = accounts::register(
+        &mut tx,
+        &accounts::Registration {
+            email: body.email.as_str(),
+            password_hash: &hash,
+            first_name: &profile.first_name,
+            last_name: &profile.last_name,
+            terms_version: &state.config.auth.terms_version,
+        },
     )
-    .fetch_optional(&mut *tx)
     .await?;
     let mail_id = match created {
         Some(id) => {
@@ -113,12 +110,10 @@ pub async fn register(
                 .await?
                 .is_none()
             {
-                let first_name: String = sqlx::query_scalar!(
-                    "SELECT first_name FROM users WHERE lower(email) = $1",
-                    body.email.as_str(),
-                )
-                .fetch_one(&mut *tx)
-                .await?;
+                // The insert met the address's account.
+                let first_name = accounts::first_name_at(&mut tx, body.email.as_str())
+                    .await?
+                    .ok_or(sqlx::Error::RowNotFound)?;
                 let mail = Mail::AlreadyRegistered { first_name };
                 Some(
                     outbox::enqueue(&mut tx, &state.config.email, body.email.as_str(), &mail)
@@ -171,13 +166,10 @@ pub async fn verify_email(
         let mut conn = state.db.acquire().await?;
         account_tokens::peek(&mut conn, &body.token, Purpose::VerifyEmail).await?
     };
-    let (email, stored): (String, String) = sqlx::query!(
-        "SELECT email, password_hash FROM users WHERE id = $1",
-        user_id,
-    )
-    .map(|r| (r.email, r.password_hash))
-    .fetch_one(&state.db)
-    .await?;
+    let (email, stored) = {
+        let mut conn = state.db.acquire().await?;
+        accounts::email_and_password(&mut conn, user_id).await?
+    };
     let keys = throttle::Keys::new(&email, address.as_deref());
     let claim = throttle::claim(&state.db, &keys).await?;
     if body.password.chars().count() > password::MAX_LEN
@@ -195,29 +187,12 @@ pub async fn verify_email(
     claim.succeeded(&state.db).await?;
     let mut tx = state.db.begin().await?;
     account_tokens::consume(&mut tx, &body.token, Purpose::VerifyEmail).await?;
-    let status = confirm_address(&mut tx, user_id).await?;
+    let status = accounts::confirm_address(&mut tx, user_id).await?;
     tx.commit().await?;
     Ok(Json(Verified {
         status,
         message: "Your email address is confirmed. You can sign in; an administrator will now review your application.",
     }))
-}
-
-/// Marks the address of `user_id` proven (an emailed link was used):
-/// `pending_email` and `abandoned` move on to `pending_validation`.
-pub async fn confirm_address(
-    conn: &mut sqlx::PgConnection,
-    user_id: Uuid,
-) -> Result<UserStatus, sqlx::Error> {
-    sqlx::query_scalar!(
-        "UPDATE users SET email_verified = true, updated_at = now(), \
-           status = CASE WHEN status IN ('pending_email', 'abandoned') \
-                         THEN 'pending_validation'::userstatus ELSE status END \
-         WHERE id = $1 RETURNING status AS \"status: loaf_domain::domain::UserStatus\"",
-        user_id,
-    )
-    .fetch_one(conn)
-    .await
 }
 
 #[derive(Deserialize, JsonSchema)]

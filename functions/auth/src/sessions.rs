@@ -3,11 +3,11 @@
 //! each refresh uses one up and issues the next. A used token presented
 //! again was copied: the whole family is revoked.
 
-use crate::throttle;
 use axum::extract::State;
 use axum::http::StatusCode;
+use loaf_domain::auth::sessions::{self, SessionUser};
+use loaf_domain::auth::throttle;
 use loaf_domain::auth::{password, secret_token};
-use loaf_domain::domain::UserStatus;
 use loaf_http::auth::session_cookie::{SessionMode, WithCookie};
 use loaf_http::auth::AuthUser;
 use loaf_http::extract::{ClientAddress, Json};
@@ -54,16 +54,6 @@ pub fn deliver<R>(
     }
 }
 
-#[derive(Debug, Serialize, JsonSchema)]
-pub struct SessionUser {
-    pub id: Uuid,
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub status: UserStatus,
-    pub role: Option<String>,
-}
-
 /// Starts a new refresh-token family for `user_id` inside the caller's
 /// transaction and answers the session.
 pub async fn start(state: &AppState, conn: &mut PgConnection, user_id: Uuid) -> ApiResult<Session> {
@@ -76,29 +66,14 @@ async fn issue(
     user_id: Uuid,
     family: Uuid,
 ) -> ApiResult<Session> {
-    let (user, version): (SessionUser, i32) = {
-        let row: SessionRow = sqlx::query_as!(
-            SessionRow,
-            "SELECT u.id, u.email, u.first_name, u.last_name, u.status AS \"status: loaf_domain::domain::UserStatus\", u.token_version, \
-                    r.code AS \"role?\" \
-             FROM users u LEFT JOIN roles r ON r.id = u.role_id WHERE u.id = $1",
-            user_id,
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        row.split()
-    };
     let (refresh_token, hash) = secret_token::generate();
-    sqlx::query!(
-        "INSERT INTO refresh_tokens (token_hash, user_id, family_id, token_version, expires_at) \
-         VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))",
-        hash,
+    let (user, version) = sessions::store_refresh(
+        conn,
         user_id,
         family,
-        version,
+        &hash,
         state.config.auth.refresh_token_ttl.as_secs_f64(),
     )
-    .execute(&mut *conn)
     .await?;
     let access_token = state
         .tokens
@@ -111,32 +86,6 @@ async fn issue(
         refresh_token: Some(refresh_token),
         user,
     })
-}
-
-struct SessionRow {
-    id: Uuid,
-    email: String,
-    first_name: String,
-    last_name: String,
-    status: UserStatus,
-    token_version: i32,
-    role: Option<String>,
-}
-
-impl SessionRow {
-    fn split(self) -> (SessionUser, i32) {
-        (
-            SessionUser {
-                id: self.id,
-                email: self.email,
-                first_name: self.first_name,
-                last_name: self.last_name,
-                status: self.status,
-                role: self.role,
-            },
-            self.token_version,
-        )
-    }
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -152,12 +101,6 @@ fn wrong_credentials() -> ApiError {
         ErrorCode::InvalidCredentials,
         "The email or password is wrong.",
     )
-}
-
-struct LoginRow {
-    id: Uuid,
-    password_hash: String,
-    status: UserStatus,
 }
 
 /// `POST /api/auth/login`
@@ -182,13 +125,10 @@ pub async fn login(
     // Claimed before the password is verified, so concurrent guesses
     // cannot all slip past the limit.
     let claim = throttle::claim(&state.db, &keys).await?;
-    let user: Option<LoginRow> = sqlx::query_as!(
-        LoginRow,
-        "SELECT id, password_hash, status AS \"status: loaf_domain::domain::UserStatus\" FROM users WHERE lower(email) = lower($1)",
-        body.email.trim(),
-    )
-    .fetch_optional(&state.db)
-    .await?;
+    let user = {
+        let mut conn = state.db.acquire().await?;
+        sessions::login_of(&mut conn, body.email.trim()).await?
+    };
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     if !password::verify_or_dummy(body.password.clone(), stored).await {
         return Err(wrong_credentials());
@@ -204,13 +144,7 @@ pub async fn login(
         None
     };
     let mut tx = state.db.begin().await?;
-    sqlx::query!(
-        "UPDATE users SET last_login_at = now(), password_hash = COALESCE($2, password_hash) WHERE id = $1",
-        user.id,
-        new_hash,
-    )
-    .execute(&mut *tx)
-    .await?;
+    sessions::signed_in(&mut tx, user.id, new_hash.as_deref()).await?;
     let session = start(&state, &mut tx, user.id).await?;
     tx.commit().await?;
     Ok(deliver(&state, &mode, session, Json))
@@ -222,17 +156,6 @@ pub struct RefreshRequest {
     /// Required unless the client keeps it as a cookie (`X-Loaf-Session:
     /// cookie`).
     refresh_token: Option<String>,
-}
-
-struct RefreshRow {
-    user_id: Uuid,
-    family_id: Uuid,
-    token_version: i32,
-    used: bool,
-    revoked: bool,
-    expired: bool,
-    current_version: i32,
-    status: UserStatus,
 }
 
 fn session_ended(code: ErrorCode, message: &str) -> ApiError {
@@ -256,26 +179,11 @@ pub async fn refresh(
         .filter(|t| secret_token::looks_valid(t))
         .ok_or_else(invalid)?;
     let mut tx = state.db.begin().await?;
-    let row: Option<RefreshRow> = sqlx::query_as!(
-        RefreshRow,
-        "SELECT t.user_id, t.family_id, t.token_version, t.used_at IS NOT NULL AS \"used!\", \
-                t.revoked_at IS NOT NULL AS \"revoked!\", t.expires_at < now() AS \"expired!\", \
-                u.token_version AS current_version, u.status AS \"status: loaf_domain::domain::UserStatus\" \
-         FROM refresh_tokens t JOIN users u ON u.id = t.user_id \
-         WHERE t.token_hash = $1 FOR UPDATE OF t",
-        secret_token::hash(&token),
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
+    let row = sessions::lock_refresh(&mut tx, &secret_token::hash(&token)).await?;
     let row = row.ok_or_else(invalid)?;
     if row.used && !row.revoked {
         // Reuse of a rotated token: someone else holds this chain.
-        sqlx::query!(
-            "UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL",
-            row.family_id,
-        )
-        .execute(&mut *tx)
-        .await?;
+        sessions::revoke_family(&mut tx, row.family_id).await?;
         tx.commit().await?;
         tracing::warn!(user = %row.user_id, family = %row.family_id, "refresh token reused; session revoked");
         return Err(session_ended(
@@ -299,12 +207,7 @@ pub async fn refresh(
             "This session has expired: sign in again.",
         ));
     }
-    sqlx::query!(
-        "UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1",
-        secret_token::hash(&token),
-    )
-    .execute(&mut *tx)
-    .await?;
+    sessions::use_up(&mut tx, &secret_token::hash(&token)).await?;
     let session = issue(&state, &mut tx, row.user_id, row.family_id).await?;
     tx.commit().await?;
     Ok(deliver(&state, &mode, session, Json))
@@ -356,13 +259,8 @@ pub async fn logout(
         }
     };
     if secret_token::looks_valid(&token) {
-        sqlx::query!(
-            "UPDATE refresh_tokens SET revoked_at = now() WHERE revoked_at IS NULL AND family_id = \
-             (SELECT family_id FROM refresh_tokens WHERE token_hash = $1)",
-            secret_token::hash(&token),
-        )
-        .execute(&state.db)
-        .await?;
+        let mut conn = state.db.acquire().await?;
+        sessions::revoke_family_of(&mut conn, &secret_token::hash(&token)).await?;
     }
     Ok(ended)
 }

@@ -8,6 +8,7 @@
 // (`loaf_domain::enums::…`), which must resolve inside this crate too.
 extern crate self as loaf_domain;
 
+pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;

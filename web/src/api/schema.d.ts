@@ -15242,6 +15242,7 @@ export interface components {
             token_type: string;
             user: components["schemas"]["SessionUser"];
         };
+        /** @description Who a session is for, as sign-in answers. */
         SessionUser: {
             email: string;
             first_name: string;

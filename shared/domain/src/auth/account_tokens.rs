@@ -3,6 +3,7 @@
 //! one live link per account and purpose.
 
 use super::secret_token;
+use crate::domain::UserStatus;
 use sqlx::PgConnection;
 use std::time::Duration;
 use uuid::Uuid;
@@ -74,4 +75,135 @@ pub async fn issue(
     .execute(conn)
     .await?;
     Ok(token)
+}
+
+/// A new link of `purpose` for the account at `email` (lower case) if it
+/// exists, is in one of `statuses` and got no such link in the last
+/// `cool_down_secs`; its older unused links of this purpose stop working.
+/// One statement, so the database does the same work whether or not the
+/// address has an account. Answers the account's first name when a link
+/// was made; `token_hash` is the new link's.
+pub async fn issue_if_due(
+    conn: &mut PgConnection,
+    email: &str,
+    statuses: &[UserStatus],
+    purpose: Purpose,
+    cool_down_secs: f64,
+    token_hash: &[u8],
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        "WITH target AS ( \
+           SELECT id, first_name FROM users WHERE lower(email) = $1 \
+             AND status = ANY($2) FOR UPDATE), \
+         due AS ( \
+           SELECT * FROM target t WHERE NOT EXISTS ( \
+             SELECT 1 FROM account_tokens a WHERE a.user_id = t.id AND a.purpose = $3 \
+               AND a.created_at > now() - make_interval(secs => $4))), \
+         spent AS ( \
+           DELETE FROM account_tokens a USING due \
+           WHERE a.user_id = due.id AND a.purpose = $3 AND a.used_at IS NULL), \
+         made AS ( \
+           INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at) \
+           SELECT $5, id, $3, now() + make_interval(secs => $6) FROM due RETURNING user_id) \
+         SELECT due.first_name FROM due JOIN made ON made.user_id = due.id",
+        email,
+        statuses as _,
+        purpose.as_str(),
+        cool_down_secs,
+        token_hash,
+        purpose.lifetime().as_secs_f64(),
+    )
+    .fetch_optional(conn)
+    .await
+}
+
+/// A link as stored: whose, and whether it is used up or expired.
+#[derive(Debug, Clone, Copy)]
+pub struct Stored {
+    pub user_id: Uuid,
+    pub used: bool,
+    pub expired: bool,
+}
+
+/// Link `token_hash` of `purpose`; with `lock`, its row locked until the
+/// transaction ends.
+pub async fn find(
+    conn: &mut PgConnection,
+    token_hash: &[u8],
+    purpose: Purpose,
+    lock: bool,
+) -> sqlx::Result<Option<Stored>> {
+    // One statement each way: whether it locks is part of the SQL.
+    if lock {
+        sqlx::query_as!(
+            Stored,
+            r#"SELECT user_id, used_at IS NOT NULL AS "used!", expires_at < now() AS "expired!"
+               FROM account_tokens WHERE token_hash = $1 AND purpose = $2 FOR UPDATE"#,
+            token_hash,
+            purpose.as_str(),
+        )
+        .fetch_optional(conn)
+        .await
+    } else {
+        sqlx::query_as!(
+            Stored,
+            r#"SELECT user_id, used_at IS NOT NULL AS "used!", expires_at < now() AS "expired!"
+               FROM account_tokens WHERE token_hash = $1 AND purpose = $2"#,
+            token_hash,
+            purpose.as_str(),
+        )
+        .fetch_optional(conn)
+        .await
+    }
+}
+
+/// Link `token_hash` is used up.
+pub async fn use_up(conn: &mut PgConnection, token_hash: &[u8]) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE account_tokens SET used_at = now() WHERE token_hash = $1",
+        token_hash,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A new link confirming `new_email` as `user_id`'s address, stored as
+/// `token_hash`; the account's earlier unused one stops working.
+pub async fn issue_email_change(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    new_email: &str,
+    token_hash: &[u8],
+) -> sqlx::Result<()> {
+    let purpose = Purpose::ChangeEmail;
+    sqlx::query!(
+        "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+        user_id,
+        purpose.as_str(),
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at, new_email) \
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)",
+        token_hash,
+        user_id,
+        purpose.as_str(),
+        purpose.lifetime().as_secs_f64(),
+        new_email,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The new address an email-change link `token_hash` confirms.
+pub async fn new_email_of(conn: &mut PgConnection, token_hash: &[u8]) -> sqlx::Result<String> {
+    sqlx::query_scalar!(
+        r#"SELECT new_email AS "new_email!" FROM account_tokens WHERE token_hash = $1"#,
+        token_hash,
+    )
+    .fetch_one(conn)
+    .await
 }

@@ -9,6 +9,8 @@ pub mod jwt;
 pub mod password;
 mod permission_cache;
 pub mod secret_token;
+pub mod sessions;
+pub mod throttle;
 
 pub use jwt::{Claims, TokenError, TokenKeys};
 pub use permission_cache::{Codes, PermissionCache};

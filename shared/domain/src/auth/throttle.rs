@@ -13,7 +13,7 @@
 //! Unknown emails are counted like known ones, so a lock says nothing about
 //! whether an account exists.
 
-use loaf_http::{ApiError, ApiResult};
+use crate::rate_limit::RateLimitError;
 use sqlx::PgPool;
 
 /// Failures an account may have before it is locked.
@@ -52,10 +52,10 @@ pub struct Claim<'a> {
 }
 
 /// Counts this attempt against both keys, locking those that reach their
-/// threshold, or answers 429 with the seconds to wait when either key is
+/// threshold, or refuses with the seconds to wait when either key is
 /// locked already (the attempt is then not counted). One transaction: the
 /// rows' locks make concurrent attempts on a key take turns.
-pub async fn claim<'a>(db: &PgPool, keys: &'a Keys) -> ApiResult<Claim<'a>> {
+pub async fn claim<'a>(db: &PgPool, keys: &'a Keys) -> Result<Claim<'a>, RateLimitError> {
     let names = keys.all();
     let mut tx = db.begin().await?;
     // A key that is locked is left as it is (the WHERE of the update), so
@@ -98,9 +98,9 @@ pub async fn claim<'a>(db: &PgPool, keys: &'a Keys) -> ApiResult<Claim<'a>> {
     .await?;
     // Nothing of a refused attempt is counted.
     tx.rollback().await?;
-    Err(ApiError::TooManyRequests {
-        retry_after_secs: wait.unwrap_or(1.0).ceil().max(1.0) as u64,
-    })
+    Err(RateLimitError::Limited(
+        wait.unwrap_or(1.0).ceil().max(1.0) as u64
+    ))
 }
 
 impl Claim<'_> {
@@ -108,7 +108,7 @@ impl Claim<'_> {
     /// successful sign-in ends its lock), and the address gets this
     /// attempt back (only this one: an attacker signing in to their own
     /// account must not reset the address's count).
-    pub async fn succeeded(self, db: &PgPool) -> ApiResult<()> {
+    pub async fn succeeded(self, db: &PgPool) -> sqlx::Result<()> {
         sqlx::query!(
             "DELETE FROM login_throttle WHERE key = $1",
             self.keys.account,
