@@ -15,13 +15,20 @@ mod renewals;
 use chrono::{DateTime, Utc};
 use loaf_core::config::{EmailConfig, RemindersConfig};
 use loaf_core::storage::Storage;
+use loaf_domain::accounts;
 use loaf_domain::audit::{self, Actor};
+use loaf_domain::auth::{account_tokens, sessions, throttle};
+use loaf_domain::donations;
+use loaf_domain::email::outbox::{self, Delivery};
 use loaf_domain::email::suppressions;
-use loaf_domain::email::{outbox::Delivery, Mailer};
+use loaf_domain::email::Mailer;
 use loaf_domain::erasure;
+use loaf_domain::invitations;
+use loaf_domain::memberships::subscriptions;
 use loaf_domain::payments::offline;
+use loaf_domain::rate_limit;
+use loaf_domain::reminders::Reason;
 use loaf_domain::uploads;
-use reminders::Reason;
 use serde::Serialize;
 use sqlx::PgPool;
 
@@ -219,7 +226,7 @@ pub async fn run(
         )
         .await?,
         rows_cleaned: clean_up(db).await?,
-        uploads_abandoned: abandon_uploads(db, at).await?,
+        uploads_abandoned: uploads::abandon_reservations(db, at).await?,
         gifts_abandoned: abandon_gifts(db, at).await?,
         objects_deleted: uploads::delete_now(db, storage, None).await?,
         records_anonymised: anonymise_records(db, at).await?,
@@ -235,133 +242,50 @@ async fn anonymise_records(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx::
     Ok(done)
 }
 
-/// Gifts started online and left unpaid: the provider's checkout session
-/// lasts a day, so after two nothing can complete them.
+/// [`donations::abandon_unpaid`], as the scheduler.
 async fn abandon_gifts(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     let mut tx = audit::begin_as(db, Actor::Scheduler).await?;
-    let done = sqlx::query!(
-        "UPDATE donations SET status = 'failed', updated_at = now() \
-         WHERE status = 'pending' AND payment_method = 'online' \
-           AND created_at < $1::timestamptz - interval '2 days'",
-        at,
-    )
-    .execute(&mut *tx)
-    .await?;
+    let done = donations::abandon_unpaid(&mut tx, at).await?;
     tx.commit().await?;
-    Ok(done.rows_affected())
+    Ok(done)
 }
 
-/// Upload reservations an hour past their URL's expiry were never
-/// confirmed: the row goes, and the staged object (if the client uploaded
-/// it) is queued for deletion. Its bytes were never counted.
-async fn abandon_uploads(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    let gone: i64 = sqlx::query_scalar!(
-        "WITH gone AS (DELETE FROM pending_uploads WHERE expires_at < $1::timestamptz - interval '1 hour' \
-                       RETURNING file_key), \
-              queued AS (INSERT INTO storage_deletions (file_key) \
-                         SELECT $2 || file_key FROM gone ON CONFLICT DO NOTHING) \
-         SELECT count(*) AS \"n!\" FROM gone",
-        at,
-        uploads::STAGING_PREFIX,
-    )
-    .fetch_one(db)
-    .await?;
-    Ok(gone as u64)
-}
-
-/// Deletes what no longer serves: refresh and account tokens a week past
-/// expiry (kept that long so a late click still gets "expired", not
-/// "unknown"), throttle counters quiet for a day, rate windows two days
-/// past, and mail sent more than 90 days ago. Failed mail stays for an
-/// admin to look at.
+/// Deletes what no longer serves: expired refresh tokens and links,
+/// quiet throttle counters, past rate windows and old sent mail.
 async fn clean_up(db: &PgPool) -> Result<u64, sqlx::Error> {
     let mut total = 0;
-    for statement in [
-        sqlx::query!("DELETE FROM refresh_tokens WHERE expires_at < now() - interval '7 days'"),
-        sqlx::query!("DELETE FROM account_tokens WHERE expires_at < now() - interval '7 days'"),
-        sqlx::query!(
-            "DELETE FROM login_throttle WHERE last_failure_at < now() - interval '1 day' \
-             AND (locked_until IS NULL OR locked_until < now())"
-        ),
-        sqlx::query!("DELETE FROM rate_limits WHERE window_start < now() - interval '2 days'"),
-        sqlx::query!(
-            "DELETE FROM email_outbox WHERE status = 'sent' AND sent_at < now() - interval '90 days'"
-        ),
-    ] {
-        total += statement.execute(db).await?.rows_affected();
-    }
+    total += sessions::delete_expired(db).await?;
+    total += account_tokens::delete_expired(db).await?;
+    total += throttle::forget_quiet(db).await?;
+    total += rate_limit::delete_old(db).await?;
+    total += outbox::delete_old_sent(db).await?;
     Ok(total)
 }
 
+/// [`invitations::expire_due`], as the scheduler.
 async fn expire_invitations(db: &PgPool, at: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     let mut tx = audit::begin_as(db, Actor::Scheduler).await?;
-    let done = sqlx::query!(
-        "UPDATE user_invitations SET status = 'expired' \
-         WHERE status = 'pending' AND expires_at < $1",
-        at,
-    )
-    .execute(&mut *tx)
-    .await?;
+    let done = invitations::expire_due(&mut tx, at).await?;
     tx.commit().await?;
-    Ok(done.rows_affected())
+    Ok(done)
 }
 
-/// Ends subscriptions whose period is over (lifetime ones have no end) and
-/// moves their members out of `active` unless another subscription covers
-/// them, audited; one statement, so it all happens or none of it. The
-/// members' check reads the state before the statement, where the ended
-/// subscriptions still end at or before `at` and so cover nobody.
+/// [`subscriptions::expire_ended`], as the scheduler.
 async fn expire_subscriptions(db: &PgPool, at: DateTime<Utc>) -> Result<(u64, u64), sqlx::Error> {
     let mut tx = audit::begin_as(db, Actor::Scheduler).await?;
-    // loaf_covered: migrations/0015_covered_function.sql.
-    let counts = sqlx::query!(
-        "WITH ended AS ( \
-             UPDATE subscriptions SET updated_at = now(), \
-                 status = CASE WHEN cancel_at_period_end THEN 'cancelled' ELSE 'expired' END::subscriptionstatus, \
-                 cancelled_at = CASE WHEN cancel_at_period_end THEN end_date ELSE cancelled_at END \
-             WHERE status = 'active' AND end_date IS NOT NULL AND end_date <= $1 \
-             RETURNING user_id, cancel_at_period_end), \
-         lapsed AS ( \
-             UPDATE users u SET updated_at = now(), \
-                 status = CASE WHEN e.cancelled THEN 'canceled' ELSE 'expired' END::userstatus \
-             FROM (SELECT user_id, bool_and(cancel_at_period_end) AS cancelled \
-                   FROM ended GROUP BY user_id) e \
-             WHERE u.id = e.user_id AND u.status = 'active' AND NOT loaf_covered(u.id, $1) \
-             RETURNING u.id, u.status), \
-         audited AS ( \
-             INSERT INTO audit_log (subject_id, target_id, action, from_value, to_value, reason) \
-             SELECT id, id, 'status', 'active', status, 'membership period ended' FROM lapsed) \
-         SELECT (SELECT count(*) FROM ended) AS \"ended!\", (SELECT count(*) FROM lapsed) AS \"lapsed!\"",
-        at,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let counts = subscriptions::expire_ended(&mut tx, at).await?;
     tx.commit().await?;
-    Ok((counts.ended as u64, counts.lapsed as u64))
+    Ok(counts)
 }
 
-/// Gives up on registrations whose address was not confirmed within
-/// `days`, audited.
+/// [`accounts::abandon_unconfirmed`], as the scheduler.
 async fn abandon_registrations(
     db: &PgPool,
     at: DateTime<Utc>,
     days: i32,
 ) -> Result<u64, sqlx::Error> {
     let mut tx = audit::begin_as(db, Actor::Scheduler).await?;
-    let gone: i64 = sqlx::query_scalar!(
-        "WITH gone AS ( \
-             UPDATE users SET status = 'abandoned', updated_at = now() \
-             WHERE status = 'pending_email' AND created_at <= $1::timestamptz - make_interval(days => $2) \
-             RETURNING id), \
-         audited AS ( \
-             INSERT INTO audit_log (subject_id, target_id, action, from_value, to_value, reason) \
-             SELECT id, id, 'status', 'pending_email', 'abandoned', 'email address never confirmed' FROM gone) \
-         SELECT count(*) AS \"n!\" FROM gone",
-        at,
-        days,
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let gone = accounts::abandon_unconfirmed(&mut tx, at, days).await?;
     tx.commit().await?;
-    Ok(gone as u64)
+    Ok(gone)
 }

@@ -205,3 +205,27 @@ pub async fn account(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Account>
     .fetch_one(conn)
     .await
 }
+
+/// Registrations whose address was not confirmed within `days` of `at`
+/// are `abandoned`, in their record of changes; answers how many.
+pub async fn abandon_unconfirmed(
+    conn: &mut PgConnection,
+    at: DateTime<Utc>,
+    days: i32,
+) -> sqlx::Result<u64> {
+    let gone: i64 = sqlx::query_scalar!(
+        "WITH gone AS ( \
+             UPDATE users SET status = 'abandoned', updated_at = now() \
+             WHERE status = 'pending_email' AND created_at <= $1::timestamptz - make_interval(days => $2) \
+             RETURNING id), \
+         audited AS ( \
+             INSERT INTO audit_log (subject_id, target_id, action, from_value, to_value, reason) \
+             SELECT id, id, 'status', 'pending_email', 'abandoned', 'email address never confirmed' FROM gone) \
+         SELECT count(*) AS \"n!\" FROM gone",
+        at,
+        days,
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(gone as u64)
+}

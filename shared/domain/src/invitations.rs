@@ -288,3 +288,16 @@ pub async fn accepted(conn: &mut PgConnection, id: Uuid, user: Uuid) -> sqlx::Re
     .await?;
     Ok(())
 }
+
+/// Pending invitations past their date at `at` are `expired`; answers how
+/// many.
+pub async fn expire_due(conn: &mut PgConnection, at: DateTime<Utc>) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "UPDATE user_invitations SET status = 'expired' \
+         WHERE status = 'pending' AND expires_at < $1",
+        at,
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -30,6 +30,7 @@ pub mod profile;
 pub mod rate_limit;
 pub mod receipt_pdf;
 pub mod receipts;
+pub mod reminders;
 pub mod roles;
 pub mod settings;
 pub mod statements;

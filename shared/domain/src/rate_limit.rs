@@ -95,3 +95,12 @@ pub async fn check<'e>(
         None => Ok(()),
     }
 }
+
+/// Deletes windows two days past; answers how many.
+pub async fn delete_old(db: &sqlx::PgPool) -> sqlx::Result<u64> {
+    let done =
+        sqlx::query!("DELETE FROM rate_limits WHERE window_start < now() - interval '2 days'")
+            .execute(db)
+            .await?;
+    Ok(done.rows_affected())
+}

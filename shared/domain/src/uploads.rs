@@ -416,3 +416,22 @@ pub async fn usage(conn: &mut PgConnection) -> sqlx::Result<Usage> {
     .fetch_one(conn)
     .await
 }
+
+/// Upload reservations an hour past their URL's expiry at `at` were never
+/// confirmed: the rows go, and the staged objects (if the client uploaded
+/// them) are queued for deletion. Their bytes were never counted. Answers
+/// how many.
+pub async fn abandon_reservations(db: &sqlx::PgPool, at: DateTime<Utc>) -> sqlx::Result<u64> {
+    let gone: i64 = sqlx::query_scalar!(
+        "WITH gone AS (DELETE FROM pending_uploads WHERE expires_at < $1::timestamptz - interval '1 hour' \
+                       RETURNING file_key), \
+              queued AS (INSERT INTO storage_deletions (file_key) \
+                         SELECT $2 || file_key FROM gone ON CONFLICT DO NOTHING) \
+         SELECT count(*) AS \"n!\" FROM gone",
+        at,
+        STAGING_PREFIX,
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(gone as u64)
+}

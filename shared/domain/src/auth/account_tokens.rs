@@ -207,3 +207,13 @@ pub async fn new_email_of(conn: &mut PgConnection, token_hash: &[u8]) -> sqlx::R
     .fetch_one(conn)
     .await
 }
+
+/// Deletes links a week past expiry (kept that long so a late click still
+/// gets "expired", not "unknown"); answers how many.
+pub async fn delete_expired(db: &sqlx::PgPool) -> sqlx::Result<u64> {
+    let done =
+        sqlx::query!("DELETE FROM account_tokens WHERE expires_at < now() - interval '7 days'")
+            .execute(db)
+            .await?;
+    Ok(done.rows_affected())
+}

@@ -3,6 +3,7 @@
 //! The access token is a JWT and stores nothing ([`super::jwt`]).
 
 use crate::domain::UserStatus;
+use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -173,4 +174,62 @@ pub async fn use_up(conn: &mut PgConnection, token_hash: &[u8]) -> sqlx::Result<
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Deletes refresh tokens a week past expiry (kept that long so a late
+/// refresh still gets "ended", not "unknown"); answers how many.
+pub async fn delete_expired(db: &sqlx::PgPool) -> sqlx::Result<u64> {
+    let done =
+        sqlx::query!("DELETE FROM refresh_tokens WHERE expires_at < now() - interval '7 days'")
+            .execute(db)
+            .await?;
+    Ok(done.rows_affected())
+}
+
+/// The caller of an access token, as each request reads them.
+#[derive(Debug)]
+pub struct Caller {
+    pub id: Uuid,
+    pub email: String,
+    pub status: UserStatus,
+    /// The token version now: older access tokens are void.
+    pub token_version: i32,
+    pub role_id: Option<Uuid>,
+    /// An expired member's grace period's end, while it runs.
+    pub grace_ends: Option<DateTime<Utc>>,
+    /// A payment on its way.
+    pub paying: bool,
+    /// Whether staff roles need a membership in force to see members' content.
+    pub staff_need_membership: bool,
+}
+
+/// Member `user` as the caller of an access token of session `family`;
+/// `None` when there is no such member or the session was revoked. One
+/// indexed lookup per request: it is what makes a password change or
+/// deactivation (token version bump) end every session at once, and a
+/// token of a session that has ended (logged out, or revoked when one of
+/// its used refresh tokens came back) die with it. Only an expired member
+/// has a grace period to look up.
+pub async fn caller(
+    conn: &mut PgConnection,
+    user: Uuid,
+    family: Option<Uuid>,
+) -> sqlx::Result<Option<Caller>> {
+    sqlx::query_as!(
+        Caller,
+        "SELECT u.id, u.email, u.status AS \"status: UserStatus\", u.token_version, u.role_id, \
+            CASE WHEN u.status = 'expired' THEN loaf_grace_ends(u.id, now()) END AS grace_ends, \
+            CASE WHEN u.status IN ('payment_pending', 'expired', 'canceled') \
+                 THEN loaf_paying(u.id) ELSE false END AS \"paying!\", \
+            COALESCE((SELECT staff_need_membership FROM organisation_settings), false) \
+                AS \"staff_need_membership!\" \
+         FROM users u \
+         WHERE u.id = $1 AND ($2::uuid IS NULL OR NOT EXISTS ( \
+           SELECT 1 FROM refresh_tokens t \
+           WHERE t.family_id = $2 AND t.revoked_at IS NOT NULL))",
+        user,
+        family,
+    )
+    .fetch_optional(conn)
+    .await
 }

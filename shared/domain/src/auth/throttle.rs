@@ -129,3 +129,14 @@ impl Claim<'_> {
         Ok(())
     }
 }
+
+/// Forgets keys quiet for a day and not locked; answers how many.
+pub async fn forget_quiet(db: &PgPool) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "DELETE FROM login_throttle WHERE last_failure_at < now() - interval '1 day' \
+         AND (locked_until IS NULL OR locked_until < now())"
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}

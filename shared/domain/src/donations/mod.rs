@@ -385,3 +385,18 @@ pub async fn gift_day(
     .fetch_one(conn)
     .await
 }
+
+/// Gifts started online and left unpaid at `at`: the provider's checkout
+/// session lasts a day, so after two nothing can complete them; they are
+/// `failed`. Answers how many.
+pub async fn abandon_unpaid(conn: &mut PgConnection, at: DateTime<Utc>) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "UPDATE donations SET status = 'failed', updated_at = now() \
+         WHERE status = 'pending' AND payment_method = 'online' \
+           AND created_at < $1::timestamptz - interval '2 days'",
+        at,
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -10,7 +10,7 @@ pub mod subscriptions;
 
 use crate::domain::{money, UserStatus};
 use crate::email::{outbox, Mail};
-use crate::enums::{BillingCycle, OfflineMethod, PaymentMethod};
+use crate::enums::{BillingCycle, OfflineMethod, PaymentMethod, SubscriptionStatus};
 use crate::receipt_pdf::Receipt;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use loaf_core::config::EmailConfig;
@@ -602,7 +602,8 @@ pub async fn confirmation(
                   COALESCE(s.amount_paid_cents, s.base_subscription_cents + s.donation_cents)
                       - s.refunded_cents AS "net_cents!",
                   s.refunded_cents, s.currency::text AS currency,
-                  s.payment_method AS "method: PaymentMethod", s.status::text AS "status!"
+                  s.payment_method AS "method: PaymentMethod",
+                  s.status AS "status: SubscriptionStatus"
            FROM subscriptions s
            JOIN users u ON u.id = s.user_id
            JOIN subscription_plans p ON p.id = s.plan_id
@@ -662,7 +663,7 @@ pub async fn confirmation(
     if let Some(method) = s.method {
         lines.push(("Paid by".into(), method.as_str().replace('_', " ")));
     }
-    lines.push(("Status".into(), s.status));
+    lines.push(("Status".into(), s.status.to_string()));
     Ok(Some((
         s.user_id,
         Receipt {

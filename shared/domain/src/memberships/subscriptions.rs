@@ -482,3 +482,36 @@ pub async fn keep(conn: &mut PgConnection, ids: &[Uuid]) -> sqlx::Result<()> {
     .await?;
     Ok(())
 }
+
+/// Ends the subscriptions whose period is over at `at` (lifetime ones have
+/// no end) and moves their members out of `active` unless another
+/// subscription covers them, in their record of changes; one statement,
+/// so it all happens or none of it. The members' check reads the state
+/// before the statement, where the ended subscriptions still end at or
+/// before `at` and so cover nobody. Answers how many ended and lapsed.
+pub async fn expire_ended(conn: &mut PgConnection, at: DateTime<Utc>) -> sqlx::Result<(u64, u64)> {
+    // loaf_covered: migrations/0015_covered_function.sql.
+    let counts = sqlx::query!(
+        "WITH ended AS ( \
+             UPDATE subscriptions SET updated_at = now(), \
+                 status = CASE WHEN cancel_at_period_end THEN 'cancelled' ELSE 'expired' END::subscriptionstatus, \
+                 cancelled_at = CASE WHEN cancel_at_period_end THEN end_date ELSE cancelled_at END \
+             WHERE status = 'active' AND end_date IS NOT NULL AND end_date <= $1 \
+             RETURNING user_id, cancel_at_period_end), \
+         lapsed AS ( \
+             UPDATE users u SET updated_at = now(), \
+                 status = CASE WHEN e.cancelled THEN 'canceled' ELSE 'expired' END::userstatus \
+             FROM (SELECT user_id, bool_and(cancel_at_period_end) AS cancelled \
+                   FROM ended GROUP BY user_id) e \
+             WHERE u.id = e.user_id AND u.status = 'active' AND NOT loaf_covered(u.id, $1) \
+             RETURNING u.id, u.status), \
+         audited AS ( \
+             INSERT INTO audit_log (subject_id, target_id, action, from_value, to_value, reason) \
+             SELECT id, id, 'status', 'active', status, 'membership period ended' FROM lapsed) \
+         SELECT (SELECT count(*) FROM ended) AS \"ended!\", (SELECT count(*) FROM lapsed) AS \"lapsed!\"",
+        at,
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok((counts.ended as u64, counts.lapsed as u64))
+}

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use loaf_core::error_code::ErrorCode;
 use loaf_domain::auth::access::{self, Standing};
-use loaf_domain::auth::Codes;
+use loaf_domain::auth::{sessions, Codes};
 use loaf_domain::domain::UserStatus;
 use loaf_domain::permissions::Permission;
 use std::marker::PhantomData;
@@ -66,17 +66,6 @@ impl AuthUser {
     }
 }
 
-struct Row {
-    id: Uuid,
-    email: String,
-    status: UserStatus,
-    token_version: i32,
-    role_id: Option<Uuid>,
-    grace_ends: Option<DateTime<Utc>>,
-    paying: bool,
-    staff_need_membership: bool,
-}
-
 fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
@@ -100,28 +89,11 @@ where
             tracing::debug!(error = %e, "access token refused");
             ApiError::Unauthorized
         })?;
-        // One indexed lookup per request: it is what makes a password change
-        // or deactivation (token_version bump) end every session at once.
-        // A token of a session that has ended (logged out, or revoked when
-        // one of its used refresh tokens came back) dies with it.
-        // Only an expired member has a grace period to look up.
-        let row = sqlx::query_as!(
-            Row,
-            "SELECT u.id, u.email, u.status AS \"status: UserStatus\", u.token_version, u.role_id, \
-                CASE WHEN u.status = 'expired' THEN loaf_grace_ends(u.id, now()) END AS grace_ends, \
-                CASE WHEN u.status IN ('payment_pending', 'expired', 'canceled') \
-                     THEN loaf_paying(u.id) ELSE false END AS \"paying!\", \
-                COALESCE((SELECT staff_need_membership FROM organisation_settings), false) \
-                    AS \"staff_need_membership!\" \
-             FROM users u \
-             WHERE u.id = $1 AND ($2::uuid IS NULL OR NOT EXISTS ( \
-               SELECT 1 FROM refresh_tokens t \
-               WHERE t.family_id = $2 AND t.revoked_at IS NOT NULL))",
-            claims.sub,
-            claims.sid,
-        )
-        .fetch_optional(&state.db)
-        .await?;
+        // One indexed lookup per request (see `sessions::caller`).
+        let row = {
+            let mut conn = state.db.acquire().await?;
+            sessions::caller(&mut conn, claims.sub, claims.sid).await?
+        };
         // A deactivated account's sessions end even if its token version
         // was somehow left unchanged.
         let row = row

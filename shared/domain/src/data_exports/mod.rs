@@ -6,6 +6,8 @@
 //! empties after a week and an erasure empties at once; it is handed out by
 //! a link that works for an hour.
 
+pub mod build;
+
 use crate::erasure::files_prefix;
 use chrono::{DateTime, Utc};
 use loaf_core::storage::{Storage, StorageError};
