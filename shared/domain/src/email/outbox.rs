@@ -210,6 +210,17 @@ pub async fn deliver_due(
     Ok(done)
 }
 
+/// Deletes mail sent more than 90 days ago (failed mail stays for an admin
+/// to look at); answers how many.
+pub async fn delete_old_sent(db: &sqlx::PgPool) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "DELETE FROM email_outbox WHERE status = 'sent' AND sent_at < now() - interval '90 days'"
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 #[cfg(test)]
 mod tests {
     use super::backoff;
@@ -223,15 +234,4 @@ mod tests {
         assert_eq!(backoff(9), Duration::from_secs(7200));
         assert_eq!(backoff(40), Duration::from_secs(7200));
     }
-}
-
-/// Deletes mail sent more than 90 days ago (failed mail stays for an admin
-/// to look at); answers how many.
-pub async fn delete_old_sent(db: &sqlx::PgPool) -> sqlx::Result<u64> {
-    let done = sqlx::query!(
-        "DELETE FROM email_outbox WHERE status = 'sent' AND sent_at < now() - interval '90 days'"
-    )
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected())
 }
