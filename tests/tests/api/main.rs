@@ -26,6 +26,7 @@ mod imports;
 mod invitations;
 mod jobs;
 mod lambda_binaries;
+mod layout;
 mod lifecycle;
 mod members;
 mod migrate;
