@@ -67,20 +67,22 @@ pub async fn answer(
             "This event has started: answers can no longer change.",
         ));
     }
-    let current = rsvps::answer_of(&mut tx, id, member.user.id).await?;
-    let held = current.is_some_and(|c| c.status == RsvpStatus::Yes);
-    let waitlisted = if status != RsvpStatus::Yes {
-        false
-    } else if let Some(c) = current.filter(|_| held) {
-        c.waitlisted // already answered yes: keep the seat, or the place in the queue
-    } else {
-        let taken = rsvps::taken(&mut tx, id).await?;
-        capacity.is_some_and(|c| taken >= i64::from(c))
+    // A "yes" given before keeps its seat, or its place in the queue.
+    let yes_before = rsvps::answer_of(&mut tx, id, member.user.id)
+        .await?
+        .filter(|before| before.status == RsvpStatus::Yes);
+    let waitlisted = match (status, yes_before) {
+        (RsvpStatus::Yes, Some(before)) => before.waitlisted,
+        (RsvpStatus::Yes, None) => {
+            let taken = rsvps::taken(&mut tx, id).await?;
+            capacity.is_some_and(|c| taken >= i64::from(c))
+        }
+        _ => false,
     };
     let answer = MyAnswer { status, waitlisted };
     rsvps::put(&mut tx, id, member.user.id, answer).await?;
-    let gave_up_seat = current.is_some_and(|c| held && !c.waitlisted) && status != RsvpStatus::Yes;
-    if gave_up_seat {
+    // A seat given up moves the waiting list up.
+    if status != RsvpStatus::Yes && yes_before.is_some_and(|before| !before.waitlisted) {
         rsvps::promote(&mut tx, &state.config.email, id, capacity).await?;
     }
     tx.commit().await?;
