@@ -2183,11 +2183,7 @@ export interface paths {
                     q?: string | null;
                     /** @description A role code (`member`, `finance`, a custom role's code). */
                     role?: string | null;
-                    /**
-                     * @description `name` (default), `email`, `created_at`, `member_since`, `status`;
-                     *      a leading `-` sorts descending.
-                     */
-                    sort?: string | null;
+                    sort?: components["schemas"]["MemberSort"];
                     status?: components["schemas"]["UserStatus"] | null;
                 };
                 header?: never;
@@ -2407,11 +2403,7 @@ export interface paths {
                     q?: string | null;
                     /** @description A role code (`member`, `finance`, a custom role's code). */
                     role?: string | null;
-                    /**
-                     * @description `name` (default), `email`, `created_at`, `member_since`, `status`;
-                     *      a leading `-` sorts descending.
-                     */
-                    sort?: string | null;
+                    sort?: components["schemas"]["MemberSort"];
                     status?: components["schemas"]["UserStatus"] | null;
                 };
                 header?: never;
@@ -14219,15 +14211,15 @@ export interface components {
              * @default null
              */
             role: string | null;
-            /**
-             * @description `name` (default), `email`, `created_at`, `member_since`, `status`;
-             *      a leading `-` sorts descending.
-             * @default null
-             */
-            sort: string | null;
+            sort?: components["schemas"]["MemberSort"];
             /** @default null */
             status: components["schemas"]["UserStatus"] | null;
         };
+        /**
+         * @description The list's order: by name by default; `-` in front reverses.
+         * @enum {string}
+         */
+        MemberSort: "name" | "-name" | "email" | "-email" | "created_at" | "-created_at" | "member_since" | "-member_since" | "status" | "-status";
         /** @description A row of the member list. */
         MemberSummary: {
             /** Format: date-time */

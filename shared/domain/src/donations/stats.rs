@@ -5,6 +5,7 @@
 //! top donors. A few aggregate queries over the two years' donations,
 //! found by index.
 
+use crate::enums::DonationType;
 use schemars::JsonSchema;
 use serde::Serialize;
 use sqlx::PgConnection;
@@ -110,19 +111,35 @@ pub async fn by_month(conn: &mut PgConnection, year: i32) -> sqlx::Result<Vec<Bu
     .await
 }
 
-/// `year` by type of gift.
+/// A type of gift's total.
+struct ByType {
+    kind: DonationType,
+    total_cents: i64,
+    count: i64,
+}
+
+/// `year` by type of gift, every type included.
 pub async fn by_type(conn: &mut PgConnection, year: i32) -> sqlx::Result<Vec<Bucket>> {
-    scoped!(
-        Bucket,
-        ", g AS (SELECT d.donation_type, sum(d.net) AS total, count(*) AS n \
-                     FROM d, b WHERE d.at >= b.start GROUP BY 1) \
-         SELECT t::text AS \"key!\", COALESCE(g.total, 0)::bigint AS \"total_cents!\", COALESCE(g.n, 0) AS \"count!\" \
-         FROM unnest(enum_range(NULL::donationtype)) AS t LEFT JOIN g ON g.donation_type = t \
-         ORDER BY t",
+    let found = scoped!(
+        ByType,
+        " SELECT d.donation_type AS \"kind: DonationType\", sum(d.net)::bigint AS \"total_cents!\", \
+                count(*) AS \"count!\" \
+         FROM d, b WHERE d.at >= b.start GROUP BY 1",
         year
     )
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(DonationType::ALL
+        .iter()
+        .map(|kind| {
+            let given = found.iter().find(|f| f.kind == *kind);
+            Bucket {
+                key: kind.to_string(),
+                total_cents: given.map_or(0, |g| g.total_cents),
+                count: given.map_or(0, |g| g.count),
+            }
+        })
+        .collect())
 }
 
 /// The ten largest donors of `year`: one per account, else per address,

@@ -47,9 +47,52 @@ pub struct Filter {
     member_since_from: Option<NaiveDate>,
     member_since_to: Option<NaiveDate>,
     has_active_subscription: Option<bool>,
-    /// `name` (default), `email`, `created_at`, `member_since`, `status`;
-    /// a leading `-` sorts descending.
-    sort: Option<String>,
+    sort: Sort,
+}
+
+/// The list's order: by name by default; `-` in front reverses.
+#[derive(Debug, Default, Clone, Copy, Deserialize, JsonSchema)]
+#[schemars(rename = "MemberSort")]
+pub enum Sort {
+    #[default]
+    #[serde(rename = "name")]
+    Name,
+    #[serde(rename = "-name")]
+    NameDesc,
+    #[serde(rename = "email")]
+    Email,
+    #[serde(rename = "-email")]
+    EmailDesc,
+    #[serde(rename = "created_at")]
+    CreatedAt,
+    #[serde(rename = "-created_at")]
+    CreatedAtDesc,
+    #[serde(rename = "member_since")]
+    MemberSince,
+    #[serde(rename = "-member_since")]
+    MemberSinceDesc,
+    #[serde(rename = "status")]
+    Status,
+    #[serde(rename = "-status")]
+    StatusDesc,
+}
+
+impl Sort {
+    fn order_by(self) -> &'static str {
+        match self {
+            // As ix_users_name_order indexes it.
+            Sort::Name => "u.name_key, u.id",
+            Sort::NameDesc => "u.name_key DESC, u.id DESC",
+            Sort::Email => "lower(u.email), u.id",
+            Sort::EmailDesc => "lower(u.email) DESC, u.id",
+            Sort::CreatedAt => "u.created_at, u.id",
+            Sort::CreatedAtDesc => "u.created_at DESC, u.id",
+            Sort::MemberSince => "u.member_since NULLS LAST, u.id",
+            Sort::MemberSinceDesc => "u.member_since DESC NULLS LAST, u.id",
+            Sort::Status => "u.status, u.name_key, u.id",
+            Sort::StatusDesc => "u.status DESC, u.name_key, u.id",
+        }
+    }
 }
 
 /// A checked [`Filter`]: its cleaned search term and ORDER BY clause.
@@ -61,45 +104,14 @@ pub struct Search<'a> {
 }
 
 impl Filter {
-    /// The filter checked: a search over 200 characters or an unknown sort
-    /// is refused.
+    /// The filter checked: a search over 200 characters is refused.
     pub fn prepare(&self) -> Result<Search<'_>, FieldError> {
         Ok(Search {
             filter: self,
             q: optional_text("q", self.q.as_deref(), 200)?,
-            order: order_by(self.sort.as_deref())?,
+            order: self.sort.order_by(),
         })
     }
-}
-
-fn order_by(sort: Option<&str>) -> Result<&'static str, FieldError> {
-    let (desc, key) = match sort {
-        None | Some("") => (false, "name"),
-        Some(s) => match s.strip_prefix('-') {
-            Some(k) => (true, k),
-            None => (false, s),
-        },
-    };
-    let clause = match (key, desc) {
-        // As ix_users_name_order indexes it.
-        ("name", false) => "u.name_key, u.id",
-        ("name", true) => "u.name_key DESC, u.id DESC",
-        ("email", false) => "lower(u.email), u.id",
-        ("email", true) => "lower(u.email) DESC, u.id",
-        ("created_at", false) => "u.created_at, u.id",
-        ("created_at", true) => "u.created_at DESC, u.id",
-        ("member_since", false) => "u.member_since NULLS LAST, u.id",
-        ("member_since", true) => "u.member_since DESC NULLS LAST, u.id",
-        ("status", false) => "u.status, u.name_key, u.id",
-        ("status", true) => "u.status DESC, u.name_key, u.id",
-        _ => {
-            return Err(FieldError::invalid(
-                "sort",
-                "sort is one of name, email, created_at, member_since, status, optionally prefixed with -",
-            ))
-        }
-    };
-    Ok(clause)
 }
 
 /// Appends ` FROM … WHERE …` selecting the filtered members as `u`.

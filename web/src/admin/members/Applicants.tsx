@@ -30,7 +30,7 @@ export function Applicants({ me }: { me: Me }) {
   const [reason, setReason] = useState("");
   const [outcome, setOutcome] = useState<string | null>(null);
   const [queue, reload] = useLoad(async () => {
-    const query = { sort: "created_at", per_page: 100 };
+    const query = { sort: "created_at", per_page: 100 } as const;
     const [pre, waiting] = await Promise.all([
       unwrap(api.GET("/api/members", { params: { query: { ...query, status: "pre_validated" } } })),
       unwrap(

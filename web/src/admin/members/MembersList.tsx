@@ -20,6 +20,9 @@ type Filter = Omit<
   "page" | "per_page"
 >;
 
+/** The orders the list offers besides by name (its default). */
+const SORTS: Schemas["MemberSort"][] = ["email", "-created_at", "-member_since", "status"];
+
 const PER_PAGE = 25;
 
 /** The filters the address holds, as the list and the export take them. */
@@ -32,7 +35,8 @@ function filterOf(all: Record<string, string>): Filter {
   if (all.role) filter.role = all.role;
   if (all.subscription === "yes") filter.has_active_subscription = true;
   if (all.subscription === "no") filter.has_active_subscription = false;
-  if (all.sort) filter.sort = all.sort;
+  const sort = SORTS.find((s) => s === all.sort);
+  if (sort) filter.sort = sort;
   return filter;
 }
 
