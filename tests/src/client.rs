@@ -113,6 +113,11 @@ impl Caller<'_> {
         Settings(self)
     }
 
+    /// `GET /api/dashboard/stats`
+    pub async fn dashboard_stats(&self) -> Reply {
+        self.get("/api/dashboard/stats").await
+    }
+
     /// `GET /api/storage/usage`
     pub async fn storage_usage(&self) -> Reply {
         self.get("/api/storage/usage").await
@@ -294,6 +299,17 @@ impl Members<'_> {
     /// `GET /api/members/{id}/audit`
     pub async fn audit(&self, id: impl Display) -> Reply {
         self.0.get(&format!("/api/members/{id}/audit")).await
+    }
+
+    /// `GET /api/members/{id}/similar`
+    pub async fn similar(&self, id: impl Display) -> Reply {
+        self.0.get(&format!("/api/members/{id}/similar")).await
+    }
+
+    /// `GET /api/members/directory?{query}` (`query` without the `?`, may be
+    /// empty)
+    pub async fn directory(&self, query: &str) -> Reply {
+        self.0.get(&format!("/api/members/directory?{query}")).await
     }
 }
 

@@ -1,11 +1,7 @@
 //! The member directory and the admin dashboard's figures.
 
-use http::{Method, StatusCode};
-use loaf_tests::{call, spawn_app, TestApp, TestUser};
-
-async fn get(app: &TestApp, path: &str, token: &str) -> loaf_tests::Reply {
-    call(&app.api(), Method::GET, path, Some(token), None).await
-}
+use http::StatusCode;
+use loaf_tests::{spawn_app, TestApp, TestUser};
 
 /// Lists `user` in the directory with the fields they chose to show.
 async fn list(app: &TestApp, user: &TestUser, directory_email: Option<&str>) {
@@ -46,7 +42,7 @@ async fn listed_members_see_each_others_chosen_fields_and_nothing_more() {
     list(&app, &lapsed, None).await;
     let token = app.token_for(&me).await;
 
-    let reply = get(&app, "/api/members/directory", &token).await;
+    let reply = app.with_token(&token).members().directory("").await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     assert_eq!(reply.body["total"], 2, "{:?}", reply.body);
     let items = reply.body["items"].as_array().unwrap();
@@ -66,12 +62,12 @@ async fn listed_members_see_each_others_chosen_fields_and_nothing_more() {
     ] {
         assert!(!text.contains(private), "{private} leaked: {text}");
     }
-    let reply = get(&app, "/api/members/directory?q=sally", &token).await;
+    let reply = app.with_token(&token).members().directory("q=sally").await;
     assert_eq!(reply.body["total"], 1);
 
     // Not listed yourself: the directory is closed to you.
     let token = app.token_for(&hidden).await;
-    let reply = get(&app, "/api/members/directory", &token).await;
+    let reply = app.with_token(&token).members().directory("").await;
     assert_eq!(
         (reply.status, reply.error_code()),
         (StatusCode::FORBIDDEN, "not_listed")
@@ -88,12 +84,7 @@ async fn listed_members_see_each_others_chosen_fields_and_nothing_more() {
         )
         .await;
     list(&app, &unpaid, None).await;
-    let reply = get(
-        &app,
-        "/api/members/directory",
-        &app.token_for(&unpaid).await,
-    )
-    .await;
+    let reply = app.as_user(&unpaid).await.members().directory("").await;
     assert_eq!(
         (reply.status, reply.error_code()),
         (StatusCode::FORBIDDEN, "membership_required")
@@ -108,14 +99,14 @@ async fn listed_members_see_each_others_chosen_fields_and_nothing_more() {
             "guest",
         )
         .await;
-    let reply = get(&app, "/api/members/directory", &app.token_for(&guest).await).await;
+    let reply = app.as_user(&guest).await.members().directory("").await;
     assert_eq!(
         (reply.status, reply.error_code()),
         (StatusCode::FORBIDDEN, "forbidden")
     );
     // Admins may look without being listed.
     let admin = app.user_with_role("admin").await;
-    let reply = get(&app, "/api/members/directory", &app.token_for(&admin).await).await;
+    let reply = app.as_user(&admin).await.members().directory("").await;
     assert_eq!(reply.body["total"], 2);
 }
 
@@ -162,7 +153,7 @@ async fn the_dashboard_counts_members_money_and_events_in_one_answer() {
     .await
     .unwrap();
 
-    let reply = get(&app, "/api/dashboard/stats", &app.token_for(&admin).await).await;
+    let reply = app.as_user(&admin).await.dashboard_stats().await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     let b = &reply.body;
     assert_eq!(b["members_by_status"]["active"], 2);
@@ -226,7 +217,7 @@ async fn the_dashboard_counts_members_money_and_events_in_one_answer() {
         .execute(&app.db)
         .await
         .unwrap();
-    let reply = get(&app, "/api/dashboard/stats", &app.token_for(&viewer).await).await;
+    let reply = app.as_user(&viewer).await.dashboard_stats().await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(reply
         .body

@@ -6,10 +6,6 @@ use http::{Method, StatusCode};
 use loaf_tests::{call, spawn_app, TestApp, TestUser};
 use serde_json::{json, Value};
 
-async fn get(app: &TestApp, path: &str, token: &str) -> loaf_tests::Reply {
-    call(&app.api(), Method::GET, path, Some(token), None).await
-}
-
 fn emails(reply: &loaf_tests::Reply) -> Vec<String> {
     let mut out: Vec<String> = reply.body["items"]
         .as_array()
@@ -56,14 +52,18 @@ async fn search_ignores_case_and_accents_and_matches_any_part() {
         ("jean-luc pic", vec!["captain@enterprise.example"]),
         ("love", vec!["ada@example.org"]),
     ] {
-        let reply = get(&app, &format!("/api/members?q={}", urlencode(q)), &token).await;
+        let reply = app
+            .with_token(&token)
+            .members()
+            .list(&format!("q={}", urlencode(q)))
+            .await;
         assert_eq!(reply.status, StatusCode::OK, "{q}: {:?}", reply.body);
         assert_eq!(emails(&reply), expected, "{q}");
     }
     // LIKE wildcards are taken literally.
-    let reply = get(&app, "/api/members?q=e_z", &token).await;
+    let reply = app.with_token(&token).members().list("q=e_z").await;
     assert_eq!(emails(&reply), ["emile_z@example.org"]);
-    let reply = get(&app, "/api/members?q=%25", &token).await;
+    let reply = app.with_token(&token).members().list("q=%25").await;
     assert_eq!(reply.body["total"], 0);
 }
 
@@ -103,26 +103,45 @@ async fn filters_sort_and_page_with_totals() {
     .await
     .unwrap();
 
-    let reply = get(&app, "/api/members?status=active&role=member", &token).await;
+    let reply = app
+        .with_token(&token)
+        .members()
+        .list("status=active&role=member")
+        .await;
     assert_eq!(emails(&reply), ["zoe@example.org"]);
-    let reply = get(&app, "/api/members?role=finance", &token).await;
+    let reply = app.with_token(&token).members().list("role=finance").await;
     assert_eq!(emails(&reply), ["ada@example.org"]);
-    let reply = get(
-        &app,
-        "/api/members?member_since_from=2024-03-15&member_since_to=2024-03-15",
-        &token,
-    )
-    .await;
+    let reply = app
+        .with_token(&token)
+        .members()
+        .list("member_since_from=2024-03-15&member_since_to=2024-03-15")
+        .await;
     assert_eq!(emails(&reply), ["zoe@example.org"]);
-    let reply = get(&app, "/api/members?member_since_from=2024-03-16", &token).await;
+    let reply = app
+        .with_token(&token)
+        .members()
+        .list("member_since_from=2024-03-16")
+        .await;
     assert_eq!(emails(&reply), ["ada@example.org"]);
-    let reply = get(&app, "/api/members?has_active_subscription=true", &token).await;
+    let reply = app
+        .with_token(&token)
+        .members()
+        .list("has_active_subscription=true")
+        .await;
     assert_eq!(emails(&reply), ["zoe@example.org"]);
     assert_eq!(reply.body["items"][0]["has_active_subscription"], true);
-    let reply = get(&app, "/api/members?has_active_subscription=false", &token).await;
+    let reply = app
+        .with_token(&token)
+        .members()
+        .list("has_active_subscription=false")
+        .await;
     assert_eq!(reply.body["total"], 4, "the admin and three without");
 
-    let reply = get(&app, "/api/members?sort=-name&per_page=2", &token).await;
+    let reply = app
+        .with_token(&token)
+        .members()
+        .list("sort=-name&per_page=2")
+        .await;
     assert_eq!(reply.body["total"], 5);
     let names: Vec<&str> = reply.body["items"]
         .as_array()
@@ -131,9 +150,13 @@ async fn filters_sort_and_page_with_totals() {
         .map(|m| m["last_name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["Zola", "User"]);
-    let reply = get(&app, "/api/members?sort=-name&per_page=2&page=3", &token).await;
+    let reply = app
+        .with_token(&token)
+        .members()
+        .list("sort=-name&per_page=2&page=3")
+        .await;
     assert_eq!(reply.body["items"][0]["last_name"], "Lovelace");
-    let reply = get(&app, "/api/members?sort=email", &token).await;
+    let reply = app.with_token(&token).members().list("sort=email").await;
     assert_eq!(reply.body["items"][0]["email"], "ada@example.org");
 }
 
@@ -171,7 +194,7 @@ async fn a_common_term_estimates_its_total_but_not_its_page() {
         ("q=zoe&sort=email", "%zoe%", None, "lower(email), id"),
         ("q=zzyzx", "%zzyzx%", None, "name_key, id"),
     ] {
-        let reply = get(&app, &format!("/api/members?{query}"), &token).await;
+        let reply = app.with_token(&token).members().list(query).await;
         assert_eq!(reply.status, StatusCode::OK, "{query}: {:?}", reply.body);
         assert_eq!(reply.body["total_is_estimate"], true, "{query}");
         let total = reply.body["total"].as_i64().unwrap();
@@ -197,7 +220,7 @@ async fn a_common_term_estimates_its_total_but_not_its_page() {
         assert_eq!(got, expected, "{query}");
     }
 
-    let reply = get(&app, "/api/members?q=name0004", &token).await;
+    let reply = app.with_token(&token).members().list("q=name0004").await;
     assert_eq!(reply.body["total_is_estimate"], false);
     assert_eq!(reply.body["total"], 10, "{:?}", reply.body);
 }
@@ -213,7 +236,7 @@ async fn a_wrong_filter_is_a_clear_error() {
         ("has_active_subscription=maybe", "has_active_subscription"),
         ("per_page=0", "per_page"),
     ] {
-        let reply = get(&app, &format!("/api/members?{query}"), &token).await;
+        let reply = app.with_token(&token).members().list(query).await;
         assert_eq!(
             reply.status,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -227,7 +250,11 @@ async fn a_wrong_filter_is_a_clear_error() {
         );
     }
     let long = "a".repeat(201);
-    let reply = get(&app, &format!("/api/members?q={long}"), &token).await;
+    let reply = app
+        .with_token(&token)
+        .members()
+        .list(&format!("q={long}"))
+        .await;
     assert_eq!(reply.body["error"]["field"], "q");
 }
 
@@ -236,43 +263,31 @@ async fn an_admin_reads_and_edits_a_member_and_the_trail_says_so() {
     let app = spawn_app().await;
     let (token, people) = roster(&app).await;
     let zoe = &people[0];
-    let path = format!("/api/members/{}", zoe.id);
+    let admin = app.with_token(&token);
+    let members = admin.members();
 
-    let shown = get(&app, &path, &token).await;
+    let shown = members.show(zoe.id).await;
     assert_eq!(shown.status, StatusCode::OK, "{:?}", shown.body);
     assert_eq!(shown.body["email"], "zoe@example.org");
     assert_eq!(shown.body["role_code"], "member");
     assert_eq!(shown.body["profile"]["first_name"], "Zoë");
     assert!(shown.body.get("password_hash").is_none());
 
-    let edited = call(
-        &app.api(),
-        Method::PATCH,
-        &path,
-        Some(&token),
-        Some(json!({"phone": "+33 1 23 45 67 89", "directory": {"listed": true, "bio": "Hi"}})),
-    )
-    .await;
+    let change = json!({"phone": "+33 1 23 45 67 89", "directory": {"listed": true, "bio": "Hi"}});
+    let edited = members.update(zoe.id, change).await;
     assert_eq!(edited.status, StatusCode::OK, "{:?}", edited.body);
     assert_eq!(edited.body["profile"]["phone"], "+33 1 23 45 67 89");
     assert_eq!(edited.body["profile"]["directory"]["listed"], true);
 
-    let bad = call(
-        &app.api(),
-        Method::PATCH,
-        &path,
-        Some(&token),
-        Some(json!({"first_name": ""})),
-    )
-    .await;
+    let bad = members.update(zoe.id, json!({"first_name": ""})).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(bad.body["error"]["field"], "first_name");
     assert_eq!(
-        get(&app, &path, &token).await.body["profile"]["first_name"],
+        members.show(zoe.id).await.body["profile"]["first_name"],
         "Zoë"
     );
 
-    let trail = get(&app, &format!("{path}/audit"), &token).await;
+    let trail = members.audit(zoe.id).await;
     assert_eq!(trail.status, StatusCode::OK, "{:?}", trail.body);
     assert_eq!(trail.body["total"], 1);
     let entry = &trail.body["items"][0];
@@ -280,17 +295,11 @@ async fn an_admin_reads_and_edits_a_member_and_the_trail_says_so() {
     assert_eq!(entry["to_value"], "directory, phone");
     assert_eq!(entry["actor_name"], "Test User");
 
-    let missing = format!("/api/members/{}", uuid::Uuid::new_v4());
+    let missing = uuid::Uuid::new_v4();
+    assert_eq!(members.show(missing).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(members.audit(missing).await.status, StatusCode::NOT_FOUND);
     assert_eq!(
-        get(&app, &missing, &token).await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        get(&app, &format!("{missing}/audit"), &token).await.status,
-        StatusCode::NOT_FOUND
-    );
-    assert_eq!(
-        get(&app, "/api/members/not-a-uuid", &token).await.status,
+        members.show("not-a-uuid").await.status,
         StatusCode::NOT_FOUND,
         "an id that is not a UUID names nothing"
     );
@@ -366,11 +375,9 @@ async fn an_applicant_who_looks_like_a_member_is_shown_with_what_matches() {
         .await;
     set(stranger.id, "0131 496 0000", "3 Pine Walk", "EH1 1AA").await;
 
-    let similar = |id: uuid::Uuid| {
-        let token = token.clone();
-        let app = &app;
-        async move { get(app, &format!("/api/members/{id}/similar"), &token).await }
-    };
+    let admin = app.with_token(&token);
+    let members = admin.members();
+    let similar = |id: uuid::Uuid| members.similar(id);
     let found = similar(typo.id).await;
     assert_eq!(found.status, StatusCode::OK, "{:?}", found.body);
     assert_eq!(found.body.as_array().unwrap().len(), 1, "{:?}", found.body);
@@ -397,7 +404,7 @@ async fn an_applicant_who_looks_like_a_member_is_shown_with_what_matches() {
     );
 
     // The member page offers the moves the transition table allows.
-    let shown = get(&app, &format!("/api/members/{}", typo.id), &token).await;
+    let shown = app.with_token(&token).members().show(typo.id).await;
     assert_eq!(
         shown.body["status_moves"],
         json!(["pre_validated", "inactive", "abandoned"])
@@ -533,12 +540,16 @@ async fn finance_reads_the_member_list_but_changes_nobody() {
     let applicant = &people[1];
 
     assert_eq!(
-        get(&app, "/api/members", &token).await.status,
+        app.with_token(&token).members().list("").await.status,
         StatusCode::OK
     );
     let path = format!("/api/members/{}", applicant.id);
-    assert_eq!(get(&app, &path, &token).await.status, StatusCode::OK);
-    let stats = get(&app, "/api/dashboard/stats", &token).await;
+    let finance = app.with_token(&token);
+    assert_eq!(
+        finance.members().show(applicant.id).await.status,
+        StatusCode::OK
+    );
+    let stats = finance.dashboard_stats().await;
     assert_eq!(stats.status, StatusCode::OK);
     assert!(stats.body.get("donations_this_year_cents").is_some());
 
