@@ -752,6 +752,35 @@ impl Donations<'_> {
     }
 
     /// `GET /api/donations/stats?{query}`
+    /// `GET /api/donations/statements/{year}`: the year's donors.
+    pub async fn statements(&self, year: impl Display) -> Reply {
+        self.0
+            .get(&format!("/api/donations/statements/{year}"))
+            .await
+    }
+
+    /// `GET /api/donations/statements/{year}/mine`
+    pub async fn my_statement(&self, year: impl Display) -> Reply {
+        self.0
+            .get(&format!("/api/donations/statements/{year}/mine"))
+            .await
+    }
+
+    /// `GET /api/donations/statements/{year}/pdf?{query}` (whose: `user_id=`
+    /// or `email=`)
+    pub async fn statement_pdf(&self, year: impl Display, query: &str) -> Reply {
+        self.0
+            .get(&format!("/api/donations/statements/{year}/pdf?{query}"))
+            .await
+    }
+
+    /// `POST /api/donations/statements/{year}/send`
+    pub async fn send_statements(&self, year: impl Display) -> Reply {
+        self.0
+            .post(&format!("/api/donations/statements/{year}/send"), json!({}))
+            .await
+    }
+
     pub async fn stats(&self, query: &str) -> Reply {
         self.0.get(&format!("/api/donations/stats?{query}")).await
     }

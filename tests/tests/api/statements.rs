@@ -3,28 +3,11 @@
 //! donor of a finished year, once.
 
 use chrono::{Datelike, NaiveDate, Utc};
-use http::{Method, StatusCode};
+use http::StatusCode;
 use loaf_domain::statements::{self, Donor};
-use loaf_tests::{call, spawn_app, TestApp, TestUser};
+use loaf_tests::spawn_app;
 use serde_json::json;
 use std::time::Instant;
-
-async fn get(app: &TestApp, path: &str, user: &TestUser) -> loaf_tests::Reply {
-    let token = app.token_for(user).await;
-    call(&app.api(), Method::GET, path, Some(&token), None).await
-}
-
-async fn post(app: &TestApp, path: &str, user: &TestUser) -> loaf_tests::Reply {
-    let token = app.token_for(user).await;
-    call(
-        &app.api(),
-        Method::POST,
-        path,
-        Some(&token),
-        Some(json!({})),
-    )
-    .await
-}
 
 #[tokio::test]
 async fn each_donor_gets_one_numbered_statement_of_their_year_net_of_refunds() {
@@ -65,8 +48,12 @@ async fn each_donor_gets_one_numbered_statement_of_their_year_net_of_refunds() {
     .await;
     gift(json!({"amount_cents": 300, "method": "cash", "donated_on": day(2, 2)})).await; // nobody to write to
 
-    let path = format!("/api/donations/statements/{last_year}");
-    let listed = get(&app, &path, &finance).await;
+    let listed = app
+        .as_user(&finance)
+        .await
+        .donations()
+        .statements(last_year)
+        .await;
     assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.body);
     let items = listed.body["items"].as_array().unwrap();
     assert_eq!(items.len(), 2, "{items:?}");
@@ -90,7 +77,12 @@ async fn each_donor_gets_one_numbered_statement_of_their_year_net_of_refunds() {
     assert_eq!(mine["number"], serde_json::Value::Null, "not issued yet");
 
     // The member's own PDF, numbered once.
-    let own = get(&app, &format!("{path}/mine"), &member).await;
+    let own = app
+        .as_user(&member)
+        .await
+        .donations()
+        .my_statement(last_year)
+        .await;
     assert_eq!(own.status, StatusCode::OK, "{:?}", own.body);
     let pdf = reqwest::get(own.body["download_url"].as_str().unwrap())
         .await
@@ -99,7 +91,11 @@ async fn each_donor_gets_one_numbered_statement_of_their_year_net_of_refunds() {
         .await
         .unwrap();
     assert!(pdf.starts_with(b"%PDF"));
-    get(&app, &format!("{path}/mine"), &member).await;
+    app.as_user(&member)
+        .await
+        .donations()
+        .my_statement(last_year)
+        .await;
     let numbers: Vec<String> = sqlx::query_scalar(
         "SELECT number FROM donation_statements WHERE year = $1 ORDER BY number",
     )
@@ -109,43 +105,67 @@ async fn each_donor_gets_one_numbered_statement_of_their_year_net_of_refunds() {
     .unwrap();
     assert_eq!(numbers, [format!("S{last_year}-000001")]);
     // Finance downloads anyone's; a member neither lists nor downloads others'.
-    let guest = get(
-        &app,
-        &format!("{path}/pdf?email=grace.guest@example.org"),
-        &finance,
-    )
-    .await;
+    let finances = app.as_user(&finance).await;
+    let guest = finances
+        .donations()
+        .statement_pdf(last_year, "email=grace.guest@example.org")
+        .await;
     assert_eq!(guest.status, StatusCode::OK, "{:?}", guest.body);
     let other = app.user_with_role("member").await;
-    assert_eq!(get(&app, &path, &other).await.status, StatusCode::FORBIDDEN);
     assert_eq!(
-        get(&app, &format!("{path}/pdf?user_id={}", member.id), &other)
+        app.as_user(&other)
+            .await
+            .donations()
+            .statements(last_year)
             .await
             .status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        get(&app, &format!("{path}/mine"), &other).await.status,
+        app.as_user(&other)
+            .await
+            .donations()
+            .statement_pdf(last_year, &format!("user_id={}", member.id))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.as_user(&other)
+            .await
+            .donations()
+            .my_statement(last_year)
+            .await
+            .status,
         StatusCode::NOT_FOUND,
         "gave nothing"
     );
-    for (bad, field) in [
-        ("/api/donations/statements/1999", "year"),
+    let donations = finances.donations();
+    for (what, r, field) in [
+        ("1999", donations.statements(1999).await, "year"),
         (
-            &*format!("/api/donations/statements/{}", last_year + 5),
+            "five years on",
+            donations.statements(last_year + 5).await,
             "year",
         ),
-        (&*format!("{path}/pdf"), "user_id"),
-        (&*format!("{path}/pdf?email=nobody"), "user_id"),
+        (
+            "nobody named",
+            donations.statement_pdf(last_year, "").await,
+            "user_id",
+        ),
+        (
+            "not an address",
+            donations.statement_pdf(last_year, "email=nobody").await,
+            "user_id",
+        ),
     ] {
-        let r = get(&app, bad, &finance).await;
         assert_eq!(
             r.status,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "{bad}: {:?}",
+            "{what}: {:?}",
             r.body
         );
-        assert_eq!(r.body["error"]["field"], field, "{bad}");
+        assert_eq!(r.body["error"]["field"], field, "{what}");
     }
 
     // A donor erased since: their statement stays for finance, unsent.
@@ -155,29 +175,44 @@ async fn each_donor_gets_one_numbered_statement_of_their_year_net_of_refunds() {
     )
     .await;
     let admin = app.user_with_role("superadmin").await;
-    let erased = post(&app, &format!("/api/members/{}/erase", gone.id), &admin).await;
+    let erased = app.as_user(&admin).await.members().erase(gone.id).await;
     assert_eq!(erased.status, StatusCode::OK, "{:?}", erased.body);
 
     // Sent to every donor of a finished year, once.
-    let this_year = post(
-        &app,
-        &format!("/api/donations/statements/{}/send", last_year + 1),
-        &finance,
-    )
-    .await;
+    let this_year = app
+        .as_user(&finance)
+        .await
+        .donations()
+        .send_statements(last_year + 1)
+        .await;
     assert_eq!(
         this_year.status,
         StatusCode::CONFLICT,
         "the year is not over"
     );
     assert_eq!(
-        post(&app, &format!("{path}/send"), &member).await.status,
+        app.as_user(&member)
+            .await
+            .donations()
+            .send_statements(last_year)
+            .await
+            .status,
         StatusCode::FORBIDDEN
     );
-    let sent = post(&app, &format!("{path}/send"), &finance).await;
+    let sent = app
+        .as_user(&finance)
+        .await
+        .donations()
+        .send_statements(last_year)
+        .await;
     assert_eq!(sent.status, StatusCode::OK, "{:?}", sent.body);
     assert_eq!(sent.body, json!({"emailed": 2, "already_emailed": 0}));
-    let again = post(&app, &format!("{path}/send"), &finance).await;
+    let again = app
+        .as_user(&finance)
+        .await
+        .donations()
+        .send_statements(last_year)
+        .await;
     assert_eq!(again.body, json!({"emailed": 0, "already_emailed": 2}));
     let mail = app.mail_to(&member.email).await;
     let statement = mail
@@ -200,7 +235,12 @@ async fn each_donor_gets_one_numbered_statement_of_their_year_net_of_refunds() {
             .count(),
         1
     );
-    let listed = get(&app, &path, &finance).await;
+    let listed = app
+        .as_user(&finance)
+        .await
+        .donations()
+        .statements(last_year)
+        .await;
     let emailed = listed.body["items"]
         .as_array()
         .unwrap()
