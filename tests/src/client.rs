@@ -301,6 +301,12 @@ impl Members<'_> {
         self.0.get(&format!("/api/members/{id}/audit")).await
     }
 
+    /// `GET /api/members/export?{query}` (`query` without the `?`, may be
+    /// empty)
+    pub async fn export(&self, query: &str) -> Reply {
+        self.0.get(&format!("/api/members/export?{query}")).await
+    }
+
     /// `GET /api/members/{id}/similar`
     pub async fn similar(&self, id: impl Display) -> Reply {
         self.0.get(&format!("/api/members/{id}/similar")).await

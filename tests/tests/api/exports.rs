@@ -2,8 +2,8 @@
 //! short-lived link, cells that cannot run as spreadsheet formulas, and a
 //! file large enough to go up in several parts.
 
-use http::{Method, StatusCode};
-use loaf_tests::{call, spawn_app, TestApp};
+use http::StatusCode;
+use loaf_tests::{spawn_app, TestApp};
 
 /// Exports with `query` and downloads the file: (answer, header, rows).
 async fn export(
@@ -11,14 +11,7 @@ async fn export(
     token: &str,
     query: &str,
 ) -> (serde_json::Value, Vec<String>, Vec<Vec<String>>) {
-    let reply = call(
-        &app.api(),
-        Method::GET,
-        &format!("/api/members/export{query}"),
-        Some(token),
-        None,
-    )
-    .await;
+    let reply = app.with_token(token).members().export(query).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
     let res = reqwest::get(reply.body["download_url"].as_str().unwrap())
         .await
@@ -84,8 +77,7 @@ async fn the_export_follows_the_filters_and_defuses_formulas() {
         .await
         .unwrap();
 
-    let (answer, header, rows) =
-        export(&app, &token, "?status=active&role=member&sort=email").await;
+    let (answer, header, rows) = export(&app, &token, "status=active&role=member&sort=email").await;
     assert_eq!(answer["rows"], 3);
     assert!(answer["expires_at"].is_string());
     assert_eq!(&header[..4], ["id", "email", "first_name", "last_name"]);
@@ -112,16 +104,13 @@ async fn the_export_follows_the_filters_and_defuses_formulas() {
         }
     }
 
-    let (answer, _, rows) = export(&app, &token, "?q=pending").await;
+    let (answer, _, rows) = export(&app, &token, "q=pending").await;
     assert_eq!((answer["rows"].as_u64(), rows.len()), (Some(1), 1));
-    let reply = call(
-        &app.api(),
-        Method::GET,
-        "/api/members/export?sort=shoe_size",
-        Some(&token),
-        None,
-    )
-    .await;
+    let reply = app
+        .with_token(&token)
+        .members()
+        .export("sort=shoe_size")
+        .await;
     assert_eq!(reply.body["error"]["field"], "sort");
 
     // Finance may export; a member may not.
@@ -129,14 +118,7 @@ async fn the_export_follows_the_filters_and_defuses_formulas() {
     let (_, _, rows) = export(&app, &app.token_for(&finance).await, "").await;
     assert_eq!(rows.len(), 6);
     let member = app.user_with_role("member").await;
-    let reply = call(
-        &app.api(),
-        Method::GET,
-        "/api/members/export",
-        Some(&app.token_for(&member).await),
-        None,
-    )
-    .await;
+    let reply = app.as_user(&member).await.members().export("").await;
     assert_eq!(reply.status, StatusCode::FORBIDDEN);
 }
 
@@ -154,7 +136,7 @@ async fn a_large_export_goes_up_in_parts_and_arrives_whole() {
          FROM generate_series(1, 40000) AS i",
     )
     .await;
-    let (answer, _, rows) = export(&app, &token, "?sort=email").await;
+    let (answer, _, rows) = export(&app, &token, "sort=email").await;
     assert_eq!(answer["rows"], 40_001);
     assert_eq!(rows.len(), 40_001);
     assert!(rows
