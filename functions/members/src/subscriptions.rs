@@ -202,7 +202,7 @@ pub async fn manual(
     }
     let base = body.amount_cents.unwrap_or(terms.price_cents);
     memberships::check_amounts(&plan, &terms, base, body.donation_cents, max)?;
-    let settings = memberships::org_settings(&mut tx).await?;
+    let currency = settings::currency(&mut tx).await?;
     recorded(
         tx,
         &state,
@@ -212,7 +212,7 @@ pub async fn manual(
             terms: &terms,
             base_cents: base,
             donation_cents: body.donation_cents,
-            currency: &settings.currency,
+            currency: &currency,
             paid_at,
             by: PaidBy::Manual {
                 method: body.method,
@@ -365,7 +365,7 @@ pub async fn complimentary(
         ));
     }
     terms.ends_at = Some(ends_at);
-    let settings = memberships::org_settings(&mut tx).await?;
+    let currency = settings::currency(&mut tx).await?;
     recorded(
         tx,
         &state,
@@ -375,7 +375,7 @@ pub async fn complimentary(
             terms: &terms,
             base_cents: 0,
             donation_cents: 0,
-            currency: &settings.currency,
+            currency: &currency,
             paid_at: Utc::now(),
             by: PaidBy::Complimentary {
                 admin_id: admin.user.id,

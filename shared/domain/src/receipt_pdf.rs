@@ -17,10 +17,7 @@ pub async fn letterhead(
     fallback: &str,
     max_logo_bytes: i64,
 ) -> Result<(String, Option<Vec<u8>>), sqlx::Error> {
-    let org = sqlx::query!("SELECT name, logo_key FROM organisation_settings")
-        .fetch_optional(conn)
-        .await?;
-    let (name, key) = org.map_or((None, None), |o| (o.name, o.logo_key));
+    let (name, key) = crate::settings::name_and_logo(conn).await?;
     let logo = match key {
         Some(key) => match storage.get_bytes(&key, max_logo_bytes).await {
             Ok(bytes) => bytes.map(|b| b.to_vec()),

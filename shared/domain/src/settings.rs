@@ -15,6 +15,32 @@ pub async fn time_zone(conn: &mut PgConnection) -> sqlx::Result<String> {
         .await
 }
 
+/// The organisation's currency (ISO 4217, upper case): what payments are
+/// taken in.
+pub async fn currency(conn: &mut PgConnection) -> sqlx::Result<String> {
+    sqlx::query_scalar!(r#"SELECT currency::text AS "currency!" FROM organisation_settings"#)
+        .fetch_one(conn)
+        .await
+}
+
+/// How to pay offline, if the organisation offers it.
+pub async fn payment_instructions(conn: &mut PgConnection) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!("SELECT payment_instructions FROM organisation_settings")
+        .fetch_one(conn)
+        .await
+}
+
+/// The organisation's own name (`None`: the deployment's default) and its
+/// logo's object, for a letterhead.
+pub async fn name_and_logo(
+    conn: &mut PgConnection,
+) -> sqlx::Result<(Option<String>, Option<String>)> {
+    let found = sqlx::query!("SELECT name, logo_key FROM organisation_settings")
+        .fetch_optional(conn)
+        .await?;
+    Ok(found.map_or((None, None), |o| (o.name, o.logo_key)))
+}
+
 /// The organisation's postal address, if set.
 pub async fn postal_address(conn: &mut PgConnection) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!("SELECT postal_address FROM organisation_settings")

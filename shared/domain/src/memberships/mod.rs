@@ -49,24 +49,6 @@ impl MembershipError {
     }
 }
 
-/// The organisation's settings payments need.
-#[derive(Debug, Clone)]
-pub struct OrgSettings {
-    /// An IANA zone (`Europe/Paris`): periods end at its local midnight.
-    pub time_zone: String,
-    /// ISO 4217, upper case.
-    pub currency: String,
-}
-
-pub async fn org_settings(conn: &mut PgConnection) -> Result<OrgSettings, sqlx::Error> {
-    sqlx::query_as!(
-        OrgSettings,
-        r#"SELECT time_zone, currency::text AS "currency!" FROM organisation_settings"#
-    )
-    .fetch_one(conn)
-    .await
-}
-
 /// A subscription plan as stored and as the API shows it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Plan {

@@ -122,7 +122,7 @@ pub async fn membership(
             ),
         ));
     }
-    let currency = memberships::org_settings(&mut tx).await?.currency;
+    let currency = crate::settings::currency(&mut tx).await?;
     let checkout_id: Uuid = sqlx::query_scalar!(
         "INSERT INTO membership_checkouts (user_id, plan_id, base_cents, donation_cents, total_cents, currency) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -211,7 +211,7 @@ pub async fn gift_currency(
             format!("a donation is at most {} (in cents: {max})", money(max)),
         ));
     }
-    let currency = memberships::org_settings(conn).await?.currency;
+    let currency = crate::settings::currency(conn).await?;
     match asked {
         Some(c) if !c.eq_ignore_ascii_case(&currency) => Err(PaymentError::invalid(
             "currency",

@@ -124,10 +124,7 @@ pub async fn promise(
     max_cents: i64,
 ) -> Result<PendingPayment, PaymentError> {
     let mut tx = crate::audit::begin_as(db, payer.id).await?;
-    let instructions: Option<String> =
-        sqlx::query_scalar!("SELECT payment_instructions FROM organisation_settings")
-            .fetch_one(&mut *tx)
-            .await?;
+    let instructions = crate::settings::payment_instructions(&mut tx).await?;
     if instructions.is_none() {
         return Err(PaymentError::OfflineUnavailable);
     }
@@ -148,7 +145,7 @@ pub async fn promise(
     )
     .execute(&mut *tx)
     .await?;
-    let currency = memberships::org_settings(&mut tx).await?.currency;
+    let currency = crate::settings::currency(&mut tx).await?;
     let reference = format!(
         "M-{}",
         Alphanumeric
