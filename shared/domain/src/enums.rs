@@ -263,6 +263,18 @@ stored_enum! {
     }
 }
 
+stored_enum! {
+    /// Where a data export stands: `pending` (waiting for the background
+    /// job), `running`, `ready` (its link works), or `failed` after its
+    /// attempts.
+    ExportStatus in text {
+        Pending = "pending",
+        Running = "running",
+        Ready = "ready",
+        Failed = "failed",
+    }
+}
+
 /// A gift an admin records: money that did not come through the provider,
 /// or goods and services (`in_kind`, described).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -13523,11 +13523,7 @@ export interface components {
             records?: number | null;
             /** Format: int64 */
             size_bytes?: number | null;
-            /**
-             * @description `pending` (waiting for the background job), `running`, `ready`,
-             *      `failed`.
-             */
-            status: string;
+            status: components["schemas"]["ExportStatus"];
         };
         /** @description What a client declares about a file it wants to upload. */
         Declared: {
@@ -13915,6 +13911,13 @@ export interface components {
             /** Format: uint64 */
             rows: number;
         };
+        /**
+         * @description Where a data export stands: `pending` (waiting for the background
+         *      job), `running`, `ready` (its link works), or `failed` after its
+         *      attempts.
+         * @enum {string}
+         */
+        ExportStatus: "pending" | "running" | "ready" | "failed";
         Feed: {
             /** @description For calendar apps (`webcal://` opens the subscribe dialog). */
             feed_url: string;

@@ -8,6 +8,7 @@
 
 pub mod build;
 
+use crate::enums::ExportStatus;
 use crate::erasure::files_prefix;
 use chrono::{DateTime, Utc};
 use loaf_core::storage::{Storage, StorageError};
@@ -29,9 +30,7 @@ pub fn key(user_id: Uuid, id: Uuid) -> String {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct DataExport {
     pub id: Uuid,
-    /// `pending` (waiting for the background job), `running`, `ready`,
-    /// `failed`.
-    pub status: String,
+    pub status: ExportStatus,
     pub created_at: DateTime<Utc>,
     pub ready_at: Option<DateTime<Utc>>,
     pub size_bytes: Option<i64>,
@@ -92,7 +91,8 @@ pub async fn latest(
     user_id: Uuid,
 ) -> Result<Option<DataExport>, LatestError> {
     let Some(row) = sqlx::query!(
-        "SELECT id, status, created_at, ready_at, size_bytes, records, files, file_key \
+        "SELECT id, status AS \"status: ExportStatus\", created_at, ready_at, size_bytes, records, \
+                files, file_key \
          FROM data_exports WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1",
         user_id,
     )
@@ -101,8 +101,8 @@ pub async fn latest(
     else {
         return Ok(None);
     };
-    let (download_url, expires_at) = match (&row.file_key, row.status.as_str()) {
-        (Some(key), "ready") => {
+    let (download_url, expires_at) = match (&row.file_key, row.status) {
+        (Some(key), ExportStatus::Ready) => {
             let name = format!("my-data-{}.zip", row.created_at.format("%Y-%m-%d"));
             (
                 Some(storage.presign_get(key, LINK_LIFETIME, Some(&name)).await?),
