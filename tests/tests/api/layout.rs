@@ -1,8 +1,10 @@
 //! Where code lives, checked over the sources: every SQL statement is in
 //! the domain crate's data modules (one module per aggregate, see the
 //! README's "Where the SQL lives"), so every statement on a table can be
-//! found there; and the domain and core crates build without HTTP.
+//! found there; the domain and core crates build without HTTP; and no
+//! module of a shared crate uses one that uses it back.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// What starts a statement.
@@ -99,4 +101,85 @@ fn the_domain_and_core_crates_build_without_http() {
             );
         }
     }
+}
+
+/// The top-level modules of the crate under `src` and, for each, the
+/// other top-level modules its code names (`crate::name`), tests left out.
+fn module_uses(src: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let dir = root().join(src);
+    let mut files = Vec::new();
+    rust_files(&dir, &mut files);
+    let mut uses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in files {
+        let rel = file.strip_prefix(&dir).expect("under src");
+        let top = rel
+            .components()
+            .next()
+            .expect("a file")
+            .as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_string();
+        if top == "lib" || top == "main" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).expect("a readable source");
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let named = uses.entry(top.clone()).or_default();
+        for part in code.split("crate::").skip(1) {
+            let name: String = part
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() && name != top {
+                named.insert(name);
+            }
+        }
+    }
+    uses
+}
+
+/// A cycle of modules using each other, if there is one.
+fn a_cycle(uses: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn walk(
+        module: &str,
+        uses: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|m| m == module) {
+            return Some(path[at..].to_vec());
+        }
+        if !done.insert(module.to_string()) {
+            return None;
+        }
+        path.push(module.to_string());
+        for next in uses.get(module).into_iter().flatten() {
+            if uses.contains_key(next) {
+                if let Some(cycle) = walk(next, uses, path, done) {
+                    return Some(cycle);
+                }
+            }
+        }
+        path.pop();
+        None
+    }
+    let mut done = BTreeSet::new();
+    uses.keys()
+        .find_map(|m| walk(m, uses, &mut Vec::new(), &mut done))
+}
+
+#[test]
+fn no_module_of_a_shared_crate_uses_one_that_uses_it_back() {
+    for krate in ["shared/core/src", "shared/domain/src", "shared/http/src"] {
+        let uses = module_uses(krate);
+        assert!(uses.len() > 5, "{krate}: the modules are found");
+        assert_eq!(a_cycle(&uses), None, "{krate}");
+    }
+    // The check sees a cycle when there is one.
+    let looped: BTreeMap<String, BTreeSet<String>> = [("a", "b"), ("b", "c"), ("c", "a")]
+        .into_iter()
+        .map(|(m, n)| (m.to_string(), BTreeSet::from([n.to_string()])))
+        .collect();
+    assert!(a_cycle(&looped).is_some());
 }
