@@ -95,7 +95,7 @@ pub async fn confirm_email_change(
     let user_id = account_tokens::consume(&mut tx, &body.token, Purpose::ChangeEmail).await?;
     let new_email = new_email_of(&mut tx, &secret_token::hash(&body.token)).await?;
     let (old_email, first_name) = accounts::lock_email(&mut tx, user_id).await?;
-    if accounts::email_taken_by_other(&mut tx, &new_email, user_id).await? {
+    if accounts::email_taken(&mut tx, &new_email, Some(user_id)).await? {
         return Err(ApiError::conflict(
             "email",
             "This address has an account of its own now: it cannot be yours too. Ask the organisation to merge the accounts.",

@@ -84,7 +84,7 @@ impl Project {
 pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rngs::OsRng.fill_bytes(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    loaf_core::hex::encode(&buf)
 }
 
 /// Writes `text` to `path`, readable by the owner only.

@@ -6,6 +6,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use loaf_core::db::like_contains;
+use loaf_domain::accounts;
 use loaf_domain::audit;
 use loaf_domain::auth::secret_token;
 use loaf_domain::domain::Email;
@@ -13,7 +14,6 @@ use loaf_domain::email::suppressions;
 use loaf_domain::email::{outbox, Mail};
 use loaf_domain::enums::InvitationStatus;
 use loaf_domain::invitations::{self, Invitation, Invitee};
-use loaf_domain::members;
 use loaf_domain::permissions::perm;
 use loaf_domain::roles;
 use loaf_domain::validate::{optional_phone, optional_text};
@@ -112,7 +112,7 @@ pub async fn create(
     let mut tx = audit::begin_as(&state.db, user.id).await?;
     let role_id = role(&mut tx, body.role_id).await?;
     check_grantable(&mut tx, &user, role_id).await?;
-    let taken = members::email_taken(&mut tx, body.email.as_str()).await?;
+    let taken = accounts::email_taken(&mut tx, body.email.as_str(), None).await?;
     if taken {
         return Err(ApiError::conflict(
             "email",

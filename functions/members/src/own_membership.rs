@@ -94,7 +94,7 @@ pub async fn cancel(
         .map(|p| p.id)
         .collect();
     if !fresh.is_empty() {
-        subscriptions::cancel_own(&mut tx, &fresh, user.id, reason.as_deref()).await?;
+        subscriptions::cancel_at_period_end(&mut tx, &fresh, user.id, reason.as_deref()).await?;
         let last_day = end.last_day.to_string();
         audit::record(
             &mut tx,

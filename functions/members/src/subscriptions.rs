@@ -298,7 +298,8 @@ pub async fn cancel(
                 "a lifetime subscription has no period end: cancel it now",
             ));
         }
-        subscriptions::cancel_at_period_end(&mut tx, id, admin.user.id, reason.as_deref()).await?;
+        subscriptions::cancel_at_period_end(&mut tx, &[id], admin.user.id, reason.as_deref())
+            .await?;
     }
     let subscription = load(&mut tx, id).await?;
     tx.commit().await?;

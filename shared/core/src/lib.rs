@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod error_code;
 pub mod file_types;
+pub mod hex;
 pub mod percent;
 pub mod secrets;
 pub mod storage;

@@ -137,16 +137,18 @@ pub async fn confirm_address(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<
     .await
 }
 
-/// Whether an account other than `id` has the address `email` (lower case).
-pub async fn email_taken_by_other(
+/// Whether an account (other than `except`) has the address `email`
+/// (lower case).
+pub async fn email_taken(
     conn: &mut PgConnection,
     email: &str,
-    id: Uuid,
+    except: Option<Uuid>,
 ) -> sqlx::Result<bool> {
     sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = $1 AND id <> $2) AS "n!""#,
+        r#"SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = $1
+                          AND ($2::uuid IS NULL OR id <> $2)) AS "n!""#,
         email,
-        id,
+        except,
     )
     .fetch_one(conn)
     .await

@@ -112,31 +112,22 @@ async fn each_donor_gets_one_numbered_statement_of_their_year_net_of_refunds() {
         .await;
     assert_eq!(guest.status, StatusCode::OK, "{:?}", guest.body);
     let other = app.user_with_role("member").await;
+    let others = app.as_user(&other).await;
     assert_eq!(
-        app.as_user(&other)
-            .await
+        others.donations().statements(last_year).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let anyones = format!("user_id={}", member.id);
+    assert_eq!(
+        others
             .donations()
-            .statements(last_year)
+            .statement_pdf(last_year, &anyones)
             .await
             .status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        app.as_user(&other)
-            .await
-            .donations()
-            .statement_pdf(last_year, &format!("user_id={}", member.id))
-            .await
-            .status,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        app.as_user(&other)
-            .await
-            .donations()
-            .my_statement(last_year)
-            .await
-            .status,
+        others.donations().my_statement(last_year).await.status,
         StatusCode::NOT_FOUND,
         "gave nothing"
     );

@@ -5,7 +5,7 @@
 //! region, service); the tests hold it to AWS's documented examples.
 
 use super::Credentials;
-use crate::percent;
+use crate::{hex, percent};
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
@@ -105,15 +105,10 @@ fn hmac(key: &[u8], data: &str) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// The SHA-256 of a body, as `x-amz-content-sha256` and the canonical
 /// request want it.
 pub fn payload_hash(body: &[u8]) -> String {
-    hex(&Sha256::digest(body))
+    hex::encode(&Sha256::digest(body))
 }
 
 fn signature(creds: &Credentials, scope: &Scope, req: &Canonical) -> String {
@@ -134,7 +129,7 @@ fn signature(creds: &Credentials, scope: &Scope, req: &Canonical) -> String {
         format!("AWS4{}", creds.secret_access_key.expose()).into_bytes(),
         |key, part| hmac(&key, part),
     );
-    hex(&hmac(&key, &to_sign))
+    hex::encode(&hmac(&key, &to_sign))
 }
 
 /// The `Authorization` header for `req`, whose headers must already hold

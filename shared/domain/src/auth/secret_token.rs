@@ -23,7 +23,7 @@ pub fn hash(token: &str) -> Vec<u8> {
 /// The stored form of `token` as lower-case hex, for the seed's text
 /// column `user_invitations.token`.
 pub fn hash_hex(token: &str) -> String {
-    hash(token).iter().map(|b| format!("{b:02x}")).collect()
+    loaf_core::hex::encode(&hash(token))
 }
 
 /// `true` when `token` has the shape [`generate`] makes: a cheap filter that

@@ -264,16 +264,16 @@ pub async fn save(
     Ok(())
 }
 
-/// Locks event `id`'s row until the transaction ends: changes and answers
-/// to one event take their turn. `false`: no such event.
-pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<bool> {
-    let row = sqlx::query!(
+/// Locks event `id`'s row, if there is one, until the transaction ends:
+/// changes and answers to one event take their turn.
+pub async fn lock(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!(
         "SELECT 1 AS locked FROM events WHERE id = $1 FOR UPDATE",
         id
     )
     .fetch_optional(conn)
     .await?;
-    Ok(row.is_some())
+    Ok(())
 }
 
 /// Publishes event `id`, or takes it back to draft; `false`: no such event.

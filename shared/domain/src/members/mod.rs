@@ -40,16 +40,6 @@ pub async fn status_of(conn: &mut PgConnection, id: Uuid) -> sqlx::Result<Option
     .await
 }
 
-/// Whether an account has the address `email` (lower case).
-pub async fn email_taken(conn: &mut PgConnection, email: &str) -> sqlx::Result<bool> {
-    sqlx::query_scalar!(
-        "SELECT EXISTS (SELECT 1 FROM users WHERE lower(email) = $1) AS \"n!\"",
-        email,
-    )
-    .fetch_one(conn)
-    .await
-}
-
 /// The account an accepted invitation makes.
 #[derive(Debug)]
 pub struct Invited<'a> {

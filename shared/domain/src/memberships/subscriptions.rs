@@ -384,26 +384,6 @@ pub async fn cancel_now(
     Ok(())
 }
 
-/// Cancels subscription `id` at its period's end (`by`, `reason`).
-pub async fn cancel_at_period_end(
-    conn: &mut PgConnection,
-    id: Uuid,
-    by: Uuid,
-    reason: Option<&str>,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE subscriptions SET cancel_at_period_end = true, cancelled_by = $2, \
-             cancellation_reason = $3, updated_at = now() \
-         WHERE id = $1",
-        id,
-        by,
-        reason,
-    )
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// One running period of a member's, locked.
 #[derive(Debug)]
 pub struct Running {
@@ -450,8 +430,9 @@ pub async fn lock_running(
     Ok(Some((first_name, periods)))
 }
 
-/// The member `by` cancels their periods `ids` at their end (`reason`).
-pub async fn cancel_own(
+/// Cancels periods `ids` at their end (`by`, `reason`): they run out and
+/// are not renewed.
+pub async fn cancel_at_period_end(
     conn: &mut PgConnection,
     ids: &[Uuid],
     by: Uuid,

@@ -77,8 +77,7 @@ pub fn verify(secret: &str, header: &str, body: &[u8], now: i64) -> Result<(), S
 /// (the local stand-in and the tests sign with it).
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
     let digest = mac(secret, timestamp, body).finalize().into_bytes();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("t={timestamp},v1={hex}")
+    format!("t={timestamp},v1={}", loaf_core::hex::encode(&digest))
 }
 
 #[cfg(test)]
