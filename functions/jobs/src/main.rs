@@ -18,11 +18,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .inspect_err(|e| tracing::error!("{e}"))?;
     // As the application role: its per-statement limit holds here too (each
     // job is a statement or a short transaction over batches).
-    let config = DbConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
+    let config = DbConfig::read(&env).inspect_err(|e| tracing::error!("{e}"))?;
     let rotation = env.db_rotation();
-    let email = EmailConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
-    let reminders = RemindersConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
-    let storage = StorageConfig::from_source(&env).inspect_err(|e| tracing::error!("{e}"))?;
+    let email = EmailConfig::read(&env).inspect_err(|e| tracing::error!("{e}"))?;
+    let reminders = RemindersConfig::read(&env).inspect_err(|e| tracing::error!("{e}"))?;
+    let storage = StorageConfig::read(&env).inspect_err(|e| tracing::error!("{e}"))?;
     let storage = loaf_core::storage::Storage::new(&storage);
     let pool = loaf_core::db::connect_lazy(&config)?;
     let mailer = Mailer::from_config(email);

@@ -19,9 +19,9 @@ use std::io::{BufRead, IsTerminal, Write};
 /// `DB_APP_SECRET_ARN`) names one.
 async fn pool_from_env() -> anyhow::Result<(PgPool, String, Option<AppRoleConfig>)> {
     let env = resolve_env(Needs::Migrate).await?;
-    let config = DbConfig::from_source(&env)?;
+    let config = DbConfig::read(&env)?;
     let pool = loaf_core::db::connect_lazy(&config)?;
-    Ok((pool, redact(&config.url), AppRoleConfig::from_source(&env)?))
+    Ok((pool, redact(&config.url), AppRoleConfig::managed(&env)?))
 }
 
 /// Applies migrations and the seed, and keeps the application role when
@@ -174,10 +174,10 @@ pub async fn run_jobs(job: JobChoice, at: chrono::DateTime<chrono::Utc>) -> anyh
         let resolved = resolve_env(Needs::Database).await?;
         let source =
             |var: &str| loaf_core::config::Source::get(&resolved, var).or_else(|| local.get(var));
-        let db = DbConfig::from_source(&source)?;
-        let email = EmailConfig::from_source(&source)?;
-        let reminders = RemindersConfig::from_source(&source)?;
-        let storage = Storage::new(&StorageConfig::from_source(&source)?);
+        let db = DbConfig::read(&source)?;
+        let email = EmailConfig::read(&source)?;
+        let reminders = RemindersConfig::read(&source)?;
+        let storage = Storage::new(&StorageConfig::read(&source)?);
         let pool = loaf_core::db::connect_lazy(&db)?;
         let mailer = Mailer::from_config(email);
         if job == JobChoice::Daily {
@@ -216,7 +216,7 @@ pub async fn simulate_bounce(address: &str, complaint: bool) -> anyhow::Result<(
         let resolved = resolve_env(Needs::Database).await?;
         let source =
             |var: &str| loaf_core::config::Source::get(&resolved, var).or_else(|| local.get(var));
-        let db = DbConfig::from_source(&source)?;
+        let db = DbConfig::read(&source)?;
         let pool = loaf_core::db::connect_lazy(&db)?;
         let event = crate::local_ses::event(address, complaint);
         let done = loaf_jobs::email_events(&pool, &event)
@@ -240,8 +240,8 @@ pub async fn reconcile_storage() -> anyhow::Result<()> {
         let resolved = resolve_env(Needs::Database).await?;
         let source =
             |var: &str| loaf_core::config::Source::get(&resolved, var).or_else(|| local.get(var));
-        let db = DbConfig::from_source(&source)?;
-        let storage = Storage::new(&StorageConfig::from_source(&source)?);
+        let db = DbConfig::read(&source)?;
+        let storage = Storage::new(&StorageConfig::read(&source)?);
         let pool = loaf_core::db::connect_lazy(&db)?;
         let report = loaf_domain::uploads::reconcile(&pool, &storage)
             .await

@@ -86,8 +86,8 @@ pub async fn serve(port: u16) -> anyhow::Result<()> {
             local.insert("MAIL_DIR", mail_dir.to_string_lossy().into_owned());
         }
         let source = |var: &str| std::env::var(var).ok().or_else(|| local.get(var).cloned());
-        let config = Config::from_source(&source)?;
-        let app_role = AppRoleConfig::from_source(&source)?;
+        let config = Config::read(&source)?;
+        let app_role = AppRoleConfig::managed(&source)?;
         let pool = loaf_core::db::connect_lazy(&config.db)?;
         // The banner names the owner's URL: what `loaf migrate` and
         // `loaf create-admin` take.

@@ -29,8 +29,8 @@ async fn setup() -> Result<Setup, String> {
         .map_err(|e| e.to_string())?;
     // As the owner, with no statement limit: migrations (index builds) may
     // run long; the function's timeout bounds them.
-    let config = DbConfig::from_source(&env).map_err(|e| e.to_string())?;
-    let app_role = AppRoleConfig::from_source(&env).map_err(|e| e.to_string())?;
+    let config = DbConfig::read(&env).map_err(|e| e.to_string())?;
+    let app_role = AppRoleConfig::managed(&env).map_err(|e| e.to_string())?;
     let pool = db::connect_lazy(&config).map_err(|e| e.to_string())?;
     Ok(Setup {
         pool,

@@ -59,7 +59,7 @@ impl AppState {
             permissions: Arc::new(PermissionCache::new(config.auth.permission_cache_ttl)),
             payments: Payments::fixed(
                 config.payments.clone(),
-                PaymentsConfig::without_keys(&|_: &str| None).expect("the defaults are valid"),
+                PaymentsConfig::read(&|_: &str| None).expect("the defaults are valid"),
             ),
             config: Arc::new(config),
             db,
@@ -80,7 +80,7 @@ impl AppState {
     pub async fn from_env() -> Result<Self, ConfigError> {
         let env =
             loaf_core::secrets::resolve_env(loaf_core::secrets::Needs::DatabaseAndJwt).await?;
-        let config = Config::from_source(&env)?;
+        let config = Config::read(&env)?;
         let pool = db::connect_lazy(&config.db).map_err(|e| ConfigError {
             var: "DATABASE_URL",
             problem: format!("cannot be used: {e}"),
@@ -91,7 +91,7 @@ impl AppState {
             AppState::new(config, pool, storage, mailer).with_rotation(env.db_rotation());
         if let Some((arn, client)) = env.payment_secret() {
             state.payments = Payments::from_secret(
-                PaymentsConfig::without_keys(&env)?,
+                PaymentsConfig::read(&env)?,
                 state.config.payments.clone(),
                 arn,
                 client,
