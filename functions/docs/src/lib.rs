@@ -1,7 +1,7 @@
 //! The docs function: `GET /api/openapi.json`, the OpenAPI document of every
 //! route of every function, and `GET /api/docs`, a page that renders it.
 //!
-//! [`openapi`] builds the document from every function's routers, so it
+//! [`openapi()`] builds the document from every function's routers, so it
 //! cannot drift from them; `loaf openapi docs/openapi.json` writes it to the
 //! repository, and the function serves that file as it is. Building it in
 //! the function would link every other function's handlers into this one

@@ -1,6 +1,6 @@
 //! Typed configuration, read from the environment once per container.
 //!
-//! Each part is a struct declared with [`vars!`], a field per line: the
+//! Each part is a struct declared with `vars!`, a field per line: the
 //! variable it is read from and its reader, which holds the default and the
 //! bounds. A function reads only the parts it uses (migrate: the database).
 //! Every problem is one line naming the variable; secrets are [`Secret`]s,

@@ -2,7 +2,7 @@
 //!
 //! Hashing costs ~19 MiB and tens of milliseconds of CPU, so it runs on the
 //! blocking pool, never on the async worker threads, and in working memory
-//! that is kept and reused ([`Workspace`]): a server under a burst of
+//! that is kept and reused (`Workspace`): a server under a burst of
 //! sign-ins stays at a few blocks of 19 MiB instead of growing by one per
 //! concurrent request (freed blocks of that size stay with the allocator).
 
