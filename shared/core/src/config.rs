@@ -80,11 +80,12 @@ impl std::fmt::Debug for Secret {
 
 /// Declares parts: each one's struct, and `read`, which reads each field with
 /// the reader beside it (`pub field: Type = "VARIABLE" reader,`), then runs
-/// the part's cross-field `check`, if it has one, on the result.
+/// the part's cross-field check, if it has one: `check(config)`, or
+/// `check(config, src)` when it needs a variable as given.
 macro_rules! vars {
     ($($(#[$meta:meta])* pub struct $name:ident {
         $($(#[doc = $doc:literal])* pub $field:ident: $ty:ty = $var:literal $reader:expr,)+
-    } $(check($config:ident, $src:ident) $check:block)?)+) => {$(
+    } $(check($config:ident $(, $src:ident)?) $check:block)?)+) => {$(
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $name {
@@ -94,7 +95,7 @@ macro_rules! vars {
         impl $name {
             pub fn read(src: &dyn Source) -> Read<Self> {
                 let config = $name { $($field: ($reader)(optional(src, $var), $var)?,)+ };
-                $(let ($config, $src) = (&config, src); $check)?
+                $(let $config = &config; $(let $src = src;)? $check)?
                 Ok(config)
             }
         }
@@ -152,7 +153,7 @@ vars! {
         pub access_key_id: Option<String> = "S3_ACCESS_KEY_ID" maybe,
         pub secret_access_key: Option<Secret> = "S3_SECRET_ACCESS_KEY" maybe,
     }
-    check(config, _src) {
+    check(config) {
         let key_id = ("S3_ACCESS_KEY_ID", config.access_key_id.is_some());
         pair(key_id, ("S3_SECRET_ACCESS_KEY", config.secret_access_key.is_some()))?;
     }
@@ -183,7 +184,7 @@ vars! {
         pub max_cents: i64 =
             "PAYMENT_MAX_CENTS" number(DEFAULT_MAX_PAYMENT_CENTS, 1, 99_999_999),
     }
-    check(config, _src) {
+    check(config) {
         if config.max_cents < config.min_cents {
             let max = config.max_cents;
             bail!("PAYMENT_MAX_CENTS", "is {max}: expected at least PAYMENT_MIN_CENTS");
@@ -208,7 +209,7 @@ vars! {
         pub abandon_days: i32 = "ABANDON_AFTER_DAYS" number(30, 2, 3650),
         pub event_reminder_hours: i32 = "EVENT_REMINDER_HOURS" number(24, 0, 720),
     }
-    check(config, _src) {
+    check(config) {
         if config.abandon_days <= config.verification_days {
             bail!("ABANDON_AFTER_DAYS", "must be longer than VERIFICATION_REMINDER_DAYS");
         }
