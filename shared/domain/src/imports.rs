@@ -3,6 +3,7 @@
 //! run's bulk writes: the members of a batch, their periods and their
 //! password links, one statement each over column arrays.
 
+use crate::domain::UserStatus;
 use crate::enums::{ImportJobStatus, ImportState};
 use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
@@ -252,7 +253,7 @@ pub struct NewMembers {
     pub zipcode: Vec<Option<String>>,
     pub date_of_birth: Vec<Option<NaiveDate>>,
     pub member_since: Vec<Option<NaiveDate>>,
-    pub status: Vec<&'static str>,
+    pub status: Vec<UserStatus>,
     pub newsletter: Vec<bool>,
 }
 
@@ -271,9 +272,9 @@ pub async fn insert_members(
     let inserted: Vec<(Uuid, String, String)> = sqlx::query!(
         "INSERT INTO users (email, password_hash, first_name, last_name, phone, address, city, state, \
                             zipcode, date_of_birth, member_since, status, newsletter_subscribed, role_id) \
-         SELECT e, '!', f, l, p, a, c, s, z, d, m::timestamptz, st::userstatus, n, $13 \
+         SELECT e, '!', f, l, p, a, c, s, z, d, m::timestamptz, st, n, $13 \
          FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
-                     $8::text[], $9::date[], $10::date[], $11::text[], $12::bool[]) \
+                     $8::text[], $9::date[], $10::date[], $11::userstatus[], $12::bool[]) \
               AS t(e, f, l, p, a, c, s, z, d, m, st, n) \
          ON CONFLICT DO NOTHING RETURNING id, email, first_name",
         &new.email,

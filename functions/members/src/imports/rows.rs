@@ -4,7 +4,7 @@
 
 use super::columns::{fold, Columns, Field};
 use chrono::{Months, NaiveDate};
-use loaf_domain::domain::Email;
+use loaf_domain::domain::{Email, UserStatus};
 use loaf_domain::memberships::periods::{self, Cycle};
 use loaf_domain::validate::{optional_birth_date, optional_phone, optional_text, FieldError};
 use loaf_http::ErrorCode;
@@ -39,7 +39,7 @@ pub struct ImportRow {
     pub zipcode: Option<String>,
     pub date_of_birth: Option<NaiveDate>,
     pub member_since: Option<NaiveDate>,
-    pub status: &'static str,
+    pub status: UserStatus,
     pub newsletter: bool,
     pub membership: Option<Period>,
     /// The line as the file has it, for the file of rejected lines.
@@ -72,12 +72,12 @@ pub struct Context {
 
 /// The statuses an imported member may have; `active` when the file says
 /// nothing.
-const STATUSES: &[&str] = &[
-    "active",
-    "inactive",
-    "expired",
-    "canceled",
-    "payment_pending",
+const STATUSES: [UserStatus; 5] = [
+    UserStatus::Active,
+    UserStatus::Inactive,
+    UserStatus::Expired,
+    UserStatus::Canceled,
+    UserStatus::PaymentPending,
 ];
 
 struct Line<'a> {
@@ -287,23 +287,30 @@ fn period(
 /// the period (`inactive` always does), or the period's own.
 fn status_with(
     line: &Line<'_>,
-    given: Option<&'static str>,
+    given: Option<UserStatus>,
     period: &Period,
     today: NaiveDate,
-) -> Result<&'static str, RowError> {
+) -> Result<UserStatus, RowError> {
+    use UserStatus::*;
     let runs = period.runs_on(today);
     match given {
-        None => Ok(if runs { "active" } else { "expired" }),
-        Some("inactive") => Ok("inactive"),
-        Some("active") if runs => Ok("active"),
-        Some(s @ ("expired" | "canceled")) if !runs => Ok(s),
+        None => Ok(if runs { Active } else { Expired }),
+        Some(Inactive) => Ok(Inactive),
+        Some(Active) if runs => Ok(Active),
+        Some(s @ (Expired | Canceled)) if !runs => Ok(s),
         Some(s) => Err(line.error(
             Field::Status,
             "invalid",
             if runs {
-                format!("The period runs until after today: the member is active, not {s}.")
+                format!(
+                    "The period runs until after today: the member is active, not {}.",
+                    s.as_str()
+                )
             } else {
-                format!("The period has ended: the member is expired (or canceled), not {s}.")
+                format!(
+                    "The period has ended: the member is expired (or canceled), not {}.",
+                    s.as_str()
+                )
             },
         )),
     }
@@ -437,20 +444,19 @@ pub fn parse(
         ));
     }
     let status = match line.raw(Field::Status) {
-        None => Some("active"),
+        None => Some(UserStatus::Active),
         Some(raw) => {
             let folded = raw.to_lowercase().replace([' ', '-'], "_");
-            let found = STATUSES
-                .iter()
-                .copied()
-                .find(|s| *s == folded || (folded == "cancelled" && *s == "canceled"));
+            let found = STATUSES.into_iter().find(|s| {
+                s.as_str() == folded || (folded == "cancelled" && *s == UserStatus::Canceled)
+            });
             if found.is_none() {
                 errors.push(line.error(
                     Field::Status,
                     "invalid",
                     format!(
                         "\"{raw}\" is not a status an import can give: use one of {}.",
-                        STATUSES.join(", ")
+                        STATUSES.map(UserStatus::as_str).join(", ")
                     ),
                 ));
             }
@@ -577,7 +583,7 @@ mod tests {
                 ends_before: Some(d(2027, 1, 1))
             })
         );
-        assert_eq!(row.status, "active");
+        assert_eq!(row.status, UserStatus::Active);
         let row = line(&[
             "a@example.org",
             "Ada Lovelace",
@@ -588,12 +594,12 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(row.membership.unwrap().ends_before, Some(d(2026, 3, 15)));
-        assert_eq!(row.status, "expired", "ran out in March");
+        assert_eq!(row.status, UserStatus::Expired, "ran out in March");
         let row = line(&["a@example.org", "Ada Lovelace", "Forever", "", "", ""]).unwrap();
         assert_eq!(row.membership.unwrap().ends_before, None);
-        assert_eq!(row.status, "active");
+        assert_eq!(row.status, UserStatus::Active);
         let row = line(&["a@example.org", "Ada Lovelace", "", "", "", "expired"]).unwrap();
-        assert_eq!((row.membership, row.status), (None, "expired"));
+        assert_eq!((row.membership, row.status), (None, UserStatus::Expired));
     }
 
     #[test]
@@ -700,7 +706,7 @@ mod tests {
             ("Ada", "Lovelace")
         );
         assert_eq!(row.member_since, NaiveDate::from_ymd_opt(2019, 4, 1));
-        assert_eq!(row.status, "expired");
+        assert_eq!(row.status, UserStatus::Expired);
         assert!(!row.newsletter);
     }
 
