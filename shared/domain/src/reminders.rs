@@ -42,12 +42,12 @@ impl Reason {
                 sqlx::query_as!(
                     Due,
                     "SELECT id, email, first_name FROM users \
-                 WHERE status = 'payment_pending' AND payment_reminders_sent < $3 \
-                   AND NOT EXISTS (SELECT 1 FROM pending_payments g \
-                                   WHERE g.user_id = users.id AND g.status = 'pending') \
-                   AND COALESCE(last_payment_reminder_at, validated_at, created_at) \
-                       <= $1::timestamptz - make_interval(days => $2) \
-                 ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED",
+                     WHERE status = 'payment_pending' AND payment_reminders_sent < $3 \
+                       AND NOT EXISTS (SELECT 1 FROM pending_payments g \
+                                       WHERE g.user_id = users.id AND g.status = 'pending') \
+                       AND COALESCE(last_payment_reminder_at, validated_at, created_at) \
+                           <= $1::timestamptz - make_interval(days => $2) \
+                     ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED",
                     at,
                     days,
                     max,
@@ -60,10 +60,10 @@ impl Reason {
                 sqlx::query_as!(
                     Due,
                     "SELECT id, email, first_name FROM users \
-                 WHERE status = 'pending_email' AND email_verification_reminders_sent < $3 \
-                   AND COALESCE(last_email_verification_reminder_at, created_at) \
-                       <= $1::timestamptz - make_interval(days => $2) \
-                 ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED",
+                     WHERE status = 'pending_email' AND email_verification_reminders_sent < $3 \
+                       AND COALESCE(last_email_verification_reminder_at, created_at) \
+                           <= $1::timestamptz - make_interval(days => $2) \
+                     ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED",
                     at,
                     days,
                     max,

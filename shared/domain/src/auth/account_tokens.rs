@@ -56,6 +56,20 @@ pub async fn issue(
     user_id: Uuid,
     purpose: Purpose,
 ) -> Result<String, sqlx::Error> {
+    let (token, hash) = secret_token::generate();
+    replace(conn, user_id, purpose, &hash, None).await?;
+    Ok(token)
+}
+
+/// Stores `token_hash` as `user_id`'s link of `purpose` (confirming
+/// `new_email`, for an address change), the earlier unused ones deleted.
+async fn replace(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    purpose: Purpose,
+    token_hash: &[u8],
+    new_email: Option<&str>,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
         user_id,
@@ -63,18 +77,18 @@ pub async fn issue(
     )
     .execute(&mut *conn)
     .await?;
-    let (token, hash) = secret_token::generate();
     sqlx::query!(
-        "INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at) \
-         VALUES ($1, $2, $3, now() + make_interval(secs => $4))",
-        hash,
+        "INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at, new_email) \
+         VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)",
+        token_hash,
         user_id,
         purpose.as_str(),
         purpose.lifetime().as_secs_f64(),
+        new_email,
     )
     .execute(conn)
     .await?;
-    Ok(token)
+    Ok(())
 }
 
 /// A new link of `purpose` for the account at `email` (lower case) if it
@@ -176,26 +190,14 @@ pub async fn issue_email_change(
     new_email: &str,
     token_hash: &[u8],
 ) -> sqlx::Result<()> {
-    let purpose = Purpose::ChangeEmail;
-    sqlx::query!(
-        "DELETE FROM account_tokens WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+    replace(
+        conn,
         user_id,
-        purpose.as_str(),
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "INSERT INTO account_tokens (token_hash, user_id, purpose, expires_at, new_email) \
-         VALUES ($1, $2, $3, now() + make_interval(secs => $4), $5)",
+        Purpose::ChangeEmail,
         token_hash,
-        user_id,
-        purpose.as_str(),
-        purpose.lifetime().as_secs_f64(),
-        new_email,
+        Some(new_email),
     )
-    .execute(conn)
-    .await?;
-    Ok(())
+    .await
 }
 
 /// The new address an email-change link `token_hash` confirms.
