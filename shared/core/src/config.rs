@@ -52,7 +52,7 @@ fn optional(src: &dyn Source, var: &str) -> Option<String> {
 }
 
 /// A value that must not be logged: `Debug` prints `<redacted>`.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
